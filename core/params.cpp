@@ -1,0 +1,189 @@
+#include "core/params.h"
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+
+namespace sprint::core {
+
+std::string format_double(double v) {
+    for (int prec = 6; prec <= 17; ++prec) {
+        std::ostringstream os;
+        os.precision(prec);
+        os << v;
+        if (std::strtod(os.str().c_str(), nullptr) == v) return os.str();
+    }
+    std::ostringstream os;
+    os.precision(17);
+    os << v;
+    return os.str();
+}
+
+namespace {
+
+bool parse_u64(const std::string& s, uint64_t& out) {
+    // strtoull skips leading blanks and accepts a sign (negating the value): digits only.
+    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+    errno = 0;
+    char* end = nullptr;
+    const int base = (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
+    out = std::strtoull(s.c_str(), &end, base);
+    return errno == 0 && end && *end == '\0';
+}
+
+bool parse_double(const std::string& s, double& out) {
+    if (s.empty()) return false;
+    errno = 0;
+    char* end = nullptr;
+    out = std::strtod(s.c_str(), &end);
+    return errno == 0 && end && *end == '\0' && std::isfinite(out);
+}
+
+}  // namespace
+
+std::string ParamRegistry::bad(const std::string& name, const std::string& value,
+                               const std::string& allowed) const {
+    return m_label + " '" + m_prefix + name + "': value '" + value + "' is not allowed (allowed: " +
+           allowed + ")";
+}
+
+void ParamRegistry::add(Entry e) {
+    e.default_value = e.get();
+    const std::string name = e.name;
+    if (!m_entries.emplace(name, std::move(e)).second)
+        throw std::logic_error("parameter registered twice: " + name);
+}
+
+void ParamRegistry::add_uint(const std::string& name, uint64_t& ref, const std::string& unit,
+                             const std::string& desc, uint64_t min, uint64_t max) {
+    const std::string allowed = "integer " + std::to_string(min) + " to " + std::to_string(max);
+    add({name, unit, desc, allowed, "", [&ref] { return std::to_string(ref); },
+         [this, &ref, name, allowed, min, max](const std::string& v) -> std::string {
+             uint64_t x;
+             if (!parse_u64(v, x) || x < min || x > max) return bad(name, v, allowed);
+             ref = x;
+             return "";
+         }});
+}
+
+void ParamRegistry::add_uint(const std::string& name, uint32_t& ref, const std::string& unit,
+                             const std::string& desc, uint32_t min, uint32_t max) {
+    const std::string allowed = "integer " + std::to_string(min) + " to " + std::to_string(max);
+    add({name, unit, desc, allowed, "", [&ref] { return std::to_string(ref); },
+         [this, &ref, name, allowed, min, max](const std::string& v) -> std::string {
+             uint64_t x;
+             if (!parse_u64(v, x) || x < min || x > max) return bad(name, v, allowed);
+             ref = uint32_t(x);
+             return "";
+         }});
+}
+
+void ParamRegistry::add_int(const std::string& name, int& ref, const std::string& unit,
+                            const std::string& desc, int min, int max) {
+    const std::string allowed = "integer " + std::to_string(min) + " to " + std::to_string(max);
+    add({name, unit, desc, allowed, "", [&ref] { return std::to_string(ref); },
+         [this, &ref, name, allowed, min, max](const std::string& v) -> std::string {
+             errno = 0;
+             char* end = nullptr;
+             const long x = std::strtol(v.c_str(), &end, 10);
+             if (v.empty() || errno || !end || *end || x < min || x > max) return bad(name, v, allowed);
+             ref = int(x);
+             return "";
+         }});
+}
+
+void ParamRegistry::add_double(const std::string& name, double& ref, const std::string& unit,
+                               const std::string& desc, double min, double max) {
+    const std::string allowed = "number " + format_double(min) + " to " + format_double(max);
+    add({name, unit, desc, allowed, "", [&ref] { return format_double(ref); },
+         [this, &ref, name, allowed, min, max](const std::string& v) -> std::string {
+             double x;
+             if (!parse_double(v, x) || x < min || x > max) return bad(name, v, allowed);
+             ref = x;
+             return "";
+         }});
+}
+
+void ParamRegistry::add_bool(const std::string& name, bool& ref, const std::string& desc) {
+    add({name, "", desc, "true or false", "", [&ref] { return std::string(ref ? "true" : "false"); },
+         [this, &ref, name](const std::string& v) -> std::string {
+             if (v == "true" || v == "1" || v == "yes" || v == "on") ref = true;
+             else if (v == "false" || v == "0" || v == "no" || v == "off") ref = false;
+             else return bad(name, v, "true or false");
+             return "";
+         }});
+}
+
+void ParamRegistry::add_choice(const std::string& name, std::string& ref, const std::string& desc,
+                               const std::vector<std::string>& choices) {
+    std::string allowed;
+    for (const auto& c : choices) allowed += (allowed.empty() ? "" : "|") + c;
+    add({name, "", desc, allowed, "", [&ref] { return ref; },
+         [this, &ref, name, allowed, choices](const std::string& v) -> std::string {
+             for (const auto& c : choices)
+                 if (v == c) {
+                     ref = v;
+                     return "";
+                 }
+             return bad(name, v, allowed);
+         }});
+}
+
+void ParamRegistry::add_string(const std::string& name, std::string& ref, const std::string& unit,
+                               const std::string& desc, const std::string& allowed,
+                               std::function<std::string(const std::string&)> check) {
+    add({name, unit, desc, allowed, "", [&ref] { return ref; },
+         [this, &ref, name, allowed, check](const std::string& v) -> std::string {
+             if (check) {
+                 const std::string why = check(v);
+                 if (!why.empty()) return bad(name, v, allowed) + ": " + why;
+             }
+             ref = v;
+             return "";
+         }});
+}
+
+const ParamRegistry::Entry* ParamRegistry::find(const std::string& name) const {
+    auto it = m_entries.find(name);
+    return it == m_entries.end() ? nullptr : &it->second;
+}
+
+std::string ParamRegistry::set(const std::string& name, const std::string& value) {
+    auto it = m_entries.find(name);
+    if (it == m_entries.end()) return "unknown " + m_label + " '" + m_prefix + name + "'";
+    return it->second.set(value);
+}
+
+std::vector<const ParamRegistry::Entry*> ParamRegistry::entries() const {
+    std::vector<const Entry*> v;
+    for (const auto& kv : m_entries) v.push_back(&kv.second);
+    return v;
+}
+
+std::string ParamRegistry::dump_ini() const {
+    // Group by section so each [section] appears once, with its own keys together.
+    std::map<std::string, std::vector<const Entry*>> sections;
+    for (const auto& kv : m_entries) {
+        const auto dot = kv.first.rfind('.');
+        sections[dot == std::string::npos ? "" : kv.first.substr(0, dot)].push_back(&kv.second);
+    }
+    std::ostringstream os;
+    bool first = true;
+    for (const auto& sec : sections) {
+        if (!sec.first.empty()) os << (first ? "" : "\n") << "[" << sec.first << "]\n";
+        first = false;
+        for (const Entry* e : sec.second) {
+            const auto dot = e->name.rfind('.');
+            const std::string key = dot == std::string::npos ? e->name : e->name.substr(dot + 1);
+            os << "# " << e->description << (e->unit.empty() ? "" : " [" + e->unit + "]") << "; "
+               << e->allowed << "; default " << e->default_value << "\n";
+            os << key << " = " << e->get() << "\n";
+        }
+    }
+    return os.str();
+}
+
+}  // namespace sprint::core

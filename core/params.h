@@ -1,0 +1,67 @@
+// Typed, hierarchical model parameters (VCML/CCI style, without SystemC): every field of every
+// configuration struct is registered under its dotted instance name ("sprint.sram.k_bytes") with a
+// unit, a description and allowed values, so the command line, the config file, --help and
+// --dump-config all come from one table. Defaults live in the structs themselves.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sprint::core {
+
+class ParamRegistry {
+public:
+    // `label` starts every error message ("parameter 'x': ..."); `display_prefix` is put in front
+    // of names in messages (e.g. "--" for command-line options).
+    explicit ParamRegistry(std::string label = "parameter", std::string display_prefix = "")
+        : m_label(std::move(label)), m_prefix(std::move(display_prefix)) {}
+    // Entries refer to this object and to the registered fields: neither copied nor moved.
+    ParamRegistry(const ParamRegistry&) = delete;
+    ParamRegistry& operator=(const ParamRegistry&) = delete;
+
+    struct Entry {
+        std::string name, unit, description, allowed, default_value;
+        std::function<std::string()> get;
+        // Parse and store; returns an error sentence or "".
+        std::function<std::string(const std::string&)> set;
+    };
+
+    void add_uint(const std::string& name, uint64_t& ref, const std::string& unit,
+                  const std::string& desc, uint64_t min, uint64_t max);
+    void add_uint(const std::string& name, uint32_t& ref, const std::string& unit,
+                  const std::string& desc, uint32_t min, uint32_t max);
+    void add_int(const std::string& name, int& ref, const std::string& unit,
+                 const std::string& desc, int min, int max);
+    void add_double(const std::string& name, double& ref, const std::string& unit,
+                    const std::string& desc, double min, double max);
+    void add_bool(const std::string& name, bool& ref, const std::string& desc);
+    void add_choice(const std::string& name, std::string& ref, const std::string& desc,
+                    const std::vector<std::string>& choices);
+    // Free text; `check` returns "" or what is wrong with the value.
+    void add_string(const std::string& name, std::string& ref, const std::string& unit,
+                    const std::string& desc, const std::string& allowed,
+                    std::function<std::string(const std::string&)> check = nullptr);
+
+    const Entry* find(const std::string& name) const;
+    // Set by name from text; returns "" or a message naming the parameter, value and what is
+    // allowed.
+    std::string set(const std::string& name, const std::string& value);
+    std::vector<const Entry*> entries() const;
+    // All parameters with their current values as an INI file (sections = dotted prefixes).
+    std::string dump_ini() const;
+
+private:
+    void add(Entry e);
+    std::string bad(const std::string& name, const std::string& value,
+                    const std::string& allowed) const;
+    std::string m_label, m_prefix;
+    std::map<std::string, Entry> m_entries;
+};
+
+// Number formatting shared by the registry and reports: shortest text that reads back exactly.
+std::string format_double(double v);
+
+}  // namespace sprint::core

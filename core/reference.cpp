@@ -1,0 +1,185 @@
+#include "core/reference.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "core/keep_rule.h"
+#include "core/row_engine.h"
+
+namespace sprint::core {
+
+namespace {
+
+void analog_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& opt,
+                           const XbarNumerics& x, KeepMasks& m) {
+    const int n = w.k.n, d = w.k.d;
+    const HeadParams& hp = w.heads[std::size_t(h)];
+    CellArray cells;
+    cells.reset(n, d);
+    cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), x);
+    const double t_raw = threshold_raw(hp, d, x);
+    std::vector<int8_t> q_dac(static_cast<std::size_t>(d));
+    std::vector<double> v(static_cast<std::size_t>(n)), margins(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        const int end = key_end(i, hp.valid_len, opt.causal);
+        if (end == 0) continue;
+        query_to_dac(w.q.row(h, i), d, x, q_dac.data());
+        cells.bitlines(q_dac.data(), end, uint32_t(h), uint32_t(i), x, v.data());
+        const double shift = query_shift(q_dac.data(), d, x);
+        uint8_t* mask = m.row(h, i);
+        compare_bitlines(v.data(), end, shift, t_raw, x, mask, margins.data());
+        apply_empty_row_policy(mask, end, i, opt.empty_row, margins.data());
+    }
+}
+
+void exact_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& opt,
+                          KeepMasks& m) {
+    const int n = w.k.n, d = w.k.d;
+    const HeadParams& hp = w.heads[std::size_t(h)];
+    const double scale = exact_logit_scale(hp, d);
+    std::vector<double> logits(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        const int end = key_end(i, hp.valid_len, opt.causal);
+        uint8_t* mask = m.row(h, i);
+        for (int j = 0; j < end; ++j) {
+            const int32_t s = dot_i8(w.q.row(h, i), w.k.row(h, j), d);
+            logits[std::size_t(j)] = double(s) * scale;
+            mask[j] = exact_keep(s, scale, hp.threshold) ? 1 : 0;
+        }
+        apply_empty_row_policy(mask, end, i, opt.empty_row, logits.data());
+    }
+}
+
+}  // namespace
+
+KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt,
+                          const XbarNumerics& x) {
+    KeepMasks m;
+    m.reset(w.q.heads, w.q.n);
+    for (int h = 0; h < w.q.heads; ++h) {
+        const uint32_t L = w.heads[std::size_t(h)].valid_len;
+        switch (opt.mode) {
+            case Mode::Sprint: analog_masks_for_head(w, h, opt, x, m); break;
+            case Mode::OnchipPrune: exact_masks_for_head(w, h, opt, m); break;
+            case Mode::Dense:
+                for (int i = 0; i < w.q.n; ++i) {
+                    const int end = key_end(i, L, opt.causal);
+                    std::fill(m.row(h, i), m.row(h, i) + end, uint8_t(1));
+                }
+                break;
+        }
+    }
+    return m;
+}
+
+std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptions& opt,
+                                      const XbarNumerics& x, KeepMasks* masks_out) {
+    const int H = w.q.heads, n = w.q.n, d = w.q.d;
+    const std::size_t eb = output_element_bytes(opt.output);
+    std::vector<uint8_t> out(std::size_t(H) * n * d * eb, 0);
+    // Onchip-prune computes exact scores for every visible key and prunes inside the datapath,
+    // so its candidate set is the dense one.
+    JobOptions cand = opt;
+    if (opt.mode == Mode::OnchipPrune) cand.mode = Mode::Dense;
+    KeepMasks m = reference_masks(w, cand, x);
+    RowEngine eng;
+    for (int h = 0; h < H; ++h) {
+        const HeadParams& hp = w.heads[std::size_t(h)];
+        const double ls = exact_logit_scale(hp, d);
+        for (int i = 0; i < n; ++i) {
+            const int end = key_end(i, hp.valid_len, opt.causal);
+            if (end == 0) continue;
+            eng.begin(w.q.row(h, i), d, ls, hp.s_v, opt.softmax, opt.output);
+            const uint8_t* mask = m.row(h, i);
+            for (int j = 0; j < end; ++j)
+                if (mask[j]) eng.score(uint32_t(j), w.k.row(h, j));
+            if (opt.mode == Mode::OnchipPrune) {
+                eng.prune(hp.threshold, opt.empty_row, uint32_t(i));
+                uint8_t* row = m.row(h, i);
+                std::fill(row, row + n, uint8_t(0));
+                for (uint32_t t : eng.tokens()) row[t] = 1;
+            }
+            for (uint32_t t : eng.softmax()) eng.accumulate(t, w.v.row(h, int(t)));
+            eng.finish(out.data() + (std::size_t(h) * n + i) * d * eb);
+        }
+    }
+    if (masks_out) *masks_out = std::move(m);
+    return out;
+}
+
+Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int heads, int n, int d,
+                      const std::vector<HeadParams>& hp) {
+    Tensor3 t(heads, n, d);
+    for (int h = 0; h < heads; ++h) {
+        for (std::size_t k = 0; k < std::size_t(n) * d; ++k) {
+            const std::size_t idx = std::size_t(h) * n * d + k;
+            if (fmt == OutputFormat::Float32) {
+                std::memcpy(&t.data[idx], bytes.data() + idx * 4, 4);
+            } else {
+                int16_t v;
+                std::memcpy(&v, bytes.data() + idx * 2, 2);
+                t.data[idx] = float(double(v) * double(hp[std::size_t(h)].s_v) / 128.0);
+            }
+        }
+    }
+    return t;
+}
+
+Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
+                              const std::vector<uint32_t>& valid_len, bool causal) {
+    const int H = q.heads, n = q.n, d = q.d;
+    Tensor3 out(H, n, d);
+    const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
+    std::vector<double> p(static_cast<std::size_t>(n)), acc(static_cast<std::size_t>(d));
+    for (int h = 0; h < H; ++h) {
+        for (int i = 0; i < n; ++i) {
+            const int end = key_end(i, valid_len[std::size_t(h)], causal);
+            if (end == 0) continue;
+            double mx = -INFINITY;
+            for (int j = 0; j < end; ++j) {
+                double s = 0.0;
+                for (int e = 0; e < d; ++e) s += double(q.row(h, i)[e]) * double(k.row(h, j)[e]);
+                p[std::size_t(j)] = s * inv_sqrt_d;
+                mx = std::max(mx, p[std::size_t(j)]);
+            }
+            double sum = 0.0;
+            for (int j = 0; j < end; ++j) sum += (p[std::size_t(j)] = std::exp(p[std::size_t(j)] - mx));
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int j = 0; j < end; ++j)
+                for (int e = 0; e < d; ++e)
+                    acc[std::size_t(e)] += p[std::size_t(j)] / sum * double(v.row(h, j)[e]);
+            for (int e = 0; e < d; ++e) out.row(h, i)[e] = float(acc[std::size_t(e)]);
+        }
+    }
+    return out;
+}
+
+float calibrate_threshold(const QuantizedWorkload& w, int h, bool causal, const XbarNumerics& x,
+                          double keep_fraction) {
+    const int n = w.q.n, d = w.q.d;
+    const HeadParams& hp = w.heads[std::size_t(h)];
+    std::vector<int32_t> scores;
+    std::vector<int8_t> qd(static_cast<std::size_t>(d)), kd(static_cast<std::size_t>(n) * d);
+    for (int j = 0; j < n; ++j)
+        for (int e = 0; e < d; ++e)
+            kd[std::size_t(j) * d + e] = int8_t(key_msb(w.k.row(h, j)[e], x.key_bits));
+    for (int i = 0; i < n; ++i) {
+        const int end = key_end(i, hp.valid_len, causal);
+        if (end == 0) continue;
+        query_to_dac(w.q.row(h, i), d, x, qd.data());
+        for (int j = 0; j < end; ++j) scores.push_back(dot_i8(qd.data(), &kd[std::size_t(j) * d], d));
+    }
+    if (scores.empty()) return 0.0f;
+    const std::size_t total = scores.size();
+    std::size_t k = std::size_t(std::llround(keep_fraction * double(total)));
+    k = std::clamp<std::size_t>(k, 1, total);
+    std::sort(scores.begin(), scores.end(), std::greater<int32_t>());
+    const int32_t kth = scores[k - 1];
+    // Place the threshold halfway to the next lower distinct score: robust to rounding.
+    const auto below = std::upper_bound(scores.begin(), scores.end(), kth, std::greater<int32_t>());
+    const double lower = below == scores.end() ? double(kth) - 1.0 : double(*below);
+    return float((double(kth) + lower) / 2.0 * raw_to_logit(hp, d, x));
+}
+
+}  // namespace sprint::core

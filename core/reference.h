@@ -1,0 +1,54 @@
+// Golden references:
+//   (a) dense float attention on the float inputs (double accumulation);
+//   (b) exact-score pruning with the same threshold (what the analog stage should have kept);
+//   (c) the bit-exact SPRINT result: the approximate keep mask from the crossbar numerics, then the
+//       datapath arithmetic of RowEngine. The SystemC model must write exactly (c)'s bytes.
+// Threshold calibration to a target keep fraction lives here too.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/crossbar.h"
+#include "core/types.h"
+
+namespace sprint::core {
+
+// Keep masks of every (head, query, key): mask[(h * n + i) * n + j].
+struct KeepMasks {
+    int heads = 0, n = 0;
+    std::vector<uint8_t> bits;
+
+    void reset(int h, int n_) {
+        heads = h;
+        n = n_;
+        bits.assign(std::size_t(h) * n_ * n_, 0);
+    }
+    uint8_t* row(int h, int i) { return bits.data() + (std::size_t(h) * n + i) * n; }
+    const uint8_t* row(int h, int i) const { return bits.data() + (std::size_t(h) * n + i) * n; }
+};
+
+struct QuantizedWorkload {
+    QTensor q, k, v;
+    std::vector<HeadParams> heads;  // scales copied from q/k/v, thresholds, valid lengths
+};
+
+// The mask the IP uses in `mode` (analog for Sprint, exact for OnchipPrune, all visible for Dense).
+KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt, const XbarNumerics& x);
+// The bytes the IP writes for the whole [heads, n, d] output (padded query rows stay zero).
+std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptions& opt,
+                                      const XbarNumerics& x, KeepMasks* masks_out = nullptr);
+// Decode output bytes (float32 or int16) to floats using each head's s_v.
+Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int heads, int n, int d,
+                      const std::vector<HeadParams>& hp);
+
+// (a) dense float attention (padded query rows zero).
+Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
+                              const std::vector<uint32_t>& valid_len, bool causal);
+
+// Threshold (logit units) such that a fraction `keep_fraction` (0, 1] of the visible pairs of head
+// h has an ideal approximate score at or above it (ideal: no non-idealities; bit widths from x).
+float calibrate_threshold(const QuantizedWorkload& w, int h, bool causal, const XbarNumerics& x,
+                          double keep_fraction);
+
+}  // namespace sprint::core

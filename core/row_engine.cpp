@@ -1,0 +1,170 @@
+#include "core/row_engine.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+namespace sprint::core {
+
+namespace {
+
+struct ExpLuts {
+    std::array<uint32_t, 64> hi{}, lo{};
+    ExpLuts() {
+        for (int a = 0; a < 64; ++a) hi[a] = uint32_t(std::lround(65536.0 * std::exp(-a / 4.0)));
+        for (int b = 0; b < 64; ++b) lo[b] = uint32_t(std::lround(65536.0 * std::exp(-b / 256.0)));
+    }
+};
+
+const ExpLuts& luts() {
+    static const ExpLuts l;
+    return l;
+}
+
+void store_le(uint8_t* dst, const void* src, std::size_t n) { std::memcpy(dst, src, n); }
+
+}  // namespace
+
+uint32_t exp_fixed(uint32_t u) {
+    u = std::min(u, kSoftmaxInputMax);
+    const auto& l = luts();
+    const uint64_t prod = uint64_t(l.hi[u >> 6]) * uint64_t(l.lo[u & 63]);
+    return uint32_t((prod + (1u << 15)) >> 16);
+}
+
+uint32_t softmax_input(int32_t s_max, int32_t s, double logit_scale) {
+    const double x = double(int64_t(s_max) - int64_t(s)) * logit_scale * double(1 << kSoftmaxFracBits);
+    if (!(x < double(kSoftmaxInputMax))) return kSoftmaxInputMax;
+    return uint32_t(std::llround(x));
+}
+
+int32_t dot_i8(const int8_t* a, const int8_t* b, int d) {
+    int32_t s = 0;
+    for (int e = 0; e < d; ++e) s += int32_t(a[e]) * int32_t(b[e]);
+    return s;
+}
+
+void RowEngine::begin(const int8_t* q, int d, double logit_scale, float s_v, SoftmaxKind kind,
+                      OutputFormat out) {
+    m_d = d;
+    m_logit_scale = logit_scale;
+    m_s_v = s_v;
+    m_kind = kind;
+    m_out = out;
+    m_q.assign(q, q + d);
+    m_tokens.clear();
+    m_scores.clear();
+    m_p8.clear();
+    m_pf.clear();
+    m_acc.assign(std::size_t(d), 0);
+    m_accf.assign(std::size_t(d), 0.0);
+    m_next_v = 0;
+    m_exp_ops = m_div_ops = 0;
+}
+
+bool RowEngine::score(uint32_t token, const int8_t* k_row) {
+    if (!m_tokens.empty() && token <= m_tokens.back()) return false;
+    m_p8.clear();  // probabilities exist only for a complete score set
+    m_pf.clear();
+    m_tokens.push_back(token);
+    m_scores.push_back(dot_i8(m_q.data(), k_row, m_d));
+    return true;
+}
+
+std::size_t RowEngine::prune(double threshold, EmptyRowPolicy policy, uint32_t self_token) {
+    std::vector<uint32_t> tokens;
+    std::vector<int32_t> scores;
+    for (std::size_t i = 0; i < m_tokens.size(); ++i) {
+        if (double(m_scores[i]) * m_logit_scale >= threshold) {
+            tokens.push_back(m_tokens[i]);
+            scores.push_back(m_scores[i]);
+        }
+    }
+    if (tokens.empty() && !m_tokens.empty()) {
+        std::size_t pick = 0;
+        if (policy == EmptyRowPolicy::Max) {
+            for (std::size_t i = 1; i < m_scores.size(); ++i)
+                if (m_scores[i] > m_scores[pick]) pick = i;
+        } else {
+            // The query's own position, or the last visible key before it.
+            for (std::size_t i = 0; i < m_tokens.size() && m_tokens[i] <= self_token; ++i) pick = i;
+        }
+        tokens.push_back(m_tokens[pick]);
+        scores.push_back(m_scores[pick]);
+    }
+    m_tokens.swap(tokens);
+    m_scores.swap(scores);
+    m_p8.clear();
+    m_pf.clear();
+    return m_tokens.size();
+}
+
+const std::vector<uint32_t>& RowEngine::softmax() {
+    const std::size_t n = m_scores.size();
+    m_next_v = 0;
+    if (n == 0) return m_tokens;
+    const int32_t s_max = *std::max_element(m_scores.begin(), m_scores.end());
+    m_exp_ops += n;
+    m_div_ops += n;
+    if (m_kind == SoftmaxKind::Fixed) {
+        std::vector<uint32_t> e(n);
+        uint64_t sum = 0;
+        for (std::size_t i = 0; i < n; ++i) {
+            e[i] = exp_fixed(softmax_input(s_max, m_scores[i], m_logit_scale));
+            sum += e[i];
+        }
+        m_p8.resize(n);
+        for (std::size_t i = 0; i < n; ++i)
+            m_p8[i] = uint8_t((uint64_t(e[i]) * kProbabilityMax + sum / 2) / sum);
+    } else {
+        m_pf.resize(n);
+        double sum = 0.0;
+        for (std::size_t i = 0; i < n; ++i) {
+            m_pf[i] = std::exp(double(int64_t(m_scores[i]) - s_max) * m_logit_scale);
+            sum += m_pf[i];
+        }
+        for (std::size_t i = 0; i < n; ++i) m_pf[i] /= sum;
+    }
+    return m_tokens;
+}
+
+bool RowEngine::accumulate(uint32_t token, const int8_t* v_row) {
+    // Before softmax() (or after scores changed) there are no probabilities to weight V with.
+    const std::size_t probs = m_kind == SoftmaxKind::Fixed ? m_p8.size() : m_pf.size();
+    if (m_next_v >= m_tokens.size() || m_next_v >= probs || m_tokens[m_next_v] != token)
+        return false;
+    if (m_kind == SoftmaxKind::Fixed) {
+        const int32_t p = m_p8[m_next_v];
+        for (int e = 0; e < m_d; ++e) m_acc[std::size_t(e)] += p * int32_t(v_row[e]);
+    } else {
+        const double p = m_pf[m_next_v];
+        for (int e = 0; e < m_d; ++e) m_accf[std::size_t(e)] += p * double(v_row[e]);
+    }
+    ++m_next_v;
+    return true;
+}
+
+bool RowEngine::finish(uint8_t* out) {
+    if (m_next_v != m_tokens.size()) return false;
+    for (int e = 0; e < m_d; ++e) {
+        const std::size_t i = std::size_t(e);
+        // value in units of one V int8 step
+        const double units = m_kind == SoftmaxKind::Fixed ? double(m_acc[i]) / kProbabilityMax
+                                                          : m_accf[i];
+        if (m_out == OutputFormat::Float32) {
+            const float f = m_kind == SoftmaxKind::Fixed
+                                ? float(double(m_acc[i]) * double(m_s_v) / kProbabilityMax)
+                                : float(m_accf[i] * double(m_s_v));
+            store_le(out + i * 4, &f, 4);
+        } else {
+            const double r = std::round(units * 128.0);
+            const int16_t v = int16_t(std::clamp(r, -32768.0, 32767.0));
+            store_le(out + i * 2, &v, 2);
+        }
+    }
+    return true;
+}
+
+}  // namespace sprint::core

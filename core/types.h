@@ -1,0 +1,71 @@
+// Shared value types of the SystemC-free functional core: tensors, job options, per-head
+// parameters. Everything numeric about SPRINT is defined in core/; the SystemC modules call it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sprint::core {
+
+// Operating mode of the IP (register field JOB_CFG.MODE).
+enum class Mode : uint32_t { Sprint = 0, Dense = 1, OnchipPrune = 2 };
+// What to keep when nothing passes the threshold (JOB_CFG.EMPTY_MAX).
+enum class EmptyRowPolicy : uint32_t { Self = 0, Max = 1 };
+// Softmax arithmetic (JOB_CFG.SOFTMAX_FLOAT).
+enum class SoftmaxKind : uint32_t { Fixed = 0, Float = 1 };
+// Element format of the output rows written back to memory (JOB_CFG.OUT_INT16).
+enum class OutputFormat : uint32_t { Float32 = 0, Int16 = 1 };
+
+const char* to_string(Mode m);
+const char* to_string(EmptyRowPolicy p);
+const char* to_string(SoftmaxKind k);
+const char* to_string(OutputFormat f);
+// Parse from the command-line spelling; return false on an unknown name.
+bool parse(const std::string& s, Mode& out);
+bool parse(const std::string& s, EmptyRowPolicy& out);
+bool parse(const std::string& s, SoftmaxKind& out);
+bool parse(const std::string& s, OutputFormat& out);
+
+inline std::size_t output_element_bytes(OutputFormat f) { return f == OutputFormat::Int16 ? 2 : 4; }
+
+// A float tensor [heads, n, d], row-major.
+struct Tensor3 {
+    int heads = 0, n = 0, d = 0;
+    std::vector<float> data;
+
+    Tensor3() = default;
+    Tensor3(int h, int n_, int d_) : heads(h), n(n_), d(d_), data(std::size_t(h) * n_ * d_, 0.0f) {}
+    float* row(int h, int i) { return data.data() + (std::size_t(h) * n + i) * d; }
+    const float* row(int h, int i) const { return data.data() + (std::size_t(h) * n + i) * d; }
+    const float* head(int h) const { return row(h, 0); }
+};
+
+// An int8 tensor [heads, n, d] with one symmetric scale per head: x ~= value * scale[h].
+struct QTensor {
+    int heads = 0, n = 0, d = 0;
+    std::vector<int8_t> data;
+    std::vector<float> scale;
+
+    const int8_t* row(int h, int i) const { return data.data() + (std::size_t(h) * n + i) * d; }
+    const int8_t* head(int h) const { return row(h, 0); }
+};
+
+// What the host writes into the per-head table in memory (see tlm_interfaces/register_map.h).
+struct HeadParams {
+    float threshold = 0.0f;  // keep threshold, logit units (same units as q.k/sqrt(d))
+    float s_q = 1.0f, s_k = 1.0f, s_v = 1.0f;  // int8 scales of Q, K, V of this head
+    uint32_t valid_len = 0;  // rows/columns >= valid_len are padding and skipped entirely
+};
+
+// The job-level options that change numerics.
+struct JobOptions {
+    Mode mode = Mode::Sprint;
+    bool causal = false;
+    EmptyRowPolicy empty_row = EmptyRowPolicy::Self;
+    SoftmaxKind softmax = SoftmaxKind::Fixed;
+    OutputFormat output = OutputFormat::Float32;
+};
+
+}  // namespace sprint::core

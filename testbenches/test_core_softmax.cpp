@@ -1,0 +1,436 @@
+// Unit tests of the exact-recompute datapath arithmetic (core/row_engine.h): the two-LUT exp, the
+// 12-bit softmax input, 8-bit probabilities, float and int16 outputs, ordering errors, on-chip
+// pruning and determinism. Expected values are computed here from the formulas documented in
+// row_engine.h, independently of the engine's helpers.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/row_engine.h"
+
+using namespace sprint::core;
+
+namespace {
+
+// Documented LUTs: LUT_hi[a] = round(2^16 exp(-a/4)), LUT_lo[b] = round(2^16 exp(-b/256)).
+uint64_t lut_hi(uint32_t a) {
+    return uint64_t(std::llround(65536.0 * std::exp(-double(a) / 4.0)));
+}
+uint64_t lut_lo(uint32_t b) {
+    return uint64_t(std::llround(65536.0 * std::exp(-double(b) / 256.0)));
+}
+uint32_t model_exp(uint32_t u) {
+    return uint32_t((lut_hi(u >> 6) * lut_lo(u & 63) + 32768) >> 16);
+}
+
+float read_f32(const uint8_t* p) {
+    float f;
+    std::memcpy(&f, p, 4);
+    return f;
+}
+int16_t read_i16(const uint8_t* p) {
+    // little-endian by definition, independent of the host
+    return int16_t(uint16_t(p[0]) | uint16_t(uint16_t(p[1]) << 8));
+}
+
+// Run one full row: score all keys (ascending tokens 0..), softmax, accumulate, finish.
+std::vector<uint8_t> run_row(const std::vector<int8_t>& q,
+                             const std::vector<std::vector<int8_t>>& k,
+                             const std::vector<std::vector<int8_t>>& v, double ls, float s_v,
+                             SoftmaxKind kind, OutputFormat fmt, RowEngine* engine = nullptr) {
+    RowEngine local;
+    RowEngine& e = engine ? *engine : local;
+    const int d = int(q.size());
+    e.begin(q.data(), d, ls, s_v, kind, fmt);
+    for (std::size_t j = 0; j < k.size(); ++j) REQUIRE(e.score(uint32_t(j), k[j].data()));
+    for (uint32_t t : e.softmax()) REQUIRE(e.accumulate(t, v[t].data()));
+    std::vector<uint8_t> out(std::size_t(d) * output_element_bytes(fmt), 0xEE);
+    REQUIRE(e.finish(out.data()));
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("core/softmax: exp_fixed(0) is 2^16 and the LUT halves multiply", "[core][softmax]") {
+    CHECK(exp_fixed(0) == 65536u);
+    CHECK(exp_fixed(256) == 24109u);  // round(2^16 / e) = LUT_hi[4]
+    CHECK(exp_fixed(474) == 10288u);  // LUT_hi[7] * LUT_lo[26] = 11388 * 59207 / 2^16
+    CHECK(exp_fixed(3072) == 0u);     // LUT_hi[48] rounds to 0
+    for (uint32_t u = 0; u <= kSoftmaxInputMax; ++u) REQUIRE(exp_fixed(u) == model_exp(u));
+    // below 64 only LUT_lo is used (LUT_hi[0] = 2^16), at multiples of 64 only LUT_hi
+    for (uint32_t u = 0; u < 64; ++u) REQUIRE(exp_fixed(u) == lut_lo(u));
+    for (uint32_t a = 0; a < 64; ++a) REQUIRE(exp_fixed(a * 64) == lut_hi(a));
+}
+
+TEST_CASE("core/softmax: exp_fixed is monotone and within 1.5 of 2^16 exp(-u/256)",
+          "[core][softmax]") {
+    // Error bound: hi = H + d1, lo = L + d2 with |d1|, |d2| <= 0.5 (LUT rounding) and H, L <= 2^16,
+    // so |hi*lo/2^16 - H*L/2^16| <= 0.5*L/2^16 + 0.5*H/2^16 + 0.25/2^16 <= 1 + 4e-6; the final
+    // rounding adds 0.5. (The measured maximum is about 1.3.)
+    double worst = 0.0;
+    for (uint32_t u = 0; u <= kSoftmaxInputMax; ++u) {
+        const double err = std::fabs(double(exp_fixed(u)) - 65536.0 * std::exp(-double(u) / 256.0));
+        worst = std::max(worst, err);
+        REQUIRE(err <= 1.5 + 1e-5);
+        if (u > 0) REQUIRE(exp_fixed(u) <= exp_fixed(u - 1));
+        // 17 bits at most
+        REQUIRE(exp_fixed(u) <= 65536u);
+    }
+    CHECK(worst > 0.5);  // the two-LUT product is really an approximation
+    // strictly decreasing while the values are large
+    for (uint32_t u = 1; u < 1024; ++u) REQUIRE(exp_fixed(u) < exp_fixed(u - 1));
+}
+
+TEST_CASE("core/softmax: exp_fixed clamps inputs above 4095", "[core][softmax]") {
+    CHECK(kSoftmaxInputMax == 4095u);
+    CHECK(exp_fixed(4096) == exp_fixed(4095));
+    CHECK(exp_fixed(5000) == exp_fixed(4095));
+    CHECK(exp_fixed(1u << 20) == exp_fixed(4095));
+    CHECK(exp_fixed(std::numeric_limits<uint32_t>::max()) == exp_fixed(4095));
+    CHECK(exp_fixed(4095) == 0u);
+}
+
+TEST_CASE("core/softmax: softmax_input rounds (max - s) * scale * 256 and saturates at 4095",
+          "[core][softmax]") {
+    const double ls = 1.0 / 16.0;  // 16 score units per logit -> 16 input units per score unit
+    CHECK(softmax_input(100, 100, ls) == 0u);
+    CHECK(softmax_input(100, 99, ls) == 16u);
+    CHECK(softmax_input(100, 90, ls) == 160u);
+    CHECK(softmax_input(100, 100 - 255, ls) == 4080u);
+    CHECK(softmax_input(100, 100 - 256, ls) == 4095u);  // 4096 saturates
+    CHECK(softmax_input(100, -1000, ls) == 4095u);
+    CHECK(softmax_input(-5, -5, ls) == 0u);
+    // rounding to nearest, halves away from zero
+    CHECK(softmax_input(2, 0, 0.001) == 1u);      // 0.512
+    CHECK(softmax_input(1, 0, 0.001) == 0u);      // 0.256
+    CHECK(softmax_input(1, 0, 1.0 / 512) == 1u);  // 0.5
+    CHECK(softmax_input(3, 0, 1.0 / 512) == 2u);  // 1.5
+    CHECK(softmax_input(5, 0, 1.0 / 512) == 3u);  // 2.5
+    // the top of the range
+    CHECK(softmax_input(4094, 0, 1.0 / 256) == 4094u);
+    CHECK(softmax_input(4095, 0, 1.0 / 256) == 4095u);
+    CHECK(softmax_input(8189, 0, 1.0 / 512) == 4095u);  // 4094.5 rounds up to 4095
+    // no overflow for the full int32 range
+    CHECK(softmax_input(std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(),
+                        1e-6) == 4095u);  // 2^32 * 1e-6 * 256 = 1.1e6
+    CHECK(softmax_input(std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(),
+                        1e-9) == 1100u);  // (2^32 - 1) * 1e-9 * 256 = 1099.51
+    CHECK(softmax_input(std::numeric_limits<int32_t>::max(), std::numeric_limits<int32_t>::min(),
+                        1e-12) == 1u);  // 2^32 * 1e-12 * 256 = 1.0995
+}
+
+TEST_CASE("core/softmax: dot_i8 is the exact int8 dot product", "[core][softmax]") {
+    const int8_t a[4] = {1, -2, 3, -128};
+    const int8_t b[4] = {5, 7, -9, -128};
+    CHECK(dot_i8(a, b, 4) == 5 - 14 - 27 + 16384);
+    CHECK(dot_i8(a, b, 0) == 0);
+    std::vector<int8_t> m(512, -128);
+    CHECK(dot_i8(m.data(), m.data(), 512) == 512 * 16384);
+    std::vector<int8_t> p(512, 127);
+    CHECK(dot_i8(m.data(), p.data(), 512) == -512 * 16256);
+}
+
+TEST_CASE("core/softmax: fixed-point row, computed by hand", "[core][softmax]") {
+    // q = {1, 0, 0}: the score of key j is k_j[0].
+    const std::vector<int8_t> q{1, 0, 0};
+    const std::vector<std::vector<int8_t>> k{{40, 9, 9}, {20, -3, 1}, {3, 0, 0}, {-128, 5, 5}};
+    const std::vector<std::vector<int8_t>> v{
+        {10, -20, 0}, {100, 127, -128}, {-128, 5, 1}, {127, 127, 127}};
+    const double ls = 0.05;
+    const float s_v = 0.5f;
+    // u = round((40 - s) * 0.05 * 256) = {0, 256, 473.6 -> 474, 168*12.8 = 2150.4 -> 2150}
+    const uint32_t u[4] = {0, 256, 474, 2150};
+    uint64_t e[4], sum = 0;
+    for (int j = 0; j < 4; ++j) {
+        e[j] = model_exp(u[j]);
+        sum += e[j];
+    }
+    CHECK(e[0] == 65536);
+    CHECK(e[1] == 24109);
+    CHECK(e[2] == 10288);
+    int p[4], psum = 0;
+    for (int j = 0; j < 4; ++j) {
+        p[j] = int((255 * e[j] + sum / 2) / sum);
+        psum += p[j];
+    }
+    int acc[3];
+    for (int c = 0; c < 3; ++c) {
+        acc[c] = 0;
+        for (int j = 0; j < 4; ++j) acc[c] += p[j] * v[std::size_t(j)][std::size_t(c)];
+    }
+
+    RowEngine eng;
+    eng.begin(q.data(), 3, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Float32);
+    for (uint32_t j = 0; j < 4; ++j) REQUIRE(eng.score(j, k[j].data()));
+    CHECK(eng.scores() == std::vector<int32_t>{40, 20, 3, -128});
+    for (int j = 0; j < 4; ++j) CHECK(softmax_input(40, eng.scores()[std::size_t(j)], ls) == u[j]);
+    const auto tokens = eng.softmax();
+    CHECK(tokens == std::vector<uint32_t>{0, 1, 2, 3});
+    CHECK(eng.exp_ops() == 4);
+    CHECK(eng.div_ops() == 4);
+    for (uint32_t t : tokens) REQUIRE(eng.accumulate(t, v[t].data()));
+    uint8_t out[12];
+    REQUIRE(eng.finish(out));
+    for (int c = 0; c < 3; ++c) {
+        INFO("element " << c);
+        CHECK(read_f32(out + 4 * c) == float(double(acc[c]) * double(s_v) / 255.0));
+    }
+
+    // the same row with int16 output: round(acc * 128 / 255), little-endian
+    const auto o16 = run_row(q, k, v, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Int16);
+    REQUIRE(o16.size() == 6);
+    for (int c = 0; c < 3; ++c) {
+        INFO("element " << c);
+        CHECK(read_i16(o16.data() + 2 * c) == int16_t(std::lround(double(acc[c]) * 128.0 / 255.0)));
+    }
+
+    // The same numbers written out (worked by hand from the formulas above):
+    // e = {65536, 24109, 10288, 65536*exp(-8.4) ~ 14.7}, sum = 99948,
+    // p = {167, 62, 26, 0}, acc = {4542, 4664, -7910}.
+    CHECK(sum == 65536 + 24109 + 10288 + e[3]);
+    CHECK(p[0] == 167);
+    CHECK(p[1] == 62);
+    CHECK(p[2] == 26);
+    CHECK(p[3] == 0);
+    CHECK(psum == 255);
+    CHECK(acc[0] == 4542);
+    CHECK(acc[1] == 4664);
+    CHECK(acc[2] == -7910);
+    CHECK(read_i16(o16.data() + 0) == 2280);   // 2279.906
+    CHECK(read_i16(o16.data() + 2) == 2341);   // 2341.145
+    CHECK(read_i16(o16.data() + 4) == -3971);  // -3970.510
+    CHECK(read_f32(out + 0) == Approx(8.905882352941177));
+    CHECK(read_f32(out + 8) == Approx(-15.509803921568627));
+}
+
+TEST_CASE("core/softmax: a two-key row with equal scores splits 128/127 (rounded division)",
+          "[core][softmax]") {
+    const std::vector<int8_t> q{2};
+    const std::vector<std::vector<int8_t>> k{{7}, {7}};
+    const std::vector<std::vector<int8_t>> v{{-100}, {50}};
+    // e = {65536, 65536}, sum = 131072: p = (255*65536 + 65536) / 131072 = 128 each
+    const auto o = run_row(q, k, v, 0.3, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    // acc = 128 * -100 + 128 * 50 = -6400; round(-6400 * 128 / 255) = round(-3212.55) = -3213
+    CHECK(read_i16(o.data()) == -3213);
+    const auto of = run_row(q, k, v, 0.3, 0.25f, SoftmaxKind::Fixed, OutputFormat::Float32);
+    CHECK(read_f32(of.data()) == float(-6400.0 * 0.25 / 255.0));
+}
+
+TEST_CASE("core/softmax: a single kept key gets probability 255: output = its V row",
+          "[core][softmax]") {
+    const std::vector<int8_t> q{3, -4};
+    const std::vector<std::vector<int8_t>> k{{1, 2}};
+    const std::vector<std::vector<int8_t>> v{{-128, 127}};
+    const auto o = run_row(q, k, v, 1.0, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    CHECK(read_i16(o.data()) == -128 * 128);
+    CHECK(read_i16(o.data() + 2) == 127 * 128);
+    const auto f = run_row(q, k, v, 1.0, 0.125f, SoftmaxKind::Float, OutputFormat::Float32);
+    CHECK(read_f32(f.data()) == -16.0f);
+    CHECK(read_f32(f.data() + 4) == 15.875f);
+}
+
+TEST_CASE("core/softmax: float path matches a direct double computation", "[core][softmax]") {
+    const int d = 5, n = 9;
+    std::vector<int8_t> q(d);
+    std::vector<std::vector<int8_t>> k(n, std::vector<int8_t>(d)), v(n, std::vector<int8_t>(d));
+    for (int e = 0; e < d; ++e) q[std::size_t(e)] = int8_t((e * 53) % 255 - 127);
+    for (int j = 0; j < n; ++j)
+        for (int e = 0; e < d; ++e) {
+            k[std::size_t(j)][std::size_t(e)] = int8_t((j * 31 + e * 17) % 255 - 127);
+            v[std::size_t(j)][std::size_t(e)] = int8_t((j * 71 + e * 13 + 5) % 255 - 127);
+        }
+    const double ls = 0.0021;
+    const float s_v = 0.037f;
+    std::vector<double> s(n);
+    double mx = -1e300;
+    for (int j = 0; j < n; ++j) {
+        double acc = 0;
+        for (int e = 0; e < d; ++e)
+            acc += double(q[std::size_t(e)]) * double(k[std::size_t(j)][std::size_t(e)]);
+        s[std::size_t(j)] = acc * ls;
+        mx = std::max(mx, s[std::size_t(j)]);
+    }
+    double z = 0;
+    for (int j = 0; j < n; ++j) z += std::exp(s[std::size_t(j)] - mx);
+    std::vector<double> ref(d, 0.0);
+    for (int j = 0; j < n; ++j)
+        for (int e = 0; e < d; ++e)
+            ref[std::size_t(e)] +=
+                std::exp(s[std::size_t(j)] - mx) / z * double(v[std::size_t(j)][std::size_t(e)]);
+
+    const auto f = run_row(q, k, v, ls, s_v, SoftmaxKind::Float, OutputFormat::Float32);
+    const auto i16 = run_row(q, k, v, ls, s_v, SoftmaxKind::Float, OutputFormat::Int16);
+    for (int e = 0; e < d; ++e) {
+        INFO("element " << e);
+        // float32 output: only the final float rounding differs (relative 2^-24)
+        CHECK(read_f32(f.data() + 4 * e) == Approx(ref[std::size_t(e)] * s_v).epsilon(1e-6));
+        CHECK(read_i16(i16.data() + 2 * e) == int16_t(std::lround(ref[std::size_t(e)] * 128.0)));
+    }
+    // and the fixed path is close to it (8-bit probabilities: about 1/255 of max |v| per key)
+    const auto fx = run_row(q, k, v, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Float32);
+    for (int e = 0; e < d; ++e)
+        CHECK(std::fabs(read_f32(fx.data() + 4 * e) - ref[std::size_t(e)] * s_v) <=
+              n * 0.5 / 255.0 * 128.0 * s_v);
+}
+
+TEST_CASE("core/softmax: int16 output is in units of s_v/128, little-endian", "[core][softmax]") {
+    // single key with p = 255: acc = 255 v -> int16 = 128 v exactly
+    for (int vv : {-128, -1, 0, 1, 77, 127}) {
+        const std::vector<int8_t> q{1};
+        const std::vector<std::vector<int8_t>> k{{1}};
+        const std::vector<std::vector<int8_t>> v{{int8_t(vv)}};
+        const auto o = run_row(q, k, v, 1.0, 3.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+        REQUIRE(o.size() == 2);
+        const int16_t x = int16_t(vv * 128);
+        CHECK(int(o[0]) == int(uint16_t(x) & 0xFF));
+        CHECK(int(o[1]) == int(uint16_t(x) >> 8));
+    }
+}
+
+TEST_CASE("core/softmax: ordering errors are reported", "[core][softmax]") {
+    const int8_t q[2] = {1, 1}, row[2] = {1, 2};
+    RowEngine e;
+    e.begin(q, 2, 0.1, 1.0f, SoftmaxKind::Fixed, OutputFormat::Float32);
+    CHECK(e.score(3, row));
+    CHECK_FALSE(e.score(3, row));  // repeated token
+    CHECK_FALSE(e.score(1, row));  // descending token
+    CHECK(e.score(7, row));
+    CHECK(e.scores_held() == 2);
+    CHECK(e.tokens() == std::vector<uint32_t>{3, 7});
+
+    uint8_t out[8];
+    CHECK_FALSE(e.finish(out));  // no softmax, no V yet
+    const auto& toks = e.softmax();
+    REQUIRE(toks == std::vector<uint32_t>{3, 7});
+    CHECK_FALSE(e.accumulate(7, row));  // out of order: 3 first
+    CHECK_FALSE(e.accumulate(4, row));  // not a kept token
+    CHECK_FALSE(e.finish(out));         // before all V rows
+    CHECK(e.accumulate(3, row));
+    CHECK_FALSE(e.accumulate(3, row));  // twice
+    CHECK_FALSE(e.finish(out));
+    CHECK(e.accumulate(7, row));
+    CHECK_FALSE(e.accumulate(8, row));  // beyond the list
+    CHECK(e.finish(out));
+}
+
+TEST_CASE("core/softmax: V rows before softmax() are refused", "[core][softmax]") {
+    const int8_t q[2] = {1, 1}, row[2] = {1, 2};
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float}) {
+        RowEngine e;
+        e.begin(q, 2, 0.1, 1.0f, kind, OutputFormat::Float32);
+        REQUIRE(e.score(0, row));
+        CHECK_FALSE(e.accumulate(0, row));  // no probabilities exist yet
+        // a score added after softmax() invalidates the probabilities
+        e.softmax();
+        REQUIRE(e.score(1, row));
+        CHECK_FALSE(e.accumulate(0, row));
+        // a new softmax() over the complete set makes the row valid again
+        e.softmax();
+        CHECK(e.accumulate(0, row));
+        CHECK(e.accumulate(1, row));
+        uint8_t out[8];
+        CHECK(e.finish(out));
+    }
+}
+
+TEST_CASE("core/softmax: an empty row produces zero output", "[core][softmax]") {
+    const int8_t q[3] = {1, 2, 3};
+    RowEngine e;
+    e.begin(q, 3, 0.1, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    CHECK(e.softmax().empty());
+    uint8_t out[6] = {1, 1, 1, 1, 1, 1};
+    CHECK(e.finish(out));
+    for (uint8_t b : out) CHECK(int(b) == 0);
+    CHECK(e.exp_ops() == 0);
+}
+
+TEST_CASE("core/softmax: prune keeps logit >= threshold, then the empty-row policy",
+          "[core][softmax]") {
+    const int8_t q[1] = {1};
+    // ls = 1/16: logits = score / 16
+    const int8_t k[5][1] = {{16}, {0}, {-16}, {32}, {32}};
+    auto load = [&](RowEngine& e, std::vector<uint32_t> toks) {
+        e.begin(q, 1, 1.0 / 16.0, 1.0f, SoftmaxKind::Fixed, OutputFormat::Float32);
+        for (std::size_t i = 0; i < toks.size(); ++i) REQUIRE(e.score(toks[i], k[i]));
+    };
+    RowEngine e;
+    load(e, {0, 1, 2, 3, 4});
+    CHECK(e.prune(0.0, EmptyRowPolicy::Self, 2) == 4);  // logit 0 is kept (>=)
+    CHECK(e.tokens() == std::vector<uint32_t>{0, 1, 3, 4});
+    CHECK(e.scores() == std::vector<int32_t>{16, 0, 32, 32});
+
+    load(e, {0, 1, 2, 3, 4});
+    CHECK(e.prune(1.5, EmptyRowPolicy::Self, 0) == 2);
+    CHECK(e.tokens() == std::vector<uint32_t>{3, 4});
+
+    load(e, {0, 1, 2, 3, 4});
+    CHECK(e.prune(-INFINITY, EmptyRowPolicy::Self, 0) == 5);
+
+    // nothing passes: Self keeps the own token
+    load(e, {0, 1, 2, 3, 4});
+    CHECK(e.prune(100.0, EmptyRowPolicy::Self, 2) == 1);
+    CHECK(e.tokens() == std::vector<uint32_t>{2});
+    CHECK(e.scores() == std::vector<int32_t>{-16});
+    // ... or the nearest lower token when the own one was not scored
+    load(e, {0, 2, 5, 7, 9});
+    CHECK(e.prune(100.0, EmptyRowPolicy::Self, 6) == 1);
+    CHECK(e.tokens() == std::vector<uint32_t>{5});
+    // Max keeps the first highest score
+    load(e, {0, 1, 2, 3, 4});
+    CHECK(e.prune(100.0, EmptyRowPolicy::Max, 0) == 1);
+    CHECK(e.tokens() == std::vector<uint32_t>{3});
+    CHECK(e.scores() == std::vector<int32_t>{32});
+
+    // a pruned row is an ordinary row afterwards
+    load(e, {0, 1, 2, 3, 4});
+    e.prune(0.5, EmptyRowPolicy::Self, 0);
+    const int8_t vr[5][1] = {{10}, {20}, {30}, {40}, {50}};
+    const auto& t = e.softmax();
+    REQUIRE(t == std::vector<uint32_t>{0, 3, 4});
+    for (uint32_t tok : t) REQUIRE(e.accumulate(tok, vr[tok]));
+    uint8_t a[4];
+    REQUIRE(e.finish(a));
+    // same as an engine fed only the kept rows
+    RowEngine f;
+    f.begin(q, 1, 1.0 / 16.0, 1.0f, SoftmaxKind::Fixed, OutputFormat::Float32);
+    REQUIRE(f.score(0, k[0]));
+    REQUIRE(f.score(3, k[3]));
+    REQUIRE(f.score(4, k[4]));
+    for (uint32_t tok : f.softmax()) REQUIRE(f.accumulate(tok, vr[tok]));
+    uint8_t b[4];
+    REQUIRE(f.finish(b));
+    CHECK(std::memcmp(a, b, 4) == 0);
+
+    // an engine with no scores stays empty
+    RowEngine g;
+    g.begin(q, 1, 1.0, 1.0f, SoftmaxKind::Fixed, OutputFormat::Float32);
+    CHECK(g.prune(0.0, EmptyRowPolicy::Self, 0) == 0);
+}
+
+TEST_CASE("core/softmax: two engines fed the same rows write identical bytes; begin() resets",
+          "[core][softmax]") {
+    const int d = 16, n = 40;
+    std::vector<int8_t> q(d);
+    std::vector<std::vector<int8_t>> k(n, std::vector<int8_t>(d)), v(n, std::vector<int8_t>(d));
+    for (int e = 0; e < d; ++e) q[std::size_t(e)] = int8_t((e * 37 + 11) % 255 - 127);
+    for (int j = 0; j < n; ++j)
+        for (int e = 0; e < d; ++e) {
+            k[std::size_t(j)][std::size_t(e)] = int8_t((j * 101 + e * 29) % 255 - 127);
+            v[std::size_t(j)][std::size_t(e)] = int8_t((j * 13 + e * 89 + 3) % 255 - 127);
+        }
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float})
+        for (auto fmt : {OutputFormat::Float32, OutputFormat::Int16}) {
+            const auto a = run_row(q, k, v, 0.004, 0.02f, kind, fmt);
+            const auto b = run_row(q, k, v, 0.004, 0.02f, kind, fmt);
+            CHECK(a == b);
+            // a reused engine (previous row with other data) gives the same bytes
+            RowEngine reused;
+            std::vector<int8_t> q2(q.rbegin(), q.rend());
+            run_row(q2, k, v, 0.01, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16, &reused);
+            const auto c = run_row(q, k, v, 0.004, 0.02f, kind, fmt, &reused);
+            CHECK(a == c);
+        }
+}
