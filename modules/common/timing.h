@@ -1,0 +1,43 @@
+// Small timing helpers shared by the IP's modules (loosely-timed): clock cycles to sc_time, a
+// resource timeline for ports that serialise accesses, and busy-time accounting.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include <systemc>
+
+namespace sprint {
+
+inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+// A resource (an SRAM port, a compute unit) that serves one request at a time. Times are
+// absolute: an access arriving at `arrive` starts when the resource is free and occupies it for
+// `duration`; returns the absolute end time.
+class ResourceTimeline {
+public:
+    sc_core::sc_time occupy(const sc_core::sc_time& arrive, const sc_core::sc_time& duration) {
+        const sc_core::sc_time start = std::max(arrive, m_free);
+        m_free = start + duration;
+        m_busy += duration;
+        return m_free;
+    }
+    const sc_core::sc_time& free_at() const { return m_free; }
+    const sc_core::sc_time& busy() const { return m_busy; }
+
+private:
+    sc_core::sc_time m_free = sc_core::SC_ZERO_TIME;
+    sc_core::sc_time m_busy = sc_core::SC_ZERO_TIME;
+};
+
+// Absolute time of an annotated offset.
+inline sc_core::sc_time abs_time(const sc_core::sc_time& offset) {
+    return sc_core::sc_time_stamp() + offset;
+}
+// Offset (>= 0) of an absolute time.
+inline sc_core::sc_time offset_of(const sc_core::sc_time& t) {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    return t > now ? t - now : sc_core::SC_ZERO_TIME;
+}
+
+}  // namespace sprint

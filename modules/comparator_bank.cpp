@@ -1,0 +1,68 @@
+#include "modules/comparator_bank.h"
+
+#include "core/keep_rule.h"
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+
+ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
+                               TraceScheduler& tracer)
+    : sc_module(name),
+      from_xbar("from_xbar"),
+      busy("busy"),
+      kept_count("kept_count"),
+      m_cfg(cfg),
+      m_num(cfg.numerics()),
+      m_clock(cfg.clock_ns, SC_NS),
+      m_tracer(tracer),
+      m_stats(basename(), "analog comparators, one per bitline, and keep-mask read-out") {
+    from_xbar.register_b_transport(this, &ComparatorBank::b_transport);
+    m_stats.add("decisions", &decisions, "comparisons", "comparator decisions (visible keys)");
+    m_stats.add("kept", &kept, "keys", "keys kept, including the empty-row policy");
+    m_stats.add("empty_rows", &empty_rows, "queries", "queries where the empty-row policy kept a key");
+    m_stats.add("mask_bits_read", &mask_bits_read, "bits", "keep-mask bits read out");
+    m_stats.add("busy_ns", &busy_ns, "ns", "time reading out masks and searching the max");
+}
+
+void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
+    auto* cmd = gp.get_extension<proto::CompareCommand>();
+    if (!cmd || gp.get_command() != TLM_WRITE_COMMAND) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    const uint32_t n = cmd->key_end;
+    if (gp.get_data_length() != n * sizeof(double) || !cmd->mask_out || n == 0) {
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    m_margins.resize(n);
+    const auto* v = reinterpret_cast<const double*>(gp.get_data_ptr());
+    uint32_t k = core::compare_bitlines(v, int(n), cmd->shift, cmd->threshold_raw, m_num,
+                                        cmd->mask_out, m_margins.data());
+    uint64_t extra = 0;
+    cmd->forced_out = core::apply_empty_row_policy(cmd->mask_out, int(n), int(cmd->query),
+                                                   cmd->empty_row, m_margins.data());
+    if (cmd->forced_out >= 0) {
+        ++k;
+        ++empty_rows;
+        if (cmd->empty_row == core::EmptyRowPolicy::Max) extra = m_cfg.comparators.wta_cycles;
+    }
+    cmd->kept_out = k;
+    decisions += n;
+    kept += k;
+    mask_bits_read += n;
+
+    const sc_time dur = m_clock * double(ceil_div(n, m_cfg.comparators.readout_bits_per_cycle) + extra);
+    const sc_time start = std::max(abs_time(delay), m_bank.free_at());
+    const sc_time end = m_bank.occupy(abs_time(delay), dur);
+    busy_ns += dur.to_seconds() * 1e9;
+    m_tracer.write(busy, true, offset_of(start));
+    m_tracer.write(kept_count, k, offset_of(end));
+    m_tracer.write(busy, false, offset_of(end));
+    delay = offset_of(end);
+    gp.set_response_status(TLM_OK_RESPONSE);
+}
+
+}  // namespace sprint

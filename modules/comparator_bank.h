@@ -1,0 +1,48 @@
+// ComparatorBank: one comparator per bitline (no multi-bit ADC). Compares each integrated bitline
+// value, shifted by the query's offset-encoding term, with the head's threshold reference and
+// returns the one-bit keep-mask; applies the empty-row policy (a max search for policy 'max').
+// Sockets: from_xbar (target: CompareCommand, data = bitline values).
+// Counts: comparator decisions, keys kept, empty rows fixed, mask bits read out, busy time.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "core/crossbar.h"
+#include "core/stats.h"
+#include "modules/common/timing.h"
+#include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/sprint_protocol.h"
+#include "waveforms/trace_scheduler.h"
+
+namespace sprint {
+
+class ComparatorBank : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<ComparatorBank> from_xbar;
+    sc_core::sc_signal<bool> busy;
+    sc_core::sc_signal<uint32_t> kept_count;
+
+    ComparatorBank(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
+    const core::StatGroup& stats() const { return m_stats; }
+
+    uint64_t decisions = 0, kept = 0, empty_rows = 0, mask_bits_read = 0;
+    double busy_ns = 0.0;
+
+private:
+    void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+
+    const IpConfig& m_cfg;
+    core::XbarNumerics m_num;
+    sc_core::sc_time m_clock;
+    TraceScheduler& m_tracer;
+    ResourceTimeline m_bank;
+    std::vector<double> m_margins;
+    core::StatGroup m_stats;
+};
+
+}  // namespace sprint

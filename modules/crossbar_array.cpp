@@ -1,0 +1,129 @@
+#include "modules/crossbar_array.h"
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+
+CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
+    : sc_module(name),
+      from_controller("from_controller"),
+      to_comparators("to_comparators"),
+      busy("busy"),
+      m_cfg(cfg),
+      m_num(cfg.numerics()),
+      m_clock(cfg.clock_ns, SC_NS),
+      m_tracer(tracer),
+      m_stats(basename(), "ReRAM crossbar array: K MSB storage and approximate scoring") {
+    from_controller.register_b_transport(this, &CrossbarArray::b_transport);
+    m_stats.add("cell_writes", &cell_writes, "cells", "ReRAM cells programmed (one per key element)");
+    m_stats.add("write_pulses", &write_pulses, "pulses", "set/reset pulses (write_parallel_cells each)");
+    m_stats.add("programs", &programs, "commands", "program commands (one per tile of keys)");
+    m_stats.add("evaluations", &evaluations, "queries", "queries evaluated");
+    m_stats.add("analog_macs", &analog_macs, "MACs", "wordline x cell products integrated");
+    m_stats.add("tile_evaluations", &tile_evaluations, "tiles", "tiles activated, summed over queries");
+    m_stats.add("busy_ns", &busy_ns, "ns", "time programming or evaluating");
+}
+
+uint32_t CrossbarArray::tiles_for(uint32_t keys, uint32_t d) const {
+    const uint32_t row_groups = uint32_t(ceil_div(d, m_cfg.xbar.tile_rows));
+    return uint32_t(ceil_div(keys, m_cfg.xbar.tile_cols)) * row_groups;
+}
+
+void CrossbarArray::b_transport(tlm_generic_payload& gp, sc_time& delay) {
+    auto* cmd = gp.get_extension<proto::XbarCommand>();
+    if (!cmd || gp.get_command() != TLM_WRITE_COMMAND) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    if (cmd->op == proto::XbarOp::Program) program(gp, *cmd, delay);
+    else evaluate(gp, *cmd, delay);
+}
+
+void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
+    const uint32_t capacity = m_cfg.xbar_capacity(cmd.d);
+    if (cmd.d == 0 || capacity == 0 || uint64_t(cmd.first_key) + cmd.key_count > capacity ||
+        gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    if (cmd.head != m_head || cmd.d != m_d || cmd.first_key == 0) {
+        m_cells.reset(int(capacity), int(cmd.d));
+        m_head = cmd.head;
+        m_d = cmd.d;
+    }
+    m_params = cmd.params;
+    const uint64_t cells = m_cells.program(reinterpret_cast<const int8_t*>(gp.get_data_ptr()),
+                                           int(cmd.first_key), int(cmd.key_count), cmd.head, m_num);
+    const uint64_t pulses = ceil_div(cells, m_cfg.xbar.write_parallel_cells);
+    cell_writes += cells;
+    write_pulses += pulses;
+    ++programs;
+    cmd.cells_written_out = cells;
+    const sc_time dur = sc_time(m_cfg.xbar.write_pulse_ns * double(pulses), SC_NS);
+    const sc_time start = std::max(abs_time(delay), m_array.free_at());
+    const sc_time end = m_array.occupy(abs_time(delay), dur);
+    busy_ns += dur.to_seconds() * 1e9;
+    m_tracer.write(busy, true, offset_of(start));
+    m_tracer.write(busy, false, offset_of(end));
+    delay = offset_of(end);
+    gp.set_response_status(TLM_OK_RESPONSE);
+}
+
+void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
+    if (cmd.head != m_head || cmd.d != m_d || gp.get_data_length() != cmd.d ||
+        cmd.key_end > uint32_t(m_cells.keys()) || cmd.key_end == 0 || !cmd.mask_out) {
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    const uint32_t d = cmd.d, n = cmd.key_end;
+    m_q_dac.resize(d);
+    m_bitlines.resize(n);
+    core::query_to_dac(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(d), m_num,
+                       m_q_dac.data());
+    m_cells.bitlines(m_q_dac.data(), int(n), cmd.head, cmd.query, m_num, m_bitlines.data());
+    ++evaluations;
+    analog_macs += uint64_t(n) * d;
+    tile_evaluations += tiles_for(n, d);
+
+    // Query copy into the DAC buffer, then drive + integrate + compare (tAxTh): all tiles at once.
+    const sc_time dur = cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) +
+                               m_cfg.xbar.eval_cycles);
+    const sc_time start = std::max(abs_time(delay), m_array.free_at());
+    const sc_time end = m_array.occupy(abs_time(delay), dur);
+    busy_ns += dur.to_seconds() * 1e9;
+    m_tracer.write(busy, true, offset_of(start));
+    m_tracer.write(busy, false, offset_of(end));
+
+    proto::CompareCommand cc;
+    cc.head = cmd.head;
+    cc.query = cmd.query;
+    cc.key_end = n;
+    cc.shift = core::query_shift(m_q_dac.data(), int(d), m_num);
+    cc.threshold_raw = core::threshold_raw(m_params, int(d), m_num);
+    cc.empty_row = cmd.empty_row;
+    cc.mask_out = cmd.mask_out;
+    tlm_generic_payload out;
+    out.set_command(TLM_WRITE_COMMAND);
+    out.set_address(0);
+    out.set_data_ptr(reinterpret_cast<unsigned char*>(m_bitlines.data()));
+    out.set_data_length(unsigned(n * sizeof(double)));
+    out.set_streaming_width(unsigned(n * sizeof(double)));
+    out.set_byte_enable_ptr(nullptr);
+    out.set_dmi_allowed(false);
+    out.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    out.set_extension(&cc);
+    sc_time t = offset_of(end);
+    to_comparators->b_transport(out, t);
+    out.clear_extension(&cc);
+    if (!out.is_response_ok()) {
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    cmd.kept_out = cc.kept_out;
+    cmd.forced_out = cc.forced_out;
+    delay = t;
+    gp.set_response_status(TLM_OK_RESPONSE);
+}
+
+}  // namespace sprint

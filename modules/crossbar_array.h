@@ -1,0 +1,58 @@
+// CrossbarArray: the ReRAM crossbar tiles that hold the top key bits of one head (one key per
+// bitline column) and integrate a query's DAC-driven wordlines into bitline values.
+// Sockets: from_controller (target: XbarCommand Program / Evaluate), to_comparators (initiator).
+// Counts: cell writes and write pulses (programming is a real cost), evaluations, analog MACs,
+// active tiles, busy time.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "core/crossbar.h"
+#include "core/stats.h"
+#include "modules/common/timing.h"
+#include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/sprint_protocol.h"
+#include "waveforms/trace_scheduler.h"
+
+namespace sprint {
+
+class CrossbarArray : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<CrossbarArray> from_controller;
+    tlm_utils::simple_initiator_socket<CrossbarArray> to_comparators;
+    sc_core::sc_signal<bool> busy;
+
+    CrossbarArray(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
+    const core::StatGroup& stats() const { return m_stats; }
+
+    uint64_t cell_writes = 0, write_pulses = 0, programs = 0, evaluations = 0, analog_macs = 0,
+             tile_evaluations = 0;
+    double busy_ns = 0.0;
+
+private:
+    void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    void program(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
+    void evaluate(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
+    sc_core::sc_time cycles(uint64_t n) const { return m_clock * double(n); }
+    uint32_t tiles_for(uint32_t keys, uint32_t d) const;
+
+    const IpConfig& m_cfg;
+    core::XbarNumerics m_num;
+    sc_core::sc_time m_clock;
+    TraceScheduler& m_tracer;
+    ResourceTimeline m_array;  // the array does one program or evaluate at a time
+    core::CellArray m_cells;
+    uint32_t m_head = ~0u, m_d = 0;
+    core::HeadParams m_params{};
+    std::vector<int8_t> m_q_dac;
+    std::vector<double> m_bitlines;
+    core::StatGroup m_stats;
+};
+
+}  // namespace sprint

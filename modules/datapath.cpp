@@ -1,0 +1,156 @@
+#include "modules/datapath.h"
+
+#include <algorithm>
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+
+Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
+    : sc_module(name),
+      from_controller("from_controller"),
+      to_sram("to_sram"),
+      busy("busy"),
+      phase("phase"),
+      m_cfg(cfg),
+      m_clock(cfg.clock_ns, SC_NS),
+      m_tracer(tracer),
+      m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
+    from_controller.register_b_transport(this, &Datapath::b_transport);
+    m_stats.add("qk_macs", &qk_macs, "MACs", "int8 MACs in the QK unit");
+    m_stats.add("v_macs", &v_macs, "MACs", "int8 x uint8 MACs in the V unit");
+    m_stats.add("exp_ops", &exp_ops, "operations", "exponentials (LUT products or float)");
+    m_stats.add("div_ops", &div_ops, "operations", "normalising divisions");
+    m_stats.add("rows_scored", &rows_scored, "rows", "K rows scored");
+    m_stats.add("rows_accumulated", &rows_accumulated, "rows", "V rows accumulated");
+    m_stats.add("rows_output", &rows_output, "rows", "output rows produced");
+    m_stats.add("score_peak", &score_peak, "entries", "largest score buffer occupancy");
+    m_stats.add("qk_busy_ns", &qk_busy_ns, "ns", "QK unit busy");
+    m_stats.add("softmax_busy_ns", &softmax_busy_ns, "ns", "softmax unit busy");
+    m_stats.add("v_busy_ns", &v_busy_ns, "ns", "V unit busy");
+}
+
+void Datapath::mark(uint32_t ph, const sc_time& start, const sc_time& end) {
+    if (!m_tracer.enabled()) return;
+    m_tracer.write(busy, true, offset_of(start));
+    m_tracer.write(phase, ph, offset_of(start));
+    m_tracer.write(busy, false, offset_of(end));
+    m_tracer.write(phase, 0u, offset_of(end));
+}
+
+template <class Use>
+bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
+                           sc_time& delay, double& busy_ns, Use use) {
+    if (cmd.count && (!cmd.tokens || !cmd.slots)) return false;
+    const sc_time start = std::max(abs_time(delay), m_unit.free_at());
+    sc_time sram_done = start;
+    for (uint32_t i = 0; i < cmd.count;) {
+        // One SRAM access per run of consecutive slots.
+        uint32_t n = 1;
+        while (i + n < cmd.count && cmd.slots[i + n] == cmd.slots[i] + n) ++n;
+        m_rows.resize(std::size_t(n) * m_d);
+        tlm_generic_payload p;
+        p.set_command(TLM_READ_COMMAND);
+        p.set_address(proto::sram_address(buf, cmd.slots[i], m_d));
+        p.set_data_ptr(m_rows.data());
+        p.set_data_length(n * m_d);
+        p.set_streaming_width(n * m_d);
+        p.set_byte_enable_ptr(nullptr);
+        p.set_dmi_allowed(false);
+        p.set_response_status(TLM_INCOMPLETE_RESPONSE);
+        sc_time d = offset_of(sram_done);
+        to_sram->b_transport(p, d);
+        if (!p.is_response_ok()) return false;
+        sram_done = abs_time(d);
+        for (uint32_t a = 0; a < n; ++a)
+            if (!use(cmd.tokens[i + a], reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))
+                return false;
+        i += n;
+    }
+    // The unit consumes `lanes` MACs a cycle while the SRAM streams: the slower one sets the pace.
+    const sc_time compute = m_clock * double(ceil_div(uint64_t(cmd.count) * m_d, lanes));
+    const sc_time end = std::max(sram_done, m_unit.occupy(start, compute));
+    busy_ns += compute.to_seconds() * 1e9;
+    delay = offset_of(end);
+    return true;
+}
+
+void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
+    auto* cmd = gp.get_extension<proto::DatapathCommand>();
+    if (!cmd) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    const bool needs_data = cmd->op == proto::DatapathOp::Begin || cmd->op == proto::DatapathOp::Finish;
+    if (!needs_data && gp.get_command() != TLM_IGNORE_COMMAND) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    const sc_time start = abs_time(delay);
+    bool ok = true;
+    uint32_t ph = 0;
+    switch (cmd->op) {
+        case proto::DatapathOp::Begin:
+            ok = gp.is_write() && cmd->d > 0 && gp.get_data_length() == cmd->d;
+            if (ok) {
+                m_d = cmd->d;
+                m_out = cmd->output;
+                m_engine.begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d),
+                               cmd->logit_scale, cmd->s_v, cmd->softmax, cmd->output);
+                delay = offset_of(m_unit.occupy(start, m_clock));
+            }
+            break;
+        case proto::DatapathOp::QkChunk:
+            ph = 1;
+            ok = stream_rows(*cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, qk_busy_ns,
+                             [this](uint32_t tok, const int8_t* row) {
+                                 return m_engine.scores_held() < m_cfg.datapath.score_entries &&
+                                        m_engine.score(tok, row);
+                             });
+            qk_macs += uint64_t(cmd->count) * m_d;
+            rows_scored += cmd->count;
+            score_peak = std::max<uint64_t>(score_peak, m_engine.scores_held());
+            break;
+        case proto::DatapathOp::Softmax: {
+            ph = 2;
+            if (cmd->prune)
+                m_engine.prune(cmd->threshold, cmd->empty_row, cmd->query);
+            const std::size_t n = m_engine.scores_held();
+            cmd->kept_out = &m_engine.softmax();
+            exp_ops += n;
+            div_ops += n;
+            // Max search, exp, sum and normalise: two passes over the scores, pipelined.
+            const uint64_t cyc = m_cfg.datapath.softmax_latency +
+                                 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
+            softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
+            delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
+            break;
+        }
+        case proto::DatapathOp::VChunk:
+            ph = 3;
+            ok = stream_rows(*cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, v_busy_ns,
+                             [this](uint32_t tok, const int8_t* row) {
+                                 return m_engine.accumulate(tok, row);
+                             });
+            v_macs += uint64_t(cmd->count) * m_d;
+            rows_accumulated += cmd->count;
+            break;
+        case proto::DatapathOp::Finish:
+            ph = 4;
+            ok = gp.is_read() && gp.get_data_length() == m_d * core::output_element_bytes(m_out) &&
+                 m_engine.finish(gp.get_data_ptr());
+            if (ok) {
+                ++rows_output;
+                delay = offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
+            }
+            break;
+        default:
+            gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+            return;
+    }
+    if (ok && ph) mark(ph, start, abs_time(delay));
+    gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
+}
+
+}  // namespace sprint

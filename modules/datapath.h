@@ -1,0 +1,61 @@
+// Datapath: the digital exact-recompute engine: QK unit (int8 x int8 -> int32 on the kept keys,
+// scores into the score buffer) -> Softmax unit (fixed point with LUT exp, or float) -> V unit
+// (probability-weighted sum of V rows). Numerics are core::RowEngine's; this module adds the
+// SRAM reads, the lane/throughput timing and the counters.
+// Sockets: from_controller (target: DatapathCommand), to_sram (initiator: row reads).
+// Counts: int8 MACs (QK, V), exp and divide operations, rows scored/accumulated, SRAM bytes read,
+// score buffer peak, busy time per unit.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_initiator_socket.h>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "core/row_engine.h"
+#include "core/stats.h"
+#include "modules/common/timing.h"
+#include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/sprint_protocol.h"
+#include "waveforms/trace_scheduler.h"
+
+namespace sprint {
+
+class Datapath : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<Datapath> from_controller;
+    tlm_utils::simple_initiator_socket<Datapath> to_sram;
+    sc_core::sc_signal<bool> busy;
+    sc_core::sc_signal<uint32_t> phase;  // 0 idle, 1 QK, 2 softmax, 3 V, 4 output
+
+    Datapath(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
+    const core::StatGroup& stats() const { return m_stats; }
+
+    uint64_t qk_macs = 0, v_macs = 0, exp_ops = 0, div_ops = 0, rows_scored = 0,
+             rows_accumulated = 0, rows_output = 0, score_peak = 0;
+    double qk_busy_ns = 0.0, softmax_busy_ns = 0.0, v_busy_ns = 0.0;
+
+private:
+    void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
+    // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
+    template <class Use>
+    bool stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
+                     sc_core::sc_time& delay, double& busy_ns, Use use);
+    void mark(uint32_t ph, const sc_core::sc_time& start, const sc_core::sc_time& end);
+
+    const IpConfig& m_cfg;
+    sc_core::sc_time m_clock;
+    TraceScheduler& m_tracer;
+    core::RowEngine m_engine;
+    uint32_t m_d = 0;
+    core::OutputFormat m_out = core::OutputFormat::Float32;
+    ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query
+    std::vector<uint8_t> m_rows;
+    core::StatGroup m_stats;
+};
+
+}  // namespace sprint

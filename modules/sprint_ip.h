@@ -1,0 +1,56 @@
+// SprintIp: the SPRINT accelerator as one TLM-2.0 IP. External ports only:
+//   csr  - base-protocol target socket, 32-bit registers (tlm_interfaces/register_map.h)
+//   mem  - base-protocol initiator socket: every main-memory access of the IP
+//   irq  - sc_out<bool>, level, raised on job completion or error when enabled
+// Inside: Controller, CrossbarArray, ComparatorBank, Fetcher, SramBuffer, Datapath, each its own
+// sc_module joined only by TLM sockets. Counts: see each block; stats() is the whole tree.
+#pragma once
+
+#include <systemc>
+#include <tlm>
+
+#include "core/stats.h"
+#include "modules/comparator_bank.h"
+#include "modules/controller.h"
+#include "modules/crossbar_array.h"
+#include "modules/datapath.h"
+#include "modules/fetcher.h"
+#include "modules/sram_buffer.h"
+#include "tlm_interfaces/ip_config.h"
+#include "waveforms/trace_scheduler.h"
+
+namespace sprint {
+
+class SprintIp : public sc_core::sc_module {
+public:
+    tlm::tlm_target_socket<32> csr;
+    tlm::tlm_initiator_socket<32> mem;
+    sc_core::sc_out<bool> irq;
+
+    // The configuration is copied; it must pass IpConfig::validate().
+    SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg);
+
+    const IpConfig& config() const { return m_cfg; }
+    const core::StatGroup& stats() const { return m_stats; }
+    // Waveforms: schedule architectural-state changes at their annotated times and add every
+    // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
+    // SRAM occupancy, outstanding memory requests).
+    void trace(sc_core::sc_trace_file* tf);
+
+private:
+    const IpConfig m_cfg;
+
+public:
+    TraceScheduler tracer;
+    Controller controller;
+    CrossbarArray xbar;
+    ComparatorBank comparators;
+    Fetcher fetcher;
+    SramBuffer sram;
+    Datapath datapath;
+
+private:
+    core::StatGroup m_stats;
+};
+
+}  // namespace sprint

@@ -1,0 +1,202 @@
+#include "modules/sram_buffer.h"
+
+#include <cstring>
+#include <stdexcept>
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+
+namespace {
+
+class Lru : public ReplacementPolicy {
+public:
+    void on_insert(uint64_t& stamp, uint64_t now) override { stamp = now; }
+    void on_hit(uint64_t& stamp, uint64_t now) override { stamp = now; }
+};
+class Fifo : public ReplacementPolicy {
+public:
+    void on_insert(uint64_t& stamp, uint64_t now) override { stamp = now; }
+    void on_hit(uint64_t&, uint64_t) override {}
+};
+
+}  // namespace
+
+std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(const std::string& name) {
+    if (name == "lru") return std::make_unique<Lru>();
+    if (name == "fifo") return std::make_unique<Fifo>();
+    throw std::invalid_argument("unknown replacement policy '" + name + "' (allowed: lru|fifo)");
+}
+
+SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
+    : sc_module(name),
+      from_fetcher("from_fetcher"),
+      from_datapath("from_datapath"),
+      occupancy_k("occupancy_k"),
+      occupancy_v("occupancy_v"),
+      m_cfg(cfg),
+      m_clock(cfg.clock_ns, SC_NS),
+      m_tracer(tracer),
+      m_policy(ReplacementPolicy::create(cfg.sram.replacement)),
+      m_kmem(cfg.sram.k_bytes),
+      m_vmem(cfg.sram.v_bytes),
+      m_stats(basename(), "on-chip K and V row buffers with resident tables") {
+    from_fetcher.register_b_transport(this, &SramBuffer::fetcher_transport);
+    from_datapath.register_b_transport(this, &SramBuffer::datapath_transport);
+    m_stats.add("read_bytes", &read_bytes, "B", "bytes read by the datapath");
+    m_stats.add("write_bytes", &write_bytes, "B", "bytes written by the fetcher");
+    m_stats.add("reads", &reads, "accesses", "read accesses");
+    m_stats.add("writes", &writes, "accesses", "write accesses");
+    m_stats.add("acquires", &acquires, "commands", "resident-table acquire commands");
+    m_stats.add("hits", &hits, "rows", "rows requested that were already resident");
+    m_stats.add("misses", &misses, "rows", "rows that needed a slot and a fetch");
+    m_stats.add("evictions", &evictions, "rows", "resident rows given up for new ones");
+    m_stats.add("flushes", &flushes, "commands", "resident tables invalidated");
+    m_stats.add("peak_rows_k", &peak_rows_k, "rows", "most K rows resident at once");
+    m_stats.add("peak_rows_v", &peak_rows_v, "rows", "most V rows resident at once");
+    m_stats.add("write_port_busy_ns", &write_port_busy_ns, "ns", "write port busy time");
+    m_stats.add("read_port_busy_ns", &read_port_busy_ns, "ns", "read port busy time");
+}
+
+bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTimeline& port,
+                             double& busy) {
+    const uint64_t a = gp.get_address();
+    const uint32_t len = gp.get_data_length();
+    uint8_t* mem = nullptr;
+    if (a >= proto::kSramKBase && a + len <= proto::kSramKBase + m_kmem.size())
+        mem = m_kmem.data() + (a - proto::kSramKBase);
+    else if (a >= proto::kSramVBase && a + len <= proto::kSramVBase + m_vmem.size())
+        mem = m_vmem.data() + (a - proto::kSramVBase);
+    if (!mem || len == 0) {
+        gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+    }
+    if (gp.get_streaming_width() != len) {
+        gp.set_response_status(TLM_BURST_ERROR_RESPONSE);
+        return false;
+    }
+    if (gp.get_byte_enable_ptr()) {
+        gp.set_response_status(TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return false;
+    }
+    if (gp.is_read()) std::memcpy(gp.get_data_ptr(), mem, len);
+    else std::memcpy(mem, gp.get_data_ptr(), len);
+    const sc_time dur = m_clock * double(m_cfg.sram.access_cycles +
+                                         ceil_div(len, m_cfg.sram.bytes_per_cycle));
+    busy += dur.to_seconds() * 1e9;
+    delay = offset_of(port.occupy(abs_time(delay), dur));
+    gp.set_response_status(TLM_OK_RESPONSE);
+    return true;
+}
+
+void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
+    if (gp.get_command() != TLM_READ_COMMAND) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    if (data_access(gp, delay, m_read_port, read_port_busy_ns)) {
+        read_bytes += gp.get_data_length();
+        ++reads;
+    }
+}
+
+void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
+    if (gp.get_command() == TLM_WRITE_COMMAND) {
+        if (data_access(gp, delay, m_write_port, write_port_busy_ns)) {
+            write_bytes += gp.get_data_length();
+            ++writes;
+        }
+        return;
+    }
+    auto* cmd = gp.get_extension<proto::ResidencyCommand>();
+    if (gp.get_command() != TLM_IGNORE_COMMAND || !cmd) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    if (cmd->op == proto::ResidencyOp::Flush) {
+        flush(table(cmd->buffer));
+        ++flushes;
+    } else if (!acquire(*cmd)) {
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    // The table lookup is one access on the write side.
+    delay = offset_of(m_write_port.occupy(abs_time(delay), m_clock * double(m_cfg.sram.access_cycles)));
+    auto& t = table(cmd->buffer);
+    m_tracer.write(cmd->buffer == proto::Buffer::K ? occupancy_k : occupancy_v, t.valid, delay);
+    gp.set_response_status(TLM_OK_RESPONSE);
+}
+
+void SramBuffer::flush(Table& t) {
+    std::fill(t.slot_token.begin(), t.slot_token.end(), ~0u);
+    std::fill(t.stamp.begin(), t.stamp.end(), 0);
+    t.where.clear();
+    t.valid = 0;
+    ++t.generation;
+}
+
+void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t head, uint32_t row_bytes) {
+    const uint32_t slots = bytes / row_bytes;
+    t.head = head;
+    t.row_bytes = row_bytes;
+    t.slot_token.assign(slots, ~0u);
+    t.stamp.assign(slots, 0);
+    t.pin.assign(slots, 0);
+    t.where.clear();
+    t.valid = 0;
+    ++t.generation;
+}
+
+bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
+    Table& t = table(cmd.buffer);
+    const uint32_t bytes = cmd.buffer == proto::Buffer::K ? m_cfg.sram.k_bytes : m_cfg.sram.v_bytes;
+    if (cmd.row_bytes == 0 || cmd.row_bytes > bytes || !cmd.slots_out || !cmd.hit_out) return false;
+    if (cmd.head != t.head || cmd.row_bytes != t.row_bytes) reshape(t, bytes, cmd.head, cmd.row_bytes);
+    if (cmd.count > t.slot_token.size()) return false;
+    ++acquires;
+    ++t.generation;  // releases the pins of the previous acquire
+    // Pass 1: hits, pinned so pass 2 cannot evict them.
+    for (uint32_t i = 0; i < cmd.count; ++i) {
+        auto it = t.where.find(cmd.tokens[i]);
+        cmd.hit_out[i] = it != t.where.end();
+        if (cmd.hit_out[i]) {
+            const uint32_t s = it->second;
+            cmd.slots_out[i] = s;
+            t.pin[s] = t.generation;
+            m_policy->on_hit(t.stamp[s], ++t.clock);
+            ++hits;
+        }
+    }
+    uint32_t evicted = 0;
+    // Pass 2: slots for the misses: a free slot, else the unpinned one the policy ranks first.
+    for (uint32_t i = 0; i < cmd.count; ++i) {
+        if (cmd.hit_out[i]) continue;
+        uint32_t best = ~0u;
+        for (uint32_t s = 0; s < t.slot_token.size(); ++s) {
+            if (t.pin[s] == t.generation) continue;
+            if (t.slot_token[s] == ~0u) { best = s; break; }
+            if (best == ~0u || t.stamp[s] < t.stamp[best]) best = s;
+        }
+        if (best == ~0u) return false;  // cannot happen: count <= slots
+        if (t.slot_token[best] != ~0u) {
+            t.where.erase(t.slot_token[best]);
+            ++evicted;
+        } else {
+            ++t.valid;
+        }
+        t.slot_token[best] = cmd.tokens[i];
+        t.where[cmd.tokens[i]] = best;
+        t.pin[best] = t.generation;
+        m_policy->on_insert(t.stamp[best], ++t.clock);
+        cmd.slots_out[i] = best;
+        ++misses;
+    }
+    evictions += evicted;
+    cmd.evictions_out = evicted;
+    uint64_t& peak = cmd.buffer == proto::Buffer::K ? peak_rows_k : peak_rows_v;
+    peak = std::max<uint64_t>(peak, t.valid);
+    return true;
+}
+
+}  // namespace sprint

@@ -1,0 +1,77 @@
+// SramBuffer: the on-chip K and V row buffers (default 8 KB + 8 KB) and their resident tables
+// (token -> slot), with a replacement policy chosen by configuration (lru | fifo).
+// Sockets: from_fetcher (target: row writes at SRAM addresses, ResidencyCommand Acquire/Flush),
+// from_datapath (target: row reads). Address map: K at proto::kSramKBase, V at proto::kSramVBase.
+// Counts: bytes and accesses per port, acquires, hits, misses, evictions, peak occupancy.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "core/stats.h"
+#include "modules/common/timing.h"
+#include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/sprint_protocol.h"
+#include "waveforms/trace_scheduler.h"
+
+namespace sprint {
+
+// Which resident row to give up when a slot is needed. Stamps are per slot.
+class ReplacementPolicy {
+public:
+    virtual ~ReplacementPolicy() = default;
+    virtual void on_insert(uint64_t& stamp, uint64_t now) = 0;
+    virtual void on_hit(uint64_t& stamp, uint64_t now) = 0;
+    static std::unique_ptr<ReplacementPolicy> create(const std::string& name);
+};
+
+class SramBuffer : public sc_core::sc_module {
+public:
+    tlm_utils::simple_target_socket<SramBuffer> from_fetcher;
+    tlm_utils::simple_target_socket<SramBuffer> from_datapath;
+    sc_core::sc_signal<uint32_t> occupancy_k, occupancy_v;
+
+    SramBuffer(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
+    const core::StatGroup& stats() const { return m_stats; }
+
+    uint64_t read_bytes = 0, write_bytes = 0, reads = 0, writes = 0, acquires = 0, hits = 0,
+             misses = 0, evictions = 0, flushes = 0, peak_rows_k = 0, peak_rows_v = 0;
+    double write_port_busy_ns = 0.0, read_port_busy_ns = 0.0;
+
+private:
+    struct Table {
+        uint32_t head = ~0u, row_bytes = 0;
+        std::vector<uint32_t> slot_token;  // ~0u = free
+        std::vector<uint64_t> stamp;
+        std::vector<uint64_t> pin;         // slot pinned while pin == generation
+        std::unordered_map<uint32_t, uint32_t> where;
+        uint64_t generation = 0, clock = 0;
+        uint32_t valid = 0;
+    };
+
+    void fetcher_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,
+                     double& busy_ns);
+    bool acquire(proto::ResidencyCommand& cmd);
+    void flush(Table& t);
+    void reshape(Table& t, uint32_t bytes, uint32_t head, uint32_t row_bytes);
+    Table& table(proto::Buffer b) { return b == proto::Buffer::K ? m_k : m_v; }
+
+    const IpConfig& m_cfg;
+    sc_core::sc_time m_clock;
+    TraceScheduler& m_tracer;
+    std::unique_ptr<ReplacementPolicy> m_policy;
+    std::vector<uint8_t> m_kmem, m_vmem;
+    Table m_k, m_v;
+    ResourceTimeline m_write_port, m_read_port;
+    core::StatGroup m_stats;
+};
+
+}  // namespace sprint

@@ -1,0 +1,88 @@
+// The SPRINT IP's software contract: the register file on the `csr` socket, the error codes, and
+// the layout of the tensors and the per-head table the host places in memory. The Controller
+// builds its registers from this table; the host driver, --dump-regmap, docs/registers.md and the
+// tests all read the same table.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sprint::regs {
+
+enum class Access { RO, RW, WO, W1C };
+const char* to_string(Access a);
+
+struct FieldDesc {
+    const char* name;
+    unsigned lsb, width;
+    const char* description;
+};
+
+struct RegDesc {
+    std::string name;
+    uint32_t offset;
+    Access access;
+    uint32_t reset;
+    std::string description;
+    std::vector<FieldDesc> fields;
+};
+
+// All registers, by ascending offset. 32-bit, little-endian, one register per access.
+const std::vector<RegDesc>& register_map();
+const RegDesc* find(const std::string& name);
+// The register map as Markdown (what --dump-regmap prints and docs/registers.md holds).
+std::string regmap_markdown();
+
+constexpr uint32_t kCsrWindowBytes = 0x1000;
+constexpr uint32_t kIdValue = 0x53505254;  // "SPRT"
+constexpr uint32_t kVersionValue = 0x00010000;
+
+// Offsets.
+constexpr uint32_t ID = 0x000, VERSION = 0x004, CTRL = 0x008, STATUS = 0x00C, IRQ_ENABLE = 0x010,
+                   IRQ_STATUS = 0x014, JOB_CFG = 0x018, HEADS = 0x01C, SEQ_LEN = 0x020,
+                   HEAD_DIM = 0x024, Q_BASE_LO = 0x028, Q_BASE_HI = 0x02C, K_BASE_LO = 0x030,
+                   K_BASE_HI = 0x034, V_BASE_LO = 0x038, V_BASE_HI = 0x03C, OUT_BASE_LO = 0x040,
+                   OUT_BASE_HI = 0x044, HEAD_TABLE_LO = 0x048, HEAD_TABLE_HI = 0x04C,
+                   CYCLES_LO = 0x050, CYCLES_HI = 0x054, MEM_RD_BYTES_LO = 0x058,
+                   MEM_RD_BYTES_HI = 0x05C, MEM_WR_BYTES_LO = 0x060, MEM_WR_BYTES_HI = 0x064,
+                   KEPT_KEYS_LO = 0x068, KEPT_KEYS_HI = 0x06C, K_ROWS_FETCHED_LO = 0x070,
+                   K_ROWS_FETCHED_HI = 0x074, V_ROWS_FETCHED_LO = 0x078,
+                   V_ROWS_FETCHED_HI = 0x07C, CAP_MAX_SEQ = 0x080, CAP_MAX_DIM = 0x084;
+
+// Fields.
+constexpr uint32_t CTRL_START = 1u << 0;
+constexpr uint32_t STATUS_BUSY = 1u << 0, STATUS_DONE = 1u << 1, STATUS_ERROR = 1u << 2,
+                   STATUS_OVERRUN = 1u << 3;
+constexpr unsigned STATUS_ERR_CODE_LSB = 8;
+constexpr uint32_t IRQ_DONE = 1u << 0, IRQ_ERROR = 1u << 1;
+constexpr uint32_t JOB_CFG_MODE_MASK = 0x3, JOB_CFG_CAUSAL = 1u << 4,
+                   JOB_CFG_SOFTMAX_FLOAT = 1u << 5, JOB_CFG_OUT_INT16 = 1u << 6,
+                   JOB_CFG_EMPTY_MAX = 1u << 8;
+
+// STATUS.ERR_CODE values: why the last job failed.
+enum class ErrorCode : uint8_t {
+    None = 0,
+    BadShape = 1,          // HEADS, SEQ_LEN or HEAD_DIM is zero
+    SeqTooLong = 2,        // SEQ_LEN above the crossbar capacity (sprint) or the score buffer
+    DimTooLarge = 3,       // HEAD_DIM above the crossbar rows or larger than a buffer
+    BadMode = 4,           // JOB_CFG.MODE = 3
+    Misaligned = 5,        // a base address is not a multiple of kBaseAlign
+    OutOfRange = 6,        // a buffer wraps the address space or leaves the mem window
+    Overlap = 7,           // the output buffer overlaps an input buffer or the head table
+    BadHeadTable = 8,      // valid_len of a head is 0 or above SEQ_LEN, or a value not finite
+    BusError = 9,          // the memory answered a transaction with an error response
+    Internal = 10,         // an internal link failed (a model bug; reported, never silent)
+};
+const char* to_string(ErrorCode e);
+
+// Memory layout of a job (all little-endian):
+//   Q, K, V:   int8 [HEADS, SEQ_LEN, HEAD_DIM], row-major, one tensor each
+//   OUT:       float32 or int16 [HEADS, SEQ_LEN, HEAD_DIM]; rows of padded queries not written
+//   HEAD_TABLE: HEADS entries of kHeadEntryBytes:
+//     +0 threshold (float32, logit units), +4 s_q, +8 s_k, +12 s_v (float32),
+//     +16 valid_len (uint32), +20..31 reserved (write 0)
+constexpr uint64_t kBaseAlign = 64;
+constexpr uint32_t kHeadEntryBytes = 32;
+
+}  // namespace sprint::regs

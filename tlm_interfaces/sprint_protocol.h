@@ -1,0 +1,135 @@
+// The contracts of the links inside the SPRINT IP. Every link is a TLM-2.0 base-protocol socket
+// carrying tlm_generic_payload. Bulk data travels in the payload's data array with the usual
+// command/address/length semantics; commands that are not plain reads or writes travel as
+// TLM_IGNORE_COMMAND with one of the mandatory extensions below (the LRM's "ignorable command as a
+// vehicle for extensions"). A target that receives an ignore command without its extension, or an
+// unknown op, answers TLM_COMMAND_ERROR_RESPONSE.
+//
+//   Controller.to_xbar        -> CrossbarArray.from_controller   XbarCommand
+//   CrossbarArray.to_comparators -> ComparatorBank.from_xbar     CompareCommand
+//   Controller.to_fetcher     -> Fetcher.from_controller         plain R/W (mem addresses) | FetchCommand
+//   Fetcher.to_sram           -> SramBuffer.from_fetcher         plain W (SRAM addresses) | ResidencyCommand
+//   Controller.to_datapath    -> Datapath.from_controller        DatapathCommand
+//   Datapath.to_sram          -> SramBuffer.from_datapath        plain R (SRAM addresses)
+//   Fetcher.mem               -> (IP boundary) mem               plain R/W, base protocol
+//
+// Pointers in the extensions refer to storage owned by the initiator and valid until the
+// transaction completes (END_RESP in AT).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <tlm>
+
+#include "core/types.h"
+
+namespace sprint::proto {
+
+// Templated helper: clone/copy_from for plain-data extensions.
+template <class T>
+struct Extension : tlm::tlm_extension<T> {
+    tlm::tlm_extension_base* clone() const override { return new T(static_cast<const T&>(*this)); }
+    void copy_from(const tlm::tlm_extension_base& other) override {
+        static_cast<T&>(*this) = static_cast<const T&>(other);
+    }
+};
+
+// ---- Controller -> CrossbarArray ---------------------------------------------------------------
+enum class XbarOp : uint8_t { Program, Evaluate };
+
+struct XbarCommand : Extension<XbarCommand> {
+    XbarOp op = XbarOp::Evaluate;
+    uint32_t head = 0;
+    uint32_t d = 0;
+    core::HeadParams params{};  // scales and threshold of the head (Program latches them)
+    // Program: write keys [first_key, first_key + key_count); data = key_count x d int8 (WRITE).
+    uint32_t first_key = 0, key_count = 0;
+    // Evaluate: data = the int8 query row (WRITE); keys [0, key_end) take part.
+    uint32_t query = 0, key_end = 0;
+    core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
+    uint8_t* mask_out = nullptr;  // key_end bytes, 1 = kept
+    // Results.
+    uint32_t kept_out = 0;
+    int32_t forced_out = -1;       // token kept by the empty-row policy, or -1
+    uint64_t cells_written_out = 0;
+};
+
+// ---- CrossbarArray -> ComparatorBank ------------------------------------------------------------
+struct CompareCommand : Extension<CompareCommand> {
+    // data = key_end doubles: the integrated bitline values (WRITE).
+    uint32_t head = 0, query = 0, key_end = 0;
+    double shift = 0.0;          // reference shift of this query (offset encoding)
+    double threshold_raw = 0.0;  // threshold in raw approximate-score units
+    core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
+    uint8_t* mask_out = nullptr;
+    uint32_t kept_out = 0;
+    int32_t forced_out = -1;
+};
+
+// ---- Controller -> Fetcher ----------------------------------------------------------------------
+enum class Buffer : uint8_t { K = 0, V = 1 };
+enum class FetchOp : uint8_t { LoadRows, Flush };
+
+struct FetchCommand : Extension<FetchCommand> {
+    FetchOp op = FetchOp::LoadRows;
+    Buffer buffer = Buffer::K;
+    uint32_t head = 0, query = 0;
+    uint64_t tensor_base = 0;  // mem address of row 0 of this head's K or V
+    uint32_t row_bytes = 0;    // d
+    const uint32_t* tokens = nullptr;  // rows wanted, ascending
+    uint32_t count = 0;
+    uint32_t* slots_out = nullptr;     // SRAM slot of each token
+    // Results.
+    uint32_t hits_out = 0, fetched_out = 0;
+    tlm::tlm_response_status mem_status = tlm::TLM_OK_RESPONSE;  // first failing mem response
+};
+
+// ---- Fetcher -> SramBuffer (resident table) -----------------------------------------------------
+enum class ResidencyOp : uint8_t { Acquire, Flush };
+
+struct ResidencyCommand : Extension<ResidencyCommand> {
+    ResidencyOp op = ResidencyOp::Acquire;
+    Buffer buffer = Buffer::K;
+    uint32_t head = 0;
+    uint32_t row_bytes = 0;
+    // Acquire: make room for `count` tokens and pin them until the next Acquire on this buffer.
+    const uint32_t* tokens = nullptr;
+    uint32_t count = 0;
+    uint32_t* slots_out = nullptr;
+    uint8_t* hit_out = nullptr;  // 1 = already resident, 0 = slot allocated, data must be written
+    uint32_t evictions_out = 0;
+};
+
+// ---- Controller -> Datapath ---------------------------------------------------------------------
+enum class DatapathOp : uint8_t { Begin, QkChunk, Softmax, VChunk, Finish };
+
+struct DatapathCommand : Extension<DatapathCommand> {
+    DatapathOp op = DatapathOp::Begin;
+    uint32_t head = 0, query = 0;
+    // Begin: data = query row (WRITE, d bytes); scales and options of the row.
+    uint32_t d = 0;
+    double logit_scale = 1.0;
+    float s_v = 1.0f;
+    core::SoftmaxKind softmax = core::SoftmaxKind::Fixed;
+    core::OutputFormat output = core::OutputFormat::Float32;
+    // QkChunk / VChunk: rows `tokens` (ascending) are in SRAM `slots`.
+    const uint32_t* tokens = nullptr;
+    const uint32_t* slots = nullptr;
+    uint32_t count = 0;
+    // Softmax: prune on chip first (OnchipPrune mode).
+    bool prune = false;
+    double threshold = 0.0;
+    core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
+    const std::vector<uint32_t>* kept_out = nullptr;  // tokens whose V rows are needed
+    // Finish: data = the output row (READ, d x element bytes).
+};
+
+// ---- SRAM address map (the SramBuffer's target address space) ----------------------------------
+constexpr uint64_t kSramKBase = 0x000000;
+constexpr uint64_t kSramVBase = 0x100000;
+inline uint64_t sram_address(Buffer b, uint32_t slot, uint32_t row_bytes) {
+    return (b == Buffer::K ? kSramKBase : kSramVBase) + uint64_t(slot) * row_bytes;
+}
+
+}  // namespace sprint::proto
