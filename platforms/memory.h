@@ -1,0 +1,119 @@
+// Main memory of the platforms (LPDDR4, HBM2, DDR4 or ReRAM presets): a sparse byte store.
+// Socket: `target`, a TLM-2.0 base-protocol target (b_transport, transport_dbg, DMI).
+// Counts: read/write transactions and bytes, debug bytes, DMI grants, error responses, busy time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/simple_target_socket.h>
+
+#include "core/params.h"
+#include "core/stats.h"
+
+namespace sprint::platform {
+
+// Timing and size of the memory. The defaults (the default constructor) are the lpddr4 preset.
+// Presets and their sources are one table in memory.cpp.
+struct MemoryConfig {
+    std::string preset = "lpddr4";
+    double latency_ns;        // read: request arrival to first data
+    double write_latency_ns;  // write: request arrival to first data accepted
+    double bandwidth_gbps;    // data-bus bandwidth, GB/s = 1e9 bytes/s
+    uint32_t burst_bytes = 64;
+    uint64_t size_mb = 1024;  // MiB
+    bool dmi = true;
+
+    MemoryConfig();
+
+    // <prefix>.preset, .latency_ns, .write_latency_ns, .bandwidth_gbps, .burst_bytes, .size_mb,
+    // .dmi. The registry only records the preset's name: whoever parses the options applies
+    // apply_preset(preset, cfg) first and the explicitly given timing options after it.
+    void register_params(core::ParamRegistry& reg, const std::string& prefix);
+
+    // Fills preset, latencies, bandwidth and burst size from the named preset (size and dmi are
+    // left alone). Returns false, leaving `out` unchanged, for an unknown name. (Named apply_preset
+    // because a member function cannot share the name of the data member `preset`.)
+    static bool apply_preset(const std::string& name, MemoryConfig& out);
+    static std::vector<std::string> preset_names();
+
+    // "" if usable, else a sentence naming the field, its value and what is allowed.
+    std::string validate() const;
+};
+
+// Loosely-timed timing contract (one shared data bus, a resource timeline):
+//   t_arrive   = sc_time_stamp() + delay
+//   data_start = max(t_arrive + latency, bus_free)      (write_latency_ns for writes)
+//   transfer   = ceil(length / burst_bytes) * burst_bytes / bandwidth
+//   data_end   = bus_free = data_start + transfer;  delay = data_end - sc_time_stamp()
+// A burst of requests issued at one annotated time therefore costs one latency followed by the
+// transfers back to back at the memory bandwidth; a request arriving while the bus is busy queues.
+// Streaming (streaming_width < data_length) is not supported: TLM_BURST_ERROR_RESPONSE.
+// Byte enables are honoured for reads and writes; a byte-enable array shorter than the data
+// repeats. Unwritten memory reads as zero; storage is allocated in 1 MiB chunks on first write.
+// Addresses are offsets 0 .. size-1 (a router subtracts the base).
+class Memory : public sc_core::sc_module {
+public:
+    static constexpr uint64_t kChunkBytes = uint64_t(1) << 20;
+
+    struct Counters {
+        uint64_t read_transactions = 0, write_transactions = 0;
+        uint64_t read_bytes = 0, write_bytes = 0;  // timed traffic (b_transport) only
+        uint64_t debug_bytes = 0;                  // transport_dbg, both directions
+        uint64_t dmi_grants = 0;
+        uint64_t error_responses = 0;
+        uint64_t busy_ps = 0;                      // sum of data-bus transfer times
+    };
+
+    tlm_utils::simple_target_socket<Memory> target;
+
+    explicit Memory(sc_core::sc_module_name name, const MemoryConfig& cfg = MemoryConfig());
+
+    const MemoryConfig& config() const { return m_cfg; }
+    uint64_t size_bytes() const { return m_size; }
+    size_t allocated_chunks() const { return m_chunks.size(); }
+    const Counters& counters() const { return m_count; }
+    const core::StatGroup& stats() const { return m_stats; }
+
+    // Untimed host-side access (platform set-up, tests); not counted. A bad range or path throws
+    // std::runtime_error naming the memory, the range or the path.
+    void load(uint64_t offset, const void* src, uint64_t bytes);
+    void dump(uint64_t offset, void* dst, uint64_t bytes) const;
+    void load_file(const std::string& path, uint64_t offset);
+    void dump_file(const std::string& path, uint64_t offset, uint64_t bytes) const;
+
+    // Revokes every DMI pointer handed out (all initiators, whole address space).
+    void invalidate_all_dmi();
+
+private:
+    void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    unsigned transport_dbg(tlm::tlm_generic_payload& trans);
+    // Grants read/write DMI to the whole 1 MiB chunk holding the address. The DMI latencies are
+    // those of one burst-sized access: latency (or write latency) + burst_bytes / bandwidth.
+    bool get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& dmi);
+
+    tlm::tlm_response_status check(const tlm::tlm_generic_payload& trans) const;
+    sc_core::sc_time transfer_time(uint64_t bytes) const;
+    sc_core::sc_time schedule(bool write, uint64_t bytes, const sc_core::sc_time& delay);
+    void copy_in(uint64_t addr, const uint8_t* src, uint64_t n, const uint8_t* be, unsigned be_len);
+    void copy_out(uint64_t addr, uint8_t* dst, uint64_t n, const uint8_t* be,
+                  unsigned be_len) const;
+    uint8_t* chunk(uint64_t index);
+    const uint8_t* find_chunk(uint64_t index) const;
+    void check_range(const char* what, uint64_t offset, uint64_t bytes) const;
+
+    MemoryConfig m_cfg;
+    uint64_t m_size;
+    sc_core::sc_time m_latency, m_write_latency;
+    sc_core::sc_time m_bus_free;
+    std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_chunks;
+    Counters m_count;
+    core::StatGroup m_stats;
+};
+
+}  // namespace sprint::platform
