@@ -1,0 +1,224 @@
+#include "platforms/cli.h"
+
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include <boost/program_options.hpp>
+
+#include "tlm_interfaces/register_map.h"
+
+namespace po = boost::program_options;
+
+namespace sprint::platform {
+
+struct Arguments::Impl {
+    // Run options as the registry sees them (text for the enumerations and lists).
+    std::string mode = "sprint", softmax = "fixed", output_format = "float32", empty_row = "self";
+    std::string threshold_text, config_file;
+    bool causal = false, help = false;
+    core::ParamRegistry run_reg{"option", "--"};
+    // Help sections: (title, names).
+    std::vector<std::pair<std::string, std::vector<std::string>>> sections;
+};
+
+namespace {
+
+std::string check_threshold_list(const std::string& s) {
+    std::stringstream ss(s);
+    std::string item;
+    int n = 0;
+    while (std::getline(ss, item, ',')) {
+        char* end = nullptr;
+        const double v = std::strtod(item.c_str(), &end);
+        if (item.empty() || *end != '\0' || !std::isfinite(v)) return "'" + item + "' is not a finite number";
+        ++n;
+    }
+    return n ? "" : "no value given";
+}
+
+std::vector<double> parse_list(const std::string& s) {
+    std::vector<double> v;
+    std::stringstream ss(s);
+    std::string item;
+    while (std::getline(ss, item, ',')) v.push_back(std::strtod(item.c_str(), nullptr));
+    return v;
+}
+
+}  // namespace
+
+Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
+    platform.register_params(registry);
+    Impl& m = *m_impl;
+    core::ParamRegistry& r = m.run_reg;
+    RunOptions& o = run;
+    r.add_string("config", m.config_file, "file", "read options from this INI file (the command line wins)", "a readable file");
+    r.add_string("dump-config", o.dump_config_file, "file", "write the effective configuration (every option and parameter) to this file", "a writable path");
+    r.add_bool("dump-regmap", o.dump_regmap, "print the register map (Markdown) and exit unless a run is also asked for");
+    r.add_choice("verbosity", o.verbosity, "SystemC report verbosity", {"none", "low", "medium", "high", "full", "debug"});
+    r.add_bool("help", m.help, "print this help");
+    m.sections.push_back({"General", {"help", "config", "dump-config", "dump-regmap", "verbosity"}});
+
+    r.add_int("heads", o.heads, "heads", "synthetic workload: attention heads", 1, 4096);
+    r.add_int("seq-len", o.seq_len, "tokens", "synthetic workload: sequence length N", 1, 1 << 20);
+    r.add_int("head-dim", o.head_dim, "elements", "synthetic workload: head dimension d", 1, 1 << 16);
+    r.add_double("locality", o.locality, "", "synthetic workload: correlation of adjacent queries", 0.0, 0.999999);
+    r.add_double("sharpness", o.sharpness, "logit std-dev", "synthetic workload: spread of the logits across keys", 0.001, 100.0);
+    r.add_uint("seed", o.seed, "", "synthetic workload: random seed", 0, ~uint64_t(0));
+    r.add_uint("valid-len", o.valid_len, "tokens", "valid length of every head (padding after it); 0 = N", 0, 1u << 20);
+    auto readable = [](const std::string& f) -> std::string {
+        std::ifstream in(f, std::ios::binary);
+        return in ? "" : "cannot be opened for reading";
+    };
+    r.add_string("q", o.q_file, "file", ".npy float32 queries [heads, N, d] or [N, d] (with --k and --v)", "a readable .npy file", readable);
+    r.add_string("k", o.k_file, "file", ".npy float32 keys, same shape as --q", "a readable .npy file", readable);
+    r.add_string("v", o.v_file, "file", ".npy float32 values, same shape as --q", "a readable .npy file", readable);
+    m.sections.push_back({"Workload (built-in synthetic generator, or Q/K/V from .npy files)",
+                          {"heads", "seq-len", "head-dim", "valid-len", "locality", "sharpness", "seed", "q", "k", "v"}});
+
+    r.add_double("keep-fraction", o.keep_fraction, "fraction", "calibrate each head's threshold so this fraction of visible pairs is kept (ideal approximate scores)", 1e-6, 1.0);
+    r.add_string("threshold", m.threshold_text, "logit", "keep threshold: one value for all heads or one per head, comma-separated (overrides --keep-fraction)", "finite numbers separated by commas", check_threshold_list);
+    m.sections.push_back({"Threshold", {"keep-fraction", "threshold"}});
+
+    r.add_choice("mode", m.mode, "operating mode of the IP", {"sprint", "dense", "onchip-prune"});
+    r.add_bool("causal", m.causal, "causal mask (query i sees keys 0..i)");
+    r.add_choice("softmax", m.softmax, "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});
+    r.add_choice("output-format", m.output_format, "element format the IP writes", {"float32", "int16"});
+    r.add_choice("empty-row", m.empty_row, "what a query keeps when nothing passes the threshold", {"self", "max"});
+    r.add_choice("timing", o.timing, "timing mode of the IP and its memory port", {"lt"});
+    r.add_bool("compare", o.compare, "also run the dense baseline on the same workload and print both (on by default; --compare=false to skip)");
+    m.sections.push_back({"Job", {"mode", "causal", "softmax", "output-format", "empty-row", "timing", "compare"}});
+
+    r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)", "a writable path");
+    r.add_string("output", o.output_file, "file", "write the attention output read back from memory (.npy float32 [heads, N, d])", "a writable path");
+    r.add_string("vcd", o.vcd_file, "file", "write waveforms of the IP's architectural state (VCD, 1 ps)", "a writable path");
+    m.sections.push_back({"Outputs", {"stats", "output", "vcd"}});
+}
+
+namespace {
+
+void add_entry(po::options_description& d, const core::ParamRegistry::Entry& e, bool is_flag) {
+    const std::string name = e.name == "help" ? "help,h" : e.name;
+    std::string help = e.description;
+    if (!e.unit.empty()) help += " [" + e.unit + "]";
+    help += "; " + e.allowed;
+    auto* v = po::value<std::string>()->value_name(e.unit.empty() ? "arg" : e.unit);
+    if (is_flag) v->implicit_value("true");
+    if (!e.default_value.empty()) help += "; default " + e.default_value;
+    d.add_options()(name.c_str(), v, help.c_str());
+}
+
+}  // namespace
+
+void Arguments::print_help(std::ostream& os) const {
+    const Impl& m = *m_impl;
+    os << "sprint-sim: SystemC/TLM-2.0 virtual prototype of the SPRINT sparse attention accelerator\n"
+          "Usage: sprint-sim [options]        (no options: BERT-base-like layer, SPRINT vs dense)\n\n";
+    for (const auto& sec : m.sections) {
+        po::options_description d(sec.first, 120, 60);
+        for (const auto& n : sec.second) {
+            const auto* e = m.run_reg.find(n);
+            add_entry(d, *e, e->allowed == "true or false");
+        }
+        os << d << "\n";
+    }
+    std::map<std::string, std::vector<const core::ParamRegistry::Entry*>> groups;
+    for (const auto* e : registry.entries()) groups[e->name.substr(0, e->name.rfind('.'))].push_back(e);
+    os << "Model parameters (hierarchical names; also [section] key = value in the config file):\n";
+    for (const auto& g : groups) {
+        po::options_description d("  " + g.first, 120, 60);
+        for (const auto* e : g.second) add_entry(d, *e, false);
+        os << d;
+    }
+    os << "\nThe dram.* timing values default to the chosen dram.preset; explicit values override it.\n";
+}
+
+Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
+    Impl& m = *m_impl;
+    po::options_description all;
+    for (const auto* e : m.run_reg.entries()) add_entry(all, *e, e->allowed == "true or false");
+    for (const auto* e : registry.entries()) add_entry(all, *e, false);
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(all).style(
+                      po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                      .run(), vm);
+    } catch (const po::error& e) {
+        throw std::runtime_error(e.what());
+    }
+    if (vm.count("config")) {
+        const std::string file = vm["config"].as<std::string>();
+        std::ifstream in(file);
+        if (!in) throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
+        try {
+            po::store(po::parse_config_file(in, all, false), vm);
+        } catch (const po::error& e) {
+            throw std::runtime_error("config file '" + file + "': " + e.what());
+        }
+        if (vm.count("config") && vm["config"].as<std::string>() != file)
+            throw std::runtime_error("config file '" + file + "': 'config' cannot be nested");
+    }
+    if (vm.count("help")) return Action::Help;
+
+    // Run options.
+    for (const auto* e : m.run_reg.entries()) {
+        if (!vm.count(e->name)) continue;
+        const std::string err = m.run_reg.set(e->name, vm[e->name].as<std::string>());
+        if (!err.empty()) throw std::runtime_error(err);
+        if (e->name != "config" && e->name != "dump-config" && e->name != "stats" &&
+            e->name != "output" && e->name != "vcd" && e->name != "dump-regmap" && e->name != "help")
+            run.given.push_back(e->name);
+    }
+    // Model parameters: the memory preset first, then every explicit value over it.
+    if (vm.count("dram.preset")) {
+        const std::string p = vm["dram.preset"].as<std::string>();
+        const std::string err = registry.set("dram.preset", p);
+        if (!err.empty()) throw std::runtime_error(err);
+        MemoryConfig::apply_preset(p, platform.dram);
+    }
+    for (const auto* e : registry.entries()) {
+        if (!vm.count(e->name) || e->name == "dram.preset") continue;
+        const std::string err = registry.set(e->name, vm[e->name].as<std::string>());
+        if (!err.empty()) throw std::runtime_error(err);
+    }
+    const std::string perr = platform.validate();
+    if (!perr.empty()) throw std::runtime_error(perr);
+
+    core::parse(m.mode, run.job.mode);
+    core::parse(m.softmax, run.job.softmax);
+    core::parse(m.output_format, run.job.output);
+    core::parse(m.empty_row, run.job.empty_row);
+    run.job.causal = m.causal;
+    run.thresholds = m.threshold_text.empty() ? std::vector<double>{} : parse_list(m.threshold_text);
+
+    const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();
+    if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
+        throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
+    if (run.dump_regmap && run.given.empty() && run.dump_config_file.empty() && run.stats_file.empty() &&
+        run.output_file.empty() && run.vcd_file.empty())
+        return Action::Exit;
+    return Action::Run;
+}
+
+std::string Arguments::config_text() const {
+    const Impl& m = *m_impl;
+    std::ostringstream os;
+    os << "# sprint-sim effective configuration; read it back with --config FILE\n";
+    for (const auto& sec : m.sections) {
+        if (sec.first == "General" || sec.first == "Outputs") continue;
+        os << "\n# " << sec.first << "\n";
+        for (const auto& n : sec.second) {
+            const auto* e = m.run_reg.find(n);
+            const std::string v = e->get();
+            if ((n == "q" || n == "k" || n == "v" || n == "threshold") && v.empty()) continue;
+            os << n << " = " << v << "\n";
+        }
+    }
+    os << "\n" << registry.dump_ini();
+    return os.str();
+}
+
+}  // namespace sprint::platform

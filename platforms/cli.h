@@ -1,0 +1,65 @@
+// Command line and config file of sprint-sim (Boost.Program_options). Run options (workload, job,
+// outputs) have dashed names; every model parameter is an option under its hierarchical dotted
+// name (--sprint.sram.k_bytes 4096), and the same names work in an INI config file
+// ([sprint.sram] k_bytes = 4096, or sprint.sram.k_bytes = 4096). The command line wins over the
+// file. Everything is checked before any simulation starts.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+#include "core/types.h"
+#include "platforms/standalone_platform.h"
+
+namespace sprint::platform {
+
+struct RunOptions {
+    // Workload.
+    int heads = 12, seq_len = 512, head_dim = 64;  // BERT-base-like layer
+    double locality = 0.9, sharpness = 2.5;
+    uint64_t seed = 1;
+    uint32_t valid_len = 0;  // 0 = seq_len (no padding)
+    std::string q_file, k_file, v_file;
+    // Threshold: one value, or one per head (logit units); else calibrated to keep_fraction.
+    std::vector<double> thresholds;
+    double keep_fraction = 0.10;
+    // Job.
+    core::JobOptions job;
+    std::string timing = "lt";
+    bool compare = true;
+    // Outputs.
+    std::string stats_file, output_file, vcd_file, dump_config_file;
+    bool dump_regmap = false;
+    std::string verbosity = "low";
+    std::vector<std::string> given;  // run options given explicitly (for --dump-config)
+};
+
+// Parsed arguments: the run options plus the platform configuration and its parameter registry.
+class Arguments {
+public:
+    Arguments();
+    Arguments(const Arguments&) = delete;
+    Arguments& operator=(const Arguments&) = delete;
+
+    RunOptions run;
+    PlatformConfig platform;
+    core::ParamRegistry registry;  // refers to fields of `platform`
+
+    enum class Action { Run, Help, Exit };
+    // Parse argv (and --config FILE). Returns Help for --help, Exit when nothing is left to do
+    // (--dump-regmap only). Throws std::runtime_error with a message naming the problem.
+    Action parse(int argc, const char* const argv[]);
+    void print_help(std::ostream& os) const;
+    // The effective configuration as an INI file that --config reads back.
+    std::string config_text() const;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> m_impl;
+};
+
+}  // namespace sprint::platform

@@ -1,0 +1,247 @@
+#include "platforms/host.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/keep_rule.h"
+
+namespace sprint::platform {
+
+using namespace sc_core;
+using namespace tlm;
+
+Host::Host(const sc_module_name& name, uint64_t csr_base, Script script)
+    : sc_module(name), bus("bus"), irq("irq"), m_csr_base(csr_base), m_script(std::move(script)) {
+    SC_HAS_PROCESS(Host);
+    SC_THREAD(thread);
+    bus.register_invalidate_direct_mem_ptr(this, &Host::invalidate_dmi);
+}
+
+void Host::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
+    m_dmi.erase(std::remove_if(m_dmi.begin(), m_dmi.end(),
+                               [&](const tlm_dmi& d) {
+                                   return d.get_start_address() <= end && d.get_end_address() >= start;
+                               }),
+                m_dmi.end());
+}
+
+void Host::thread() {
+    if (m_script) m_script(*this);
+    sync();
+    sc_stop();
+}
+
+void Host::sync() {
+    if (m_local > SC_ZERO_TIME) {
+        wait(m_local);
+        m_local = SC_ZERO_TIME;
+    }
+}
+
+void Host::wait_for(const sc_time& t) {
+    sync();
+    wait(t);
+}
+
+tlm_response_status Host::csr_access(tlm_command cmd, uint64_t offset, uint8_t* data, unsigned len,
+                                     const uint8_t* be, unsigned be_len, unsigned sw) {
+    tlm_generic_payload gp;
+    gp.set_command(cmd);
+    gp.set_address(m_csr_base + offset);
+    gp.set_data_ptr(data);
+    gp.set_data_length(len);
+    gp.set_streaming_width(sw ? sw : len);
+    gp.set_byte_enable_ptr(const_cast<uint8_t*>(be));
+    gp.set_byte_enable_length(be_len);
+    gp.set_dmi_allowed(false);
+    gp.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    bus->b_transport(gp, m_local);
+    return gp.get_response_status();
+}
+
+void Host::write_reg(uint32_t offset, uint32_t value) {
+    uint8_t b[4];
+    std::memcpy(b, &value, 4);
+    const tlm_response_status st = csr_access(TLM_WRITE_COMMAND, offset, b, 4);
+    ++reg_writes;
+    if (st != TLM_OK_RESPONSE)
+        throw std::runtime_error("register write failed at offset " + std::to_string(offset));
+}
+
+uint32_t Host::read_reg(uint32_t offset) {
+    uint8_t b[4] = {0, 0, 0, 0};
+    const tlm_response_status st = csr_access(TLM_READ_COMMAND, offset, b, 4);
+    ++reg_reads;
+    if (st != TLM_OK_RESPONSE)
+        throw std::runtime_error("register read failed at offset " + std::to_string(offset));
+    uint32_t v;
+    std::memcpy(&v, b, 4);
+    return v;
+}
+
+bool Host::dmi_copy(uint64_t addr, void* data, uint64_t bytes, bool write) {
+    auto find = [&](uint64_t a) -> tlm_dmi* {
+        for (auto& d : m_dmi)
+            if (a >= d.get_start_address() && a <= d.get_end_address() &&
+                (write ? d.is_write_allowed() : d.is_read_allowed()))
+                return &d;
+        return nullptr;
+    };
+    uint8_t* p = static_cast<uint8_t*>(data);
+    while (bytes) {
+        tlm_dmi* d = find(addr);
+        if (!d) {
+            tlm_generic_payload gp;
+            gp.set_command(write ? TLM_WRITE_COMMAND : TLM_READ_COMMAND);
+            gp.set_address(addr);
+            tlm_dmi nd;
+            if (!bus->get_direct_mem_ptr(gp, nd)) return false;
+            m_dmi.push_back(nd);
+            d = find(addr);
+            if (!d) return false;
+        }
+        const uint64_t n = std::min<uint64_t>(bytes, d->get_end_address() - addr + 1);
+        uint8_t* mem = d->get_dmi_ptr() + (addr - d->get_start_address());
+        if (write) std::memcpy(mem, p, n);
+        else std::memcpy(p, mem, n);
+        addr += n;
+        p += n;
+        bytes -= n;
+        dmi_bytes += n;
+    }
+    return true;
+}
+
+void Host::mem_write(uint64_t addr, const void* data, uint64_t bytes) {
+    if (dmi_copy(addr, const_cast<void*>(data), bytes, true)) return;
+    const uint8_t* p = static_cast<const uint8_t*>(data);
+    for (uint64_t off = 0; off < bytes;) {
+        const unsigned n = unsigned(std::min<uint64_t>(bytes - off, 1u << 16));
+        tlm_generic_payload gp;
+        gp.set_command(TLM_WRITE_COMMAND);
+        gp.set_address(addr + off);
+        gp.set_data_ptr(const_cast<uint8_t*>(p + off));
+        gp.set_data_length(n);
+        if (bus->transport_dbg(gp) != n)
+            throw std::runtime_error("host: memory write failed at address " + std::to_string(addr + off));
+        debug_bytes += n;
+        off += n;
+    }
+}
+
+void Host::mem_read(uint64_t addr, void* data, uint64_t bytes) {
+    if (dmi_copy(addr, data, bytes, false)) return;
+    uint8_t* p = static_cast<uint8_t*>(data);
+    for (uint64_t off = 0; off < bytes;) {
+        const unsigned n = unsigned(std::min<uint64_t>(bytes - off, 1u << 16));
+        tlm_generic_payload gp;
+        gp.set_command(TLM_READ_COMMAND);
+        gp.set_address(addr + off);
+        gp.set_data_ptr(p + off);
+        gp.set_data_length(n);
+        if (bus->transport_dbg(gp) != n)
+            throw std::runtime_error("host: memory read failed at address " + std::to_string(addr + off));
+        debug_bytes += n;
+        off += n;
+    }
+}
+
+namespace {
+constexpr uint64_t align(uint64_t x) { return (x + regs::kBaseAlign - 1) / regs::kBaseAlign * regs::kBaseAlign; }
+}  // namespace
+
+uint64_t Host::footprint(const core::QuantizedWorkload& w, core::OutputFormat fmt) {
+    const uint64_t elems = uint64_t(w.q.heads) * w.q.n * w.q.d;
+    return 3 * align(elems) + align(uint64_t(w.q.heads) * regs::kHeadEntryBytes) +
+           align(elems * core::output_element_bytes(fmt));
+}
+
+JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
+                    uint64_t* end_out) {
+    JobDesc j;
+    j.opt = opt;
+    j.heads = uint32_t(w.q.heads);
+    j.n = uint32_t(w.q.n);
+    j.d = uint32_t(w.q.d);
+    const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
+    uint64_t a = align(base);
+    j.q = a;
+    a = align(a + elems);
+    j.k = a;
+    a = align(a + elems);
+    j.v = a;
+    a = align(a + elems);
+    j.table = a;
+    a = align(a + uint64_t(j.heads) * regs::kHeadEntryBytes);
+    j.out = a;
+    const uint64_t out_bytes = elems * core::output_element_bytes(opt.output);
+    a = align(a + out_bytes);
+    mem_write(j.q, w.q.data.data(), elems);
+    mem_write(j.k, w.k.data.data(), elems);
+    mem_write(j.v, w.v.data.data(), elems);
+    std::vector<uint8_t> table(std::size_t(j.heads) * regs::kHeadEntryBytes, 0);
+    for (uint32_t h = 0; h < j.heads; ++h) {
+        const core::HeadParams& hp = w.heads[h];
+        uint8_t* e = &table[std::size_t(h) * regs::kHeadEntryBytes];
+        std::memcpy(e + 0, &hp.threshold, 4);
+        std::memcpy(e + 4, &hp.s_q, 4);
+        std::memcpy(e + 8, &hp.s_k, 4);
+        std::memcpy(e + 12, &hp.s_v, 4);
+        std::memcpy(e + 16, &hp.valid_len, 4);
+    }
+    mem_write(j.table, table.data(), table.size());
+    const std::vector<uint8_t> zeros(out_bytes, 0);
+    mem_write(j.out, zeros.data(), zeros.size());
+    if (end_out) *end_out = a;
+    return j;
+}
+
+JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
+    uint32_t cfg = (j.raw_mode != ~0u ? j.raw_mode : uint32_t(j.opt.mode)) & regs::JOB_CFG_MODE_MASK;
+    if (j.opt.causal) cfg |= regs::JOB_CFG_CAUSAL;
+    if (j.opt.softmax == core::SoftmaxKind::Float) cfg |= regs::JOB_CFG_SOFTMAX_FLOAT;
+    if (j.opt.output == core::OutputFormat::Int16) cfg |= regs::JOB_CFG_OUT_INT16;
+    if (j.opt.empty_row == core::EmptyRowPolicy::Max) cfg |= regs::JOB_CFG_EMPTY_MAX;
+    write_reg(regs::JOB_CFG, cfg);
+    write_reg(regs::HEADS, j.heads);
+    write_reg(regs::SEQ_LEN, j.n);
+    write_reg(regs::HEAD_DIM, j.d);
+    const std::pair<uint32_t, uint64_t> bases[] = {{regs::Q_BASE_LO, j.q}, {regs::K_BASE_LO, j.k},
+                                                   {regs::V_BASE_LO, j.v}, {regs::OUT_BASE_LO, j.out},
+                                                   {regs::HEAD_TABLE_LO, j.table}};
+    for (const auto& b : bases) {
+        write_reg(b.first, uint32_t(b.second));
+        write_reg(b.first + 4, uint32_t(b.second >> 32));
+    }
+    write_reg(regs::IRQ_ENABLE, regs::IRQ_DONE | regs::IRQ_ERROR);
+    write_reg(regs::CTRL, regs::CTRL_START);
+    sync();
+    JobResult r;
+    r.start = sc_time_stamp();
+    ++jobs;
+    if (!irq.read()) wait(timeout, irq.posedge_event());
+    r.end = sc_time_stamp();
+    r.completed = irq.read();
+    r.status = read_reg(regs::STATUS);
+    r.irq_status = read_reg(regs::IRQ_STATUS);
+    r.error = regs::ErrorCode((r.status >> regs::STATUS_ERR_CODE_LSB) & 0xFF);
+    auto rd64 = [this](uint32_t lo) { return uint64_t(read_reg(lo)) | (uint64_t(read_reg(lo + 4)) << 32); };
+    r.cycles = rd64(regs::CYCLES_LO);
+    r.mem_read_bytes = rd64(regs::MEM_RD_BYTES_LO);
+    r.mem_write_bytes = rd64(regs::MEM_WR_BYTES_LO);
+    r.kept_keys = rd64(regs::KEPT_KEYS_LO);
+    r.k_rows_fetched = rd64(regs::K_ROWS_FETCHED_LO);
+    r.v_rows_fetched = rd64(regs::V_ROWS_FETCHED_LO);
+    write_reg(regs::IRQ_STATUS, r.irq_status);  // write-one-to-clear what we saw
+    sync();
+    return r;
+}
+
+std::vector<uint8_t> Host::read_output(const JobDesc& j) {
+    std::vector<uint8_t> out(std::size_t(j.heads) * j.n * j.d * core::output_element_bytes(j.opt.output));
+    mem_read(j.out, out.data(), out.size());
+    return out;
+}
+
+}  // namespace sprint::platform

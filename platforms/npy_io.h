@@ -1,0 +1,18 @@
+// .npy input and output through xtensor's reader/writer (Debian libxtensor-dev), with the checks
+// a simulator needs before it trusts a file: dtype float32, 2 or 3 dimensions, declared size
+// consistent with the file (no truncated or padded data), finite values.
+#pragma once
+
+#include <string>
+
+#include "core/types.h"
+
+namespace sprint::platform {
+
+// Load a float32 array of shape [heads, n, d] or [n, d] (heads = 1). Throws std::runtime_error
+// with a message that names the file and the problem.
+core::Tensor3 load_tensor_npy(const std::string& path);
+// Write [heads, n, d] float32.
+void save_tensor_npy(const std::string& path, const core::Tensor3& t);
+
+}  // namespace sprint::platform

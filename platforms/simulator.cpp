@@ -1,0 +1,407 @@
+#include "platforms/simulator.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/keep_rule.h"
+#include "core/metrics.h"
+#include "core/quant.h"
+#include "core/reference.h"
+#include "core/workload.h"
+#include "platforms/cli.h"
+#include "platforms/npy_io.h"
+#include "platforms/standalone_platform.h"
+#include "tlm_interfaces/register_map.h"
+
+namespace sprint::platform {
+
+namespace {
+
+using nlohmann::json;
+
+struct Inputs {
+    core::Tensor3 q, k, v;
+    core::QuantizedWorkload w;
+    std::string source;
+};
+
+bool given(const RunOptions& o, const std::string& name) {
+    return std::find(o.given.begin(), o.given.end(), name) != o.given.end();
+}
+
+Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
+    Inputs in;
+    if (!o.q_file.empty()) {
+        in.q = load_tensor_npy(o.q_file);
+        in.k = load_tensor_npy(o.k_file);
+        in.v = load_tensor_npy(o.v_file);
+        auto same = [](const core::Tensor3& a, const core::Tensor3& b) {
+            return a.heads == b.heads && a.n == b.n && a.d == b.d;
+        };
+        if (!same(in.q, in.k) || !same(in.q, in.v))
+            throw std::runtime_error("files '" + o.q_file + "', '" + o.k_file + "', '" + o.v_file +
+                                     "' must have the same shape");
+        const std::pair<const char*, int> dims[] = {
+            {"heads", in.q.heads}, {"seq-len", in.q.n}, {"head-dim", in.q.d}};
+        const int want[] = {o.heads, o.seq_len, o.head_dim};
+        for (int i = 0; i < 3; ++i)
+            if (given(o, dims[i].first) && want[i] != dims[i].second)
+                throw std::runtime_error(std::string("option '--") + dims[i].first + "' (" +
+                                         std::to_string(want[i]) + ") disagrees with the .npy files (" +
+                                         std::to_string(dims[i].second) + ")");
+        in.source = "files " + o.q_file + ", " + o.k_file + ", " + o.v_file;
+    } else {
+        core::SyntheticSpec s;
+        s.heads = o.heads;
+        s.n = o.seq_len;
+        s.d = o.head_dim;
+        s.locality = o.locality;
+        s.sharpness = o.sharpness;
+        s.seed = o.seed;
+        core::Workload w = core::generate_synthetic(s);
+        in.q = std::move(w.q);
+        in.k = std::move(w.k);
+        in.v = std::move(w.v);
+        std::ostringstream os;
+        os << "synthetic (locality " << o.locality << ", sharpness " << o.sharpness << ", seed " << o.seed << ")";
+        in.source = os.str();
+    }
+    const int H = in.q.heads, n = in.q.n;
+    if (o.valid_len > uint32_t(n))
+        throw std::runtime_error("option '--valid-len' (" + std::to_string(o.valid_len) +
+                                 ") exceeds the sequence length " + std::to_string(n));
+    if (!o.thresholds.empty() && o.thresholds.size() != 1 && int(o.thresholds.size()) != H)
+        throw std::runtime_error("option '--threshold' has " + std::to_string(o.thresholds.size()) +
+                                 " values; give one, or one per head (" + std::to_string(H) + ")");
+    in.w = {core::quantize_per_head(in.q), core::quantize_per_head(in.k), core::quantize_per_head(in.v), {}};
+    for (int h = 0; h < H; ++h) {
+        core::HeadParams hp;
+        hp.s_q = in.w.q.scale[std::size_t(h)];
+        hp.s_k = in.w.k.scale[std::size_t(h)];
+        hp.s_v = in.w.v.scale[std::size_t(h)];
+        hp.valid_len = o.valid_len ? o.valid_len : uint32_t(n);
+        in.w.heads.push_back(hp);
+        if (!o.thresholds.empty())
+            in.w.heads.back().threshold = float(o.thresholds.size() == 1 ? o.thresholds[0] : o.thresholds[std::size_t(h)]);
+        else
+            in.w.heads.back().threshold = core::calibrate_threshold(in.w, h, o.job.causal, x, o.keep_fraction);
+    }
+    return in;
+}
+
+void check_fits(const RunOptions& o, const PlatformConfig& c, const Inputs& in) {
+    const uint32_t n = uint32_t(in.q.n), d = uint32_t(in.q.d);
+    const IpConfig& ip = c.ip;
+    if (d > std::min(ip.sram.k_bytes, ip.sram.v_bytes))
+        throw std::runtime_error("head dimension " + std::to_string(d) + " does not fit one row in the SRAM buffers (sprint.sram.k_bytes / v_bytes)");
+    if (n > ip.datapath.score_entries)
+        throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the score buffer (sprint.datapath.score_entries = " +
+                                 std::to_string(ip.datapath.score_entries) + ")");
+    if (o.job.mode == core::Mode::Sprint) {
+        const uint32_t cap = ip.xbar_capacity(d);
+        if (cap == 0)
+            throw std::runtime_error("head dimension " + std::to_string(d) + " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide");
+        if (n > cap)
+            throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the crossbar capacity of " + std::to_string(cap) +
+                                     " keys at d = " + std::to_string(d) + " (raise sprint.xbar.tiles or use --mode dense)");
+    }
+    uint64_t need = Host::footprint(in.w, o.job.output);
+    if (o.compare && o.job.mode != core::Mode::Dense)
+        need += uint64_t(in.q.heads) * n * d * core::output_element_bytes(o.job.output) + regs::kBaseAlign;
+    if (need > c.dram_bytes())
+        throw std::runtime_error("the workload needs " + std::to_string((need >> 20) + 1) + " MiB of memory but dram.size_mb is " +
+                                 std::to_string(c.dram.size_mb));
+}
+
+void check_writable(const std::string& path, const char* option) {
+    if (path.empty()) return;
+    std::ofstream f(path, std::ios::app);
+    if (!f) throw std::runtime_error(std::string("option '--") + option + "': file '" + path + "' cannot be written");
+}
+
+struct JobRun {
+    JobDesc desc;
+    JobResult result;
+    std::vector<uint8_t> out;
+    core::KeepMasks masks;  // as observed from the IP
+    std::vector<Controller::HeadRecord> heads;
+    json stats_before, stats_after;
+};
+
+// Numeric leaves ("value") of `after` minus `before`: a module's counts during one job.
+json stats_delta(const json& after, const json& before) {
+    if (!after.is_object()) return after;
+    json r = json::object();
+    for (auto it = after.begin(); it != after.end(); ++it) {
+        const json* b = before.is_object() && before.contains(it.key()) ? &before[it.key()] : nullptr;
+        if (it.key() == "value" && it->is_number() && b && b->is_number())
+            r[it.key()] = it->get<double>() - b->get<double>();
+        else
+            r[it.key()] = stats_delta(*it, b ? *b : json());
+    }
+    return r;
+}
+
+struct JobReport {
+    core::Mode mode;
+    const JobRun* run;
+    bool bit_exact = false;
+    core::FidelityReport fid;
+    double new_fetch = 0.0, time_us = 0.0;
+};
+
+json fidelity_json(const core::Fidelity& f) {
+    return {{"visible_pairs", f.visible_pairs},
+            {"kept_pairs", f.kept_pairs},
+            {"keep_fraction", f.keep_fraction},
+            {"false_prune_rate", f.false_prune_rate},
+            {"false_keep_rate", f.false_keep_rate},
+            {"attention_mass_retained", f.mass_retained},
+            {"output_cosine_vs_dense_float", f.cosine_similarity},
+            {"output_relative_l2_vs_dense_float", f.relative_l2_error},
+            {"ideal_new_fetch_fraction", f.ideal_new_fetch_fraction}};
+}
+
+json v(double x, const char* unit, const char* desc) { return {{"value", x}, {"unit", unit}, {"description", desc}}; }
+
+std::string fmt_int(uint64_t x) {
+    std::string s = std::to_string(x);
+    for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(std::size_t(i), ",");
+    return s;
+}
+
+std::string fmt(double x, int prec) {
+    std::ostringstream os;
+    os << std::fixed << std::setprecision(prec) << x;
+    return os.str();
+}
+
+void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c, const Inputs& in,
+                   const std::vector<JobReport>& reps, double wall, uint64_t scores) {
+    const IpConfig& ip = c.ip;
+    out << "sprint-sim: " << in.q.heads << " heads x N=" << in.q.n << " x d=" << in.q.d << ", " << in.source;
+    if (o.thresholds.empty()) out << ", keep target " << o.keep_fraction;
+    out << (o.job.causal ? ", causal" : "") << "\n";
+    out << "IP (" << o.timing << "): " << 1.0 / ip.clock_ns << " GHz, crossbar " << ip.xbar.tiles << " tiles of "
+        << ip.xbar.tile_rows << "x" << ip.xbar.tile_cols << " (" << ip.xbar.key_bits << "-bit keys, "
+        << ip.xbar.query_bits << "-bit queries), SRAM " << ip.sram.k_bytes << " + " << ip.sram.v_bytes
+        << " B, softmax " << core::to_string(o.job.softmax) << "\n";
+    out << "memory: " << c.dram.preset << ", " << c.dram.bandwidth_gbps << " GB/s, " << c.dram.latency_ns << " ns\n\n";
+    std::vector<std::vector<std::string>> rows = {{""}};
+    for (const auto& r : reps) rows[0].push_back(core::to_string(r.mode));
+    auto row = [&](const std::string& name, auto f) {
+        std::vector<std::string> line{name};
+        for (const auto& r : reps) line.push_back(f(r));
+        rows.push_back(line);
+    };
+    row("cycles", [](const JobReport& r) { return fmt_int(r.run->result.cycles); });
+    row("time (us)", [](const JobReport& r) { return fmt(r.time_us, 1); });
+    row("memory read (MiB)", [](const JobReport& r) { return fmt(double(r.run->result.mem_read_bytes) / 1048576.0, 2); });
+    row("memory written (MiB)", [](const JobReport& r) { return fmt(double(r.run->result.mem_write_bytes) / 1048576.0, 2); });
+    row("keep fraction", [](const JobReport& r) { return fmt(r.fid.overall.keep_fraction, 4); });
+    row("new-fetch fraction", [](const JobReport& r) { return fmt(r.new_fetch, 4); });
+    row("attention mass retained", [](const JobReport& r) { return fmt(r.fid.overall.mass_retained, 4); });
+    row("output rel. error vs dense float", [](const JobReport& r) { return fmt(r.fid.overall.relative_l2_error, 4); });
+    row("output cosine vs dense float", [](const JobReport& r) { return fmt(r.fid.overall.cosine_similarity, 5); });
+    row("bit-exact vs core reference", [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
+    std::size_t w0 = 0, w1 = 12;
+    for (const auto& l : rows) {
+        w0 = std::max(w0, l[0].size());
+        for (std::size_t i = 1; i < l.size(); ++i) w1 = std::max(w1, l[i].size() + 2);
+    }
+    for (const auto& l : rows) {
+        out << "  " << std::left << std::setw(int(w0)) << l[0];
+        for (std::size_t i = 1; i < l.size(); ++i) out << std::right << std::setw(int(w1)) << l[i];
+        out << "\n";
+    }
+    if (reps.size() == 2) {
+        const double su = double(reps[1].run->result.cycles) / double(std::max<uint64_t>(1, reps[0].run->result.cycles));
+        const double tr = 1.0 - double(reps[0].run->result.mem_read_bytes + reps[0].run->result.mem_write_bytes) /
+                                    double(std::max<uint64_t>(1, reps[1].run->result.mem_read_bytes + reps[1].run->result.mem_write_bytes));
+        out << "\n  " << core::to_string(reps[0].mode) << " vs dense: speed-up " << fmt(su, 2) << "x, memory traffic "
+            << fmt(100.0 * tr, 1) << "% lower\n";
+    }
+    out << "\nwall time " << fmt(wall, 2) << " s, " << fmt(double(scores) / wall / 1e6, 2) << " M key scores per second\n";
+}
+
+}  // namespace
+
+int run_simulator(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
+    Arguments args;
+    Arguments::Action action;
+    Inputs in;
+    const RunOptions& o = args.run;
+    try {
+        action = args.parse(argc, argv);
+        if (action == Arguments::Action::Help) {
+            args.print_help(out);
+            return kExitOk;
+        }
+        if (o.dump_regmap) out << regs::regmap_markdown();
+        if (action == Arguments::Action::Exit) return kExitOk;
+        in = build_inputs(o, args.platform.ip.numerics());
+        check_fits(o, args.platform, in);
+        for (const auto& p : {std::make_pair(o.stats_file, "stats"), std::make_pair(o.output_file, "output"),
+                              std::make_pair(o.vcd_file, "vcd"), std::make_pair(o.dump_config_file, "dump-config")})
+            check_writable(p.first, p.second);
+        if (!o.dump_config_file.empty()) {
+            std::ofstream f(o.dump_config_file);
+            f << args.config_text();
+            if (!f) throw std::runtime_error("option '--dump-config': file '" + o.dump_config_file + "' cannot be written");
+        }
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        if (std::string(e.what()).find("option") != std::string::npos) err << "(sprint-sim --help lists every option)\n";
+        return kExitBadInput;
+    }
+
+    const std::map<std::string, int> verb = {{"none", sc_core::SC_NONE}, {"low", sc_core::SC_LOW}, {"medium", sc_core::SC_MEDIUM},
+                                             {"high", sc_core::SC_HIGH}, {"full", sc_core::SC_FULL}, {"debug", sc_core::SC_DEBUG}};
+    sc_core::sc_report_handler::set_verbosity_level(verb.at(o.verbosity));
+    if (o.verbosity == "none" || o.verbosity == "low")
+        sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+
+    // Jobs: the selected mode, then the dense baseline on the same tensors.
+    std::vector<JobRun> runs(o.compare && o.job.mode != core::Mode::Dense ? 2 : 1);
+    std::size_t current = 0;
+    StandalonePlatform* plat = nullptr;
+    std::string script_error;
+    const uint64_t base = args.platform.dram_base;
+    StandalonePlatform p(args.platform, [&](Host& host) {
+        try {
+            uint64_t end = 0;
+            runs[0].desc = host.place(in.w, o.job, base, &end);
+            if (runs.size() == 2) {
+                runs[1].desc = runs[0].desc;
+                runs[1].desc.opt.mode = core::Mode::Dense;
+                runs[1].desc.out = end;
+                const std::vector<uint8_t> zeros(std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(o.job.output), 0);
+                host.mem_write(end, zeros.data(), zeros.size());
+            }
+            for (current = 0; current < runs.size(); ++current) {
+                JobRun& r = runs[current];
+                r.masks.reset(in.q.heads, in.q.n);
+                r.stats_before = plat->sprint.stats().to_json();
+                r.result = host.run_job(r.desc, sc_core::sc_time(1000, sc_core::SC_SEC));
+                r.stats_after = plat->sprint.stats().to_json();
+                r.heads = plat->sprint.controller.head_log();
+                r.out = host.read_output(r.desc);
+                if (!r.result.ok()) break;
+            }
+        } catch (const std::exception& e) {
+            script_error = e.what();
+        }
+    });
+    plat = &p;
+    p.sprint.controller.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
+        uint8_t* row = runs[current].masks.row(int(h), int(i));
+        for (uint32_t t : kept) row[t] = 1;
+    });
+    if (!o.vcd_file.empty()) p.open_vcd(o.vcd_file);
+
+    const auto t0 = std::chrono::steady_clock::now();
+    sc_core::sc_start();
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+    if (!script_error.empty()) {
+        err << "sprint-sim: error: host: " << script_error << "\n";
+        return kExitJobProblem;
+    }
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+        const JobResult& r = runs[i].result;
+        if (!r.ok()) {
+            err << "sprint-sim: error: job " << i + 1 << " (" << core::to_string(runs[i].desc.opt.mode) << ") "
+                << (r.completed ? std::string("failed: ") + regs::to_string(r.error) : "did not complete (no interrupt)") << "\n";
+            return kExitJobProblem;
+        }
+    }
+
+    // Checks and fidelity against the golden references.
+    const core::XbarNumerics x = args.platform.ip.numerics();
+    std::vector<uint32_t> valid;
+    for (const auto& hp : in.w.heads) valid.push_back(hp.valid_len);
+    const core::Tensor3 dense = core::dense_float_attention(in.q, in.k, in.v, valid, o.job.causal);
+    core::JobOptions exact_opt = o.job;
+    exact_opt.mode = core::Mode::OnchipPrune;
+    const core::KeepMasks exact = core::reference_masks(in.w, exact_opt, x);
+    std::vector<JobReport> reps;
+    uint64_t scores = 0;
+    bool all_exact = true;
+    for (const JobRun& r : runs) {
+        JobReport rep;
+        rep.mode = r.desc.opt.mode;
+        rep.run = &r;
+        rep.bit_exact = r.out == core::reference_output(in.w, r.desc.opt, x);
+        all_exact &= rep.bit_exact;
+        const core::Tensor3 dec = core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);
+        rep.fid = core::compute_fidelity(in.q, in.k, r.masks, exact, dec, dense, valid, o.job.causal);
+        rep.new_fetch = double(r.result.k_rows_fetched) / double(std::max<uint64_t>(1, rep.fid.overall.visible_pairs));
+        rep.time_us = double(r.result.cycles) * args.platform.ip.clock_ns / 1000.0;
+        scores += rep.fid.overall.visible_pairs;
+        reps.push_back(rep);
+    }
+    print_summary(out, o, args.platform, in, reps, wall, scores);
+
+    try {
+        if (!o.output_file.empty())
+            save_tensor_npy(o.output_file, core::decode_output(runs[0].out, o.job.output, in.q.heads, in.q.n, in.q.d, in.w.heads));
+        if (!o.stats_file.empty()) {
+            json j;
+            j["tool"] = "sprint-sim";
+            j["workload"] = {{"source", in.source}, {"heads", in.q.heads}, {"seq_len", in.q.n}, {"head_dim", in.q.d},
+                             {"causal", o.job.causal}, {"thresholds", [&] { json t = json::array(); for (const auto& hp : in.w.heads) t.push_back(hp.threshold); return t; }()}};
+            json cfg = json::object();
+            for (const auto* e : args.registry.entries()) cfg[e->name] = e->get();
+            j["config"] = cfg;
+            j["timing"] = o.timing;
+            j["wall_seconds"] = v(wall, "s", "host time spent in sc_start");
+            j["key_scores_per_second"] = v(double(scores) / wall, "1/s", "visible (query, key) pairs simulated per wall second");
+            j["jobs"] = json::array();
+            for (const auto& rep : reps) {
+                const JobRun& r = *rep.run;
+                json jj;
+                jj["mode"] = core::to_string(rep.mode);
+                jj["cycles"] = v(double(r.result.cycles), "cycles", "START to completion (CYCLES register)");
+                jj["time"] = v(rep.time_us, "us", "cycles x clock period");
+                jj["mem_read_bytes"] = v(double(r.result.mem_read_bytes), "B", "MEM_RD_BYTES register");
+                jj["mem_write_bytes"] = v(double(r.result.mem_write_bytes), "B", "MEM_WR_BYTES register");
+                jj["kept_keys"] = v(double(r.result.kept_keys), "pairs", "KEPT_KEYS register");
+                jj["k_rows_fetched"] = v(double(r.result.k_rows_fetched), "rows", "K_ROWS_FETCHED register");
+                jj["v_rows_fetched"] = v(double(r.result.v_rows_fetched), "rows", "V_ROWS_FETCHED register");
+                jj["new_fetch_fraction"] = v(rep.new_fetch, "fraction", "K rows fetched / visible pairs");
+                jj["achieved_bandwidth"] = v(double(r.result.mem_read_bytes + r.result.mem_write_bytes) / std::max(1e-9, rep.time_us * 1e3),
+                                             "GB/s", "bytes moved on mem / job time");
+                jj["bit_exact_vs_core"] = rep.bit_exact;
+                jj["fidelity"] = {{"overall", fidelity_json(rep.fid.overall)}, {"per_head", json::array()}};
+                for (const auto& f : rep.fid.per_head) jj["fidelity"]["per_head"].push_back(fidelity_json(f));
+                jj["per_head"] = json::array();
+                for (const auto& h : r.heads)
+                    jj["per_head"].push_back({{"head", h.head}, {"cycles", h.cycles}, {"queries", h.queries}, {"visible_pairs", h.visible},
+                                              {"kept_pairs", h.kept}, {"k_rows_fetched", h.k_fetched}, {"v_rows_fetched", h.v_fetched}});
+                jj["model"] = stats_delta(r.stats_after, r.stats_before);
+                j["jobs"].push_back(jj);
+            }
+            j["model_totals"] = {{"sprint", p.sprint.stats().to_json()}, {"dram", p.dram.stats().to_json()}, {"bus", p.bus.stats().to_json()}};
+            std::ofstream f(o.stats_file);
+            f << std::setw(2) << j << "\n";
+            if (!f) throw std::runtime_error("option '--stats': file '" + o.stats_file + "' cannot be written");
+        }
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        return kExitJobProblem;
+    }
+    if (!all_exact) {
+        err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
+        return kExitJobProblem;
+    }
+    return kExitOk;
+}
+
+}  // namespace sprint::platform

@@ -1,0 +1,74 @@
+#include "platforms/standalone_platform.h"
+
+#include <limits>
+
+#include <tlm>
+
+namespace sprint::platform {
+
+void PlatformConfig::register_params(core::ParamRegistry& reg) {
+    ip.register_params(reg, "sprint");
+    dram.register_params(reg, "dram");
+    bus.register_params(reg, "bus");
+    reg.add_uint("platform.dram_base", dram_base, "address", "where the router maps the DRAM", 0,
+                 std::numeric_limits<uint64_t>::max());
+    reg.add_uint("platform.csr_base", csr_base, "address", "where the router maps the SPRINT registers",
+                 0, std::numeric_limits<uint64_t>::max());
+    reg.add_double("platform.quantum_ns", quantum_ns, "ns", "global quantum of temporal decoupling",
+                   0.001, 1e9);
+}
+
+IpConfig PlatformConfig::ip_for_platform() const {
+    IpConfig c = ip;
+    if (c.fetcher.window_size == 0) {  // the IP may reach the platform's DRAM and nothing else
+        c.fetcher.window_base = dram_base;
+        c.fetcher.window_size = dram_bytes();
+    }
+    return c;
+}
+
+std::string PlatformConfig::validate() const {
+    std::string e = ip.validate();
+    if (e.empty()) e = dram.validate();
+    if (!e.empty()) return e;
+    if (csr_base % regs::kCsrWindowBytes)
+        return "platform.csr_base must be a multiple of 4096";
+    const uint64_t dend = dram_base + dram_bytes();
+    if (dend < dram_base) return "platform.dram_base + dram.size_mb wraps the address space";
+    if (csr_base < dend && dram_base < csr_base + regs::kCsrWindowBytes)
+        return "platform.csr_base overlaps the DRAM region";
+    return "";
+}
+
+StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script script)
+    : cfg(c),
+      host("host", c.csr_base, std::move(script)),
+      bus("bus", c.bus),
+      dram("dram", c.dram),
+      sprint("sprint", c.ip_for_platform()),
+      irq("irq") {
+    tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.quantum_ns, sc_core::SC_NS));
+    host.bus.bind(bus.targets);
+    sprint.mem.bind(bus.targets);
+    bus.initiators.bind(dram.target);
+    bus.initiators.bind(sprint.csr);
+    bus.map(0, cfg.dram_base, cfg.dram_bytes(), "dram");
+    bus.map(1, cfg.csr_base, regs::kCsrWindowBytes, "sprint.csr");
+    sprint.irq(irq);
+    host.irq(irq);
+}
+
+StandalonePlatform::~StandalonePlatform() {
+    if (m_vcd) sc_core::sc_close_vcd_trace_file(m_vcd);
+}
+
+void StandalonePlatform::open_vcd(const std::string& path) {
+    std::string base = path;
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+    m_vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
+    m_vcd->set_time_unit(1, sc_core::SC_PS);
+    sprint.trace(m_vcd);
+    sc_core::sc_trace(m_vcd, irq, "irq");
+}
+
+}  // namespace sprint::platform

@@ -1,0 +1,63 @@
+// The standalone platform: a host (driver model), a router with an address map, a main memory
+// and the SPRINT IP, with the IP's irq wired to the host. Instance names are the top of the
+// parameter tree: host, bus, dram, sprint (so "sprint.sram.k_bytes" names the IP's K buffer).
+//
+// Address map:  [dram_base, dram_base + dram.size_mb MiB)  main memory (bus target 0)
+//               [csr_base,  csr_base + 4 KiB)               SPRINT registers (bus target 1)
+// The IP's mem port and the host both sit on the router.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <systemc>
+
+#include "core/params.h"
+#include "modules/sprint_ip.h"
+#include "platforms/address_map.h"
+#include "platforms/host.h"
+#include "platforms/memory.h"
+#include "platforms/router.h"
+#include "tlm_interfaces/ip_config.h"
+
+namespace sprint::platform {
+
+struct PlatformConfig {
+    IpConfig ip;
+    MemoryConfig dram;
+    RouterConfig bus;
+    uint64_t dram_base = kDefaultDramBase;
+    uint64_t csr_base = kDefaultCsrBase;
+    double quantum_ns = 1000.0;  // global quantum for temporal decoupling
+
+    // Every parameter under its instance name (sprint.*, dram.*, bus.*, platform.*).
+    void register_params(core::ParamRegistry& reg);
+    // The IP's configuration inside this platform: an unset address window (size 0) becomes the
+    // DRAM region.
+    IpConfig ip_for_platform() const;
+    std::string validate() const;
+    uint64_t dram_bytes() const { return dram.size_mb << 20; }
+};
+
+class StandalonePlatform {
+public:
+    StandalonePlatform(const PlatformConfig& cfg, Host::Script script);
+    ~StandalonePlatform();
+
+    const PlatformConfig cfg;
+    Host host;
+    Router bus;
+    Memory dram;
+    SprintIp sprint;
+    sc_core::sc_signal<bool> irq;
+
+    // Open a VCD file (".vcd" is appended by SystemC when missing) tracing the IP's
+    // architectural state and the irq line; time unit 1 ps.
+    void open_vcd(const std::string& path);
+
+private:
+    sc_core::sc_trace_file* m_vcd = nullptr;
+};
+
+}  // namespace sprint::platform

@@ -1,0 +1,45 @@
+// Shared helpers of the integration tests: small workloads, a platform run, reference results.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/quant.h"
+#include "core/reference.h"
+#include "core/workload.h"
+#include "platforms/standalone_platform.h"
+
+namespace sprint::test {
+
+// A synthetic workload quantised, with thresholds calibrated to `keep` (ideal approximate scores).
+inline core::QuantizedWorkload make_workload(int heads, int n, int d, double keep, bool causal,
+                                             uint32_t valid_len = 0, uint64_t seed = 7,
+                                             const core::XbarNumerics& x = {}) {
+    core::SyntheticSpec s;
+    s.heads = heads;
+    s.n = n;
+    s.d = d;
+    s.seed = seed;
+    const core::Workload w = core::generate_synthetic(s);
+    core::QuantizedWorkload q{core::quantize_per_head(w.q), core::quantize_per_head(w.k),
+                              core::quantize_per_head(w.v), {}};
+    for (int h = 0; h < heads; ++h) {
+        core::HeadParams hp;
+        hp.s_q = q.q.scale[std::size_t(h)];
+        hp.s_k = q.k.scale[std::size_t(h)];
+        hp.s_v = q.v.scale[std::size_t(h)];
+        hp.valid_len = valid_len ? valid_len : uint32_t(n);
+        q.heads.push_back(hp);
+        q.heads.back().threshold = core::calibrate_threshold(q, h, causal, x, keep);
+    }
+    return q;
+}
+
+// A platform config with the IP's defaults and a small DRAM.
+inline platform::PlatformConfig small_platform() {
+    platform::PlatformConfig c;
+    c.dram.size_mb = 64;
+    return c;
+}
+
+}  // namespace sprint::test
