@@ -35,6 +35,8 @@ void CellArray::reset(int keys, int d) {
     m_keys = keys;
     m_d = d;
     m_g.assign(std::size_t(keys) * std::size_t(d), 0.0);
+    m_level.assign(std::size_t(keys) * std::size_t(d), 0);
+    m_integer = true;
 }
 
 uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t head,
@@ -57,6 +59,10 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
                 else if (u < x.stuck_at_zero_rate + x.stuck_at_max_rate) level = max_level;
             }
             g[e] = level;
+            if (level >= 0.0 && level <= 255.0 && level == std::floor(level))
+                m_level[std::size_t(j) * m_d + e] = uint8_t(level);
+            else
+                m_integer = false;
         }
     }
     return uint64_t(count) * uint64_t(m_d);
@@ -65,9 +71,17 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
 void CellArray::bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
                          const XbarNumerics& x, double* out) const {
     for (int j = 0; j < key_end; ++j) {
-        const double* g = m_g.data() + std::size_t(j) * m_d;
-        double v = 0.0;
-        for (int e = 0; e < m_d; ++e) v += double(q_dac[e]) * g[e];
+        double v;
+        if (m_integer) {
+            const uint8_t* l = m_level.data() + std::size_t(j) * m_d;
+            int32_t acc = 0;
+            for (int e = 0; e < m_d; ++e) acc += int32_t(q_dac[e]) * int32_t(l[e]);
+            v = double(acc);
+        } else {
+            const double* g = m_g.data() + std::size_t(j) * m_d;
+            v = 0.0;
+            for (int e = 0; e < m_d; ++e) v += double(q_dac[e]) * g[e];
+        }
         if (x.read_noise_sigma > 0.0)
             v += x.read_noise_sigma * rng_normal(rng_key(x.seed, kStreamReadNoise, head, query, j));
         out[j] = v;

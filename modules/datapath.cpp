@@ -50,7 +50,7 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
         uint32_t n = 1;
         while (i + n < cmd.count && cmd.slots[i + n] == cmd.slots[i] + n) ++n;
         m_rows.resize(std::size_t(n) * m_d);
-        tlm_generic_payload p;
+        tlm_generic_payload& p = m_sram_gp;
         p.set_command(TLM_READ_COMMAND);
         p.set_address(proto::sram_address(buf, cmd.slots[i], m_d));
         p.set_data_ptr(m_rows.data());

@@ -55,6 +55,7 @@ private:
     core::OutputFormat m_out = core::OutputFormat::Float32;
     ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query
     std::vector<uint8_t> m_rows;
+    tlm::tlm_generic_payload m_sram_gp;
     core::StatGroup m_stats;
 };
 

@@ -15,15 +15,12 @@ Fetcher::Window::Window(const Fetcher& f, const sc_time& start)
 sc_time Fetcher::Window::next_issue() const {
     sc_time t = m_first ? m_last_issue
                         : m_last_issue + m_f.m_clock * double(m_f.m_cfg.fetcher.issue_cycles);
+    // m_done is sorted: requests still in flight at t are those completing after t. With o of
+    // them in flight, the next one waits for the earliest completion that leaves o - 1.
     const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
-    // In flight at time t: requests issued and not completed. Wait for enough completions.
-    std::vector<sc_time> pending;
-    for (const sc_time& d : m_done)
-        if (d > t) pending.push_back(d);
-    if (pending.size() >= o) {
-        std::sort(pending.begin(), pending.end());
-        t = pending[pending.size() - o];
-    }
+    const auto first_pending = std::upper_bound(m_done.begin(), m_done.end(), t);
+    const std::size_t pending = std::size_t(m_done.end() - first_pending);
+    if (pending >= o) t = m_done[m_done.size() - o];
     return t;
 }
 
@@ -31,13 +28,10 @@ void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
     m_first = false;
     m_last_issue = issue;
     m_end = std::max(m_end, done);
-    m_done.push_back(done);
-    // Keep only completions that can still limit a later issue.
-    const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
-    if (m_done.size() > 4 * o) {
-        std::sort(m_done.begin(), m_done.end());
-        m_done.erase(m_done.begin(), m_done.end() - std::ptrdiff_t(o));
-    }
+    m_done.insert(std::upper_bound(m_done.begin(), m_done.end(), done), done);
+    // Issue times never go back: completions at or before this issue can no longer limit one.
+    const auto stale = std::upper_bound(m_done.begin(), m_done.end(), issue);
+    if (stale - m_done.begin() > 64) m_done.erase(m_done.begin(), stale);
     events.emplace_back(issue, +1);
     events.emplace_back(done, -1);
 }
@@ -137,7 +131,7 @@ tlm_response_status Fetcher::mem_access(tlm_command cmd, uint64_t addr, uint8_t*
         done = issue + (write ? dmi->get_write_latency() : dmi->get_read_latency());
         ++dmi_accesses;
     } else {
-        tlm_generic_payload gp;
+        tlm_generic_payload& gp = m_mem_gp;  // re-used: constructing a payload costs allocations
         gp.set_command(cmd);
         gp.set_address(addr);
         gp.set_data_ptr(data);
@@ -213,7 +207,7 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
 
 bool Fetcher::sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
                          const uint8_t* data, sc_time& at) {
-    tlm_generic_payload p;
+    tlm_generic_payload& p = m_sram_gp;
     p.set_command(TLM_WRITE_COMMAND);
     p.set_address(proto::sram_address(b, slot, row_bytes));
     p.set_data_ptr(const_cast<uint8_t*>(data));

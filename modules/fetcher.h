@@ -86,6 +86,7 @@ private:
     sc_core::sc_time m_clock;
     TraceScheduler& m_tracer;
     std::vector<tlm::tlm_dmi> m_dmi;
+    tlm::tlm_generic_payload m_mem_gp, m_sram_gp;
     std::vector<uint8_t> m_stage;
     std::vector<uint32_t> m_slots;
     std::vector<uint8_t> m_hit;

@@ -1,5 +1,6 @@
 #include "modules/sram_buffer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -131,7 +132,7 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
 void SramBuffer::flush(Table& t) {
     std::fill(t.slot_token.begin(), t.slot_token.end(), ~0u);
     std::fill(t.stamp.begin(), t.stamp.end(), 0);
-    t.where.clear();
+    std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
     ++t.generation;
 }
@@ -143,7 +144,7 @@ void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t head, uint32_t row_b
     t.slot_token.assign(slots, ~0u);
     t.stamp.assign(slots, 0);
     t.pin.assign(slots, 0);
-    t.where.clear();
+    std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
     ++t.generation;
 }
@@ -156,12 +157,13 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
     if (cmd.count > t.slot_token.size()) return false;
     ++acquires;
     ++t.generation;  // releases the pins of the previous acquire
+    for (uint32_t i = 0; i < cmd.count; ++i)
+        if (cmd.tokens[i] >= t.where.size()) t.where.resize(std::size_t(cmd.tokens[i]) + 1, ~0u);
     // Pass 1: hits, pinned so pass 2 cannot evict them.
     for (uint32_t i = 0; i < cmd.count; ++i) {
-        auto it = t.where.find(cmd.tokens[i]);
-        cmd.hit_out[i] = it != t.where.end();
+        const uint32_t s = t.where[cmd.tokens[i]];
+        cmd.hit_out[i] = s != ~0u;
         if (cmd.hit_out[i]) {
-            const uint32_t s = it->second;
             cmd.slots_out[i] = s;
             t.pin[s] = t.generation;
             m_policy->on_hit(t.stamp[s], ++t.clock);
@@ -169,18 +171,21 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         }
     }
     uint32_t evicted = 0;
-    // Pass 2: slots for the misses: a free slot, else the unpinned one the policy ranks first.
+    // Pass 2: slots for the misses: free slots first (lowest index), then the unpinned resident
+    // rows in the order the policy ranks them (smallest stamp first).
+    m_victims.clear();
+    for (uint32_t s = 0; s < t.slot_token.size(); ++s) {
+        if (t.pin[s] == t.generation) continue;
+        m_victims.emplace_back(t.slot_token[s] == ~0u ? 0 : t.stamp[s] + 1, s);
+    }
+    std::sort(m_victims.begin(), m_victims.end());
+    std::size_t next = 0;
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (cmd.hit_out[i]) continue;
-        uint32_t best = ~0u;
-        for (uint32_t s = 0; s < t.slot_token.size(); ++s) {
-            if (t.pin[s] == t.generation) continue;
-            if (t.slot_token[s] == ~0u) { best = s; break; }
-            if (best == ~0u || t.stamp[s] < t.stamp[best]) best = s;
-        }
-        if (best == ~0u) return false;  // cannot happen: count <= slots
+        if (next == m_victims.size()) return false;  // cannot happen: count <= slots
+        const uint32_t best = m_victims[next++].second;
         if (t.slot_token[best] != ~0u) {
-            t.where.erase(t.slot_token[best]);
+            t.where[t.slot_token[best]] = ~0u;
             ++evicted;
         } else {
             ++t.valid;

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -50,7 +49,7 @@ private:
         std::vector<uint32_t> slot_token;  // ~0u = free
         std::vector<uint64_t> stamp;
         std::vector<uint64_t> pin;         // slot pinned while pin == generation
-        std::unordered_map<uint32_t, uint32_t> where;
+        std::vector<uint32_t> where;  // token -> slot, ~0u = not resident (grows with the tokens seen)
         uint64_t generation = 0, clock = 0;
         uint32_t valid = 0;
     };
@@ -71,6 +70,7 @@ private:
     std::vector<uint8_t> m_kmem, m_vmem;
     Table m_k, m_v;
     ResourceTimeline m_write_port, m_read_port;
+    std::vector<std::pair<uint64_t, uint32_t>> m_victims;  // (rank, slot) scratch of acquire()
     core::StatGroup m_stats;
 };
 

@@ -268,9 +268,14 @@ void Memory::copy_out(uint64_t addr, uint8_t* dst, uint64_t n, const uint8_t* be
         const uint64_t a = addr + pos, off = a % kChunkBytes;
         const uint64_t span = std::min(n - pos, kChunkBytes - off);
         const uint8_t* c = find_chunk(a / kChunkBytes);
-        for (uint64_t k = 0; k < span; ++k) {
-            if (be && be[(pos + k) % be_len] == TLM_BYTE_DISABLED) continue;
-            dst[pos + k] = c ? c[off + k] : 0;
+        if (!be) {
+            if (c) std::memcpy(dst + pos, c + off, span);
+            else std::memset(dst + pos, 0, span);
+        } else {
+            for (uint64_t k = 0; k < span; ++k) {
+                if (be[(pos + k) % be_len] == TLM_BYTE_DISABLED) continue;
+                dst[pos + k] = c ? c[off + k] : 0;
+            }
         }
         pos += span;
     }

@@ -1,5 +1,7 @@
 #include "platforms/simulator.h"
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -171,6 +173,13 @@ json fidelity_json(const core::Fidelity& f) {
 
 json v(double x, const char* unit, const char* desc) { return {{"value", x}, {"unit", unit}, {"description", desc}}; }
 
+// Peak resident memory of this process so far.
+long peak_rss_mib() {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;  // ru_maxrss is in KiB on Linux
+}
+
 std::string fmt_int(uint64_t x) {
     std::string s = std::to_string(x);
     for (int i = int(s.size()) - 3; i > 0; i -= 3) s.insert(std::size_t(i), ",");
@@ -228,7 +237,8 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
         out << "\n  " << core::to_string(reps[0].mode) << " vs dense: speed-up " << fmt(su, 2) << "x, memory traffic "
             << fmt(100.0 * tr, 1) << "% lower\n";
     }
-    out << "\nwall time " << fmt(wall, 2) << " s, " << fmt(double(scores) / wall / 1e6, 2) << " M key scores per second\n";
+    out << "\nwall time " << fmt(wall, 2) << " s (simulation), " << fmt(double(scores) / wall / 1e6, 2)
+        << " M key scores per second, peak memory " << peak_rss_mib() << " MiB\n";
 }
 
 }  // namespace
@@ -362,6 +372,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
             j["config"] = cfg;
             j["timing"] = o.timing;
             j["wall_seconds"] = v(wall, "s", "host time spent in sc_start");
+            j["peak_memory"] = v(double(peak_rss_mib()), "MiB", "peak resident memory of the process");
             j["key_scores_per_second"] = v(double(scores) / wall, "1/s", "visible (query, key) pairs simulated per wall second");
             j["jobs"] = json::array();
             for (const auto& rep : reps) {
