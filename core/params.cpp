@@ -163,7 +163,7 @@ std::vector<const ParamRegistry::Entry*> ParamRegistry::entries() const {
     return v;
 }
 
-std::string ParamRegistry::dump_ini() const {
+std::string ParamRegistry::dump_ini(const std::function<bool(const Entry&)>& commented) const {
     // Group by section so each [section] appears once, with its own keys together.
     std::map<std::string, std::vector<const Entry*>> sections;
     for (const auto& kv : m_entries) {
@@ -180,7 +180,7 @@ std::string ParamRegistry::dump_ini() const {
             const std::string key = dot == std::string::npos ? e->name : e->name.substr(dot + 1);
             os << "# " << e->description << (e->unit.empty() ? "" : " [" + e->unit + "]") << "; "
                << e->allowed << "; default " << e->default_value << "\n";
-            os << key << " = " << e->get() << "\n";
+            os << (commented && commented(*e) ? "# " : "") << key << " = " << e->get() << "\n";
         }
     }
     return os.str();

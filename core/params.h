@@ -51,7 +51,9 @@ public:
     std::string set(const std::string& name, const std::string& value);
     std::vector<const Entry*> entries() const;
     // All parameters with their current values as an INI file (sections = dotted prefixes).
-    std::string dump_ini() const;
+    // Entries for which `commented` returns true are written as comments (values that follow
+    // from another parameter, e.g. a preset, and should keep following it when read back).
+    std::string dump_ini(const std::function<bool(const Entry&)>& commented = nullptr) const;
 
 private:
     void add(Entry e);

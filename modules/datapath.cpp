@@ -71,6 +71,7 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
     // The unit consumes `lanes` MACs a cycle while the SRAM streams: the slower one sets the pace.
     const sc_time compute = m_clock * double(ceil_div(uint64_t(cmd.count) * m_d, lanes));
     const sc_time end = std::max(sram_done, m_unit.occupy(start, compute));
+    m_unit.extend_to(end);  // an SRAM-bound stage keeps the unit busy until its last row
     busy_ns += compute.to_seconds() * 1e9;
     delay = offset_of(end);
     return true;
@@ -108,8 +109,10 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
                                  return m_engine.scores_held() < m_cfg.datapath.score_entries &&
                                         m_engine.score(tok, row);
                              });
-            qk_macs += uint64_t(cmd->count) * m_d;
-            rows_scored += cmd->count;
+            if (ok) {
+                qk_macs += uint64_t(cmd->count) * m_d;
+                rows_scored += cmd->count;
+            }
             score_peak = std::max<uint64_t>(score_peak, m_engine.scores_held());
             break;
         case proto::DatapathOp::Softmax: {
@@ -133,8 +136,10 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
                              [this](uint32_t tok, const int8_t* row) {
                                  return m_engine.accumulate(tok, row);
                              });
-            v_macs += uint64_t(cmd->count) * m_d;
-            rows_accumulated += cmd->count;
+            if (ok) {
+                v_macs += uint64_t(cmd->count) * m_d;
+                rows_accumulated += cmd->count;
+            }
             break;
         case proto::DatapathOp::Finish:
             ph = 4;

@@ -77,23 +77,27 @@ void Fetcher::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     else load_rows(gp, *cmd, delay);
 }
 
+bool Fetcher::flush_buffer(proto::Buffer b, uint32_t head, sc_time& delay) {
+    proto::ResidencyCommand rc;
+    rc.op = proto::ResidencyOp::Flush;
+    rc.buffer = b;
+    rc.head = head;
+    tlm_generic_payload p;
+    p.set_command(TLM_IGNORE_COMMAND);
+    p.set_address(0);
+    p.set_data_ptr(nullptr);
+    p.set_data_length(0);
+    p.set_streaming_width(0);
+    p.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    p.set_extension(&rc);
+    to_sram->b_transport(p, delay);
+    p.clear_extension(&rc);
+    return p.is_response_ok();
+}
+
 void Fetcher::flush(proto::FetchCommand& cmd, tlm_generic_payload& gp, sc_time& delay) {
     for (proto::Buffer b : {proto::Buffer::K, proto::Buffer::V}) {
-        proto::ResidencyCommand rc;
-        rc.op = proto::ResidencyOp::Flush;
-        rc.buffer = b;
-        rc.head = cmd.head;
-        tlm_generic_payload p;
-        p.set_command(TLM_IGNORE_COMMAND);
-        p.set_address(0);
-        p.set_data_ptr(nullptr);
-        p.set_data_length(0);
-        p.set_streaming_width(0);
-        p.set_response_status(TLM_INCOMPLETE_RESPONSE);
-        p.set_extension(&rc);
-        to_sram->b_transport(p, delay);
-        p.clear_extension(&rc);
-        if (!p.is_response_ok()) {
+        if (!flush_buffer(b, cmd.head, delay)) {
             gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
             return;
         }
@@ -186,7 +190,11 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     const sc_time start = abs_time(delay);
     Window w(*this, start);
     const uint32_t len = gp.get_data_length();
-    if (gp.get_streaming_width() != len || gp.get_byte_enable_ptr()) {
+    if (gp.get_byte_enable_ptr()) {
+        gp.set_response_status(TLM_BYTE_ENABLE_ERROR_RESPONSE);
+        return;
+    }
+    if (gp.get_streaming_width() != len) {
         gp.set_response_status(TLM_BURST_ERROR_RESPONSE);
         return;
     }
@@ -256,22 +264,31 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     }
     Window w(*this, abs_time(t));
     sc_time end = abs_time(t);
-    uint32_t fetched = 0;
-    const uint32_t max_rows = std::max<uint32_t>(1, m_cfg.fetcher.max_burst_bytes / rb);
+    uint32_t fetched = 0, hits = 0;
+    for (uint32_t i = 0; i < cmd.count; ++i) hits += m_hit[i];
+    const uint32_t burst = m_cfg.fetcher.max_burst_bytes;
+    const uint32_t max_rows = std::max<uint32_t>(1, burst / rb);
     tlm_response_status st = TLM_OK_RESPONSE;
     for (uint32_t i = 0; i < cmd.count && st == TLM_OK_RESPONSE;) {
         if (m_hit[i]) { ++i; continue; }
-        // A burst: consecutive missing tokens (adjacent in memory), up to max_burst_bytes.
+        // A burst: consecutive missing tokens (adjacent in memory), up to max_burst_bytes; a row
+        // larger than that is read in max_burst_bytes pieces.
         uint32_t n = 1;
         while (i + n < cmd.count && n < max_rows && !m_hit[i + n] &&
                cmd.tokens[i + n] == cmd.tokens[i] + n)
             ++n;
         m_stage.resize(std::size_t(n) * rb);
-        const sc_time issue = w.next_issue();
-        sc_time done;
-        st = mem_access(TLM_READ_COMMAND, cmd.tensor_base + uint64_t(cmd.tokens[i]) * rb,
-                        m_stage.data(), n * rb, issue, done);
-        w.completed(issue, done);
+        const uint64_t addr = cmd.tensor_base + uint64_t(cmd.tokens[i]) * rb;
+        sc_time done = abs_time(t);
+        for (uint32_t off = 0; off < n * rb && st == TLM_OK_RESPONSE;) {
+            const uint32_t piece = std::min(n * rb - off, burst);
+            const sc_time issue = w.next_issue();
+            sc_time piece_done;
+            st = mem_access(TLM_READ_COMMAND, addr + off, m_stage.data() + off, piece, issue, piece_done);
+            w.completed(issue, piece_done);
+            done = std::max(done, piece_done);
+            off += piece;
+        }
         if (st != TLM_OK_RESPONSE) break;
         // Rows land in their slots; runs of consecutive slots are written in one access.
         for (uint32_t a = 0; a < n;) {
@@ -288,14 +305,20 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         fetched += n;
         i += n;
     }
+    if (st != TLM_OK_RESPONSE) {
+        // Slots were allocated for rows that never arrived: drop the buffer's resident table so
+        // no row without data is ever taken as resident.
+        sc_time ft = offset_of(std::max(end, w.end()));
+        flush_buffer(cmd.buffer, cmd.head, ft);
+    }
     end = std::max(end, w.end());
     const bool k = cmd.buffer == proto::Buffer::K;
     (k ? rows_requested_k : rows_requested_v) += cmd.count;
-    (k ? rows_resident_k : rows_resident_v) += cmd.count - fetched;
+    (k ? rows_resident_k : rows_resident_v) += hits;
     (k ? rows_fetched_k : rows_fetched_v) += fetched;
-    cmd.hits_out = cmd.count - fetched;
+    cmd.hits_out = hits;
     cmd.fetched_out = fetched;
-    m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, cmd.count - fetched, fetched});
+    m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
     trace_command(start, end, w);
     delay = offset_of(end);
     if (st != TLM_OK_RESPONSE) {

@@ -71,6 +71,7 @@ private:
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
     void flush(proto::FetchCommand& cmd, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    bool flush_buffer(proto::Buffer b, uint32_t head, sc_core::sc_time& delay);
     // One memory request issued at absolute time `issue`; returns its response status and sets
     // `done` to the absolute completion time.
     tlm::tlm_response_status mem_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data,

@@ -65,10 +65,12 @@ bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTi
     const uint64_t a = gp.get_address();
     const uint32_t len = gp.get_data_length();
     uint8_t* mem = nullptr;
-    if (a >= proto::kSramKBase && a + len <= proto::kSramKBase + m_kmem.size())
-        mem = m_kmem.data() + (a - proto::kSramKBase);
-    else if (a >= proto::kSramVBase && a + len <= proto::kSramVBase + m_vmem.size())
-        mem = m_vmem.data() + (a - proto::kSramVBase);
+    // Written so that no sum can wrap around 2^64.
+    auto inside = [&](uint64_t base, std::size_t size) {
+        return a >= base && len <= size && a - base <= size - len;
+    };
+    if (inside(proto::kSramKBase, m_kmem.size())) mem = m_kmem.data() + (a - proto::kSramKBase);
+    else if (inside(proto::kSramVBase, m_vmem.size())) mem = m_vmem.data() + (a - proto::kSramVBase);
     if (!mem || len == 0) {
         gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
         return false;
@@ -150,6 +152,7 @@ void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t head, uint32_t row_b
 }
 
 bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
+    constexpr uint32_t kMaxTokens = 1u << 24;
     Table& t = table(cmd.buffer);
     const uint32_t bytes = cmd.buffer == proto::Buffer::K ? m_cfg.sram.k_bytes : m_cfg.sram.v_bytes;
     if (cmd.row_bytes == 0 || cmd.row_bytes > bytes || !cmd.slots_out || !cmd.hit_out) return false;
@@ -157,8 +160,10 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
     if (cmd.count > t.slot_token.size()) return false;
     ++acquires;
     ++t.generation;  // releases the pins of the previous acquire
-    for (uint32_t i = 0; i < cmd.count; ++i)
+    for (uint32_t i = 0; i < cmd.count; ++i) {
+        if (cmd.tokens[i] >= kMaxTokens) return false;  // no sequence is that long
         if (cmd.tokens[i] >= t.where.size()) t.where.resize(std::size_t(cmd.tokens[i]) + 1, ~0u);
+    }
     // Pass 1: hits, pinned so pass 2 cannot evict them.
     for (uint32_t i = 0; i < cmd.count; ++i) {
         const uint32_t s = t.where[cmd.tokens[i]];

@@ -1,6 +1,7 @@
 #include "platforms/cli.h"
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -57,9 +58,10 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_string("config", m.config_file, "file", "read options from this INI file (the command line wins)", "a readable file");
     r.add_string("dump-config", o.dump_config_file, "file", "write the effective configuration (every option and parameter) to this file", "a writable path");
     r.add_bool("dump-regmap", o.dump_regmap, "print the register map (Markdown) and exit unless a run is also asked for");
+    r.add_bool("dump-params", o.dump_params, "print every model parameter as a Markdown table and exit unless a run is also asked for");
     r.add_choice("verbosity", o.verbosity, "SystemC report verbosity", {"none", "low", "medium", "high", "full", "debug"});
     r.add_bool("help", m.help, "print this help");
-    m.sections.push_back({"General", {"help", "config", "dump-config", "dump-regmap", "verbosity"}});
+    m.sections.push_back({"General", {"help", "config", "dump-config", "dump-regmap", "dump-params", "verbosity"}});
 
     r.add_int("heads", o.heads, "heads", "synthetic workload: attention heads", 1, 4096);
     r.add_int("seq-len", o.seq_len, "tokens", "synthetic workload: sequence length N", 1, 1 << 20);
@@ -69,8 +71,9 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_uint("seed", o.seed, "", "synthetic workload: random seed", 0, ~uint64_t(0));
     r.add_uint("valid-len", o.valid_len, "tokens", "valid length of every head (padding after it); 0 = N", 0, 1u << 20);
     auto readable = [](const std::string& f) -> std::string {
+        std::error_code ec;
         std::ifstream in(f, std::ios::binary);
-        return in ? "" : "cannot be opened for reading";
+        return std::filesystem::is_regular_file(f, ec) && in ? "" : "cannot be opened for reading";
     };
     r.add_string("q", o.q_file, "file", ".npy float32 queries [heads, N, d] or [N, d] (with --k and --v)", "a readable .npy file", readable);
     r.add_string("k", o.k_file, "file", ".npy float32 keys, same shape as --q", "a readable .npy file", readable);
@@ -143,16 +146,30 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
 
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv).options(all).style(
-                      po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
-                      .run(), vm);
+        // No positional arguments: a stray word is an error, not silently ignored.
+        po::options_description cmdline;
+        cmdline.add(all).add_options()("stray-argument", po::value<std::vector<std::string>>(), "");
+        po::positional_options_description stray;
+        stray.add("stray-argument", -1);
+        po::store(po::command_line_parser(argc, argv)
+                      .options(cmdline)
+                      .positional(stray)
+                      .style(po::command_line_style::default_style &
+                             ~po::command_line_style::allow_guessing)
+                      .run(),
+                  vm);
     } catch (const po::error& e) {
         throw std::runtime_error(e.what());
     }
+    if (vm.count("stray-argument"))
+        throw std::runtime_error("unexpected argument '" + vm["stray-argument"].as<std::vector<std::string>>()[0] +
+                                 "' (options start with --, e.g. --heads 2)");
     if (vm.count("config")) {
         const std::string file = vm["config"].as<std::string>();
+        std::error_code ec;
         std::ifstream in(file);
-        if (!in) throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
+        if (!std::filesystem::is_regular_file(file, ec) || !in)
+            throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
         try {
             po::store(po::parse_config_file(in, all, false), vm);
         } catch (const po::error& e) {
@@ -161,7 +178,11 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         if (vm.count("config") && vm["config"].as<std::string>() != file)
             throw std::runtime_error("config file '" + file + "': 'config' cannot be nested");
     }
-    if (vm.count("help")) return Action::Help;
+    if (vm.count("help")) {
+        const std::string err = m.run_reg.set("help", vm["help"].as<std::string>());
+        if (!err.empty()) throw std::runtime_error(err);
+        if (m.help) return Action::Help;
+    }
 
     // Run options.
     for (const auto* e : m.run_reg.entries()) {
@@ -169,7 +190,8 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         const std::string err = m.run_reg.set(e->name, vm[e->name].as<std::string>());
         if (!err.empty()) throw std::runtime_error(err);
         if (e->name != "config" && e->name != "dump-config" && e->name != "stats" &&
-            e->name != "output" && e->name != "vcd" && e->name != "dump-regmap" && e->name != "help")
+            e->name != "output" && e->name != "vcd" && e->name != "dump-regmap" && e->name != "help" &&
+            e->name != "dump-params")
             run.given.push_back(e->name);
     }
     // Model parameters: the memory preset first, then every explicit value over it.
@@ -197,10 +219,19 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();
     if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
-    if (run.dump_regmap && run.given.empty() && run.dump_config_file.empty() && run.stats_file.empty() &&
+    if ((run.dump_regmap || run.dump_params) && run.given.empty() && run.dump_config_file.empty() && run.stats_file.empty() &&
         run.output_file.empty() && run.vcd_file.empty())
         return Action::Exit;
     return Action::Run;
+}
+
+std::string Arguments::params_markdown() const {
+    std::ostringstream os;
+    os << "| parameter | default | unit | allowed | description [source] |\n|---|---|---|---|---|\n";
+    for (const auto* e : registry.entries())
+        os << "| `" << e->name << "` | " << e->default_value << " | " << e->unit << " | " << e->allowed
+           << " | " << e->description << " |\n";
+    return os.str();
 }
 
 std::string Arguments::config_text() const {
@@ -217,7 +248,19 @@ std::string Arguments::config_text() const {
             os << n << " = " << v << "\n";
         }
     }
-    os << "\n" << registry.dump_ini();
+    // Memory timing equal to the preset's is written as a comment, so a changed preset (in the
+    // file or on the command line) still brings its own timing when the file is read back.
+    MemoryConfig preset;
+    MemoryConfig::apply_preset(platform.dram.preset, preset);
+    const std::map<std::string, bool> from_preset = {
+        {"dram.latency_ns", platform.dram.latency_ns == preset.latency_ns},
+        {"dram.write_latency_ns", platform.dram.write_latency_ns == preset.write_latency_ns},
+        {"dram.bandwidth_gbps", platform.dram.bandwidth_gbps == preset.bandwidth_gbps},
+        {"dram.burst_bytes", platform.dram.burst_bytes == preset.burst_bytes}};
+    os << "\n" << registry.dump_ini([&](const core::ParamRegistry::Entry& e) {
+        auto it = from_preset.find(e.name);
+        return it != from_preset.end() && it->second;
+    });
     return os.str();
 }
 

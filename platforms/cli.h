@@ -33,7 +33,7 @@ struct RunOptions {
     bool compare = true;
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
-    bool dump_regmap = false;
+    bool dump_regmap = false, dump_params = false;
     std::string verbosity = "low";
     std::vector<std::string> given;  // run options given explicitly (for --dump-config)
 };
@@ -56,6 +56,8 @@ public:
     void print_help(std::ostream& os) const;
     // The effective configuration as an INI file that --config reads back.
     std::string config_text() const;
+    // Every model parameter as a Markdown table (what --dump-params prints, docs/parameters.md).
+    std::string params_markdown() const;
 
 private:
     struct Impl;

@@ -117,6 +117,11 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Inputs& in) 
     uint64_t need = Host::footprint(in.w, o.job.output);
     if (o.compare && o.job.mode != core::Mode::Dense)
         need += uint64_t(in.q.heads) * n * d * core::output_element_bytes(o.job.output) + regs::kBaseAlign;
+    const uint64_t wsize = c.ip.fetcher.window_size;
+    if (wsize && (c.ip.fetcher.window_base > c.dram_base || c.dram_base - c.ip.fetcher.window_base > wsize ||
+                  need > wsize - (c.dram_base - c.ip.fetcher.window_base)))
+        throw std::runtime_error("the workload's buffers (" + std::to_string(need) + " bytes from platform.dram_base) do not lie inside "
+                                 "the IP's address window (sprint.fetcher.window_base/window_size)");
     if (need > c.dram_bytes())
         throw std::runtime_error("the workload needs " + std::to_string((need >> 20) + 1) + " MiB of memory but dram.size_mb is " +
                                  std::to_string(c.dram.size_mb));
@@ -235,7 +240,7 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
         const double tr = 1.0 - double(reps[0].run->result.mem_read_bytes + reps[0].run->result.mem_write_bytes) /
                                     double(std::max<uint64_t>(1, reps[1].run->result.mem_read_bytes + reps[1].run->result.mem_write_bytes));
         out << "\n  " << core::to_string(reps[0].mode) << " vs dense: speed-up " << fmt(su, 2) << "x, memory traffic "
-            << fmt(100.0 * tr, 1) << "% lower\n";
+            << fmt(100.0 * std::fabs(tr), 1) << (tr >= 0 ? "% lower\n" : "% higher\n");
     }
     out << "\nwall time " << fmt(wall, 2) << " s (simulation), " << fmt(double(scores) / wall / 1e6, 2)
         << " M key scores per second, peak memory " << peak_rss_mib() << " MiB\n";
@@ -255,6 +260,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
             return kExitOk;
         }
         if (o.dump_regmap) out << regs::regmap_markdown();
+        if (o.dump_params) out << args.params_markdown();
         if (action == Arguments::Action::Exit) return kExitOk;
         in = build_inputs(o, args.platform.ip.numerics());
         check_fits(o, args.platform, in);

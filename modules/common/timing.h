@@ -22,6 +22,8 @@ public:
         m_busy += duration;
         return m_free;
     }
+    // The resource stays occupied until at least `t` (waiting on another resource).
+    void extend_to(const sc_core::sc_time& t) { m_free = std::max(m_free, t); }
     const sc_core::sc_time& free_at() const { return m_free; }
     const sc_core::sc_time& busy() const { return m_busy; }
 
