@@ -74,20 +74,20 @@ std::vector<std::string> MemoryConfig::preset_names() {
 
 void MemoryConfig::register_params(core::ParamRegistry& reg, const std::string& prefix) {
     reg.add_choice(prefix + ".preset", preset,
-                   "memory technology; sets latency, write latency, bandwidth and burst size",
+                   "memory technology; sets latency, write latency, bandwidth and burst size (preset table in platforms/memory.cpp)",
                    preset_names());
     reg.add_double(prefix + ".latency_ns", latency_ns, "ns",
-                   "read latency, request arrival to first data", 0.0, 1e6);
+                   "read latency, request arrival to first data [D] from the preset", 0.0, 1e6);
     reg.add_double(prefix + ".write_latency_ns", write_latency_ns, "ns",
-                   "write latency, request arrival to first data accepted", 0.0, 1e6);
+                   "write latency, request arrival to first data accepted [D] from the preset", 0.0, 1e6);
     reg.add_double(prefix + ".bandwidth_gbps", bandwidth_gbps, "GB/s",
-                   "data-bus bandwidth (1 GB/s = 1e9 bytes/s)", 1e-3, 1e6);
+                   "data-bus bandwidth, 1 GB/s = 1e9 B/s [X] from the preset", 1e-3, 1e6);
     reg.add_uint(prefix + ".burst_bytes", burst_bytes, "B",
-                 "transfer granule; an access occupies the bus for whole bursts", 1u, 65536u);
+                 "transfer granule; an access occupies the bus for whole bursts [D] from the preset", 1u, 65536u);
     reg.add_uint(prefix + ".size_mb", size_mb, "MiB",
-                 "capacity; storage is allocated only where written", uint64_t(1),
+                 "capacity; storage is allocated only where written [D]", uint64_t(1),
                  uint64_t(1) << 24);
-    reg.add_bool(prefix + ".dmi", dmi, "grant direct memory interface pointers");
+    reg.add_bool(prefix + ".dmi", dmi, "grant direct memory interface pointers (per 1 MiB chunk)");
 }
 
 std::string MemoryConfig::validate() const {

@@ -25,7 +25,7 @@ std::string hex(uint64_t v) {
 
 void RouterConfig::register_params(core::ParamRegistry& reg, const std::string& prefix) {
     reg.add_double(prefix + ".latency_ns", latency_ns, "ns",
-                   "routing latency added to every request", 0.0, 1e6);
+                   "routing latency added to every request [D]", 0.0, 1e6);
 }
 
 Router::Router(sc_core::sc_module_name name, const RouterConfig& cfg)

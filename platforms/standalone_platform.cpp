@@ -14,7 +14,7 @@ void PlatformConfig::register_params(core::ParamRegistry& reg) {
                  std::numeric_limits<uint64_t>::max());
     reg.add_uint("platform.csr_base", csr_base, "address", "where the router maps the SPRINT registers",
                  0, std::numeric_limits<uint64_t>::max());
-    reg.add_double("platform.quantum_ns", quantum_ns, "ns", "global quantum of temporal decoupling",
+    reg.add_double("platform.quantum_ns", quantum_ns, "ns", "global quantum of temporal decoupling [D]",
                    0.001, 1e9);
 }
 

@@ -51,7 +51,7 @@ std::vector<RegDesc> build() {
                   {"ERROR", 2, 1, "the last job failed; see ERR_CODE"},
                   {"OVERRUN", 3, 1, "START was written while busy (cleared by the next accepted START)"},
                   {"ERR_CODE", 8, 8, "why the last job failed (see Error codes)"}}});
-    r.push_back({"IRQ_ENABLE", IRQ_ENABLE, Access::RW, 0, "Interrupt enables; irq = |(IRQ_STATUS & IRQ_ENABLE)",
+    r.push_back({"IRQ_ENABLE", IRQ_ENABLE, Access::RW, 0, "Interrupt enables; irq is high while (IRQ_STATUS AND IRQ_ENABLE) is not zero",
                  {{"DONE", 0, 1, "raise irq when a job completes"},
                   {"ERROR", 1, 1, "raise irq when a job fails"}}});
     r.push_back({"IRQ_STATUS", IRQ_STATUS, Access::W1C, 0, "Interrupt causes; write 1 to clear",
@@ -76,8 +76,8 @@ std::vector<RegDesc> build() {
     lohi(r, "KEPT_KEYS", KEPT_KEYS_LO, Access::RO, "(query, key) pairs kept by the last job");
     lohi(r, "K_ROWS_FETCHED", K_ROWS_FETCHED_LO, Access::RO, "K rows fetched into the K buffer by the last job");
     lohi(r, "V_ROWS_FETCHED", V_ROWS_FETCHED_LO, Access::RO, "V rows fetched into the V buffer by the last job");
-    r.push_back({"CAP_MAX_SEQ", CAP_MAX_SEQ, Access::RO, 0, "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= crossbar tile rows", {}});
-    r.push_back({"CAP_MAX_DIM", CAP_MAX_DIM, Access::RO, 0, "Largest HEAD_DIM this configuration accepts", {}});
+    r.push_back({"CAP_MAX_SEQ", CAP_MAX_SEQ, Access::RO, 0, "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= crossbar tile rows (reset value set from the configuration)", {}});
+    r.push_back({"CAP_MAX_DIM", CAP_MAX_DIM, Access::RO, 0, "Largest HEAD_DIM this configuration accepts (reset value set from the configuration)", {}});
     return r;
 }
 

@@ -1,0 +1,869 @@
+// sprint-sim as a user meets it: the tool runs as a subprocess in a private temporary directory;
+// the tests check its exit status (0 ok, 1 job problem, 2 bad input before simulating), what it
+// says on stdout and stderr, and the files it writes (.npy, JSON, VCD, INI). No SystemC module is
+// built in this process. Workloads are small (2 heads x 96 tokens) except one default run.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <nlohmann/json.hpp>
+
+#include "cli_fixtures.h"
+#include "core/workload.h"
+#include "platforms/cli.h"
+#include "platforms/npy_io.h"
+#include "platforms/simulator.h"
+#include "tlm_interfaces/register_map.h"
+
+using namespace sprint;
+using namespace sprint::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+constexpr int kOk = platform::kExitOk, kBad = platform::kExitBadInput;
+
+// A small synthetic workload, plus `more`.
+std::vector<std::string> small(std::vector<std::string> more = {}) {
+    std::vector<std::string> a{"--heads", "2", "--seq-len", "96"};
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+}
+
+#define SHOW(r)                           \
+    INFO("command: " << (r).command);     \
+    INFO("exit code: " << (r).exit_code); \
+    INFO("stdout:\n" << (r).out);         \
+    INFO("stderr:\n" << (r).err)
+
+// Bad input: exit 2, every phrase of `says` on stderr, nothing simulated (no table on stdout).
+void check_bad_input(const TempDir& dir, const std::vector<std::string>& args,
+                     const std::vector<std::string>& says) {
+    const RunResult r = run_sim(dir, args);
+    SHOW(r);
+    CHECK(r.exit_code == kBad);
+    CHECK_THAT(r.err, Contains("error"));
+    for (const auto& s : says) CHECK_THAT(r.err, Contains(s));
+    CHECK_FALSE(parse_summary(r.out).found());
+    CHECK_FALSE(contains(r.out, "bit-exact"));
+}
+
+// A successful run and its summary table.
+SummaryTable run_ok(const TempDir& dir, const std::vector<std::string>& args,
+                    RunResult* keep = nullptr) {
+    const RunResult r = run_sim(dir, args);
+    SHOW(r);
+    REQUIRE(r.exit_code == kOk);
+    const SummaryTable t = parse_summary(r.out);
+    REQUIRE(t.found());
+    if (keep) *keep = r;
+    return t;
+}
+
+// The line of stdout that starts with `prefix` ("memory:", "IP (", "sprint-sim:").
+std::string line_starting(const std::string& out, const std::string& prefix) {
+    for (const auto& l : split_lines(out))
+        if (l.rfind(prefix, 0) == 0) return l;
+    return "";
+}
+
+struct QkvFiles {
+    std::string q, k, v;
+};
+
+core::Workload synthetic(int heads, int n, int d, uint64_t seed = 1) {
+    core::SyntheticSpec s;  // the CLI's defaults: locality 0.9, sharpness 2.5
+    s.heads = heads;
+    s.n = n;
+    s.d = d;
+    s.seed = seed;
+    return core::generate_synthetic(s);
+}
+
+QkvFiles write_qkv(const TempDir& dir, const std::string& prefix, const core::Workload& w) {
+    QkvFiles f{dir.file(prefix + "q.npy"), dir.file(prefix + "k.npy"), dir.file(prefix + "v.npy")};
+    platform::save_tensor_npy(f.q, w.q);
+    platform::save_tensor_npy(f.k, w.k);
+    platform::save_tensor_npy(f.v, w.v);
+    return f;
+}
+
+std::vector<std::string> qkv_args(const QkvFiles& f, std::vector<std::string> more = {}) {
+    std::vector<std::string> a{"--q", f.q, "--k", f.k, "--v", f.v};
+    a.insert(a.end(), more.begin(), more.end());
+    return a;
+}
+
+}  // namespace
+
+// ---- --help
+// --------------------------------------------------------------------------------------
+
+TEST_CASE("cli/help: lists every run option and model parameter with its default and unit",
+          "[cli]") {
+    TempDir dir;
+    const RunResult r = run_sim(dir, {"--help"});
+    SHOW(r);
+    REQUIRE(r.exit_code == kOk);
+    CHECK(r.err.empty());
+    CHECK_FALSE(parse_summary(r.out).found());
+    const auto blocks = help_blocks(r.out);
+
+    // Run options, written out here so that a renamed option or a changed default shows up.
+    struct Opt {
+        const char *name, *unit, *default_value, *allowed;
+    };
+    const Opt run_options[] = {
+        {"help", "", "false", "true or false"},
+        {"config", "file", "", ""},
+        {"dump-config", "file", "", ""},
+        {"dump-regmap", "", "false", "true or false"},
+        {"verbosity", "", "low", "none|low|medium|high|full|debug"},
+        {"heads", "heads", "12", "integer 1 to"},
+        {"seq-len", "tokens", "512", "integer 1 to"},
+        {"head-dim", "elements", "64", "integer 1 to"},
+        {"valid-len", "tokens", "0", "integer 0 to"},
+        {"locality", "", "0.9", "number 0 to"},
+        {"sharpness", "logit std-dev", "2.5", "number"},
+        {"seed", "", "1", "integer 0 to"},
+        {"q", "file", "", ""},
+        {"k", "file", "", ""},
+        {"v", "file", "", ""},
+        {"keep-fraction", "fraction", "0.1", "number"},
+        {"threshold", "logit", "", "comma"},
+        {"mode", "", "sprint", "sprint|dense|onchip-prune"},
+        {"causal", "", "false", "true or false"},
+        {"softmax", "", "fixed", "fixed|float"},
+        {"output-format", "", "float32", "float32|int16"},
+        {"empty-row", "", "self", "self|max"},
+        {"timing", "", "lt", "lt"},
+        {"compare", "", "true", "true or false"},
+        {"stats", "file", "", ""},
+        {"output", "file", "", ""},
+        {"vcd", "file", "", ""},
+    };
+    for (const Opt& o : run_options) {
+        INFO("option --" << o.name);
+        const auto it = blocks.find(o.name);
+        REQUIRE(it != blocks.end());
+        const std::string& b = it->second;
+        CHECK_THAT(b, Contains("--" + std::string(o.name)));
+        if (*o.unit) CHECK_THAT(b, Contains("[" + std::string(o.unit) + "]"));
+        if (*o.default_value) CHECK_THAT(b, Contains("default " + std::string(o.default_value)));
+        if (*o.allowed) CHECK_THAT(b, Contains(o.allowed));
+    }
+    CHECK_THAT(r.out, Contains("-h [ --help ]"));
+
+    // Model parameters, from the registry the tool itself uses.
+    platform::Arguments args;
+    const auto entries = args.registry.entries();
+    REQUIRE(entries.size() > 20);
+    for (const auto* e : entries) {
+        INFO("parameter " << e->name << " (unit '" << e->unit << "', default '" << e->default_value
+                          << "')");
+        const auto it = blocks.find(e->name);
+        REQUIRE(it != blocks.end());
+        const std::string& b = it->second;
+        CHECK_FALSE(e->default_value.empty());
+        CHECK_THAT(b, Contains("default " + e->default_value));
+        if (!e->unit.empty()) CHECK_THAT(b, Contains("[" + e->unit + "]"));
+        CHECK_THAT(b, Contains(squash_spaces(e->allowed)));
+        CHECK_THAT(b, Contains(squash_spaces(e->description)));
+    }
+    // Units of a few well-known parameters, in case the registry lost them.
+    CHECK_THAT(blocks.at("sprint.sram.k_bytes"), Contains("[B]"));
+    CHECK_THAT(blocks.at("dram.bandwidth_gbps"), Contains("[GB/s]"));
+    CHECK_THAT(blocks.at("dram.latency_ns"), Contains("[ns]"));
+    CHECK_THAT(blocks.at("sprint.xbar.eval_cycles"), Contains("[cycles]"));
+}
+
+// ---- the default run
+// -----------------------------------------------------------------------------
+
+TEST_CASE("cli/run: the default run prints sprint and dense side by side", "[cli]") {
+    TempDir dir;
+    RunResult r;
+    const SummaryTable t = run_ok(dir, {}, &r);
+    CHECK(r.err.empty());
+    CHECK_THAT(line_starting(r.out, "sprint-sim:"), Contains("12 heads x N=512 x d=64"));
+    REQUIRE(t.columns == std::vector<std::string>{"sprint", "dense"});
+    for (const char* row :
+         {"cycles", "memory read", "memory written", "keep fraction", "new-fetch fraction",
+          "attention mass retained", "error vs dense float", "bit-exact vs core reference"}) {
+        INFO("row " << row);
+        CHECK(t.has_row(row));
+    }
+    CHECK(t.row("bit-exact vs core reference") == std::vector<std::string>{"yes", "yes"});
+    const auto cycles = t.row("cycles");
+    CHECK(parse_grouped(cycles[0]) > 0);
+    CHECK(parse_grouped(cycles[1]) > 0);
+    // The dense baseline keeps every pair; SPRINT keeps about the 0.1 target.
+    CHECK(std::stod(t.row("keep fraction")[1]) == Approx(1.0));
+    CHECK(std::stod(t.row("keep fraction")[0]) == Approx(0.1).margin(0.05));
+    CHECK(std::stod(t.row("attention mass retained")[1]) == Approx(1.0));
+    CHECK_THAT(r.out, Contains("sprint vs dense: speed-up"));
+}
+
+TEST_CASE("cli/run: --compare=false runs one job and --mode selects the column", "[cli]") {
+    TempDir dir;
+    SECTION("--compare=false") {
+        const SummaryTable t = run_ok(dir, small({"--compare=false"}));
+        CHECK(t.columns == std::vector<std::string>{"sprint"});
+        CHECK(t.row("bit-exact").size() == 1);
+    }
+    SECTION("--mode dense") {
+        const SummaryTable t = run_ok(dir, small({"--mode", "dense"}));
+        CHECK(t.columns == std::vector<std::string>{"dense"});
+        CHECK(t.row("bit-exact") == std::vector<std::string>{"yes"});
+    }
+    SECTION("--mode onchip-prune compares with dense") {
+        const SummaryTable t = run_ok(dir, small({"--mode", "onchip-prune"}));
+        CHECK(t.columns == std::vector<std::string>{"onchip-prune", "dense"});
+        CHECK(t.row("bit-exact") == std::vector<std::string>{"yes", "yes"});
+    }
+    SECTION("--compare (implicit true) and --compare true") {
+        CHECK(run_ok(dir, small({"--compare"})).columns.size() == 2);
+        CHECK(run_ok(dir, small({"--compare", "true"})).columns.size() == 2);
+    }
+}
+
+TEST_CASE("cli/run: a job the IP rejects exits 1 naming the job and the error", "[cli]") {
+    // A memory window of 4 KiB cannot hold the workload: the IP fails the job (STATUS.ERROR).
+    TempDir dir;
+    const RunResult r = run_sim(dir, small({"--sprint.fetcher.window_size", "4096"}));
+    SHOW(r);
+    if (r.exit_code == kBad) {  // also fine: the tool sees it coming and refuses before simulating
+        CHECK_THAT(r.err, Contains("sprint.fetcher.window"));
+        return;
+    }
+    CHECK(r.exit_code == platform::kExitJobProblem);
+    CHECK_THAT(r.err, Contains("job 1 (sprint)"));
+    CHECK_THAT(r.err, Contains("memory window"));
+}
+
+// ---- bad options: exit 2 before simulating
+// --------------------------------------------------------
+
+TEST_CASE("cli/bad-option: unknown option and malformed values exit 2 naming the option", "[cli]") {
+    TempDir dir;
+    SECTION("unknown option") {
+        check_bad_input(dir, small({"--bogus", "3"}), {"'--bogus'", "--help"});
+    }
+    SECTION("non-integer --heads") {
+        check_bad_input(dir, {"--heads", "two", "--seq-len", "96"},
+                        {"'--heads'", "'two'", "integer 1 to 4096"});
+    }
+    SECTION("--heads 0") {
+        check_bad_input(dir, {"--heads", "0", "--seq-len", "96"},
+                        {"'--heads'", "'0'", "integer 1 to 4096"});
+    }
+    SECTION("out-of-range --keep-fraction") {
+        check_bad_input(dir, small({"--keep-fraction", "1.5"}),
+                        {"'--keep-fraction'", "'1.5'", "1e-06 to 1"});
+    }
+    SECTION("NaN --keep-fraction") {
+        check_bad_input(dir, small({"--keep-fraction", "nan"}), {"'--keep-fraction'", "'nan'"});
+    }
+    SECTION("unknown --mode") {
+        check_bad_input(dir, small({"--mode", "fast"}),
+                        {"'--mode'", "'fast'", "sprint|dense|onchip-prune"});
+    }
+    SECTION("bad boolean") {
+        check_bad_input(dir, small({"--compare=maybe"}),
+                        {"'--compare'", "'maybe'", "true or false"});
+    }
+    SECTION("missing value") {
+        check_bad_input(dir, {"--seq-len", "96", "--heads"}, {"'--heads'"});
+    }
+    SECTION("option given twice") {
+        check_bad_input(dir, small({"--heads", "3"}), {"'--heads'"});
+    }
+}
+
+TEST_CASE("cli/bad-option: bad --threshold lists exit 2", "[cli]") {
+    TempDir dir;
+    SECTION("not a number") {
+        check_bad_input(dir, small({"--threshold", "1,x"}),
+                        {"'--threshold'", "'x'", "finite numbers"});
+    }
+    SECTION("empty item") {
+        check_bad_input(dir, small({"--threshold", "1,,2"}), {"'--threshold'", "finite numbers"});
+    }
+    SECTION("infinite") {
+        check_bad_input(dir, small({"--threshold", "inf"}), {"'--threshold'", "'inf'"});
+    }
+    SECTION("wrong count") {
+        check_bad_input(dir, small({"--threshold", "1,2,3"}),
+                        {"'--threshold'", "3 values", "one per head (2)"});
+    }
+    SECTION("one value or one per head are accepted") {
+        run_ok(dir, small({"--threshold", "0.5", "--compare=false"}));
+        run_ok(dir, small({"--threshold", "0.5,-0.25", "--compare=false"}));
+    }
+}
+
+TEST_CASE("cli/bad-option: workload that does not fit the configuration exits 2", "[cli]") {
+    TempDir dir;
+    SECTION("--valid-len above --seq-len") {
+        check_bad_input(dir, small({"--valid-len", "200"}), {"'--valid-len'", "200", "96"});
+    }
+    SECTION("model parameter out of range") {
+        check_bad_input(dir, small({"--sprint.sram.k_bytes", "5"}),
+                        {"sprint.sram.k_bytes", "'5'", "integer 16 to 1048576"});
+    }
+    SECTION("unknown dram preset") {
+        check_bad_input(dir, small({"--dram.preset", "foo"}),
+                        {"dram.preset", "'foo'", "lpddr4|hbm2|ddr4|reram"});
+    }
+    SECTION("--seq-len above the crossbar capacity in sprint mode") {
+        // 2 tiles of 128 keys at d = 64 <= 128 wordlines: 256 keys.
+        check_bad_input(dir, {"--heads", "1", "--seq-len", "300", "--sprint.xbar.tiles", "2"},
+                        {"300", "crossbar capacity of 256", "sprint.xbar.tiles"});
+        // The dense mode does not use the crossbar.
+        run_ok(dir,
+               {"--heads", "1", "--seq-len", "300", "--sprint.xbar.tiles", "2", "--mode", "dense"});
+    }
+    SECTION("--seq-len above the score buffer") {
+        check_bad_input(
+            dir, {"--heads", "1", "--seq-len", "200", "--sprint.datapath.score_entries", "128"},
+            {"200", "sprint.datapath.score_entries = 128"});
+    }
+    SECTION("workload too big for dram.size_mb") {
+        check_bad_input(dir, {"--heads", "8", "--seq-len", "512", "--dram.size_mb", "1"},
+                        {"MiB", "dram.size_mb is 1"});
+    }
+    SECTION("head dimension larger than the SRAM row") {
+        check_bad_input(
+            dir,
+            {"--heads", "1", "--seq-len", "8", "--head-dim", "64", "--sprint.sram.k_bytes", "32"},
+            {"head dimension 64", "sprint.sram.k_bytes"});
+    }
+}
+
+TEST_CASE("cli/bad-option: config file problems exit 2 naming the file", "[cli]") {
+    TempDir dir;
+    SECTION("missing --config file") {
+        const std::string f = dir.file("nope.ini");
+        check_bad_input(dir, small({"--config", f}), {"'--config'", f, "cannot be opened"});
+    }
+    SECTION("unknown key in a section") {
+        const std::string f = dir.file("bad.ini");
+        write_text(f, "[sprint.sram]\nk_bytes = 4096\nbogus_key = 3\n");
+        check_bad_input(dir, small({"--config", f}), {f, "sprint.sram.bogus_key"});
+    }
+    SECTION("unknown top-level key") {
+        const std::string f = dir.file("bad.ini");
+        write_text(f, "not-an-option = 1\n");
+        check_bad_input(dir, small({"--config", f}), {f, "not-an-option"});
+    }
+    SECTION("bad value in the file") {
+        const std::string f = dir.file("bad.ini");
+        write_text(f, "[dram]\npreset = foo\n");
+        check_bad_input(dir, small({"--config", f}),
+                        {"dram.preset", "'foo'", "lpddr4|hbm2|ddr4|reram"});
+    }
+}
+
+TEST_CASE("cli/bad-option: a directory given as --config is rejected", "[cli]") {
+    // std::ifstream opens a directory; the tool must still refuse it.
+    TempDir dir;
+    check_bad_input(dir, small({"--config", dir.path()}), {"'--config'", dir.path()});
+}
+
+TEST_CASE("cli/bad-option: a stray positional argument is rejected", "[cli]") {
+    // `sprint-sim --heads 2 --seq-len 96 extra` (or a mistyped `heads=2`) must not run silently.
+    TempDir dir;
+    check_bad_input(dir, small({"extra"}), {"extra"});
+}
+
+TEST_CASE("cli/bad-option: --q without --k and --v exits 2", "[cli]") {
+    TempDir dir;
+    const QkvFiles f = write_qkv(dir, "", synthetic(2, 96, 64));
+    check_bad_input(dir, {"--q", f.q}, {"'--q'", "'--k'", "'--v'", "together"});
+    check_bad_input(dir, {"--q", f.q, "--k", f.k}, {"'--v'", "together"});
+}
+
+TEST_CASE("cli/bad-option: unwritable output paths exit 2 before simulating", "[cli]") {
+    TempDir dir;
+    const std::string missing_dir = dir.file("no/such/dir/x");
+    for (const char* opt : {"stats", "output", "vcd", "dump-config"}) {
+        INFO("--" << opt);
+        check_bad_input(dir, small({std::string("--") + opt, missing_dir}),
+                        {"'--" + std::string(opt) + "'", missing_dir, "cannot be written"});
+        check_bad_input(dir, small({std::string("--") + opt, dir.path()}),
+                        {"'--" + std::string(opt) + "'", "cannot be written"});
+    }
+    CHECK_FALSE(file_exists(dir.file("no")));
+}
+
+// ---- .npy input
+// -----------------------------------------------------------------------------------
+
+TEST_CASE("cli/npy: a bad .npy file exits 2 naming the file and the problem", "[cli]") {
+    TempDir dir;
+    const core::Workload w = synthetic(2, 96, 64);
+    const QkvFiles good = write_qkv(dir, "good_", w);
+    const std::string bad = dir.file("bad_k.npy");
+    // The bad file goes in as K, so the message must name that file and not Q's.
+    auto check_bad_k = [&](const std::vector<std::string>& says) {
+        std::vector<std::string> all{bad};
+        all.insert(all.end(), says.begin(), says.end());
+        check_bad_input(dir, {"--q", good.q, "--k", bad, "--v", good.v}, all);
+    };
+    const std::vector<float> k(w.k.data.begin(), w.k.data.end());
+
+    SECTION("missing file") {
+        check_bad_k({"cannot be opened"});
+    }
+    SECTION("not an npy file") {
+        write_text(bad, "this is a text file, not a numpy array\n");
+        check_bad_k({"not a valid .npy file"});
+    }
+    SECTION("empty file") {
+        write_text(bad, "");
+        check_bad_k({"not a valid .npy file"});
+    }
+    SECTION("float64 dtype") {
+        write_npy_raw(bad, "<f8", "(2, 96, 64)", double_bytes(k));
+        check_bad_k({"'<f8'", "float32"});
+    }
+    SECTION("int8 dtype") {
+        write_npy_raw(bad, "|i1", "(2, 96, 64)", std::string(2 * 96 * 64, '\1'));
+        check_bad_k({"'|i1'", "float32"});
+    }
+    SECTION("1-D shape") {
+        write_npy_raw(bad, "<f4", "(12288,)", float_bytes(k));
+        check_bad_k({"shape (12288)", "[heads, N, d] or [N, d]"});
+    }
+    SECTION("4-D shape") {
+        write_npy_raw(bad, "<f4", "(1, 2, 96, 64)", float_bytes(k));
+        check_bad_k({"shape (1, 2, 96, 64)", "[heads, N, d] or [N, d]"});
+    }
+    SECTION("zero dimension") {
+        write_npy_raw(bad, "<f4", "(2, 0, 64)", "");
+        check_bad_k({"zero dimension"});
+    }
+    SECTION("truncated data") {
+        std::string data = float_bytes(k);
+        data.resize(data.size() - 100);
+        write_npy_raw(bad, "<f4", "(2, 96, 64)", data);
+        check_bad_k({"truncated"});
+    }
+    SECTION("extra data after the array") {
+        write_npy_raw(bad, "<f4", "(2, 96, 64)", float_bytes(k) + std::string(8, '\0'));
+        check_bad_k({"holds"});
+    }
+    SECTION("absurd declared shape") {
+        write_npy_raw(bad, "<f4", "(100000, 100000, 100000)", float_bytes(k));
+        check_bad_k({"shape"});
+    }
+    SECTION("truncated header") {
+        std::string cut = "\x93NUMPY";
+        cut += {'\x01', '\x00', '\x76', '\x00'};  // version 1.0, header of 118 bytes
+        cut += "{'descr': '<f4'";                 // ... of which only 15 are there
+        write_text(bad, cut);
+        check_bad_k({"not a valid .npy file"});
+    }
+    SECTION("NaN inside") {
+        core::Tensor3 t = w.k;
+        t.data[1234] = std::numeric_limits<float>::quiet_NaN();
+        platform::save_tensor_npy(bad, t);
+        check_bad_k({"non-finite", "1234"});
+    }
+    SECTION("infinity inside") {
+        core::Tensor3 t = w.k;
+        t.data[7] = std::numeric_limits<float>::infinity();
+        platform::save_tensor_npy(bad, t);
+        check_bad_k({"non-finite", "7"});
+    }
+}
+
+TEST_CASE("cli/npy: Q K V shapes that differ or disagree with --heads exit 2", "[cli]") {
+    TempDir dir;
+    const QkvFiles a = write_qkv(dir, "a_", synthetic(2, 96, 64));
+    const QkvFiles b = write_qkv(dir, "b_", synthetic(2, 64, 64));
+    const QkvFiles c = write_qkv(dir, "c_", synthetic(2, 96, 32));
+    SECTION("K has another N") {
+        check_bad_input(dir, {"--q", a.q, "--k", b.k, "--v", a.v}, {a.q, b.k, a.v, "same shape"});
+    }
+    SECTION("V has another d") {
+        check_bad_input(dir, {"--q", a.q, "--k", a.k, "--v", c.v}, {c.v, "same shape"});
+    }
+    SECTION("--heads disagrees with the files") {
+        check_bad_input(dir, qkv_args(a, {"--heads", "3"}), {"'--heads'", "(3)", "(2)", ".npy"});
+    }
+    SECTION("--seq-len disagrees with the files") {
+        check_bad_input(dir, qkv_args(a, {"--seq-len", "128"}), {"'--seq-len'", "(128)", "(96)"});
+    }
+    SECTION("--valid-len above the files' N") {
+        check_bad_input(dir, qkv_args(a, {"--valid-len", "97"}), {"'--valid-len'", "97", "96"});
+    }
+}
+
+TEST_CASE("cli/npy: 3-D and 2-D files run and --output reads back with the expected shape",
+          "[cli]") {
+    TempDir dir;
+    SECTION("[heads, N, d] files give the same result as the same synthetic workload") {
+        const QkvFiles f = write_qkv(dir, "", synthetic(2, 96, 64));
+        RunResult from_files, from_gen;
+        const SummaryTable tf =
+            run_ok(dir, qkv_args(f, {"--output", dir.file("files.npy")}), &from_files);
+        const SummaryTable tg = run_ok(dir, small({"--output", dir.file("gen.npy")}), &from_gen);
+        CHECK_THAT(line_starting(from_files.out, "sprint-sim:"), Contains("2 heads x N=96 x d=64"));
+        CHECK(tf.row("bit-exact") == std::vector<std::string>{"yes", "yes"});
+        CHECK(tf.row("cycles") == tg.row("cycles"));
+        const core::Tensor3 o = platform::load_tensor_npy(dir.file("files.npy"));
+        CHECK(o.heads == 2);
+        CHECK(o.n == 96);
+        CHECK(o.d == 64);
+        CHECK(read_text(dir.file("files.npy")) == read_text(dir.file("gen.npy")));
+        // --heads that agrees with the files is accepted.
+        run_ok(dir, qkv_args(f, {"--heads", "2", "--seq-len", "96", "--head-dim", "64",
+                                 "--compare=false"}));
+    }
+    SECTION("[N, d] files run as one head and match [1, N, d] files of the same data") {
+        const core::Workload w = synthetic(1, 96, 32, 5);
+        const QkvFiles three = write_qkv(dir, "3d_", w);
+        const QkvFiles two{dir.file("2d_q.npy"), dir.file("2d_k.npy"), dir.file("2d_v.npy")};
+        write_npy_raw(two.q, "<f4", "(96, 32)", float_bytes(w.q.data));
+        write_npy_raw(two.k, "<f4", "(96, 32)", float_bytes(w.k.data));
+        write_npy_raw(two.v, "<f4", "(96, 32)", float_bytes(w.v.data));
+        RunResult r2;
+        run_ok(dir, qkv_args(two, {"--output", dir.file("o2.npy")}), &r2);
+        run_ok(dir, qkv_args(three, {"--output", dir.file("o3.npy")}));
+        CHECK_THAT(line_starting(r2.out, "sprint-sim:"), Contains("1 heads x N=96 x d=32"));
+        const core::Tensor3 o = platform::load_tensor_npy(dir.file("o2.npy"));
+        CHECK(o.heads == 1);
+        CHECK(o.n == 96);
+        CHECK(o.d == 32);
+        CHECK(read_text(dir.file("o2.npy")) == read_text(dir.file("o3.npy")));
+    }
+    SECTION("Fortran-order file is read in row-major order") {
+        // Same [N, d] data stored column-major: the tool must see the same tensor.
+        const core::Workload w = synthetic(1, 16, 8, 3);
+        const QkvFiles c{dir.file("c_q.npy"), dir.file("c_k.npy"), dir.file("c_v.npy")};
+        const QkvFiles f{dir.file("f_q.npy"), dir.file("f_k.npy"), dir.file("f_v.npy")};
+        auto transpose = [](const std::vector<float>& x, int n, int d) {
+            std::vector<float> t(x.size());
+            for (int i = 0; i < n; ++i)
+                for (int j = 0; j < d; ++j) t[std::size_t(j) * n + i] = x[std::size_t(i) * d + j];
+            return t;
+        };
+        const std::pair<const core::Tensor3*, std::pair<std::string, std::string>> files[] = {
+            {&w.q, {c.q, f.q}}, {&w.k, {c.k, f.k}}, {&w.v, {c.v, f.v}}};
+        for (const auto& [t, paths] : files) {
+            write_npy_raw(paths.first, "<f4", "(16, 8)", float_bytes(t->data));
+            write_npy_raw(paths.second, "<f4", "(16, 8)", float_bytes(transpose(t->data, 16, 8)),
+                          true);
+        }
+        run_ok(dir, qkv_args(c, {"--output", dir.file("oc.npy"), "--compare=false"}));
+        run_ok(dir, qkv_args(f, {"--output", dir.file("of.npy"), "--compare=false"}));
+        CHECK(read_text(dir.file("oc.npy")) == read_text(dir.file("of.npy")));
+    }
+}
+
+TEST_CASE("cli/npy: two identical runs write identical --output files", "[cli]") {
+    TempDir dir;
+    const SummaryTable a =
+        run_ok(dir, small({"--output", dir.file("a.npy"), "--causal", "--valid-len", "80"}));
+    const SummaryTable b =
+        run_ok(dir, small({"--output", dir.file("b.npy"), "--causal", "--valid-len", "80"}));
+    const std::string fa = read_text(dir.file("a.npy")), fb = read_text(dir.file("b.npy"));
+    REQUIRE(fa.size() > 2 * 96 * 64 * 4);
+    CHECK(fa == fb);
+    CHECK(a.rows == b.rows);
+    const core::Tensor3 o = platform::load_tensor_npy(dir.file("a.npy"));
+    CHECK(o.heads == 2);
+    CHECK(o.n == 96);
+    CHECK(o.d == 64);
+}
+
+TEST_CASE("cli/npy: --output-format int16 still writes float32 .npy", "[cli]") {
+    TempDir dir;
+    run_ok(dir,
+           small({"--output-format", "int16", "--output", dir.file("o.npy"), "--compare=false"}));
+    const core::Tensor3 o = platform::load_tensor_npy(dir.file("o.npy"));  // checks '<f4'
+    CHECK(o.heads == 2);
+    CHECK(o.n == 96);
+}
+
+// ---- configuration: --dump-config, --config, presets
+// -----------------------------------------------
+
+TEST_CASE("cli/config: --dump-config round-trips through --config", "[cli]") {
+    TempDir dir;
+    const std::string a = dir.file("a.ini"), b = dir.file("b.ini");
+    const SummaryTable ta = run_ok(
+        dir,
+        small({"--dump-config", a, "--causal", "--keep-fraction", "0.2", "--sprint.sram.k_bytes",
+               "4096", "--dram.preset", "hbm2", "--sprint.xbar.read_noise_sigma", "0.5"}));
+    const SummaryTable tb = run_ok(dir, {"--config", a, "--dump-config", b});
+    const std::string ia = read_text(a), ib = read_text(b);
+    REQUIRE_FALSE(ia.empty());
+    CHECK(ia == ib);
+    CHECK(ta.rows == tb.rows);
+    CHECK_THAT(ia, Contains("heads = 2"));
+    CHECK_THAT(ia, Contains("causal = true"));
+    CHECK_THAT(ia, Contains("k_bytes = 4096"));
+    CHECK_THAT(ia, Contains("preset = hbm2"));
+}
+
+TEST_CASE("cli/config: the command line overrides the config file", "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("c.ini");
+    write_text(f,
+               "heads = 3\nseq-len = 96\ncompare = false\n[sprint.sram]\nk_bytes = 4096\nv_bytes = "
+               "4096\n");
+    RunResult r;
+    const SummaryTable t =
+        run_ok(dir, {"--config", f, "--heads", "2", "--sprint.sram.v_bytes", "2048"}, &r);
+    CHECK_THAT(line_starting(r.out, "sprint-sim:"), Contains("2 heads x N=96"));
+    CHECK_THAT(line_starting(r.out, "IP ("), Contains("SRAM 4096 + 2048 B"));
+    CHECK(t.columns == std::vector<std::string>{"sprint"});
+}
+
+TEST_CASE("cli/config: section keys and dotted keys both work in the file", "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("c.ini");
+    write_text(f,
+               "# comment\n"
+               "heads = 2\n"
+               "seq-len = 96\n"
+               "sprint.sram.v_bytes = 2048\n"
+               "[sprint.sram]\n"
+               "k_bytes = 4096\n"
+               "[dram]\n"
+               "latency_ns = 42\n");
+    RunResult r;
+    run_ok(dir, {"--config", f, "--stats", dir.file("s.json")}, &r);
+    CHECK_THAT(line_starting(r.out, "IP ("), Contains("SRAM 4096 + 2048 B"));
+    CHECK_THAT(line_starting(r.out, "memory:"), Contains("42 ns"));
+    const auto j = nlohmann::json::parse(read_text(dir.file("s.json")));
+    CHECK(j["config"]["sprint.sram.k_bytes"] == "4096");
+    CHECK(j["config"]["sprint.sram.v_bytes"] == "2048");
+    CHECK(j["config"]["dram.latency_ns"] == "42");
+}
+
+TEST_CASE("cli/config: dram.preset sets the bandwidth unless it is given explicitly", "[cli]") {
+    TempDir dir;
+    auto memory_line = [&](const std::vector<std::string>& more) {
+        RunResult r;
+        run_ok(dir, small(more), &r);
+        return line_starting(r.out, "memory:");
+    };
+    CHECK_THAT(memory_line({}), Contains("lpddr4, 19.2 GB/s"));
+    CHECK_THAT(memory_line({"--dram.preset", "hbm2"}), Contains("hbm2, 256 GB/s"));
+    CHECK_THAT(memory_line({"--dram.preset", "hbm2", "--dram.bandwidth_gbps", "100"}),
+               Contains("hbm2, 100 GB/s"));
+    CHECK_THAT(memory_line({"--dram.bandwidth_gbps", "100", "--dram.preset", "hbm2"}),
+               Contains("hbm2, 100 GB/s"));
+    SECTION("preset in the file, bandwidth on the command line") {
+        const std::string f = dir.file("p.ini");
+        write_text(f, "[dram]\npreset = hbm2\n");
+        CHECK_THAT(memory_line({"--config", f}), Contains("hbm2, 256 GB/s"));
+        CHECK_THAT(memory_line({"--config", f, "--dram.bandwidth_gbps", "100"}),
+                   Contains("hbm2, 100 GB/s"));
+    }
+}
+
+TEST_CASE("cli/config: a dumped config still runs after moving platform.dram_base", "[cli]") {
+    // --dump-config once wrote the IP's window derived from platform.dram_base as explicit values,
+    // so moving the DRAM on the command line left the window behind and the job failed (exit 1).
+    TempDir dir;
+    const std::string a = dir.file("a.ini");
+    run_ok(dir, small({"--dump-config", a, "--compare=false"}));
+    const RunResult r = run_sim(dir, {"--config", a, "--platform.dram_base", "3221225472"});
+    SHOW(r);
+    CHECK(r.exit_code == kOk);
+}
+
+// ---- --stats
+// ----------------------------------------------------------------------------------------
+
+TEST_CASE("cli/stats: JSON with modes units bit-exactness and the printed cycles", "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("s.json");
+    const SummaryTable t = run_ok(dir, small({"--stats", f}));
+    nlohmann::json j;
+    REQUIRE_NOTHROW(j = nlohmann::json::parse(read_text(f)));
+    REQUIRE(j["jobs"].is_array());
+    REQUIRE(j["jobs"].size() == 2);
+    CHECK(j["jobs"][0]["mode"] == "sprint");
+    CHECK(j["jobs"][1]["mode"] == "dense");
+    const auto cycles = t.row("cycles");
+    for (int i = 0; i < 2; ++i) {
+        INFO("job " << i);
+        const auto& job = j["jobs"][i];
+        CHECK(job["cycles"]["unit"] == "cycles");
+        CHECK(job["bit_exact_vs_core"] == true);
+        CHECK(job["cycles"]["value"].get<double>() ==
+              double(parse_grouped(cycles[std::size_t(i)])));
+        CHECK(job["model"]["fetcher"]["mem_read_bytes"]["unit"] == "B");
+        CHECK(job["model"]["fetcher"]["mem_read_bytes"]["value"] == job["mem_read_bytes"]["value"]);
+        // Every statistic of the model tree carries a unit.
+        int leaves = 0;
+        std::function<void(const nlohmann::json&, const std::string&)> walk =
+            [&](const nlohmann::json& n, const std::string& path) {
+                if (!n.is_object()) return;
+                if (n.contains("value")) {
+                    INFO(path);
+                    ++leaves;
+                    CHECK(n.contains("unit"));
+                    CHECK(n["unit"].is_string());
+                    return;
+                }
+                for (auto it = n.begin(); it != n.end(); ++it) walk(*it, path + "." + it.key());
+            };
+        walk(job["model"], "model");
+        CHECK(leaves > 10);
+    }
+    CHECK(j["workload"]["heads"] == 2);
+    CHECK(j["workload"]["seq_len"] == 96);
+    CHECK(j["config"]["sprint.sram.k_bytes"] == "8192");
+}
+
+TEST_CASE("cli/stats: --compare=false writes one job", "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("s.json");
+    run_ok(dir, small({"--stats", f, "--compare=false", "--mode", "onchip-prune"}));
+    const auto j = nlohmann::json::parse(read_text(f));
+    REQUIRE(j["jobs"].size() == 1);
+    CHECK(j["jobs"][0]["mode"] == "onchip-prune");
+}
+
+// ---- --vcd
+// ------------------------------------------------------------------------------------------
+
+TEST_CASE("cli/vcd: waveform file with 1 ps timescale traced signals and value changes", "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("w.vcd");
+    run_ok(dir, small({"--vcd", f, "--compare=false"}));
+    REQUIRE(file_exists(f));
+    const Vcd v = parse_vcd(read_text(f));
+    CHECK(v.timescale == "1 ps");
+    for (const char* name : {"sprint.controller.state", "sprint.controller.query",
+                             "sprint.fetcher.outstanding", "sprint.sram.occupancy_k", "irq"}) {
+        INFO(name);
+        CHECK_FALSE(v.find(name).empty());
+    }
+    CHECK(v.timestamps > 10);
+    CHECK(v.times_increase);
+    auto values = [&](const char* name) {
+        const auto it = v.values.find(v.find(name));
+        return it == v.values.end() ? std::vector<std::string>{} : it->second;
+    };
+    const auto state = values("sprint.controller.state");
+    CHECK(std::set<std::string>(state.begin(), state.end()).size() >= 2);
+    const auto irq = values("irq");
+    CHECK(std::find(irq.begin(), irq.end(), "1") != irq.end());
+    const auto outstanding = values("sprint.fetcher.outstanding");
+    CHECK(std::any_of(outstanding.begin(), outstanding.end(),
+                      [](const std::string& s) { return s.find('1') != std::string::npos; }));
+}
+
+// ---- --dump-regmap
+// ----------------------------------------------------------------------------------
+
+namespace {
+
+// (offset, name) of every row "| 0x... | NAME | ..." of a Markdown register table.
+std::map<uint32_t, std::string> register_rows(const std::string& text) {
+    std::map<uint32_t, std::string> rows;
+    for (const auto& l : split_lines(text)) {
+        std::vector<std::string> cells;
+        std::stringstream ss(l);
+        std::string c;
+        while (std::getline(ss, c, '|')) cells.push_back(squash_spaces(c));
+        // "| 0x000 | ID | ..." splits into "", "0x000", "ID", ...
+        if (cells.size() < 3 || cells[1].rfind("0x", 0) != 0) continue;
+        std::string name = cells[2];
+        name.erase(std::remove(name.begin(), name.end(), '`'), name.end());
+        const bool reg_name = !name.empty() && std::all_of(name.begin(), name.end(), [](char ch) {
+            return std::isupper(static_cast<unsigned char>(ch)) ||
+                   std::isdigit(static_cast<unsigned char>(ch)) || ch == '_';
+        });
+        const unsigned long offset = std::stoul(cells[1], nullptr, 16);
+        // Other tables (an address map, say) have hex first columns too; registers live in the
+        // CSR window and have upper-case names.
+        if (reg_name && offset < regs::kCsrWindowBytes) rows[uint32_t(offset)] = name;
+    }
+    return rows;
+}
+
+}  // namespace
+
+TEST_CASE("cli/regmap: --dump-regmap prints the register table and does not simulate", "[cli]") {
+    TempDir dir;
+    const RunResult r = run_sim(dir, {"--dump-regmap"});
+    SHOW(r);
+    REQUIRE(r.exit_code == kOk);
+    CHECK(r.err.empty());
+    CHECK_FALSE(parse_summary(r.out).found());
+    CHECK_THAT(r.out, Contains("| offset | register | access | reset | description |"));
+    const auto rows = register_rows(r.out);
+    // The offsets as tlm_interfaces/register_map.h declares them.
+    const std::map<uint32_t, std::string> header = {{regs::ID, "ID"},
+                                                    {regs::VERSION, "VERSION"},
+                                                    {regs::CTRL, "CTRL"},
+                                                    {regs::STATUS, "STATUS"},
+                                                    {regs::IRQ_ENABLE, "IRQ_ENABLE"},
+                                                    {regs::IRQ_STATUS, "IRQ_STATUS"},
+                                                    {regs::JOB_CFG, "JOB_CFG"},
+                                                    {regs::HEADS, "HEADS"},
+                                                    {regs::SEQ_LEN, "SEQ_LEN"},
+                                                    {regs::HEAD_DIM, "HEAD_DIM"},
+                                                    {regs::Q_BASE_LO, "Q_BASE_LO"},
+                                                    {regs::Q_BASE_HI, "Q_BASE_HI"},
+                                                    {regs::K_BASE_LO, "K_BASE_LO"},
+                                                    {regs::K_BASE_HI, "K_BASE_HI"},
+                                                    {regs::V_BASE_LO, "V_BASE_LO"},
+                                                    {regs::V_BASE_HI, "V_BASE_HI"},
+                                                    {regs::OUT_BASE_LO, "OUT_BASE_LO"},
+                                                    {regs::OUT_BASE_HI, "OUT_BASE_HI"},
+                                                    {regs::HEAD_TABLE_LO, "HEAD_TABLE_LO"},
+                                                    {regs::HEAD_TABLE_HI, "HEAD_TABLE_HI"},
+                                                    {regs::CYCLES_LO, "CYCLES_LO"},
+                                                    {regs::CYCLES_HI, "CYCLES_HI"},
+                                                    {regs::MEM_RD_BYTES_LO, "MEM_RD_BYTES_LO"},
+                                                    {regs::MEM_RD_BYTES_HI, "MEM_RD_BYTES_HI"},
+                                                    {regs::MEM_WR_BYTES_LO, "MEM_WR_BYTES_LO"},
+                                                    {regs::MEM_WR_BYTES_HI, "MEM_WR_BYTES_HI"},
+                                                    {regs::KEPT_KEYS_LO, "KEPT_KEYS_LO"},
+                                                    {regs::KEPT_KEYS_HI, "KEPT_KEYS_HI"},
+                                                    {regs::K_ROWS_FETCHED_LO, "K_ROWS_FETCHED_LO"},
+                                                    {regs::K_ROWS_FETCHED_HI, "K_ROWS_FETCHED_HI"},
+                                                    {regs::V_ROWS_FETCHED_LO, "V_ROWS_FETCHED_LO"},
+                                                    {regs::V_ROWS_FETCHED_HI, "V_ROWS_FETCHED_HI"},
+                                                    {regs::CAP_MAX_SEQ, "CAP_MAX_SEQ"},
+                                                    {regs::CAP_MAX_DIM, "CAP_MAX_DIM"}};
+    CHECK(rows == header);
+    CHECK(rows.size() == regs::register_map().size());
+    CHECK_THAT(r.out, Contains("| 0x000 | ID | RO | 0x53505254 |"));
+    CHECK_THAT(r.out, Contains("Error codes"));
+
+    SECTION("--dump-regmap with a run prints both") {
+        const RunResult both = run_sim(dir, small({"--dump-regmap", "--compare=false"}));
+        SHOW(both);
+        REQUIRE(both.exit_code == kOk);
+        CHECK(register_rows(both.out) == header);
+        CHECK(parse_summary(both.out).found());
+    }
+}
+
+TEST_CASE("cli/regmap: docs/registers.md agrees with --dump-regmap", "[cli]") {
+    const std::string doc = std::string(SPRINT_SOURCE_DIR) + "/docs/registers.md";
+    if (!file_exists(doc)) {
+        WARN("docs/registers.md does not exist yet: nothing to compare");
+        return;
+    }
+    TempDir dir;
+    const RunResult r = run_sim(dir, {"--dump-regmap"});
+    REQUIRE(r.exit_code == kOk);
+    const auto from_tool = register_rows(r.out);
+    const auto from_doc = register_rows(read_text(doc));
+    INFO(
+        "rows '| 0x<offset> | <name> | ...' of docs/registers.md against sprint-sim --dump-regmap");
+    REQUIRE_FALSE(from_doc.empty());
+    CHECK(from_doc == from_tool);
+}

@@ -1,0 +1,381 @@
+// SramBuffer on its own: one test initiator plays the fetcher (from_fetcher: row writes and
+// ResidencyCommands), another the datapath (from_datapath: row reads). Small buffers (64 B of K
+// = 4 slots of 16 B) make the replacement decisions easy to follow by hand; port timing is
+// access_cycles + ceil(len / bytes_per_cycle) cycles per access, one access at a time per port.
+#include <catch2/catch.hpp>
+
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "module_fixtures.h"
+#include "modules/sram_buffer.h"
+
+using namespace sprint;
+using namespace sprint::modtest;
+using proto::Buffer;
+using sc_core::sc_time;
+
+namespace {
+
+struct Bench {
+    TraceScheduler tracer{"tracer"};
+    SramBuffer sram;
+    TestInitiator fetcher{"fetcher"};
+    TestInitiator datapath{"datapath"};
+    explicit Bench(const IpConfig& c) : sram("sram", c, tracer) {
+        fetcher.socket.bind(sram.from_fetcher);
+        datapath.socket.bind(sram.from_datapath);
+    }
+};
+
+struct Acquired {
+    tlm::tlm_response_status status;
+    std::vector<uint32_t> slots;
+    std::vector<uint8_t> hits;
+    uint32_t evictions;
+    sc_time delay;
+};
+
+Acquired acquire(TestInitiator& f, Buffer b, uint32_t head, uint32_t row_bytes,
+                 const std::vector<uint32_t>& tokens, sc_time delay = sc_core::SC_ZERO_TIME) {
+    Acquired r;
+    r.slots.assign(tokens.size(), ~0u);
+    r.hits.assign(tokens.size(), 0xEE);
+    proto::ResidencyCommand c;
+    c.op = proto::ResidencyOp::Acquire;
+    c.buffer = b;
+    c.head = head;
+    c.row_bytes = row_bytes;
+    c.tokens = tokens.data();
+    c.count = uint32_t(tokens.size());
+    c.slots_out = r.slots.data();
+    c.hit_out = r.hits.data();
+    r.status = f.command(c, delay);
+    r.evictions = c.evictions_out;
+    r.delay = delay;
+    return r;
+}
+
+tlm::tlm_response_status flush(TestInitiator& f, Buffer b) {
+    proto::ResidencyCommand c;
+    c.op = proto::ResidencyOp::Flush;
+    c.buffer = b;
+    sc_time d = sc_core::SC_ZERO_TIME;
+    return f.command(c, d);
+}
+
+// 4 K slots and 4 V slots of 16 B.
+IpConfig tiny(const std::string& replacement) {
+    IpConfig c;
+    c.sram.k_bytes = 64;
+    c.sram.v_bytes = 64;
+    c.sram.replacement = replacement;
+    return c;
+}
+
+using U32s = std::vector<uint32_t>;
+using U8s = std::vector<uint8_t>;
+
+}  // namespace
+
+TEST_CASE("module sram: acquire reports hits and slots and LRU evicts the least recently used") {
+    IpConfig cfg = tiny("lru");
+    Bench b(cfg);
+    std::vector<Acquired> a;
+    b.fetcher.body = [&](TestInitiator& f) {
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1, 2}));
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 3}));  // 0 used again
+        a.push_back(acquire(f, Buffer::K, 0, 16, {4}));     // evicts 1, the least recently used
+        a.push_back(acquire(f, Buffer::K, 0, 16, {1}));     // 1 again: evicts 2
+        a.push_back(acquire(f, Buffer::K, 0, 16, {4, 0}));  // both resident
+        a.push_back(acquire(f, Buffer::K, 0, 16, {2}));     // evicts 3 (untouched since it came)
+        a.push_back(acquire(f, Buffer::V, 0, 16, {0}));     // the V table is separate
+    };
+    sc_core::sc_start();
+
+    REQUIRE(a.size() == 7);
+    for (const auto& x : a) CHECK(x.status == tlm::TLM_OK_RESPONSE);
+    CHECK(a[0].slots == U32s{0, 1, 2});
+    CHECK(a[0].hits == U8s{0, 0, 0});
+    CHECK(a[0].evictions == 0);
+    CHECK(a[1].slots == U32s{0, 3});
+    CHECK(a[1].hits == U8s{1, 0});
+    CHECK(a[2].slots == U32s{1});
+    CHECK(a[2].hits == U8s{0});
+    CHECK(a[2].evictions == 1);
+    CHECK(a[3].slots == U32s{2});
+    CHECK(a[3].hits == U8s{0});
+    CHECK(a[3].evictions == 1);
+    CHECK(a[4].slots == U32s{1, 0});
+    CHECK(a[4].hits == U8s{1, 1});
+    CHECK(a[4].evictions == 0);
+    CHECK(a[5].slots == U32s{3});
+    CHECK(a[5].evictions == 1);
+    CHECK(a[6].slots == U32s{0});
+    CHECK(a[6].hits == U8s{0});
+    CHECK(b.sram.acquires == 7);
+    CHECK(b.sram.hits == 3);
+    CHECK(b.sram.misses == 8);
+    CHECK(b.sram.evictions == 3);
+    CHECK(b.sram.peak_rows_k == 4);
+    CHECK(b.sram.peak_rows_v == 1);
+}
+
+TEST_CASE("module sram: FIFO evicts the oldest inserted row even when it was just hit") {
+    IpConfig cfg = tiny("fifo");
+    Bench b(cfg);
+    std::vector<Acquired> a;
+    b.fetcher.body = [&](TestInitiator& f) {
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1, 2}));
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 3}));  // a hit does not refresh 0
+        a.push_back(acquire(f, Buffer::K, 0, 16, {4}));     // evicts 0, the oldest
+        a.push_back(acquire(f, Buffer::K, 0, 16, {1}));     // still resident
+        a.push_back(acquire(f, Buffer::K, 0, 16, {4, 0}));  // 0 evicts 1
+        a.push_back(acquire(f, Buffer::K, 0, 16, {2}));     // still resident
+    };
+    sc_core::sc_start();
+
+    REQUIRE(a.size() == 6);
+    for (const auto& x : a) CHECK(x.status == tlm::TLM_OK_RESPONSE);
+    CHECK(a[1].slots == U32s{0, 3});
+    CHECK(a[1].hits == U8s{1, 0});
+    CHECK(a[2].slots == U32s{0});
+    CHECK(a[2].evictions == 1);
+    CHECK(a[3].slots == U32s{1});
+    CHECK(a[3].hits == U8s{1});
+    CHECK(a[4].slots == U32s{0, 1});
+    CHECK(a[4].hits == U8s{1, 0});
+    CHECK(a[4].evictions == 1);
+    CHECK(a[5].slots == U32s{2});
+    CHECK(a[5].hits == U8s{1});
+    CHECK(b.sram.hits == 4);
+    CHECK(b.sram.misses == 6);
+    CHECK(b.sram.evictions == 2);
+}
+
+TEST_CASE("module sram: an acquire pins its rows until the next acquire") {
+    IpConfig cfg = tiny("fifo");
+    Bench b(cfg);
+    std::vector<Acquired> a;
+    b.fetcher.body = [&](TestInitiator& f) {
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1, 2, 3}));
+        // 0 is the oldest but is hit (pinned) by this acquire: 9 takes 1's slot.
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 9}));
+        // The pin is released: 10 takes 0's slot.
+        a.push_back(acquire(f, Buffer::K, 0, 16, {10}));
+        // As many tokens as slots: every miss gets its own slot, oldest first (2, 3, 9, 10).
+        a.push_back(acquire(f, Buffer::K, 0, 16, {20, 21, 22, 23}));
+        a.push_back(acquire(f, Buffer::K, 0, 16, {20, 23}));
+    };
+    sc_core::sc_start();
+
+    REQUIRE(a.size() == 5);
+    for (const auto& x : a) CHECK(x.status == tlm::TLM_OK_RESPONSE);
+    CHECK(a[0].slots == U32s{0, 1, 2, 3});
+    CHECK(a[1].slots == U32s{0, 1});
+    CHECK(a[1].hits == U8s{1, 0});
+    CHECK(a[1].evictions == 1);
+    CHECK(a[2].slots == U32s{0});
+    CHECK(a[2].evictions == 1);
+    CHECK(a[3].slots == U32s{2, 3, 1, 0});
+    CHECK(a[3].hits == U8s{0, 0, 0, 0});
+    CHECK(a[3].evictions == 4);
+    CHECK(a[4].slots == U32s{2, 0});
+    CHECK(a[4].hits == U8s{1, 1});
+}
+
+TEST_CASE("module sram: a new head or row size reshapes and flushes - count above slots is an error") {
+    IpConfig cfg = tiny("lru");
+    Bench b(cfg);
+    std::vector<std::pair<std::string, Acquired>> a;
+    std::vector<tlm::tlm_response_status> fl;
+    b.fetcher.body = [&](TestInitiator& f) {
+        a.emplace_back("V head 0", acquire(f, Buffer::V, 0, 16, {5}));
+        a.emplace_back("K head 0", acquire(f, Buffer::K, 0, 16, {5, 6}));
+        a.emplace_back("K head 1", acquire(f, Buffer::K, 1, 16, {5}));
+        a.emplace_back("K 32 B rows", acquire(f, Buffer::K, 1, 32, {5, 7}));
+        a.emplace_back("K 3 rows in 2 slots", acquire(f, Buffer::K, 1, 32, {1, 2, 3}));
+        a.emplace_back("K unchanged", acquire(f, Buffer::K, 1, 32, {5}));
+        fl.push_back(flush(f, Buffer::K));
+        a.emplace_back("K after flush", acquire(f, Buffer::K, 1, 32, {5}));
+        a.emplace_back("V kept", acquire(f, Buffer::V, 0, 16, {5}));
+        a.emplace_back("row_bytes 0", acquire(f, Buffer::K, 1, 0, {5}));
+        a.emplace_back("row larger than buffer", acquire(f, Buffer::K, 1, 65, {5}));
+    };
+    sc_core::sc_start();
+
+    REQUIRE(a.size() == 10);
+    REQUIRE(fl.size() == 1);
+    auto check = [&](std::size_t i, tlm::tlm_response_status st, U32s slots, U8s hits) {
+        INFO(a[i].first);
+        CHECK(a[i].second.status == st);
+        if (st == tlm::TLM_OK_RESPONSE) {
+            CHECK(a[i].second.slots == slots);
+            CHECK(a[i].second.hits == hits);
+        }
+    };
+    check(0, tlm::TLM_OK_RESPONSE, {0}, {0});
+    check(1, tlm::TLM_OK_RESPONSE, {0, 1}, {0, 0});
+    check(2, tlm::TLM_OK_RESPONSE, {0}, {0});        // another head: nothing is resident
+    check(3, tlm::TLM_OK_RESPONSE, {0, 1}, {0, 0});  // another row size: nothing is resident
+    check(4, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
+    check(5, tlm::TLM_OK_RESPONSE, {0}, {1});        // the failed acquire changed nothing
+    CHECK(fl[0] == tlm::TLM_OK_RESPONSE);
+    check(6, tlm::TLM_OK_RESPONSE, {0}, {0});
+    check(7, tlm::TLM_OK_RESPONSE, {0}, {1});
+    check(8, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
+    check(9, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
+    CHECK(b.sram.flushes == 1);
+    CHECK(b.sram.acquires == 7);
+}
+
+TEST_CASE("module sram: rows written on the fetcher port read back on the datapath port") {
+    IpConfig cfg;
+    Bench b(cfg);
+    const auto rows = byte_rows(3, 16, 9);
+    std::vector<tlm::tlm_response_status> st;
+    std::vector<U8s> back;
+    const uint64_t k2 = proto::sram_address(Buffer::K, 2, 16);
+    const uint64_t v1 = proto::sram_address(Buffer::V, 1, 16);
+    const uint64_t k_last = proto::sram_address(Buffer::K, 8192 / 16 - 1, 16);
+    b.fetcher.body = [&](TestInitiator& f) {
+        sc_time d = sc_core::SC_ZERO_TIME;
+        st.push_back(f.write(k2, rows.data(), 16, d));
+        st.push_back(f.write(v1, rows.data() + 16, 16, d));
+        st.push_back(f.write(k_last, rows.data() + 32, 16, d));
+        for (uint64_t addr : {k2, v1, k_last, uint64_t(0)}) {
+            back.emplace_back(addr == 0 ? 64 : 16, 0xEE);
+            st.push_back(b.datapath.read(addr, back.back().data(), unsigned(back.back().size()), d));
+        }
+    };
+    sc_core::sc_start();
+
+    CHECK(k2 == 32);
+    CHECK(v1 == 0x100010);
+    REQUIRE(st.size() == 7);
+    for (auto s : st) CHECK(s == tlm::TLM_OK_RESPONSE);
+    REQUIRE(back.size() == 4);
+    CHECK(back[0] == U8s(rows.begin(), rows.begin() + 16));
+    CHECK(back[1] == U8s(rows.begin() + 16, rows.begin() + 32));
+    CHECK(back[2] == U8s(rows.begin() + 32, rows.end()));
+    // Slots 0 and 1 were never written; slot 2 holds the row; slot 3 is empty too.
+    U8s want(64, 0);
+    std::copy(rows.begin(), rows.begin() + 16, want.begin() + 32);
+    CHECK(back[3] == want);
+    CHECK(b.sram.writes == 3);
+    CHECK(b.sram.write_bytes == 48);
+    CHECK(b.sram.reads == 4);
+    CHECK(b.sram.read_bytes == 16 * 3 + 64);
+}
+
+TEST_CASE("module sram: bad accesses get address - burst - byte-enable and command errors") {
+    IpConfig cfg;
+    Bench b(cfg);
+    std::vector<std::pair<std::string, tlm::tlm_response_status>> st;
+    std::vector<sc_time> delays;
+    U8s after(16, 0xEE);
+    tlm::tlm_response_status after_st = tlm::TLM_INCOMPLETE_RESPONSE;
+    b.fetcher.body = [&](TestInitiator& f) {
+        U8s buf(16, 0x5A);
+        const uint8_t be[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+        auto run = [&](const std::string& what, TestInitiator& who, Request r) {
+            sc_time d = ns(4);
+            st.emplace_back(what, who.transport(r, d));
+            delays.push_back(d);
+        };
+        using tlm::TLM_IGNORE_COMMAND;
+        using tlm::TLM_READ_COMMAND;
+        using tlm::TLM_WRITE_COMMAND;
+        TestInitiator& dp = b.datapath;
+        run("read past the K end", dp, {TLM_READ_COMMAND, 8192 - 8, buf.data(), 16});
+        run("read between K and V", dp, {TLM_READ_COMMAND, 0x80000, buf.data(), 16});
+        run("write past the V end", f, {TLM_WRITE_COMMAND, 0x100000 + 8192, buf.data(), 4});
+        run("read streaming", dp, {TLM_READ_COMMAND, 0, buf.data(), 16, 8});
+        run("write streaming", f, {TLM_WRITE_COMMAND, 0, buf.data(), 16, 4});
+        run("read byte enables", dp, {TLM_READ_COMMAND, 0, buf.data(), 16, 0, be, 16});
+        run("write byte enables", f, {TLM_WRITE_COMMAND, 0, buf.data(), 16, 0, be, 16});
+        run("write on the datapath port", dp, {TLM_WRITE_COMMAND, 0, buf.data(), 16});
+        run("ignore on the datapath port", dp, {TLM_IGNORE_COMMAND, 0, nullptr, 0});
+        run("read on the fetcher port", f, {TLM_READ_COMMAND, 0, buf.data(), 16});
+        run("ignore without extension", f, {TLM_IGNORE_COMMAND, 0, nullptr, 0});
+        // Nothing above wrote anything.
+        sc_time d = sc_core::SC_ZERO_TIME;
+        after_st = dp.read(0, after.data(), 16, d);
+    };
+    sc_core::sc_start();
+
+    using namespace tlm;
+    const std::vector<tlm_response_status> want = {
+        TLM_ADDRESS_ERROR_RESPONSE,     TLM_ADDRESS_ERROR_RESPONSE,     TLM_ADDRESS_ERROR_RESPONSE,
+        TLM_BURST_ERROR_RESPONSE,       TLM_BURST_ERROR_RESPONSE,       TLM_BYTE_ENABLE_ERROR_RESPONSE,
+        TLM_BYTE_ENABLE_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE,     TLM_COMMAND_ERROR_RESPONSE,
+        TLM_COMMAND_ERROR_RESPONSE,     TLM_COMMAND_ERROR_RESPONSE};
+    REQUIRE(st.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        INFO(st[i].first);
+        CHECK(st[i].second == want[i]);
+        CHECK(delays[i] == ns(4));
+    }
+    CHECK(after_st == TLM_OK_RESPONSE);
+    CHECK(after == U8s(16, 0));
+    CHECK(b.sram.writes == 0);
+    CHECK(b.sram.reads == 1);
+}
+
+// The range check must not wrap for an address near 2^64.
+TEST_CASE("module sram: an address that wraps around 2^64 is an address error") {
+    IpConfig cfg;
+    Bench b(cfg);
+    tlm::tlm_response_status st = tlm::TLM_INCOMPLETE_RESPONSE;
+    b.fetcher.body = [&](TestInitiator&) {
+        U8s buf(16, 0);
+        sc_time d = sc_core::SC_ZERO_TIME;
+        // Only a read, so the wrapped access cannot corrupt anything.
+        st = b.datapath.read(std::numeric_limits<uint64_t>::max() - 7, buf.data(), 16, d);
+    };
+    sc_core::sc_start();
+    CHECK(st == tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    CHECK(b.sram.reads == 0);
+}
+
+TEST_CASE("module sram: an access takes access_cycles + ceil(len / bytes_per_cycle) and one port serialises") {
+    IpConfig cfg;
+    cfg.sram.bytes_per_cycle = 16;
+    cfg.sram.access_cycles = 2;
+    Bench b(cfg);
+    std::vector<std::pair<std::string, sc_time>> t;
+    b.fetcher.body = [&](TestInitiator& f) {
+        U8s buf(64, 1);
+        TestInitiator& dp = b.datapath;
+        auto wr = [&](const char* what, uint64_t a, unsigned len, sc_time d) {
+            f.write(a, buf.data(), len, d);
+            t.emplace_back(what, d);
+        };
+        auto rd = [&](const char* what, uint64_t a, unsigned len, sc_time d) {
+            dp.read(a, buf.data(), len, d);
+            t.emplace_back(what, d);
+        };
+        const sc_time z = sc_core::SC_ZERO_TIME;
+        wr("write 40 B", 0, 40, z);        // 2 + 3 = 5
+        wr("write 16 B same time", 64, 16, z);  // queued behind it: 5 + 2 + 1 = 8
+        rd("read 40 B same time", 0, 40, z);    // the read port is free: 5
+        rd("read 16 B at 20 ns", 64, 16, ns(20));  // 20 + 3 = 23
+        rd("read 17 B same time", 0, 17, z);  // queued: 23 + 2 + 2 = 27
+        t.emplace_back("table lookup", acquire(f, Buffer::K, 0, 16, {0}).delay);  // 8 + 2
+        sc_core::wait(ns(30));
+        wr("write 16 B at 30 ns", 0, 16, z);  // 3
+        rd("read 64 B at 31 ns", 0, 64, ns(1));  // 1 + 2 + 4 = 7
+    };
+    sc_core::sc_start();
+
+    const std::vector<double> want = {5, 8, 5, 23, 27, 10, 3, 7};
+    REQUIRE(t.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        INFO(t[i].first);
+        CHECK(t[i].second == ns(want[i]));
+    }
+    CHECK(b.sram.write_port_busy_ns == Approx(5 + 3 + 3));
+    CHECK(b.sram.read_port_busy_ns == Approx(5 + 3 + 4 + 6));
+}
