@@ -41,7 +41,6 @@ FidelityReport compute_fidelity(const Tensor3& q, const Tensor3& k, const KeepMa
                                 const KeepMasks& exact, const Tensor3& out, const Tensor3& dense,
                                 const std::vector<uint32_t>& valid_len, bool causal) {
     const int H = q.heads, n = q.n, d = q.d;
-    const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
     FidelityReport rep;
     Acc total;
     std::vector<double> p(static_cast<std::size_t>(n));
@@ -54,18 +53,10 @@ FidelityReport compute_fidelity(const Tensor3& q, const Tensor3& k, const KeepMa
             const uint8_t* em = exact.row(h, i);
             const uint8_t* prev = i > 0 && key_end(i - 1, valid_len[std::size_t(h)], causal) > 0
                                       ? used.row(h, i - 1) : nullptr;
-            double mx = -INFINITY;
+            const double sum = dense_softmax_row(q, k, h, i, end, p.data());
+            double kept_mass = 0.0;
             for (int j = 0; j < end; ++j) {
-                double s = 0.0;
-                for (int e = 0; e < d; ++e) s += double(q.row(h, i)[e]) * double(k.row(h, j)[e]);
-                p[std::size_t(j)] = s * inv_sqrt_d;
-                mx = std::max(mx, p[std::size_t(j)]);
-            }
-            double sum = 0.0, kept_mass = 0.0;
-            for (int j = 0; j < end; ++j) {
-                const double e = std::exp(p[std::size_t(j)] - mx);
-                sum += e;
-                if (um[j]) kept_mass += e;
+                if (um[j]) kept_mass += p[std::size_t(j)];
                 a.visible++;
                 a.kept += um[j];
                 if (em[j]) { a.exact_kept++; if (!um[j]) a.false_prune++; }

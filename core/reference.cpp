@@ -126,25 +126,31 @@ Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int h
     return t;
 }
 
+double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p) {
+    const int d = q.d;
+    const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
+    double mx = -INFINITY;
+    for (int j = 0; j < end; ++j) {
+        double s = 0.0;
+        for (int e = 0; e < d; ++e) s += double(q.row(h, i)[e]) * double(k.row(h, j)[e]);
+        p[j] = s * inv_sqrt_d;
+        mx = std::max(mx, p[j]);
+    }
+    double sum = 0.0;
+    for (int j = 0; j < end; ++j) sum += (p[j] = std::exp(p[j] - mx));
+    return sum;
+}
+
 Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
                               const std::vector<uint32_t>& valid_len, bool causal) {
     const int H = q.heads, n = q.n, d = q.d;
     Tensor3 out(H, n, d);
-    const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
     std::vector<double> p(static_cast<std::size_t>(n)), acc(static_cast<std::size_t>(d));
     for (int h = 0; h < H; ++h) {
         for (int i = 0; i < n; ++i) {
             const int end = key_end(i, valid_len[std::size_t(h)], causal);
             if (end == 0) continue;
-            double mx = -INFINITY;
-            for (int j = 0; j < end; ++j) {
-                double s = 0.0;
-                for (int e = 0; e < d; ++e) s += double(q.row(h, i)[e]) * double(k.row(h, j)[e]);
-                p[std::size_t(j)] = s * inv_sqrt_d;
-                mx = std::max(mx, p[std::size_t(j)]);
-            }
-            double sum = 0.0;
-            for (int j = 0; j < end; ++j) sum += (p[std::size_t(j)] = std::exp(p[std::size_t(j)] - mx));
+            const double sum = dense_softmax_row(q, k, h, i, end, p.data());
             std::fill(acc.begin(), acc.end(), 0.0);
             for (int j = 0; j < end; ++j)
                 for (int e = 0; e < d; ++e)

@@ -42,6 +42,10 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
 Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int heads, int n, int d,
                       const std::vector<HeadParams>& hp);
 
+// exp(logit_j - max) of query i of head h for the keys [0, end) into p (double precision,
+// logit = q.k / sqrt(d)); returns their sum. The dense softmax of reference (a) and of the metrics.
+double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p);
+
 // (a) dense float attention (padded query rows zero).
 Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
                               const std::vector<uint32_t>& valid_len, bool causal);

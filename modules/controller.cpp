@@ -7,6 +7,7 @@
 #include "core/crossbar.h"
 #include "core/keep_rule.h"
 #include "modules/common/timing.h"
+#include "tlm_interfaces/payload.h"
 
 namespace sprint {
 
@@ -16,17 +17,7 @@ using regs::ErrorCode;
 
 namespace {
 
-void prepare(tlm_generic_payload& gp, tlm_command cmd, uint64_t addr, uint8_t* data, uint32_t len) {
-    gp.set_command(cmd);
-    gp.set_address(addr);
-    gp.set_data_ptr(data);
-    gp.set_data_length(len);
-    gp.set_streaming_width(len);
-    gp.set_byte_enable_ptr(nullptr);
-    gp.set_byte_enable_length(0);
-    gp.set_dmi_allowed(false);
-    gp.set_response_status(TLM_INCOMPLETE_RESPONSE);
-}
+using proto::prepare;
 
 bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
     return a < b + bn && b < a + an;

@@ -1,5 +1,7 @@
 #include "modules/crossbar_array.h"
 
+#include "tlm_interfaces/payload.h"
+
 namespace sprint {
 
 using namespace sc_core;
@@ -104,14 +106,7 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     cc.empty_row = cmd.empty_row;
     cc.mask_out = cmd.mask_out;
     tlm_generic_payload out;
-    out.set_command(TLM_WRITE_COMMAND);
-    out.set_address(0);
-    out.set_data_ptr(reinterpret_cast<unsigned char*>(m_bitlines.data()));
-    out.set_data_length(unsigned(n * sizeof(double)));
-    out.set_streaming_width(unsigned(n * sizeof(double)));
-    out.set_byte_enable_ptr(nullptr);
-    out.set_dmi_allowed(false);
-    out.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    proto::prepare(out, TLM_WRITE_COMMAND, 0, m_bitlines.data(), unsigned(n * sizeof(double)));
     out.set_extension(&cc);
     sc_time t = offset_of(end);
     to_comparators->b_transport(out, t);

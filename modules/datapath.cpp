@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tlm_interfaces/payload.h"
+
 namespace sprint {
 
 using namespace sc_core;
@@ -51,14 +53,7 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
         while (i + n < cmd.count && cmd.slots[i + n] == cmd.slots[i] + n) ++n;
         m_rows.resize(std::size_t(n) * m_d);
         tlm_generic_payload& p = m_sram_gp;
-        p.set_command(TLM_READ_COMMAND);
-        p.set_address(proto::sram_address(buf, cmd.slots[i], m_d));
-        p.set_data_ptr(m_rows.data());
-        p.set_data_length(n * m_d);
-        p.set_streaming_width(n * m_d);
-        p.set_byte_enable_ptr(nullptr);
-        p.set_dmi_allowed(false);
-        p.set_response_status(TLM_INCOMPLETE_RESPONSE);
+        proto::prepare(p, TLM_READ_COMMAND, proto::sram_address(buf, cmd.slots[i], m_d), m_rows.data(), n * m_d);
         sc_time d = offset_of(sram_done);
         to_sram->b_transport(p, d);
         if (!p.is_response_ok()) return false;

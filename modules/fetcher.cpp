@@ -4,6 +4,8 @@
 #include <cstring>
 #include <functional>
 
+#include "tlm_interfaces/payload.h"
+
 namespace sprint {
 
 using namespace sc_core;
@@ -83,12 +85,7 @@ bool Fetcher::flush_buffer(proto::Buffer b, uint32_t head, sc_time& delay) {
     rc.buffer = b;
     rc.head = head;
     tlm_generic_payload p;
-    p.set_command(TLM_IGNORE_COMMAND);
-    p.set_address(0);
-    p.set_data_ptr(nullptr);
-    p.set_data_length(0);
-    p.set_streaming_width(0);
-    p.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    proto::prepare(p, TLM_IGNORE_COMMAND, 0, nullptr, 0);
     p.set_extension(&rc);
     to_sram->b_transport(p, delay);
     p.clear_extension(&rc);
@@ -136,15 +133,7 @@ tlm_response_status Fetcher::mem_access(tlm_command cmd, uint64_t addr, uint8_t*
         ++dmi_accesses;
     } else {
         tlm_generic_payload& gp = m_mem_gp;  // re-used: constructing a payload costs allocations
-        gp.set_command(cmd);
-        gp.set_address(addr);
-        gp.set_data_ptr(data);
-        gp.set_data_length(len);
-        gp.set_streaming_width(len);
-        gp.set_byte_enable_ptr(nullptr);
-        gp.set_byte_enable_length(0);
-        gp.set_dmi_allowed(false);
-        gp.set_response_status(TLM_INCOMPLETE_RESPONSE);
+        proto::prepare(gp, cmd, addr, data, len);
         sc_time delay = offset_of(issue);
         mem->b_transport(gp, delay);
         done = abs_time(delay);
@@ -216,14 +205,8 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
 bool Fetcher::sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
                          const uint8_t* data, sc_time& at) {
     tlm_generic_payload& p = m_sram_gp;
-    p.set_command(TLM_WRITE_COMMAND);
-    p.set_address(proto::sram_address(b, slot, row_bytes));
-    p.set_data_ptr(const_cast<uint8_t*>(data));
-    p.set_data_length(rows * row_bytes);
-    p.set_streaming_width(rows * row_bytes);
-    p.set_byte_enable_ptr(nullptr);
-    p.set_dmi_allowed(false);
-    p.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    proto::prepare(p, TLM_WRITE_COMMAND, proto::sram_address(b, slot, row_bytes),
+                   const_cast<uint8_t*>(data), rows * row_bytes);
     sc_time d = offset_of(at);
     to_sram->b_transport(p, d);
     at = abs_time(d);
@@ -248,12 +231,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     rc.slots_out = cmd.slots_out;
     rc.hit_out = m_hit.data();
     tlm_generic_payload p;
-    p.set_command(TLM_IGNORE_COMMAND);
-    p.set_address(0);
-    p.set_data_ptr(nullptr);
-    p.set_data_length(0);
-    p.set_streaming_width(0);
-    p.set_response_status(TLM_INCOMPLETE_RESPONSE);
+    proto::prepare(p, TLM_IGNORE_COMMAND, 0, nullptr, 0);
     p.set_extension(&rc);
     sc_time t = delay;
     to_sram->b_transport(p, t);
