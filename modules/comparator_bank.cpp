@@ -10,7 +10,7 @@ using namespace tlm;
 ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
                                TraceScheduler& tracer)
     : sc_module(name),
-      from_xbar("from_xbar"),
+      from_xbar("from_xbar", 1, [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
       busy("busy"),
       kept_count("kept_count"),
       m_cfg(cfg),
@@ -18,7 +18,6 @@ ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "analog comparators, one per bitline, and keep-mask read-out") {
-    from_xbar.register_b_transport(this, &ComparatorBank::b_transport);
     m_stats.add("decisions", &decisions, "comparisons", "comparator decisions (visible keys)");
     m_stats.add("kept", &kept, "keys", "keys kept, including the empty-row policy");
     m_stats.add("empty_rows", &empty_rows, "queries", "queries where the empty-row policy kept a key");

@@ -10,10 +10,10 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "core/crossbar.h"
 #include "core/stats.h"
+#include "modules/common/ports.h"
 #include "modules/common/timing.h"
 #include "tlm_interfaces/ip_config.h"
 #include "tlm_interfaces/sprint_protocol.h"
@@ -23,7 +23,7 @@ namespace sprint {
 
 class ComparatorBank : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<ComparatorBank> from_xbar;
+    TargetPort from_xbar;
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> kept_count;
 

@@ -14,10 +14,9 @@ namespace sprint {
 using namespace sc_core;
 using namespace tlm;
 using regs::ErrorCode;
+using proto::prepare;
 
 namespace {
-
-using proto::prepare;
 
 bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
     return a < b + bn && b < a + an;
@@ -25,12 +24,35 @@ bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
 
 }  // namespace
 
+// ---- channels ----------------------------------------------------------------------------------
+
+template <class T>
+bool Controller::Channel<T>::put(T v) {
+    while (!m_aborted && m_q.size() >= m_cap) sc_core::wait(m_ev);
+    if (m_aborted) return false;
+    m_q.push_back(std::move(v));
+    m_ev.notify(SC_ZERO_TIME);
+    return true;
+}
+
+template <class T>
+bool Controller::Channel<T>::get(T& v) {
+    while (!m_aborted && m_q.empty() && !m_closed) sc_core::wait(m_ev);
+    if (m_aborted || m_q.empty()) return false;
+    v = std::move(m_q.front());
+    m_q.pop_front();
+    m_ev.notify(SC_ZERO_TIME);
+    return true;
+}
+
+// ---- construction ------------------------------------------------------------------------------
+
 Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
       csr("csr"),
-      to_xbar("to_xbar"),
-      to_fetcher("to_fetcher"),
-      to_datapath("to_datapath"),
+      to_xbar("to_xbar", cfg.timing),
+      to_fetcher("to_fetcher", cfg.timing),
+      to_datapath("to_datapath", cfg.timing),
       irq("irq"),
       state("state"),
       head("head"),
@@ -39,15 +61,23 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
+      m_queries(cfg.controller.query_queue),
+      m_items(cfg.controller.chunk_queue),
       m_stats(basename(), "register file, job sequencing and interrupt") {
     csr.register_b_transport(this, &Controller::csr_transport);
     csr.register_transport_dbg(this, &Controller::csr_debug);
+    m_front.stats = &front_stats;
+    m_fetch.stats = &fetch_stats;
+    m_compute.stats = &compute_stats;
 
     m_regs[regs::CAP_MAX_SEQ].set(cfg.max_seq_len());
     m_regs[regs::CAP_MAX_DIM].set(cfg.max_head_dim());
 
     SC_HAS_PROCESS(Controller);
     SC_THREAD(job_thread);
+    SC_THREAD(front_thread);
+    SC_THREAD(fetch_thread);
+    SC_THREAD(compute_thread);
     SC_METHOD(drive_irq);
     sensitive << m_irq_ev;
     dont_initialize();
@@ -66,9 +96,18 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
                 "register writes on csr");
     m_stats.add("register_errors", [this] { return nlohmann::json(m_regs.errors); }, "accesses",
                 "csr accesses answered with an error response");
+    const std::pair<const char*, StageStats*> stages[] = {
+        {"front", &front_stats}, {"fetch", &fetch_stats}, {"compute", &compute_stats}};
+    for (const auto& st : stages) {
+        auto& g = m_stats.group(std::string("stage_") + st.first,
+                                std::string("pipeline stage: ") + st.first);
+        g.add("busy_ns", &st.second->busy_ns, "ns", "issuing work and waiting for its completion");
+        g.add("starved_ns", &st.second->starved_ns, "ns", "waiting for input from the previous stage");
+        g.add("blocked_ns", &st.second->blocked_ns, "ns", "waiting for the next stage or for SRAM room");
+    }
 }
 
-// ---- register file --------------------------------------------------------------------------
+// ---- register file -----------------------------------------------------------------------------
 
 void Controller::csr_transport(tlm_generic_payload& gp, sc_time& delay) {
     const bool is_write = gp.is_write();
@@ -134,26 +173,9 @@ uint64_t Controller::get64(uint32_t lo) {
     return uint64_t(m_regs[lo].get()) | (uint64_t(m_regs[lo + 4].get()) << 32);
 }
 
-// ---- job sequencing -------------------------------------------------------------------------
-
 void Controller::trace_state(uint32_t s, const sc_time& t) { m_tracer.write(state, s, offset_of(t)); }
 
-void Controller::job_thread() {
-    for (;;) {
-        wait(m_start_ev);
-        const sc_time start = sc_time_stamp();
-        ++jobs;
-        m_heads.clear();
-        m_rd_bytes = m_wr_bytes = m_kept_keys = m_k_rows = m_v_rows = 0;
-        m_qk.reset();
-        m_tracer.write(busy, true, SC_ZERO_TIME);
-        trace_state(Setup, start);
-        const Job job = m_pending;
-        ErrorCode err = validate(job);
-        if (err == ErrorCode::None) err = run_job(job);
-        finish_job(err, start);
-    }
-}
+// ---- job sequencing ----------------------------------------------------------------------------
 
 ErrorCode Controller::validate(const Job& j) const {
     if (j.heads == 0 || j.n == 0 || j.d == 0) return ErrorCode::BadShape;
@@ -181,9 +203,49 @@ ErrorCode Controller::validate(const Job& j) const {
     return ErrorCode::None;
 }
 
+void Controller::job_thread() {
+    for (;;) {
+        wait(m_start_ev);
+        const sc_time start = sc_time_stamp();
+        ++jobs;
+        m_heads.clear();
+        m_rd_bytes = m_wr_bytes = m_kept_keys = m_k_rows = m_v_rows = 0;
+        m_tracer.write(busy, true, SC_ZERO_TIME);
+        trace_state(Setup, start);
+        m_job = m_pending;
+        ErrorCode err = validate(m_job);
+        if (err == ErrorCode::None) {
+            wait(m_clock * double(m_cfg.controller.job_setup_cycles));
+            // A job starts with empty buffers: no row of another job is ever taken as resident.
+            proto::FetchCommand fl;
+            fl.op = proto::FetchOp::Flush;
+            proto::PooledPayload gp(m_pool);
+            prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+            gp->set_extension(&fl);
+            sc_time d = SC_ZERO_TIME;
+            to_fetcher.transport(*gp, d);
+            wait(d);
+            gp->clear_extension(&fl);
+            if (!gp->is_response_ok()) err = ErrorCode::Internal;
+        }
+        if (err == ErrorCode::None) {
+            m_error = ErrorCode::None;
+            m_abort = false;
+            m_queries.reset();
+            m_items.reset();
+            m_head_start.assign(m_job.heads, SC_ZERO_TIME);
+            m_head_rows.assign(m_job.heads, {0, 0});
+            m_stages_running = 3;
+            m_go_ev.notify(SC_ZERO_TIME);
+            while (m_stages_running) wait(m_stage_done_ev);
+            err = m_error;
+        }
+        finish_job(err, start);
+    }
+}
+
 void Controller::finish_job(ErrorCode err, const sc_time& start) {
-    m_qk.sync();  // the interrupt is raised at the job's annotated completion time
-    const sc_time end = sc_time_stamp();
+    const sc_time end = sc_time_stamp();  // every stage synchronised before it finished
     const uint64_t cyc = uint64_t(std::llround((end - start) / m_clock));
     job_cycles_total += cyc;
     set64(regs::CYCLES_LO, cyc);
@@ -201,8 +263,7 @@ void Controller::finish_job(ErrorCode err, const sc_time& start) {
         ++jobs_failed;
         status.set(regs::STATUS_ERROR | overrun | (uint32_t(err) << regs::STATUS_ERR_CODE_LSB));
         m_regs[regs::IRQ_STATUS].set(m_regs[regs::IRQ_STATUS].get() | regs::IRQ_ERROR);
-        SC_REPORT_INFO("sprint/controller",
-                       (std::string("job failed: ") + regs::to_string(err)).c_str());
+        SC_REPORT_INFO("sprint/controller", (std::string("job failed: ") + regs::to_string(err)).c_str());
     }
     m_busy = false;
     trace_state(Idle, end);
@@ -210,78 +271,189 @@ void Controller::finish_job(ErrorCode err, const sc_time& start) {
     update_irq(SC_ZERO_TIME);
 }
 
-bool Controller::call(tlm_utils::simple_initiator_socket<Controller>& s, tlm_generic_payload& gp,
-                      sc_time& t) {
-    sc_time d = offset_of(t);
-    s->b_transport(gp, d);
-    t = abs_time(d);
+void Controller::fail(ErrorCode e) {
+    if (m_error == ErrorCode::None) m_error = e;
+    m_abort = true;
+    m_queries.abort();
+    m_items.abort();
+    m_release_ev.notify(SC_ZERO_TIME);
+}
+
+void Controller::stage_done(Stage& s) {
+    s.qk.sync();  // the job ends at the stage's annotated time
+    --m_stages_running;
+    m_stage_done_ev.notify(SC_ZERO_TIME);
+}
+
+void Controller::front_thread() {
+    for (;;) {
+        wait(m_go_ev);
+        m_front.qk.reset();
+        const ErrorCode e = run_front(m_front);
+        if (e != ErrorCode::None) fail(e);
+        m_queries.close();
+        stage_done(m_front);
+    }
+}
+
+void Controller::fetch_thread() {
+    for (;;) {
+        wait(m_go_ev);
+        m_fetch.qk.reset();
+        const ErrorCode e = run_fetch(m_fetch);
+        if (e != ErrorCode::None) fail(e);
+        m_items.close();
+        stage_done(m_fetch);
+    }
+}
+
+void Controller::compute_thread() {
+    for (;;) {
+        wait(m_go_ev);
+        m_compute.qk.reset();
+        const ErrorCode e = run_compute(m_compute);
+        if (e != ErrorCode::None) fail(e);
+        stage_done(m_compute);
+    }
+}
+
+// ---- transport helpers -------------------------------------------------------------------------
+
+bool Controller::call(InitiatorPort& port, tlm_generic_payload& gp, Stage& s) {
+    const sc_time before = s.now();
+    sc_time d = s.qk.get_local_time();
+    port.transport(gp, d);
+    s.qk.set(d);
+    s.stats->busy_ns += (s.now() - before).to_seconds() * 1e9;
+    if (s.qk.need_sync()) s.qk.sync();
     return gp.is_response_ok();
 }
 
-ErrorCode Controller::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
-                                   sc_time& t) {
-    tlm_generic_payload gp;
-    prepare(gp, c, addr, data, len);
-    if (!call(to_fetcher, gp, t)) return ErrorCode::BusError;
+ErrorCode Controller::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len, Stage& s) {
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, c, addr, data, len);
+    if (!call(to_fetcher, *gp, s)) return ErrorCode::BusError;
     (c == TLM_READ_COMMAND ? m_rd_bytes : m_wr_bytes) += len;
     return ErrorCode::None;
 }
 
-ErrorCode Controller::load_rows(proto::Buffer b, uint32_t h, uint32_t i, uint64_t base, uint32_t d,
-                                const uint32_t* tokens, uint32_t n, uint32_t* slots, sc_time& t) {
-    proto::FetchCommand fc;
-    fc.op = proto::FetchOp::LoadRows;
-    fc.buffer = b;
-    fc.head = h;
-    fc.query = i;
-    fc.tensor_base = base;
-    fc.row_bytes = d;
-    fc.tokens = tokens;
-    fc.count = n;
-    fc.slots_out = slots;
-    tlm_generic_payload gp;
-    prepare(gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
-    gp.set_extension(&fc);
-    const bool ok = call(to_fetcher, gp, t);
-    gp.clear_extension(&fc);
-    if (!ok) return fc.mem_status != TLM_OK_RESPONSE ? ErrorCode::BusError : ErrorCode::Internal;
-    m_rd_bytes += uint64_t(fc.fetched_out) * d;
-    (b == proto::Buffer::K ? m_k_rows : m_v_rows) += fc.fetched_out;
-    return ErrorCode::None;
+ErrorCode Controller::load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n,
+                                uint32_t* slots, Stage& s) {
+    const uint64_t base = (b == proto::Buffer::K ? m_job.k : m_job.v) + uint64_t(q.head) * m_job.n * m_job.d;
+    for (;;) {
+        const uint64_t releases_seen = m_releases;
+        proto::FetchCommand fc;
+        fc.op = proto::FetchOp::LoadRows;
+        fc.buffer = b;
+        fc.head = q.head;
+        fc.query = q.index;
+        fc.tensor_base = base;
+        fc.row_bytes = m_job.d;
+        fc.tokens = tokens;
+        fc.count = n;
+        fc.slots_out = slots;
+        proto::PooledPayload gp(m_pool);
+        prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+        gp->set_extension(&fc);
+        const bool ok = call(to_fetcher, *gp, s);
+        gp->clear_extension(&fc);
+        if (!ok) return fc.mem_status != TLM_OK_RESPONSE ? ErrorCode::BusError : ErrorCode::Internal;
+        if (!fc.no_room_out) {
+            m_rd_bytes += uint64_t(fc.fetched_out) * m_job.d;
+            (b == proto::Buffer::K ? m_k_rows : m_v_rows) += fc.fetched_out;
+            auto& per_head = m_head_rows[q.head];
+            (b == proto::Buffer::K ? per_head.first : per_head.second) += fc.fetched_out;
+            return ErrorCode::None;
+        }
+        // The chunks in flight fill the buffer: wait until the compute stage releases one (unless
+        // it already did while this request was under way).
+        if (m_releases == releases_seen) stall(s, m_release_ev, &StageStats::blocked_ns);
+        if (m_abort) return ErrorCode::None;
+    }
 }
 
-ErrorCode Controller::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data, uint32_t len,
-                         sc_time& t) {
-    tlm_generic_payload gp;
-    prepare(gp, cmd, 0, data, len);
-    gp.set_extension(&c);
-    const bool ok = call(to_datapath, gp, t);
-    gp.clear_extension(&c);
+ErrorCode Controller::release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n,
+                                   Stage& s) {
+    proto::FetchCommand fc;
+    fc.op = proto::FetchOp::ReleaseRows;
+    fc.buffer = b;
+    fc.head = q.head;
+    fc.count = n;
+    fc.slots_out = const_cast<uint32_t*>(slots);
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+    gp->set_extension(&fc);
+    const bool ok = call(to_fetcher, *gp, s);
+    gp->clear_extension(&fc);
+    ++m_releases;
+    m_release_ev.notify(s.qk.get_local_time());
     return ok ? ErrorCode::None : ErrorCode::Internal;
 }
 
-ErrorCode Controller::run_job(const Job& job) {
-    sc_time t = sc_time_stamp() + m_clock * double(m_cfg.controller.job_setup_cycles);
-    ErrorCode e = ErrorCode::None;
-    for (uint32_t h = 0; h < job.heads && e == ErrorCode::None; ++h) e = run_head(job, h, t);
-    // The job ends at the last annotated time, error or not.
-    m_qk.set(offset_of(t));
-    return e;
+ErrorCode Controller::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data, uint32_t len, Stage& s) {
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, cmd, 0, data, len);
+    gp->set_extension(&c);
+    const bool ok = call(to_datapath, *gp, s);
+    gp->clear_extension(&c);
+    return ok ? ErrorCode::None : ErrorCode::Internal;
 }
 
-ErrorCode Controller::run_head(const Job& job, uint32_t h, sc_time& t) {
-    const sc_time head_start = t;
-    const uint32_t n = job.n, d = job.d;
-    const bool sprint = job.opt.mode == core::Mode::Sprint;
+void Controller::stall(Stage& s, sc_event& ev, double StageStats::*what) {
+    s.qk.sync();
+    const sc_time t0 = sc_time_stamp();
+    wait(ev);
+    s.stats->*what += (sc_time_stamp() - t0).to_seconds() * 1e9;
+}
 
-    // Head table entry.
-    trace_state(HeadTable, t);
-    m_tracer.write(head, h, offset_of(t));
+template <class T>
+bool Controller::put(Channel<T>& ch, T v, Stage& s) {
+    s.qk.sync();  // hand over at the stage's annotated time
+    const sc_time t0 = sc_time_stamp();
+    const bool ok = ch.put(std::move(v));
+    s.stats->blocked_ns += (sc_time_stamp() - t0).to_seconds() * 1e9;
+    return ok;
+}
+
+template <class T>
+bool Controller::get(Channel<T>& ch, T& v, Stage& s) {
+    s.qk.sync();
+    const sc_time t0 = sc_time_stamp();
+    const bool ok = ch.get(v);
+    s.stats->starved_ns += (sc_time_stamp() - t0).to_seconds() * 1e9;
+    return ok;
+}
+
+// ---- front stage: head table, crossbar programming, Q rows, keep masks --------------------------
+
+ErrorCode Controller::run_front(Stage& s) {
+    for (uint32_t h = 0; h < m_job.heads && !m_abort; ++h) {
+        core::HeadParams hp;
+        ErrorCode e = front_head(s, h, hp);
+        if (e != ErrorCode::None) return e;
+        trace_state(Queries, s.now());
+        for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
+            auto q = std::make_shared<Query>();
+            q->head = h;
+            q->index = i;
+            q->hp = hp;
+            q->last_of_head = i + 1 == hp.valid_len;
+            if ((e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
+            if (!put(m_queries, q, s)) return ErrorCode::None;
+        }
+    }
+    return ErrorCode::None;
+}
+
+ErrorCode Controller::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    m_head_start[h] = s.now();
+    trace_state(HeadTable, s.now());
+    m_tracer.write(head, h, offset_of(s.now()));
     uint8_t entry[regs::kHeadEntryBytes];
-    ErrorCode e = mem_transfer(TLM_READ_COMMAND, job.table + uint64_t(h) * regs::kHeadEntryBytes,
-                               entry, regs::kHeadEntryBytes, t);
+    ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes,
+                               entry, regs::kHeadEntryBytes, s);
     if (e != ErrorCode::None) return e;
-    core::HeadParams hp;
     std::memcpy(&hp.threshold, entry + 0, 4);
     std::memcpy(&hp.s_q, entry + 4, 4);
     std::memcpy(&hp.s_k, entry + 8, 4);
@@ -291,186 +463,189 @@ ErrorCode Controller::run_head(const Job& job, uint32_t h, sc_time& t) {
                         std::isfinite(hp.s_k) && std::isfinite(hp.s_v);
     if (!finite || hp.s_q <= 0 || hp.s_k <= 0 || hp.s_v <= 0 || hp.valid_len == 0 || hp.valid_len > n)
         return ErrorCode::BadHeadTable;
-
-    // Start the head with empty buffers: rows of another head or job are never re-used.
-    proto::FetchCommand fl;
-    fl.op = proto::FetchOp::Flush;
-    fl.head = h;
-    tlm_generic_payload gp;
-    prepare(gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
-    gp.set_extension(&fl);
-    const bool flushed = call(to_fetcher, gp, t);
-    gp.clear_extension(&fl);
-    if (!flushed) return ErrorCode::Internal;
-
-    const uint64_t head_off = uint64_t(h) * n * d;
-    if (sprint) {
-        // Program the crossbar, one tile of keys at a time; padded keys are not written.
-        trace_state(Program, t);
-        const uint32_t tile = m_cfg.xbar.tile_cols;
-        for (uint32_t j0 = 0; j0 < hp.valid_len; j0 += tile) {
-            const uint32_t cnt = std::min(tile, hp.valid_len - j0);
-            m_buf.resize(std::size_t(cnt) * d);
-            e = mem_transfer(TLM_READ_COMMAND, job.k + head_off + uint64_t(j0) * d, m_buf.data(),
-                             cnt * d, t);
-            if (e != ErrorCode::None) return e;
-            proto::XbarCommand xc;
-            xc.op = proto::XbarOp::Program;
-            xc.head = h;
-            xc.d = d;
-            xc.params = hp;
-            xc.first_key = j0;
-            xc.key_count = cnt;
-            prepare(gp, TLM_WRITE_COMMAND, 0, m_buf.data(), cnt * d);
-            gp.set_extension(&xc);
-            const bool ok = call(to_xbar, gp, t);
-            gp.clear_extension(&xc);
-            if (!ok) return ErrorCode::Internal;
-        }
-    }
-
-    // Queries: the front end of i+1 runs from the time the back end of i starts.
-    trace_state(Queries, t);
-    HeadRecord rec{h, 0, 0, 0, 0, m_k_rows, m_v_rows};
-    const uint64_t kept_before = m_kept_keys;
-    const uint32_t L = hp.valid_len;
-    sc_time front_done = t;
-    e = front(job, h, hp, 0, m_slots[0], front_done);
-    if (e != ErrorCode::None) {
-        t = front_done;
-        return e;
-    }
-    sc_time back_done = t;
-    t = front_done;
-    for (uint32_t i = 0; i < L; ++i) {
-        const sc_time back_start = std::max(front_done, back_done);
-        m_qk.set(offset_of(back_start));
-        if (m_qk.need_sync()) m_qk.sync();
-        Slot& cur = m_slots[i % 2];
-        if (i + 1 < L) {
-            front_done = back_start;
-            e = front(job, h, hp, i + 1, m_slots[(i + 1) % 2], front_done);
-            t = std::max(t, front_done);
-            if (e != ErrorCode::None) return e;
-        }
-        back_done = back_start;
-        e = back(job, h, hp, i, cur, back_done);
-        t = std::max(t, back_done);
+    if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
+    // Program the crossbar, one tile of keys at a time; padded keys are not written.
+    trace_state(Program, s.now());
+    const uint32_t tile = m_cfg.xbar.tile_cols;
+    std::vector<uint8_t> buf;
+    for (uint32_t j0 = 0; j0 < hp.valid_len; j0 += tile) {
+        const uint32_t cnt = std::min(tile, hp.valid_len - j0);
+        buf.resize(std::size_t(cnt) * d);
+        e = mem_transfer(TLM_READ_COMMAND, m_job.k + (uint64_t(h) * n + j0) * d, buf.data(), cnt * d, s);
         if (e != ErrorCode::None) return e;
-        rec.visible += core::key_end(int(i), L, job.opt.causal);
-        ++rec.queries;
+        proto::XbarCommand xc;
+        xc.op = proto::XbarOp::Program;
+        xc.head = h;
+        xc.d = d;
+        xc.params = hp;
+        xc.first_key = j0;
+        xc.key_count = cnt;
+        proto::PooledPayload gp(m_pool);
+        prepare(*gp, TLM_WRITE_COMMAND, 0, buf.data(), cnt * d);
+        gp->set_extension(&xc);
+        const bool ok = call(to_xbar, *gp, s);
+        gp->clear_extension(&xc);
+        if (!ok) return ErrorCode::Internal;
     }
-    m_qk.set(offset_of(back_done));
-    if (m_qk.need_sync()) m_qk.sync();
-    ++heads_done;
-    rec.cycles = uint64_t(std::llround((back_done - head_start) / m_clock));
-    rec.kept = m_kept_keys - kept_before;
-    rec.k_fetched = m_k_rows - rec.k_fetched;
-    rec.v_fetched = m_v_rows - rec.v_fetched;
-    visible_pairs += rec.visible;
-    m_heads.push_back(rec);
     return ErrorCode::None;
 }
 
-ErrorCode Controller::front(const Job& job, uint32_t h, const core::HeadParams& hp, uint32_t i,
-                            Slot& s, sc_time& t) {
-    const uint32_t n = job.n, d = job.d;
-    const int end = core::key_end(int(i), hp.valid_len, job.opt.causal);
-    s.q.resize(d);
-    ErrorCode e = mem_transfer(TLM_READ_COMMAND, job.q + (uint64_t(h) * n + i) * d,
-                               reinterpret_cast<uint8_t*>(s.q.data()), d, t);
+ErrorCode Controller::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    const int end = core::key_end(int(i), q.hp.valid_len, m_job.opt.causal);
+    q.q.resize(d);
+    ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
+                               reinterpret_cast<uint8_t*>(q.q.data()), d, s);
     if (e != ErrorCode::None) return e;
-    s.candidates.clear();
-    if (job.opt.mode != core::Mode::Sprint) {
-        for (int j = 0; j < end; ++j) s.candidates.push_back(uint32_t(j));
+    if (m_job.opt.mode != core::Mode::Sprint) {
+        for (int j = 0; j < end; ++j) q.candidates.push_back(uint32_t(j));
         return ErrorCode::None;
     }
-    s.mask.assign(std::size_t(end), 0);
+    std::vector<uint8_t> mask(std::size_t(end), 0);
     proto::XbarCommand xc;
     xc.op = proto::XbarOp::Evaluate;
     xc.head = h;
     xc.d = d;
-    xc.params = hp;
+    xc.params = q.hp;
     xc.query = i;
     xc.key_end = uint32_t(end);
-    xc.empty_row = job.opt.empty_row;
-    xc.mask_out = s.mask.data();
-    tlm_generic_payload gp;
-    prepare(gp, TLM_WRITE_COMMAND, 0, reinterpret_cast<uint8_t*>(s.q.data()), d);
-    gp.set_extension(&xc);
-    const bool ok = call(to_xbar, gp, t);
-    gp.clear_extension(&xc);
+    xc.empty_row = m_job.opt.empty_row;
+    xc.mask_out = mask.data();
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, TLM_WRITE_COMMAND, 0, q.q.data(), d);
+    gp->set_extension(&xc);
+    const bool ok = call(to_xbar, *gp, s);
+    gp->clear_extension(&xc);
     if (!ok) return ErrorCode::Internal;
     for (int j = 0; j < end; ++j)
-        if (s.mask[std::size_t(j)]) s.candidates.push_back(uint32_t(j));
+        if (mask[std::size_t(j)]) q.candidates.push_back(uint32_t(j));
     return ErrorCode::None;
 }
 
-ErrorCode Controller::back(const Job& job, uint32_t h, const core::HeadParams& hp, uint32_t i,
-                           Slot& s, sc_time& t) {
-    const uint32_t n = job.n, d = job.d;
-    const uint64_t head_off = uint64_t(h) * n * d;
-    m_tracer.write(query, i, offset_of(t));
+// ---- fetch stage: the rows of each query into the SRAM ------------------------------------------
+
+ErrorCode Controller::run_fetch(Stage& s) {
+    const uint32_t k_slots = m_cfg.sram.k_bytes / m_job.d, v_slots = m_cfg.sram.v_bytes / m_job.d;
+    const bool v_known = m_job.opt.mode != core::Mode::OnchipPrune;
+    std::shared_ptr<Query> q;
+    while (!m_abort && get(m_queries, q, s)) {
+        if (!put(m_items, Item(Item::Begin, q), s)) break;
+        const auto& cand = q->candidates;
+        // K chunks, then (when the kept set is already known) V chunks: the V buffer fills
+        // while the K chunks are being scored.
+        for (int pass = 0; pass < (v_known ? 2 : 1); ++pass) {
+            const proto::Buffer b = pass == 0 ? proto::Buffer::K : proto::Buffer::V;
+            const uint32_t cap = pass == 0 ? k_slots : v_slots;
+            for (uint32_t a = 0; a < cand.size() && !m_abort; a += cap) {
+                Item it(pass == 0 ? Item::KChunk : Item::VChunk, q, a,
+                        uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
+                it.slots.resize(it.count);
+                const ErrorCode e = load_rows(b, *q, &cand[a], it.count, it.slots.data(), s);
+                if (e != ErrorCode::None) return e;
+                if (m_abort || !put(m_items, std::move(it), s)) return ErrorCode::None;
+            }
+            if (pass == 0 && !put(m_items, Item(Item::Softmax, q), s)) return ErrorCode::None;
+        }
+        if (!put(m_items, Item(Item::End, q), s)) return ErrorCode::None;
+    }
+    return ErrorCode::None;
+}
+
+// ---- compute stage: the datapath ----------------------------------------------------------------
+
+ErrorCode Controller::run_compute(Stage& s) {
+    const uint32_t d = m_job.d, v_slots = m_cfg.sram.v_bytes / d;
     proto::DatapathCommand c;
-    c.head = h;
-    c.query = i;
-    c.d = d;
-    c.logit_scale = core::exact_logit_scale(hp, int(d));
-    c.s_v = hp.s_v;
-    c.softmax = job.opt.softmax;
-    c.output = job.opt.output;
-    c.op = proto::DatapathOp::Begin;
-    ErrorCode e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(s.q.data()), d, t);
-    if (e != ErrorCode::None) return e;
-
-    // K phase: every candidate row through the K buffer, one buffer-full at a time.
-    const uint32_t k_slots = m_cfg.sram.k_bytes / d, v_slots = m_cfg.sram.v_bytes / d;
-    const auto& cand = s.candidates;
-    for (std::size_t a = 0; a < cand.size(); a += k_slots) {
-        const uint32_t cnt = uint32_t(std::min<std::size_t>(k_slots, cand.size() - a));
-        m_chunk_slots.resize(cnt);
-        e = load_rows(proto::Buffer::K, h, i, job.k + head_off, d, &cand[a], cnt,
-                      m_chunk_slots.data(), t);
+    Item it;
+    while (!m_abort && get(m_items, it, s)) {
+        Query& q = *it.q;
+        ErrorCode e = ErrorCode::None;
+        c.head = q.head;
+        c.query = q.index;
+        c.d = d;
+        switch (it.kind) {
+            case Item::Begin:
+                m_tracer.write(query, q.index, offset_of(s.now()));
+                c.op = proto::DatapathOp::Begin;
+                c.logit_scale = core::exact_logit_scale(q.hp, int(d));
+                c.s_v = q.hp.s_v;
+                c.softmax = m_job.opt.softmax;
+                c.output = m_job.opt.output;
+                e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(q.q.data()), d, s);
+                break;
+            case Item::KChunk:
+            case Item::VChunk: {
+                const bool k = it.kind == Item::KChunk;
+                c.op = k ? proto::DatapathOp::QkChunk : proto::DatapathOp::VChunk;
+                c.tokens = &(k ? q.candidates : q.kept)[it.first];
+                c.slots = it.slots.data();
+                c.count = it.count;
+                e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+                if (e == ErrorCode::None)
+                    e = release_rows(k ? proto::Buffer::K : proto::Buffer::V, q, it.slots.data(), it.count, s);
+                break;
+            }
+            case Item::Softmax:
+                c.op = proto::DatapathOp::Softmax;
+                c.prune = m_job.opt.mode == core::Mode::OnchipPrune;
+                c.threshold = q.hp.threshold;
+                c.empty_row = m_job.opt.empty_row;
+                if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) break;
+                q.kept = *c.kept_out;
+                if (!c.prune) break;
+                // On-chip pruning decides the V rows only now: fetch them here, chunk by chunk.
+                for (uint32_t a = 0; a < q.kept.size() && e == ErrorCode::None && !m_abort; a += v_slots) {
+                    const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
+                    std::vector<uint32_t> slots(cnt);
+                    e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s);
+                    if (e != ErrorCode::None || m_abort) break;
+                    c.op = proto::DatapathOp::VChunk;
+                    c.tokens = &q.kept[a];
+                    c.slots = slots.data();
+                    c.count = cnt;
+                    e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+                    if (e == ErrorCode::None) e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s);
+                }
+                break;
+            case Item::End:
+                e = finish_query(s, q);
+                break;
+        }
         if (e != ErrorCode::None) return e;
-        c.op = proto::DatapathOp::QkChunk;
-        c.tokens = &cand[a];
-        c.slots = m_chunk_slots.data();
-        c.count = cnt;
-        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, t)) != ErrorCode::None) return e;
     }
-    c.op = proto::DatapathOp::Softmax;
-    c.prune = job.opt.mode == core::Mode::OnchipPrune;
-    c.threshold = hp.threshold;
-    c.empty_row = job.opt.empty_row;
-    if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, t)) != ErrorCode::None) return e;
-    m_kept = *c.kept_out;
+    return ErrorCode::None;
+}
 
-    // V phase: the kept rows through the V buffer.
-    for (std::size_t a = 0; a < m_kept.size(); a += v_slots) {
-        const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, m_kept.size() - a));
-        m_chunk_slots.resize(cnt);
-        e = load_rows(proto::Buffer::V, h, i, job.v + head_off, d, &m_kept[a], cnt,
-                      m_chunk_slots.data(), t);
-        if (e != ErrorCode::None) return e;
-        c.op = proto::DatapathOp::VChunk;
-        c.tokens = &m_kept[a];
-        c.slots = m_chunk_slots.data();
-        c.count = cnt;
-        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, t)) != ErrorCode::None) return e;
-    }
-
-    const uint32_t eb = uint32_t(core::output_element_bytes(job.opt.output));
-    m_buf.resize(std::size_t(d) * eb);
+ErrorCode Controller::finish_query(Stage& s, Query& q) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
+    std::vector<uint8_t> out(std::size_t(d) * eb);
+    proto::DatapathCommand c;
     c.op = proto::DatapathOp::Finish;
-    if ((e = dp(c, TLM_READ_COMMAND, m_buf.data(), d * eb, t)) != ErrorCode::None) return e;
-    e = mem_transfer(TLM_WRITE_COMMAND, job.out + (uint64_t(h) * n + i) * d * eb, m_buf.data(),
-                     d * eb, t);
+    c.head = q.head;
+    c.query = q.index;
+    ErrorCode e = dp(c, TLM_READ_COMMAND, out.data(), d * eb, s);
     if (e != ErrorCode::None) return e;
-
-    m_kept_keys += m_kept.size();
-    kept_pairs += m_kept.size();
+    e = mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
+                     out.data(), d * eb, s);
+    if (e != ErrorCode::None) return e;
+    m_kept_keys += q.kept.size();
+    kept_pairs += q.kept.size();
     ++queries_done;
-    if (m_observer) m_observer(h, i, m_kept);
+    const uint64_t visible = uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
+    visible_pairs += visible;
+    if (m_heads.empty() || m_heads.back().head != q.head) m_heads.push_back({q.head, 0, 0, 0, 0, 0, 0});
+    HeadRecord& rec = m_heads.back();
+    ++rec.queries;
+    rec.visible += visible;
+    rec.kept += q.kept.size();
+    rec.k_fetched = m_head_rows[q.head].first;
+    rec.v_fetched = m_head_rows[q.head].second;
+    if (q.last_of_head) {
+        ++heads_done;
+        rec.cycles = uint64_t(std::llround((s.now() - m_head_start[q.head]) / m_clock));
+    }
+    if (m_observer) m_observer(q.head, q.index, q.kept);
     return ErrorCode::None;
 }
 

@@ -9,15 +9,14 @@ using namespace tlm;
 
 CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller"),
-      to_comparators("to_comparators"),
+      from_controller("from_controller", 1, [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
+      to_comparators("to_comparators", cfg.timing),
       busy("busy"),
       m_cfg(cfg),
       m_num(cfg.numerics()),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "ReRAM crossbar array: K MSB storage and approximate scoring") {
-    from_controller.register_b_transport(this, &CrossbarArray::b_transport);
     m_stats.add("cell_writes", &cell_writes, "cells", "ReRAM cells programmed (one per key element)");
     m_stats.add("write_pulses", &write_pulses, "pulses", "set/reset pulses (write_parallel_cells each)");
     m_stats.add("programs", &programs, "commands", "program commands (one per tile of keys)");
@@ -105,13 +104,13 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     cc.threshold_raw = core::threshold_raw(m_params, int(d), m_num);
     cc.empty_row = cmd.empty_row;
     cc.mask_out = cmd.mask_out;
-    tlm_generic_payload out;
-    proto::prepare(out, TLM_WRITE_COMMAND, 0, m_bitlines.data(), unsigned(n * sizeof(double)));
-    out.set_extension(&cc);
+    proto::PooledPayload out(m_pool);
+    proto::prepare(*out, TLM_WRITE_COMMAND, 0, m_bitlines.data(), unsigned(n * sizeof(double)));
+    out->set_extension(&cc);
     sc_time t = offset_of(end);
-    to_comparators->b_transport(out, t);
-    out.clear_extension(&cc);
-    if (!out.is_response_ok()) {
+    to_comparators.transport(*out, t);
+    out->clear_extension(&cc);
+    if (!out->is_response_ok()) {
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }

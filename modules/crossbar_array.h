@@ -10,12 +10,12 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "core/crossbar.h"
 #include "core/stats.h"
+#include "modules/common/ports.h"
 #include "modules/common/timing.h"
+#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/ip_config.h"
 #include "tlm_interfaces/sprint_protocol.h"
 #include "waveforms/trace_scheduler.h"
@@ -24,8 +24,8 @@ namespace sprint {
 
 class CrossbarArray : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<CrossbarArray> from_controller;
-    tlm_utils::simple_initiator_socket<CrossbarArray> to_comparators;
+    TargetPort from_controller;
+    InitiatorPort to_comparators;
     sc_core::sc_signal<bool> busy;
 
     CrossbarArray(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
@@ -52,6 +52,7 @@ private:
     core::HeadParams m_params{};
     std::vector<int8_t> m_q_dac;
     std::vector<double> m_bitlines;
+    proto::PayloadPool m_pool;
     core::StatGroup m_stats;
 };
 

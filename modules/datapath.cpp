@@ -11,15 +11,14 @@ using namespace tlm;
 
 Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller"),
-      to_sram("to_sram"),
+      from_controller("from_controller", 1, [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
+      to_sram("to_sram", cfg.timing),
       busy("busy"),
       phase("phase"),
       m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
-    from_controller.register_b_transport(this, &Datapath::b_transport);
     m_stats.add("qk_macs", &qk_macs, "MACs", "int8 MACs in the QK unit");
     m_stats.add("v_macs", &v_macs, "MACs", "int8 x uint8 MACs in the V unit");
     m_stats.add("exp_ops", &exp_ops, "operations", "exponentials (LUT products or float)");
@@ -52,11 +51,11 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
         uint32_t n = 1;
         while (i + n < cmd.count && cmd.slots[i + n] == cmd.slots[i] + n) ++n;
         m_rows.resize(std::size_t(n) * m_d);
-        tlm_generic_payload& p = m_sram_gp;
-        proto::prepare(p, TLM_READ_COMMAND, proto::sram_address(buf, cmd.slots[i], m_d), m_rows.data(), n * m_d);
+        proto::PooledPayload p(m_pool);
+        proto::prepare(*p, TLM_READ_COMMAND, proto::sram_address(buf, cmd.slots[i], m_d), m_rows.data(), n * m_d);
         sc_time d = offset_of(sram_done);
-        to_sram->b_transport(p, d);
-        if (!p.is_response_ok()) return false;
+        to_sram.transport(*p, d);
+        if (!p->is_response_ok()) return false;
         sram_done = abs_time(d);
         for (uint32_t a = 0; a < n; ++a)
             if (!use(cmd.tokens[i + a], reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))

@@ -12,12 +12,12 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "core/row_engine.h"
 #include "core/stats.h"
+#include "modules/common/ports.h"
 #include "modules/common/timing.h"
+#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/ip_config.h"
 #include "tlm_interfaces/sprint_protocol.h"
 #include "waveforms/trace_scheduler.h"
@@ -26,8 +26,8 @@ namespace sprint {
 
 class Datapath : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<Datapath> from_controller;
-    tlm_utils::simple_initiator_socket<Datapath> to_sram;
+    TargetPort from_controller;
+    InitiatorPort to_sram;
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> phase;  // 0 idle, 1 QK, 2 softmax, 3 V, 4 output
 
@@ -55,7 +55,7 @@ private:
     core::OutputFormat m_out = core::OutputFormat::Float32;
     ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query
     std::vector<uint8_t> m_rows;
-    tlm::tlm_generic_payload m_sram_gp;
+    proto::PayloadPool m_pool;
     core::StatGroup m_stats;
 };
 

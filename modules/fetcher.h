@@ -2,23 +2,31 @@
 // SRAM already holds, coalescing address-adjacent rows into bursts (up to max_burst_bytes) with up
 // to max_outstanding requests in flight, and writes the rows into the slots the SRAM assigned.
 // Also carries the controller's plain reads (Q rows, head table, K tiles) and the output write-back.
-// Sockets: from_controller (target: plain R/W at mem addresses, FetchCommand LoadRows/Flush),
+// Sockets: from_controller (target: plain R/W at mem addresses, FetchCommand
+// LoadRows/ReleaseRows/Flush; three workers, so Q reads, row loads and write-backs overlap in AT),
 // mem (initiator, to the IP boundary: ALL main-memory traffic), to_sram (initiator).
-// Counts: bytes and transactions on mem, rows requested / resident / fetched per buffer, bursts,
-// DMI accesses, memory errors, busy time; a per-command fetch log for analysis.
+// Counts: bytes and transactions on mem, rows requested / resident / fetched per buffer,
+// DMI accesses, memory errors, requests in flight, busy time; a per-command fetch log.
+//
+// Timing: LT issues a command's memory requests with annotated times through a window of
+// max_outstanding; AT hands them to max_outstanding request threads that each run one 4-phase
+// transaction at a time, so the limit on requests in flight is real and back-pressure from the
+// memory (END_REQ withheld) holds the issuing thread.
 #pragma once
 
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <vector>
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_initiator_socket.h>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "core/stats.h"
+#include "modules/common/ports.h"
 #include "modules/common/timing.h"
 #include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/sprint_protocol.h"
 #include "waveforms/trace_scheduler.h"
 
@@ -26,9 +34,9 @@ namespace sprint {
 
 class Fetcher : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<Fetcher> from_controller;
-    tlm_utils::simple_initiator_socket<Fetcher> mem;
-    tlm_utils::simple_initiator_socket<Fetcher> to_sram;
+    TargetPort from_controller;
+    InitiatorPort mem;
+    InitiatorPort to_sram;
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> outstanding;
 
@@ -50,48 +58,63 @@ public:
     double busy_ns = 0.0;
 
 private:
-    // Memory requests of one command, pipelined: request k issues when request k - O has
-    // completed (O = max_outstanding), and never earlier than issue_cycles after request k - 1.
+    // One memory request of a command.
+    struct MemReq {
+        tlm::tlm_command cmd;
+        uint64_t addr;
+        uint8_t* data;
+        uint32_t len;
+        tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
+        sc_core::sc_time issue = sc_core::SC_ZERO_TIME, done = sc_core::SC_ZERO_TIME;
+        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l) : cmd(c), addr(a), data(d), len(l) {}
+    };
+    // Requests of one command that the AT request threads work on.
+    struct Batch {
+        std::deque<MemReq*> finished;
+        sc_core::sc_event ev;
+    };
+    // LT: request k issues when an earlier one completes if max_outstanding are in flight, and
+    // never earlier than issue_cycles after request k - 1.
     class Window {
     public:
         Window(const Fetcher& f, const sc_core::sc_time& start);
         sc_core::sc_time next_issue() const;
         void completed(const sc_core::sc_time& issue, const sc_core::sc_time& done);
-        sc_core::sc_time end() const { return m_end; }
-        std::vector<std::pair<sc_core::sc_time, int>> events;  // +1 issue, -1 completion
 
     private:
         const Fetcher& m_f;
         std::vector<sc_core::sc_time> m_done;
-        sc_core::sc_time m_last_issue, m_end;
+        sc_core::sc_time m_last_issue;
         bool m_first = true;
     };
 
-    void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
-    void flush(proto::FetchCommand& cmd, tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
-    bool flush_buffer(proto::Buffer b, uint32_t head, sc_core::sc_time& delay);
-    // One memory request issued at absolute time `issue`; returns its response status and sets
-    // `done` to the absolute completion time.
-    tlm::tlm_response_status mem_access(tlm::tlm_command cmd, uint64_t addr, uint8_t* data,
-                                        uint32_t len, const sc_core::sc_time& issue,
-                                        sc_core::sc_time& done);
+    bool residency(proto::ResidencyCommand& rc, sc_core::sc_time& delay);
+    // Run the requests from absolute time `start`; `done_fn` sees each completed one (in
+    // completion order, at its completion time) and may issue follow-up work. Returns the time
+    // everything ended and the first error response.
+    tlm::tlm_response_status run(std::vector<MemReq>& reqs, const sc_core::sc_time& start,
+                                 const std::function<bool(MemReq&)>& done_fn, sc_core::sc_time& end);
+    tlm::tlm_response_status mem_access(MemReq& r);
+    void request_thread();
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     bool sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
                     const uint8_t* data, sc_core::sc_time& at);
-    void trace_command(const sc_core::sc_time& start, const sc_core::sc_time& end, Window& w);
+    void trace_in_flight(int change, const sc_core::sc_time& at);
 
     const IpConfig& m_cfg;
     sc_core::sc_time m_clock;
     TraceScheduler& m_tracer;
+    bool m_at;
     std::vector<tlm::tlm_dmi> m_dmi;
-    tlm::tlm_generic_payload m_mem_gp, m_sram_gp;
-    std::vector<uint8_t> m_stage;
-    std::vector<uint32_t> m_slots;
-    std::vector<uint8_t> m_hit;
+    std::deque<std::pair<MemReq*, Batch*>> m_queue;  // AT: requests waiting for a request thread
+    sc_core::sc_event m_queue_ev;
+    uint32_t m_in_flight = 0;
     std::vector<LoadRecord> m_log;
+    proto::PayloadPool m_pool;
     core::StatGroup m_stats;
 };
 

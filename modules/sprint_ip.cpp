@@ -36,7 +36,7 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
     xbar.to_comparators.bind(comparators.from_xbar);
     fetcher.to_sram.bind(sram.from_fetcher);
     datapath.to_sram.bind(sram.from_datapath);
-    fetcher.mem.bind(mem);
+    fetcher.mem.socket.bind(mem);
 
     m_stats.attach(&controller.stats());
     m_stats.attach(&xbar.stats());

@@ -32,8 +32,8 @@ std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(const std::string& 
 
 SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_fetcher("from_fetcher"),
-      from_datapath("from_datapath"),
+      from_fetcher("from_fetcher", 1, [this](tlm_generic_payload& gp, sc_time& d) { fetcher_transport(gp, d); }),
+      from_datapath("from_datapath", 1, [this](tlm_generic_payload& gp, sc_time& d) { datapath_transport(gp, d); }),
       occupancy_k("occupancy_k"),
       occupancy_v("occupancy_v"),
       m_cfg(cfg),
@@ -43,8 +43,6 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_kmem(cfg.sram.k_bytes),
       m_vmem(cfg.sram.v_bytes),
       m_stats(basename(), "on-chip K and V row buffers with resident tables") {
-    from_fetcher.register_b_transport(this, &SramBuffer::fetcher_transport);
-    from_datapath.register_b_transport(this, &SramBuffer::datapath_transport);
     m_stats.add("read_bytes", &read_bytes, "B", "bytes read by the datapath");
     m_stats.add("write_bytes", &write_bytes, "B", "bytes written by the fetcher");
     m_stats.add("reads", &reads, "accesses", "read accesses");
@@ -56,6 +54,8 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
     m_stats.add("flushes", &flushes, "commands", "resident tables invalidated");
     m_stats.add("peak_rows_k", &peak_rows_k, "rows", "most K rows resident at once");
     m_stats.add("peak_rows_v", &peak_rows_v, "rows", "most V rows resident at once");
+    m_stats.add("no_room", &no_room, "commands", "acquires that found too few unpinned slots and had to wait");
+    m_stats.add("releases", &releases, "commands", "chunks unpinned after use");
     m_stats.add("write_port_busy_ns", &write_port_busy_ns, "ns", "write port busy time");
     m_stats.add("read_port_busy_ns", &read_port_busy_ns, "ns", "read port busy time");
 }
@@ -117,10 +117,16 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
+    bool ok = true;
     if (cmd->op == proto::ResidencyOp::Flush) {
         flush(table(cmd->buffer));
         ++flushes;
-    } else if (!acquire(*cmd)) {
+    } else if (cmd->op == proto::ResidencyOp::Release) {
+        ok = release(*cmd);
+    } else {
+        ok = acquire(*cmd);
+    }
+    if (!ok) {
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -134,21 +140,20 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
 void SramBuffer::flush(Table& t) {
     std::fill(t.slot_token.begin(), t.slot_token.end(), ~0u);
     std::fill(t.stamp.begin(), t.stamp.end(), 0);
+    std::fill(t.pins.begin(), t.pins.end(), 0);
     std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
-    ++t.generation;
 }
 
-void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t head, uint32_t row_bytes) {
+void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t row_bytes) {
     const uint32_t slots = bytes / row_bytes;
-    t.head = head;
     t.row_bytes = row_bytes;
     t.slot_token.assign(slots, ~0u);
+    t.slot_head.assign(slots, 0);
     t.stamp.assign(slots, 0);
-    t.pin.assign(slots, 0);
+    t.pins.assign(slots, 0);
     std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
-    ++t.generation;
 }
 
 bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
@@ -156,48 +161,64 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
     Table& t = table(cmd.buffer);
     const uint32_t bytes = cmd.buffer == proto::Buffer::K ? m_cfg.sram.k_bytes : m_cfg.sram.v_bytes;
     if (cmd.row_bytes == 0 || cmd.row_bytes > bytes || !cmd.slots_out || !cmd.hit_out) return false;
-    if (cmd.head != t.head || cmd.row_bytes != t.row_bytes) reshape(t, bytes, cmd.head, cmd.row_bytes);
+    if (cmd.row_bytes != t.row_bytes) {
+        for (uint32_t p : t.pins)
+            if (p) return false;  // a new row size while rows are in use
+        reshape(t, bytes, cmd.row_bytes);
+    }
     if (cmd.count > t.slot_token.size()) return false;
-    ++acquires;
-    ++t.generation;  // releases the pins of the previous acquire
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (cmd.tokens[i] >= kMaxTokens) return false;  // no sequence is that long
         if (cmd.tokens[i] >= t.where.size()) t.where.resize(std::size_t(cmd.tokens[i]) + 1, ~0u);
     }
-    // Pass 1: hits, pinned so pass 2 cannot evict them.
+    ++acquires;
+    // Pass 1: which rows are resident (a slot of the same head holding the token).
+    uint32_t missing = 0;
     for (uint32_t i = 0; i < cmd.count; ++i) {
         const uint32_t s = t.where[cmd.tokens[i]];
-        cmd.hit_out[i] = s != ~0u;
-        if (cmd.hit_out[i]) {
-            cmd.slots_out[i] = s;
-            t.pin[s] = t.generation;
-            m_policy->on_hit(t.stamp[s], ++t.clock);
-            ++hits;
-        }
+        cmd.hit_out[i] = s != ~0u && t.slot_head[s] == cmd.head && t.slot_token[s] == cmd.tokens[i];
+        missing += !cmd.hit_out[i];
     }
-    uint32_t evicted = 0;
-    // Pass 2: slots for the misses: free slots first (lowest index), then the unpinned resident
-    // rows in the order the policy ranks them (smallest stamp first).
+    // Candidates for the misses: free slots first (lowest index), then the unpinned resident rows
+    // in the order the policy ranks them (smallest stamp first); never a row this command hits.
     m_victims.clear();
     for (uint32_t s = 0; s < t.slot_token.size(); ++s) {
-        if (t.pin[s] == t.generation) continue;
+        if (t.pins[s]) continue;
         m_victims.emplace_back(t.slot_token[s] == ~0u ? 0 : t.stamp[s] + 1, s);
     }
     std::sort(m_victims.begin(), m_victims.end());
+    uint32_t hit_unpinned = 0;
+    for (uint32_t i = 0; i < cmd.count; ++i)
+        if (cmd.hit_out[i] && t.pins[t.where[cmd.tokens[i]]] == 0) ++hit_unpinned;
+    if (m_victims.size() - hit_unpinned < missing) {
+        cmd.no_room_out = true;  // all or nothing: wait for a release
+        ++no_room;
+        return true;
+    }
+    for (uint32_t i = 0; i < cmd.count; ++i) {
+        if (!cmd.hit_out[i]) continue;
+        const uint32_t s = t.where[cmd.tokens[i]];
+        cmd.slots_out[i] = s;
+        ++t.pins[s];
+        m_policy->on_hit(t.stamp[s], ++t.clock);
+        ++hits;
+    }
+    uint32_t evicted = 0;
     std::size_t next = 0;
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (cmd.hit_out[i]) continue;
-        if (next == m_victims.size()) return false;  // cannot happen: count <= slots
+        while (t.pins[m_victims[next].second]) ++next;  // skip the slots pinned by this command's hits
         const uint32_t best = m_victims[next++].second;
         if (t.slot_token[best] != ~0u) {
-            t.where[t.slot_token[best]] = ~0u;
+            if (t.where[t.slot_token[best]] == best) t.where[t.slot_token[best]] = ~0u;
             ++evicted;
         } else {
             ++t.valid;
         }
         t.slot_token[best] = cmd.tokens[i];
+        t.slot_head[best] = cmd.head;
         t.where[cmd.tokens[i]] = best;
-        t.pin[best] = t.generation;
+        ++t.pins[best];
         m_policy->on_insert(t.stamp[best], ++t.clock);
         cmd.slots_out[i] = best;
         ++misses;
@@ -206,6 +227,24 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
     cmd.evictions_out = evicted;
     uint64_t& peak = cmd.buffer == proto::Buffer::K ? peak_rows_k : peak_rows_v;
     peak = std::max<uint64_t>(peak, t.valid);
+    return true;
+}
+
+bool SramBuffer::release(proto::ResidencyCommand& cmd) {
+    Table& t = table(cmd.buffer);
+    if (cmd.count && !cmd.slots_out) return false;
+    // All or nothing: a slot listed more often than it is pinned changes nothing.
+    uint32_t i = 0;
+    for (; i < cmd.count; ++i) {
+        const uint32_t s = cmd.slots_out[i];
+        if (s >= t.pins.size() || t.pins[s] == 0) break;
+        --t.pins[s];
+    }
+    if (i < cmd.count) {
+        while (i-- > 0) ++t.pins[cmd.slots_out[i]];
+        return false;
+    }
+    ++releases;
     return true;
 }
 

@@ -1,6 +1,8 @@
 // SramBuffer: the on-chip K and V row buffers (default 8 KB + 8 KB) and their resident tables
-// (token -> slot), with a replacement policy chosen by configuration (lru | fifo).
-// Sockets: from_fetcher (target: row writes at SRAM addresses, ResidencyCommand Acquire/Flush),
+// ((head, token) -> slot), with pin counts (rows in use by a chunk in flight are never evicted) and
+// a replacement policy chosen by configuration (lru | fifo).
+// Sockets: from_fetcher (target: row writes at SRAM addresses, ResidencyCommand
+// Acquire/Release/Flush),
 // from_datapath (target: row reads). Address map: K at proto::kSramKBase, V at proto::kSramVBase.
 // Counts: bytes and accesses per port, acquires, hits, misses, evictions, peak occupancy.
 #pragma once
@@ -11,9 +13,9 @@
 
 #include <systemc>
 #include <tlm>
-#include <tlm_utils/simple_target_socket.h>
 
 #include "core/stats.h"
+#include "modules/common/ports.h"
 #include "modules/common/timing.h"
 #include "tlm_interfaces/ip_config.h"
 #include "tlm_interfaces/sprint_protocol.h"
@@ -32,25 +34,27 @@ public:
 
 class SramBuffer : public sc_core::sc_module {
 public:
-    tlm_utils::simple_target_socket<SramBuffer> from_fetcher;
-    tlm_utils::simple_target_socket<SramBuffer> from_datapath;
+    TargetPort from_fetcher;
+    TargetPort from_datapath;
     sc_core::sc_signal<uint32_t> occupancy_k, occupancy_v;
 
     SramBuffer(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
     uint64_t read_bytes = 0, write_bytes = 0, reads = 0, writes = 0, acquires = 0, hits = 0,
-             misses = 0, evictions = 0, flushes = 0, peak_rows_k = 0, peak_rows_v = 0;
+             misses = 0, evictions = 0, flushes = 0, peak_rows_k = 0, peak_rows_v = 0,
+             no_room = 0, releases = 0;
     double write_port_busy_ns = 0.0, read_port_busy_ns = 0.0;
 
 private:
     struct Table {
-        uint32_t head = ~0u, row_bytes = 0;
+        uint32_t row_bytes = 0;
         std::vector<uint32_t> slot_token;  // ~0u = free
+        std::vector<uint32_t> slot_head;
         std::vector<uint64_t> stamp;
-        std::vector<uint64_t> pin;         // slot pinned while pin == generation
-        std::vector<uint32_t> where;  // token -> slot, ~0u = not resident (grows with the tokens seen)
-        uint64_t generation = 0, clock = 0;
+        std::vector<uint32_t> pins;        // chunks in flight that use the slot
+        std::vector<uint32_t> where;  // token -> slot of its newest head, ~0u = none (grows)
+        uint64_t clock = 0;
         uint32_t valid = 0;
     };
 
@@ -59,8 +63,9 @@ private:
     bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,
                      double& busy_ns);
     bool acquire(proto::ResidencyCommand& cmd);
+    bool release(proto::ResidencyCommand& cmd);
     void flush(Table& t);
-    void reshape(Table& t, uint32_t bytes, uint32_t head, uint32_t row_bytes);
+    void reshape(Table& t, uint32_t bytes, uint32_t row_bytes);
     Table& table(proto::Buffer b) { return b == proto::Buffer::K ? m_k : m_v; }
 
     const IpConfig& m_cfg;

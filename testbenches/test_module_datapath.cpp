@@ -93,9 +93,9 @@ struct Bench {
     TestInitiator ctl{"ctl"};
     TestInitiator filler{"filler"};
     explicit Bench(const IpConfig& c) : sram("sram", c, tracer), dp("datapath", c, tracer) {
-        ctl.socket.bind(dp.from_controller);
-        dp.to_sram.bind(sram.from_datapath);
-        filler.socket.bind(sram.from_fetcher);
+        ctl.socket.bind(dp.from_controller.socket);
+        dp.to_sram.bind(sram.from_datapath.socket);
+        filler.socket.bind(sram.from_fetcher.socket);
     }
     void fill(Buffer b, uint32_t slot, const int8_t* row, uint32_t d) {
         sc_time z = sc_core::SC_ZERO_TIME;
@@ -297,7 +297,7 @@ TEST_CASE("module datapath: one SRAM read per run of consecutive slots at sram_a
     Datapath dp("datapath", cfg, tracer);
     StubTarget sram("sram");
     TestInitiator ctl("ctl");
-    ctl.socket.bind(dp.from_controller);
+    ctl.socket.bind(dp.from_controller.socket);
     dp.to_sram.bind(sram.socket);
     const Row row;
     // The stub serves the rows from its own K and V images.

@@ -52,9 +52,9 @@ struct Bench : sc_core::sc_module {
           bool direct = false)
         : sc_module(n), cfg(c), memory("memory", m), sram("sram", c, tracer),
           fetcher("fetcher", c, tracer) {
-        ctl.socket.bind(fetcher.from_controller);
-        fetcher.to_sram.bind(sram.from_fetcher);
-        reader.socket.bind(sram.from_datapath);
+        ctl.socket.bind(fetcher.from_controller.socket);
+        fetcher.to_sram.bind(sram.from_fetcher.socket);
+        reader.socket.bind(sram.from_datapath.socket);
         if (direct) {
             fetcher.mem.bind(memory.target);
         } else {
@@ -84,6 +84,7 @@ struct Loaded {
     tlm::tlm_response_status status;
     std::vector<uint32_t> slots;
     uint32_t hits, fetched;
+    bool no_room;
     tlm::tlm_response_status mem_status;
     sc_time delay;
 };
@@ -106,9 +107,21 @@ Loaded load_rows(TestInitiator& ctl, Buffer b, uint32_t query, uint64_t base,
     r.status = ctl.command(c, delay);
     r.hits = c.hits_out;
     r.fetched = c.fetched_out;
+    r.no_room = c.no_room_out;
     r.mem_status = c.mem_status;
     r.delay = delay;
     return r;
+}
+
+// Unpin rows after use, as the controller does once the datapath has consumed a chunk.
+tlm::tlm_response_status release_rows(TestInitiator& ctl, Buffer b, std::vector<uint32_t> slots) {
+    proto::FetchCommand c;
+    c.op = proto::FetchOp::ReleaseRows;
+    c.buffer = b;
+    c.slots_out = slots.data();
+    c.count = uint32_t(slots.size());
+    sc_time d = sc_core::SC_ZERO_TIME;
+    return ctl.command(c, d);
 }
 
 tlm::tlm_response_status flush(TestInitiator& ctl) {
@@ -229,23 +242,31 @@ TEST_CASE("module fetcher: rows of one burst land in the separate slots the SRAM
     std::vector<Loaded> l;
     std::vector<std::vector<uint8_t>> back;
     uint64_t writes_after_first = 0;
+    tlm::tlm_response_status released = tlm::TLM_INCOMPLETE_RESPONSE;
     b.ctl.body = [&](TestInitiator& ctl) {
         l.push_back(load_rows(ctl, Buffer::K, 0, kKBase, {0, 1, 2, 3}));
         writes_after_first = b.sram.writes;
-        // 1 and 3 are resident and pinned: 4 and 5 (one burst) go to slots 0 and 2.
+        // While the first chunk is pinned there is no room for a second one.
+        l.push_back(load_rows(ctl, Buffer::K, 1, kKBase, {1, 3, 4, 5}));
+        released = release_rows(ctl, Buffer::K, l[0].slots);
+        // 1 and 3 are resident (and pinned by this load): 4 and 5 (one burst) go to slots 0 and 2.
         l.push_back(load_rows(ctl, Buffer::K, 1, kKBase, {1, 3, 4, 5}));
         for (uint32_t s = 0; s < 4; ++s) back.push_back(b.sram_row(Buffer::K, s));
     };
     sc_core::sc_start();
 
-    REQUIRE(l.size() == 2);
+    REQUIRE(l.size() == 3);
     CHECK(l[0].status == tlm::TLM_OK_RESPONSE);
     CHECK(l[0].slots == Tokens{0, 1, 2, 3});
     CHECK(writes_after_first == 1);  // consecutive slots: one SRAM write for the burst
     CHECK(l[1].status == tlm::TLM_OK_RESPONSE);
-    CHECK(l[1].slots == Tokens{1, 3, 0, 2});
-    CHECK(l[1].hits == 2);
-    CHECK(l[1].fetched == 2);
+    CHECK(l[1].no_room);
+    CHECK(l[1].fetched == 0);
+    CHECK(released == tlm::TLM_OK_RESPONSE);
+    CHECK(l[2].status == tlm::TLM_OK_RESPONSE);
+    CHECK(l[2].slots == Tokens{1, 3, 0, 2});
+    CHECK(l[2].hits == 2);
+    CHECK(l[2].fetched == 2);
     CHECK(accesses(*b.tap) ==
           std::vector<std::pair<uint64_t, unsigned>>{{kKBase, 256}, {kKBase + 4 * kRow, 128}});
     CHECK(b.sram.writes == 3);  // the second burst is split over slots 0 and 2

@@ -24,8 +24,8 @@ struct Bench {
     TestInitiator fetcher{"fetcher"};
     TestInitiator datapath{"datapath"};
     explicit Bench(const IpConfig& c) : sram("sram", c, tracer) {
-        fetcher.socket.bind(sram.from_fetcher);
-        datapath.socket.bind(sram.from_datapath);
+        fetcher.socket.bind(sram.from_fetcher.socket);
+        datapath.socket.bind(sram.from_datapath.socket);
     }
 };
 
@@ -34,6 +34,7 @@ struct Acquired {
     std::vector<uint32_t> slots;
     std::vector<uint8_t> hits;
     uint32_t evictions;
+    bool no_room;
     sc_time delay;
 };
 
@@ -53,8 +54,29 @@ Acquired acquire(TestInitiator& f, Buffer b, uint32_t head, uint32_t row_bytes,
     c.hit_out = r.hits.data();
     r.status = f.command(c, delay);
     r.evictions = c.evictions_out;
+    r.no_room = c.no_room_out;
     r.delay = delay;
     return r;
+}
+
+tlm::tlm_response_status release(TestInitiator& f, Buffer b, const std::vector<uint32_t>& slots) {
+    std::vector<uint32_t> copy = slots;
+    proto::ResidencyCommand c;
+    c.op = proto::ResidencyOp::Release;
+    c.buffer = b;
+    c.slots_out = copy.data();
+    c.count = uint32_t(copy.size());
+    sc_time d = sc_core::SC_ZERO_TIME;
+    return f.command(c, d);
+}
+
+// Acquire and release at once: the rows are in use for this command only (as a chunk the
+// datapath consumed before the next one is fetched).
+Acquired use(TestInitiator& f, Buffer b, uint32_t head, uint32_t row_bytes,
+             const std::vector<uint32_t>& tokens) {
+    Acquired a = acquire(f, b, head, row_bytes, tokens);
+    if (a.status == tlm::TLM_OK_RESPONSE && !a.no_room) release(f, b, a.slots);
+    return a;
 }
 
 tlm::tlm_response_status flush(TestInitiator& f, Buffer b) {
@@ -84,13 +106,13 @@ TEST_CASE("module sram: acquire reports hits and slots and LRU evicts the least 
     Bench b(cfg);
     std::vector<Acquired> a;
     b.fetcher.body = [&](TestInitiator& f) {
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1, 2}));
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 3}));  // 0 used again
-        a.push_back(acquire(f, Buffer::K, 0, 16, {4}));     // evicts 1, the least recently used
-        a.push_back(acquire(f, Buffer::K, 0, 16, {1}));     // 1 again: evicts 2
-        a.push_back(acquire(f, Buffer::K, 0, 16, {4, 0}));  // both resident
-        a.push_back(acquire(f, Buffer::K, 0, 16, {2}));     // evicts 3 (untouched since it came)
-        a.push_back(acquire(f, Buffer::V, 0, 16, {0}));     // the V table is separate
+        a.push_back(use(f, Buffer::K, 0, 16, {0, 1, 2}));
+        a.push_back(use(f, Buffer::K, 0, 16, {0, 3}));  // 0 used again
+        a.push_back(use(f, Buffer::K, 0, 16, {4}));     // evicts 1, the least recently used
+        a.push_back(use(f, Buffer::K, 0, 16, {1}));     // 1 again: evicts 2
+        a.push_back(use(f, Buffer::K, 0, 16, {4, 0}));  // both resident
+        a.push_back(use(f, Buffer::K, 0, 16, {2}));     // evicts 3 (untouched since it came)
+        a.push_back(use(f, Buffer::V, 0, 16, {0}));     // the V table is separate
     };
     sc_core::sc_start();
 
@@ -127,12 +149,12 @@ TEST_CASE("module sram: FIFO evicts the oldest inserted row even when it was jus
     Bench b(cfg);
     std::vector<Acquired> a;
     b.fetcher.body = [&](TestInitiator& f) {
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1, 2}));
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 3}));  // a hit does not refresh 0
-        a.push_back(acquire(f, Buffer::K, 0, 16, {4}));     // evicts 0, the oldest
-        a.push_back(acquire(f, Buffer::K, 0, 16, {1}));     // still resident
-        a.push_back(acquire(f, Buffer::K, 0, 16, {4, 0}));  // 0 evicts 1
-        a.push_back(acquire(f, Buffer::K, 0, 16, {2}));     // still resident
+        a.push_back(use(f, Buffer::K, 0, 16, {0, 1, 2}));
+        a.push_back(use(f, Buffer::K, 0, 16, {0, 3}));  // a hit does not refresh 0
+        a.push_back(use(f, Buffer::K, 0, 16, {4}));     // evicts 0, the oldest
+        a.push_back(use(f, Buffer::K, 0, 16, {1}));     // still resident
+        a.push_back(use(f, Buffer::K, 0, 16, {4, 0}));  // 0 evicts 1
+        a.push_back(use(f, Buffer::K, 0, 16, {2}));     // still resident
     };
     sc_core::sc_start();
 
@@ -154,58 +176,71 @@ TEST_CASE("module sram: FIFO evicts the oldest inserted row even when it was jus
     CHECK(b.sram.evictions == 2);
 }
 
-TEST_CASE("module sram: an acquire pins its rows until the next acquire") {
+TEST_CASE("module sram: pinned rows stay until released - all or nothing when the buffer is full") {
     IpConfig cfg = tiny("fifo");
     Bench b(cfg);
     std::vector<Acquired> a;
+    std::vector<tlm::tlm_response_status> rel;
     b.fetcher.body = [&](TestInitiator& f) {
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1, 2, 3}));
-        // 0 is the oldest but is hit (pinned) by this acquire: 9 takes 1's slot.
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 9}));
-        // The pin is released: 10 takes 0's slot.
-        a.push_back(acquire(f, Buffer::K, 0, 16, {10}));
-        // As many tokens as slots: every miss gets its own slot, oldest first (2, 3, 9, 10).
-        a.push_back(acquire(f, Buffer::K, 0, 16, {20, 21, 22, 23}));
-        a.push_back(acquire(f, Buffer::K, 0, 16, {20, 23}));
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1}));   // pinned: slots 0 1
+        a.push_back(acquire(f, Buffer::K, 0, 16, {1, 2}));   // 1 hit (pinned twice), 2 in slot 2
+        a.push_back(acquire(f, Buffer::K, 0, 16, {3, 4}));   // 3 fits, 4 does not: nothing changes
+        rel.push_back(release(f, Buffer::K, a[0].slots));    // 0 unpinned, 1 still held by a[1]
+        a.push_back(acquire(f, Buffer::K, 0, 16, {3, 4}));   // slots 3 and 0 (0 is unpinned now)
+        rel.push_back(release(f, Buffer::K, {3}));           // release must match a pin
+        rel.push_back(release(f, Buffer::K, {0, 0}));        // more releases than pins: error
+        rel.push_back(release(f, Buffer::K, a[1].slots));
+        rel.push_back(release(f, Buffer::K, a[3].slots));
+        rel.push_back(release(f, Buffer::K, {99}));          // no such slot
+        rel.push_back(release(f, Buffer::K, {0}));           // the last pin (from a[3])
+        a.push_back(acquire(f, Buffer::K, 0, 16, {5, 6, 7, 8}));  // everything unpinned: fits
     };
     sc_core::sc_start();
 
     REQUIRE(a.size() == 5);
+    REQUIRE(rel.size() == 7);
     for (const auto& x : a) CHECK(x.status == tlm::TLM_OK_RESPONSE);
-    CHECK(a[0].slots == U32s{0, 1, 2, 3});
-    CHECK(a[1].slots == U32s{0, 1});
+    CHECK(a[0].slots == U32s{0, 1});
+    CHECK(a[1].slots == U32s{1, 2});
     CHECK(a[1].hits == U8s{1, 0});
-    CHECK(a[1].evictions == 1);
-    CHECK(a[2].slots == U32s{0});
-    CHECK(a[2].evictions == 1);
-    CHECK(a[3].slots == U32s{2, 3, 1, 0});
-    CHECK(a[3].hits == U8s{0, 0, 0, 0});
-    CHECK(a[3].evictions == 4);
-    CHECK(a[4].slots == U32s{2, 0});
-    CHECK(a[4].hits == U8s{1, 1});
+    CHECK(a[2].no_room);
+    CHECK(a[2].slots == U32s{~0u, ~0u});
+    CHECK(!a[3].no_room);
+    CHECK(a[3].slots == U32s{3, 0});
+    CHECK(a[3].evictions == 1);
+    CHECK(rel[0] == tlm::TLM_OK_RESPONSE);
+    CHECK(rel[1] == tlm::TLM_OK_RESPONSE);
+    CHECK(rel[2] == tlm::TLM_GENERIC_ERROR_RESPONSE);  // slot 0 had one pin; nothing changed
+    CHECK(rel[3] == tlm::TLM_OK_RESPONSE);
+    CHECK(rel[4] == tlm::TLM_GENERIC_ERROR_RESPONSE);  // slot 3 was already released by rel[1]
+    CHECK(rel[5] == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    CHECK(rel[6] == tlm::TLM_OK_RESPONSE);
+    CHECK(!a[4].no_room);
+    CHECK(b.sram.no_room == 1);
 }
 
-TEST_CASE("module sram: a new head or row size reshapes and flushes - count above slots is an error") {
+TEST_CASE("module sram: rows are per head - a new row size reshapes - count above slots is an error") {
     IpConfig cfg = tiny("lru");
     Bench b(cfg);
     std::vector<std::pair<std::string, Acquired>> a;
     std::vector<tlm::tlm_response_status> fl;
     b.fetcher.body = [&](TestInitiator& f) {
-        a.emplace_back("V head 0", acquire(f, Buffer::V, 0, 16, {5}));
-        a.emplace_back("K head 0", acquire(f, Buffer::K, 0, 16, {5, 6}));
-        a.emplace_back("K head 1", acquire(f, Buffer::K, 1, 16, {5}));
-        a.emplace_back("K 32 B rows", acquire(f, Buffer::K, 1, 32, {5, 7}));
-        a.emplace_back("K 3 rows in 2 slots", acquire(f, Buffer::K, 1, 32, {1, 2, 3}));
-        a.emplace_back("K unchanged", acquire(f, Buffer::K, 1, 32, {5}));
+        a.emplace_back("V head 0", use(f, Buffer::V, 0, 16, {5}));
+        a.emplace_back("K head 0", use(f, Buffer::K, 0, 16, {5, 6}));
+        a.emplace_back("K head 1", use(f, Buffer::K, 1, 16, {5}));
+        a.emplace_back("K head 0 again", use(f, Buffer::K, 0, 16, {6}));
+        a.emplace_back("K 32 B rows", use(f, Buffer::K, 1, 32, {5, 7}));
+        a.emplace_back("K 3 rows in 2 slots", use(f, Buffer::K, 1, 32, {1, 2, 3}));
+        a.emplace_back("K unchanged", use(f, Buffer::K, 1, 32, {5}));
         fl.push_back(flush(f, Buffer::K));
-        a.emplace_back("K after flush", acquire(f, Buffer::K, 1, 32, {5}));
-        a.emplace_back("V kept", acquire(f, Buffer::V, 0, 16, {5}));
-        a.emplace_back("row_bytes 0", acquire(f, Buffer::K, 1, 0, {5}));
-        a.emplace_back("row larger than buffer", acquire(f, Buffer::K, 1, 65, {5}));
+        a.emplace_back("K after flush", use(f, Buffer::K, 1, 32, {5}));
+        a.emplace_back("V kept", use(f, Buffer::V, 0, 16, {5}));
+        a.emplace_back("row_bytes 0", use(f, Buffer::K, 1, 0, {5}));
+        a.emplace_back("row larger than buffer", use(f, Buffer::K, 1, 65, {5}));
     };
     sc_core::sc_start();
 
-    REQUIRE(a.size() == 10);
+    REQUIRE(a.size() == 11);
     REQUIRE(fl.size() == 1);
     auto check = [&](std::size_t i, tlm::tlm_response_status st, U32s slots, U8s hits) {
         INFO(a[i].first);
@@ -217,17 +252,18 @@ TEST_CASE("module sram: a new head or row size reshapes and flushes - count abov
     };
     check(0, tlm::TLM_OK_RESPONSE, {0}, {0});
     check(1, tlm::TLM_OK_RESPONSE, {0, 1}, {0, 0});
-    check(2, tlm::TLM_OK_RESPONSE, {0}, {0});        // another head: nothing is resident
-    check(3, tlm::TLM_OK_RESPONSE, {0, 1}, {0, 0});  // another row size: nothing is resident
-    check(4, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
-    check(5, tlm::TLM_OK_RESPONSE, {0}, {1});        // the failed acquire changed nothing
+    check(2, tlm::TLM_OK_RESPONSE, {2}, {0});        // another head's row 5 is not this head's
+    check(3, tlm::TLM_OK_RESPONSE, {1}, {1});        // head 0's rows are still there
+    check(4, tlm::TLM_OK_RESPONSE, {0, 1}, {0, 0});  // another row size: nothing is resident
+    check(5, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
+    check(6, tlm::TLM_OK_RESPONSE, {0}, {1});        // the failed acquire changed nothing
     CHECK(fl[0] == tlm::TLM_OK_RESPONSE);
-    check(6, tlm::TLM_OK_RESPONSE, {0}, {0});
-    check(7, tlm::TLM_OK_RESPONSE, {0}, {1});
-    check(8, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
+    check(7, tlm::TLM_OK_RESPONSE, {0}, {0});
+    check(8, tlm::TLM_OK_RESPONSE, {0}, {1});
     check(9, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
+    check(10, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
     CHECK(b.sram.flushes == 1);
-    CHECK(b.sram.acquires == 7);
+    CHECK(b.sram.acquires == 8);
 }
 
 TEST_CASE("module sram: rows written on the fetcher port read back on the datapath port") {

@@ -132,8 +132,8 @@ struct XbarBench {
     TestInitiator ctl{"ctl"};
     explicit XbarBench(const IpConfig& c)
         : cfg(c), xbar("xbar", c, tracer), comparators("comparators", c, tracer) {
-        ctl.socket.bind(xbar.from_controller);
-        xbar.to_comparators.bind(comparators.from_xbar);
+        ctl.socket.bind(xbar.from_controller.socket);
+        xbar.to_comparators.bind(comparators.from_xbar.socket);
     }
 };
 
@@ -146,7 +146,7 @@ struct XbarStubBench {
     TestInitiator ctl{"ctl"};
     std::vector<proto::CompareCommand> seen;  // copies of the CompareCommand of each call
     explicit XbarStubBench(const IpConfig& c) : cfg(c), xbar("xbar", c, tracer) {
-        ctl.socket.bind(xbar.from_controller);
+        ctl.socket.bind(xbar.from_controller.socket);
         xbar.to_comparators.bind(cmp.socket);
     }
 };

@@ -14,6 +14,8 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     const std::string c = p + ".controller";
     r.add_uint(c + ".csr_cycles", controller.csr_cycles, "cycles", "register access latency [D]", 0, 1000);
     r.add_uint(c + ".job_setup_cycles", controller.job_setup_cycles, "cycles", "latch and check a job [D]", 0, 100000);
+    r.add_uint(c + ".query_queue", controller.query_queue, "queries", "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
+    r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks", "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
 
     const std::string x = p + ".xbar";
     r.add_uint(x + ".tile_rows", xbar.tile_rows, "cells", "wordlines per crossbar tile [X]", 1, 4096);
@@ -40,6 +42,7 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(f + ".max_outstanding", fetcher.max_outstanding, "requests", "memory requests in flight [D]", 1, 4096);
     r.add_uint(f + ".issue_cycles", fetcher.issue_cycles, "cycles", "to issue one memory request [D]", 0, 100000);
     r.add_bool(f + ".use_dmi", fetcher.use_dmi, "use DMI pointers where the memory grants them (timing then from the DMI latency)");
+    r.add_choice(f + ".mem_protocol", fetcher.mem_protocol, "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or nb (always nb_transport, for memories without b_transport)", {"auto", "nb"});
     r.add_uint(f + ".window_base", fetcher.window_base, "address", "start of the address window the IP may access", 0, std::numeric_limits<uint64_t>::max());
     r.add_uint(f + ".window_size", fetcher.window_size, "B", "size of that window; 0 = unlimited (the standalone platform: its DRAM region)", 0, std::numeric_limits<uint64_t>::max());
 

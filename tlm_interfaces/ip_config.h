@@ -8,6 +8,7 @@
 
 #include "core/crossbar.h"
 #include "core/params.h"
+#include "tlm_interfaces/timing_mode.h"
 
 namespace sprint {
 
@@ -38,6 +39,7 @@ struct FetcherConfig {
     uint32_t max_outstanding = 16;   // memory requests in flight [D]
     uint32_t issue_cycles = 1;       // cycles to issue one request [D]
     bool use_dmi = false;            // move data through DMI pointers where granted
+    std::string mem_protocol = "auto";  // auto: b_transport in LT, nb_transport in AT; nb: always nb
     uint64_t window_base = 0;        // address window the IP may access on `mem` [D]
     uint64_t window_size = 0;        // 0 = the whole 64-bit space
 };
@@ -61,9 +63,12 @@ struct DatapathConfig {
 struct ControllerConfig {
     uint32_t csr_cycles = 1;         // register access [D]
     uint32_t job_setup_cycles = 16;  // latch and check a job [D]
+    uint32_t query_queue = 2;        // evaluated queries waiting for the fetch stage [D]
+    uint32_t chunk_queue = 8;        // fetched chunks waiting for the compute stage [D]
 };
 
 struct IpConfig {
+    TimingMode timing = TimingMode::LT;  // set from --timing for every link and the mem port
     double clock_ns = 1.0;  // [F][S] 1 GHz, 65 nm
     uint64_t seed = 1;      // non-ideality random streams
     ControllerConfig controller;

@@ -69,7 +69,7 @@ struct CompareCommand : Extension<CompareCommand> {
 
 // ---- Controller -> Fetcher ----------------------------------------------------------------------
 enum class Buffer : uint8_t { K = 0, V = 1 };
-enum class FetchOp : uint8_t { LoadRows, Flush };
+enum class FetchOp : uint8_t { LoadRows, ReleaseRows, Flush };
 
 struct FetchCommand : Extension<FetchCommand> {
     FetchOp op = FetchOp::LoadRows;
@@ -79,26 +79,30 @@ struct FetchCommand : Extension<FetchCommand> {
     uint32_t row_bytes = 0;    // d
     const uint32_t* tokens = nullptr;  // rows wanted, ascending
     uint32_t count = 0;
-    uint32_t* slots_out = nullptr;     // SRAM slot of each token
+    uint32_t* slots_out = nullptr;     // SRAM slot of each token (ReleaseRows: the slots to unpin)
     // Results.
     uint32_t hits_out = 0, fetched_out = 0;
+    bool no_room_out = false;  // LoadRows: too few unpinned slots now; nothing changed, retry later
     tlm::tlm_response_status mem_status = tlm::TLM_OK_RESPONSE;  // first failing mem response
 };
 
 // ---- Fetcher -> SramBuffer (resident table) -----------------------------------------------------
-enum class ResidencyOp : uint8_t { Acquire, Flush };
+enum class ResidencyOp : uint8_t { Acquire, Release, Flush };
 
 struct ResidencyCommand : Extension<ResidencyCommand> {
     ResidencyOp op = ResidencyOp::Acquire;
     Buffer buffer = Buffer::K;
     uint32_t head = 0;
     uint32_t row_bytes = 0;
-    // Acquire: make room for `count` tokens and pin them until the next Acquire on this buffer.
+    // Acquire: find or make room for `count` rows (tokens of `head`) and pin each slot once;
+    // all or nothing: when too few unpinned slots are left, nothing changes and no_room_out is set.
+    // Release: unpin `count` slots (slots_out holds them).
     const uint32_t* tokens = nullptr;
     uint32_t count = 0;
     uint32_t* slots_out = nullptr;
     uint8_t* hit_out = nullptr;  // 1 = already resident, 0 = slot allocated, data must be written
     uint32_t evictions_out = 0;
+    bool no_room_out = false;
 };
 
 // ---- Controller -> Datapath ---------------------------------------------------------------------
