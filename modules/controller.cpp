@@ -61,13 +61,16 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
-      m_queries(cfg.controller.query_queue),
-      m_items(cfg.controller.chunk_queue),
+      m_queries_k(cfg.controller.query_queue),
+      m_queries_v(cfg.controller.query_queue),
+      m_k_items(cfg.controller.chunk_queue),
+      m_v_items(cfg.controller.chunk_queue),
       m_stats(basename(), "register file, job sequencing and interrupt") {
     csr.register_b_transport(this, &Controller::csr_transport);
     csr.register_transport_dbg(this, &Controller::csr_debug);
     m_front.stats = &front_stats;
-    m_fetch.stats = &fetch_stats;
+    m_fetch_k.stats = &fetch_k_stats;
+    m_fetch_v.stats = &fetch_v_stats;
     m_compute.stats = &compute_stats;
 
     m_regs[regs::CAP_MAX_SEQ].set(cfg.max_seq_len());
@@ -76,8 +79,12 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
     SC_HAS_PROCESS(Controller);
     SC_THREAD(job_thread);
     SC_THREAD(front_thread);
-    SC_THREAD(fetch_thread);
+    SC_THREAD(fetch_k_thread);
+    SC_THREAD(fetch_v_thread);
     SC_THREAD(compute_thread);
+    // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
+    for (uint32_t i = 0; i < 2 * cfg.controller.loads_in_flight; ++i)
+        sc_spawn(sc_bind(&Controller::loader_thread, this), sc_gen_unique_name("loader"));
     SC_METHOD(drive_irq);
     sensitive << m_irq_ev;
     dont_initialize();
@@ -97,7 +104,8 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
     m_stats.add("register_errors", [this] { return nlohmann::json(m_regs.errors); }, "accesses",
                 "csr accesses answered with an error response");
     const std::pair<const char*, StageStats*> stages[] = {
-        {"front", &front_stats}, {"fetch", &fetch_stats}, {"compute", &compute_stats}};
+        {"front", &front_stats}, {"fetch_k", &fetch_k_stats}, {"fetch_v", &fetch_v_stats},
+        {"compute", &compute_stats}};
     for (const auto& st : stages) {
         auto& g = m_stats.group(std::string("stage_") + st.first,
                                 std::string("pipeline stage: ") + st.first);
@@ -231,11 +239,14 @@ void Controller::job_thread() {
         if (err == ErrorCode::None) {
             m_error = ErrorCode::None;
             m_abort = false;
-            m_queries.reset();
-            m_items.reset();
+            m_queries_k.reset();
+            m_queries_v.reset();
+            m_k_items.reset();
+            m_v_items.reset();
             m_head_start.assign(m_job.heads, SC_ZERO_TIME);
             m_head_rows.assign(m_job.heads, {0, 0});
-            m_stages_running = 3;
+            m_reserved[0] = m_reserved[1] = 0;
+            m_stages_running = 4;
             m_go_ev.notify(SC_ZERO_TIME);
             while (m_stages_running) wait(m_stage_done_ev);
             err = m_error;
@@ -274,8 +285,10 @@ void Controller::finish_job(ErrorCode err, const sc_time& start) {
 void Controller::fail(ErrorCode e) {
     if (m_error == ErrorCode::None) m_error = e;
     m_abort = true;
-    m_queries.abort();
-    m_items.abort();
+    m_queries_k.abort();
+    m_queries_v.abort();
+    m_k_items.abort();
+    m_v_items.abort();
     m_release_ev.notify(SC_ZERO_TIME);
 }
 
@@ -291,19 +304,31 @@ void Controller::front_thread() {
         m_front.qk.reset();
         const ErrorCode e = run_front(m_front);
         if (e != ErrorCode::None) fail(e);
-        m_queries.close();
+        m_queries_k.close();
+        m_queries_v.close();
         stage_done(m_front);
     }
 }
 
-void Controller::fetch_thread() {
+void Controller::fetch_k_thread() {
     for (;;) {
         wait(m_go_ev);
-        m_fetch.qk.reset();
-        const ErrorCode e = run_fetch(m_fetch);
+        m_fetch_k.qk.reset();
+        const ErrorCode e = run_fetch(m_fetch_k, proto::Buffer::K);
         if (e != ErrorCode::None) fail(e);
-        m_items.close();
-        stage_done(m_fetch);
+        m_k_items.close();
+        stage_done(m_fetch_k);
+    }
+}
+
+void Controller::fetch_v_thread() {
+    for (;;) {
+        wait(m_go_ev);
+        m_fetch_v.qk.reset();
+        const ErrorCode e = run_fetch(m_fetch_v, proto::Buffer::V);
+        if (e != ErrorCode::None) fail(e);
+        m_v_items.close();
+        stage_done(m_fetch_v);
     }
 }
 
@@ -367,7 +392,7 @@ ErrorCode Controller::load_rows(proto::Buffer b, const Query& q, const uint32_t*
         }
         // The chunks in flight fill the buffer: wait until the compute stage releases one (unless
         // it already did while this request was under way).
-        if (m_releases == releases_seen) stall(s, m_release_ev, &StageStats::blocked_ns);
+        stall(s, m_release_ev, [&] { return m_releases != releases_seen || m_abort; }, &StageStats::blocked_ns);
         if (m_abort) return ErrorCode::None;
     }
 }
@@ -386,6 +411,7 @@ ErrorCode Controller::release_rows(proto::Buffer b, const Query& q, const uint32
     const bool ok = call(to_fetcher, *gp, s);
     gp->clear_extension(&fc);
     ++m_releases;
+    m_reserved[int(b)] -= std::min(m_reserved[int(b)], n);
     m_release_ev.notify(s.qk.get_local_time());
     return ok ? ErrorCode::None : ErrorCode::Internal;
 }
@@ -399,10 +425,11 @@ ErrorCode Controller::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* da
     return ok ? ErrorCode::None : ErrorCode::Internal;
 }
 
-void Controller::stall(Stage& s, sc_event& ev, double StageStats::*what) {
-    s.qk.sync();
+void Controller::stall(Stage& s, sc_event& ev, const std::function<bool()>& ready,
+                       double StageStats::*what) {
+    s.qk.sync();  // may let time pass: check the condition only afterwards
     const sc_time t0 = sc_time_stamp();
-    wait(ev);
+    while (!ready()) wait(ev);
     s.stats->*what += (sc_time_stamp() - t0).to_seconds() * 1e9;
 }
 
@@ -439,7 +466,7 @@ ErrorCode Controller::run_front(Stage& s) {
             q->hp = hp;
             q->last_of_head = i + 1 == hp.valid_len;
             if ((e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
-            if (!put(m_queries, q, s)) return ErrorCode::None;
+            if (!put(m_queries_k, q, s) || !put(m_queries_v, q, s)) return ErrorCode::None;
         }
     }
     return ErrorCode::None;
@@ -524,94 +551,170 @@ ErrorCode Controller::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
 
 // ---- fetch stage: the rows of each query into the SRAM ------------------------------------------
 
-ErrorCode Controller::run_fetch(Stage& s) {
-    const uint32_t k_slots = m_cfg.sram.k_bytes / m_job.d, v_slots = m_cfg.sram.v_bytes / m_job.d;
-    const bool v_known = m_job.opt.mode != core::Mode::OnchipPrune;
+ErrorCode Controller::run_fetch(Stage& s, proto::Buffer b) {
+    const bool k = b == proto::Buffer::K;
+    const uint32_t slots = (k ? m_cfg.sram.k_bytes : m_cfg.sram.v_bytes) / m_job.d;
+    // On-chip pruning decides the V rows only after the softmax: the compute stage fetches them.
+    const bool load = k || m_job.opt.mode != core::Mode::OnchipPrune;
+    auto& queries = k ? m_queries_k : m_queries_v;
+    auto& items = k ? m_k_items : m_v_items;
+    // Up to loads_in_flight LoadRows run at once (on the buffer's loader threads), so the memory
+    // sees the next chunk's requests before the previous chunk's last data arrived; items still
+    // go to the compute stage in order.
+    std::deque<std::shared_ptr<Load>> flight;
+    unsigned loading = 0;
+    auto deliver_front = [&]() -> ErrorCode {
+        std::shared_ptr<Load> l = flight.front();
+        stall(s, l->ev, [&] { return l->done; }, &StageStats::busy_ns);
+        flight.pop_front();
+        if (l->item.kind == Item::KChunk || l->item.kind == Item::VChunk) --loading;
+        if (l->e != ErrorCode::None) return l->e;
+        if (!m_abort) put(items, std::move(l->item), s);
+        return ErrorCode::None;
+    };
+    auto drain = [&](std::size_t keep) -> ErrorCode {
+        ErrorCode e = ErrorCode::None;
+        while (flight.size() > keep && e == ErrorCode::None) e = deliver_front();
+        return e;
+    };
+    auto marker = [&](Item::Kind kind, const std::shared_ptr<Query>& q) {
+        auto l = std::make_shared<Load>();
+        l->item = Item(kind, q);
+        flight.push_back(l);
+    };
     std::shared_ptr<Query> q;
-    while (!m_abort && get(m_queries, q, s)) {
-        if (!put(m_items, Item(Item::Begin, q), s)) break;
+    ErrorCode e = ErrorCode::None;
+    for (;;) {
+        // Nothing more to issue until the next query arrives: hand over what is in flight first.
+        if (queries.empty() && (e = drain(0)) != ErrorCode::None) break;
+        if (m_abort || !get(queries, q, s)) break;
+        if (k) marker(Item::Begin, q);
         const auto& cand = q->candidates;
-        // K chunks, then (when the kept set is already known) V chunks: the V buffer fills
-        // while the K chunks are being scored.
-        for (int pass = 0; pass < (v_known ? 2 : 1); ++pass) {
-            const proto::Buffer b = pass == 0 ? proto::Buffer::K : proto::Buffer::V;
-            const uint32_t cap = pass == 0 ? k_slots : v_slots;
-            for (uint32_t a = 0; a < cand.size() && !m_abort; a += cap) {
-                Item it(pass == 0 ? Item::KChunk : Item::VChunk, q, a,
-                        uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
-                it.slots.resize(it.count);
-                const ErrorCode e = load_rows(b, *q, &cand[a], it.count, it.slots.data(), s);
-                if (e != ErrorCode::None) return e;
-                if (m_abort || !put(m_items, std::move(it), s)) return ErrorCode::None;
+        // A query that fits the buffer is one chunk; one that does not goes in half-buffer chunks,
+        // so the next chunk loads while the datapath works on the current one.
+        const uint32_t cap = cand.size() <= slots ? slots : std::max(1u, slots / 2);
+        for (uint32_t a = 0; load && a < cand.size() && !m_abort && e == ErrorCode::None; a += cap) {
+            while (loading >= m_cfg.controller.loads_in_flight && e == ErrorCode::None) e = deliver_front();
+            if (e != ErrorCode::None) break;
+            auto l = std::make_shared<Load>();
+            l->item = Item(k ? Item::KChunk : Item::VChunk, q, a, uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
+            l->item.slots.resize(l->item.count);
+            // Reserve the chunk's slots here, in issue order: loads under way at once never take
+            // each other's room (which could starve the oldest, the one the datapath waits for).
+            const uint32_t need = l->item.count;
+            const sc_time t0 = s.now();
+            while (m_reserved[int(b)] + need > slots && !m_abort && e == ErrorCode::None) {
+                // Hand over what is ready: the datapath may need it before it can free room.
+                if (!flight.empty() && flight.front()->done) {
+                    e = deliver_front();
+                    continue;
+                }
+                s.qk.sync();
+                if (m_reserved[int(b)] + need > slots && !m_abort && !(!flight.empty() && flight.front()->done))
+                    wait(m_release_ev | m_load_ev);
             }
-            if (pass == 0 && !put(m_items, Item(Item::Softmax, q), s)) return ErrorCode::None;
+            s.stats->blocked_ns += (s.now() - t0).to_seconds() * 1e9;
+            if (m_abort || e != ErrorCode::None) break;
+            m_reserved[int(b)] += need;
+            l->done = false;
+            flight.push_back(l);
+            ++loading;
+            l->buffer = b;
+            l->start = s.now();
+            l->stats = s.stats;
+            m_load_tasks.push_back(l);
+            m_load_task_ev.notify();
         }
-        if (!put(m_items, Item(Item::End, q), s)) return ErrorCode::None;
+        if (e != ErrorCode::None) break;
+        marker(k ? Item::Softmax : Item::End, q);
     }
-    return ErrorCode::None;
+    if (e == ErrorCode::None) e = drain(0);
+    // On an error, loads still running finish before the stage ends (they use this stage's data).
+    for (auto& l : flight) stall(s, l->ev, [&] { return l->done; }, &StageStats::blocked_ns);
+    return e;
+}
+
+void Controller::loader_thread() {
+    for (;;) {
+        while (m_load_tasks.empty()) wait(m_load_task_ev);
+        std::shared_ptr<Load> l = m_load_tasks.front();
+        m_load_tasks.pop_front();
+        Stage st;
+        st.stats = l->stats;
+        if (l->start > sc_time_stamp()) st.qk.set(l->start - sc_time_stamp());  // LT: the issuer's time
+        const Query& q = *l->item.q;
+        l->e = load_rows(l->buffer, q, &q.candidates[l->item.first], l->item.count, l->item.slots.data(), st);
+        st.qk.sync();
+        l->done = true;
+        l->ev.notify();
+        m_load_ev.notify();
+    }
 }
 
 // ---- compute stage: the datapath ----------------------------------------------------------------
 
 ErrorCode Controller::run_compute(Stage& s) {
-    const uint32_t d = m_job.d, v_slots = m_cfg.sram.v_bytes / d;
-    proto::DatapathCommand c;
+    const uint32_t d = m_job.d, v_buffer = m_cfg.sram.v_bytes / d;
     Item it;
-    while (!m_abort && get(m_items, it, s)) {
-        Query& q = *it.q;
-        ErrorCode e = ErrorCode::None;
+    // Per query: Begin, K chunks and Softmax from the K stream, then V chunks and End from the V
+    // stream.
+    while (!m_abort && get(m_k_items, it, s)) {
+        std::shared_ptr<Query> qp = it.q;
+        Query& q = *qp;
+        proto::DatapathCommand c;
         c.head = q.head;
         c.query = q.index;
         c.d = d;
-        switch (it.kind) {
-            case Item::Begin:
-                m_tracer.write(query, q.index, offset_of(s.now()));
-                c.op = proto::DatapathOp::Begin;
-                c.logit_scale = core::exact_logit_scale(q.hp, int(d));
-                c.s_v = q.hp.s_v;
-                c.softmax = m_job.opt.softmax;
-                c.output = m_job.opt.output;
-                e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(q.q.data()), d, s);
-                break;
-            case Item::KChunk:
-            case Item::VChunk: {
-                const bool k = it.kind == Item::KChunk;
-                c.op = k ? proto::DatapathOp::QkChunk : proto::DatapathOp::VChunk;
-                c.tokens = &(k ? q.candidates : q.kept)[it.first];
-                c.slots = it.slots.data();
-                c.count = it.count;
-                e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
-                if (e == ErrorCode::None)
-                    e = release_rows(k ? proto::Buffer::K : proto::Buffer::V, q, it.slots.data(), it.count, s);
-                break;
-            }
-            case Item::Softmax:
-                c.op = proto::DatapathOp::Softmax;
-                c.prune = m_job.opt.mode == core::Mode::OnchipPrune;
-                c.threshold = q.hp.threshold;
-                c.empty_row = m_job.opt.empty_row;
-                if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) break;
-                q.kept = *c.kept_out;
-                if (!c.prune) break;
-                // On-chip pruning decides the V rows only now: fetch them here, chunk by chunk.
-                for (uint32_t a = 0; a < q.kept.size() && e == ErrorCode::None && !m_abort; a += v_slots) {
-                    const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
-                    std::vector<uint32_t> slots(cnt);
-                    e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s);
-                    if (e != ErrorCode::None || m_abort) break;
-                    c.op = proto::DatapathOp::VChunk;
-                    c.tokens = &q.kept[a];
-                    c.slots = slots.data();
-                    c.count = cnt;
-                    e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
-                    if (e == ErrorCode::None) e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s);
-                }
-                break;
-            case Item::End:
-                e = finish_query(s, q);
-                break;
+        m_tracer.write(query, q.index, offset_of(s.now()));
+        c.op = proto::DatapathOp::Begin;
+        c.logit_scale = core::exact_logit_scale(q.hp, int(d));
+        c.s_v = q.hp.s_v;
+        c.softmax = m_job.opt.softmax;
+        c.output = m_job.opt.output;
+        ErrorCode e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(q.q.data()), d, s);
+        while (e == ErrorCode::None && !m_abort && get(m_k_items, it, s) && it.kind == Item::KChunk) {
+            c.op = proto::DatapathOp::QkChunk;
+            c.tokens = &q.candidates[it.first];
+            c.slots = it.slots.data();
+            c.count = it.count;
+            e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+            if (e == ErrorCode::None) e = release_rows(proto::Buffer::K, q, it.slots.data(), it.count, s);
         }
         if (e != ErrorCode::None) return e;
+        if (m_abort) break;
+        c.op = proto::DatapathOp::Softmax;
+        c.prune = m_job.opt.mode == core::Mode::OnchipPrune;
+        c.threshold = q.hp.threshold;
+        c.empty_row = m_job.opt.empty_row;
+        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+        q.kept = *c.kept_out;
+        if (c.prune) {
+            // On-chip pruning decides the V rows only now: fetch them here, chunk by chunk.
+            const uint32_t v_slots = q.kept.size() <= v_buffer ? v_buffer : std::max(1u, v_buffer / 2);
+            for (uint32_t a = 0; a < q.kept.size() && !m_abort; a += v_slots) {
+                const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
+                std::vector<uint32_t> slots(cnt);
+                m_reserved[int(proto::Buffer::V)] += cnt;
+                if ((e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s)) != ErrorCode::None) return e;
+                if (m_abort) break;
+                c.op = proto::DatapathOp::VChunk;
+                c.tokens = &q.kept[a];
+                c.slots = slots.data();
+                c.count = cnt;
+                if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+                if ((e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s)) != ErrorCode::None) return e;
+            }
+        }
+        while (!m_abort && get(m_v_items, it, s) && it.kind == Item::VChunk) {
+            c.op = proto::DatapathOp::VChunk;
+            c.tokens = &q.kept[it.first];
+            c.slots = it.slots.data();
+            c.count = it.count;
+            if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+            if ((e = release_rows(proto::Buffer::V, q, it.slots.data(), it.count, s)) != ErrorCode::None) return e;
+        }
+        if (m_abort) break;
+        if ((e = finish_query(s, q)) != ErrorCode::None) return e;
     }
     return ErrorCode::None;
 }

@@ -7,8 +7,9 @@
 // A job runs as a pipeline of three stages, each an SC_THREAD, joined by bounded queues:
 //   front   - per head: read the head-table entry, program the crossbar; per query: read the
 //             Q row, evaluate it on the crossbar and comparators (the keep mask);
-//   fetch   - make the query's rows resident: LoadRows for every K chunk (and V chunk when the
-//             kept set is known), waiting for SRAM room when the chunks in flight fill it;
+//   fetch   - make the query's rows resident: LoadRows for every K chunk (fetch_k) and, in a
+//             second thread, every V chunk when the kept set is already known (fetch_v), each
+//             waiting for SRAM room when the chunks in flight fill its buffer;
 //   compute - the datapath: QK per chunk, softmax, V per chunk, the output row written back;
 //             every chunk's slots are released after use.
 // So the crossbar works on later queries while the datapath works on an earlier one, and the
@@ -74,7 +75,7 @@ public:
         double starved_ns = 0.0;  // waiting for input from the previous stage
         double blocked_ns = 0.0;  // waiting for the next stage or for SRAM room
     };
-    StageStats front_stats, fetch_stats, compute_stats;
+    StageStats front_stats, fetch_k_stats, fetch_v_stats, compute_stats;
 
     uint64_t jobs = 0, jobs_failed = 0, heads_done = 0, queries_done = 0, kept_pairs = 0,
              visible_pairs = 0, job_cycles_total = 0;
@@ -104,6 +105,16 @@ private:
         Item(Kind k, std::shared_ptr<Query> qq, uint32_t f = 0, uint32_t c = 0)
             : kind(k), q(std::move(qq)), first(f), count(c) {}
     };
+    // A LoadRows command a fetch stage hands to a loader thread.
+    struct Load {
+        Item item;
+        proto::Buffer buffer = proto::Buffer::K;
+        sc_core::sc_time start;
+        StageStats* stats = nullptr;
+        regs::ErrorCode e = regs::ErrorCode::None;
+        bool done = true;
+        sc_core::sc_event ev;
+    };
     // A bounded queue between two stages.
     template <class T>
     class Channel {
@@ -114,6 +125,7 @@ private:
         void close() { m_closed = true; m_ev.notify(sc_core::SC_ZERO_TIME); }
         void abort() { m_aborted = true; m_ev.notify(sc_core::SC_ZERO_TIME); }
         void reset() { m_q.clear(); m_closed = m_aborted = false; }
+        bool empty() const { return m_q.empty(); }
 
     private:
         std::deque<T> m_q;
@@ -136,15 +148,17 @@ private:
 
     void job_thread();
     void front_thread();
-    void fetch_thread();
+    void fetch_k_thread();
+    void fetch_v_thread();
     void compute_thread();
+    void loader_thread();
     regs::ErrorCode validate(const Job& job) const;
     void finish_job(regs::ErrorCode err, const sc_core::sc_time& start);
     void fail(regs::ErrorCode e);
     void stage_done(Stage& s);
 
     regs::ErrorCode run_front(Stage& s);
-    regs::ErrorCode run_fetch(Stage& s);
+    regs::ErrorCode run_fetch(Stage& s, proto::Buffer b);
     regs::ErrorCode run_compute(Stage& s);
     regs::ErrorCode front_head(Stage& s, uint32_t h, core::HeadParams& hp);
     regs::ErrorCode front_query(Stage& s, uint32_t h, uint32_t i, Query& q);
@@ -157,8 +171,9 @@ private:
                               uint32_t* slots, Stage& s);
     regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n, Stage& s);
     regs::ErrorCode dp(proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data, uint32_t len, Stage& s);
-    // Wait (synchronised) for an event, counting the time as stall.
-    void stall(Stage& s, sc_core::sc_event& ev, double StageStats::*what);
+    // Synchronise, then wait on `ev` until `ready()`, counting the time as `what`.
+    void stall(Stage& s, sc_core::sc_event& ev, const std::function<bool()>& ready,
+               double StageStats::*what);
     template <class T>
     bool put(Channel<T>& ch, T v, Stage& s);
     template <class T>
@@ -174,19 +189,22 @@ private:
     RegisterFile m_regs;
     Job m_pending, m_job;
     bool m_busy = false;
-    sc_core::sc_event m_start_ev, m_irq_ev, m_go_ev, m_stage_done_ev, m_release_ev;
+    sc_core::sc_event m_start_ev, m_irq_ev, m_go_ev, m_stage_done_ev, m_release_ev, m_load_ev;
     bool m_irq_level = false;
     KeptObserver m_observer;
     std::vector<HeadRecord> m_heads;
     std::vector<sc_core::sc_time> m_head_start;
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     uint64_t m_releases = 0;
-    Channel<std::shared_ptr<Query>> m_queries;
-    Channel<Item> m_items;
+    uint32_t m_reserved[2] = {0, 0};
+    std::deque<std::shared_ptr<Load>> m_load_tasks;
+    sc_core::sc_event m_load_task_ev;  // SRAM slots of the chunks fetched and not yet released (K, V)
+    Channel<std::shared_ptr<Query>> m_queries_k, m_queries_v;
+    Channel<Item> m_k_items, m_v_items;
     regs::ErrorCode m_error = regs::ErrorCode::None;
     bool m_abort = false;
     unsigned m_stages_running = 0;
-    Stage m_front, m_fetch, m_compute;
+    Stage m_front, m_fetch_k, m_fetch_v, m_compute;
     proto::PayloadPool m_pool;
     // Per-job accounting (what this controller asked for and got back).
     uint64_t m_rd_bytes = 0, m_wr_bytes = 0, m_kept_keys = 0, m_k_rows = 0, m_v_rows = 0;

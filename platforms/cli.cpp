@@ -90,7 +90,7 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_choice("softmax", m.softmax, "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});
     r.add_choice("output-format", m.output_format, "element format the IP writes", {"float32", "int16"});
     r.add_choice("empty-row", m.empty_row, "what a query keeps when nothing passes the threshold", {"self", "max"});
-    r.add_choice("timing", o.timing, "timing mode of the IP and its memory port", {"lt"});
+    r.add_choice("timing", o.timing, "timing mode of every link in the IP and of its memory port: lt (loosely timed, b_transport, temporal decoupling) or at (approximately timed, 4-phase nb_transport)", {"lt", "at"});
     r.add_bool("compare", o.compare, "also run the dense baseline on the same workload and print both (on by default; --compare=false to skip)");
     m.sections.push_back({"Job", {"mode", "causal", "softmax", "output-format", "empty-row", "timing", "compare"}});
 
@@ -214,6 +214,7 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     core::parse(m.output_format, run.job.output);
     core::parse(m.empty_row, run.job.empty_row);
     run.job.causal = m.causal;
+    sprint::parse(run.timing, platform.ip.timing);
     run.thresholds = m.threshold_text.empty() ? std::vector<double>{} : parse_list(m.threshold_text);
 
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();

@@ -1,5 +1,7 @@
 #include "platforms/memory.h"
 
+#include "core/rng.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -88,6 +90,11 @@ void MemoryConfig::register_params(core::ParamRegistry& reg, const std::string& 
                  "capacity; storage is allocated only where written [D]", uint64_t(1),
                  uint64_t(1) << 24);
     reg.add_bool(prefix + ".dmi", dmi, "grant direct memory interface pointers (per 1 MiB chunk)");
+    reg.add_uint(prefix + ".queue_depth", queue_depth, "requests",
+                 "AT: requests accepted and not yet answered before END_REQ is withheld [D]", 1u, 4096u);
+    reg.add_double(prefix + ".jitter_ns", jitter_ns, "ns",
+                   "AT: random extra latency per request, uniform in [0, jitter) [D] 0 = none", 0.0, 1e6);
+    reg.add_uint(prefix + ".seed", seed, "", "AT: seed of the jitter", 0, ~uint64_t(0));
 }
 
 std::string MemoryConfig::validate() const {
@@ -113,6 +120,8 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
       target("target"),
       m_cfg(cfg),
       m_size(0),
+      m_peq(this, &Memory::peq_cb),
+      m_done_peq(this, &Memory::ready_cb),
       m_stats(basename(), "main memory") {
     const std::string err = m_cfg.validate();
     if (!err.empty()) {
@@ -124,6 +133,7 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
     m_write_latency = sc_core::sc_time(m_cfg.write_latency_ns, sc_core::SC_NS);
 
     target.register_b_transport(this, &Memory::b_transport);
+    target.register_nb_transport_fw(this, &Memory::nb_transport_fw);
     target.register_transport_dbg(this, &Memory::transport_dbg);
     target.register_get_direct_mem_ptr(this, &Memory::get_direct_mem_ptr);
 
@@ -134,6 +144,9 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
     m_stats.add("read_bytes", &m_count.read_bytes, "B", "bytes read by timed transactions");
     m_stats.add("write_bytes", &m_count.write_bytes, "B", "bytes written by timed transactions");
     m_stats.add("debug_bytes", &m_count.debug_bytes, "B", "bytes moved by debug transport");
+    m_stats.add("nb_requests", &m_count.nb_requests, "", "requests that came by nb_transport (AT)");
+    m_stats.add("max_queued", &m_count.max_queued, "requests", "most accepted, unanswered nb requests (AT)");
+    m_stats.add("backpressure_ps", &m_count.backpressure_ps, "ps", "time BEGIN_REQs waited for END_REQ, summed (AT)");
     m_stats.add("dmi_grants", &m_count.dmi_grants, "", "DMI pointers granted");
     m_stats.add("error_responses", &m_count.error_responses, "",
                 "transactions answered with an error status");
@@ -180,6 +193,100 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
     delay = schedule(write, len, delay);
     trans.set_dmi_allowed(m_cfg.dmi);
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
+}
+
+// ---- approximately timed ----------------------------------------------------------------------
+
+tlm::tlm_sync_enum Memory::nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                           sc_core::sc_time& t) {
+    if (phase == tlm::BEGIN_REQ || phase == tlm::END_RESP) {
+        m_peq.notify(trans, phase, t);
+        return tlm::TLM_ACCEPTED;
+    }
+    SC_REPORT_ERROR(kMsgType, "nb_transport_fw: unexpected phase");
+    return tlm::TLM_COMPLETED;
+}
+
+void Memory::peq_cb(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase) {
+    if (phase == tlm::BEGIN_REQ) {
+        if (trans.has_mm()) trans.acquire();
+        ++m_count.nb_requests;
+        m_waiting.emplace_back(&trans, sc_core::sc_time_stamp());
+        accept_waiting();
+        return;
+    }
+    // END_RESP: the transaction is over; a slot is free for a waiting request.
+    if (m_resp_open && m_resp_open->has_mm()) m_resp_open->release();
+    m_resp_open = nullptr;
+    --m_accepted;
+    accept_waiting();
+    respond_next();
+}
+
+void Memory::accept_waiting() {
+    while (m_accepted < m_cfg.queue_depth && !m_waiting.empty()) {
+        auto [trans, since] = m_waiting.front();
+        m_waiting.pop_front();
+        ++m_accepted;
+        m_count.max_queued = std::max<uint64_t>(m_count.max_queued, m_accepted);
+        m_count.backpressure_ps += uint64_t(std::llround((sc_core::sc_time_stamp() - since) /
+                                                         sc_core::sc_time(1, sc_core::SC_PS)));
+        tlm::tlm_phase p = tlm::END_REQ;
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        target->nb_transport_bw(*trans, p, d);
+        // Data moves now; the response waits for the data bus.
+        sc_core::sc_time extra = sc_core::SC_ZERO_TIME;
+        if (m_cfg.jitter_ns > 0) {
+            const double u = core::rng_uniform(core::rng_key(m_cfg.seed, 0x4A17, m_jitter_count++));
+            extra = sc_core::sc_time(u * m_cfg.jitter_ns, sc_core::SC_NS);
+        }
+        sc_core::sc_time done = sc_core::SC_ZERO_TIME;
+        const tlm::tlm_command cmd = trans->get_command();
+        const tlm::tlm_response_status status = cmd == tlm::TLM_IGNORE_COMMAND ? tlm::TLM_OK_RESPONSE : check(*trans);
+        if (status != tlm::TLM_OK_RESPONSE) {
+            ++m_count.error_responses;
+            trans->set_response_status(status);
+        } else {
+            const uint64_t addr = trans->get_address(), len = trans->get_data_length();
+            const bool write = cmd == tlm::TLM_WRITE_COMMAND;
+            if (cmd == tlm::TLM_WRITE_COMMAND) {
+                copy_in(addr, trans->get_data_ptr(), len, trans->get_byte_enable_ptr(), trans->get_byte_enable_length());
+                ++m_count.write_transactions;
+                m_count.write_bytes += len;
+            } else if (cmd == tlm::TLM_READ_COMMAND) {
+                copy_out(addr, trans->get_data_ptr(), len, trans->get_byte_enable_ptr(), trans->get_byte_enable_length());
+                ++m_count.read_transactions;
+                m_count.read_bytes += len;
+            }
+            if (cmd != tlm::TLM_IGNORE_COMMAND) done = schedule(write, len, extra);
+            trans->set_dmi_allowed(m_cfg.dmi);
+            trans->set_response_status(tlm::TLM_OK_RESPONSE);
+        }
+        // The response becomes ready when the transfer ends.
+        m_done_peq.notify(*trans, tlm::BEGIN_RESP, done);
+    }
+}
+
+void Memory::ready_cb(tlm::tlm_generic_payload& trans, const tlm::tlm_phase&) {
+    m_ready.push_back(&trans);
+    respond_next();
+}
+
+void Memory::respond_next() {
+    while (!m_resp_open && !m_ready.empty()) {
+        tlm::tlm_generic_payload* trans = m_ready.front();
+        m_ready.pop_front();
+        m_resp_open = trans;
+        tlm::tlm_phase p = tlm::BEGIN_RESP;
+        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
+        const tlm::tlm_sync_enum s = target->nb_transport_bw(*trans, p, d);
+        if (s == tlm::TLM_COMPLETED || (s == tlm::TLM_UPDATED && p == tlm::END_RESP)) {
+            if (trans->has_mm()) trans->release();
+            m_resp_open = nullptr;
+            --m_accepted;
+            accept_waiting();
+        }
+    }
 }
 
 sc_core::sc_time Memory::transfer_time(uint64_t bytes) const {

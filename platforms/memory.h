@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -11,6 +12,7 @@
 
 #include <systemc>
 #include <tlm>
+#include <tlm_utils/peq_with_cb_and_phase.h>
 #include <tlm_utils/simple_target_socket.h>
 
 #include "core/params.h"
@@ -28,6 +30,10 @@ struct MemoryConfig {
     uint32_t burst_bytes = 64;
     uint64_t size_mb = 1024;  // MiB
     bool dmi = true;
+    // Approximately timed (nb_transport) only:
+    uint32_t queue_depth = 16;  // requests accepted (END_REQ) and not yet answered [D]
+    double jitter_ns = 0.0;     // extra latency per request, uniform in [0, jitter_ns), seeded [D]
+    uint64_t seed = 1;          // of the jitter
 
     MemoryConfig();
 
@@ -57,6 +63,14 @@ struct MemoryConfig {
 // Byte enables are honoured for reads and writes; a byte-enable array shorter than the data
 // repeats. Unwritten memory reads as zero; storage is allocated in 1 MiB chunks on first write.
 // Addresses are offsets 0 .. size-1 (a router subtracts the base).
+//
+// Approximately-timed contract (nb_transport_fw, 4-phase base protocol): a BEGIN_REQ is accepted
+// (END_REQ) while fewer than queue_depth requests are accepted and unanswered, otherwise END_REQ
+// is withheld until one completes (back-pressure). An accepted request moves its data at once and
+// takes the data bus at max(acceptance + latency (+ jitter), bus free) for ceil(length / burst)
+// bursts at the bandwidth: the outstanding requests share the bandwidth in arrival order. Its
+// BEGIN_RESP is sent when the transfer ends, one response open at a time (later ones wait for
+// END_RESP). b_transport and nb_transport share the same data bus.
 class Memory : public sc_core::sc_module {
 public:
     static constexpr uint64_t kChunkBytes = uint64_t(1) << 20;
@@ -68,6 +82,9 @@ public:
         uint64_t dmi_grants = 0;
         uint64_t error_responses = 0;
         uint64_t busy_ps = 0;                      // sum of data-bus transfer times
+        uint64_t nb_requests = 0;                  // requests that came by nb_transport
+        uint64_t max_queued = 0;                   // most accepted, unanswered nb requests
+        uint64_t backpressure_ps = 0;              // time BEGIN_REQs waited for END_REQ
     };
 
     tlm_utils::simple_target_socket<Memory> target;
@@ -92,6 +109,12 @@ public:
 
 private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
+    tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
+                                       sc_core::sc_time& t);
+    void peq_cb(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase);
+    void accept_waiting();
+    void ready_cb(tlm::tlm_generic_payload& trans, const tlm::tlm_phase& phase);
+    void respond_next();
     unsigned transport_dbg(tlm::tlm_generic_payload& trans);
     // Grants read/write DMI to the whole 1 MiB chunk holding the address. The DMI latencies are
     // those of one burst-sized access: latency (or write latency) + burst_bytes / bandwidth.
@@ -111,6 +134,13 @@ private:
     uint64_t m_size;
     sc_core::sc_time m_latency, m_write_latency;
     sc_core::sc_time m_bus_free;
+    // AT state.
+    tlm_utils::peq_with_cb_and_phase<Memory> m_peq, m_done_peq;
+    std::deque<std::pair<tlm::tlm_generic_payload*, sc_core::sc_time>> m_waiting;  // no END_REQ yet
+    std::deque<tlm::tlm_generic_payload*> m_ready;  // transfer done, BEGIN_RESP not yet sent
+    tlm::tlm_generic_payload* m_resp_open = nullptr;
+    uint32_t m_accepted = 0;
+    uint64_t m_jitter_count = 0;
     std::unordered_map<uint64_t, std::unique_ptr<uint8_t[]>> m_chunks;
     Counters m_count;
     core::StatGroup m_stats;

@@ -15,6 +15,7 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(c + ".csr_cycles", controller.csr_cycles, "cycles", "register access latency [D]", 0, 1000);
     r.add_uint(c + ".job_setup_cycles", controller.job_setup_cycles, "cycles", "latch and check a job [D]", 0, 100000);
     r.add_uint(c + ".query_queue", controller.query_queue, "queries", "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
+    r.add_uint(c + ".loads_in_flight", controller.loads_in_flight, "commands", "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
     r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks", "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
 
     const std::string x = p + ".xbar";

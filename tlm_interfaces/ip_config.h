@@ -65,6 +65,7 @@ struct ControllerConfig {
     uint32_t job_setup_cycles = 16;  // latch and check a job [D]
     uint32_t query_queue = 2;        // evaluated queries waiting for the fetch stage [D]
     uint32_t chunk_queue = 8;        // fetched chunks waiting for the compute stage [D]
+    uint32_t loads_in_flight = 2;    // LoadRows commands per buffer under way at once [D]
 };
 
 struct IpConfig {
