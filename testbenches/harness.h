@@ -35,11 +35,27 @@ inline core::QuantizedWorkload make_workload(int heads, int n, int d, double kee
     return q;
 }
 
-// A platform config with the IP's defaults and a small DRAM.
-inline platform::PlatformConfig small_platform() {
+// A platform config with the IP's defaults, a small DRAM and the given timing mode.
+inline platform::PlatformConfig small_platform(TimingMode mode = TimingMode::LT) {
     platform::PlatformConfig c;
     c.dram.size_mb = 64;
+    c.ip.timing = mode;
     return c;
 }
+
+}  // namespace sprint::test
+
+// A test case run twice, loosely timed and approximately timed (two ctest entries, one process
+// each); the body sees `mode`.
+#define SPRINT_CAT2(a, b) a##b
+#define SPRINT_CAT(a, b) SPRINT_CAT2(a, b)
+#define TIMED_TEST_CASE(name) TIMED_TEST_CASE_IMPL(name, SPRINT_CAT(timed_test_body_, __LINE__))
+#define TIMED_TEST_CASE_IMPL(name, fn)                              \
+    static void fn(sprint::TimingMode mode);                        \
+    TEST_CASE(name " - lt") { fn(sprint::TimingMode::LT); }          \
+    TEST_CASE(name " - at") { fn(sprint::TimingMode::AT); }          \
+    static void fn(sprint::TimingMode mode)
+
+namespace sprint::test {
 
 }  // namespace sprint::test

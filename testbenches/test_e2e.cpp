@@ -25,7 +25,7 @@ struct Run {
 };
 
 Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
-            platform::PlatformConfig cfg = test::small_platform()) {
+            platform::PlatformConfig cfg) {
     Run r;
     r.masks.reset(w.q.heads, w.q.n);
     platform::StandalonePlatform p(cfg, [&](platform::Host& host) {
@@ -57,7 +57,7 @@ core::JobOptions options(core::Mode m = core::Mode::Sprint, bool causal = false)
 
 // Run and require the IP's bytes to equal the core's, and its kept sets to equal the core's masks.
 Run check_bit_exact(const core::QuantizedWorkload& w, const core::JobOptions& opt,
-                    platform::PlatformConfig cfg = test::small_platform()) {
+                    platform::PlatformConfig cfg) {
     const Run r = run_one(w, opt, cfg);
     REQUIRE(r.result.completed);
     REQUIRE(r.result.error == regs::ErrorCode::None);
@@ -74,21 +74,21 @@ Run check_bit_exact(const core::QuantizedWorkload& w, const core::JobOptions& op
 
 }  // namespace
 
-TEST_CASE("e2e sprint: bit-exact - 2 heads - N=200 (not a multiple of the 128-key tile) - d=64") {
-    check_bit_exact(test::make_workload(2, 200, 64, 0.15, false), options());
+TIMED_TEST_CASE("e2e sprint: bit-exact - 2 heads - N=200 (not a multiple of the 128-key tile) - d=64") {
+    check_bit_exact(test::make_workload(2, 200, 64, 0.15, false), options(), test::small_platform(mode));
 }
 
-TEST_CASE("e2e sprint: bit-exact - d=128 - N=300") {
-    check_bit_exact(test::make_workload(1, 300, 128, 0.1, false), options());
+TIMED_TEST_CASE("e2e sprint: bit-exact - d=128 - N=300") {
+    check_bit_exact(test::make_workload(1, 300, 128, 0.1, false), options(), test::small_platform(mode));
 }
 
-TEST_CASE("e2e sprint: bit-exact - causal - 3 heads - N=257") {
-    check_bit_exact(test::make_workload(3, 257, 64, 0.2, true), options(core::Mode::Sprint, true));
+TIMED_TEST_CASE("e2e sprint: bit-exact - causal - 3 heads - N=257") {
+    check_bit_exact(test::make_workload(3, 257, 64, 0.2, true), options(core::Mode::Sprint, true), test::small_platform(mode));
 }
 
-TEST_CASE("e2e sprint: padding - queries and keys past valid_len are skipped - rows stay zero") {
+TIMED_TEST_CASE("e2e sprint: padding - queries and keys past valid_len are skipped - rows stay zero") {
     const auto w = test::make_workload(2, 160, 64, 0.2, false, 97);
-    const Run r = check_bit_exact(w, options());
+    const Run r = check_bit_exact(w, options(), test::small_platform(mode));
     for (int h = 0; h < 2; ++h)
         for (int i = 97; i < 160; ++i) {
             for (int j = 0; j < 160; ++j) REQUIRE(r.masks.row(h, i)[j] == 0);
@@ -102,12 +102,12 @@ TEST_CASE("e2e sprint: padding - queries and keys past valid_len are skipped - r
     CHECK(r.result.k_rows_fetched <= 2 * 97);
 }
 
-TEST_CASE("e2e sprint: causal with padding - several heads") {
-    check_bit_exact(test::make_workload(4, 130, 64, 0.3, true, 111), options(core::Mode::Sprint, true));
+TIMED_TEST_CASE("e2e sprint: causal with padding - several heads") {
+    check_bit_exact(test::make_workload(4, 130, 64, 0.3, true, 111), options(core::Mode::Sprint, true), test::small_platform(mode));
 }
 
-TEST_CASE("e2e sprint: kept rows that overflow the buffers are processed in chunks - still bit-exact") {
-    auto cfg = test::small_platform();
+TIMED_TEST_CASE("e2e sprint: kept rows that overflow the buffers are processed in chunks - still bit-exact") {
+    auto cfg = test::small_platform(mode);
     cfg.ip.sram.k_bytes = 1024;  // 16 rows of d=64
     cfg.ip.sram.v_bytes = 640;   // 10 rows
     const auto w = test::make_workload(2, 300, 64, 0.3, false);
@@ -121,14 +121,14 @@ TEST_CASE("e2e sprint: kept rows that overflow the buffers are processed in chun
     CHECK(max_v == 5);
 }
 
-TEST_CASE("e2e sprint: float softmax - int16 output - empty-row policy max") {
+TIMED_TEST_CASE("e2e sprint: float softmax - int16 output - empty-row policy max") {
     auto w = test::make_workload(2, 180, 64, 0.05, false);
     w.heads[1].threshold = 1e6f;  // nothing passes: every query keeps its highest-scoring key
     core::JobOptions o = options();
     o.softmax = core::SoftmaxKind::Float;
     o.output = core::OutputFormat::Int16;
     o.empty_row = core::EmptyRowPolicy::Max;
-    const Run r = check_bit_exact(w, o);
+    const Run r = check_bit_exact(w, o, test::small_platform(mode));
     for (int i = 0; i < 180; ++i) {
         int kept = 0;
         for (int j = 0; j < 180; ++j) kept += r.masks.row(1, i)[j];
@@ -136,8 +136,8 @@ TEST_CASE("e2e sprint: float softmax - int16 output - empty-row policy max") {
     }
 }
 
-TEST_CASE("e2e sprint: crossbar and comparator non-idealities - bit-exact with the same seed") {
-    auto cfg = test::small_platform();
+TIMED_TEST_CASE("e2e sprint: crossbar and comparator non-idealities - bit-exact with the same seed") {
+    auto cfg = test::small_platform(mode);
     cfg.ip.xbar.read_noise_sigma = 3.0;
     cfg.ip.xbar.cell_variation_sigma = 0.1;
     cfg.ip.xbar.stuck_at_zero_rate = 0.01;
@@ -150,9 +150,9 @@ TEST_CASE("e2e sprint: crossbar and comparator non-idealities - bit-exact with t
     CHECK(noisy.masks.bits != ideal.bits);  // the non-idealities changed some decisions
 }
 
-TEST_CASE("e2e dense: bit-exact and - with nothing pruned - close to dense float attention") {
+TIMED_TEST_CASE("e2e dense: bit-exact and - with nothing pruned - close to dense float attention") {
     const auto w = test::make_workload(2, 200, 64, 0.1, false);
-    const Run r = check_bit_exact(w, options(core::Mode::Dense));
+    const Run r = check_bit_exact(w, options(core::Mode::Dense), test::small_platform(mode));
     std::vector<uint32_t> valid(2, 200);
     core::SyntheticSpec s;
     s.heads = 2; s.n = 200; s.d = 64; s.seed = 7;
@@ -169,11 +169,11 @@ TEST_CASE("e2e dense: bit-exact and - with nothing pruned - close to dense float
     CHECK(r.result.k_rows_fetched == 2ull * 200 * 200);
 }
 
-TEST_CASE("e2e dense with float softmax: agrees with dense float to int8 accuracy") {
+TIMED_TEST_CASE("e2e dense with float softmax: agrees with dense float to int8 accuracy") {
     const auto w = test::make_workload(1, 128, 64, 0.1, true);
     core::JobOptions o = options(core::Mode::Dense, true);
     o.softmax = core::SoftmaxKind::Float;
-    const Run r = check_bit_exact(w, o);
+    const Run r = check_bit_exact(w, o, test::small_platform(mode));
     core::SyntheticSpec s;
     s.heads = 1; s.n = 128; s.d = 64; s.seed = 7;
     const auto f = core::generate_synthetic(s);
@@ -185,9 +185,9 @@ TEST_CASE("e2e dense with float softmax: agrees with dense float to int8 accurac
     CHECK(rel < 0.05);
 }
 
-TEST_CASE("e2e onchip-prune: kept sets equal exact-score pruning - all K fetched - only kept V") {
+TIMED_TEST_CASE("e2e onchip-prune: kept sets equal exact-score pruning - all K fetched - only kept V") {
     const auto w = test::make_workload(2, 200, 64, 0.1, false);
-    const Run r = check_bit_exact(w, options(core::Mode::OnchipPrune));
+    const Run r = check_bit_exact(w, options(core::Mode::OnchipPrune), test::small_platform(mode));
     core::JobOptions ex = options(core::Mode::OnchipPrune);
     const auto exact = core::reference_masks(w, ex, core::XbarNumerics{});
     CHECK(r.masks.bits == exact.bits);
@@ -195,9 +195,9 @@ TEST_CASE("e2e onchip-prune: kept sets equal exact-score pruning - all K fetched
     CHECK(r.result.v_rows_fetched < r.result.k_rows_fetched / 2);
 }
 
-TEST_CASE("e2e: rows fetched per query equal an independent count of kept-and-not-resident rows") {
+TIMED_TEST_CASE("e2e: rows fetched per query equal an independent count of kept-and-not-resident rows") {
     // Independent model of the K buffer: LRU over whole queries' kept sets.
-    auto cfg = test::small_platform();
+    auto cfg = test::small_platform(mode);
     cfg.ip.sram.k_bytes = 64 * 96;  // 96 rows: one query's kept rows fit, the sequence does not
     const auto w = test::make_workload(1, 400, 64, 0.08, false);
     const Run r = check_bit_exact(w, options(), cfg);
@@ -225,18 +225,19 @@ TEST_CASE("e2e: rows fetched per query equal an independent count of kept-and-no
         }
         expected.push_back(misses);
     }
-    std::vector<uint32_t> got;
+    // The log is in completion order (loads overlap in AT): index it by query.
+    std::vector<uint32_t> got(400, ~0u);
     for (const auto& l : r.loads)
-        if (l.buffer == proto::Buffer::K) got.push_back(l.fetched);
+        if (l.buffer == proto::Buffer::K) got[l.query] = l.fetched;
     CHECK(got == expected);
     uint64_t total = 0;
     for (uint32_t m : expected) total += m;
     CHECK(total > 400);  // rows were evicted and fetched again: the buffer really was too small
 }
 
-TEST_CASE("e2e: memory traffic is counted from the transactions that happened") {
+TIMED_TEST_CASE("e2e: memory traffic is counted from the transactions that happened") {
     const auto w = test::make_workload(2, 200, 64, 0.1, false);
-    const Run r = check_bit_exact(w, options());
+    const Run r = check_bit_exact(w, options(), test::small_platform(mode));
     // The memory model saw exactly what the fetcher issued; the registers report the same.
     CHECK(r.dram_read_bytes == r.fetcher_read_bytes);
     CHECK(r.dram_write_bytes == r.fetcher_write_bytes);
@@ -251,8 +252,8 @@ TEST_CASE("e2e: memory traffic is counted from the transactions that happened") 
     CHECK(r.result.mem_write_bytes == 2ull * 200 * 64 * 4);
 }
 
-TEST_CASE("e2e: DMI on the mem port gives the same output and the same byte counts") {
-    auto cfg = test::small_platform();
+TIMED_TEST_CASE("e2e: DMI on the mem port gives the same output and the same byte counts") {
+    auto cfg = test::small_platform(mode);
     cfg.ip.fetcher.use_dmi = true;
     const auto w = test::make_workload(2, 200, 64, 0.1, false);
     const Run r = check_bit_exact(w, options(), cfg);

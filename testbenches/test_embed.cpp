@@ -1,11 +1,16 @@
-// Embedding the IP in somebody else's virtual platform: no project platform code at all. A plain
-// memory that implements only b_transport (no DMI, no debug transport), an initiator that writes
-// the registers directly on `csr`, and the IP's `mem` port bound straight to that memory. This is
-// the example README.md shows; the output must still be the core's bit-exact result.
+// Embedding the IP in somebody else's virtual platform: no project platform code at all. A
+// foreign memory bound straight to the IP's `mem` port, and an initiator that writes the
+// registers directly on `csr`. The memory implements either only b_transport (no DMI, no debug
+// transport) or only nb_transport, on a socket with no b_transport at all (as DRAMSys does).
+// Every combination with both timing modes must give the core's bit-exact result. This is the
+// example README.md shows.
 #include <catch2/catch.hpp>
 
 #include <cstring>
+#include <type_traits>
 
+#include <tlm_utils/multi_passthrough_target_socket.h>
+#include <tlm_utils/peq_with_cb_and_phase.h>
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
@@ -21,10 +26,12 @@ namespace {
 struct PlainMemory : sc_core::sc_module {
     tlm_utils::simple_target_socket<PlainMemory> socket{"socket"};
     std::vector<uint8_t> bytes;
+    uint64_t requests = 0;
     explicit PlainMemory(const sc_core::sc_module_name& n, std::size_t size) : sc_module(n), bytes(size, 0) {
         socket.register_b_transport(this, &PlainMemory::b_transport);
     }
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
+        ++requests;
         const uint64_t a = gp.get_address();
         const unsigned n = gp.get_data_length();
         if (a > bytes.size() || n > bytes.size() - a) {
@@ -35,6 +42,45 @@ struct PlainMemory : sc_core::sc_module {
         else if (gp.is_write()) std::memcpy(&bytes[a], gp.get_data_ptr(), n);
         delay += sc_core::sc_time(50, sc_core::SC_NS);
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
+    }
+};
+
+// A foreign memory with only the 4-phase non-blocking interface: END_REQ 2 ns after BEGIN_REQ,
+// BEGIN_RESP 40 ns after END_REQ, one request in its request phase at a time.
+struct NbOnlyMemory : sc_core::sc_module {
+    tlm_utils::multi_passthrough_target_socket<NbOnlyMemory> socket{"socket"};
+    std::vector<uint8_t> bytes;
+    tlm_utils::peq_with_cb_and_phase<NbOnlyMemory> peq{this, &NbOnlyMemory::cb};
+    uint64_t requests = 0;
+    explicit NbOnlyMemory(const sc_core::sc_module_name& n, std::size_t size) : sc_module(n), bytes(size, 0) {
+        socket.register_nb_transport_fw(this, &NbOnlyMemory::nb_transport_fw);
+    }
+    tlm::tlm_sync_enum nb_transport_fw(int, tlm::tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_core::sc_time& t) {
+        peq.notify(gp, ph, t);
+        return tlm::TLM_ACCEPTED;
+    }
+    void cb(tlm::tlm_generic_payload& gp, const tlm::tlm_phase& ph) {
+        if (ph == tlm::BEGIN_REQ) {
+            ++requests;
+            const uint64_t a = gp.get_address();
+            const unsigned n = gp.get_data_length();
+            if (a > bytes.size() || n > bytes.size() - a) gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            else {
+                if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &bytes[a], n);
+                else if (gp.is_write()) std::memcpy(&bytes[a], gp.get_data_ptr(), n);
+                gp.set_response_status(tlm::TLM_OK_RESPONSE);
+            }
+            peq.notify(gp, tlm::END_REQ, sc_core::sc_time(2, sc_core::SC_NS));
+        } else if (ph == tlm::END_REQ) {
+            tlm::tlm_phase p = tlm::END_REQ;
+            sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+            socket->nb_transport_bw(gp, p, t);
+            peq.notify(gp, tlm::BEGIN_RESP, sc_core::sc_time(40, sc_core::SC_NS));
+        } else if (ph == tlm::BEGIN_RESP) {
+            tlm::tlm_phase p = tlm::BEGIN_RESP;
+            sc_core::sc_time t = sc_core::SC_ZERO_TIME;
+            socket->nb_transport_bw(gp, p, t);  // the IP answers END_RESP on the forward path
+        }
     }
 };
 
@@ -81,7 +127,8 @@ struct Cpu : sc_core::sc_module {
 
 }  // namespace
 
-TEST_CASE("embed: the IP runs in a foreign platform with a b_transport-only memory and no router") {
+template <class Memory>
+void embed(sprint::TimingMode mode) {
     using namespace sprint;
     // Workload: 2 heads, N = 100, d = 64, thresholds calibrated to keep 20%.
     core::SyntheticSpec spec;
@@ -99,8 +146,11 @@ TEST_CASE("embed: the IP runs in a foreign platform with a b_transport-only memo
 
     // --- the integrator's platform ---
     IpConfig cfg;  // defaults; cfg.fetcher.window_size = 0: the IP may address all of `mem`
+    cfg.timing = mode;
+    // A memory without b_transport needs nb_transport on the mem port in LT too.
+    if (std::is_same<Memory, NbOnlyMemory>::value) cfg.fetcher.mem_protocol = "nb";
     SprintIp ip("sprint", cfg);
-    PlainMemory ram("ram", 1 << 20);
+    Memory ram("ram", 1 << 20);
     Cpu cpu("cpu");
     sc_core::sc_signal<bool> irq("irq");
     cpu.bus.bind(ip.csr);   // registers at offset 0 of the CPU's view
@@ -139,6 +189,12 @@ TEST_CASE("embed: the IP runs in a foreign platform with a b_transport-only memo
     sc_core::sc_start();
 
     CHECK(status == regs::STATUS_DONE);
+    CHECK(ram.requests == ip.fetcher.mem_reads + ip.fetcher.mem_writes);  // all traffic went there
     const auto ref = core::reference_output(w, core::JobOptions{}, cfg.numerics());
     CHECK(std::equal(ref.begin(), ref.end(), ram.bytes.begin() + OUT));
 }
+
+TEST_CASE("embed: LT with a b_transport-only memory and no router") { embed<PlainMemory>(sprint::TimingMode::LT); }
+TEST_CASE("embed: AT with a b_transport-only memory and no router") { embed<PlainMemory>(sprint::TimingMode::AT); }
+TEST_CASE("embed: LT with an nb_transport-only memory (DRAMSys-like) and no router") { embed<NbOnlyMemory>(sprint::TimingMode::LT); }
+TEST_CASE("embed: AT with an nb_transport-only memory (DRAMSys-like) and no router") { embed<NbOnlyMemory>(sprint::TimingMode::AT); }
