@@ -30,13 +30,13 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
       m_stats(basename(), "SPRINT IP") {
     csr.bind(controller.csr);
     controller.irq(irq);
-    controller.to_xbar.bind(xbar.from_controller);
-    controller.to_fetcher.bind(fetcher.from_controller);
-    controller.to_datapath.bind(datapath.from_controller);
-    xbar.to_comparators.bind(comparators.from_xbar);
-    fetcher.to_sram.bind(sram.from_fetcher);
-    datapath.to_sram.bind(sram.from_datapath);
-    fetcher.mem.socket.bind(mem);
+    link(controller.to_xbar, xbar.from_controller.socket, "check_to_xbar");
+    link(controller.to_fetcher, fetcher.from_controller.socket, "check_to_fetcher");
+    link(controller.to_datapath, datapath.from_controller.socket, "check_to_datapath");
+    link(xbar.to_comparators, comparators.from_xbar.socket, "check_to_comparators");
+    link(fetcher.to_sram, sram.from_fetcher.socket, "check_fetcher_to_sram");
+    link(datapath.to_sram, sram.from_datapath.socket, "check_datapath_to_sram");
+    link(fetcher.mem, mem, "check_mem");
 
     m_stats.attach(&controller.stats());
     m_stats.attach(&xbar.stats());
@@ -44,6 +44,34 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
     m_stats.attach(&fetcher.stats());
     m_stats.attach(&sram.stats());
     m_stats.attach(&datapath.stats());
+    if (!m_checkers.empty()) {
+        auto& g = m_stats.group("protocol", "TLM-2.0 base-protocol checkers on every link");
+        g.add("links", [this] { return nlohmann::json(m_checkers.size()); }, "links", "links checked");
+        g.add("transactions", [this] {
+                  uint64_t n = 0;
+                  for (const auto& c : m_checkers) n += c->transactions;
+                  return nlohmann::json(n);
+              }, "transactions", "transactions checked");
+        g.add("violations", [this] { return nlohmann::json(protocol_violations().size()); },
+              "violations", "protocol rule violations found");
+    }
+}
+
+template <class Port, class Target>
+void SprintIp::link(Port& from, Target& to, const char* name) {
+    if (!m_cfg.check_protocol) {
+        from.socket.bind(to);
+        return;
+    }
+    m_checkers.push_back(std::make_unique<ProtocolChecker>(name));
+    from.socket.bind(m_checkers.back()->target);
+    m_checkers.back()->initiator.bind(to);
+}
+
+std::vector<std::string> SprintIp::protocol_violations() const {
+    std::vector<std::string> v;
+    for (const auto& c : m_checkers) v.insert(v.end(), c->violations().begin(), c->violations().end());
+    return v;
 }
 
 void SprintIp::trace(sc_core::sc_trace_file* tf) {

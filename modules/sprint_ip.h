@@ -6,6 +6,10 @@
 // sc_module joined only by TLM sockets. Counts: see each block; stats() is the whole tree.
 #pragma once
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include <systemc>
 #include <tlm>
 
@@ -16,6 +20,7 @@
 #include "modules/datapath.h"
 #include "modules/fetcher.h"
 #include "modules/sram_buffer.h"
+#include "tlm_interfaces/protocol_checker.h"
 #include "tlm_interfaces/ip_config.h"
 #include "waveforms/trace_scheduler.h"
 
@@ -36,6 +41,9 @@ public:
     // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
     // SRAM occupancy, outstanding memory requests).
     void trace(sc_core::sc_trace_file* tf);
+    // With IpConfig::check_protocol: the checkers on the internal links and on mem.
+    const std::vector<std::unique_ptr<ProtocolChecker>>& checkers() const { return m_checkers; }
+    std::vector<std::string> protocol_violations() const;
 
 private:
     const IpConfig m_cfg;
@@ -50,6 +58,9 @@ public:
     Datapath datapath;
 
 private:
+    template <class Port, class Target>
+    void link(Port& from, Target& to, const char* name);
+    std::vector<std::unique_ptr<ProtocolChecker>> m_checkers;
     core::StatGroup m_stats;
 };
 

@@ -91,8 +91,9 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_choice("output-format", m.output_format, "element format the IP writes", {"float32", "int16"});
     r.add_choice("empty-row", m.empty_row, "what a query keeps when nothing passes the threshold", {"self", "max"});
     r.add_choice("timing", o.timing, "timing mode of every link in the IP and of its memory port: lt (loosely timed, b_transport, temporal decoupling) or at (approximately timed, 4-phase nb_transport)", {"lt", "at"});
+    r.add_bool("check-protocol", o.check_protocol, "insert a TLM-2.0 base-protocol checker on every link of the IP and the platform; violations are listed and the exit status is 1");
     r.add_bool("compare", o.compare, "also run the dense baseline on the same workload and print both (on by default; --compare=false to skip)");
-    m.sections.push_back({"Job", {"mode", "causal", "softmax", "output-format", "empty-row", "timing", "compare"}});
+    m.sections.push_back({"Job", {"mode", "causal", "softmax", "output-format", "empty-row", "timing", "check-protocol", "compare"}});
 
     r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)", "a writable path");
     r.add_string("output", o.output_file, "file", "write the attention output read back from memory (.npy float32 [heads, N, d])", "a writable path");
@@ -215,6 +216,7 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     core::parse(m.empty_row, run.job.empty_row);
     run.job.causal = m.causal;
     sprint::parse(run.timing, platform.ip.timing);
+    platform.ip.check_protocol = run.check_protocol;
     run.thresholds = m.threshold_text.empty() ? std::vector<double>{} : parse_list(m.threshold_text);
 
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();

@@ -31,6 +31,7 @@ struct RunOptions {
     core::JobOptions job;
     std::string timing = "lt";
     bool compare = true;
+    bool check_protocol = false;
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
     bool dump_regmap = false, dump_params = false;

@@ -199,9 +199,13 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
 
 tlm::tlm_sync_enum Memory::nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                            sc_core::sc_time& t) {
-    if (phase == tlm::BEGIN_REQ || phase == tlm::END_RESP) {
+    if (phase == tlm::BEGIN_REQ) {
         m_peq.notify(trans, phase, t);
         return tlm::TLM_ACCEPTED;
+    }
+    if (phase == tlm::END_RESP) {
+        m_peq.notify(trans, phase, t);
+        return tlm::TLM_COMPLETED;
     }
     SC_REPORT_ERROR(kMsgType, "nb_transport_fw: unexpected phase");
     return tlm::TLM_COMPLETED;

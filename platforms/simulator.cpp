@@ -364,6 +364,12 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         reps.push_back(rep);
     }
     print_summary(out, o, args.platform, in, reps, wall, scores);
+    const std::vector<std::string> violations = p.protocol_violations();
+    if (o.check_protocol) {
+        out << "protocol checks: " << p.protocol_transactions() << " transactions on " << p.protocol_links()
+            << " links, " << violations.size() << " violations\n";
+        for (std::size_t i = 0; i < violations.size() && i < 20; ++i) out << "  " << violations[i] << "\n";
+    }
 
     try {
         if (!o.output_file.empty())
@@ -405,6 +411,9 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
                 jj["model"] = stats_delta(r.stats_after, r.stats_before);
                 j["jobs"].push_back(jj);
             }
+            if (o.check_protocol)
+                j["protocol"] = {{"links", p.protocol_links()}, {"transactions", p.protocol_transactions()},
+                                 {"violations", violations}};
             j["model_totals"] = {{"sprint", p.sprint.stats().to_json()}, {"dram", p.dram.stats().to_json()}, {"bus", p.bus.stats().to_json()}};
             std::ofstream f(o.stats_file);
             f << std::setw(2) << j << "\n";
@@ -416,6 +425,10 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     }
     if (!all_exact) {
         err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
+        return kExitJobProblem;
+    }
+    if (!violations.empty()) {
+        err << "sprint-sim: error: " << violations.size() << " TLM protocol violations (listed above)\n";
         return kExitJobProblem;
     }
     return kExitOk;

@@ -48,10 +48,19 @@ StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script scr
       sprint("sprint", c.ip_for_platform()),
       irq("irq") {
     tlm::tlm_global_quantum::instance().set(sc_core::sc_time(cfg.quantum_ns, sc_core::SC_NS));
-    host.bus.bind(bus.targets);
-    sprint.mem.bind(bus.targets);
-    bus.initiators.bind(dram.target);
-    bus.initiators.bind(sprint.csr);
+    auto checked = [this](auto& from, auto& to, const char* name) {
+        if (!cfg.ip.check_protocol) {
+            from.bind(to);
+            return;
+        }
+        m_checkers.push_back(std::make_unique<ProtocolChecker>(name));
+        from.bind(m_checkers.back()->target);
+        m_checkers.back()->initiator.bind(to);
+    };
+    checked(host.bus, bus.targets, "check_host");
+    sprint.mem.bind(bus.targets);  // the IP checks its own mem port
+    checked(bus.initiators, dram.target, "check_dram");
+    checked(bus.initiators, sprint.csr, "check_csr");
     bus.map(0, cfg.dram_base, cfg.dram_bytes(), "dram");
     bus.map(1, cfg.csr_base, regs::kCsrWindowBytes, "sprint.csr");
     sprint.irq(irq);
@@ -61,6 +70,21 @@ StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script scr
 StandalonePlatform::~StandalonePlatform() {
     if (m_vcd) sc_core::sc_close_vcd_trace_file(m_vcd);
 }
+
+std::vector<std::string> StandalonePlatform::protocol_violations() const {
+    std::vector<std::string> v = sprint.protocol_violations();
+    for (const auto& c : m_checkers) v.insert(v.end(), c->violations().begin(), c->violations().end());
+    return v;
+}
+
+uint64_t StandalonePlatform::protocol_transactions() const {
+    uint64_t n = 0;
+    for (const auto& c : m_checkers) n += c->transactions;
+    for (const auto& c : sprint.checkers()) n += c->transactions;
+    return n;
+}
+
+std::size_t StandalonePlatform::protocol_links() const { return m_checkers.size() + sprint.checkers().size(); }
 
 void StandalonePlatform::open_vcd(const std::string& path) {
     std::string base = path;

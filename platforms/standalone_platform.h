@@ -55,8 +55,14 @@ public:
     // Open a VCD file (".vcd" is appended by SystemC when missing) tracing the IP's
     // architectural state and the irq line; time unit 1 ps.
     void open_vcd(const std::string& path);
+    // With cfg.ip.check_protocol: every violation found on the IP's links and the platform's
+    // (host -> bus, bus -> dram, bus -> sprint.csr).
+    std::vector<std::string> protocol_violations() const;
+    uint64_t protocol_transactions() const;
+    std::size_t protocol_links() const;
 
 private:
+    std::vector<std::unique_ptr<ProtocolChecker>> m_checkers;
     sc_core::sc_trace_file* m_vcd = nullptr;
 };
 

@@ -40,6 +40,7 @@ inline platform::PlatformConfig small_platform(TimingMode mode = TimingMode::LT)
     platform::PlatformConfig c;
     c.dram.size_mb = 64;
     c.ip.timing = mode;
+    c.ip.check_protocol = true;  // every link checked in every platform test
     return c;
 }
 

@@ -20,6 +20,8 @@ struct Run {
     std::vector<uint8_t> out;
     core::KeepMasks masks;
     std::vector<Fetcher::LoadRecord> loads;
+    std::vector<std::string> violations;
+    uint64_t checked = 0;
     uint64_t fetcher_read_bytes = 0, fetcher_write_bytes = 0, dram_read_bytes = 0,
              dram_write_bytes = 0, dmi_accesses = 0, k_rows = 0, v_rows = 0;
 };
@@ -38,6 +40,8 @@ Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
     });
     sc_core::sc_start();
     r.loads = p.sprint.fetcher.load_log();
+    r.violations = p.protocol_violations();
+    r.checked = p.protocol_transactions();
     r.fetcher_read_bytes = p.sprint.fetcher.mem_read_bytes;
     r.fetcher_write_bytes = p.sprint.fetcher.mem_write_bytes;
     r.dram_read_bytes = p.dram.counters().read_bytes;
@@ -59,6 +63,8 @@ core::JobOptions options(core::Mode m = core::Mode::Sprint, bool causal = false)
 Run check_bit_exact(const core::QuantizedWorkload& w, const core::JobOptions& opt,
                     platform::PlatformConfig cfg) {
     const Run r = run_one(w, opt, cfg);
+    CHECK(r.checked > 0);
+    CHECK(r.violations == std::vector<std::string>{});
     REQUIRE(r.result.completed);
     REQUIRE(r.result.error == regs::ErrorCode::None);
     core::KeepMasks ref_masks;

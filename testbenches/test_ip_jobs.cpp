@@ -13,11 +13,12 @@ namespace {
 struct Outcome {
     platform::JobResult bad, good;
     bool good_exact = false;
+    std::vector<std::string> violations;
 };
 
 // Place a good workload, run `mutate(job)` as a bad job, then the unmodified good job.
 Outcome bad_then_good(const std::function<void(platform::Host&, platform::JobDesc&)>& mutate,
-                      platform::PlatformConfig cfg = test::small_platform(), int n = 96, int d = 64) {
+                      platform::PlatformConfig cfg, int n = 96, int d = 64) {
     const auto w = test::make_workload(2, n, d, 0.2, false);
     Outcome o;
     platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
@@ -31,6 +32,7 @@ Outcome bad_then_good(const std::function<void(platform::Host&, platform::JobDes
         o.good_exact = h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
     });
     sc_core::sc_start();
+    o.violations = p.protocol_violations();
     return o;
 }
 
@@ -43,75 +45,76 @@ void check(const Outcome& o, regs::ErrorCode code) {
     CHECK(o.good.ok());
     CHECK(o.good.irq_status == regs::IRQ_DONE);
     CHECK(o.good_exact);
+    CHECK(o.violations == std::vector<std::string>{});  // an error response is not a protocol error
 }
 
 }  // namespace
 
-TEST_CASE("bad job: zero heads fails with BadShape and the IP recovers") {
-    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.heads = 0; });
+TIMED_TEST_CASE("bad job: zero heads fails with BadShape and the IP recovers") {
+    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.heads = 0; }, test::small_platform(mode));
     check(o, regs::ErrorCode::BadShape);
     CHECK(o.bad.mem_read_bytes == 0u);  // rejected before any memory access
 }
 
-TEST_CASE("bad job: zero sequence length fails with BadShape") {
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 0; }), regs::ErrorCode::BadShape);
+TIMED_TEST_CASE("bad job: zero sequence length fails with BadShape") {
+    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 0; }, test::small_platform(mode)), regs::ErrorCode::BadShape);
 }
 
-TEST_CASE("bad job: mode 3 fails with BadMode") {
-    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.raw_mode = 3; });
+TIMED_TEST_CASE("bad job: mode 3 fails with BadMode") {
+    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.raw_mode = 3; }, test::small_platform(mode));
     check(o, regs::ErrorCode::BadMode);
     CHECK(o.bad.mem_read_bytes == 0u);
 }
 
-TEST_CASE("bad job: a sequence longer than the crossbar fails with SeqTooLong") {
-    auto cfg = test::small_platform();
+TIMED_TEST_CASE("bad job: a sequence longer than the crossbar fails with SeqTooLong") {
+    auto cfg = test::small_platform(mode);
     cfg.ip.xbar.tiles = 1;  // 128 keys
     check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 129; }, cfg),
           regs::ErrorCode::SeqTooLong);
 }
 
-TEST_CASE("bad job: a head dimension larger than the crossbar fails with DimTooLarge") {
-    auto cfg = test::small_platform();
+TIMED_TEST_CASE("bad job: a head dimension larger than the crossbar fails with DimTooLarge") {
+    auto cfg = test::small_platform(mode);
     cfg.ip.xbar.tiles = 1;  // 128 rows: d = 129 needs two row groups
     check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.d = 129; }, cfg),
           regs::ErrorCode::DimTooLarge);
 }
 
-TEST_CASE("bad job: a misaligned base fails with Misaligned") {
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.v += 8; }), regs::ErrorCode::Misaligned);
+TIMED_TEST_CASE("bad job: a misaligned base fails with Misaligned") {
+    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.v += 8; }, test::small_platform(mode)), regs::ErrorCode::Misaligned);
 }
 
-TEST_CASE("bad job: an output buffer past the end of memory fails with OutOfRange") {
-    const auto cfg = test::small_platform();
+TIMED_TEST_CASE("bad job: an output buffer past the end of memory fails with OutOfRange") {
+    const auto cfg = test::small_platform(mode);
     check(bad_then_good([&](platform::Host&, platform::JobDesc& j) { j.out = cfg.dram_base + cfg.dram_bytes() - 4096; }, cfg),
           regs::ErrorCode::OutOfRange);
 }
 
-TEST_CASE("bad job: an output overlapping the keys fails with Overlap") {
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = j.k + 64; }), regs::ErrorCode::Overlap);
+TIMED_TEST_CASE("bad job: an output overlapping the keys fails with Overlap") {
+    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = j.k + 64; }, test::small_platform(mode)), regs::ErrorCode::Overlap);
 }
 
-TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails with BadHeadTable") {
+TIMED_TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails with BadHeadTable") {
     const auto o = bad_then_good([](platform::Host& h, platform::JobDesc& j) {
         const uint32_t bad = j.n + 1;
         h.mem_write(j.table + regs::kHeadEntryBytes + 16, &bad, 4);  // head 1
-    });
+    }, test::small_platform(mode));
     check(o, regs::ErrorCode::BadHeadTable);
     // The front end reads head 1's entry while head 0's queries are still in the pipeline: the
     // job stops there, so at most head 0's rows were written.
     CHECK(o.bad.mem_write_bytes <= 96u * 64 * 4);
 }
 
-TEST_CASE("bad job: a non-finite scale in the head table fails with BadHeadTable") {
+TIMED_TEST_CASE("bad job: a non-finite scale in the head table fails with BadHeadTable") {
     check(bad_then_good([](platform::Host& h, platform::JobDesc& j) {
               const float nan = std::nanf("");
               h.mem_write(j.table + 8, &nan, 4);
-          }),
+          }, test::small_platform(mode)),
           regs::ErrorCode::BadHeadTable);
 }
 
-TEST_CASE("bad job: a memory error response mid-job fails with BusError") {
-    auto cfg = test::small_platform();
+TIMED_TEST_CASE("bad job: a memory error response mid-job fails with BusError") {
+    auto cfg = test::small_platform(mode);
     cfg.ip.fetcher.window_base = 0;  // let the IP reach addresses the router does not map
     cfg.ip.fetcher.window_size = ~uint64_t(0);
     const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = 0x4000'0000; }, cfg);

@@ -70,6 +70,7 @@ struct ControllerConfig {
 
 struct IpConfig {
     TimingMode timing = TimingMode::LT;  // set from --timing for every link and the mem port
+    bool check_protocol = false;         // a ProtocolChecker on every internal link and on mem
     double clock_ns = 1.0;  // [F][S] 1 GHz, 65 nm
     uint64_t seed = 1;      // non-ideality random streams
     ControllerConfig controller;

@@ -116,9 +116,13 @@ void TargetPort::b_transport(tlm_generic_payload& gp, sc_time& delay) {
 }
 
 tlm_sync_enum TargetPort::nb_transport_fw(tlm_generic_payload& gp, tlm_phase& phase, sc_time& t) {
-    if (phase == BEGIN_REQ || phase == END_RESP) {
+    if (phase == BEGIN_REQ) {
         m_peq.notify(gp, phase, t);
         return TLM_ACCEPTED;
+    }
+    if (phase == END_RESP) {
+        m_peq.notify(gp, phase, t);
+        return TLM_COMPLETED;  // the transaction is over
     }
     SC_REPORT_ERROR("sprint/port", "unexpected phase on the forward path");
     return TLM_COMPLETED;
