@@ -23,6 +23,8 @@ ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
     m_stats.add("empty_rows", &empty_rows, "queries", "queries where the empty-row policy kept a key");
     m_stats.add("mask_bits_read", &mask_bits_read, "bits", "keep-mask bits read out");
     m_stats.add("busy_ns", &busy_ns, "ns", "time reading out masks and searching the max");
+    m_stats.add("queued_ns", [this] { return nlohmann::json(from_xbar.accept_stall.to_seconds() * 1e9); }, "ns",
+                "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {

@@ -603,6 +603,7 @@ ErrorCode Controller::run_fetch(Stage& s, proto::Buffer b) {
             // each other's room (which could starve the oldest, the one the datapath waits for).
             const uint32_t need = l->item.count;
             const sc_time t0 = s.now();
+            const double counted0 = s.stats->busy_ns + s.stats->starved_ns + s.stats->blocked_ns;
             while (m_reserved[int(b)] + need > slots && !m_abort && e == ErrorCode::None) {
                 // Hand over what is ready: the datapath may need it before it can free room.
                 if (!flight.empty() && flight.front()->done) {
@@ -613,7 +614,9 @@ ErrorCode Controller::run_fetch(Stage& s, proto::Buffer b) {
                 if (m_reserved[int(b)] + need > slots && !m_abort && !(!flight.empty() && flight.front()->done))
                     wait(m_release_ev | m_load_ev);
             }
-            s.stats->blocked_ns += (s.now() - t0).to_seconds() * 1e9;
+            // Waiting for room is blocked time, less what handing over items counted meanwhile.
+            const double counted = s.stats->busy_ns + s.stats->starved_ns + s.stats->blocked_ns - counted0;
+            s.stats->blocked_ns += std::max(0.0, (s.now() - t0).to_seconds() * 1e9 - counted);
             if (m_abort || e != ErrorCode::None) break;
             m_reserved[int(b)] += need;
             l->done = false;
@@ -640,7 +643,8 @@ void Controller::loader_thread() {
         std::shared_ptr<Load> l = m_load_tasks.front();
         m_load_tasks.pop_front();
         Stage st;
-        st.stats = l->stats;
+        StageStats unused;  // the issuing stage counts the load as its own busy time
+        st.stats = &unused;
         if (l->start > sc_time_stamp()) st.qk.set(l->start - sc_time_stamp());  // LT: the issuer's time
         const Query& q = *l->item.q;
         l->e = load_rows(l->buffer, q, &q.candidates[l->item.first], l->item.count, l->item.slots.data(), st);

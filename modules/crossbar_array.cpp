@@ -24,6 +24,8 @@ CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg, Tr
     m_stats.add("analog_macs", &analog_macs, "MACs", "wordline x cell products integrated");
     m_stats.add("tile_evaluations", &tile_evaluations, "tiles", "tiles activated, summed over queries");
     m_stats.add("busy_ns", &busy_ns, "ns", "time programming or evaluating");
+    m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
+                "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 uint32_t CrossbarArray::tiles_for(uint32_t keys, uint32_t d) const {

@@ -30,6 +30,8 @@ Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceSchedul
     m_stats.add("qk_busy_ns", &qk_busy_ns, "ns", "QK unit busy");
     m_stats.add("softmax_busy_ns", &softmax_busy_ns, "ns", "softmax unit busy");
     m_stats.add("v_busy_ns", &v_busy_ns, "ns", "V unit busy");
+    m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
+                "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 void Datapath::mark(uint32_t ph, const sc_time& start, const sc_time& end) {

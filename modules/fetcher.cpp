@@ -67,6 +67,8 @@ Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler
     m_stats.add("mem_errors", &mem_errors, "responses", "error responses from memory");
     m_stats.add("max_in_flight", &max_in_flight, "requests", "most memory requests in flight");
     m_stats.add("busy_ns", &busy_ns, "ns", "time with a command in progress");
+    m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
+                "AT: time requests waited for this block to accept them (END_REQ), summed");
     m_stats.add("mem_request_stall_ns", [this] { return nlohmann::json(mem.request_stall.to_seconds() * 1e9); },
                 "ns", "AT: time memory requests waited to be accepted (END_REQ), summed over requests");
 }
@@ -130,7 +132,8 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     const sc_time start = abs_time(delay);
     sc_time end;
     const tlm_response_status st = run(reqs, start, nullptr, end);
-    busy_ns += (end - start).to_seconds() * 1e9;
+    m_busy.add(start, end);
+    busy_ns = m_busy.ns();
     delay = offset_of(end);
     gp.set_response_status(st);
 }
@@ -246,7 +249,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     cmd.hits_out = hits;
     cmd.fetched_out = fetched;
     m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
-    busy_ns += (end - start).to_seconds() * 1e9;
+    m_busy.add(start, end);
+    busy_ns = m_busy.ns();
     delay = offset_of(end);
     if (st != TLM_OK_RESPONSE) cmd.mem_status = st;
     gp.set_response_status(st == TLM_OK_RESPONSE && sram_ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);

@@ -50,14 +50,17 @@ public:
         uint32_t requested, resident, fetched;
     };
     const std::vector<LoadRecord>& load_log() const { return m_log; }
+    // Start a new observation window for the peak counters (max_in_flight).
+    void reset_peaks() { max_in_flight = m_in_flight; }
 
     uint64_t mem_read_bytes = 0, mem_write_bytes = 0, mem_reads = 0, mem_writes = 0,
              rows_requested_k = 0, rows_requested_v = 0, rows_resident_k = 0, rows_resident_v = 0,
              rows_fetched_k = 0, rows_fetched_v = 0, dmi_accesses = 0, mem_errors = 0,
              max_in_flight = 0;
-    double busy_ns = 0.0;
+    double busy_ns = 0.0;  // time with at least one command in progress
 
 private:
+    BusyUnion m_busy;
     // One memory request of a command.
     struct MemReq {
         tlm::tlm_command cmd;

@@ -58,6 +58,10 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
     m_stats.add("releases", &releases, "commands", "chunks unpinned after use");
     m_stats.add("write_port_busy_ns", &write_port_busy_ns, "ns", "write port busy time");
     m_stats.add("read_port_busy_ns", &read_port_busy_ns, "ns", "read port busy time");
+    m_stats.add("read_port_queued_ns", [this] { return nlohmann::json(from_datapath.accept_stall.to_seconds() * 1e9); }, "ns",
+                "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add("write_port_queued_ns", [this] { return nlohmann::json(from_fetcher.accept_stall.to_seconds() * 1e9); }, "ns",
+                "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTimeline& port,

@@ -95,6 +95,8 @@ public:
     uint64_t size_bytes() const { return m_size; }
     size_t allocated_chunks() const { return m_chunks.size(); }
     const Counters& counters() const { return m_count; }
+    // Start a new observation window for the peak counters (max_queued).
+    void reset_peaks() { m_count.max_queued = m_accepted; }
     const core::StatGroup& stats() const { return m_stats; }
 
     // Untimed host-side access (platform set-up, tests); not counted. A bad range or path throws

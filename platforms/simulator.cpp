@@ -133,15 +133,6 @@ void check_writable(const std::string& path, const char* option) {
     if (!f) throw std::runtime_error(std::string("option '--") + option + "': file '" + path + "' cannot be written");
 }
 
-struct JobRun {
-    JobDesc desc;
-    JobResult result;
-    std::vector<uint8_t> out;
-    core::KeepMasks masks;  // as observed from the IP
-    std::vector<Controller::HeadRecord> heads;
-    json stats_before, stats_after;
-};
-
 // Numeric leaves ("value") of `after` minus `before`: a module's counts during one job.
 json stats_delta(const json& after, const json& before) {
     if (!after.is_object()) return after;
@@ -155,6 +146,18 @@ json stats_delta(const json& after, const json& before) {
     }
     return r;
 }
+
+struct JobRun {
+    JobDesc desc;
+    JobResult result;
+    std::vector<uint8_t> out;
+    core::KeepMasks masks;  // as observed from the IP
+    std::vector<Controller::HeadRecord> heads;
+    json stats_before, stats_after, dram_before, dram_after;
+    uint64_t max_in_flight = 0, dram_max_queued = 0;
+    json model() const { return stats_delta(stats_after, stats_before); }
+    json dram() const { return stats_delta(dram_after, dram_before); }
+};
 
 struct JobReport {
     core::Mode mode;
@@ -197,6 +200,62 @@ std::string fmt(double x, int prec) {
     return os.str();
 }
 
+// The engines the summary and the stats file report: each with its busy time and, for the
+// pipeline stages, its stall time (ns), read from a job's counter deltas.
+struct EngineRow {
+    std::string label, key;
+    std::function<double(const json&, const json&)> busy, stall;
+};
+
+double num(const json& j, std::initializer_list<const char*> path) {
+    const json* p = &j;
+    for (const char* k : path) {
+        if (!p->is_object() || !p->contains(k)) return 0.0;
+        p = &(*p)[k];
+    }
+    return p->contains("value") && (*p)["value"].is_number() ? (*p)["value"].get<double>() : 0.0;
+}
+
+std::vector<EngineRow> engine_rows() {
+    std::vector<EngineRow> rows;
+    const std::pair<const char*, const char*> stages[] = {{"stage front (Q, crossbar)", "front"},
+                                                          {"stage fetch K", "fetch_k"},
+                                                          {"stage fetch V", "fetch_v"},
+                                                          {"stage compute (datapath)", "compute"}};
+    for (const auto& s : stages) {
+        const std::string g = std::string("stage_") + s.second;
+        rows.push_back({s.first, s.second,
+                        [g](const json& m, const json&) { return num(m, {"controller", g.c_str(), "busy_ns"}); },
+                        [g](const json& m, const json&) {
+                            return num(m, {"controller", g.c_str(), "starved_ns"}) + num(m, {"controller", g.c_str(), "blocked_ns"});
+                        }});
+    }
+    rows.push_back({"crossbar array", "xbar", [](const json& m, const json&) { return num(m, {"xbar", "busy_ns"}); },
+                    [](const json& m, const json&) { return num(m, {"xbar", "queued_ns"}); }});
+    rows.push_back({"datapath units", "datapath",
+                    [](const json& m, const json&) {
+                        return num(m, {"datapath", "qk_busy_ns"}) + num(m, {"datapath", "softmax_busy_ns"}) + num(m, {"datapath", "v_busy_ns"});
+                    },
+                    [](const json& m, const json&) { return num(m, {"datapath", "queued_ns"}); }});
+    rows.push_back({"fetcher", "fetcher", [](const json& m, const json&) { return num(m, {"fetcher", "busy_ns"}); },
+                    [](const json& m, const json&) { return num(m, {"fetcher", "mem_request_stall_ns"}); }});
+    rows.push_back({"memory data bus", "memory_bus", [](const json&, const json& d) { return num(d, {"busy_ps"}) / 1000.0; },
+                    nullptr});
+    return rows;
+}
+
+json engines_json(const JobRun& r, double clock_ns) {
+    json e = json::object();
+    const json m = r.model(), d = r.dram();
+    for (const auto& row : engine_rows()) {
+        e[row.key]["busy_cycles"] = {{"value", row.busy(m, d) / clock_ns}, {"unit", "cycles"}, {"description", "time " + row.label + " was working"}};
+        if (row.stall)
+            e[row.key]["stall_cycles"] = {{"value", row.stall(m, d) / clock_ns}, {"unit", "cycles"},
+                                          {"description", "time " + row.label + " waited: stages for input, output or SRAM room; blocks: requests queued for them (AT); fetcher: memory requests waiting for END_REQ (AT)"}};
+    }
+    return e;
+}
+
 void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c, const Inputs& in,
                    const std::vector<JobReport>& reps, double wall, uint64_t scores) {
     const IpConfig& ip = c.ip;
@@ -224,6 +283,10 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
     row("attention mass retained", [](const JobReport& r) { return fmt(r.fid.overall.mass_retained, 4); });
     row("output rel. error vs dense float", [](const JobReport& r) { return fmt(r.fid.overall.relative_l2_error, 4); });
     row("output cosine vs dense float", [](const JobReport& r) { return fmt(r.fid.overall.cosine_similarity, 5); });
+    row("memory bandwidth (GB/s)", [](const JobReport& r) {
+        return fmt(double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes) / std::max(1e-9, r.time_us * 1e3), 2);
+    });
+    row("max memory requests in flight", [](const JobReport& r) { return fmt_int(r.run->max_in_flight); });
     row("bit-exact vs core reference", [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
     std::size_t w0 = 0, w1 = 12;
     for (const auto& l : rows) {
@@ -233,6 +296,28 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
     for (const auto& l : rows) {
         out << "  " << std::left << std::setw(int(w0)) << l[0];
         for (std::size_t i = 1; i < l.size(); ++i) out << std::right << std::setw(int(w1)) << l[i];
+        out << "\n";
+    }
+    // Engines: busy and stalled cycles of the pipeline stages, busy cycles of the blocks.
+    out << "\n  engines: cycles busy / stalled (stages: waiting for input, output or SRAM room;\n"
+           "  blocks: requests queued for them; fetcher: memory requests awaiting END_REQ)\n";
+    const double clk = c.ip.clock_ns;
+    std::vector<std::vector<std::string>> erows;
+    std::size_t ew = w1;
+    for (const auto& e : engine_rows()) {
+        std::vector<std::string> line{e.label};
+        for (const auto& r : reps) {
+            const json m = r.run->model(), d = r.run->dram();
+            const double busy = e.busy(m, d) / clk, stall = e.stall ? e.stall(m, d) / clk : -1.0;
+            line.push_back(fmt_int(uint64_t(std::llround(busy))) +
+                           (stall >= 0 ? " / " + fmt_int(uint64_t(std::llround(stall))) : std::string(" / -")));
+            ew = std::max(ew, line.back().size() + 2);
+        }
+        erows.push_back(line);
+    }
+    for (const auto& l : erows) {
+        out << "  " << std::left << std::setw(int(w0)) << l[0];
+        for (std::size_t i = 1; i < l.size(); ++i) out << std::right << std::setw(int(ew)) << l[i];
         out << "\n";
     }
     if (reps.size() == 2) {
@@ -304,9 +389,15 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
             for (current = 0; current < runs.size(); ++current) {
                 JobRun& r = runs[current];
                 r.masks.reset(in.q.heads, in.q.n);
+                plat->sprint.fetcher.reset_peaks();
+                plat->dram.reset_peaks();
                 r.stats_before = plat->sprint.stats().to_json();
+                r.dram_before = plat->dram.stats().to_json();
                 r.result = host.run_job(r.desc, sc_core::sc_time(1000, sc_core::SC_SEC));
                 r.stats_after = plat->sprint.stats().to_json();
+                r.dram_after = plat->dram.stats().to_json();
+                r.max_in_flight = plat->sprint.fetcher.max_in_flight;
+                r.dram_max_queued = plat->dram.counters().max_queued;
                 r.heads = plat->sprint.controller.head_log();
                 r.out = host.read_output(r.desc);
                 if (!r.result.ok()) break;
@@ -408,7 +499,10 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
                 for (const auto& h : r.heads)
                     jj["per_head"].push_back({{"head", h.head}, {"cycles", h.cycles}, {"queries", h.queries}, {"visible_pairs", h.visible},
                                               {"kept_pairs", h.kept}, {"k_rows_fetched", h.k_fetched}, {"v_rows_fetched", h.v_fetched}});
-                jj["model"] = stats_delta(r.stats_after, r.stats_before);
+                jj["max_outstanding_requests"] = v(double(r.max_in_flight), "requests", "most memory requests of the IP in flight at once");
+                jj["engines"] = engines_json(r, args.platform.ip.clock_ns);
+                jj["model"] = r.model();
+                jj["memory"] = r.dram();
                 j["jobs"].push_back(jj);
             }
             if (o.check_protocol)

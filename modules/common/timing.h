@@ -32,6 +32,23 @@ private:
     sc_core::sc_time m_busy = sc_core::SC_ZERO_TIME;
 };
 
+// Busy time of a unit that can have several operations under way: the length of the union of
+// their [start, end) intervals (exact when intervals arrive in start order, as they do per
+// issuing thread).
+class BusyUnion {
+public:
+    void add(const sc_core::sc_time& start, const sc_core::sc_time& end) {
+        if (end <= m_covered) return;
+        const sc_core::sc_time from = std::max(start, m_covered);
+        m_total += end - from;
+        m_covered = end;
+    }
+    double ns() const { return m_total.to_seconds() * 1e9; }
+
+private:
+    sc_core::sc_time m_covered = sc_core::SC_ZERO_TIME, m_total = sc_core::SC_ZERO_TIME;
+};
+
 // Absolute time of an annotated offset.
 inline sc_core::sc_time abs_time(const sc_core::sc_time& offset) {
     return sc_core::sc_time_stamp() + offset;
