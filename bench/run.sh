@@ -1,10 +1,11 @@
 #!/bin/sh
-# Simulation-speed benchmark of sprint-sim (loosely timed). Builds the simulator in Release,
+# Simulation-speed benchmark of sprint-sim in both timing modes. Builds the simulator in Release,
 # then runs (1) the default workload: 12 heads, N = 512, d = 64, SPRINT and the dense baseline,
-# and (2) one long head: N = 4096, d = 64, SPRINT and dense. For each it prints the simulated
-# cycles, the wall time of the simulation (sc_start only), the simulation speed in key scores
-# per wall second (visible query-key pairs simulated), the whole command's wall time and the
-# peak memory. Record the output in docs/PERFORMANCE.md with the date and the machine.
+# and (2) one long head: N = 4096, d = 64, SPRINT and dense; each loosely timed (lt) and
+# approximately timed (at). For each run it prints the simulated cycles, the wall time of the
+# simulation (sc_start only), the simulation speed in key scores per wall second (visible
+# query-key pairs simulated, both jobs together), the peak memory and the whole command's wall
+# time. Record the output in docs/PERFORMANCE.md with the date and the machine.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
@@ -23,9 +24,13 @@ run() {
     start=$(date +%s.%N)
     out=$(./build/sprint-sim "$@")
     end=$(date +%s.%N)
-    echo "$out" | grep -E '^ +(sprint|dense|onchip-prune)|cycles|bit-exact|speed-up|wall time' | sed 's/^/   /'
+    echo "$out" | grep -E '^ +(sprint|dense|onchip-prune) |  cycles|bit-exact|speed-up|wall time' | sed 's/^/   /'
     echo "   whole command (workload generation, simulation, reference checks): $(awk "BEGIN { printf \"%.2f\", $end - $start }") s"
 }
 
-run "default workload: 12 heads x N=512 x d=64" --timing lt
-run "one long head: N=4096 x d=64" --timing lt --heads 1 --seq-len 4096
+for timing in lt at; do
+    run "default workload: 12 heads x N=512 x d=64, $timing" --timing $timing
+done
+for timing in lt at; do
+    run "one long head: N=4096 x d=64, $timing" --timing $timing --heads 1 --seq-len 4096
+done

@@ -134,8 +134,9 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    // The table lookup is one access on the write side.
-    delay = offset_of(m_write_port.occupy(abs_time(delay), m_clock * double(m_cfg.sram.access_cycles)));
+    // The resident table is its own lookup logic (a CAM beside the data arrays): a table command
+    // takes access_cycles and does not occupy a data port.
+    delay += m_clock * double(m_cfg.sram.access_cycles);
     auto& t = table(cmd->buffer);
     m_tracer.write(cmd->buffer == proto::Buffer::K ? occupancy_k : occupancy_v, t.valid, delay);
     gp.set_response_status(TLM_OK_RESPONSE);
