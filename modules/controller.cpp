@@ -78,10 +78,17 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
 
     SC_HAS_PROCESS(Controller);
     SC_THREAD(job_thread);
-    SC_THREAD(front_thread);
-    SC_THREAD(fetch_k_thread);
-    SC_THREAD(fetch_v_thread);
-    SC_THREAD(compute_thread);
+    auto stage = [this](const char* name, Stage& st, std::function<ErrorCode(Stage&)> run,
+                        std::function<void()> after) {
+        sc_spawn([this, &st, run, after] { stage_thread(st, run, after); }, name);
+    };
+    stage("front_thread", m_front, [this](Stage& st) { return run_front(st); },
+          [this] { m_queries_k.close(); m_queries_v.close(); });
+    stage("fetch_k_thread", m_fetch_k, [this](Stage& st) { return run_fetch(st, proto::Buffer::K); },
+          [this] { m_k_items.close(); });
+    stage("fetch_v_thread", m_fetch_v, [this](Stage& st) { return run_fetch(st, proto::Buffer::V); },
+          [this] { m_v_items.close(); });
+    stage("compute_thread", m_compute, [this](Stage& st) { return run_compute(st); }, nullptr);
     // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
     for (uint32_t i = 0; i < 2 * cfg.controller.loads_in_flight; ++i)
         sc_spawn(sc_bind(&Controller::loader_thread, this), sc_gen_unique_name("loader"));
@@ -298,47 +305,15 @@ void Controller::stage_done(Stage& s) {
     m_stage_done_ev.notify(SC_ZERO_TIME);
 }
 
-void Controller::front_thread() {
+void Controller::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& run,
+                              const std::function<void()>& after) {
     for (;;) {
         wait(m_go_ev);
-        m_front.qk.reset();
-        const ErrorCode e = run_front(m_front);
+        s.qk.reset();
+        const ErrorCode e = run(s);
         if (e != ErrorCode::None) fail(e);
-        m_queries_k.close();
-        m_queries_v.close();
-        stage_done(m_front);
-    }
-}
-
-void Controller::fetch_k_thread() {
-    for (;;) {
-        wait(m_go_ev);
-        m_fetch_k.qk.reset();
-        const ErrorCode e = run_fetch(m_fetch_k, proto::Buffer::K);
-        if (e != ErrorCode::None) fail(e);
-        m_k_items.close();
-        stage_done(m_fetch_k);
-    }
-}
-
-void Controller::fetch_v_thread() {
-    for (;;) {
-        wait(m_go_ev);
-        m_fetch_v.qk.reset();
-        const ErrorCode e = run_fetch(m_fetch_v, proto::Buffer::V);
-        if (e != ErrorCode::None) fail(e);
-        m_v_items.close();
-        stage_done(m_fetch_v);
-    }
-}
-
-void Controller::compute_thread() {
-    for (;;) {
-        wait(m_go_ev);
-        m_compute.qk.reset();
-        const ErrorCode e = run_compute(m_compute);
-        if (e != ErrorCode::None) fail(e);
-        stage_done(m_compute);
+        if (after) after();  // the next stage sees the end of this one's output
+        stage_done(s);
     }
 }
 

@@ -147,10 +147,9 @@ private:
     void drive_irq();
 
     void job_thread();
-    void front_thread();
-    void fetch_k_thread();
-    void fetch_v_thread();
-    void compute_thread();
+    // A pipeline stage: for every job, run(stage), then after() (closes its output queues).
+    void stage_thread(Stage& s, const std::function<regs::ErrorCode(Stage&)>& run,
+                      const std::function<void()>& after);
     void loader_thread();
     regs::ErrorCode validate(const Job& job) const;
     void finish_job(regs::ErrorCode err, const sc_core::sc_time& start);
