@@ -1,5 +1,7 @@
 #include "core/row_engine.h"
 
+#include "core/keep_rule.h"
+
 #include <algorithm>
 #include <array>
 #include <cmath>
@@ -74,25 +76,24 @@ bool RowEngine::score(uint32_t token, const int8_t* k_row) {
 }
 
 std::size_t RowEngine::prune(double threshold, EmptyRowPolicy policy, uint32_t self_token) {
+    // The keep rule and the empty-row policy of core/keep_rule.h, over the positions of the
+    // scores held (position k holds token m_tokens[k]).
+    const std::size_t n = m_tokens.size();
+    std::vector<uint8_t> mask(n);
+    std::vector<double> logits(n);
+    int self_pos = 0;  // the query's own key, or the last visible one before it
+    for (std::size_t k = 0; k < n; ++k) {
+        mask[k] = exact_keep(m_scores[k], m_logit_scale, threshold) ? 1 : 0;
+        logits[k] = double(m_scores[k]) * m_logit_scale;
+        if (m_tokens[k] <= self_token) self_pos = int(k);
+    }
+    apply_empty_row_policy(mask.data(), int(n), self_pos, policy, logits.data());
     std::vector<uint32_t> tokens;
     std::vector<int32_t> scores;
-    for (std::size_t i = 0; i < m_tokens.size(); ++i) {
-        if (double(m_scores[i]) * m_logit_scale >= threshold) {
-            tokens.push_back(m_tokens[i]);
-            scores.push_back(m_scores[i]);
-        }
-    }
-    if (tokens.empty() && !m_tokens.empty()) {
-        std::size_t pick = 0;
-        if (policy == EmptyRowPolicy::Max) {
-            for (std::size_t i = 1; i < m_scores.size(); ++i)
-                if (m_scores[i] > m_scores[pick]) pick = i;
-        } else {
-            // The query's own position, or the last visible key before it.
-            for (std::size_t i = 0; i < m_tokens.size() && m_tokens[i] <= self_token; ++i) pick = i;
-        }
-        tokens.push_back(m_tokens[pick]);
-        scores.push_back(m_scores[pick]);
+    for (std::size_t k = 0; k < n; ++k) {
+        if (!mask[k]) continue;
+        tokens.push_back(m_tokens[k]);
+        scores.push_back(m_scores[k]);
     }
     m_tokens.swap(tokens);
     m_scores.swap(scores);
