@@ -197,7 +197,7 @@ JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& op
     return j;
 }
 
-JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
+void Host::program_job(const JobDesc& j) {
     uint32_t cfg = (j.raw_mode != ~0u ? j.raw_mode : uint32_t(j.opt.mode)) & regs::JOB_CFG_MODE_MASK;
     if (j.opt.causal) cfg |= regs::JOB_CFG_CAUSAL;
     if (j.opt.softmax == core::SoftmaxKind::Float) cfg |= regs::JOB_CFG_SOFTMAX_FLOAT;
@@ -214,6 +214,10 @@ JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
         write_reg(b.first, uint32_t(b.second));
         write_reg(b.first + 4, uint32_t(b.second >> 32));
     }
+}
+
+JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
+    program_job(j);
     write_reg(regs::IRQ_ENABLE, regs::IRQ_DONE | regs::IRQ_ERROR);
     write_reg(regs::CTRL, regs::CTRL_START);
     sync();

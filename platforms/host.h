@@ -63,6 +63,8 @@ public:
                   uint64_t* end_out = nullptr);
     // Bytes `place` needs for this workload (for memory sizing before simulation).
     static uint64_t footprint(const core::QuantizedWorkload& w, core::OutputFormat fmt);
+    // Write the job registers (JOB_CFG to HEAD_TABLE); nothing starts.
+    void program_job(const JobDesc& job);
     // Program the registers, START, wait for irq (or `timeout`), read back, clear the irq.
     JobResult run_job(const JobDesc& job, const sc_core::sc_time& timeout);
     std::vector<uint8_t> read_output(const JobDesc& job);

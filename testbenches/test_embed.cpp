@@ -93,10 +93,10 @@ struct Cpu : sc_core::sc_module {
         SC_HAS_PROCESS(Cpu);
         SC_THREAD(run);
     }
-    void write(uint32_t off, uint32_t v) {
+    void access(tlm::tlm_command cmd, uint32_t off, uint32_t& v) {
         tlm::tlm_generic_payload gp;
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-        gp.set_command(tlm::TLM_WRITE_COMMAND);
+        gp.set_command(cmd);
         gp.set_address(off);
         gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
         gp.set_data_length(4);
@@ -105,18 +105,10 @@ struct Cpu : sc_core::sc_module {
         REQUIRE(gp.is_response_ok());
         wait(d);
     }
+    void write(uint32_t off, uint32_t v) { access(tlm::TLM_WRITE_COMMAND, off, v); }
     uint32_t read(uint32_t off) {
         uint32_t v = 0;
-        tlm::tlm_generic_payload gp;
-        sc_core::sc_time d = sc_core::SC_ZERO_TIME;
-        gp.set_command(tlm::TLM_READ_COMMAND);
-        gp.set_address(off);
-        gp.set_data_ptr(reinterpret_cast<unsigned char*>(&v));
-        gp.set_data_length(4);
-        gp.set_streaming_width(4);
-        bus->b_transport(gp, d);
-        REQUIRE(gp.is_response_ok());
-        wait(d);
+        access(tlm::TLM_READ_COMMAND, off, v);
         return v;
     }
     void run() {

@@ -112,17 +112,7 @@ TEST_CASE("registers: interrupt is a level of IRQ_STATUS and IRQ_ENABLE with wri
     run([&](platform::Host& h, platform::StandalonePlatform& p) {
         const platform::JobDesc j = h.place(w, core::JobOptions{}, platform::kDefaultDramBase);
         // Program a job with interrupts disabled and poll STATUS instead.
-        h.write_reg(regs::JOB_CFG, 0);
-        h.write_reg(regs::HEADS, j.heads);
-        h.write_reg(regs::SEQ_LEN, j.n);
-        h.write_reg(regs::HEAD_DIM, j.d);
-        const std::pair<uint32_t, uint64_t> bases[] = {{regs::Q_BASE_LO, j.q}, {regs::K_BASE_LO, j.k},
-                                                       {regs::V_BASE_LO, j.v}, {regs::OUT_BASE_LO, j.out},
-                                                       {regs::HEAD_TABLE_LO, j.table}};
-        for (const auto& b : bases) {
-            h.write_reg(b.first, uint32_t(b.second));
-            h.write_reg(b.first + 4, uint32_t(b.second >> 32));
-        }
+        h.program_job(j);
         h.write_reg(regs::CTRL, regs::CTRL_START);
         CHECK((h.read_reg(regs::STATUS) & regs::STATUS_BUSY) != 0);
         h.wait_for(sc_core::sc_time(1, sc_core::SC_MS));
@@ -154,16 +144,7 @@ TEST_CASE("registers: START while busy sets OVERRUN and leaves the running job a
     run([&](platform::Host& h, platform::StandalonePlatform&) {
         const platform::JobDesc j = h.place(w, core::JobOptions{}, platform::kDefaultDramBase);
         // Start the job by hand, then write START again while it runs.
-        h.write_reg(regs::HEADS, j.heads);
-        h.write_reg(regs::SEQ_LEN, j.n);
-        h.write_reg(regs::HEAD_DIM, j.d);
-        const std::pair<uint32_t, uint64_t> bases[] = {{regs::Q_BASE_LO, j.q}, {regs::K_BASE_LO, j.k},
-                                                       {regs::V_BASE_LO, j.v}, {regs::OUT_BASE_LO, j.out},
-                                                       {regs::HEAD_TABLE_LO, j.table}};
-        for (const auto& b : bases) {
-            h.write_reg(b.first, uint32_t(b.second));
-            h.write_reg(b.first + 4, uint32_t(b.second >> 32));
-        }
+        h.program_job(j);
         h.write_reg(regs::IRQ_ENABLE, regs::IRQ_DONE | regs::IRQ_ERROR);
         h.write_reg(regs::CTRL, regs::CTRL_START);
         h.wait_for(sc_core::sc_time(100, sc_core::SC_NS));
