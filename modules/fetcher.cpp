@@ -224,6 +224,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
                             &stage[std::size_t(r.first + a) * rb], at))
                 return sram_ok = false;
             sram_end = std::max(sram_end, at);
+            std::fill_n(&hit[r.first + a], m, uint8_t(1));  // from now on the slot holds the row
             a += m;
         }
         fetched += r.rows;
@@ -232,15 +233,26 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     sc_time end;
     const tlm_response_status st = run(reqs, abs_time(t), on_done, end);
     end = std::max(end, sram_end);
-    if (st != TLM_OK_RESPONSE) {
-        // Slots were allocated for rows that never arrived: drop the buffer's resident table so
-        // no row without data is ever taken as resident.
-        proto::ResidencyCommand fl;
-        fl.op = proto::ResidencyOp::Flush;
-        fl.buffer = cmd.buffer;
-        fl.head = cmd.head;
-        sc_time ft = offset_of(end);
-        residency(fl, ft);
+    const bool ok = st == TLM_OK_RESPONSE && sram_ok;
+    if (!ok) {
+        // Undo this command's Acquire: its pins go, and so do the slots whose rows never arrived
+        // (`hit` marks the slots that hold their data). Chunks still in flight keep theirs, so
+        // their releases succeed and the job fails with the memory's error, not an internal one.
+        proto::ResidencyCommand ab;
+        ab.op = proto::ResidencyOp::Abandon;
+        ab.buffer = cmd.buffer;
+        ab.head = cmd.head;
+        ab.count = cmd.count;
+        ab.slots_out = cmd.slots_out;
+        ab.hit_out = hit.data();
+        sc_time at = offset_of(end);
+        if (!residency(ab, at)) {
+            // Cannot happen for the slots Acquire just pinned; if it does, no row may stay.
+            proto::ResidencyCommand fl;
+            fl.op = proto::ResidencyOp::Flush;
+            fl.buffer = cmd.buffer;
+            residency(fl, at);
+        }
     }
     const bool k = cmd.buffer == proto::Buffer::K;
     (k ? rows_requested_k : rows_requested_v) += cmd.count;
@@ -253,7 +265,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     busy_ns = m_busy.ns();
     delay = offset_of(end);
     if (st != TLM_OK_RESPONSE) cmd.mem_status = st;
-    gp.set_response_status(st == TLM_OK_RESPONSE && sram_ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
+    gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
 }
 
 // ---- memory requests ---------------------------------------------------------------------------

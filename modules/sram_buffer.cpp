@@ -56,6 +56,7 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
     m_stats.add("peak_rows_v", &peak_rows_v, "rows", "most V rows resident at once");
     m_stats.add("no_room", &no_room, "commands", "acquires that found too few unpinned slots and had to wait");
     m_stats.add("releases", &releases, "commands", "chunks unpinned after use");
+    m_stats.add("abandons", &abandons, "commands", "acquires undone after a memory error");
     m_stats.add("write_port_busy_ns", &write_port_busy_ns, "ns", "write port busy time");
     m_stats.add("read_port_busy_ns", &read_port_busy_ns, "ns", "read port busy time");
     m_stats.add("read_port_queued_ns", [this] { return nlohmann::json(from_datapath.accept_stall.to_seconds() * 1e9); }, "ns",
@@ -127,6 +128,8 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
         ++flushes;
     } else if (cmd->op == proto::ResidencyOp::Release) {
         ok = release(*cmd);
+    } else if (cmd->op == proto::ResidencyOp::Abandon) {
+        ok = abandon(*cmd);
     } else {
         ok = acquire(*cmd);
     }
@@ -250,6 +253,25 @@ bool SramBuffer::release(proto::ResidencyCommand& cmd) {
         return false;
     }
     ++releases;
+    return true;
+}
+
+bool SramBuffer::abandon(proto::ResidencyCommand& cmd) {
+    if (cmd.count && !cmd.hit_out) return false;
+    if (!release(cmd)) return false;  // all or nothing, like a release
+    --releases;
+    ++abandons;
+    Table& t = table(cmd.buffer);
+    for (uint32_t i = 0; i < cmd.count; ++i) {
+        const uint32_t s = cmd.slots_out[i];
+        // A later chunk may have taken the row as resident meanwhile; the job fails anyway, and
+        // its release still finds its pin.
+        if (cmd.hit_out[i] || t.slot_token[s] == ~0u) continue;
+        if (t.where[t.slot_token[s]] == s) t.where[t.slot_token[s]] = ~0u;
+        t.slot_token[s] = ~0u;
+        t.stamp[s] = 0;
+        --t.valid;
+    }
     return true;
 }
 

@@ -2,7 +2,7 @@
 // ((head, token) -> slot), with pin counts (rows in use by a chunk in flight are never evicted) and
 // a replacement policy chosen by configuration (lru | fifo).
 // Sockets: from_fetcher (target: row writes at SRAM addresses, ResidencyCommand
-// Acquire/Release/Flush),
+// Acquire/Release/Abandon/Flush),
 // from_datapath (target: row reads). Address map: K at proto::kSramKBase, V at proto::kSramVBase.
 // Counts: bytes and accesses per port, acquires, hits, misses, evictions, peak occupancy.
 #pragma once
@@ -43,7 +43,7 @@ public:
 
     uint64_t read_bytes = 0, write_bytes = 0, reads = 0, writes = 0, acquires = 0, hits = 0,
              misses = 0, evictions = 0, flushes = 0, peak_rows_k = 0, peak_rows_v = 0,
-             no_room = 0, releases = 0;
+             no_room = 0, releases = 0, abandons = 0;
     double write_port_busy_ns = 0.0, read_port_busy_ns = 0.0;
 
 private:
@@ -64,6 +64,7 @@ private:
                      double& busy_ns);
     bool acquire(proto::ResidencyCommand& cmd);
     bool release(proto::ResidencyCommand& cmd);
+    bool abandon(proto::ResidencyCommand& cmd);
     void flush(Table& t);
     void reshape(Table& t, uint32_t bytes, uint32_t row_bytes);
     Table& table(proto::Buffer b) { return b == proto::Buffer::K ? m_k : m_v; }

@@ -121,3 +121,38 @@ TIMED_TEST_CASE("bad job: a memory error response mid-job fails with BusError") 
     check(o, regs::ErrorCode::BusError);
     CHECK(o.bad.mem_read_bytes > 0u);  // it failed while running, at the first output write
 }
+
+// A memory error while earlier chunks are still in flight (N = 512 rows do not fit the 128-row
+// buffers, so K and V stream in half-buffer chunks) is BusError, wherever it hits: K or V
+// straddling the end of memory by `rows` rows, in dense and sprint mode. Before the fetcher undid
+// only its own command's rows, the error path dropped the whole resident table and a later release
+// of an earlier chunk failed first (code 10, Internal).
+TIMED_TEST_CASE("bad job: memory errors with chunks in flight fail with BusError wherever they hit") {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.fetcher.window_base = 0;  // let the IP reach addresses the router does not map
+    cfg.ip.fetcher.window_size = ~uint64_t(0);
+    const uint64_t end = cfg.dram_base + cfg.dram_bytes();
+    const auto w = test::make_workload(2, 512, 64, 0.2, false);
+    std::vector<std::string> wrong;
+    bool good_exact = false;
+    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
+        const platform::JobDesc good = h.place(w, core::JobOptions{}, cfg.dram_base);
+        for (core::Mode m : {core::Mode::Dense, core::Mode::Sprint})
+            for (int buffer = 0; buffer < 2; ++buffer)
+                for (uint64_t rows : {106, 141, 204, 239, 470, 526, 981, 1023}) {
+                    platform::JobDesc bad = good;
+                    bad.opt.mode = m;
+                    (buffer == 0 ? bad.k : bad.v) = end - rows * 64;
+                    const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
+                    if (!r.completed || r.error != regs::ErrorCode::BusError)
+                        wrong.push_back(std::string(core::to_string(m)) + (buffer ? " V" : " K") + " -" +
+                                        std::to_string(rows) + ": " + regs::to_string(r.error));
+                }
+        const auto r = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
+        good_exact = r.ok() && h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
+    });
+    sc_core::sc_start();
+    CHECK(wrong == std::vector<std::string>{});
+    CHECK(good_exact);
+    CHECK(p.protocol_violations() == std::vector<std::string>{});
+}

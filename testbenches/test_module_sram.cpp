@@ -416,3 +416,37 @@ TEST_CASE("module sram: an access takes access_cycles + ceil(len / bytes_per_cyc
     CHECK(b.sram.write_port_busy_ns == Approx(5 + 3 + 3));
     CHECK(b.sram.read_port_busy_ns == Approx(5 + 3 + 4 + 6));
 }
+
+TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows that never arrived") {
+    IpConfig cfg = tiny("lru");
+    Bench b(cfg);
+    Acquired first, failed, after, earlier_again;
+    tlm::tlm_response_status ab = tlm::TLM_INCOMPLETE_RESPONSE, rel = ab, twice = ab;
+    b.fetcher.body = [&](TestInitiator& f) {
+        first = acquire(f, Buffer::K, 0, 16, {0, 1});   // an earlier chunk, still pinned
+        failed = acquire(f, Buffer::K, 0, 16, {1, 2, 3});  // 1 resident, 2 and 3 allocated
+        // The memory answered with an error: row 2 arrived, row 3 did not.
+        U8s filled = {1, 1, 0};
+        U32s slots = failed.slots;
+        proto::ResidencyCommand c;
+        c.op = proto::ResidencyOp::Abandon;
+        c.buffer = Buffer::K;
+        c.slots_out = slots.data();
+        c.hit_out = filled.data();
+        c.count = 3;
+        sc_time d = sc_core::SC_ZERO_TIME;
+        ab = f.command(c, d);
+        twice = f.command(c, d);                       // its pins are gone: refused
+        rel = release(f, Buffer::K, first.slots);      // the earlier chunk's pins are intact
+        after = use(f, Buffer::K, 0, 16, {2, 3});      // 2 still resident, 3 must be fetched
+        earlier_again = use(f, Buffer::K, 0, 16, {0, 1});
+    };
+    sc_core::sc_start();
+    CHECK(ab == tlm::TLM_OK_RESPONSE);
+    CHECK(twice == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    CHECK(rel == tlm::TLM_OK_RESPONSE);
+    CHECK(failed.hits == U8s{1, 0, 0});
+    CHECK(after.hits == U8s{1, 0});
+    CHECK(earlier_again.hits == U8s{1, 1});
+    CHECK(b.sram.abandons == 1);
+}

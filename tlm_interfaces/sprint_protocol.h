@@ -87,7 +87,7 @@ struct FetchCommand : Extension<FetchCommand> {
 };
 
 // ---- Fetcher -> SramBuffer (resident table) -----------------------------------------------------
-enum class ResidencyOp : uint8_t { Acquire, Release, Flush };
+enum class ResidencyOp : uint8_t { Acquire, Release, Abandon, Flush };
 
 struct ResidencyCommand : Extension<ResidencyCommand> {
     ResidencyOp op = ResidencyOp::Acquire;
@@ -97,10 +97,14 @@ struct ResidencyCommand : Extension<ResidencyCommand> {
     // Acquire: find or make room for `count` rows (tokens of `head`) and pin each slot once;
     // all or nothing: when too few unpinned slots are left, nothing changes and no_room_out is set.
     // Release: unpin `count` slots (slots_out holds them).
+    // Abandon: undo an Acquire whose rows did not all arrive (a memory error): unpin its `count`
+    // slots once each and invalidate those whose hit_out[i] is 0 (allocated, data never written),
+    // so no row without data is ever taken as resident; other chunks' rows and pins are untouched.
     const uint32_t* tokens = nullptr;
     uint32_t count = 0;
     uint32_t* slots_out = nullptr;
     uint8_t* hit_out = nullptr;  // 1 = already resident, 0 = slot allocated, data must be written
+                                 // (Abandon: 1 = the slot holds its row's data)
     uint32_t evictions_out = 0;
     bool no_room_out = false;
 };
