@@ -1,6 +1,7 @@
 #include "platforms/npy_io.h"
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -22,32 +23,61 @@ std::string shape_text(const std::vector<std::size_t>& s) {
     return t + ")";
 }
 
+// The header dictionary of a .npy file, its length checked against the file before it is read.
+// Not xtensor's read_header_1_0/2_0: they decode the length bytes as (signed) char, so a length
+// byte >= 0x80 becomes a huge or negative length (a valid 150-byte header is rejected, a 140-byte
+// v2 header reads as ~4 GiB), and they allocate whatever length the file declares.
+std::string read_header(std::istream& in, const std::string& path, uint64_t file_size) {
+    unsigned char pre[12];
+    if (!in.read(reinterpret_cast<char*>(pre), 8) || std::memcmp(pre, "\x93NUMPY", 6) != 0)
+        fail(path, "is not a valid .npy file (no \\x93NUMPY magic string)");
+    const unsigned major = pre[6], minor = pre[7];
+    if ((major != 1 && major != 2) || minor != 0)
+        fail(path, "is not a .npy file this reader takes (format version " + std::to_string(major) + "." +
+                       std::to_string(minor) + "; 1.0 and 2.0 are supported)");
+    const unsigned len_bytes = major == 1 ? 2 : 4;
+    if (!in.read(reinterpret_cast<char*>(pre + 8), len_bytes))
+        fail(path, "is not a valid .npy file (it ends inside the header length)");
+    uint64_t len = 0;
+    for (unsigned i = 0; i < len_bytes; ++i) len |= uint64_t(pre[8 + i]) << (8 * i);
+    const uint64_t start = 8 + len_bytes;
+    if (len == 0 || len > file_size - start)
+        fail(path, "is not a valid .npy file (its header declares " + std::to_string(len) +
+                       " bytes; the file has " + std::to_string(file_size - start) + " after the prefix)");
+    std::string header(std::size_t(len), '\0');
+    if (!in.read(header.data(), std::streamsize(len))) fail(path, "could not be read (header)");
+    return header;
+}
+
 }  // namespace
 
 core::Tensor3 load_tensor_npy(const std::string& path) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
     if (!in) fail(path, "cannot be opened for reading");
-    const std::streamoff file_size = in.tellg();
+    const std::streamoff end = in.tellg();
+    if (end < 0) fail(path, "cannot be read (its size is unknown)");
+    const uint64_t file_size = uint64_t(end);
     in.seekg(0);
-    // Read the header with xtensor's parser first, so the declared size can be checked against the
-    // file before any data buffer is allocated.
+    const std::string header = read_header(in, path, file_size);
+    const uint64_t header_end = uint64_t(in.tellg());
+    // The dictionary itself is parsed by xtensor, which expects a trailing newline (and would
+    // read before the start of an empty string otherwise).
+    if (header.back() != '\n') fail(path, "is not a valid .npy file (its header does not end with a newline)");
+    // xtensor reads each dimension with operator>>, which takes "-1" as 2^64 - 1, "3.5" as 3 and
+    // "x" as 0: only non-negative integers are let through.
+    const std::size_t key = header.find("'shape'");
+    const std::size_t open = key == std::string::npos ? key : header.find('(', key);
+    const std::size_t close = open == std::string::npos ? open : header.find(')', open);
+    if (close == std::string::npos ||
+        header.find_first_not_of("0123456789, ", open + 1) < close)
+        fail(path, "is not a valid .npy file (its 'shape' is not a tuple of non-negative integers)");
     std::string descr;
     bool fortran = false;
     std::vector<std::size_t> shape;
-    std::streamoff header_end = 0;
     try {
-        unsigned char major = 0, minor = 0;
-        xt::detail::read_magic(in, &major, &minor);
-        std::string header;
-        if (major == 1 && minor == 0) header = xt::detail::read_header_1_0(in);
-        else if (major == 2 && minor == 0) header = xt::detail::read_header_2_0(in);
-        else fail(path, "unsupported .npy format version " + std::to_string(major) + "." + std::to_string(minor));
         xt::detail::parse_header(header, descr, &fortran, shape);
-        header_end = in.tellg();
-    } catch (const std::runtime_error& e) {
-        const std::string msg = e.what();
-        if (msg.rfind("file '", 0) == 0) throw;
-        fail(path, "is not a valid .npy file (" + msg + ")");
+    } catch (const std::exception& e) {
+        fail(path, std::string("is not a valid .npy file (") + e.what() + ")");
     }
     if (descr != "<f4")
         fail(path, "has dtype '" + descr + "'; float32 ('<f4') is required (in numpy: x.astype(np.float32))");
@@ -59,26 +89,27 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
         if (count > (uint64_t(1) << 40) / s) fail(path, "declares an absurdly large shape " + shape_text(shape));
         count *= s;
     }
-    if (uint64_t(file_size - header_end) != count * 4)
+    if (file_size - header_end != count * 4)
         fail(path, "declares shape " + shape_text(shape) + " (" + std::to_string(count * 4) +
                        " data bytes) but holds " + std::to_string(file_size - header_end) +
                        " data bytes (truncated or corrupt)");
-    in.seekg(0);
-    xt::xarray<float> a;
-    try {
-        a = xt::load_npy<float>(in);
-    } catch (const std::exception& e) {
-        fail(path, std::string("could not be read: ") + e.what());
-    }
     const int heads = shape.size() == 3 ? int(shape[0]) : 1;
     const int n = int(shape[shape.size() - 2]), d = int(shape[shape.size() - 1]);
     core::Tensor3 t(heads, n, d);
-    // xarray iteration is in row-major order whatever the file's layout.
-    std::size_t i = 0;
-    for (float v : a) {
-        if (!std::isfinite(v)) fail(path, "contains a non-finite value (NaN or infinity) at flat index " + std::to_string(i));
-        t.data[i++] = v;
+    // '<f4' is the host's float on the little-endian machines the simulator runs on.
+    static_assert(sizeof(float) == 4, "float32 expected");
+    if (!in.read(reinterpret_cast<char*>(t.data.data()), std::streamsize(count * 4)))
+        fail(path, "could not be read (data)");
+    if (fortran) {
+        // Column-major data: reorder into the row-major tensor.
+        const std::vector<float> col(t.data.begin(), t.data.end());
+        auto view = xt::adapt<xt::layout_type::column_major>(col.data(), col.size(), xt::no_ownership(), shape);
+        std::size_t i = 0;
+        for (float v : view) t.data[i++] = v;  // iteration is row-major whatever the layout
     }
+    for (std::size_t i = 0; i < t.data.size(); ++i)
+        if (!std::isfinite(t.data[i]))
+            fail(path, "contains a non-finite value (NaN or infinity) at flat index " + std::to_string(i));
     return t;
 }
 

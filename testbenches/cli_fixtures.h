@@ -296,20 +296,23 @@ inline Vcd parse_vcd(const std::string& text) {
 
 // A .npy file (format 1.0) with the given dtype descriptor, shape text ("(2, 96, 64)") and raw
 // data bytes; the header is padded so the data starts at a multiple of 64 as numpy writes it.
+// A .npy file written byte by byte: format `version` 1.0 (2-byte header length) or 2.0 (4 bytes),
+// the header padded with spaces to `header_bytes` (0: to the next multiple of 64, as numpy does).
 inline void write_npy_raw(const std::string& path, const std::string& descr,
-                          const std::string& shape, const std::string& data, bool fortran = false) {
+                          const std::string& shape, const std::string& data, bool fortran = false,
+                          unsigned version = 1, std::size_t header_bytes = 0) {
     std::string dict = "{'descr': '" + descr +
                        "', 'fortran_order': " + (fortran ? "True" : "False") +
                        ", 'shape': " + shape + ", }";
-    const std::size_t pre = 10;  // magic 6 + version 2 + header length 2
-    std::size_t total = pre + dict.size() + 1;
-    dict.append((64 - total % 64) % 64, ' ');
+    const std::size_t pre = version == 1 ? 10 : 12;  // magic 6 + version 2 + header length 2 or 4
+    const std::size_t total = pre + dict.size() + 1;
+    if (header_bytes) dict.append(header_bytes - dict.size() - 1, ' ');
+    else dict.append((64 - total % 64) % 64, ' ');
     dict += '\n';
     std::string file = "\x93NUMPY";
-    file += char(1);
+    file += char(version);
     file += char(0);
-    file += char(dict.size() & 0xff);
-    file += char(dict.size() >> 8);
+    for (unsigned i = 0; i < (version == 1 ? 2u : 4u); ++i) file += char((dict.size() >> (8 * i)) & 0xff);
     write_text(path, file + dict + data);
 }
 
