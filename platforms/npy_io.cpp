@@ -113,14 +113,18 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
     return t;
 }
 
-void save_tensor_npy(const std::string& path, const core::Tensor3& t) {
+std::string npy_bytes(const core::Tensor3& t) {
     std::vector<std::size_t> shape = {std::size_t(t.heads), std::size_t(t.n), std::size_t(t.d)};
     auto view = xt::adapt(t.data.data(), t.data.size(), xt::no_ownership(), shape);
-    try {
-        xt::dump_npy(path, view);
-    } catch (const std::exception& e) {
-        throw std::runtime_error("file '" + path + "': cannot be written (" + e.what() + ")");
-    }
+    return xt::dump_npy(view);
+}
+
+void save_tensor_npy(const std::string& path, const core::Tensor3& t) {
+    const std::string bytes = npy_bytes(t);
+    std::ofstream f(path, std::ios::binary);
+    f.write(bytes.data(), std::streamsize(bytes.size()));
+    f.close();
+    if (!f) throw std::runtime_error("file '" + path + "': cannot be written");
 }
 
 }  // namespace sprint::platform

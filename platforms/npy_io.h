@@ -12,7 +12,9 @@ namespace sprint::platform {
 // Load a float32 array of shape [heads, n, d] or [n, d] (heads = 1). Throws std::runtime_error
 // with a message that names the file and the problem.
 core::Tensor3 load_tensor_npy(const std::string& path);
-// Write [heads, n, d] float32.
+// The bytes of a .npy file holding `t` as float32 [heads, n, d].
+std::string npy_bytes(const core::Tensor3& t);
+// Write [heads, n, d] float32 (every write checked; throws naming the file).
 void save_tensor_npy(const std::string& path, const core::Tensor3& t);
 
 }  // namespace sprint::platform

@@ -19,6 +19,7 @@
 #include "core/workload.h"
 #include "platforms/cli.h"
 #include "platforms/npy_io.h"
+#include "platforms/output_files.h"
 #include "platforms/standalone_platform.h"
 #include "tlm_interfaces/register_map.h"
 
@@ -125,12 +126,6 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Inputs& in) 
     if (need > c.dram_bytes())
         throw std::runtime_error("the workload needs " + std::to_string((need >> 20) + 1) + " MiB of memory but dram.size_mb is " +
                                  std::to_string(c.dram.size_mb));
-}
-
-void check_writable(const std::string& path, const char* option) {
-    if (path.empty()) return;
-    std::ofstream f(path, std::ios::app);
-    if (!f) throw std::runtime_error(std::string("option '--") + option + "': file '" + path + "' cannot be written");
 }
 
 // Numeric leaves ("value") of `after` minus `before`: a module's counts during one job.
@@ -337,6 +332,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     Arguments args;
     Arguments::Action action;
     Inputs in;
+    // Declared before the platform, so the VCD writer has closed its file when this is destroyed.
+    OutputFiles outputs;
     const RunOptions& o = args.run;
     try {
         action = args.parse(argc, argv);
@@ -347,16 +344,12 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         if (o.dump_regmap) out << regs::regmap_markdown();
         if (o.dump_params) out << args.params_markdown();
         if (action == Arguments::Action::Exit) return kExitOk;
+        for (const auto& [file, option] : {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
+                                           std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config")})
+            outputs.claim(option, file);
         in = build_inputs(o, args.platform.ip.numerics());
         check_fits(o, args.platform, in);
-        for (const auto& p : {std::make_pair(o.stats_file, "stats"), std::make_pair(o.output_file, "output"),
-                              std::make_pair(o.vcd_file, "vcd"), std::make_pair(o.dump_config_file, "dump-config")})
-            check_writable(p.first, p.second);
-        if (!o.dump_config_file.empty()) {
-            std::ofstream f(o.dump_config_file);
-            f << args.config_text();
-            if (!f) throw std::runtime_error("option '--dump-config': file '" + o.dump_config_file + "' cannot be written");
-        }
+        if (outputs.claimed("dump-config")) outputs.write("dump-config", args.config_text());
     } catch (const std::exception& e) {
         err << "sprint-sim: error: " << e.what() << "\n";
         if (std::string(e.what()).find("option") != std::string::npos) err << "(sprint-sim --help lists every option)\n";
@@ -411,7 +404,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         uint8_t* row = runs[current].masks.row(int(h), int(i));
         for (uint32_t t : kept) row[t] = 1;
     });
-    if (!o.vcd_file.empty()) p.open_vcd(o.vcd_file);
+    if (outputs.claimed("vcd")) p.open_vcd(outputs.relay("vcd", ".vcd"));
 
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
@@ -462,10 +455,22 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         for (std::size_t i = 0; i < violations.size() && i < 20; ++i) out << "  " << violations[i] << "\n";
     }
 
+    // A run that failed leaves no file behind: `outputs` removes the temporaries on every return
+    // before commit().
+    if (!all_exact) {
+        err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
+        return kExitJobProblem;
+    }
+    if (!violations.empty()) {
+        err << "sprint-sim: error: " << violations.size() << " TLM protocol violations (listed above)\n";
+        return kExitJobProblem;
+    }
     try {
-        if (!o.output_file.empty())
-            save_tensor_npy(o.output_file, core::decode_output(runs[0].out, o.job.output, in.q.heads, in.q.n, in.q.d, in.w.heads));
-        if (!o.stats_file.empty()) {
+        p.close_vcd();
+        if (outputs.claimed("vcd")) outputs.finish_relay("vcd");
+        if (outputs.claimed("output"))
+            outputs.write("output", npy_bytes(core::decode_output(runs[0].out, o.job.output, in.q.heads, in.q.n, in.q.d, in.w.heads)));
+        if (outputs.claimed("stats")) {
             json j;
             j["tool"] = "sprint-sim";
             j["workload"] = {{"source", in.source}, {"heads", in.q.heads}, {"seq_len", in.q.n}, {"head_dim", in.q.d},
@@ -509,20 +514,13 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
                 j["protocol"] = {{"links", p.protocol_links()}, {"transactions", p.protocol_transactions()},
                                  {"violations", violations}};
             j["model_totals"] = {{"sprint", p.sprint.stats().to_json()}, {"dram", p.dram.stats().to_json()}, {"bus", p.bus.stats().to_json()}};
-            std::ofstream f(o.stats_file);
-            f << std::setw(2) << j << "\n";
-            if (!f) throw std::runtime_error("option '--stats': file '" + o.stats_file + "' cannot be written");
+            std::ostringstream text;
+            text << std::setw(2) << j << "\n";
+            outputs.write("stats", text.str());
         }
+        outputs.commit();
     } catch (const std::exception& e) {
         err << "sprint-sim: error: " << e.what() << "\n";
-        return kExitJobProblem;
-    }
-    if (!all_exact) {
-        err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
-        return kExitJobProblem;
-    }
-    if (!violations.empty()) {
-        err << "sprint-sim: error: " << violations.size() << " TLM protocol violations (listed above)\n";
         return kExitJobProblem;
     }
     return kExitOk;

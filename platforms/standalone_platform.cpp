@@ -67,8 +67,11 @@ StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script scr
     host.irq(irq);
 }
 
-StandalonePlatform::~StandalonePlatform() {
+StandalonePlatform::~StandalonePlatform() { close_vcd(); }
+
+void StandalonePlatform::close_vcd() {
     if (m_vcd) sc_core::sc_close_vcd_trace_file(m_vcd);
+    m_vcd = nullptr;
 }
 
 std::vector<std::string> StandalonePlatform::protocol_violations() const {

@@ -55,6 +55,8 @@ public:
     // Open a VCD file (".vcd" is appended by SystemC when missing) tracing the IP's
     // architectural state and the irq line; time unit 1 ps.
     void open_vcd(const std::string& path);
+    // Close the VCD file (SystemC writes its last values); also done by the destructor.
+    void close_vcd();
     // With cfg.ip.check_protocol: every violation found on the IP's links and the platform's
     // (host -> bus, bus -> dram, bus -> sprint.csr).
     std::vector<std::string> protocol_violations() const;

@@ -5,11 +5,13 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -80,39 +82,90 @@ inline std::string sim_path() {
     return env && *env ? env : SPRINT_SIM_PATH;
 }
 
-// Run the simulator with `args`; stdout and stderr go to files in `dir` (one pair per call).
-inline RunResult run_sim(const TempDir& dir, const std::vector<std::string>& args) {
+// Start the simulator with `args`; stdout and stderr go to files in `dir` (one pair per call).
+// `file_size_limit` (bytes, 0 = none) is the child's RLIMIT_FSIZE: writes past it fail with EFBIG
+// as on a full disk (SIGXFSZ is ignored so that the write returns the error).
+struct Child {
+    pid_t pid = 0;
+    std::string out_path, err_path;
+    RunResult r;
+};
+
+inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args, uint64_t file_size_limit) {
     static int counter = 0;
     const std::string tag = std::to_string(++counter);
-    const std::string out_path = dir.file("stdout." + tag), err_path = dir.file("stderr." + tag);
+    Child c;
+    c.out_path = dir.file("stdout." + tag);
+    c.err_path = dir.file("stderr." + tag);
     std::vector<std::string> argv_s{sim_path()};
     argv_s.insert(argv_s.end(), args.begin(), args.end());
     std::vector<char*> argv;
-    RunResult r;
     for (auto& a : argv_s) {
         argv.push_back(a.data());
-        r.command += (r.command.empty() ? "" : " ") + a;
+        c.r.command += (c.r.command.empty() ? "" : " ") + a;
     }
     argv.push_back(nullptr);
 
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, out_path.c_str(),
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, c.out_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, err_path.c_str(),
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, c.err_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    pid_t pid = 0;
-    const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+    // The limit and the ignored signal are inherited by the child; the parent's are restored.
+    struct rlimit old_limit;
+    getrlimit(RLIMIT_FSIZE, &old_limit);
+    void (*old_xfsz)(int) = SIG_DFL;
+    if (file_size_limit) {
+        struct rlimit l = old_limit;
+        l.rlim_cur = rlim_t(file_size_limit);
+        setrlimit(RLIMIT_FSIZE, &l);
+        old_xfsz = std::signal(SIGXFSZ, SIG_IGN);
+    }
+    const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
+    if (file_size_limit) {
+        setrlimit(RLIMIT_FSIZE, &old_limit);
+        std::signal(SIGXFSZ, old_xfsz);
+    }
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0] + ": " + std::strerror(rc));
+    return c;
+}
+
+inline RunResult wait_sim(Child& c) {
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
+    while (waitpid(c.pid, &status, 0) < 0)
         if (errno != EINTR) throw std::runtime_error("waitpid failed");
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = read_text(out_path);
-    r.err = read_text(err_path);
-    return r;
+    c.r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    c.r.out = read_text(c.out_path);
+    c.r.err = read_text(c.err_path);
+    return c.r;
+}
+
+inline RunResult run_sim(const TempDir& dir, const std::vector<std::string>& args,
+                         uint64_t file_size_limit = 0) {
+    Child c = spawn_sim(dir, args, file_size_limit);
+    return wait_sim(c);
+}
+
+// Start the simulator, poll `ready()` every millisecond (up to 60 s, or until the child ends),
+// then send it `sig` and wait for it.
+template <class Ready>
+RunResult run_sim_signalled(const TempDir& dir, const std::vector<std::string>& args, int sig, Ready ready) {
+    Child c = spawn_sim(dir, args, 0);
+    for (int i = 0; i < 60000 && !ready(); ++i) {
+        int status = 0;
+        if (waitpid(c.pid, &status, WNOHANG) == c.pid) {  // ended on its own: report that
+            c.r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            c.r.out = read_text(c.out_path);
+            c.r.err = read_text(c.err_path);
+            return c.r;
+        }
+        usleep(1000);
+    }
+    kill(c.pid, sig);
+    return wait_sim(c);
 }
 
 inline bool contains(const std::string& s, const std::string& what) {

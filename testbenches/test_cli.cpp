@@ -9,7 +9,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
-#include "cli_fixtures.h"
+#include "cli_checks.h"
 #include "core/workload.h"
 #include "platforms/cli.h"
 #include "platforms/npy_io.h"
@@ -21,45 +21,6 @@ using namespace sprint::test;
 using Catch::Matchers::Contains;
 
 namespace {
-
-constexpr int kOk = platform::kExitOk, kBad = platform::kExitBadInput;
-
-// A small synthetic workload, plus `more`.
-std::vector<std::string> small(std::vector<std::string> more = {}) {
-    std::vector<std::string> a{"--heads", "2", "--seq-len", "96"};
-    a.insert(a.end(), more.begin(), more.end());
-    return a;
-}
-
-#define SHOW(r)                           \
-    INFO("command: " << (r).command);     \
-    INFO("exit code: " << (r).exit_code); \
-    INFO("stdout:\n" << (r).out);         \
-    INFO("stderr:\n" << (r).err)
-
-// Bad input: exit 2, every phrase of `says` on stderr, nothing simulated (no table on stdout).
-void check_bad_input(const TempDir& dir, const std::vector<std::string>& args,
-                     const std::vector<std::string>& says) {
-    const RunResult r = run_sim(dir, args);
-    SHOW(r);
-    CHECK(r.exit_code == kBad);
-    CHECK_THAT(r.err, Contains("error"));
-    for (const auto& s : says) CHECK_THAT(r.err, Contains(s));
-    CHECK_FALSE(parse_summary(r.out).found());
-    CHECK_FALSE(contains(r.out, "bit-exact"));
-}
-
-// A successful run and its summary table.
-SummaryTable run_ok(const TempDir& dir, const std::vector<std::string>& args,
-                    RunResult* keep = nullptr) {
-    const RunResult r = run_sim(dir, args);
-    SHOW(r);
-    REQUIRE(r.exit_code == kOk);
-    const SummaryTable t = parse_summary(r.out);
-    REQUIRE(t.found());
-    if (keep) *keep = r;
-    return t;
-}
 
 // The line of stdout that starts with `prefix` ("memory:", "IP (", "sprint-sim:").
 std::string line_starting(const std::string& out, const std::string& prefix) {

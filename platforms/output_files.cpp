@@ -1,0 +1,265 @@
+#include "platforms/output_files.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+namespace sprint::platform {
+
+namespace {
+
+// ---- temporaries removed on a fatal signal ------------------------------------------------------
+// A fixed table the handler can read without locks or allocation (unlink and rmdir are
+// async-signal-safe). Only the main thread changes it.
+constexpr int kSlots = 32;
+constexpr std::size_t kPathMax = 4096;
+struct Slot {
+    volatile std::sig_atomic_t used = 0;
+    volatile std::sig_atomic_t is_dir = 0;
+    char path[kPathMax];
+};
+Slot g_slots[kSlots];
+
+extern "C" void remove_temporaries(int sig) {
+    for (auto& s : g_slots)  // files first, then the (then empty) directories
+        if (s.used && !s.is_dir) unlink(s.path);
+    for (auto& s : g_slots)
+        if (s.used && s.is_dir) rmdir(s.path);
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
+int register_temp(const std::string& path, bool is_dir) {
+    static bool handlers = false;
+    if (!handlers) {
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, remove_temporaries);
+        handlers = true;
+    }
+    if (path.size() >= kPathMax) return -1;
+    for (int i = 0; i < kSlots; ++i) {
+        if (g_slots[i].used) continue;
+        std::memcpy(g_slots[i].path, path.c_str(), path.size() + 1);
+        g_slots[i].is_dir = is_dir;
+        g_slots[i].used = 1;
+        return i;
+    }
+    return -1;
+}
+
+void unregister_temp(int& slot) {
+    if (slot >= 0) g_slots[slot].used = 0;
+    slot = -1;
+}
+
+// 0, or the errno of the failed write.
+int write_all(int fd, const char* p, std::size_t n) {
+    while (n) {
+        const ssize_t w = ::write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += w;
+        n -= std::size_t(w);
+    }
+    return 0;
+}
+
+std::string quoted(const std::string& option, const std::string& path) {
+    return "option '--" + option + "': file '" + path + "'";
+}
+
+}  // namespace
+
+struct OutputFiles::File {
+    std::string option, path;
+    std::string temp;  // "" when the destination is written directly (a device or FIFO)
+    int fd = -1;
+    int slot = -1;
+    int write_errno = 0;  // first failed write, also from the relay thread
+    // Relay (a FIFO the foreign writer opens).
+    std::string relay_dir, fifo;
+    int relay_slots[2] = {-1, -1};
+    int relay_rd = -1, relay_keep = -1;
+    std::thread relay_thread;
+    std::atomic<bool> relay_stop{false};
+
+    [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(quoted(option, path) + " " + what); }
+    void check_written() const {
+        if (write_errno) fail("cannot be written (" + std::string(std::strerror(write_errno)) + ")");
+    }
+    // Ends the relay (after the writer closed its end, or at once when discarding) and removes
+    // the FIFO; safe on a relay that was only partly set up or never started.
+    void stop_relay(bool wait_for_writer) {
+        if (relay_keep >= 0) ::close(relay_keep);
+        relay_keep = -1;
+        if (!wait_for_writer) relay_stop = true;
+        if (relay_thread.joinable()) relay_thread.join();
+        if (relay_rd >= 0) ::close(relay_rd);
+        relay_rd = -1;
+        if (!fifo.empty()) ::unlink(fifo.c_str());
+        if (!relay_dir.empty()) ::rmdir(relay_dir.c_str());
+        fifo.clear();
+        relay_dir.clear();
+        unregister_temp(relay_slots[0]);
+        unregister_temp(relay_slots[1]);
+    }
+    void remove() {
+        stop_relay(false);
+        if (fd >= 0) ::close(fd);
+        fd = -1;
+        if (!temp.empty()) ::unlink(temp.c_str());
+        unregister_temp(slot);
+    }
+};
+
+OutputFiles::OutputFiles() = default;
+
+OutputFiles::~OutputFiles() { discard(); }
+
+void OutputFiles::discard() {
+    for (auto& f : m_files) f->remove();
+    m_files.clear();
+}
+
+OutputFiles::File& OutputFiles::find(const std::string& option) {
+    for (auto& f : m_files)
+        if (f->option == option) return *f;
+    throw std::logic_error("output '--" + option + "' was not claimed");
+}
+
+bool OutputFiles::claimed(const std::string& option) const {
+    for (const auto& f : m_files)
+        if (f->option == option) return true;
+    return false;
+}
+
+void OutputFiles::claim(const std::string& option, const std::string& path) {
+    namespace fs = std::filesystem;
+    if (path.empty()) return;
+    auto f = std::make_unique<File>();
+    f->option = option;
+    f->path = path;
+    struct stat st;
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) f->fail("cannot be written (it is a directory)");
+        // A device or FIFO: written in place (never replaced), and several outputs may share it
+        // (/dev/null). O_NONBLOCK so that a FIFO without a reader is an error instead of a hang.
+        f->fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        if (f->fd < 0) f->fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
+        ::fcntl(f->fd, F_SETFL, ::fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
+        m_files.push_back(std::move(f));
+        return;
+    }
+    // (weakly_canonical of a relative path that does not exist yet stays relative: absolute first.)
+    auto canonical = [](const std::string& x, std::error_code& e) { return fs::weakly_canonical(fs::absolute(x, e), e); };
+    std::error_code ec, ec2;
+    const fs::path canon = canonical(path, ec);
+    for (const auto& other : m_files)
+        if (!ec && canonical(other->path, ec2) == canon && !ec2)
+            f->fail("is also the file of '--" + other->option + "'; give each output its own file");
+    if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)
+        f->fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
+    const fs::path p(path);
+    const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
+    std::string tmpl = dir + "/." + p.filename().string() + ".tmp-XXXXXX";
+    f->fd = ::mkstemp(tmpl.data());
+    if (f->fd < 0) f->fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
+    f->temp = tmpl;
+    f->slot = register_temp(f->temp, false);
+    // mkstemp creates 0600; the output gets the usual permissions of a new file.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(f->fd, 0666 & ~mask);
+    m_files.push_back(std::move(f));
+}
+
+void OutputFiles::write(const std::string& option, const std::string& bytes) {
+    File& f = find(option);
+    if (!f.write_errno) f.write_errno = write_all(f.fd, bytes.data(), bytes.size());
+    f.check_written();
+}
+
+std::string OutputFiles::relay(const std::string& option, const std::string& suffix) {
+    File& f = find(option);
+    std::string tmpl = (std::filesystem::temp_directory_path() / "sprint-relay-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) f.fail("cannot be written (no temporary directory: " + std::string(std::strerror(errno)) + ")");
+    f.relay_dir = tmpl;
+    f.relay_slots[0] = register_temp(f.relay_dir, true);
+    f.fifo = f.relay_dir + "/out" + suffix;
+    if (::mkfifo(f.fifo.c_str(), 0600) != 0) f.fail("cannot be written (mkfifo: " + std::string(std::strerror(errno)) + ")");
+    f.relay_slots[1] = register_temp(f.fifo, false);
+    // Our own reader and a writer that keeps the FIFO open, so neither the writer's open nor our
+    // reads see the other side missing before the foreign writer opens it.
+    f.relay_rd = ::open(f.fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    f.relay_keep = f.relay_rd < 0 ? -1 : ::open(f.fifo.c_str(), O_WRONLY | O_CLOEXEC);
+    if (f.relay_rd < 0 || f.relay_keep < 0) f.fail("cannot be written (FIFO: " + std::string(std::strerror(errno)) + ")");
+    File* fp = &f;
+    f.relay_thread = std::thread([fp] {
+        std::vector<char> buf(1 << 16);
+        for (;;) {
+            pollfd pfd{fp->relay_rd, POLLIN, 0};
+            const int r = ::poll(&pfd, 1, 100);
+            if (r < 0 && errno != EINTR) {
+                if (!fp->write_errno) fp->write_errno = errno;
+                return;
+            }
+            if (r <= 0) {
+                if (fp->relay_stop) return;
+                continue;
+            }
+            const ssize_t n = ::read(fp->relay_rd, buf.data(), buf.size());
+            if (n == 0) return;  // every writer closed
+            if (n < 0) {
+                if (errno == EINTR || errno == EAGAIN) continue;
+                if (!fp->write_errno) fp->write_errno = errno;
+                return;
+            }
+            // After a failed write keep draining, so the writer never blocks on a full FIFO.
+            if (!fp->write_errno) fp->write_errno = write_all(fp->fd, buf.data(), std::size_t(n));
+        }
+    });
+    return f.fifo;
+}
+
+void OutputFiles::finish_relay(const std::string& option) {
+    File& f = find(option);
+    f.stop_relay(true);
+    f.check_written();
+}
+
+void OutputFiles::commit() {
+    try {
+        for (auto& f : m_files) {
+            f->stop_relay(true);
+            f->check_written();
+            // fsync: a file system may report a full disk only when the data reaches it.
+            if (!f->temp.empty() && ::fsync(f->fd) != 0) f->write_errno = errno;
+            if (::close(f->fd) != 0 && !f->write_errno) f->write_errno = errno;
+            f->fd = -1;
+            f->check_written();
+        }
+        for (auto& f : m_files) {
+            if (f->temp.empty()) continue;
+            if (::rename(f->temp.c_str(), f->path.c_str()) != 0)
+                f->fail("cannot be written (rename: " + std::string(std::strerror(errno)) + ")");
+            f->temp.clear();
+            unregister_temp(f->slot);
+        }
+    } catch (...) {
+        discard();
+        throw;
+    }
+    m_files.clear();
+}
+
+}  // namespace sprint::platform
