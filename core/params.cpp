@@ -24,9 +24,16 @@ std::string format_double(double v) {
 
 namespace {
 
+// strtoull/strtol/strtod skip leading blanks and take a '+' (strtoull even a '-', negating the
+// value): a number must start with a digit (or '-' then a digit where negative values exist), so
+// " 2" and "+2" are refused like any other malformed value.
+bool starts_number(const std::string& s, bool sign_ok) {
+    const std::size_t i = sign_ok && !s.empty() && s[0] == '-' ? 1 : 0;
+    return s.size() > i && (std::isdigit(static_cast<unsigned char>(s[i])) || (s[i] == '.' && sign_ok));
+}
+
 bool parse_u64(const std::string& s, uint64_t& out) {
-    // strtoull skips leading blanks and accepts a sign (negating the value): digits only.
-    if (s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) return false;
+    if (!starts_number(s, false)) return false;
     errno = 0;
     char* end = nullptr;
     const int base = (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) ? 16 : 10;
@@ -34,15 +41,24 @@ bool parse_u64(const std::string& s, uint64_t& out) {
     return errno == 0 && end && *end == '\0';
 }
 
-bool parse_double(const std::string& s, double& out) {
-    if (s.empty()) return false;
+bool parse_i64(const std::string& s, long long& out) {
+    if (!starts_number(s, true) || s.find('.') != std::string::npos) return false;
+    errno = 0;
+    char* end = nullptr;
+    out = std::strtoll(s.c_str(), &end, 10);
+    return errno == 0 && end && *end == '\0';
+}
+
+}  // namespace
+
+bool parse_number(const std::string& s, double& out) {
+    if (!starts_number(s, true)) return false;
     errno = 0;
     char* end = nullptr;
     out = std::strtod(s.c_str(), &end);
     return errno == 0 && end && *end == '\0' && std::isfinite(out);
 }
 
-}  // namespace
 
 std::string ParamRegistry::bad(const std::string& name, const std::string& value,
                                const std::string& allowed) const {
@@ -86,10 +102,8 @@ void ParamRegistry::add_int(const std::string& name, int& ref, const std::string
     const std::string allowed = "integer " + std::to_string(min) + " to " + std::to_string(max);
     add({name, unit, desc, allowed, "", [&ref] { return std::to_string(ref); },
          [this, &ref, name, allowed, min, max](const std::string& v) -> std::string {
-             errno = 0;
-             char* end = nullptr;
-             const long x = std::strtol(v.c_str(), &end, 10);
-             if (v.empty() || errno || !end || *end || x < min || x > max) return bad(name, v, allowed);
+             long long x;
+             if (!parse_i64(v, x) || x < min || x > max) return bad(name, v, allowed);
              ref = int(x);
              return "";
          }});
@@ -101,7 +115,7 @@ void ParamRegistry::add_double(const std::string& name, double& ref, const std::
     add({name, unit, desc, allowed, "", [&ref] { return format_double(ref); },
          [this, &ref, name, allowed, min, max](const std::string& v) -> std::string {
              double x;
-             if (!parse_double(v, x) || x < min || x > max) return bad(name, v, allowed);
+             if (!parse_number(v, x) || x < min || x > max) return bad(name, v, allowed);
              ref = x;
              return "";
          }});

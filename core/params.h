@@ -63,6 +63,10 @@ private:
     std::map<std::string, Entry> m_entries;
 };
 
+// A finite decimal number, the whole text: a digit, '.' or '-' first (no blanks, no '+'), no
+// trailing characters. The registry's rule for every real-valued option and list item.
+bool parse_number(const std::string& s, double& out);
+
 // Number formatting shared by the registry and reports: shortest text that reads back exactly.
 std::string format_double(double v);
 

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -27,24 +28,40 @@ struct Arguments::Impl {
 
 namespace {
 
-std::string check_threshold_list(const std::string& s) {
-    std::stringstream ss(s);
-    std::string item;
-    int n = 0;
-    while (std::getline(ss, item, ',')) {
-        char* end = nullptr;
-        const double v = std::strtod(item.c_str(), &end);
-        if (item.empty() || *end != '\0' || !std::isfinite(v)) return "'" + item + "' is not a finite number";
-        ++n;
+// The items of a comma-separated list, blanks around each removed; an empty item (as in "1," or
+// "1,,2") stays, so that it is reported instead of dropped.
+std::vector<std::string> split_list(const std::string& s) {
+    std::vector<std::string> items(1);
+    for (char c : s) {
+        if (c == ',') items.emplace_back();
+        else items.back() += c;
     }
-    return n ? "" : "no value given";
+    for (auto& it : items) {
+        const auto a = it.find_first_not_of(" \t"), b = it.find_last_not_of(" \t");
+        it = a == std::string::npos ? "" : it.substr(a, b - a + 1);
+    }
+    return items;
+}
+
+// Thresholds go into the head table as float32.
+std::string check_threshold_list(const std::string& s) {
+    for (const std::string& item : split_list(s)) {
+        double v;
+        if (item.empty()) return "an empty value in the list";
+        if (!core::parse_number(item, v)) return "'" + item + "' is not a finite number";
+        if (std::fabs(v) > double(std::numeric_limits<float>::max()))
+            return "'" + item + "' is beyond the float32 range of the head table (magnitude at most 3.4e38)";
+    }
+    return "";
 }
 
 std::vector<double> parse_list(const std::string& s) {
     std::vector<double> v;
-    std::stringstream ss(s);
-    std::string item;
-    while (std::getline(ss, item, ',')) v.push_back(std::strtod(item.c_str(), nullptr));
+    for (const std::string& item : split_list(s)) {
+        double x = 0.0;
+        core::parse_number(item, x);
+        v.push_back(x);
+    }
     return v;
 }
 
@@ -82,7 +99,7 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                           {"heads", "seq-len", "head-dim", "valid-len", "locality", "sharpness", "seed", "q", "k", "v"}});
 
     r.add_double("keep-fraction", o.keep_fraction, "fraction", "calibrate each head's threshold so this fraction of visible pairs is kept (ideal approximate scores)", 1e-6, 1.0);
-    r.add_string("threshold", m.threshold_text, "logit", "keep threshold: one value for all heads or one per head, comma-separated (overrides --keep-fraction)", "finite numbers separated by commas", check_threshold_list);
+    r.add_string("threshold", m.threshold_text, "logit", "keep threshold: one value for all heads or one per head, comma-separated (overrides --keep-fraction)", "finite float32 numbers separated by commas", check_threshold_list);
     m.sections.push_back({"Threshold", {"keep-fraction", "threshold"}});
 
     r.add_choice("mode", m.mode, "operating mode of the IP", {"sprint", "dense", "onchip-prune"});
@@ -172,12 +189,16 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         if (!std::filesystem::is_regular_file(file, ec) || !in)
             throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
         try {
-            po::store(po::parse_config_file(in, all, false), vm);
+            const po::parsed_options parsed = po::parse_config_file(in, all, false);
+            // po::store keeps values already stored: a 'config' key in the file would be dropped
+            // silently behind the command line's, so it is looked for before storing.
+            for (const auto& opt : parsed.options)
+                if (opt.string_key == "config")
+                    throw std::runtime_error("config file '" + file + "': 'config' cannot be nested (one config file per run)");
+            po::store(parsed, vm);
         } catch (const po::error& e) {
             throw std::runtime_error("config file '" + file + "': " + e.what());
         }
-        if (vm.count("config") && vm["config"].as<std::string>() != file)
-            throw std::runtime_error("config file '" + file + "': 'config' cannot be nested");
     }
     if (vm.count("help")) {
         const std::string err = m.run_reg.set("help", vm["help"].as<std::string>());

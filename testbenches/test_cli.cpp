@@ -240,16 +240,30 @@ TEST_CASE("cli/bad-option: unknown option and malformed values exit 2 naming the
     SECTION("option given twice") {
         check_bad_input(dir, small({"--heads", "3"}), {"'--heads'"});
     }
+    SECTION("integers with a blank or a plus sign") {
+        check_bad_input(dir, {"--heads", " 2", "--seq-len", "96"}, {"'--heads'", "' 2'", "integer"});
+        check_bad_input(dir, {"--heads", "+2", "--seq-len", "96"}, {"'--heads'", "'+2'", "integer"});
+        check_bad_input(dir, small({"--seed", "+3"}), {"'--seed'", "'+3'"});
+        check_bad_input(dir, small({"--sprint.sram.k_bytes", " 4096"}), {"sprint.sram.k_bytes", "' 4096'"});
+        check_bad_input(dir, small({"--locality", " 0.5"}), {"'--locality'", "' 0.5'"});
+    }
 }
 
 TEST_CASE("cli/bad-option: bad --threshold lists exit 2", "[cli]") {
     TempDir dir;
     SECTION("not a number") {
         check_bad_input(dir, small({"--threshold", "1,x"}),
-                        {"'--threshold'", "'x'", "finite numbers"});
+                        {"'--threshold'", "'x'", "not a finite number"});
     }
     SECTION("empty item") {
-        check_bad_input(dir, small({"--threshold", "1,,2"}), {"'--threshold'", "finite numbers"});
+        check_bad_input(dir, small({"--threshold", "1,,2"}), {"'--threshold'", "empty value"});
+        // A trailing comma is an empty value too, not one threshold for both heads.
+        check_bad_input(dir, small({"--threshold", "1,"}), {"'--threshold'", "'1,'", "empty value"});
+    }
+    SECTION("beyond float32") {
+        // The head table holds float32: the option says so before anything is simulated.
+        check_bad_input(dir, small({"--threshold", "1e39"}), {"'--threshold'", "'1e39'", "float32"});
+        check_bad_input(dir, small({"--threshold", "0.5,-1e39"}), {"'--threshold'", "'-1e39'", "float32"});
     }
     SECTION("infinite") {
         check_bad_input(dir, small({"--threshold", "inf"}), {"'--threshold'", "'inf'"});
@@ -261,6 +275,7 @@ TEST_CASE("cli/bad-option: bad --threshold lists exit 2", "[cli]") {
     SECTION("one value or one per head are accepted") {
         run_ok(dir, small({"--threshold", "0.5", "--compare=false"}));
         run_ok(dir, small({"--threshold", "0.5,-0.25", "--compare=false"}));
+        run_ok(dir, small({"--threshold", "0.5, -0.25", "--compare=false"}));  // blanks after commas
     }
 }
 
@@ -323,6 +338,12 @@ TEST_CASE("cli/bad-option: config file problems exit 2 naming the file", "[cli]"
         write_text(f, "[dram]\npreset = foo\n");
         check_bad_input(dir, small({"--config", f}),
                         {"dram.preset", "'foo'", "lpddr4|hbm2|ddr4|reram"});
+    }
+    SECTION("a config file naming another config file") {
+        const std::string f = dir.file("outer.ini"), g = dir.file("inner.ini");
+        write_text(g, "heads = 3\n");
+        write_text(f, "config = " + g + "\nseed = 4\n");
+        check_bad_input(dir, small({"--config", f}), {f, "'config' cannot be nested"});
     }
 }
 
