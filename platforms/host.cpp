@@ -151,9 +151,9 @@ namespace {
 constexpr uint64_t align(uint64_t x) { return (x + regs::kBaseAlign - 1) / regs::kBaseAlign * regs::kBaseAlign; }
 }  // namespace
 
-uint64_t Host::footprint(const core::QuantizedWorkload& w, core::OutputFormat fmt) {
-    const uint64_t elems = uint64_t(w.q.heads) * w.q.n * w.q.d;
-    return 3 * align(elems) + align(uint64_t(w.q.heads) * regs::kHeadEntryBytes) +
+uint64_t Host::footprint(uint32_t heads, uint32_t n, uint32_t d, core::OutputFormat fmt) {
+    const uint64_t elems = uint64_t(heads) * n * d;
+    return 3 * align(elems) + align(uint64_t(heads) * regs::kHeadEntryBytes) +
            align(elems * core::output_element_bytes(fmt));
 }
 

@@ -61,8 +61,8 @@ public:
     // zeroed) and return the job. Buffers: Q, K, V, head table, output.
     JobDesc place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                   uint64_t* end_out = nullptr);
-    // Bytes `place` needs for this workload (for memory sizing before simulation).
-    static uint64_t footprint(const core::QuantizedWorkload& w, core::OutputFormat fmt);
+    // Bytes `place` needs for a workload of this shape (for memory sizing before simulation).
+    static uint64_t footprint(uint32_t heads, uint32_t n, uint32_t d, core::OutputFormat fmt);
     // Write the job registers (JOB_CFG to HEAD_TABLE); nothing starts.
     void program_job(const JobDesc& job);
     // Program the registers, START, wait for irq (or `timeout`), read back, clear the irq.

@@ -1,6 +1,7 @@
 #include "platforms/npy_io.h"
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <stdexcept>
@@ -51,8 +52,12 @@ std::string read_header(std::istream& in, const std::string& path, uint64_t file
 
 }  // namespace
 
-core::Tensor3 load_tensor_npy(const std::string& path) {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
+namespace {
+
+// Opens the file and checks its header: dtype, rank, dimensions and the data size against the
+// file size. Leaves `in` at the first data byte.
+NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran, std::vector<std::size_t>& shape) {
+    in.open(path, std::ios::binary | std::ios::ate);
     if (!in) fail(path, "cannot be opened for reading");
     const std::streamoff end = in.tellg();
     if (end < 0) fail(path, "cannot be read (its size is unknown)");
@@ -72,8 +77,6 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
         header.find_first_not_of("0123456789, ", open + 1) < close)
         fail(path, "is not a valid .npy file (its 'shape' is not a tuple of non-negative integers)");
     std::string descr;
-    bool fortran = false;
-    std::vector<std::size_t> shape;
     try {
         xt::detail::parse_header(header, descr, &fortran, shape);
     } catch (const std::exception& e) {
@@ -86,6 +89,7 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
     uint64_t count = 1;
     for (std::size_t s : shape) {
         if (s == 0) fail(path, "has shape " + shape_text(shape) + " with a zero dimension");
+        if (s > uint64_t(INT32_MAX)) fail(path, "declares an absurdly large shape " + shape_text(shape));
         if (count > (uint64_t(1) << 40) / s) fail(path, "declares an absurdly large shape " + shape_text(shape));
         count *= s;
     }
@@ -93,9 +97,29 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
         fail(path, "declares shape " + shape_text(shape) + " (" + std::to_string(count * 4) +
                        " data bytes) but holds " + std::to_string(file_size - header_end) +
                        " data bytes (truncated or corrupt)");
-    const int heads = shape.size() == 3 ? int(shape[0]) : 1;
-    const int n = int(shape[shape.size() - 2]), d = int(shape[shape.size() - 1]);
-    core::Tensor3 t(heads, n, d);
+    NpyShape r;
+    r.heads = shape.size() == 3 ? int(shape[0]) : 1;
+    r.n = int(shape[shape.size() - 2]);
+    r.d = int(shape[shape.size() - 1]);
+    return r;
+}
+
+}  // namespace
+
+NpyShape npy_shape(const std::string& path) {
+    std::ifstream in;
+    bool fortran = false;
+    std::vector<std::size_t> shape;
+    return open_checked(in, path, fortran, shape);
+}
+
+core::Tensor3 load_tensor_npy(const std::string& path) {
+    std::ifstream in;
+    bool fortran = false;
+    std::vector<std::size_t> shape;
+    const NpyShape sh = open_checked(in, path, fortran, shape);
+    const uint64_t count = uint64_t(sh.heads) * sh.n * sh.d;
+    core::Tensor3 t(sh.heads, sh.n, sh.d);
     // '<f4' is the host's float on the little-endian machines the simulator runs on.
     static_assert(sizeof(float) == 4, "float32 expected");
     if (!in.read(reinterpret_cast<char*>(t.data.data()), std::streamsize(count * 4)))

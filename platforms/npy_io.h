@@ -9,6 +9,13 @@
 
 namespace sprint::platform {
 
+// The shape of the array in a .npy file, from its header alone: the same checks as
+// load_tensor_npy except the finite-value check (nothing but the header is read).
+struct NpyShape {
+    int heads = 1, n = 0, d = 0;
+};
+NpyShape npy_shape(const std::string& path);
+
 // Load a float32 array of shape [heads, n, d] or [n, d] (heads = 1). Throws std::runtime_error
 // with a message that names the file and the problem.
 core::Tensor3 load_tensor_npy(const std::string& path);

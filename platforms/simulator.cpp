@@ -39,26 +39,70 @@ bool given(const RunOptions& o, const std::string& name) {
     return std::find(o.given.begin(), o.given.end(), name) != o.given.end();
 }
 
+// The workload's shape, known before anything is generated, loaded or calibrated: from the
+// options, or from the .npy headers (which must agree with each other and with --heads etc.).
+struct Shape {
+    int heads = 0, n = 0, d = 0;
+};
+
+Shape workload_shape(const RunOptions& o) {
+    if (o.q_file.empty()) return {o.heads, o.seq_len, o.head_dim};
+    const NpyShape q = npy_shape(o.q_file), k = npy_shape(o.k_file), v = npy_shape(o.v_file);
+    auto same = [](const NpyShape& a, const NpyShape& b) { return a.heads == b.heads && a.n == b.n && a.d == b.d; };
+    if (!same(q, k) || !same(q, v))
+        throw std::runtime_error("files '" + o.q_file + "', '" + o.k_file + "', '" + o.v_file + "' must have the same shape");
+    const std::pair<const char*, int> dims[] = {{"heads", q.heads}, {"seq-len", q.n}, {"head-dim", q.d}};
+    const int want[] = {o.heads, o.seq_len, o.head_dim};
+    for (int i = 0; i < 3; ++i)
+        if (given(o, dims[i].first) && want[i] != dims[i].second)
+            throw std::runtime_error(std::string("option '--") + dims[i].first + "' (" + std::to_string(want[i]) +
+                                     ") disagrees with the .npy files (" + std::to_string(dims[i].second) + ")");
+    return {q.heads, q.n, q.d};
+}
+
+// Everything about the job's size that can be refused before any work: options against the
+// shape, the IP's limits and the memory.
+void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
+    const uint32_t n = uint32_t(sh.n), d = uint32_t(sh.d);
+    if (o.valid_len > n)
+        throw std::runtime_error("option '--valid-len' (" + std::to_string(o.valid_len) +
+                                 ") exceeds the sequence length " + std::to_string(n));
+    if (!o.thresholds.empty() && o.thresholds.size() != 1 && int(o.thresholds.size()) != sh.heads)
+        throw std::runtime_error("option '--threshold' has " + std::to_string(o.thresholds.size()) +
+                                 " values; give one, or one per head (" + std::to_string(sh.heads) + ")");
+    const IpConfig& ip = c.ip;
+    if (d > std::min(ip.sram.k_bytes, ip.sram.v_bytes))
+        throw std::runtime_error("head dimension " + std::to_string(d) + " does not fit one row in the SRAM buffers (sprint.sram.k_bytes / v_bytes)");
+    if (n > ip.datapath.score_entries)
+        throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the score buffer (sprint.datapath.score_entries = " +
+                                 std::to_string(ip.datapath.score_entries) + ")");
+    if (o.job.mode == core::Mode::Sprint) {
+        const uint32_t cap = ip.xbar_capacity(d);
+        if (cap == 0)
+            throw std::runtime_error("head dimension " + std::to_string(d) + " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide");
+        if (n > cap)
+            throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the crossbar capacity of " + std::to_string(cap) +
+                                     " keys at d = " + std::to_string(d) + " (raise sprint.xbar.tiles or use --mode dense)");
+    }
+    uint64_t need = Host::footprint(uint32_t(sh.heads), n, d, o.job.output);
+    if (o.compare && o.job.mode != core::Mode::Dense)
+        need += uint64_t(sh.heads) * n * d * core::output_element_bytes(o.job.output) + regs::kBaseAlign;
+    const uint64_t wsize = c.ip.fetcher.window_size;
+    if (wsize && (c.ip.fetcher.window_base > c.dram_base || c.dram_base - c.ip.fetcher.window_base > wsize ||
+                  need > wsize - (c.dram_base - c.ip.fetcher.window_base)))
+        throw std::runtime_error("the workload's buffers (" + std::to_string(need) + " bytes from platform.dram_base) do not lie inside "
+                                 "the IP's address window (sprint.fetcher.window_base/window_size)");
+    if (need > c.dram_bytes())
+        throw std::runtime_error("the workload needs " + std::to_string((need >> 20) + 1) + " MiB of memory but dram.size_mb is " +
+                                 std::to_string(c.dram.size_mb));
+}
+
 Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
     Inputs in;
     if (!o.q_file.empty()) {
         in.q = load_tensor_npy(o.q_file);
         in.k = load_tensor_npy(o.k_file);
         in.v = load_tensor_npy(o.v_file);
-        auto same = [](const core::Tensor3& a, const core::Tensor3& b) {
-            return a.heads == b.heads && a.n == b.n && a.d == b.d;
-        };
-        if (!same(in.q, in.k) || !same(in.q, in.v))
-            throw std::runtime_error("files '" + o.q_file + "', '" + o.k_file + "', '" + o.v_file +
-                                     "' must have the same shape");
-        const std::pair<const char*, int> dims[] = {
-            {"heads", in.q.heads}, {"seq-len", in.q.n}, {"head-dim", in.q.d}};
-        const int want[] = {o.heads, o.seq_len, o.head_dim};
-        for (int i = 0; i < 3; ++i)
-            if (given(o, dims[i].first) && want[i] != dims[i].second)
-                throw std::runtime_error(std::string("option '--") + dims[i].first + "' (" +
-                                         std::to_string(want[i]) + ") disagrees with the .npy files (" +
-                                         std::to_string(dims[i].second) + ")");
         in.source = "files " + o.q_file + ", " + o.k_file + ", " + o.v_file;
     } else {
         core::SyntheticSpec s;
@@ -77,12 +121,6 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         in.source = os.str();
     }
     const int H = in.q.heads, n = in.q.n;
-    if (o.valid_len > uint32_t(n))
-        throw std::runtime_error("option '--valid-len' (" + std::to_string(o.valid_len) +
-                                 ") exceeds the sequence length " + std::to_string(n));
-    if (!o.thresholds.empty() && o.thresholds.size() != 1 && int(o.thresholds.size()) != H)
-        throw std::runtime_error("option '--threshold' has " + std::to_string(o.thresholds.size()) +
-                                 " values; give one, or one per head (" + std::to_string(H) + ")");
     in.w = {core::quantize_per_head(in.q), core::quantize_per_head(in.k), core::quantize_per_head(in.v), {}};
     for (int h = 0; h < H; ++h) {
         core::HeadParams hp;
@@ -97,35 +135,6 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
             in.w.heads.back().threshold = core::calibrate_threshold(in.w, h, o.job.causal, x, o.keep_fraction);
     }
     return in;
-}
-
-void check_fits(const RunOptions& o, const PlatformConfig& c, const Inputs& in) {
-    const uint32_t n = uint32_t(in.q.n), d = uint32_t(in.q.d);
-    const IpConfig& ip = c.ip;
-    if (d > std::min(ip.sram.k_bytes, ip.sram.v_bytes))
-        throw std::runtime_error("head dimension " + std::to_string(d) + " does not fit one row in the SRAM buffers (sprint.sram.k_bytes / v_bytes)");
-    if (n > ip.datapath.score_entries)
-        throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the score buffer (sprint.datapath.score_entries = " +
-                                 std::to_string(ip.datapath.score_entries) + ")");
-    if (o.job.mode == core::Mode::Sprint) {
-        const uint32_t cap = ip.xbar_capacity(d);
-        if (cap == 0)
-            throw std::runtime_error("head dimension " + std::to_string(d) + " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide");
-        if (n > cap)
-            throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the crossbar capacity of " + std::to_string(cap) +
-                                     " keys at d = " + std::to_string(d) + " (raise sprint.xbar.tiles or use --mode dense)");
-    }
-    uint64_t need = Host::footprint(in.w, o.job.output);
-    if (o.compare && o.job.mode != core::Mode::Dense)
-        need += uint64_t(in.q.heads) * n * d * core::output_element_bytes(o.job.output) + regs::kBaseAlign;
-    const uint64_t wsize = c.ip.fetcher.window_size;
-    if (wsize && (c.ip.fetcher.window_base > c.dram_base || c.dram_base - c.ip.fetcher.window_base > wsize ||
-                  need > wsize - (c.dram_base - c.ip.fetcher.window_base)))
-        throw std::runtime_error("the workload's buffers (" + std::to_string(need) + " bytes from platform.dram_base) do not lie inside "
-                                 "the IP's address window (sprint.fetcher.window_base/window_size)");
-    if (need > c.dram_bytes())
-        throw std::runtime_error("the workload needs " + std::to_string((need >> 20) + 1) + " MiB of memory but dram.size_mb is " +
-                                 std::to_string(c.dram.size_mb));
 }
 
 // Numeric leaves ("value") of `after` minus `before`: a module's counts during one job.
@@ -347,8 +356,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         for (const auto& [file, option] : {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
                                            std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config")})
             outputs.claim(option, file);
+        check_fits(o, args.platform, workload_shape(o));
         in = build_inputs(o, args.platform.ip.numerics());
-        check_fits(o, args.platform, in);
         if (outputs.claimed("dump-config")) outputs.write("dump-config", args.config_text());
     } catch (const std::exception& e) {
         err << "sprint-sim: error: " << e.what() << "\n";

@@ -82,16 +82,21 @@ inline std::string sim_path() {
     return env && *env ? env : SPRINT_SIM_PATH;
 }
 
+// Resource limits of the child (bytes, 0 = none). file_size is RLIMIT_FSIZE: writes past it fail
+// with EFBIG as on a full disk (SIGXFSZ is ignored so that the write returns the error).
+// address_space is RLIMIT_AS: allocations past it fail (std::bad_alloc).
+struct Limits {
+    uint64_t file_size = 0, address_space = 0;
+};
+
 // Start the simulator with `args`; stdout and stderr go to files in `dir` (one pair per call).
-// `file_size_limit` (bytes, 0 = none) is the child's RLIMIT_FSIZE: writes past it fail with EFBIG
-// as on a full disk (SIGXFSZ is ignored so that the write returns the error).
 struct Child {
     pid_t pid = 0;
     std::string out_path, err_path;
     RunResult r;
 };
 
-inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args, uint64_t file_size_limit) {
+inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args, const Limits& limits) {
     static int counter = 0;
     const std::string tag = std::to_string(++counter);
     Child c;
@@ -113,21 +118,26 @@ inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args,
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, c.err_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    // The limit and the ignored signal are inherited by the child; the parent's are restored.
-    struct rlimit old_limit;
-    getrlimit(RLIMIT_FSIZE, &old_limit);
+    // The limits and the ignored signal are inherited by the child; the parent's are restored.
+    struct rlimit old_fsize, old_as;
+    getrlimit(RLIMIT_FSIZE, &old_fsize);
+    getrlimit(RLIMIT_AS, &old_as);
     void (*old_xfsz)(int) = SIG_DFL;
-    if (file_size_limit) {
-        struct rlimit l = old_limit;
-        l.rlim_cur = rlim_t(file_size_limit);
+    if (limits.file_size) {
+        struct rlimit l = old_fsize;
+        l.rlim_cur = rlim_t(limits.file_size);
         setrlimit(RLIMIT_FSIZE, &l);
         old_xfsz = std::signal(SIGXFSZ, SIG_IGN);
     }
-    const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
-    if (file_size_limit) {
-        setrlimit(RLIMIT_FSIZE, &old_limit);
-        std::signal(SIGXFSZ, old_xfsz);
+    if (limits.address_space) {
+        struct rlimit l = old_as;
+        l.rlim_cur = rlim_t(limits.address_space);
+        setrlimit(RLIMIT_AS, &l);
     }
+    const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
+    setrlimit(RLIMIT_FSIZE, &old_fsize);
+    setrlimit(RLIMIT_AS, &old_as);
+    if (limits.file_size) std::signal(SIGXFSZ, old_xfsz);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0] + ": " + std::strerror(rc));
     return c;
@@ -144,8 +154,8 @@ inline RunResult wait_sim(Child& c) {
 }
 
 inline RunResult run_sim(const TempDir& dir, const std::vector<std::string>& args,
-                         uint64_t file_size_limit = 0) {
-    Child c = spawn_sim(dir, args, file_size_limit);
+                         const Limits& limits = {}) {
+    Child c = spawn_sim(dir, args, limits);
     return wait_sim(c);
 }
 
@@ -153,7 +163,7 @@ inline RunResult run_sim(const TempDir& dir, const std::vector<std::string>& arg
 // then send it `sig` and wait for it.
 template <class Ready>
 RunResult run_sim_signalled(const TempDir& dir, const std::vector<std::string>& args, int sig, Ready ready) {
-    Child c = spawn_sim(dir, args, 0);
+    Child c = spawn_sim(dir, args, {});
     for (int i = 0; i < 60000 && !ready(); ++i) {
         int status = 0;
         if (waitpid(c.pid, &status, WNOHANG) == c.pid) {  // ended on its own: report that

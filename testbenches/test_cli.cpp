@@ -309,6 +309,24 @@ TEST_CASE("cli/bad-option: workload that does not fit the configuration exits 2"
         check_bad_input(dir, {"--heads", "8", "--seq-len", "512", "--dram.size_mb", "1"},
                         {"MiB", "dram.size_mb is 1"});
     }
+    SECTION("the size checks come before the workload is generated or loaded") {
+        // 4096 x 1024 x 64 would take 3 GiB of floats to generate (and longer to calibrate): under
+        // a 1 GiB address-space limit only a refusal from the shape alone gets the right message.
+        const std::vector<std::string> huge = {"--heads", "4096", "--seq-len", "1024", "--dram.size_mb", "1"};
+        const RunResult r = run_sim(dir, huge, Limits{0, uint64_t(1) << 30});
+        SHOW(r);
+        CHECK(r.exit_code == kBad);
+        CHECK_THAT(r.err, Contains("dram.size_mb is 1"));
+        // Likewise for files: the headers decide before the data is read (a NaN in K is only found
+        // by loading it).
+        core::Workload w = synthetic(2, 96, 64);
+        w.k.data[5] = std::numeric_limits<float>::quiet_NaN();
+        const QkvFiles f = write_qkv(dir, "", w);
+        const RunResult big = run_sim(dir, qkv_args(f, {"--sprint.fetcher.window_size", "4096"}));
+        SHOW(big);
+        CHECK(big.exit_code == kBad);
+        CHECK_THAT(big.err, Contains("address window"));
+    }
     SECTION("head dimension larger than the SRAM row") {
         check_bad_input(
             dir,
