@@ -3,7 +3,8 @@
 //   * request attributes: a known command; for reads and writes a data pointer, a data length and
 //     a streaming width above zero; byte-enable length above zero when a byte-enable pointer is
 //     set; the response status INCOMPLETE and the DMI hint cleared when a request starts;
-//   * b_transport: the target set a response status; the timing annotation did not go backwards;
+//   * b_transport: the target set a response status; the local time (time stamp + annotation)
+//     did not go backwards (a target may wait inside and return a smaller annotation);
 //   * nb_transport, per transaction: phases in order (BEGIN_REQ, END_REQ, BEGIN_RESP, END_RESP,
 //     with END_REQ implied by BEGIN_RESP and any phase ended by TLM_COMPLETED), each on its
 //     proper path; at most one BEGIN_REQ awaiting END_REQ and one BEGIN_RESP awaiting END_RESP on
