@@ -124,7 +124,7 @@ TEST_CASE("cli/outputs: two options naming one file are refused before simulatin
 
 // ---- OutputFiles in this process
 
-TEST_CASE("outputs: nothing is left unless commit succeeds; commit replaces atomically") {
+TEST_CASE("outputs: nothing is left unless commit succeeds, commit replaces atomically") {
     TempDir dir;
     write_text(dir.file("kept"), "old\n");
     {

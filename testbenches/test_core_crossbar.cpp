@@ -472,7 +472,7 @@ TEST_CASE("core/crossbar: cell variation never gives a negative conductance", "[
     CHECK(zero > 0);
 }
 
-TEST_CASE("core/crossbar: read noise depends on head, query and bitline; sd as configured",
+TEST_CASE("core/crossbar: read noise depends on head, query and bitline, sd as configured",
           "[core][crossbar]") {
     const int n = 50, d = 8;
     std::vector<int8_t> k(std::size_t(n) * d, 0), dac(std::size_t(d), 1);

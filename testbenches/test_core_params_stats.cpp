@@ -248,7 +248,7 @@ TEST_CASE("core/params: dump_ini lists every parameter and reads back", "[core][
     CHECK(top2 == 3u);
 }
 
-TEST_CASE("core/params: message label and display prefix; free-text parameters", "[core][params]") {
+TEST_CASE("core/params: message label and display prefix, free-text parameters", "[core][params]") {
     ParamRegistry r("option", "--");
     int bits = 4;
     std::string path = "out.json";

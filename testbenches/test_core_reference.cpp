@@ -630,7 +630,7 @@ TEST_CASE("core/metrics: compute_fidelity on a hand case", "[core][metrics]") {
           Approx(2.0));
 }
 
-TEST_CASE("core/metrics: everything kept retains all mass; per-head and overall; padding",
+TEST_CASE("core/metrics: everything kept retains all mass, per-head and overall, padding",
           "[core][metrics]") {
     const int n = 16, d = 8;
     const Workload w = make_workload(2, n, d, 5);

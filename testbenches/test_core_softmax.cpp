@@ -410,7 +410,7 @@ TEST_CASE("core/softmax: prune keeps logit >= threshold, then the empty-row poli
     CHECK(g.prune(0.0, EmptyRowPolicy::Self, 0) == 0);
 }
 
-TEST_CASE("core/softmax: two engines fed the same rows write identical bytes; begin() resets",
+TEST_CASE("core/softmax: two engines fed the same rows write identical bytes, begin() resets",
           "[core][softmax]") {
     const int d = 16, n = 40;
     std::vector<int8_t> q(d);
