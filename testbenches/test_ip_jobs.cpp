@@ -156,3 +156,57 @@ TIMED_TEST_CASE("bad job: memory errors with chunks in flight fail with BusError
     CHECK(good_exact);
     CHECK(p.protocol_violations() == std::vector<std::string>{});
 }
+
+// Several bad jobs in a row, each checked before touching memory where the rule allows it, then
+// the good job: the errors are the documented ones and the IP is ready after every one of them.
+struct BadCase {
+    const char* what;
+    std::function<void(platform::JobDesc&)> mutate;
+    regs::ErrorCode code;
+};
+
+static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::PlatformConfig cfg) {
+    const auto w = test::make_workload(2, 96, 64, 0.2, false);
+    std::vector<std::string> wrong;
+    bool good_exact = false;
+    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
+        const platform::JobDesc good = h.place(w, core::JobOptions{}, cfg.dram_base);
+        for (const auto& c : cases) {
+            platform::JobDesc bad = good;
+            c.mutate(bad);
+            const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
+            if (!r.completed || r.error != c.code || r.mem_read_bytes != 0 || r.mem_write_bytes != 0 ||
+                r.irq_status != regs::IRQ_ERROR)
+                wrong.push_back(std::string(c.what) + ": " + regs::to_string(r.error) + ", " +
+                                std::to_string(r.mem_read_bytes) + " B read");
+        }
+        const auto r = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
+        good_exact = r.ok() && h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
+    });
+    sc_core::sc_start();
+    CHECK(wrong == std::vector<std::string>{});
+    CHECK(good_exact);
+    CHECK(p.protocol_violations() == std::vector<std::string>{});
+}
+
+TIMED_TEST_CASE("bad job: HEAD_DIM 0, buffers wrapping 2^64 or leaving the window, outputs overlapping any input") {
+    const auto cfg = test::small_platform(mode);
+    const uint64_t end = cfg.dram_base + cfg.dram_bytes();
+    const uint64_t top = ~uint64_t(0) - 63;  // 64-aligned, 64 bytes below 2^64
+    using E = regs::ErrorCode;
+    std::vector<BadCase> cases = {
+        {"HEAD_DIM 0", [](platform::JobDesc& j) { j.d = 0; }, E::BadShape},
+        {"Q wraps 2^64", [&](platform::JobDesc& j) { j.q = top; }, E::OutOfRange},
+        {"OUT wraps 2^64", [&](platform::JobDesc& j) { j.out = top; }, E::OutOfRange},
+        {"head table wraps 2^64", [&](platform::JobDesc& j) { j.table = top; }, E::OutOfRange},
+        {"Q below the window", [&](platform::JobDesc& j) { j.q = cfg.dram_base - 4096; }, E::OutOfRange},
+        {"K past the window", [&](platform::JobDesc& j) { j.k = end - 64; }, E::OutOfRange},
+        {"V at the window's end", [&](platform::JobDesc& j) { j.v = end; }, E::OutOfRange},
+        {"head table outside", [&](platform::JobDesc& j) { j.table = 0x40; }, E::OutOfRange},
+        {"OUT overlaps Q", [](platform::JobDesc& j) { j.out = j.q; }, E::Overlap},
+        {"OUT overlaps V's last row", [](platform::JobDesc& j) { j.out = j.v + 2 * 96 * 64 - 64; }, E::Overlap},
+        {"OUT overlaps the head table", [](platform::JobDesc& j) { j.out = j.table; }, E::Overlap},
+        {"HEAD_TABLE overlaps OUT's end", [](platform::JobDesc& j) { j.table = j.out + 2 * 96 * 64 * 4 - 64; }, E::Overlap},
+    };
+    bad_jobs_then_good(cases, cfg);
+}

@@ -32,6 +32,13 @@ const char* to_string(ErrorCode e) {
     return "unknown error";
 }
 
+uint32_t RegDesc::value_mask() const {
+    if (fields.empty()) return ~0u;
+    uint32_t m = 0;
+    for (const auto& f : fields) m |= (f.width >= 32 ? ~0u : ((1u << f.width) - 1u)) << f.lsb;
+    return m;
+}
+
 namespace {
 
 std::vector<RegDesc> build() {

@@ -26,6 +26,9 @@ struct RegDesc {
     uint32_t reset;
     std::string description;
     std::vector<FieldDesc> fields;
+    // The bits that hold a value: those of the fields, or all 32 for a register without fields.
+    // The others are reserved: they read as 0 and writes to them are ignored.
+    uint32_t value_mask() const;
 };
 
 // All registers, by ascending offset. 32-bit, little-endian, one register per access.

@@ -32,7 +32,8 @@ void RegisterFile::access(tlm::tlm_generic_payload& gp) {
         ++errors;
         gp.set_response_status(s);
     };
-    if (gp.get_data_length() != 4 || gp.get_streaming_width() != gp.get_data_length())
+    // A streaming width at or above the length means no streaming (TLM-2.0 LRM).
+    if (gp.get_data_length() != 4 || gp.get_streaming_width() < gp.get_data_length())
         return fail(TLM_BURST_ERROR_RESPONSE);
     const uint64_t addr = gp.get_address();
     auto it = addr % 4 == 0 && addr < regs::kCsrWindowBytes ? m_regs.find(uint32_t(addr))
@@ -53,6 +54,7 @@ void RegisterFile::access(tlm::tlm_generic_payload& gp) {
         if (acc == regs::Access::RO) return fail(TLM_COMMAND_ERROR_RESPONSE);
         uint32_t v;
         std::memcpy(&v, gp.get_data_ptr(), 4);
+        v &= r.desc().value_mask();
         if (acc == regs::Access::W1C) v = r.get() & ~v;
         if (r.on_write) r.on_write(v);
         else r.set(v);
@@ -62,11 +64,14 @@ void RegisterFile::access(tlm::tlm_generic_payload& gp) {
 }
 
 unsigned RegisterFile::debug(tlm::tlm_generic_payload& gp) {
-    if (gp.get_command() != tlm::TLM_READ_COMMAND) return 0;
+    if (gp.get_command() != tlm::TLM_READ_COMMAND || !gp.get_data_ptr()) return 0;
+    const uint64_t a = gp.get_address();
+    if (a % 4 || a >= regs::kCsrWindowBytes) return 0;
     unsigned done = 0;
     for (unsigned i = 0; i < gp.get_data_length(); i += 4) {
-        auto it = m_regs.find(uint32_t(gp.get_address() + i));
-        if (it == m_regs.end() || gp.get_data_length() - i < 4) break;
+        if (gp.get_data_length() - i < 4 || a + i >= regs::kCsrWindowBytes) break;
+        auto it = m_regs.find(uint32_t(a + i));
+        if (it == m_regs.end()) break;
         const uint32_t v = it->second.desc().access == regs::Access::WO ? 0u : it->second.get();
         std::memcpy(gp.get_data_ptr() + i, &v, 4);
         done += 4;

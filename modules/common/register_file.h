@@ -35,11 +35,15 @@ public:
     Register& operator[](uint32_t offset);
     Register& by_name(const std::string& name);
     // Full bus access: 32-bit, aligned, all byte lanes enabled. Sets the response status.
-    //   IGNORE -> OK; length != 4 or streaming width != length -> BURST_ERROR;
-    //   unmapped or misaligned -> ADDRESS_ERROR; partial byte enables -> BYTE_ENABLE_ERROR;
-    //   write to RO -> COMMAND_ERROR; WO reads 0; W1C clears the bits written as 1.
+    //   IGNORE -> OK; length != 4 or streaming width < length (streaming) -> BURST_ERROR;
+    //   unmapped or misaligned -> ADDRESS_ERROR; a byte-enable pattern (of any length, repeated
+    //   over the 4 bytes) that disables a lane -> BYTE_ENABLE_ERROR; write to RO -> COMMAND_ERROR
+    //   (nothing changes); WO reads 0; W1C clears the bits written as 1. Reserved bits (outside
+    //   the register's fields) read as 0 and ignore writes.
     void access(tlm::tlm_generic_payload& gp);
-    // Debug read without side effects; debug writes are refused. Returns bytes transferred.
+    // Debug read without side effects: whole registers from an aligned offset inside the window,
+    // up to the first unmapped offset or incomplete word. Misaligned or outside the window: 0
+    // bytes. Debug writes are refused (0). Returns the bytes transferred.
     unsigned debug(tlm::tlm_generic_payload& gp);
 
     uint64_t reads = 0, writes = 0, errors = 0;
