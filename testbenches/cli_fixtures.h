@@ -55,6 +55,7 @@ class TempDir {
 
 struct RunResult {
     int exit_code = -1;  // the tool's exit status; 128 + signal if it was killed
+    long peak_rss_kib = 0;  // the child's peak resident memory (wait4's ru_maxrss)
     std::string out, err;
     std::string command;  // for failure messages
 };
@@ -84,9 +85,8 @@ inline std::string sim_path() {
 
 // Resource limits of the child (bytes, 0 = none). file_size is RLIMIT_FSIZE: writes past it fail
 // with EFBIG as on a full disk (SIGXFSZ is ignored so that the write returns the error).
-// address_space is RLIMIT_AS: allocations past it fail (std::bad_alloc).
 struct Limits {
-    uint64_t file_size = 0, address_space = 0;
+    uint64_t file_size = 0;
 };
 
 // Start the simulator with `args`; stdout and stderr go to files in `dir` (one pair per call).
@@ -118,10 +118,9 @@ inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args,
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, c.err_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    // The limits and the ignored signal are inherited by the child; the parent's are restored.
-    struct rlimit old_fsize, old_as;
+    // The limit and the ignored signal are inherited by the child; the parent's are restored.
+    struct rlimit old_fsize;
     getrlimit(RLIMIT_FSIZE, &old_fsize);
-    getrlimit(RLIMIT_AS, &old_as);
     void (*old_xfsz)(int) = SIG_DFL;
     if (limits.file_size) {
         struct rlimit l = old_fsize;
@@ -129,14 +128,8 @@ inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args,
         setrlimit(RLIMIT_FSIZE, &l);
         old_xfsz = std::signal(SIGXFSZ, SIG_IGN);
     }
-    if (limits.address_space) {
-        struct rlimit l = old_as;
-        l.rlim_cur = rlim_t(limits.address_space);
-        setrlimit(RLIMIT_AS, &l);
-    }
     const int rc = posix_spawn(&c.pid, argv[0], &fa, nullptr, argv.data(), environ);
     setrlimit(RLIMIT_FSIZE, &old_fsize);
-    setrlimit(RLIMIT_AS, &old_as);
     if (limits.file_size) std::signal(SIGXFSZ, old_xfsz);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) throw std::runtime_error("cannot start " + argv_s[0] + ": " + std::strerror(rc));
@@ -145,8 +138,10 @@ inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args,
 
 inline RunResult wait_sim(Child& c) {
     int status = 0;
-    while (waitpid(c.pid, &status, 0) < 0)
-        if (errno != EINTR) throw std::runtime_error("waitpid failed");
+    struct rusage ru {};
+    while (wait4(c.pid, &status, 0, &ru) < 0)
+        if (errno != EINTR) throw std::runtime_error("wait4 failed");
+    c.r.peak_rss_kib = ru.ru_maxrss;
     c.r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     c.r.out = read_text(c.out_path);
     c.r.err = read_text(c.err_path);

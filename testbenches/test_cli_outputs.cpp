@@ -62,7 +62,7 @@ TEST_CASE("cli/outputs: a full disk while writing a regular file fails and leave
     for (const char* opt : {"stats", "output", "vcd"}) {
         INFO("--" << opt);
         const std::string path = dir.file(std::string("out.") + opt);
-        const RunResult r = run_sim(dir, small({"--compare=false", std::string("--") + opt, path}), Limits{16384, 0});
+        const RunResult r = run_sim(dir, small({"--compare=false", std::string("--") + opt, path}), Limits{16384});
         SHOW(r);
         CHECK(r.exit_code == platform::kExitJobProblem);
         CHECK_THAT(r.err, Contains("'--" + std::string(opt) + "'") && Contains(path) && Contains("cannot be written"));
@@ -76,7 +76,7 @@ TEST_CASE("cli/outputs: an output written before a later failure does not stay",
     write_text(dir.file("old.ini"), "old contents\n");
     const RunResult r = run_sim(dir, small({"--compare=false", "--dump-config", dir.file("old.ini"),
                                             "--vcd", dir.file("w.vcd"), "--stats", dir.file("s.json")}),
-                                Limits{16384, 0});
+                                Limits{16384});
     SHOW(r);
     CHECK(r.exit_code == platform::kExitJobProblem);
     CHECK_THAT(r.err, Contains("'--") && Contains("cannot be written"));
