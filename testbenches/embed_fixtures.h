@@ -117,6 +117,21 @@ struct Cpu : sc_core::sc_module {
 };
 
 
+// The IP with a foreign memory on `mem` and the CPU on `csr`, no router, irq wired.
+template <class Memory>
+struct EmbedBench {
+    SprintIp ip;
+    Memory ram;
+    Cpu cpu{"cpu"};
+    sc_core::sc_signal<bool> irq{"irq"};
+    EmbedBench(const IpConfig& cfg, std::size_t mem_bytes) : ip("sprint", cfg), ram("ram", mem_bytes) {
+        cpu.bus.bind(ip.csr);
+        ip.mem.bind(ram.socket);
+        ip.irq(irq);
+        cpu.irq(irq);
+    }
+};
+
 // A job laid out in a flat memory: 2 heads, N = 100, d = 64, thresholds calibrated to keep 20%.
 struct FlatJob {
     static constexpr uint32_t kHeads = 2, kN = 100, kD = 64;

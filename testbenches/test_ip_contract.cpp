@@ -119,17 +119,11 @@ void run_reordering(TimingMode mode) {
     cfg.timing = mode;
     cfg.fetcher.mem_protocol = "nb";  // the memory has no b_transport
     cfg.check_protocol = true;        // a checker on mem and on every internal link
-    SprintIp ip("sprint", cfg);
-    ReorderingMemory ram("ram", 1 << 20);
-    Cpu cpu("cpu");
-    sc_signal<bool> irq("irq");
-    cpu.bus.bind(ip.csr);
-    ip.mem.bind(ram.socket);
-    ip.irq(irq);
-    cpu.irq(irq);
+    EmbedBench<ReorderingMemory> b(cfg, 1 << 20);
+    auto& ram = b.ram;
     job.load(ram.bytes);
     uint32_t status = 0;
-    cpu.program = [&](Cpu& c) {
+    b.cpu.program = [&](Cpu& c) {
         job.start(c);
         wait(c.irq.posedge_event());
         status = c.read(regs::STATUS);
@@ -139,7 +133,7 @@ void run_reordering(TimingMode mode) {
     CHECK(job.output_exact(ram.bytes, cfg));
     CHECK(ram.early > 10u);
     CHECK(ram.out_of_order > 10u);
-    CHECK(ip.protocol_violations() == std::vector<std::string>{});
+    CHECK(b.ip.protocol_violations() == std::vector<std::string>{});
 }
 
 // An initiator that speaks only the 4-phase protocol on csr.
@@ -236,17 +230,9 @@ TEST_CASE("contract: bad csr accesses over the 4-phase protocol get their error 
 }
 
 TEST_CASE("contract: debug reads on csr never wrap around the 4 KiB window") {
-    IpConfig cfg;
-    SprintIp ip("sprint", cfg);
-    PlainMemory ram("ram", 1 << 16);
-    Cpu cpu("cpu");
-    sc_signal<bool> irq("irq");
-    cpu.bus.bind(ip.csr);
-    ip.mem.bind(ram.socket);
-    ip.irq(irq);
-    cpu.irq(irq);
+    EmbedBench<PlainMemory> b(IpConfig{}, 1 << 16);
     std::vector<unsigned> got;
-    cpu.program = [&](Cpu& c) {
+    b.cpu.program = [&](Cpu& c) {
         for (uint64_t a : {uint64_t(0), uint64_t(0x1000), uint64_t(1) << 32, (uint64_t(1) << 32) + 4, ~uint64_t(3)}) {
             uint32_t v[2] = {0, 0};
             tlm_generic_payload gp;

@@ -122,6 +122,38 @@ TIMED_TEST_CASE("bad job: a memory error response mid-job fails with BusError") 
     CHECK(o.bad.mem_read_bytes > 0u);  // it failed while running, at the first output write
 }
 
+// Several bad jobs in a row, then the good job: each fails with its documented error (and, where
+// the rule says so, before touching memory), and the IP is ready after every one of them.
+struct BadCase {
+    std::string what;
+    std::function<void(platform::JobDesc&)> mutate;
+    regs::ErrorCode code;
+    bool before_memory = true;  // refused at START, nothing read or written
+};
+
+static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::PlatformConfig cfg, int n = 96) {
+    const auto w = test::make_workload(2, n, 64, 0.2, false);
+    std::vector<std::string> wrong;
+    bool good_exact = false;
+    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
+        const platform::JobDesc good = h.place(w, core::JobOptions{}, cfg.dram_base);
+        for (const auto& c : cases) {
+            platform::JobDesc bad = good;
+            c.mutate(bad);
+            const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
+            const bool touched = r.mem_read_bytes != 0 || r.mem_write_bytes != 0;
+            if (!r.completed || r.error != c.code || (c.before_memory && touched) || r.irq_status != regs::IRQ_ERROR)
+                wrong.push_back(c.what + ": " + regs::to_string(r.error) + ", " + std::to_string(r.mem_read_bytes) + " B read");
+        }
+        const auto r = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
+        good_exact = r.ok() && h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
+    });
+    sc_core::sc_start();
+    CHECK(wrong == std::vector<std::string>{});
+    CHECK(good_exact);
+    CHECK(p.protocol_violations() == std::vector<std::string>{});
+}
+
 // A memory error while earlier chunks are still in flight (N = 512 rows do not fit the 128-row
 // buffers, so K and V stream in half-buffer chunks) is BusError, wherever it hits: K or V
 // straddling the end of memory by `rows` rows, in dense and sprint mode. Before the fetcher undid
@@ -132,61 +164,17 @@ TIMED_TEST_CASE("bad job: memory errors with chunks in flight fail with BusError
     cfg.ip.fetcher.window_base = 0;  // let the IP reach addresses the router does not map
     cfg.ip.fetcher.window_size = ~uint64_t(0);
     const uint64_t end = cfg.dram_base + cfg.dram_bytes();
-    const auto w = test::make_workload(2, 512, 64, 0.2, false);
-    std::vector<std::string> wrong;
-    bool good_exact = false;
-    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
-        const platform::JobDesc good = h.place(w, core::JobOptions{}, cfg.dram_base);
-        for (core::Mode m : {core::Mode::Dense, core::Mode::Sprint})
-            for (int buffer = 0; buffer < 2; ++buffer)
-                for (uint64_t rows : {106, 141, 204, 239, 470, 526, 981, 1023}) {
-                    platform::JobDesc bad = good;
-                    bad.opt.mode = m;
-                    (buffer == 0 ? bad.k : bad.v) = end - rows * 64;
-                    const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
-                    if (!r.completed || r.error != regs::ErrorCode::BusError)
-                        wrong.push_back(std::string(core::to_string(m)) + (buffer ? " V" : " K") + " -" +
-                                        std::to_string(rows) + ": " + regs::to_string(r.error));
-                }
-        const auto r = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
-        good_exact = r.ok() && h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
-    });
-    sc_core::sc_start();
-    CHECK(wrong == std::vector<std::string>{});
-    CHECK(good_exact);
-    CHECK(p.protocol_violations() == std::vector<std::string>{});
-}
-
-// Several bad jobs in a row, each checked before touching memory where the rule allows it, then
-// the good job: the errors are the documented ones and the IP is ready after every one of them.
-struct BadCase {
-    const char* what;
-    std::function<void(platform::JobDesc&)> mutate;
-    regs::ErrorCode code;
-};
-
-static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::PlatformConfig cfg) {
-    const auto w = test::make_workload(2, 96, 64, 0.2, false);
-    std::vector<std::string> wrong;
-    bool good_exact = false;
-    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
-        const platform::JobDesc good = h.place(w, core::JobOptions{}, cfg.dram_base);
-        for (const auto& c : cases) {
-            platform::JobDesc bad = good;
-            c.mutate(bad);
-            const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
-            if (!r.completed || r.error != c.code || r.mem_read_bytes != 0 || r.mem_write_bytes != 0 ||
-                r.irq_status != regs::IRQ_ERROR)
-                wrong.push_back(std::string(c.what) + ": " + regs::to_string(r.error) + ", " +
-                                std::to_string(r.mem_read_bytes) + " B read");
-        }
-        const auto r = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
-        good_exact = r.ok() && h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
-    });
-    sc_core::sc_start();
-    CHECK(wrong == std::vector<std::string>{});
-    CHECK(good_exact);
-    CHECK(p.protocol_violations() == std::vector<std::string>{});
+    std::vector<BadCase> cases;
+    for (core::Mode m : {core::Mode::Dense, core::Mode::Sprint})
+        for (int buffer = 0; buffer < 2; ++buffer)
+            for (uint64_t rows : {106, 141, 204, 239, 470, 526, 981, 1023})
+                cases.push_back({std::string(core::to_string(m)) + (buffer ? " V" : " K") + " -" + std::to_string(rows),
+                                 [=](platform::JobDesc& j) {
+                                     j.opt.mode = m;
+                                     (buffer == 0 ? j.k : j.v) = end - rows * 64;
+                                 },
+                                 regs::ErrorCode::BusError, false});
+    bad_jobs_then_good(cases, cfg, 512);
 }
 
 TIMED_TEST_CASE("bad job: HEAD_DIM 0, buffers wrapping 2^64 or leaving the window, outputs overlapping any input") {
