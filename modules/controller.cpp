@@ -161,11 +161,9 @@ void Controller::on_ctrl_write(uint32_t v, const sc_time& delay) {
     j.v = get64(regs::V_BASE_LO);
     j.out = get64(regs::OUT_BASE_LO);
     j.table = get64(regs::HEAD_TABLE_LO);
-    j.opt.mode = core::Mode(j.cfg & regs::JOB_CFG_MODE_MASK);
-    j.opt.causal = j.cfg & regs::JOB_CFG_CAUSAL;
-    j.opt.softmax = (j.cfg & regs::JOB_CFG_SOFTMAX_FLOAT) ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
-    j.opt.output = (j.cfg & regs::JOB_CFG_OUT_INT16) ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
-    j.opt.empty_row = (j.cfg & regs::JOB_CFG_EMPTY_MAX) ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
+    const regs::DecodedJobCfg dc = regs::decode_job_cfg(j.cfg);
+    j.opt = dc.opt;
+    j.mode_ok = dc.mode_ok;
     m_pending = j;
     m_busy = true;
     status.set(regs::STATUS_BUSY);
@@ -194,7 +192,7 @@ void Controller::trace_state(uint32_t s, const sc_time& t) { m_tracer.write(stat
 
 ErrorCode Controller::validate(const Job& j) const {
     if (j.heads == 0 || j.n == 0 || j.d == 0) return ErrorCode::BadShape;
-    if ((j.cfg & regs::JOB_CFG_MODE_MASK) == 3) return ErrorCode::BadMode;
+    if (!j.mode_ok) return ErrorCode::BadMode;
     const bool sprint = j.opt.mode == core::Mode::Sprint;
     if (j.d > std::min(m_cfg.sram.k_bytes, m_cfg.sram.v_bytes)) return ErrorCode::DimTooLarge;
     if (sprint && m_cfg.xbar_capacity(j.d) == 0) return ErrorCode::DimTooLarge;
@@ -275,11 +273,11 @@ void Controller::finish_job(ErrorCode err, const sc_time& start) {
     Register& status = m_regs[regs::STATUS];
     const uint32_t overrun = status.get() & regs::STATUS_OVERRUN;
     if (err == ErrorCode::None) {
-        status.set(regs::STATUS_DONE | overrun);
+        status.set(regs::encode_status_done(overrun));
         m_regs[regs::IRQ_STATUS].set(m_regs[regs::IRQ_STATUS].get() | regs::IRQ_DONE);
     } else {
         ++jobs_failed;
-        status.set(regs::STATUS_ERROR | overrun | (uint32_t(err) << regs::STATUS_ERR_CODE_LSB));
+        status.set(regs::encode_status_error(err, overrun));
         m_regs[regs::IRQ_STATUS].set(m_regs[regs::IRQ_STATUS].get() | regs::IRQ_ERROR);
         SC_REPORT_INFO("sprint/controller", (std::string("job failed: ") + regs::to_string(err)).c_str());
     }
@@ -456,15 +454,8 @@ ErrorCode Controller::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes,
                                entry, regs::kHeadEntryBytes, s);
     if (e != ErrorCode::None) return e;
-    std::memcpy(&hp.threshold, entry + 0, 4);
-    std::memcpy(&hp.s_q, entry + 4, 4);
-    std::memcpy(&hp.s_k, entry + 8, 4);
-    std::memcpy(&hp.s_v, entry + 12, 4);
-    std::memcpy(&hp.valid_len, entry + 16, 4);
-    const bool finite = std::isfinite(hp.threshold) && std::isfinite(hp.s_q) &&
-                        std::isfinite(hp.s_k) && std::isfinite(hp.s_v);
-    if (!finite || hp.s_q <= 0 || hp.s_k <= 0 || hp.s_v <= 0 || hp.valid_len == 0 || hp.valid_len > n)
-        return ErrorCode::BadHeadTable;
+    hp = regs::decode_head_entry(entry);
+    if (!regs::head_entry_ok(hp, n)) return ErrorCode::BadHeadTable;
     if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
     // Program the crossbar, one tile of keys at a time; padded keys are not written.
     trace_state(Program, s.now());

@@ -85,6 +85,7 @@ private:
         uint32_t cfg = 0, heads = 0, n = 0, d = 0;
         uint64_t q = 0, k = 0, v = 0, out = 0, table = 0;
         core::JobOptions opt;
+        bool mode_ok = true;  // JOB_CFG.MODE names a mode
     };
     // A query travelling down the pipeline.
     struct Query {

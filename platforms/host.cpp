@@ -181,15 +181,8 @@ JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& op
     mem_write(j.k, w.k.data.data(), elems);
     mem_write(j.v, w.v.data.data(), elems);
     std::vector<uint8_t> table(std::size_t(j.heads) * regs::kHeadEntryBytes, 0);
-    for (uint32_t h = 0; h < j.heads; ++h) {
-        const core::HeadParams& hp = w.heads[h];
-        uint8_t* e = &table[std::size_t(h) * regs::kHeadEntryBytes];
-        std::memcpy(e + 0, &hp.threshold, 4);
-        std::memcpy(e + 4, &hp.s_q, 4);
-        std::memcpy(e + 8, &hp.s_k, 4);
-        std::memcpy(e + 12, &hp.s_v, 4);
-        std::memcpy(e + 16, &hp.valid_len, 4);
-    }
+    for (uint32_t h = 0; h < j.heads; ++h)
+        regs::encode_head_entry(w.heads[h], &table[std::size_t(h) * regs::kHeadEntryBytes]);
     mem_write(j.table, table.data(), table.size());
     const std::vector<uint8_t> zeros(out_bytes, 0);
     mem_write(j.out, zeros.data(), zeros.size());
@@ -198,11 +191,9 @@ JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& op
 }
 
 void Host::program_job(const JobDesc& j) {
-    uint32_t cfg = (j.raw_mode != ~0u ? j.raw_mode : uint32_t(j.opt.mode)) & regs::JOB_CFG_MODE_MASK;
-    if (j.opt.causal) cfg |= regs::JOB_CFG_CAUSAL;
-    if (j.opt.softmax == core::SoftmaxKind::Float) cfg |= regs::JOB_CFG_SOFTMAX_FLOAT;
-    if (j.opt.output == core::OutputFormat::Int16) cfg |= regs::JOB_CFG_OUT_INT16;
-    if (j.opt.empty_row == core::EmptyRowPolicy::Max) cfg |= regs::JOB_CFG_EMPTY_MAX;
+    uint32_t cfg = regs::encode_job_cfg(j.opt);
+    if (j.raw_mode != ~0u)
+        cfg = (cfg & ~regs::field::JOB_CFG_MODE.mask()) | regs::field::JOB_CFG_MODE.put(j.raw_mode);
     write_reg(regs::JOB_CFG, cfg);
     write_reg(regs::HEADS, j.heads);
     write_reg(regs::SEQ_LEN, j.n);
@@ -229,7 +220,7 @@ JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
     r.completed = irq.read();
     r.status = read_reg(regs::STATUS);
     r.irq_status = read_reg(regs::IRQ_STATUS);
-    r.error = regs::ErrorCode((r.status >> regs::STATUS_ERR_CODE_LSB) & 0xFF);
+    r.error = regs::status_error(r.status);
     auto rd64 = [this](uint32_t lo) { return uint64_t(read_reg(lo)) | (uint64_t(read_reg(lo + 4)) << 32); };
     r.cycles = rd64(regs::CYCLES_LO);
     r.mem_read_bytes = rd64(regs::MEM_RD_BYTES_LO);

@@ -156,14 +156,7 @@ struct FlatJob {
         std::memcpy(&bytes[Q], w.q.data.data(), elems);
         std::memcpy(&bytes[K], w.k.data.data(), elems);
         std::memcpy(&bytes[V], w.v.data.data(), elems);
-        for (uint32_t h = 0; h < kHeads; ++h) {
-            uint8_t* e = &bytes[T + h * regs::kHeadEntryBytes];
-            std::memcpy(e + 0, &w.heads[h].threshold, 4);
-            std::memcpy(e + 4, &w.heads[h].s_q, 4);
-            std::memcpy(e + 8, &w.heads[h].s_k, 4);
-            std::memcpy(e + 12, &w.heads[h].s_v, 4);
-            std::memcpy(e + 16, &w.heads[h].valid_len, 4);
-        }
+        for (uint32_t h = 0; h < kHeads; ++h) regs::encode_head_entry(w.heads[h], &bytes[T + h * regs::kHeadEntryBytes]);
     }
     // The driver's sequence up to START (sprint mode, non-causal, fixed softmax, float32 output).
     void start(Cpu& c) const {

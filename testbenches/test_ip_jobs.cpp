@@ -94,10 +94,21 @@ TIMED_TEST_CASE("bad job: an output overlapping the keys fails with Overlap") {
     check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = j.k + 64; }, test::small_platform(mode)), regs::ErrorCode::Overlap);
 }
 
+// Changes one field of head `head`'s entry in memory, through the contract's encoder and decoder.
+static void rewrite_head(platform::Host& h, const platform::JobDesc& j, uint32_t head,
+                         const std::function<void(core::HeadParams&)>& change) {
+    uint8_t e[regs::kHeadEntryBytes];
+    const uint64_t at = j.table + uint64_t(head) * regs::kHeadEntryBytes;
+    h.mem_read(at, e, sizeof e);
+    core::HeadParams hp = regs::decode_head_entry(e);
+    change(hp);
+    regs::encode_head_entry(hp, e);
+    h.mem_write(at, e, sizeof e);
+}
+
 TIMED_TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails with BadHeadTable") {
     const auto o = bad_then_good([](platform::Host& h, platform::JobDesc& j) {
-        const uint32_t bad = j.n + 1;
-        h.mem_write(j.table + regs::kHeadEntryBytes + 16, &bad, 4);  // head 1
+        rewrite_head(h, j, 1, [&](core::HeadParams& hp) { hp.valid_len = j.n + 1; });
     }, test::small_platform(mode));
     check(o, regs::ErrorCode::BadHeadTable);
     // The front end reads head 1's entry while head 0's queries are still in the pipeline: the
@@ -107,8 +118,7 @@ TIMED_TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails 
 
 TIMED_TEST_CASE("bad job: a non-finite scale in the head table fails with BadHeadTable") {
     check(bad_then_good([](platform::Host& h, platform::JobDesc& j) {
-              const float nan = std::nanf("");
-              h.mem_write(j.table + 8, &nan, 4);
+              rewrite_head(h, j, 0, [](core::HeadParams& hp) { hp.s_k = std::nanf(""); });
           }, test::small_platform(mode)),
           regs::ErrorCode::BadHeadTable);
 }

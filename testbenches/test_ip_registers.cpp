@@ -371,7 +371,7 @@ TEST_CASE("registers: START right after a failed job runs the next job normally"
         sc_core::wait(h.irq.posedge_event());
         const uint32_t failed = h.read_reg(regs::STATUS);
         CHECK((failed & (regs::STATUS_ERROR | regs::STATUS_DONE | regs::STATUS_BUSY)) == regs::STATUS_ERROR);
-        CHECK((failed >> regs::STATUS_ERR_CODE_LSB) == uint32_t(regs::ErrorCode::BadShape));
+        CHECK(regs::status_error(failed) == regs::ErrorCode::BadShape);
         // No clearing, no wait: fix the register and START at once.
         h.write_reg(regs::HEAD_DIM, 64);
         h.write_reg(regs::CTRL, regs::CTRL_START);
@@ -381,4 +381,53 @@ TEST_CASE("registers: START right after a failed job runs the next job normally"
         CHECK(h.read_reg(regs::IRQ_STATUS) == (regs::IRQ_DONE | regs::IRQ_ERROR));  // both causes pending
         CHECK(h.read_output(j) == core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
     });
+}
+
+TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through the field table") {
+    for (int m = 0; m < 3; ++m)
+        for (int bits = 0; bits < 16; ++bits) {
+            core::JobOptions o;
+            o.mode = core::Mode(m);
+            o.causal = bits & 1;
+            o.softmax = bits & 2 ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
+            o.output = bits & 4 ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
+            o.empty_row = bits & 8 ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
+            const uint32_t v = regs::encode_job_cfg(o);
+            CHECK((v & ~regs::find("JOB_CFG")->value_mask()) == 0u);  // no reserved bit set
+            const regs::DecodedJobCfg d = regs::decode_job_cfg(v | ~regs::find("JOB_CFG")->value_mask() & ~3u);
+            CHECK(d.mode_ok);
+            CHECK(d.opt.mode == o.mode);
+            CHECK(d.opt.causal == o.causal);
+            CHECK(d.opt.softmax == o.softmax);
+            CHECK(d.opt.output == o.output);
+            CHECK(d.opt.empty_row == o.empty_row);
+        }
+    CHECK_FALSE(regs::decode_job_cfg(3).mode_ok);
+    CHECK(regs::encode_job_cfg(core::JobOptions{}) == 0u);
+
+    core::HeadParams hp{-1.5f, 0.25f, 0.5f, 2.0f, 77};
+    uint8_t e[regs::kHeadEntryBytes];
+    std::memset(e, 0xAB, sizeof e);
+    regs::encode_head_entry(hp, e);
+    for (unsigned i = 20; i < regs::kHeadEntryBytes; ++i) CHECK(e[i] == 0);  // reserved bytes zero
+    const core::HeadParams back = regs::decode_head_entry(e);
+    CHECK(back.threshold == hp.threshold);
+    CHECK(back.s_q == hp.s_q);
+    CHECK(back.s_k == hp.s_k);
+    CHECK(back.s_v == hp.s_v);
+    CHECK(back.valid_len == hp.valid_len);
+    CHECK(regs::head_entry_ok(hp, 77));
+    CHECK_FALSE(regs::head_entry_ok(hp, 76));
+    using Change = std::function<void(core::HeadParams&)>;
+    for (const Change& bad : std::vector<Change>{[](core::HeadParams& x) { x.valid_len = 0; },
+                                                 [](core::HeadParams& x) { x.s_v = 0.0f; },
+                                                 [](core::HeadParams& x) { x.s_q = -1.0f; },
+                                                 [](core::HeadParams& x) { x.threshold = INFINITY; }}) {
+        core::HeadParams x = hp;
+        bad(x);
+        CHECK_FALSE(regs::head_entry_ok(x, 100));
+    }
+    const uint32_t st = regs::encode_status_error(regs::ErrorCode::Overlap, true);
+    CHECK(regs::status_error(st) == regs::ErrorCode::Overlap);
+    CHECK((st & (regs::STATUS_ERROR | regs::STATUS_OVERRUN | regs::STATUS_DONE)) == (regs::STATUS_ERROR | regs::STATUS_OVERRUN));
 }

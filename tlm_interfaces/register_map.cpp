@@ -1,6 +1,8 @@
 #include "tlm_interfaces/register_map.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <sstream>
 
 namespace sprint::regs {
@@ -35,7 +37,7 @@ const char* to_string(ErrorCode e) {
 uint32_t RegDesc::value_mask() const {
     if (fields.empty()) return ~0u;
     uint32_t m = 0;
-    for (const auto& f : fields) m |= (f.width >= 32 ? ~0u : ((1u << f.width) - 1u)) << f.lsb;
+    for (const auto& f : fields) m |= f.field.mask();
     return m;
 }
 
@@ -51,24 +53,24 @@ std::vector<RegDesc> build() {
     r.push_back({"ID", ID, Access::RO, kIdValue, "Identification, reads 0x53505254 (\"SPRT\")", {}});
     r.push_back({"VERSION", VERSION, Access::RO, kVersionValue, "Register map version (major.minor in 16.16)", {}});
     r.push_back({"CTRL", CTRL, Access::WO, 0, "Control; reads as 0",
-                 {{"START", 0, 1, "write 1 to latch the job registers and start a job; ignored (STATUS.OVERRUN) while busy"}}});
+                 {{"START", field::CTRL_START, "write 1 to latch the job registers and start a job; ignored (STATUS.OVERRUN) while busy"}}});
     r.push_back({"STATUS", STATUS, Access::RO, 0, "State of the IP and of the last job",
-                 {{"BUSY", 0, 1, "a job is running"},
-                  {"DONE", 1, 1, "the last job completed"},
-                  {"ERROR", 2, 1, "the last job failed; see ERR_CODE"},
-                  {"OVERRUN", 3, 1, "START was written while busy (cleared by the next accepted START)"},
-                  {"ERR_CODE", 8, 8, "why the last job failed (see Error codes)"}}});
+                 {{"BUSY", field::STATUS_BUSY, "a job is running"},
+                  {"DONE", field::STATUS_DONE, "the last job completed"},
+                  {"ERROR", field::STATUS_ERROR, "the last job failed; see ERR_CODE"},
+                  {"OVERRUN", field::STATUS_OVERRUN, "START was written while busy (cleared by the next accepted START)"},
+                  {"ERR_CODE", field::STATUS_ERR_CODE, "why the last job failed (see Error codes)"}}});
     r.push_back({"IRQ_ENABLE", IRQ_ENABLE, Access::RW, 0, "Interrupt enables; irq is high while (IRQ_STATUS AND IRQ_ENABLE) is not zero",
-                 {{"DONE", 0, 1, "raise irq when a job completes"},
-                  {"ERROR", 1, 1, "raise irq when a job fails"}}});
+                 {{"DONE", field::IRQ_DONE, "raise irq when a job completes"},
+                  {"ERROR", field::IRQ_ERROR, "raise irq when a job fails"}}});
     r.push_back({"IRQ_STATUS", IRQ_STATUS, Access::W1C, 0, "Interrupt causes; write 1 to clear",
-                 {{"DONE", 0, 1, "a job completed"}, {"ERROR", 1, 1, "a job failed"}}});
+                 {{"DONE", field::IRQ_DONE, "a job completed"}, {"ERROR", field::IRQ_ERROR, "a job failed"}}});
     r.push_back({"JOB_CFG", JOB_CFG, Access::RW, 0, "Job options",
-                 {{"MODE", 0, 2, "0 sprint, 1 dense, 2 onchip-prune; 3 fails the job (BadMode)"},
-                  {"CAUSAL", 4, 1, "causal mask: query i sees keys 0..i"},
-                  {"SOFTMAX_FLOAT", 5, 1, "float softmax instead of the fixed-point unit (studies)"},
-                  {"OUT_INT16", 6, 1, "write int16 outputs (units of s_v/128) instead of float32"},
-                  {"EMPTY_MAX", 8, 1, "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
+                 {{"MODE", field::JOB_CFG_MODE, "0 sprint, 1 dense, 2 onchip-prune; 3 fails the job (BadMode)"},
+                  {"CAUSAL", field::JOB_CFG_CAUSAL, "causal mask: query i sees keys 0..i"},
+                  {"SOFTMAX_FLOAT", field::JOB_CFG_SOFTMAX_FLOAT, "float softmax instead of the fixed-point unit (studies)"},
+                  {"OUT_INT16", field::JOB_CFG_OUT_INT16, "write int16 outputs (units of s_v/128) instead of float32"},
+                  {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX, "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
     r.push_back({"HEADS", HEADS, Access::RW, 0, "Number of heads in the job", {}});
     r.push_back({"SEQ_LEN", SEQ_LEN, Access::RW, 0, "Sequence length N (rows of Q, K, V per head)", {}});
     r.push_back({"HEAD_DIM", HEAD_DIM, Access::RW, 0, "Head dimension d (int8 elements per row)", {}});
@@ -115,8 +117,9 @@ std::string regmap_markdown() {
     os << "\nFields:\n\n| register | field | bits | description |\n|---|---|---|---|\n";
     for (const auto& r : register_map()) {
         for (const auto& f : r.fields) {
-            if (f.width == 1) std::snprintf(buf, sizeof buf, "%u", f.lsb);
-            else std::snprintf(buf, sizeof buf, "%u:%u", f.lsb + f.width - 1, f.lsb);
+            const Field& b = f.field;
+            if (b.width == 1) std::snprintf(buf, sizeof buf, "%u", b.lsb);
+            else std::snprintf(buf, sizeof buf, "%u:%u", b.lsb + b.width - 1, b.lsb);
             os << "| " << r.name << " | " << f.name << " | " << buf << " | " << f.description << " |\n";
         }
     }
@@ -125,5 +128,67 @@ std::string regmap_markdown() {
         os << "| " << c << " | " << to_string(ErrorCode(c)) << " |\n";
     return os.str();
 }
+
+// ---- encoders and decoders ----------------------------------------------------------------------
+
+uint32_t encode_job_cfg(const core::JobOptions& opt) {
+    return field::JOB_CFG_MODE.put(uint32_t(opt.mode)) | field::JOB_CFG_CAUSAL.put(opt.causal) |
+           field::JOB_CFG_SOFTMAX_FLOAT.put(opt.softmax == core::SoftmaxKind::Float) |
+           field::JOB_CFG_OUT_INT16.put(opt.output == core::OutputFormat::Int16) |
+           field::JOB_CFG_EMPTY_MAX.put(opt.empty_row == core::EmptyRowPolicy::Max);
+}
+
+DecodedJobCfg decode_job_cfg(uint32_t v) {
+    DecodedJobCfg d;
+    const uint32_t mode = field::JOB_CFG_MODE.get(v);
+    d.mode_ok = mode <= uint32_t(core::Mode::OnchipPrune);
+    d.opt.mode = d.mode_ok ? core::Mode(mode) : core::Mode::Sprint;
+    d.opt.causal = field::JOB_CFG_CAUSAL.get(v) != 0;
+    d.opt.softmax = field::JOB_CFG_SOFTMAX_FLOAT.get(v) ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
+    d.opt.output = field::JOB_CFG_OUT_INT16.get(v) ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
+    d.opt.empty_row = field::JOB_CFG_EMPTY_MAX.get(v) ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
+    return d;
+}
+
+namespace {
+
+// Offsets in a head-table entry; the IP's memory and every host it runs on are little-endian, so
+// the 4-byte fields are copied as they are.
+constexpr unsigned kThreshold = 0, kSq = 4, kSk = 8, kSv = 12, kValidLen = 16;
+
+}  // namespace
+
+void encode_head_entry(const core::HeadParams& hp, uint8_t* e) {
+    std::memset(e, 0, kHeadEntryBytes);
+    std::memcpy(e + kThreshold, &hp.threshold, 4);
+    std::memcpy(e + kSq, &hp.s_q, 4);
+    std::memcpy(e + kSk, &hp.s_k, 4);
+    std::memcpy(e + kSv, &hp.s_v, 4);
+    std::memcpy(e + kValidLen, &hp.valid_len, 4);
+}
+
+core::HeadParams decode_head_entry(const uint8_t* e) {
+    core::HeadParams hp;
+    std::memcpy(&hp.threshold, e + kThreshold, 4);
+    std::memcpy(&hp.s_q, e + kSq, 4);
+    std::memcpy(&hp.s_k, e + kSk, 4);
+    std::memcpy(&hp.s_v, e + kSv, 4);
+    std::memcpy(&hp.valid_len, e + kValidLen, 4);
+    return hp;
+}
+
+bool head_entry_ok(const core::HeadParams& hp, uint32_t seq_len) {
+    const bool finite = std::isfinite(hp.threshold) && std::isfinite(hp.s_q) && std::isfinite(hp.s_k) &&
+                        std::isfinite(hp.s_v);
+    return finite && hp.s_q > 0 && hp.s_k > 0 && hp.s_v > 0 && hp.valid_len >= 1 && hp.valid_len <= seq_len;
+}
+
+uint32_t encode_status_done(bool overrun) { return STATUS_DONE | field::STATUS_OVERRUN.put(overrun); }
+
+uint32_t encode_status_error(ErrorCode e, bool overrun) {
+    return STATUS_ERROR | field::STATUS_OVERRUN.put(overrun) | field::STATUS_ERR_CODE.put(uint32_t(e));
+}
+
+ErrorCode status_error(uint32_t status) { return ErrorCode(field::STATUS_ERR_CODE.get(status)); }
 
 }  // namespace sprint::regs

@@ -8,14 +8,34 @@
 #include <string>
 #include <vector>
 
+#include "core/types.h"
+
 namespace sprint::regs {
 
 enum class Access { RO, RW, WO, W1C };
 const char* to_string(Access a);
 
+// A bit field of a register. The layout of every field is written once, in `field::` below; the
+// register table, the masks and the encoders are derived from it.
+struct Field {
+    unsigned lsb, width;
+    constexpr uint32_t mask() const { return (width >= 32 ? ~0u : ((1u << width) - 1u)) << lsb; }
+    constexpr uint32_t get(uint32_t reg) const { return (reg & mask()) >> lsb; }
+    constexpr uint32_t put(uint32_t value) const { return (value << lsb) & mask(); }
+};
+
+namespace field {
+constexpr Field CTRL_START{0, 1};
+constexpr Field STATUS_BUSY{0, 1}, STATUS_DONE{1, 1}, STATUS_ERROR{2, 1}, STATUS_OVERRUN{3, 1},
+                STATUS_ERR_CODE{8, 8};
+constexpr Field IRQ_DONE{0, 1}, IRQ_ERROR{1, 1};  // IRQ_ENABLE and IRQ_STATUS alike
+constexpr Field JOB_CFG_MODE{0, 2}, JOB_CFG_CAUSAL{4, 1}, JOB_CFG_SOFTMAX_FLOAT{5, 1},
+                JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1};
+}  // namespace field
+
 struct FieldDesc {
     const char* name;
-    unsigned lsb, width;
+    Field field;
     const char* description;
 };
 
@@ -53,15 +73,11 @@ constexpr uint32_t ID = 0x000, VERSION = 0x004, CTRL = 0x008, STATUS = 0x00C, IR
                    K_ROWS_FETCHED_HI = 0x074, V_ROWS_FETCHED_LO = 0x078,
                    V_ROWS_FETCHED_HI = 0x07C, CAP_MAX_SEQ = 0x080, CAP_MAX_DIM = 0x084;
 
-// Fields.
-constexpr uint32_t CTRL_START = 1u << 0;
-constexpr uint32_t STATUS_BUSY = 1u << 0, STATUS_DONE = 1u << 1, STATUS_ERROR = 1u << 2,
-                   STATUS_OVERRUN = 1u << 3;
-constexpr unsigned STATUS_ERR_CODE_LSB = 8;
-constexpr uint32_t IRQ_DONE = 1u << 0, IRQ_ERROR = 1u << 1;
-constexpr uint32_t JOB_CFG_MODE_MASK = 0x3, JOB_CFG_CAUSAL = 1u << 4,
-                   JOB_CFG_SOFTMAX_FLOAT = 1u << 5, JOB_CFG_OUT_INT16 = 1u << 6,
-                   JOB_CFG_EMPTY_MAX = 1u << 8;
+// Single-bit field masks, for drivers and tests.
+constexpr uint32_t CTRL_START = field::CTRL_START.mask();
+constexpr uint32_t STATUS_BUSY = field::STATUS_BUSY.mask(), STATUS_DONE = field::STATUS_DONE.mask(),
+                   STATUS_ERROR = field::STATUS_ERROR.mask(), STATUS_OVERRUN = field::STATUS_OVERRUN.mask();
+constexpr uint32_t IRQ_DONE = field::IRQ_DONE.mask(), IRQ_ERROR = field::IRQ_ERROR.mask();
 
 // STATUS.ERR_CODE values: why the last job failed.
 enum class ErrorCode : uint8_t {
@@ -82,10 +98,31 @@ const char* to_string(ErrorCode e);
 // Memory layout of a job (all little-endian):
 //   Q, K, V:   int8 [HEADS, SEQ_LEN, HEAD_DIM], row-major, one tensor each
 //   OUT:       float32 or int16 [HEADS, SEQ_LEN, HEAD_DIM]; rows of padded queries not written
-//   HEAD_TABLE: HEADS entries of kHeadEntryBytes:
-//     +0 threshold (float32, logit units), +4 s_q, +8 s_k, +12 s_v (float32),
-//     +16 valid_len (uint32), +20..31 reserved (write 0)
+//   HEAD_TABLE: HEADS entries of kHeadEntryBytes (encode_head_entry below)
 constexpr uint64_t kBaseAlign = 64;
 constexpr uint32_t kHeadEntryBytes = 32;
+
+// ---- the structures a driver writes and the IP reads: one encoder and one decoder each ----------
+
+// JOB_CFG from the job options, and back. A MODE field of 3 decodes with mode_ok = false (the job
+// then fails with BadMode); reserved bits are ignored.
+uint32_t encode_job_cfg(const core::JobOptions& opt);
+struct DecodedJobCfg {
+    core::JobOptions opt;
+    bool mode_ok = true;
+};
+DecodedJobCfg decode_job_cfg(uint32_t value);
+
+// One head-table entry: +0 threshold (float32, logit units), +4 s_q, +8 s_k, +12 s_v (float32),
+// +16 valid_len (uint32), +20..31 reserved (written 0, ignored when read).
+void encode_head_entry(const core::HeadParams& hp, uint8_t* entry);
+core::HeadParams decode_head_entry(const uint8_t* entry);
+// The BadHeadTable rule: a finite threshold, finite scales above 0, 1 <= valid_len <= seq_len.
+bool head_entry_ok(const core::HeadParams& hp, uint32_t seq_len);
+
+// STATUS of a finished job, and the error code in a STATUS value.
+uint32_t encode_status_done(bool overrun);
+uint32_t encode_status_error(ErrorCode e, bool overrun);
+ErrorCode status_error(uint32_t status);
 
 }  // namespace sprint::regs

@@ -61,7 +61,9 @@ struct Master : sc_core::sc_module {
         using namespace sprint::regs;
         check(access(tlm::TLM_READ_COMMAND, ID) == kIdValue, "ID reads 0x53505254");
         check(access(tlm::TLM_READ_COMMAND, CAP_MAX_SEQ) > 0, "CAP_MAX_SEQ is set");
-        const uint32_t cfg[][2] = {{JOB_CFG, 1}, {HEADS, 1}, {SEQ_LEN, 8}, {HEAD_DIM, 8},
+        sprint::core::JobOptions dense;
+        dense.mode = sprint::core::Mode::Dense;
+        const uint32_t cfg[][2] = {{JOB_CFG, encode_job_cfg(dense)}, {HEADS, 1}, {SEQ_LEN, 8}, {HEAD_DIM, 8},
                                    {Q_BASE_LO, 0x000}, {K_BASE_LO, 0x040}, {V_BASE_LO, 0x080},
                                    {HEAD_TABLE_LO, 0x0C0}, {OUT_BASE_LO, 0x100},
                                    {IRQ_ENABLE, IRQ_DONE | IRQ_ERROR}, {CTRL, CTRL_START}};
@@ -84,10 +86,9 @@ int sc_main(int, char*[]) {
     cpu.irq(irq);
     // One head of 8 x 8: Q, K, V all ones, scales 1, threshold 0, valid_len 8.
     for (int i = 0; i < 3 * 64; ++i) ram.bytes[std::size_t(i)] = 1;
-    const float entry[4] = {0.0f, 1.0f, 1.0f, 1.0f};
-    const uint32_t valid = 8;
-    std::memcpy(&ram.bytes[0x0C0], entry, 16);
-    std::memcpy(&ram.bytes[0x0D0], &valid, 4);
+    sprint::core::HeadParams head;
+    head.valid_len = 8;
+    sprint::regs::encode_head_entry(head, &ram.bytes[0x0C0]);
     sc_core::sc_start();
     float out0 = 0;
     std::memcpy(&out0, &ram.bytes[0x100], 4);
