@@ -75,6 +75,15 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
 
     m_regs[regs::CAP_MAX_SEQ].set(cfg.max_seq_len());
     m_regs[regs::CAP_MAX_DIM].set(cfg.max_head_dim());
+    // Register behaviour as callbacks: CTRL starts a job (it stores nothing: it reads as 0), and
+    // a change of IRQ_STATUS (write-one-to-clear, applied by the register file) or IRQ_ENABLE
+    // moves the interrupt line at the write's annotated time.
+    m_regs[regs::CTRL].on_write = [this](uint32_t v, const sc_time& d) { on_ctrl_write(v, d); };
+    for (uint32_t irq_reg : {regs::IRQ_STATUS, regs::IRQ_ENABLE})
+        m_regs[irq_reg].on_write = [this, irq_reg](uint32_t v, const sc_time& d) {
+            m_regs[irq_reg].set(v);
+            update_irq(d);
+        };
 
     SC_HAS_PROCESS(Controller);
     SC_THREAD(job_thread);
@@ -125,26 +134,13 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
 // ---- register file -----------------------------------------------------------------------------
 
 void Controller::csr_transport(tlm_generic_payload& gp, sc_time& delay) {
-    const bool is_write = gp.is_write();
-    const uint64_t addr = gp.get_address();
-    const uint32_t irq_before = m_regs[regs::IRQ_STATUS].get();
-    const uint32_t en_before = m_regs[regs::IRQ_ENABLE].get();
-    m_regs.access(gp);
     delay += m_clock * double(m_cfg.controller.csr_cycles);
-    if (!gp.is_response_ok() || !is_write) return;
-    if (addr == regs::CTRL) {
-        uint32_t v;
-        std::memcpy(&v, gp.get_data_ptr(), 4);
-        on_ctrl_write(v, delay);
-    }
-    if (m_regs[regs::IRQ_STATUS].get() != irq_before || m_regs[regs::IRQ_ENABLE].get() != en_before)
-        update_irq(delay);
+    m_regs.access(gp, delay);  // the registers' callbacks act on writes
 }
 
 unsigned Controller::csr_debug(tlm_generic_payload& gp) { return m_regs.debug(gp); }
 
 void Controller::on_ctrl_write(uint32_t v, const sc_time& delay) {
-    m_regs[regs::CTRL].set(0);
     if (!(v & regs::CTRL_START)) return;
     Register& status = m_regs[regs::STATUS];
     if (m_busy) {

@@ -21,7 +21,7 @@ Register& RegisterFile::by_name(const std::string& name) {
     throw std::logic_error("no register named " + name);
 }
 
-void RegisterFile::access(tlm::tlm_generic_payload& gp) {
+void RegisterFile::access(tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay) {
     using namespace tlm;
     const tlm_command cmd = gp.get_command();
     if (cmd == TLM_IGNORE_COMMAND) {
@@ -56,7 +56,7 @@ void RegisterFile::access(tlm::tlm_generic_payload& gp) {
         std::memcpy(&v, gp.get_data_ptr(), 4);
         v &= r.desc().value_mask();
         if (acc == regs::Access::W1C) v = r.get() & ~v;
-        if (r.on_write) r.on_write(v);
+        if (r.on_write) r.on_write(v, delay);
         else r.set(v);
         ++writes;
     }

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include <systemc>
 #include <tlm>
 
 #include "tlm_interfaces/register_map.h"
@@ -20,9 +21,11 @@ public:
     const regs::RegDesc& desc() const { return m_desc; }
     uint32_t get() const { return m_value; }
     void set(uint32_t v) { m_value = v; }
-    // Called on a bus read (returns the value to read) and a bus write (new value = argument).
+    // Called on a bus read (returns the value to read) and on an accepted bus write with the new
+    // value (reserved bits cleared, write-one-to-clear applied) and the access's annotated delay;
+    // without on_write the value is stored.
     std::function<uint32_t()> on_read;
-    std::function<void(uint32_t)> on_write;
+    std::function<void(uint32_t, const sc_core::sc_time&)> on_write;
 
 private:
     regs::RegDesc m_desc;
@@ -40,7 +43,7 @@ public:
     //   over the 4 bytes) that disables a lane -> BYTE_ENABLE_ERROR; write to RO -> COMMAND_ERROR
     //   (nothing changes); WO reads 0; W1C clears the bits written as 1. Reserved bits (outside
     //   the register's fields) read as 0 and ignore writes.
-    void access(tlm::tlm_generic_payload& gp);
+    void access(tlm::tlm_generic_payload& gp, const sc_core::sc_time& delay);
     // Debug read without side effects: whole registers from an aligned offset inside the window,
     // up to the first unmapped offset or incomplete word. Misaligned or outside the window: 0
     // bytes. Debug writes are refused (0). Returns the bytes transferred.
