@@ -7,6 +7,7 @@
 #include "core/crossbar.h"
 #include "core/keep_rule.h"
 #include "modules/common/timing.h"
+#include "tlm_interfaces/job_check.h"
 #include "tlm_interfaces/payload.h"
 
 namespace sprint {
@@ -16,13 +17,6 @@ using namespace tlm;
 using regs::ErrorCode;
 using proto::prepare;
 
-namespace {
-
-bool ranges_overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
-    return a < b + bn && b < a + an;
-}
-
-}  // namespace
 
 // ---- channels ----------------------------------------------------------------------------------
 
@@ -73,8 +67,7 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
     m_fetch_v.stats = &fetch_v_stats;
     m_compute.stats = &compute_stats;
 
-    m_regs[regs::CAP_MAX_SEQ].set(cfg.max_seq_len());
-    m_regs[regs::CAP_MAX_DIM].set(cfg.max_head_dim());
+    for (const auto& [offset, value] : capability_registers(cfg)) m_regs[offset].set(value);
     // Register behaviour as callbacks: CTRL starts a job (it stores nothing: it reads as 0), and
     // a change of IRQ_STATUS (write-one-to-clear, applied by the register file) or IRQ_ENABLE
     // moves the interrupt line at the write's annotated time.
@@ -148,7 +141,9 @@ void Controller::on_ctrl_write(uint32_t v, const sc_time& delay) {
         return;
     }
     Job j;
-    j.cfg = m_regs[regs::JOB_CFG].get();
+    const regs::DecodedJobCfg dc = regs::decode_job_cfg(m_regs[regs::JOB_CFG].get());
+    j.opt = dc.opt;
+    j.mode_ok = dc.mode_ok;
     j.heads = m_regs[regs::HEADS].get();
     j.n = m_regs[regs::SEQ_LEN].get();
     j.d = m_regs[regs::HEAD_DIM].get();
@@ -157,9 +152,6 @@ void Controller::on_ctrl_write(uint32_t v, const sc_time& delay) {
     j.v = get64(regs::V_BASE_LO);
     j.out = get64(regs::OUT_BASE_LO);
     j.table = get64(regs::HEAD_TABLE_LO);
-    const regs::DecodedJobCfg dc = regs::decode_job_cfg(j.cfg);
-    j.opt = dc.opt;
-    j.mode_ok = dc.mode_ok;
     m_pending = j;
     m_busy = true;
     status.set(regs::STATUS_BUSY);
@@ -186,32 +178,6 @@ void Controller::trace_state(uint32_t s, const sc_time& t) { m_tracer.write(stat
 
 // ---- job sequencing ----------------------------------------------------------------------------
 
-ErrorCode Controller::validate(const Job& j) const {
-    if (j.heads == 0 || j.n == 0 || j.d == 0) return ErrorCode::BadShape;
-    if (!j.mode_ok) return ErrorCode::BadMode;
-    const bool sprint = j.opt.mode == core::Mode::Sprint;
-    if (j.d > std::min(m_cfg.sram.k_bytes, m_cfg.sram.v_bytes)) return ErrorCode::DimTooLarge;
-    if (sprint && m_cfg.xbar_capacity(j.d) == 0) return ErrorCode::DimTooLarge;
-    if (j.n > m_cfg.datapath.score_entries) return ErrorCode::SeqTooLong;
-    if (sprint && j.n > m_cfg.xbar_capacity(j.d)) return ErrorCode::SeqTooLong;
-    for (uint64_t base : {j.q, j.k, j.v, j.out, j.table})
-        if (base % regs::kBaseAlign) return ErrorCode::Misaligned;
-    const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
-    const uint64_t out_bytes = elems * core::output_element_bytes(j.opt.output);
-    const uint64_t table_bytes = uint64_t(j.heads) * regs::kHeadEntryBytes;
-    const std::pair<uint64_t, uint64_t> bufs[] = {
-        {j.q, elems}, {j.k, elems}, {j.v, elems}, {j.table, table_bytes}, {j.out, out_bytes}};
-    const uint64_t wb = m_cfg.fetcher.window_base, ws = m_cfg.fetcher.window_size;
-    for (const auto& b : bufs) {
-        if (b.first + b.second < b.first) return ErrorCode::OutOfRange;  // wraps
-        if (ws && (b.first < wb || b.first - wb > ws || b.second > ws - (b.first - wb)))
-            return ErrorCode::OutOfRange;
-    }
-    for (int i = 0; i < 4; ++i)
-        if (ranges_overlap(j.out, out_bytes, bufs[i].first, bufs[i].second)) return ErrorCode::Overlap;
-    return ErrorCode::None;
-}
-
 void Controller::job_thread() {
     for (;;) {
         wait(m_start_ev);
@@ -222,7 +188,7 @@ void Controller::job_thread() {
         m_tracer.write(busy, true, SC_ZERO_TIME);
         trace_state(Setup, start);
         m_job = m_pending;
-        ErrorCode err = validate(m_job);
+        ErrorCode err = check_job(m_cfg, m_job);
         if (err == ErrorCode::None) {
             wait(m_clock * double(m_cfg.controller.job_setup_cycles));
             // A job starts with empty buffers: no row of another job is ever taken as resident.

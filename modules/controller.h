@@ -81,12 +81,7 @@ public:
              visible_pairs = 0, job_cycles_total = 0;
 
 private:
-    struct Job {
-        uint32_t cfg = 0, heads = 0, n = 0, d = 0;
-        uint64_t q = 0, k = 0, v = 0, out = 0, table = 0;
-        core::JobOptions opt;
-        bool mode_ok = true;  // JOB_CFG.MODE names a mode
-    };
+    using Job = regs::JobRegs;
     // A query travelling down the pipeline.
     struct Query {
         uint32_t head = 0, index = 0;
@@ -152,7 +147,6 @@ private:
     void stage_thread(Stage& s, const std::function<regs::ErrorCode(Stage&)>& run,
                       const std::function<void()>& after);
     void loader_thread();
-    regs::ErrorCode validate(const Job& job) const;
     void finish_job(regs::ErrorCode err, const sc_core::sc_time& start);
     void fail(regs::ErrorCode e);
     void stage_done(Stage& s);

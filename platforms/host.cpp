@@ -151,32 +151,31 @@ namespace {
 constexpr uint64_t align(uint64_t x) { return (x + regs::kBaseAlign - 1) / regs::kBaseAlign * regs::kBaseAlign; }
 }  // namespace
 
-uint64_t Host::footprint(uint32_t heads, uint32_t n, uint32_t d, core::OutputFormat fmt) {
+JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOptions& opt, uint64_t base,
+                     uint64_t* end_out) {
+    JobDesc j;
+    j.opt = opt;
+    j.heads = heads;
+    j.n = n;
+    j.d = d;
     const uint64_t elems = uint64_t(heads) * n * d;
-    return 3 * align(elems) + align(uint64_t(heads) * regs::kHeadEntryBytes) +
-           align(elems * core::output_element_bytes(fmt));
+    uint64_t a = align(base);
+    for (uint64_t* buf : {&j.q, &j.k, &j.v}) {
+        *buf = a;
+        a = align(a + elems);
+    }
+    j.table = a;
+    a = align(a + uint64_t(heads) * regs::kHeadEntryBytes);
+    j.out = a;
+    a = align(a + elems * core::output_element_bytes(opt.output));
+    if (end_out) *end_out = a;
+    return j;
 }
 
 JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                     uint64_t* end_out) {
-    JobDesc j;
-    j.opt = opt;
-    j.heads = uint32_t(w.q.heads);
-    j.n = uint32_t(w.q.n);
-    j.d = uint32_t(w.q.d);
+    const JobDesc j = layout(uint32_t(w.q.heads), uint32_t(w.q.n), uint32_t(w.q.d), opt, base, end_out);
     const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
-    uint64_t a = align(base);
-    j.q = a;
-    a = align(a + elems);
-    j.k = a;
-    a = align(a + elems);
-    j.v = a;
-    a = align(a + elems);
-    j.table = a;
-    a = align(a + uint64_t(j.heads) * regs::kHeadEntryBytes);
-    j.out = a;
-    const uint64_t out_bytes = elems * core::output_element_bytes(opt.output);
-    a = align(a + out_bytes);
     mem_write(j.q, w.q.data.data(), elems);
     mem_write(j.k, w.k.data.data(), elems);
     mem_write(j.v, w.v.data.data(), elems);
@@ -184,9 +183,8 @@ JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& op
     for (uint32_t h = 0; h < j.heads; ++h)
         regs::encode_head_entry(w.heads[h], &table[std::size_t(h) * regs::kHeadEntryBytes]);
     mem_write(j.table, table.data(), table.size());
-    const std::vector<uint8_t> zeros(out_bytes, 0);
+    const std::vector<uint8_t> zeros(elems * core::output_element_bytes(opt.output), 0);
     mem_write(j.out, zeros.data(), zeros.size());
-    if (end_out) *end_out = a;
     return j;
 }
 

@@ -21,10 +21,7 @@
 namespace sprint::platform {
 
 // Where a job's buffers live and how it is configured: the register values of one job.
-struct JobDesc {
-    core::JobOptions opt;
-    uint32_t heads = 0, n = 0, d = 0;
-    uint64_t q = 0, k = 0, v = 0, out = 0, table = 0;
+struct JobDesc : regs::JobRegs {
     uint32_t raw_mode = ~0u;  // if not ~0u, written to JOB_CFG.MODE instead (bad-mode tests)
 };
 
@@ -57,12 +54,13 @@ public:
     // Untimed memory access (DMI if granted, else debug transport). Throws on failure.
     void mem_write(uint64_t addr, const void* data, uint64_t bytes);
     void mem_read(uint64_t addr, void* data, uint64_t bytes);
-    // Lay a quantised workload out in memory from `base` (64-byte aligned buffers, output
-    // zeroed) and return the job. Buffers: Q, K, V, head table, output.
+    // Where `place` puts a job of this shape from `base`: Q, K, V, head table, output, each
+    // 64-byte aligned; `end_out` gets the first free address after them. Nothing is written.
+    static JobDesc layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOptions& opt,
+                          uint64_t base, uint64_t* end_out = nullptr);
+    // Lay a quantised workload out in memory as `layout` says (output zeroed) and return the job.
     JobDesc place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                   uint64_t* end_out = nullptr);
-    // Bytes `place` needs for a workload of this shape (for memory sizing before simulation).
-    static uint64_t footprint(uint32_t heads, uint32_t n, uint32_t d, core::OutputFormat fmt);
     // Write the job registers (JOB_CFG to HEAD_TABLE); nothing starts.
     void program_job(const JobDesc& job);
     // Program the registers, START, wait for irq (or `timeout`), read back, clear the irq.

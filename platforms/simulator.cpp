@@ -21,6 +21,7 @@
 #include "platforms/npy_io.h"
 #include "platforms/output_files.h"
 #include "platforms/standalone_platform.h"
+#include "tlm_interfaces/job_check.h"
 #include "tlm_interfaces/register_map.h"
 
 namespace sprint::platform {
@@ -60,41 +61,42 @@ Shape workload_shape(const RunOptions& o) {
     return {q.heads, q.n, q.d};
 }
 
-// Everything about the job's size that can be refused before any work: options against the
-// shape, the IP's limits and the memory.
+// The jobs of a run as the host places them from `base`: the selected mode, then (with --compare)
+// the dense baseline on the same tensors, its output after the first job's buffers. `end_out`
+// gets the first address after all of them.
+std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base, uint64_t* end_out) {
+    uint64_t end = 0;
+    std::vector<JobDesc> jobs{Host::layout(uint32_t(sh.heads), uint32_t(sh.n), uint32_t(sh.d), o.job, base, &end)};
+    if (o.compare && o.job.mode != core::Mode::Dense) {
+        jobs.push_back(jobs[0]);
+        jobs[1].opt.mode = core::Mode::Dense;
+        jobs[1].out = end;
+        end = align_up(end + uint64_t(sh.heads) * sh.n * sh.d * core::output_element_bytes(o.job.output), regs::kBaseAlign);
+    }
+    if (end_out) *end_out = end;
+    return jobs;
+}
+
+// Everything about the run that can be refused before any work: the options against the shape,
+// then every job against the IP's own rule (check_job) and the platform's memory.
 void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
-    const uint32_t n = uint32_t(sh.n), d = uint32_t(sh.d);
-    if (o.valid_len > n)
+    if (o.valid_len > uint32_t(sh.n))
         throw std::runtime_error("option '--valid-len' (" + std::to_string(o.valid_len) +
-                                 ") exceeds the sequence length " + std::to_string(n));
+                                 ") exceeds the sequence length " + std::to_string(sh.n));
     if (!o.thresholds.empty() && o.thresholds.size() != 1 && int(o.thresholds.size()) != sh.heads)
         throw std::runtime_error("option '--threshold' has " + std::to_string(o.thresholds.size()) +
                                  " values; give one, or one per head (" + std::to_string(sh.heads) + ")");
-    const IpConfig& ip = c.ip;
-    if (d > std::min(ip.sram.k_bytes, ip.sram.v_bytes))
-        throw std::runtime_error("head dimension " + std::to_string(d) + " does not fit one row in the SRAM buffers (sprint.sram.k_bytes / v_bytes)");
-    if (n > ip.datapath.score_entries)
-        throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the score buffer (sprint.datapath.score_entries = " +
-                                 std::to_string(ip.datapath.score_entries) + ")");
-    if (o.job.mode == core::Mode::Sprint) {
-        const uint32_t cap = ip.xbar_capacity(d);
-        if (cap == 0)
-            throw std::runtime_error("head dimension " + std::to_string(d) + " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide");
-        if (n > cap)
-            throw std::runtime_error("sequence length " + std::to_string(n) + " exceeds the crossbar capacity of " + std::to_string(cap) +
-                                     " keys at d = " + std::to_string(d) + " (raise sprint.xbar.tiles or use --mode dense)");
+    uint64_t end = 0;
+    const IpConfig ip = c.ip_for_platform();
+    for (const JobDesc& j : plan_jobs(o, sh, c.dram_base, &end)) {
+        std::string why;
+        const regs::ErrorCode e = check_job(ip, j, &why);
+        if (e == regs::ErrorCode::None) continue;
+        if (e == regs::ErrorCode::OutOfRange && end - c.dram_base > c.dram_bytes())
+            throw std::runtime_error("the workload needs " + std::to_string(((end - c.dram_base) >> 20) + 1) +
+                                     " MiB of memory but dram.size_mb is " + std::to_string(c.dram.size_mb));
+        throw std::runtime_error(why);
     }
-    uint64_t need = Host::footprint(uint32_t(sh.heads), n, d, o.job.output);
-    if (o.compare && o.job.mode != core::Mode::Dense)
-        need += uint64_t(sh.heads) * n * d * core::output_element_bytes(o.job.output) + regs::kBaseAlign;
-    const uint64_t wsize = c.ip.fetcher.window_size;
-    if (wsize && (c.ip.fetcher.window_base > c.dram_base || c.dram_base - c.ip.fetcher.window_base > wsize ||
-                  need > wsize - (c.dram_base - c.ip.fetcher.window_base)))
-        throw std::runtime_error("the workload's buffers (" + std::to_string(need) + " bytes from platform.dram_base) do not lie inside "
-                                 "the IP's address window (sprint.fetcher.window_base/window_size)");
-    if (need > c.dram_bytes())
-        throw std::runtime_error("the workload needs " + std::to_string((need >> 20) + 1) + " MiB of memory but dram.size_mb is " +
-                                 std::to_string(c.dram.size_mb));
 }
 
 Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
@@ -350,7 +352,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
             args.print_help(out);
             return kExitOk;
         }
-        if (o.dump_regmap) out << regs::regmap_markdown();
+        if (o.dump_regmap) out << regs::regmap_markdown(capability_registers(args.platform.ip_for_platform()));
         if (o.dump_params) out << args.params_markdown();
         if (action == Arguments::Action::Exit) return kExitOk;
         for (const auto& [file, option] : {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
@@ -372,21 +374,18 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
 
     // Jobs: the selected mode, then the dense baseline on the same tensors.
-    std::vector<JobRun> runs(o.compare && o.job.mode != core::Mode::Dense ? 2 : 1);
+    const std::vector<JobDesc> plan = plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr);
+    std::vector<JobRun> runs(plan.size());
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
     std::string script_error;
-    const uint64_t base = args.platform.dram_base;
     StandalonePlatform p(args.platform, [&](Host& host) {
         try {
-            uint64_t end = 0;
-            runs[0].desc = host.place(in.w, o.job, base, &end);
-            if (runs.size() == 2) {
-                runs[1].desc = runs[0].desc;
-                runs[1].desc.opt.mode = core::Mode::Dense;
-                runs[1].desc.out = end;
+            host.place(in.w, o.job, args.platform.dram_base);  // the tensors and head table of plan[0]
+            for (std::size_t i = 0; i < plan.size(); ++i) {
+                runs[i].desc = plan[i];
                 const std::vector<uint8_t> zeros(std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(o.job.output), 0);
-                host.mem_write(end, zeros.data(), zeros.size());
+                if (i) host.mem_write(plan[i].out, zeros.data(), zeros.size());  // its own output buffer
             }
             for (current = 0; current < runs.size(); ++current) {
                 JobRun& r = runs[current];

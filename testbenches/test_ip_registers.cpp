@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "harness.h"
+#include "tlm_interfaces/job_check.h"
 
 using namespace sprint;
 using tlm::tlm_response_status;
@@ -39,7 +40,7 @@ TEST_CASE("registers: identification - capabilities and reset values") {
     run([](platform::Host& h, platform::StandalonePlatform& p) {
         CHECK(h.read_reg(regs::ID) == regs::kIdValue);
         CHECK(h.read_reg(regs::VERSION) == regs::kVersionValue);
-        CHECK(h.read_reg(regs::CAP_MAX_SEQ) == p.sprint.config().max_seq_len());
+        CHECK(h.read_reg(regs::CAP_MAX_SEQ) == capability_max_seq(p.sprint.config()));
         CHECK(h.read_reg(regs::CAP_MAX_SEQ) == 4096u);
         CHECK(h.read_reg(regs::CAP_MAX_DIM) == 4096u);
         for (const auto& r : regs::register_map()) {

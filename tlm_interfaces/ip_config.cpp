@@ -88,12 +88,4 @@ uint32_t IpConfig::xbar_capacity(uint32_t d) const {
     return (xbar.tiles / row_groups) * xbar.tile_cols;
 }
 
-uint32_t IpConfig::max_head_dim() const {
-    return std::min<uint32_t>(std::min(sram.k_bytes, sram.v_bytes), xbar.tile_rows * xbar.tiles);
-}
-
-uint32_t IpConfig::max_seq_len() const {
-    return std::min(xbar_capacity(std::min(xbar.tile_rows, max_head_dim())), datapath.score_entries);
-}
-
 }  // namespace sprint

@@ -85,10 +85,9 @@ struct IpConfig {
     // Cross-field checks; returns "" or a sentence naming the problem.
     std::string validate() const;
     core::XbarNumerics numerics() const;
-    // Keys the crossbar holds at head dimension d (0 if d does not fit).
+    // Keys the crossbar holds at head dimension d (0 if d does not fit). Whether a whole job fits
+    // is check_job's (tlm_interfaces/job_check.h).
     uint32_t xbar_capacity(uint32_t d) const;
-    uint32_t max_head_dim() const;
-    uint32_t max_seq_len() const;  // at d <= tile_rows, sprint mode
 };
 
 }  // namespace sprint

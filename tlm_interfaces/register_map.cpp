@@ -85,8 +85,8 @@ std::vector<RegDesc> build() {
     lohi(r, "KEPT_KEYS", KEPT_KEYS_LO, Access::RO, "(query, key) pairs kept by the last job");
     lohi(r, "K_ROWS_FETCHED", K_ROWS_FETCHED_LO, Access::RO, "K rows fetched into the K buffer by the last job");
     lohi(r, "V_ROWS_FETCHED", V_ROWS_FETCHED_LO, Access::RO, "V rows fetched into the V buffer by the last job");
-    r.push_back({"CAP_MAX_SEQ", CAP_MAX_SEQ, Access::RO, 0, "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= crossbar tile rows (reset value set from the configuration)", {}});
-    r.push_back({"CAP_MAX_DIM", CAP_MAX_DIM, Access::RO, 0, "Largest HEAD_DIM this configuration accepts (reset value set from the configuration)", {}});
+    r.push_back({"CAP_MAX_SEQ", CAP_MAX_SEQ, Access::RO, 0, "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= crossbar tile rows (set from the configuration; shown for the one printed)", {}});
+    r.push_back({"CAP_MAX_DIM", CAP_MAX_DIM, Access::RO, 0, "Largest HEAD_DIM this configuration accepts in sprint mode (set from the configuration; shown for the one printed)", {}});
     return r;
 }
 
@@ -103,7 +103,7 @@ const RegDesc* find(const std::string& name) {
     return nullptr;
 }
 
-std::string regmap_markdown() {
+std::string regmap_markdown(const std::vector<std::pair<uint32_t, uint32_t>>& resets) {
     std::ostringstream os;
     char buf[32];
     os << "| offset | register | access | reset | description |\n";
@@ -111,7 +111,10 @@ std::string regmap_markdown() {
     for (const auto& r : register_map()) {
         std::snprintf(buf, sizeof buf, "0x%03X", r.offset);
         os << "| " << buf << " | " << r.name << " | " << to_string(r.access) << " | ";
-        std::snprintf(buf, sizeof buf, "0x%08X", r.reset);
+        uint32_t reset = r.reset;
+        for (const auto& [offset, value] : resets)
+            if (offset == r.offset) reset = value;
+        std::snprintf(buf, sizeof buf, "0x%08X", reset);
         os << buf << " | " << r.description << " |\n";
     }
     os << "\nFields:\n\n| register | field | bits | description |\n|---|---|---|---|\n";

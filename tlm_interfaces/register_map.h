@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/types.h"
@@ -54,8 +55,9 @@ struct RegDesc {
 // All registers, by ascending offset. 32-bit, little-endian, one register per access.
 const std::vector<RegDesc>& register_map();
 const RegDesc* find(const std::string& name);
-// The register map as Markdown (what --dump-regmap prints and docs/registers.md holds).
-std::string regmap_markdown();
+// The register map as Markdown (what --dump-regmap prints and docs/registers.md holds), with the
+// given registers' reset values replaced ({offset, value}: the configured capabilities).
+std::string regmap_markdown(const std::vector<std::pair<uint32_t, uint32_t>>& resets = {});
 
 constexpr uint32_t kCsrWindowBytes = 0x1000;
 constexpr uint32_t kIdValue = 0x53505254;  // "SPRT"
@@ -103,6 +105,14 @@ constexpr uint64_t kBaseAlign = 64;
 constexpr uint32_t kHeadEntryBytes = 32;
 
 // ---- the structures a driver writes and the IP reads: one encoder and one decoder each ----------
+
+// The job registers (JOB_CFG to HEAD_TABLE), decoded: what CTRL.START latches.
+struct JobRegs {
+    core::JobOptions opt;
+    bool mode_ok = true;  // JOB_CFG.MODE names a mode (3 does not)
+    uint32_t heads = 0, n = 0, d = 0;
+    uint64_t q = 0, k = 0, v = 0, out = 0, table = 0;
+};
 
 // JOB_CFG from the job options, and back. A MODE field of 3 decodes with mode_ok = false (the job
 // then fails with BadMode); reserved bits are ignored.
