@@ -339,7 +339,7 @@ ErrorCode Controller::release_rows(proto::Buffer b, const Query& q, const uint32
     fc.buffer = b;
     fc.head = q.head;
     fc.count = n;
-    fc.slots_out = const_cast<uint32_t*>(slots);
+    fc.slots = slots;
     proto::PooledPayload gp(m_pool);
     prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
     gp->set_extension(&fc);
@@ -615,11 +615,11 @@ ErrorCode Controller::run_compute(Stage& s) {
         if (e != ErrorCode::None) return e;
         if (m_abort) break;
         c.op = proto::DatapathOp::Softmax;
+        c.kept_out = &q.kept;
         c.prune = m_job.opt.mode == core::Mode::OnchipPrune;
         c.threshold = q.hp.threshold;
         c.empty_row = m_job.opt.empty_row;
         if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        q.kept = *c.kept_out;
         if (c.prune) {
             // On-chip pruning decides the V rows only now: fetch them here, chunk by chunk.
             const uint32_t v_slots = q.kept.size() <= v_buffer ? v_buffer : std::max(1u, v_buffer / 2);

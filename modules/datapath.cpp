@@ -116,7 +116,11 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
             if (cmd->prune)
                 m_engine.prune(cmd->threshold, cmd->empty_row, cmd->query);
             const std::size_t n = m_engine.scores_held();
-            cmd->kept_out = &m_engine.softmax();
+            if (!cmd->kept_out) {
+                gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+                return;
+            }
+            *cmd->kept_out = m_engine.softmax();
             exp_ops += n;
             div_ops += n;
             // Max search, exp, sum and normalise: two passes over the scores, pipelined.

@@ -94,7 +94,7 @@ void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
         rc.op = proto::ResidencyOp::Release;
         rc.buffer = cmd->buffer;
         rc.count = cmd->count;
-        rc.slots_out = cmd->slots_out;
+        rc.slots = cmd->slots;
         ok = residency(rc, delay);
     } else {
         rc.op = proto::ResidencyOp::Flush;
@@ -139,10 +139,10 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
 }
 
 bool Fetcher::sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
-                         const uint8_t* data, sc_time& at) {
+                         uint8_t* data, sc_time& at) {
     proto::PooledPayload p(m_pool);
     proto::prepare(*p, TLM_WRITE_COMMAND, proto::sram_address(b, slot, row_bytes),
-                   const_cast<uint8_t*>(data), rows * row_bytes);
+                   data, rows * row_bytes);
     sc_time d = offset_of(at);
     to_sram.transport(*p, d);
     at = abs_time(d);
@@ -243,8 +243,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         ab.buffer = cmd.buffer;
         ab.head = cmd.head;
         ab.count = cmd.count;
-        ab.slots_out = cmd.slots_out;
-        ab.hit_out = hit.data();
+        ab.slots = cmd.slots_out;
+        ab.filled = hit.data();
         sc_time at = offset_of(end);
         if (!residency(ab, at)) {
             // Cannot happen for the slots Acquire just pinned; if it does, no row may stay.

@@ -105,7 +105,7 @@ private:
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     bool sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
-                    const uint8_t* data, sc_core::sc_time& at);
+                    uint8_t* data, sc_core::sc_time& at);
     void trace_in_flight(int change, const sc_core::sc_time& at);
 
     const IpConfig& m_cfg;

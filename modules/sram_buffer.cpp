@@ -240,16 +240,16 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
 
 bool SramBuffer::release(proto::ResidencyCommand& cmd) {
     Table& t = table(cmd.buffer);
-    if (cmd.count && !cmd.slots_out) return false;
+    if (cmd.count && !cmd.slots) return false;
     // All or nothing: a slot listed more often than it is pinned changes nothing.
     uint32_t i = 0;
     for (; i < cmd.count; ++i) {
-        const uint32_t s = cmd.slots_out[i];
+        const uint32_t s = cmd.slots[i];
         if (s >= t.pins.size() || t.pins[s] == 0) break;
         --t.pins[s];
     }
     if (i < cmd.count) {
-        while (i-- > 0) ++t.pins[cmd.slots_out[i]];
+        while (i-- > 0) ++t.pins[cmd.slots[i]];
         return false;
     }
     ++releases;
@@ -257,16 +257,16 @@ bool SramBuffer::release(proto::ResidencyCommand& cmd) {
 }
 
 bool SramBuffer::abandon(proto::ResidencyCommand& cmd) {
-    if (cmd.count && !cmd.hit_out) return false;
+    if (cmd.count && !cmd.filled) return false;
     if (!release(cmd)) return false;  // all or nothing, like a release
     --releases;
     ++abandons;
     Table& t = table(cmd.buffer);
     for (uint32_t i = 0; i < cmd.count; ++i) {
-        const uint32_t s = cmd.slots_out[i];
+        const uint32_t s = cmd.slots[i];
         // A later chunk may have taken the row as resident meanwhile; the job fails anyway, and
         // its release still finds its pin.
-        if (cmd.hit_out[i] || t.slot_token[s] == ~0u) continue;
+        if (cmd.filled[i] || t.slot_token[s] == ~0u) continue;
         if (t.where[t.slot_token[s]] == s) t.where[t.slot_token[s]] = ~0u;
         t.slot_token[s] = ~0u;
         t.stamp[s] = 0;

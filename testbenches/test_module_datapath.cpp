@@ -73,9 +73,9 @@ struct Driver {
         c.threshold = threshold;
         c.empty_row = p;
         c.query = query;
-        const auto st = call(c, cmd, nullptr, 0);
-        kept = c.kept_out ? *c.kept_out : std::vector<uint32_t>{};
-        return st;
+        kept.clear();
+        c.kept_out = &kept;
+        return call(c, cmd, nullptr, 0);
     }
     tlm::tlm_response_status finish(std::vector<uint8_t>& out,
                                     tlm::tlm_command cmd = tlm::TLM_READ_COMMAND) {

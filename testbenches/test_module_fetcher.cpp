@@ -118,7 +118,7 @@ tlm::tlm_response_status release_rows(TestInitiator& ctl, Buffer b, std::vector<
     proto::FetchCommand c;
     c.op = proto::FetchOp::ReleaseRows;
     c.buffer = b;
-    c.slots_out = slots.data();
+    c.slots = slots.data();
     c.count = uint32_t(slots.size());
     sc_time d = sc_core::SC_ZERO_TIME;
     return ctl.command(c, d);

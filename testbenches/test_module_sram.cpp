@@ -64,7 +64,7 @@ tlm::tlm_response_status release(TestInitiator& f, Buffer b, const std::vector<u
     proto::ResidencyCommand c;
     c.op = proto::ResidencyOp::Release;
     c.buffer = b;
-    c.slots_out = copy.data();
+    c.slots = copy.data();
     c.count = uint32_t(copy.size());
     sc_time d = sc_core::SC_ZERO_TIME;
     return f.command(c, d);
@@ -431,8 +431,8 @@ TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows tha
         proto::ResidencyCommand c;
         c.op = proto::ResidencyOp::Abandon;
         c.buffer = Buffer::K;
-        c.slots_out = slots.data();
-        c.hit_out = filled.data();
+        c.slots = slots.data();
+        c.filled = filled.data();
         c.count = 3;
         sc_time d = sc_core::SC_ZERO_TIME;
         ab = f.command(c, d);

@@ -77,9 +77,10 @@ struct FetchCommand : Extension<FetchCommand> {
     uint32_t head = 0, query = 0;
     uint64_t tensor_base = 0;  // mem address of row 0 of this head's K or V
     uint32_t row_bytes = 0;    // d
-    const uint32_t* tokens = nullptr;  // rows wanted, ascending
+    const uint32_t* tokens = nullptr;  // LoadRows: rows wanted, ascending
+    const uint32_t* slots = nullptr;   // ReleaseRows: the slots to unpin
     uint32_t count = 0;
-    uint32_t* slots_out = nullptr;     // SRAM slot of each token (ReleaseRows: the slots to unpin)
+    uint32_t* slots_out = nullptr;     // LoadRows: SRAM slot of each token
     // Results.
     uint32_t hits_out = 0, fetched_out = 0;
     bool no_room_out = false;  // LoadRows: too few unpinned slots now; nothing changed, retry later
@@ -94,17 +95,19 @@ struct ResidencyCommand : Extension<ResidencyCommand> {
     Buffer buffer = Buffer::K;
     uint32_t head = 0;
     uint32_t row_bytes = 0;
-    // Acquire: find or make room for `count` rows (tokens of `head`) and pin each slot once;
+    // Acquire: find or make room for `count` rows (`tokens` of `head`) and pin each slot once;
     // all or nothing: when too few unpinned slots are left, nothing changes and no_room_out is set.
-    // Release: unpin `count` slots (slots_out holds them).
+    // Release: unpin `count` slots (`slots`).
     // Abandon: undo an Acquire whose rows did not all arrive (a memory error): unpin its `count`
-    // slots once each and invalidate those whose hit_out[i] is 0 (allocated, data never written),
-    // so no row without data is ever taken as resident; other chunks' rows and pins are untouched.
-    const uint32_t* tokens = nullptr;
+    // `slots` once each and invalidate those whose filled[i] is 0 (allocated, data never
+    // written), so no row without data is ever taken as resident; other chunks' rows and pins are
+    // untouched.
+    const uint32_t* tokens = nullptr;  // Acquire
+    const uint32_t* slots = nullptr;   // Release, Abandon
+    const uint8_t* filled = nullptr;   // Abandon: 1 = the slot holds its row's data
     uint32_t count = 0;
-    uint32_t* slots_out = nullptr;
-    uint8_t* hit_out = nullptr;  // 1 = already resident, 0 = slot allocated, data must be written
-                                 // (Abandon: 1 = the slot holds its row's data)
+    uint32_t* slots_out = nullptr;  // Acquire: the slot of each token
+    uint8_t* hit_out = nullptr;     // Acquire: 1 = already resident, 0 = allocated, data to write
     uint32_t evictions_out = 0;
     bool no_room_out = false;
 };
@@ -129,7 +132,7 @@ struct DatapathCommand : Extension<DatapathCommand> {
     bool prune = false;
     double threshold = 0.0;
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
-    const std::vector<uint32_t>* kept_out = nullptr;  // tokens whose V rows are needed
+    std::vector<uint32_t>* kept_out = nullptr;  // filled with the tokens whose V rows are needed
     // Finish: data = the output row (READ, d x element bytes).
 };
 
