@@ -1,6 +1,16 @@
 #include "core/stats.h"
 
+#include <stdexcept>
+
 namespace sprint::core {
+
+Counter::Counter(StatGroup& g, const std::string& name, const std::string& unit, const std::string& description) {
+    g.add(name, [this] { return nlohmann::json(m_value); }, unit, description);
+}
+
+Duration::Duration(StatGroup& g, const std::string& name, const std::string& unit, const std::string& description) {
+    g.add(name, [this] { return nlohmann::json(m_value); }, unit, description);
+}
 
 void StatGroup::add(const std::string& name, const uint64_t* counter, const std::string& unit,
                     const std::string& description) {
@@ -37,16 +47,29 @@ nlohmann::json StatGroup::to_json() const {
 nlohmann::json StatGroup::value(const std::string& path) const {
     const auto dot = path.find('.');
     if (dot == std::string::npos) {
-        for (const auto& s : m_stats)
-            if (s.name == path) return s.get();
-        return nullptr;
+        for (const auto& st : m_stats)
+            if (st.name == path) return st.get();
+    } else {
+        const std::string head = path.substr(0, dot), rest = path.substr(dot + 1);
+        for (const auto& g : m_groups)
+            if (g->name() == head) return g->value(rest);
+        for (const auto* g : m_attached)
+            if (g->name() == head) return g->value(rest);
     }
-    const std::string head = path.substr(0, dot), rest = path.substr(dot + 1);
-    for (const auto& g : m_groups)
-        if (g->name() == head) return g->value(rest);
-    for (const auto* g : m_attached)
-        if (g->name() == head) return g->value(rest);
-    return nullptr;
+    throw std::out_of_range("no statistic '" + path + "' in '" + m_name + "'");
+}
+
+uint64_t StatGroup::count(const std::string& path) const {
+    const nlohmann::json v = value(path);
+    if (!v.is_number_unsigned() && !v.is_number_integer())
+        throw std::out_of_range("statistic '" + path + "' in '" + m_name + "' is not a count");
+    return v.get<uint64_t>();
+}
+
+double StatGroup::real(const std::string& path) const {
+    const nlohmann::json v = value(path);
+    if (!v.is_number()) throw std::out_of_range("statistic '" + path + "' in '" + m_name + "' is not a number");
+    return v.get<double>();
 }
 
 }  // namespace sprint::core

@@ -1,7 +1,8 @@
 // Hierarchical statistics (DRAMSys style): a group has a name and description and holds named
 // values with a unit and a description, plus sub-groups; the whole tree is written as JSON.
-// Modules keep plain counters as members and register pointers to them, so counting costs an
-// increment.
+// A module owns its statistics as typed objects (Counter, Duration) that register themselves in
+// the module's group: counting costs an increment, only the owner can change them, and everyone
+// else reads them through the tree, where a missing path is an error.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +14,47 @@
 #include <nlohmann/json.hpp>
 
 namespace sprint::core {
+
+class StatGroup;
+
+// A count (events, bytes, rows ...) owned by a module; registered in `group` when constructed.
+class Counter {
+public:
+    Counter(StatGroup& group, const std::string& name, const std::string& unit, const std::string& description);
+    Counter(const Counter&) = delete;
+    Counter& operator=(const Counter&) = delete;
+    Counter& operator+=(uint64_t n) {
+        m_value += n;
+        return *this;
+    }
+    Counter& operator++() {
+        ++m_value;
+        return *this;
+    }
+    void set(uint64_t v) { m_value = v; }
+    void record_max(uint64_t v) { m_value = v > m_value ? v : m_value; }  // peaks
+    uint64_t value() const { return m_value; }
+
+private:
+    uint64_t m_value = 0;
+};
+
+// A real-valued statistic (a time in ns, a busy time ...) owned by a module.
+class Duration {
+public:
+    Duration(StatGroup& group, const std::string& name, const std::string& unit, const std::string& description);
+    Duration(const Duration&) = delete;
+    Duration& operator=(const Duration&) = delete;
+    Duration& operator+=(double v) {
+        m_value += v;
+        return *this;
+    }
+    void set(double v) { m_value = v; }
+    double value() const { return m_value; }
+
+private:
+    double m_value = 0.0;
+};
 
 class StatGroup {
 public:
@@ -32,8 +74,12 @@ public:
     const std::string& name() const { return m_name; }
     // {"description": ..., "<stat>": {"value": v, "unit": u, "description": d}, "<group>": {...}}
     nlohmann::json to_json() const;
-    // Value of a stat by dotted path below this group (for tests and reports); null if absent.
+    // Value of a stat by dotted path below this group (for tests and reports). A path that names
+    // no statistic throws std::out_of_range naming it.
     nlohmann::json value(const std::string& path) const;
+    // The same, typed: a count, or any number as a double.
+    uint64_t count(const std::string& path) const;
+    double real(const std::string& path) const;
 
 private:
     struct Stat {

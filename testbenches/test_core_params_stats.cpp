@@ -395,10 +395,29 @@ TEST_CASE("core/stats: value() by dotted path", "[core][stats]") {
     c = 30;
     CHECK(top.value("g.h.c") == 30);
     CHECK(g.value("h.c") == 30);
-    CHECK(top.value("missing").is_null());
-    CHECK(top.value("g").is_null());  // a group is not a stat
-    CHECK(top.value("g.missing").is_null());
-    CHECK(top.value("nogroup.b").is_null());
-    CHECK(top.value("g.h.c.d").is_null());
-    CHECK(top.value("").is_null());
+    // A path that names no statistic is an error, never a silent 0.
+    for (const char* bad : {"missing", "g", "g.missing", "nogroup.b", "g.h.c.d", ""})
+        CHECK_THROWS_AS(top.value(bad), std::out_of_range);
+    CHECK_THROWS_WITH(top.value("g.missing"), Catch::Contains("missing") && Catch::Contains("'g'"));
+    CHECK(top.count("g.h.c") == 30u);
+}
+
+TEST_CASE("core/stats: typed counters and durations belong to their group", "[core][stats]") {
+    StatGroup g("block", "a block");
+    Counter reads(g, "reads", "accesses", "read accesses");
+    Duration busy(g, "busy_ns", "ns", "busy time");
+    ++reads;
+    reads += 4;
+    busy += 2.5;
+    Counter peak(g, "peak", "rows", "most rows at once");
+    peak.record_max(3);
+    peak.record_max(2);
+    CHECK(g.count("reads") == 5u);
+    CHECK(g.real("busy_ns") == 2.5);
+    CHECK(g.count("peak") == 3u);
+    CHECK_THROWS_AS(g.count("busy_ns"), std::out_of_range);  // not a count
+    const nlohmann::json j = g.to_json();
+    CHECK(j["reads"]["value"].is_number_unsigned());
+    CHECK(j["busy_ns"]["value"].is_number_float());
+    CHECK(j["reads"]["unit"] == "accesses");
 }
