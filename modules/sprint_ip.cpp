@@ -33,6 +33,7 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
     link(controller.to_xbar, xbar.from_controller.socket, "check_to_xbar");
     link(controller.to_fetcher, fetcher.from_controller.socket, "check_to_fetcher");
     link(controller.to_datapath, datapath.from_controller.socket, "check_to_datapath");
+    link(controller.to_sram, sram.from_controller.socket, "check_to_sram");
     link(xbar.to_comparators, comparators.from_xbar.socket, "check_to_comparators");
     link(fetcher.to_sram, sram.from_fetcher.socket, "check_fetcher_to_sram");
     link(datapath.to_sram, sram.from_datapath.socket, "check_datapath_to_sram");

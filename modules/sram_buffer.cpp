@@ -32,6 +32,7 @@ std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(const std::string& 
 
 SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
+      from_controller("from_controller", 1, [this](tlm_generic_payload& gp, sc_time& d) { controller_transport(gp, d); }),
       from_fetcher("from_fetcher", 1, [this](tlm_generic_payload& gp, sc_time& d) { fetcher_transport(gp, d); }),
       from_datapath("from_datapath", 1, [this](tlm_generic_payload& gp, sc_time& d) { datapath_transport(gp, d); }),
       occupancy_k("occupancy_k"),
@@ -109,6 +110,36 @@ void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
     }
 }
 
+void SramBuffer::controller_transport(tlm_generic_payload& gp, sc_time&) {
+    // Reservations are the allocator's counter beside the resident table: no cycles of their own.
+    auto* cmd = gp.get_extension<proto::ResidencyCommand>();
+    const bool op_ok = cmd && (cmd->op == proto::ResidencyOp::Reserve || cmd->op == proto::ResidencyOp::Unreserve);
+    if (gp.get_command() != TLM_IGNORE_COMMAND || !op_ok) {
+        gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+        return;
+    }
+    if (cmd->op == proto::ResidencyOp::Unreserve) {
+        Table& t = table(cmd->buffer);
+        t.reserved -= std::min(t.reserved, cmd->count);
+    } else if (!reserve(*cmd)) {
+        SC_REPORT_WARNING("sprint/sram", "Reserve refused: no row size, or a new row size while rows are in use");
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    gp.set_response_status(TLM_OK_RESPONSE);
+}
+
+bool SramBuffer::reserve(proto::ResidencyCommand& cmd) {
+    Table& t = table(cmd.buffer);
+    const uint32_t bytes = cmd.buffer == proto::Buffer::K ? m_cfg.sram.k_bytes : m_cfg.sram.v_bytes;
+    if (!use_row_size(t, bytes, cmd.row_bytes)) return false;
+    const uint32_t slots = uint32_t(t.slot_token.size());
+    cmd.capacity_out = slots;
+    cmd.no_room_out = cmd.count > slots - std::min(slots, t.reserved);
+    if (!cmd.no_room_out) t.reserved += cmd.count;
+    return true;
+}
+
 void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
     if (gp.get_command() == TLM_WRITE_COMMAND) {
         if (data_access(gp, delay, m_write_port, write_port_busy_ns)) {
@@ -123,15 +154,17 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
         return;
     }
     bool ok = true;
-    if (cmd->op == proto::ResidencyOp::Flush) {
-        flush(table(cmd->buffer));
-        ++flushes;
-    } else if (cmd->op == proto::ResidencyOp::Release) {
-        ok = release(*cmd);
-    } else if (cmd->op == proto::ResidencyOp::Abandon) {
-        ok = abandon(*cmd);
-    } else {
-        ok = acquire(*cmd);
+    switch (cmd->op) {
+        case proto::ResidencyOp::Flush:
+            flush(table(cmd->buffer));
+            ++flushes;
+            break;
+        case proto::ResidencyOp::Release: ok = release(*cmd); break;
+        case proto::ResidencyOp::Abandon: ok = abandon(*cmd); break;
+        case proto::ResidencyOp::Acquire: ok = acquire(*cmd); break;
+        default:  // Reserve and Unreserve come from the controller, on its own socket
+            gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
+            return;
     }
     if (!ok) {
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
@@ -151,6 +184,17 @@ void SramBuffer::flush(Table& t) {
     std::fill(t.pins.begin(), t.pins.end(), 0);
     std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
+    t.reserved = 0;
+}
+
+bool SramBuffer::use_row_size(Table& t, uint32_t bytes, uint32_t row_bytes) {
+    if (row_bytes == 0 || row_bytes > bytes) return false;
+    if (row_bytes == t.row_bytes) return true;
+    if (t.reserved) return false;  // a new row size while rows are in use or promised
+    for (uint32_t p : t.pins)
+        if (p) return false;
+    reshape(t, bytes, row_bytes);
+    return true;
 }
 
 void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t row_bytes) {
@@ -162,18 +206,14 @@ void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t row_bytes) {
     t.pins.assign(slots, 0);
     std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
+    t.reserved = 0;
 }
 
 bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
     constexpr uint32_t kMaxTokens = 1u << 24;
     Table& t = table(cmd.buffer);
     const uint32_t bytes = cmd.buffer == proto::Buffer::K ? m_cfg.sram.k_bytes : m_cfg.sram.v_bytes;
-    if (cmd.row_bytes == 0 || cmd.row_bytes > bytes || !cmd.slots_out || !cmd.hit_out) return false;
-    if (cmd.row_bytes != t.row_bytes) {
-        for (uint32_t p : t.pins)
-            if (p) return false;  // a new row size while rows are in use
-        reshape(t, bytes, cmd.row_bytes);
-    }
+    if (!cmd.slots_out || !cmd.hit_out || !use_row_size(t, bytes, cmd.row_bytes)) return false;
     if (cmd.count > t.slot_token.size()) return false;
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (cmd.tokens[i] >= kMaxTokens) return false;  // no sequence is that long

@@ -1,9 +1,11 @@
 // SramBuffer: the on-chip K and V row buffers (default 8 KB + 8 KB) and their resident tables
 // ((head, token) -> slot), with pin counts (rows in use by a chunk in flight are never evicted) and
 // a replacement policy chosen by configuration (lru | fifo).
-// Sockets: from_fetcher (target: row writes at SRAM addresses, ResidencyCommand
-// Acquire/Release/Abandon/Flush),
-// from_datapath (target: row reads). Address map: K at proto::kSramKBase, V at proto::kSramVBase.
+// Sockets: from_controller (target: ResidencyCommand Reserve/Unreserve, the room chunks take),
+// from_fetcher (target: row writes at SRAM addresses, ResidencyCommand
+// Acquire/Release/Abandon/Flush), from_datapath (target: row reads). Address map: K at
+// proto::kSramKBase, V at proto::kSramVBase. The buffer is the one owner of its capacity: slots,
+// pins and reservations.
 // Counts: bytes and accesses per port, acquires, hits, misses, evictions, peak occupancy.
 #pragma once
 
@@ -34,6 +36,7 @@ public:
 
 class SramBuffer : public sc_core::sc_module {
 public:
+    TargetPort from_controller;
     TargetPort from_fetcher;
     TargetPort from_datapath;
     sc_core::sc_signal<uint32_t> occupancy_k, occupancy_v;
@@ -56,9 +59,12 @@ private:
         std::vector<uint32_t> where;  // token -> slot of its newest head, ~0u = none (grows)
         uint64_t clock = 0;
         uint32_t valid = 0;
+        uint32_t reserved = 0;  // rows reserved by chunks not yet released
     };
 
+    void controller_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void fetcher_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    bool reserve(proto::ResidencyCommand& cmd);
     void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,
                      double& busy_ns);
@@ -67,6 +73,8 @@ private:
     bool abandon(proto::ResidencyCommand& cmd);
     void flush(Table& t);
     void reshape(Table& t, uint32_t bytes, uint32_t row_bytes);
+    // Slots of `row_bytes` rows: reshapes the table when nothing is pinned or reserved.
+    bool use_row_size(Table& t, uint32_t bytes, uint32_t row_bytes);
     Table& table(proto::Buffer b) { return b == proto::Buffer::K ? m_k : m_v; }
 
     const IpConfig& m_cfg;

@@ -92,7 +92,9 @@ struct Bench {
     Datapath dp;
     TestInitiator ctl{"ctl"};
     TestInitiator filler{"filler"};
+    TestInitiator allocator{"allocator"};  // the controller's reservations: unused here
     explicit Bench(const IpConfig& c) : sram("sram", c, tracer), dp("datapath", c, tracer) {
+        allocator.socket.bind(sram.from_controller.socket);
         ctl.socket.bind(dp.from_controller.socket);
         dp.to_sram.bind(sram.from_datapath.socket);
         filler.socket.bind(sram.from_fetcher.socket);

@@ -46,6 +46,7 @@ struct Bench : sc_core::sc_module {
     Fetcher fetcher;
     TestInitiator ctl{"ctl"};
     TestInitiator reader{"reader"};
+    TestInitiator allocator{"allocator"};  // the controller's reservations: unused here
     std::vector<uint8_t> k_rows = byte_rows(64, kRow, 3), v_rows = byte_rows(64, kRow, 101);
 
     Bench(const sc_core::sc_module_name& n, const IpConfig& c, const MemoryConfig& m,
@@ -55,6 +56,7 @@ struct Bench : sc_core::sc_module {
         ctl.socket.bind(fetcher.from_controller.socket);
         fetcher.to_sram.bind(sram.from_fetcher.socket);
         reader.socket.bind(sram.from_datapath.socket);
+        allocator.socket.bind(sram.from_controller.socket);
         if (direct) {
             fetcher.mem.bind(memory.target);
         } else {

@@ -23,7 +23,9 @@ struct Bench {
     SramBuffer sram;
     TestInitiator fetcher{"fetcher"};
     TestInitiator datapath{"datapath"};
+    TestInitiator controller{"controller"};
     explicit Bench(const IpConfig& c) : sram("sram", c, tracer) {
+        controller.socket.bind(sram.from_controller.socket);
         fetcher.socket.bind(sram.from_fetcher.socket);
         datapath.socket.bind(sram.from_datapath.socket);
     }
@@ -449,4 +451,47 @@ TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows tha
     CHECK(after.hits == U8s{1, 0});
     CHECK(earlier_again.hits == U8s{1, 1});
     CHECK(b.sram.abandons == 1);
+}
+
+TEST_CASE("module sram: reservations are the buffer's own - reserve, unreserve, capacity, flush") {
+    IpConfig cfg = tiny("lru");  // 4 slots of 16 B
+    Bench b(cfg);
+    struct R {
+        tlm::tlm_response_status st;
+        bool no_room;
+        uint32_t capacity;
+    };
+    std::vector<R> got;
+    tlm::tlm_response_status wrong_port = tlm::TLM_INCOMPLETE_RESPONSE, resize = wrong_port;
+    auto room = [&](TestInitiator& i, proto::ResidencyOp op, uint32_t count, uint32_t row_bytes = 16) {
+        proto::ResidencyCommand c;
+        c.op = op;
+        c.buffer = Buffer::K;
+        c.row_bytes = row_bytes;
+        c.count = count;
+        sc_time d = sc_core::SC_ZERO_TIME;
+        const auto st = i.command(c, d);
+        return R{st, c.no_room_out, c.capacity_out};
+    };
+    b.controller.body = [&](TestInitiator& c) {
+        got.push_back(room(c, proto::ResidencyOp::Reserve, 0));    // capacity only
+        got.push_back(room(c, proto::ResidencyOp::Reserve, 3));    // 3 of 4
+        got.push_back(room(c, proto::ResidencyOp::Reserve, 2));    // no room: 3 + 2 > 4
+        got.push_back(room(c, proto::ResidencyOp::Unreserve, 2));  // 1 left
+        got.push_back(room(c, proto::ResidencyOp::Reserve, 2));    // fits now
+        resize = room(c, proto::ResidencyOp::Reserve, 1, 32).st;    // new row size while reserved
+        flush(b.fetcher, Buffer::K);                               // a job's start ends them all
+        got.push_back(room(c, proto::ResidencyOp::Reserve, 4));
+        wrong_port = room(b.fetcher, proto::ResidencyOp::Reserve, 1).st;  // only from the controller
+    };
+    sc_core::sc_start();
+    REQUIRE(got.size() == 6);
+    for (const auto& r : got) CHECK(r.st == tlm::TLM_OK_RESPONSE);
+    CHECK(got[0].capacity == 4u);
+    CHECK_FALSE(got[1].no_room);
+    CHECK(got[2].no_room);
+    CHECK_FALSE(got[4].no_room);
+    CHECK(resize == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    CHECK_FALSE(got[5].no_room);
+    CHECK(wrong_port == tlm::TLM_COMMAND_ERROR_RESPONSE);
 }

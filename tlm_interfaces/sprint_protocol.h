@@ -8,6 +8,7 @@
 //   Controller.to_xbar        -> CrossbarArray.from_controller   XbarCommand
 //   CrossbarArray.to_comparators -> ComparatorBank.from_xbar     CompareCommand
 //   Controller.to_fetcher     -> Fetcher.from_controller         plain R/W (mem addresses) | FetchCommand
+//   Controller.to_sram        -> SramBuffer.from_controller      ResidencyCommand Reserve
 //   Fetcher.to_sram           -> SramBuffer.from_fetcher         plain W (SRAM addresses) | ResidencyCommand
 //   Controller.to_datapath    -> Datapath.from_controller        DatapathCommand
 //   Datapath.to_sram          -> SramBuffer.from_datapath        plain R (SRAM addresses)
@@ -88,13 +89,19 @@ struct FetchCommand : Extension<FetchCommand> {
 };
 
 // ---- Fetcher -> SramBuffer (resident table) -----------------------------------------------------
-enum class ResidencyOp : uint8_t { Acquire, Release, Abandon, Flush };
+enum class ResidencyOp : uint8_t { Reserve, Unreserve, Acquire, Release, Abandon, Flush };
 
 struct ResidencyCommand : Extension<ResidencyCommand> {
     ResidencyOp op = ResidencyOp::Acquire;
     Buffer buffer = Buffer::K;
     uint32_t head = 0;
     uint32_t row_bytes = 0;
+    // Reserve (Controller -> SramBuffer): claim room for `count` rows of `row_bytes` for a chunk
+    // about to be loaded, in issue order; no_room_out when the rows reserved and not given back
+    // leave too little (nothing changes). capacity_out: the rows the buffer holds at this row
+    // size (count 0 only asks that). Unreserve: give `count` rows back once their chunk has been
+    // released. The SRAM buffer is the one owner of its capacity and of these reservations; a
+    // Flush ends them all.
     // Acquire: find or make room for `count` rows (`tokens` of `head`) and pin each slot once;
     // all or nothing: when too few unpinned slots are left, nothing changes and no_room_out is set.
     // Release: unpin `count` slots (`slots`).
@@ -109,6 +116,7 @@ struct ResidencyCommand : Extension<ResidencyCommand> {
     uint32_t* slots_out = nullptr;  // Acquire: the slot of each token
     uint8_t* hit_out = nullptr;     // Acquire: 1 = already resident, 0 = allocated, data to write
     uint32_t evictions_out = 0;
+    uint32_t capacity_out = 0;  // Reserve
     bool no_room_out = false;
 };
 

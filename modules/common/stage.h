@@ -1,0 +1,63 @@
+// A pipeline stage of a module (the controller's front, fetch and compute stages): an SC_THREAD
+// with its own local time (a tlm_quantumkeeper, so loosely-timed stages decouple) and three
+// statistics: busy (issuing work and waiting for it), starved (waiting for input) and blocked
+// (waiting for the next stage or for room). Transactions and waits go through it so that the
+// three are counted the same way everywhere.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include <systemc>
+#include <tlm>
+#include <tlm_utils/tlm_quantumkeeper.h>
+
+#include "core/stats.h"
+#include "modules/common/channel.h"
+#include "modules/common/ports.h"
+
+namespace sprint {
+
+// A stage's three times, in a statistics group of their own ("stage_<name>").
+struct StageTimes {
+    core::Duration busy, starved, blocked;
+    explicit StageTimes(core::StatGroup& g);
+};
+
+class Stage {
+public:
+    explicit Stage(StageTimes& times) : m_times(&times) {}
+
+    tlm_utils::tlm_quantumkeeper qk;
+    StageTimes& times() { return *m_times; }
+    // The stage's local time: simulated time plus what it has annotated and not yet synchronised.
+    sc_core::sc_time now() const { return sc_core::sc_time_stamp() + qk.get_local_time(); }
+
+    // A transaction at the stage's local time (annotated in LT, waited for in AT), counted busy.
+    bool call(InitiatorPort& port, tlm::tlm_generic_payload& gp);
+    // Synchronise, then wait on `ev` until `ready()`, counting the time in `what`.
+    void stall(sc_core::sc_event& ev, const std::function<bool()>& ready, core::Duration& what);
+    // Hand over to / take from a queue at the stage's annotated time (blocked / starved time).
+    template <class T>
+    bool put(Channel<T>& ch, T v) {
+        qk.sync();
+        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        const bool ok = ch.put(std::move(v));
+        m_times->blocked += ns_since(t0);
+        return ok;
+    }
+    template <class T>
+    bool get(Channel<T>& ch, T& v) {
+        qk.sync();
+        const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        const bool ok = ch.get(v);
+        m_times->starved += ns_since(t0);
+        return ok;
+    }
+    static double ns_since(const sc_core::sc_time& t0) { return (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9; }
+
+private:
+    StageTimes* m_times;
+};
+
+}  // namespace sprint

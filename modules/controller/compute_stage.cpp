@@ -1,0 +1,135 @@
+// The compute stage: per query the datapath's QK over the K chunks, the softmax (with the
+// on-chip pruning and its own V fetches in onchip-prune mode), V over the V chunks and the output
+// row written back; every chunk's rows released after use.
+#include <algorithm>
+#include <cmath>
+
+#include "core/crossbar.h"
+#include "core/keep_rule.h"
+#include "modules/common/timing.h"
+#include "modules/controller/pipeline.h"
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+using regs::ErrorCode;
+
+ErrorCode Pipeline::run_compute(Stage& s) {
+    if (m_job.opt.mode == core::Mode::OnchipPrune) {  // this stage fetches the V rows itself
+        bool granted = false;
+        const ErrorCode e = reserve(proto::Buffer::V, 0, s, granted, &m_own_v_capacity);
+        if (e != ErrorCode::None) return e;
+    }
+    Item it;
+    // Per query: Begin, K chunks and Softmax from the K stream, then V chunks and End from the V
+    // stream.
+    while (!m_abort && s.get(m_k_items, it)) {
+        QueryPtr qp = it.q;
+        const ErrorCode e = compute_query(s, *qp, it);
+        if (e != ErrorCode::None) return e;
+    }
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
+    const uint32_t d = m_job.d;
+    proto::DatapathCommand c;
+    c.head = q.head;
+    c.query = q.index;
+    c.d = d;
+    m_tracer.write(m_sig.query, q.index, offset_of(s.now()));
+    c.op = proto::DatapathOp::Begin;
+    c.logit_scale = core::exact_logit_scale(q.hp, int(d));
+    c.s_v = q.hp.s_v;
+    c.softmax = m_job.opt.softmax;
+    c.output = m_job.opt.output;
+    ErrorCode e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(q.q.data()), d, s);
+    while (e == ErrorCode::None && !m_abort && s.get(m_k_items, it) && it.kind == Item::KChunk) {
+        c.op = proto::DatapathOp::QkChunk;
+        c.tokens = &q.candidates[it.first];
+        c.slots = it.slots.data();
+        c.count = it.count;
+        e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        if (e == ErrorCode::None) e = release_rows(proto::Buffer::K, q, it.slots.data(), it.count, s);
+    }
+    if (e != ErrorCode::None || m_abort) return e;
+    c.op = proto::DatapathOp::Softmax;
+    c.kept_out = &q.kept;
+    c.prune = m_job.opt.mode == core::Mode::OnchipPrune;
+    c.threshold = q.hp.threshold;
+    c.empty_row = m_job.opt.empty_row;
+    if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+    if (c.prune && (e = fetch_kept_v(s, q, c)) != ErrorCode::None) return e;
+    while (!m_abort && s.get(m_v_items, it) && it.kind == Item::VChunk) {
+        c.op = proto::DatapathOp::VChunk;
+        c.tokens = &q.kept[it.first];
+        c.slots = it.slots.data();
+        c.count = it.count;
+        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+        if ((e = release_rows(proto::Buffer::V, q, it.slots.data(), it.count, s)) != ErrorCode::None) return e;
+    }
+    if (m_abort) return ErrorCode::None;
+    return finish_query(s, q);
+}
+
+// On-chip pruning decides the V rows only after the softmax: they are fetched here, chunk by
+// chunk, each chunk's room reserved first (only this stage uses the V buffer in this mode).
+ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) {
+    bool granted = false;
+    ErrorCode e = ErrorCode::None;
+    const uint32_t v_buffer = m_own_v_capacity;
+    const uint32_t v_slots = q.kept.size() <= v_buffer ? v_buffer : std::max(1u, v_buffer / 2);
+    for (uint32_t a = 0; a < q.kept.size() && !m_abort; a += v_slots) {
+        const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
+        while ((e = reserve(proto::Buffer::V, cnt, s, granted)) == ErrorCode::None && !granted && !m_abort) {
+            const uint64_t seen = m_releases;
+            s.stall(m_release_ev, [&] { return m_releases != seen || m_abort; }, s.times().blocked);
+        }
+        if (e != ErrorCode::None || m_abort) return e;
+        std::vector<uint32_t> slots(cnt);
+        if ((e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s)) != ErrorCode::None) return e;
+        if (m_abort) break;
+        c.op = proto::DatapathOp::VChunk;
+        c.tokens = &q.kept[a];
+        c.slots = slots.data();
+        c.count = cnt;
+        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+        if ((e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s)) != ErrorCode::None) return e;
+    }
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::finish_query(Stage& s, Query& q) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
+    std::vector<uint8_t> out(std::size_t(d) * eb);
+    proto::DatapathCommand c;
+    c.op = proto::DatapathOp::Finish;
+    c.head = q.head;
+    c.query = q.index;
+    ErrorCode e = dp(c, TLM_READ_COMMAND, out.data(), d * eb, s);
+    if (e != ErrorCode::None) return e;
+    e = mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb, out.data(), d * eb, s);
+    if (e != ErrorCode::None) return e;
+    m_counts.kept_keys += q.kept.size();
+    m_kept_pairs += q.kept.size();
+    ++m_queries_done;
+    const uint64_t visible = uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
+    m_visible_pairs += visible;
+    if (m_heads.empty() || m_heads.back().head != q.head) m_heads.push_back({q.head, 0, 0, 0, 0, 0, 0});
+    HeadRecord& rec = m_heads.back();
+    ++rec.queries;
+    rec.visible += visible;
+    rec.kept += q.kept.size();
+    rec.k_fetched = m_head_rows[q.head].first;
+    rec.v_fetched = m_head_rows[q.head].second;
+    if (q.last_of_head) {
+        ++m_heads_done;
+        rec.cycles = uint64_t(std::llround((s.now() - m_head_start[q.head]) / m_clock));
+    }
+    if (m_observer) m_observer(q.head, q.index, q.kept);
+    return ErrorCode::None;
+}
+
+}  // namespace sprint

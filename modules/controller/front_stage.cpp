@@ -1,0 +1,98 @@
+// The front stage: per head the head-table entry and the crossbar programming, per query the Q
+// row and its keep mask from the crossbar and comparators.
+#include <algorithm>
+
+#include "core/keep_rule.h"
+#include "modules/common/timing.h"
+#include "modules/controller/pipeline.h"
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+using regs::ErrorCode;
+
+ErrorCode Pipeline::run_front(Stage& s) {
+    for (uint32_t h = 0; h < m_job.heads && !m_abort; ++h) {
+        core::HeadParams hp;
+        ErrorCode e = front_head(s, h, hp);
+        if (e != ErrorCode::None) return e;
+        trace_state(Queries, s.now());
+        for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
+            auto q = std::make_shared<Query>();
+            q->head = h;
+            q->index = i;
+            q->hp = hp;
+            q->last_of_head = i + 1 == hp.valid_len;
+            if ((e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
+            if (!s.put(m_queries_k, q) || !s.put(m_queries_v, q)) return ErrorCode::None;
+        }
+    }
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
+    m_head_start[h] = s.now();
+    trace_state(HeadTable, s.now());
+    m_tracer.write(m_sig.head, h, offset_of(s.now()));
+    uint8_t entry[regs::kHeadEntryBytes];
+    const ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes, entry,
+                                     regs::kHeadEntryBytes, s);
+    if (e != ErrorCode::None) return e;
+    hp = regs::decode_head_entry(entry);
+    if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
+    if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
+    return program_crossbar(s, h, hp);
+}
+
+// The head's keys into the crossbar, one tile of keys at a time; padded keys are not written.
+ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    trace_state(Program, s.now());
+    const uint32_t tile = m_cfg.xbar.tile_cols;
+    std::vector<uint8_t> buf;
+    for (uint32_t j0 = 0; j0 < hp.valid_len; j0 += tile) {
+        const uint32_t cnt = std::min(tile, hp.valid_len - j0);
+        buf.resize(std::size_t(cnt) * d);
+        ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.k + (uint64_t(h) * n + j0) * d, buf.data(), cnt * d, s);
+        if (e != ErrorCode::None) return e;
+        proto::XbarCommand xc;
+        xc.op = proto::XbarOp::Program;
+        xc.head = h;
+        xc.d = d;
+        xc.params = hp;
+        xc.first_key = j0;
+        xc.key_count = cnt;
+        if ((e = xbar(xc, buf.data(), cnt * d, s)) != ErrorCode::None) return e;
+    }
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    const int end = core::key_end(int(i), q.hp.valid_len, m_job.opt.causal);
+    q.q.resize(d);
+    ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
+                               reinterpret_cast<uint8_t*>(q.q.data()), d, s);
+    if (e != ErrorCode::None) return e;
+    if (m_job.opt.mode != core::Mode::Sprint) {
+        for (int j = 0; j < end; ++j) q.candidates.push_back(uint32_t(j));
+        return ErrorCode::None;
+    }
+    std::vector<uint8_t> mask(std::size_t(end), 0);
+    proto::XbarCommand xc;
+    xc.op = proto::XbarOp::Evaluate;
+    xc.head = h;
+    xc.d = d;
+    xc.params = q.hp;
+    xc.query = i;
+    xc.key_end = uint32_t(end);
+    xc.empty_row = m_job.opt.empty_row;
+    xc.mask_out = mask.data();
+    if ((e = xbar(xc, reinterpret_cast<uint8_t*>(q.q.data()), d, s)) != ErrorCode::None) return e;
+    for (int j = 0; j < end; ++j)
+        if (mask[std::size_t(j)]) q.candidates.push_back(uint32_t(j));
+    return ErrorCode::None;
+}
+
+}  // namespace sprint

@@ -1,0 +1,130 @@
+// The pipeline's transactions: each builds its command, sends it on the controller's port for the
+// block, and turns the response into an error code and the job's accounting.
+#include "modules/controller/pipeline.h"
+
+#include "tlm_interfaces/payload.h"
+
+namespace sprint {
+
+using namespace sc_core;
+using namespace tlm;
+using proto::prepare;
+using regs::ErrorCode;
+
+namespace {
+
+// A command carried by an extension on TLM_IGNORE_COMMAND (or a plain access with `data`).
+template <class Ext>
+bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s, tlm_command cmd = TLM_IGNORE_COMMAND,
+          uint8_t* data = nullptr, uint32_t len = 0) {
+    proto::PooledPayload gp(pool);
+    prepare(*gp, cmd, 0, data, len);
+    gp->set_extension(&ext);
+    const bool ok = s.call(port, *gp);
+    gp->clear_extension(&ext);
+    return ok;
+}
+
+}  // namespace
+
+ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len, Stage& s) {
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, c, addr, data, len);
+    if (!s.call(m_ports.fetcher, *gp)) return ErrorCode::BusError;
+    (c == TLM_READ_COMMAND ? m_counts.rd_bytes : m_counts.wr_bytes) += len;
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s) {
+    return send(m_ports.xbar, m_pool, c, s, TLM_WRITE_COMMAND, data, len) ? ErrorCode::None : ErrorCode::Internal;
+}
+
+ErrorCode Pipeline::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data, uint32_t len, Stage& s) {
+    return send(m_ports.datapath, m_pool, c, s, cmd, data, len) ? ErrorCode::None : ErrorCode::Internal;
+}
+
+ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s, bool* granted,
+                         uint32_t* capacity) {
+    proto::ResidencyCommand rc;
+    rc.op = op;
+    rc.buffer = b;
+    rc.row_bytes = m_job.d;
+    rc.count = count;
+    // Reservations are bookkeeping of no duration: sent at the stage's local time without the
+    // quantum keeper's check, so they never make the stage yield to others (a sync would).
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+    gp->set_extension(&rc);
+    sc_time d = s.qk.get_local_time();
+    m_ports.sram.transport(*gp, d);
+    gp->clear_extension(&rc);
+    if (!gp->is_response_ok()) return ErrorCode::Internal;
+    if (granted) *granted = !rc.no_room_out;
+    if (capacity) *capacity = rc.capacity_out;
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted, uint32_t* capacity) {
+    return room(proto::ResidencyOp::Reserve, b, count, s, &granted, capacity);
+}
+
+ErrorCode Pipeline::flush_buffers() {
+    proto::FetchCommand fl;
+    fl.op = proto::FetchOp::Flush;
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+    gp->set_extension(&fl);
+    sc_time d = SC_ZERO_TIME;
+    m_ports.fetcher.transport(*gp, d);
+    wait(d);
+    gp->clear_extension(&fl);
+    return gp->is_response_ok() ? ErrorCode::None : ErrorCode::Internal;
+}
+
+ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n, uint32_t* slots,
+                              Stage& s) {
+    const uint64_t base = (b == proto::Buffer::K ? m_job.k : m_job.v) + uint64_t(q.head) * m_job.n * m_job.d;
+    for (;;) {
+        const uint64_t releases_seen = m_releases;
+        proto::FetchCommand fc;
+        fc.op = proto::FetchOp::LoadRows;
+        fc.buffer = b;
+        fc.head = q.head;
+        fc.query = q.index;
+        fc.tensor_base = base;
+        fc.row_bytes = m_job.d;
+        fc.tokens = tokens;
+        fc.count = n;
+        fc.slots_out = slots;
+        if (!send(m_ports.fetcher, m_pool, fc, s))
+            return fc.mem_status != TLM_OK_RESPONSE ? ErrorCode::BusError : ErrorCode::Internal;
+        if (!fc.no_room_out) {
+            m_counts.rd_bytes += uint64_t(fc.fetched_out) * m_job.d;
+            (b == proto::Buffer::K ? m_counts.k_rows : m_counts.v_rows) += fc.fetched_out;
+            auto& per_head = m_head_rows[q.head];
+            (b == proto::Buffer::K ? per_head.first : per_head.second) += fc.fetched_out;
+            return ErrorCode::None;
+        }
+        // The chunks in flight fill the buffer: wait until the compute stage releases one (unless
+        // it already did while this request was under way).
+        s.stall(m_release_ev, [&] { return m_releases != releases_seen || m_abort; }, s.times().blocked);
+        if (m_abort) return ErrorCode::None;
+    }
+}
+
+ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n, Stage& s) {
+    proto::FetchCommand fc;
+    fc.op = proto::FetchOp::ReleaseRows;
+    fc.buffer = b;
+    fc.head = q.head;
+    fc.count = n;
+    fc.slots = slots;
+    const bool ok = send(m_ports.fetcher, m_pool, fc, s);
+    // The chunk's room goes back once the release has returned (after the stage's sync).
+    const ErrorCode e = room(proto::ResidencyOp::Unreserve, b, n, s, nullptr, nullptr);
+    ++m_releases;
+    m_release_ev.notify(s.qk.get_local_time());
+    return ok ? e : ErrorCode::Internal;
+}
+
+}  // namespace sprint

@@ -1,0 +1,179 @@
+// The controller's job pipeline (part of the Controller block, modules/controller.h): the stages
+// that run one job and what they share. Not a module of its own: its threads are spawned by the
+// controller, and every transaction goes out through the controller's initiator ports.
+//
+//   front   - per head: read the head-table entry, program the crossbar; per query: read the
+//             Q row, evaluate it on the crossbar and comparators (the keep mask);
+//   fetch   - make the query's rows resident: LoadRows for every K chunk (fetch K) and, in a
+//             second thread, every V chunk when the kept set is already known (fetch V), each
+//             chunk's room reserved in the SRAM buffer in issue order, several loads under way
+//             at once on loader threads;
+//   compute - the datapath: QK per chunk, softmax, V per chunk, the output row written back;
+//             every chunk's rows are released after use.
+// The stages are joined by bounded queues, so the crossbar works on later queries while the
+// datapath works on an earlier one, and the next query's rows are fetched while the current one
+// computes, within the SRAM capacity. The same code runs both timing modes: in LT every stage
+// keeps its own local time and synchronises when it hands work over or waits; in AT the ports
+// make time pass.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include <systemc>
+#include <tlm>
+
+#include "core/stats.h"
+#include "core/types.h"
+#include "modules/common/channel.h"
+#include "modules/common/ports.h"
+#include "modules/common/stage.h"
+#include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/payload_pool.h"
+#include "tlm_interfaces/register_map.h"
+#include "tlm_interfaces/sprint_protocol.h"
+#include "waveforms/trace_scheduler.h"
+
+namespace sprint {
+
+// The controller's state signal: 0 idle, 1 setup, 2 head table, 3 program, 4 queries.
+enum ControllerState : uint32_t { Idle = 0, Setup = 1, HeadTable = 2, Program = 3, Queries = 4 };
+
+class Pipeline {
+public:
+    struct Ports {
+        InitiatorPort &xbar, &fetcher, &datapath, &sram;
+    };
+    struct Signals {
+        sc_core::sc_signal<uint32_t>&state, &head, &query;
+    };
+    // What the job's counter registers report.
+    struct JobCounts {
+        uint64_t rd_bytes = 0, wr_bytes = 0, kept_keys = 0, k_rows = 0, v_rows = 0;
+    };
+    struct HeadRecord {
+        uint32_t head;
+        uint64_t cycles, queries, visible, kept, k_fetched, v_fetched;
+    };
+    using KeptObserver = std::function<void(uint32_t head, uint32_t query, const std::vector<uint32_t>& kept)>;
+
+    // Registers its statistics (queries, pairs, heads, per-stage times) in `stats`, the
+    // controller's group.
+    Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Signals signals, core::StatGroup& stats);
+    // The stage and loader threads, spawned by the controller's constructor after its own job
+    // thread (the order in which SystemC runs processes of one time step).
+    void spawn_threads();
+
+    // Runs one job that passed check_job: empty buffers, then the stages until all have ended.
+    // Returns the first error (None when the job completed).
+    regs::ErrorCode run(const regs::JobRegs& job);
+    // The start of every job, also one refused at START: its counts and head records from zero.
+    void clear();
+    const JobCounts& counts() const { return m_counts; }
+    const std::vector<HeadRecord>& head_log() const { return m_heads; }
+    void set_kept_observer(KeptObserver f) { m_observer = std::move(f); }
+    void trace_state(uint32_t s, const sc_core::sc_time& at);
+
+private:
+    // A query travelling down the pipeline.
+    struct Query {
+        uint32_t head = 0, index = 0;
+        core::HeadParams hp;
+        std::vector<int8_t> q;
+        std::vector<uint32_t> candidates;  // keys to score (kept in sprint, visible otherwise)
+        std::vector<uint32_t> kept;        // after softmax
+        bool last_of_head = false;
+    };
+    using QueryPtr = std::shared_ptr<Query>;
+    // A unit of work for the compute stage.
+    struct Item {
+        enum Kind { Begin, KChunk, Softmax, VChunk, End } kind = Begin;
+        QueryPtr q;
+        uint32_t first = 0, count = 0;  // into candidates (K, V in sprint/dense)
+        std::vector<uint32_t> slots;
+        Item() = default;
+        Item(Kind k, QueryPtr qq, uint32_t f = 0, uint32_t c = 0) : kind(k), q(std::move(qq)), first(f), count(c) {}
+    };
+    // A LoadRows command a fetch stage hands to a loader thread.
+    struct Load {
+        Item item;
+        proto::Buffer buffer = proto::Buffer::K;
+        sc_core::sc_time start;
+        regs::ErrorCode e = regs::ErrorCode::None;
+        bool done = true;
+        sc_core::sc_event ev;
+    };
+    using LoadPtr = std::shared_ptr<Load>;
+    class FetchFlight;
+
+    // A stage thread: for every job, run(stage), then after() (closes its output queues).
+    void stage_thread(Stage& s, const std::function<regs::ErrorCode(Stage&)>& run, const std::function<void()>& after);
+    void loader_thread();
+    void fail(regs::ErrorCode e);
+
+    // front stage (front_stage.cpp)
+    regs::ErrorCode run_front(Stage& s);
+    regs::ErrorCode front_head(Stage& s, uint32_t h, core::HeadParams& hp);
+    regs::ErrorCode program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp);
+    regs::ErrorCode front_query(Stage& s, uint32_t h, uint32_t i, Query& q);
+    // fetch stages (fetch_stage.cpp)
+    regs::ErrorCode run_fetch(Stage& s, proto::Buffer b);
+    regs::ErrorCode reserve_in_order(Stage& s, proto::Buffer b, uint32_t need, FetchFlight& flight);
+    // compute stage (compute_stage.cpp)
+    regs::ErrorCode run_compute(Stage& s);
+    regs::ErrorCode compute_query(Stage& s, Query& q, Item& it);
+    regs::ErrorCode fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c);
+    regs::ErrorCode finish_query(Stage& s, Query& q);
+
+    // The links (links.cpp): one transaction each, on behalf of stage `s`.
+    regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len, Stage& s);
+    regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
+    regs::ErrorCode load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n, uint32_t* slots,
+                              Stage& s);
+    regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n, Stage& s);
+    regs::ErrorCode dp(proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data, uint32_t len, Stage& s);
+    // The SRAM buffer's room: reserve `count` rows of the job's row size (false: no room now), or
+    // with count 0 only learn how many rows the buffer holds (`capacity`).
+    regs::ErrorCode reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted, uint32_t* capacity = nullptr);
+    regs::ErrorCode room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s, bool* granted,
+                         uint32_t* capacity);
+    regs::ErrorCode flush_buffers();
+
+    const IpConfig& m_cfg;
+    sc_core::sc_time m_clock;
+    TraceScheduler& m_tracer;
+    Ports m_ports;
+    Signals m_sig;
+    regs::JobRegs m_job;
+    proto::PayloadPool m_pool;
+
+    // Job control.
+    regs::ErrorCode m_error = regs::ErrorCode::None;
+    bool m_abort = false;
+    unsigned m_stages_running = 0;
+    sc_core::sc_event m_go_ev, m_stage_done_ev;
+    Channel<QueryPtr> m_queries_k, m_queries_v;
+    Channel<Item> m_k_items, m_v_items;
+    std::deque<LoadPtr> m_load_tasks;
+    sc_core::sc_event m_load_task_ev, m_load_ev;
+    uint64_t m_releases = 0;
+    sc_core::sc_event m_release_ev;
+    uint32_t m_own_v_capacity = 0;  // onchip-prune: V rows the buffer holds (the compute stage fetches V)
+
+    // Accounting.
+    JobCounts m_counts;
+    std::vector<HeadRecord> m_heads;
+    std::vector<sc_core::sc_time> m_head_start;
+    std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
+    KeptObserver m_observer;
+    core::Counter m_heads_done, m_queries_done, m_visible_pairs, m_kept_pairs;
+    StageTimes m_front_times, m_fetch_k_times, m_fetch_v_times, m_compute_times;
+    core::StatGroup m_loader_group;  // not reported: a load's time is its issuing stage's busy time
+    StageTimes m_loader_times;
+    Stage m_front, m_fetch_k, m_fetch_v, m_compute;
+};
+
+}  // namespace sprint
