@@ -18,11 +18,6 @@ ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "analog comparators, one per bitline, and keep-mask read-out") {
-    m_stats.add("decisions", &decisions, "comparisons", "comparator decisions (visible keys)");
-    m_stats.add("kept", &kept, "keys", "keys kept, including the empty-row policy");
-    m_stats.add("empty_rows", &empty_rows, "queries", "queries where the empty-row policy kept a key");
-    m_stats.add("mask_bits_read", &mask_bits_read, "bits", "keep-mask bits read out");
-    m_stats.add("busy_ns", &busy_ns, "ns", "time reading out masks and searching the max");
     m_stats.add("queued_ns", [this] { return nlohmann::json(from_xbar.accept_stall.to_seconds() * 1e9); }, "ns",
                 "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
@@ -47,18 +42,18 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
                                                    cmd->empty_row, m_margins.data());
     if (cmd->forced_out >= 0) {
         ++k;
-        ++empty_rows;
+        ++m_empty_rows;
         if (cmd->empty_row == core::EmptyRowPolicy::Max) extra = m_cfg.comparators.wta_cycles;
     }
     cmd->kept_out = k;
-    decisions += n;
-    kept += k;
-    mask_bits_read += n;
+    m_decisions += n;
+    m_kept += k;
+    m_mask_bits_read += n;
 
     const sc_time dur = m_clock * double(ceil_div(n, m_cfg.comparators.readout_bits_per_cycle) + extra);
     const sc_time start = std::max(abs_time(delay), m_bank.free_at());
     const sc_time end = m_bank.occupy(abs_time(delay), dur);
-    busy_ns += dur.to_seconds() * 1e9;
+    m_busy_ns += dur.to_seconds() * 1e9;
     m_tracer.write(busy, true, offset_of(start));
     m_tracer.write(kept_count, k, offset_of(end));
     m_tracer.write(busy, false, offset_of(end));

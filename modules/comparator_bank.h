@@ -30,9 +30,6 @@ public:
     ComparatorBank(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-    uint64_t decisions = 0, kept = 0, empty_rows = 0, mask_bits_read = 0;
-    double busy_ns = 0.0;
-
 private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
 
@@ -43,6 +40,11 @@ private:
     ResourceTimeline m_bank;
     std::vector<double> m_margins;
     core::StatGroup m_stats;
+    core::Counter m_decisions{m_stats, "decisions", "comparisons", "comparator decisions (visible keys)"};
+    core::Counter m_kept{m_stats, "kept", "keys", "keys kept, including the empty-row policy"};
+    core::Counter m_empty_rows{m_stats, "empty_rows", "queries", "queries where the empty-row policy kept a key"};
+    core::Counter m_mask_bits_read{m_stats, "mask_bits_read", "bits", "keep-mask bits read out"};
+    core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time reading out masks and searching the max"};
 };
 
 }  // namespace sprint

@@ -17,13 +17,6 @@ CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg, Tr
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "ReRAM crossbar array: K MSB storage and approximate scoring") {
-    m_stats.add("cell_writes", &cell_writes, "cells", "ReRAM cells programmed (one per key element)");
-    m_stats.add("write_pulses", &write_pulses, "pulses", "set/reset pulses (write_parallel_cells each)");
-    m_stats.add("programs", &programs, "commands", "program commands (one per tile of keys)");
-    m_stats.add("evaluations", &evaluations, "queries", "queries evaluated");
-    m_stats.add("analog_macs", &analog_macs, "MACs", "wordline x cell products integrated");
-    m_stats.add("tile_evaluations", &tile_evaluations, "tiles", "tiles activated, summed over queries");
-    m_stats.add("busy_ns", &busy_ns, "ns", "time programming or evaluating");
     m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
                 "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
@@ -59,14 +52,14 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
     const uint64_t cells = m_cells.program(reinterpret_cast<const int8_t*>(gp.get_data_ptr()),
                                            int(cmd.first_key), int(cmd.key_count), cmd.head, m_num);
     const uint64_t pulses = ceil_div(cells, m_cfg.xbar.write_parallel_cells);
-    cell_writes += cells;
-    write_pulses += pulses;
-    ++programs;
+    m_cell_writes += cells;
+    m_write_pulses += pulses;
+    ++m_programs;
     cmd.cells_written_out = cells;
     const sc_time dur = sc_time(m_cfg.xbar.write_pulse_ns * double(pulses), SC_NS);
     const sc_time start = std::max(abs_time(delay), m_array.free_at());
     const sc_time end = m_array.occupy(abs_time(delay), dur);
-    busy_ns += dur.to_seconds() * 1e9;
+    m_busy_ns += dur.to_seconds() * 1e9;
     m_tracer.write(busy, true, offset_of(start));
     m_tracer.write(busy, false, offset_of(end));
     delay = offset_of(end);
@@ -85,16 +78,16 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     core::query_to_dac(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(d), m_num,
                        m_q_dac.data());
     m_cells.bitlines(m_q_dac.data(), int(n), cmd.head, cmd.query, m_num, m_bitlines.data());
-    ++evaluations;
-    analog_macs += uint64_t(n) * d;
-    tile_evaluations += tiles_for(n, d);
+    ++m_evaluations;
+    m_analog_macs += uint64_t(n) * d;
+    m_tile_evaluations += tiles_for(n, d);
 
     // Query copy into the DAC buffer, then drive + integrate + compare (tAxTh): all tiles at once.
     const sc_time dur = cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) +
                                m_cfg.xbar.eval_cycles);
     const sc_time start = std::max(abs_time(delay), m_array.free_at());
     const sc_time end = m_array.occupy(abs_time(delay), dur);
-    busy_ns += dur.to_seconds() * 1e9;
+    m_busy_ns += dur.to_seconds() * 1e9;
     m_tracer.write(busy, true, offset_of(start));
     m_tracer.write(busy, false, offset_of(end));
 

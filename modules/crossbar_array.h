@@ -31,10 +31,6 @@ public:
     CrossbarArray(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-    uint64_t cell_writes = 0, write_pulses = 0, programs = 0, evaluations = 0, analog_macs = 0,
-             tile_evaluations = 0;
-    double busy_ns = 0.0;
-
 private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void program(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
@@ -54,6 +50,13 @@ private:
     std::vector<double> m_bitlines;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
+    core::Counter m_cell_writes{m_stats, "cell_writes", "cells", "ReRAM cells programmed (one per key element)"};
+    core::Counter m_write_pulses{m_stats, "write_pulses", "pulses", "set/reset pulses (write_parallel_cells each)"};
+    core::Counter m_programs{m_stats, "programs", "commands", "program commands (one per tile of keys)"};
+    core::Counter m_evaluations{m_stats, "evaluations", "queries", "queries evaluated"};
+    core::Counter m_analog_macs{m_stats, "analog_macs", "MACs", "wordline x cell products integrated"};
+    core::Counter m_tile_evaluations{m_stats, "tile_evaluations", "tiles", "tiles activated, summed over queries"};
+    core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time programming or evaluating"};
 };
 
 }  // namespace sprint

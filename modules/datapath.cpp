@@ -19,17 +19,6 @@ Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceSchedul
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
-    m_stats.add("qk_macs", &qk_macs, "MACs", "int8 MACs in the QK unit");
-    m_stats.add("v_macs", &v_macs, "MACs", "int8 x uint8 MACs in the V unit");
-    m_stats.add("exp_ops", &exp_ops, "operations", "exponentials (LUT products or float)");
-    m_stats.add("div_ops", &div_ops, "operations", "normalising divisions");
-    m_stats.add("rows_scored", &rows_scored, "rows", "K rows scored");
-    m_stats.add("rows_accumulated", &rows_accumulated, "rows", "V rows accumulated");
-    m_stats.add("rows_output", &rows_output, "rows", "output rows produced");
-    m_stats.add("score_peak", &score_peak, "entries", "largest score buffer occupancy");
-    m_stats.add("qk_busy_ns", &qk_busy_ns, "ns", "QK unit busy");
-    m_stats.add("softmax_busy_ns", &softmax_busy_ns, "ns", "softmax unit busy");
-    m_stats.add("v_busy_ns", &v_busy_ns, "ns", "V unit busy");
     m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
                 "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
@@ -44,7 +33,7 @@ void Datapath::mark(uint32_t ph, const sc_time& start, const sc_time& end) {
 
 template <class Use>
 bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
-                           sc_time& delay, double& busy_ns, Use use) {
+                           sc_time& delay, core::Duration& busy_ns, Use use) {
     if (cmd.count && (!cmd.tokens || !cmd.slots)) return false;
     const sc_time start = std::max(abs_time(delay), m_unit.free_at());
     sc_time sram_done = start;
@@ -100,16 +89,16 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
             break;
         case proto::DatapathOp::QkChunk:
             ph = 1;
-            ok = stream_rows(*cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, qk_busy_ns,
+            ok = stream_rows(*cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns,
                              [this](uint32_t tok, const int8_t* row) {
                                  return m_engine.scores_held() < m_cfg.datapath.score_entries &&
                                         m_engine.score(tok, row);
                              });
             if (ok) {
-                qk_macs += uint64_t(cmd->count) * m_d;
-                rows_scored += cmd->count;
+                m_qk_macs += uint64_t(cmd->count) * m_d;
+                m_rows_scored += cmd->count;
             }
-            score_peak = std::max<uint64_t>(score_peak, m_engine.scores_held());
+            m_score_peak.record_max(m_engine.scores_held());
             break;
         case proto::DatapathOp::Softmax: {
             ph = 2;
@@ -121,24 +110,24 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
                 return;
             }
             *cmd->kept_out = m_engine.softmax();
-            exp_ops += n;
-            div_ops += n;
+            m_exp_ops += n;
+            m_div_ops += n;
             // Max search, exp, sum and normalise: two passes over the scores, pipelined.
             const uint64_t cyc = m_cfg.datapath.softmax_latency +
                                  2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
-            softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
+            m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
             delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
             break;
         }
         case proto::DatapathOp::VChunk:
             ph = 3;
-            ok = stream_rows(*cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, v_busy_ns,
+            ok = stream_rows(*cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns,
                              [this](uint32_t tok, const int8_t* row) {
                                  return m_engine.accumulate(tok, row);
                              });
             if (ok) {
-                v_macs += uint64_t(cmd->count) * m_d;
-                rows_accumulated += cmd->count;
+                m_v_macs += uint64_t(cmd->count) * m_d;
+                m_rows_accumulated += cmd->count;
             }
             break;
         case proto::DatapathOp::Finish:
@@ -146,7 +135,7 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
             ok = gp.is_read() && gp.get_data_length() == m_d * core::output_element_bytes(m_out) &&
                  m_engine.finish(gp.get_data_ptr());
             if (ok) {
-                ++rows_output;
+                ++m_rows_output;
                 delay = offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
             }
             break;

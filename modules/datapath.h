@@ -34,17 +34,13 @@ public:
     Datapath(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-    uint64_t qk_macs = 0, v_macs = 0, exp_ops = 0, div_ops = 0, rows_scored = 0,
-             rows_accumulated = 0, rows_output = 0, score_peak = 0;
-    double qk_busy_ns = 0.0, softmax_busy_ns = 0.0, v_busy_ns = 0.0;
-
 private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
     // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
     template <class Use>
     bool stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
-                     sc_core::sc_time& delay, double& busy_ns, Use use);
+                     sc_core::sc_time& delay, core::Duration& busy_ns, Use use);
     void mark(uint32_t ph, const sc_core::sc_time& start, const sc_core::sc_time& end);
 
     const IpConfig& m_cfg;
@@ -57,6 +53,17 @@ private:
     std::vector<uint8_t> m_rows;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
+    core::Counter m_qk_macs{m_stats, "qk_macs", "MACs", "int8 MACs in the QK unit"};
+    core::Counter m_v_macs{m_stats, "v_macs", "MACs", "int8 x uint8 MACs in the V unit"};
+    core::Counter m_exp_ops{m_stats, "exp_ops", "operations", "exponentials (LUT products or float)"};
+    core::Counter m_div_ops{m_stats, "div_ops", "operations", "normalising divisions"};
+    core::Counter m_rows_scored{m_stats, "rows_scored", "rows", "K rows scored"};
+    core::Counter m_rows_accumulated{m_stats, "rows_accumulated", "rows", "V rows accumulated"};
+    core::Counter m_rows_output{m_stats, "rows_output", "rows", "output rows produced"};
+    core::Counter m_score_peak{m_stats, "score_peak", "entries", "largest score buffer occupancy"};
+    core::Duration m_qk_busy_ns{m_stats, "qk_busy_ns", "ns", "QK unit busy"};
+    core::Duration m_softmax_busy_ns{m_stats, "softmax_busy_ns", "ns", "softmax unit busy"};
+    core::Duration m_v_busy_ns{m_stats, "v_busy_ns", "ns", "V unit busy"};
 };
 
 }  // namespace sprint

@@ -53,20 +53,6 @@ Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler
     if (m_at)
         for (uint32_t i = 0; i < cfg.fetcher.max_outstanding; ++i)
             sc_spawn(sc_bind(&Fetcher::request_thread, this), sc_gen_unique_name("request"));
-    m_stats.add("mem_read_bytes", &mem_read_bytes, "B", "bytes read on the mem port");
-    m_stats.add("mem_write_bytes", &mem_write_bytes, "B", "bytes written on the mem port");
-    m_stats.add("mem_reads", &mem_reads, "transactions", "read requests on the mem port");
-    m_stats.add("mem_writes", &mem_writes, "transactions", "write requests on the mem port");
-    m_stats.add("rows_requested_k", &rows_requested_k, "rows", "K rows the datapath needed");
-    m_stats.add("rows_requested_v", &rows_requested_v, "rows", "V rows the datapath needed");
-    m_stats.add("rows_resident_k", &rows_resident_k, "rows", "K rows found resident (re-used)");
-    m_stats.add("rows_resident_v", &rows_resident_v, "rows", "V rows found resident (re-used)");
-    m_stats.add("rows_fetched_k", &rows_fetched_k, "rows", "K rows fetched from memory");
-    m_stats.add("rows_fetched_v", &rows_fetched_v, "rows", "V rows fetched from memory");
-    m_stats.add("dmi_accesses", &dmi_accesses, "accesses", "accesses served through DMI pointers");
-    m_stats.add("mem_errors", &mem_errors, "responses", "error responses from memory");
-    m_stats.add("max_in_flight", &max_in_flight, "requests", "most memory requests in flight");
-    m_stats.add("busy_ns", &busy_ns, "ns", "time with a command in progress");
     m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
                 "AT: time requests waited for this block to accept them (END_REQ), summed");
     m_stats.add("mem_request_stall_ns", [this] { return nlohmann::json(mem.request_stall.to_seconds() * 1e9); },
@@ -133,7 +119,7 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     sc_time end;
     const tlm_response_status st = run(reqs, start, nullptr, end);
     m_busy.add(start, end);
-    busy_ns = m_busy.ns();
+    m_busy_ns.set(m_busy.ns());
     delay = offset_of(end);
     gp.set_response_status(st);
 }
@@ -255,14 +241,14 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         }
     }
     const bool k = cmd.buffer == proto::Buffer::K;
-    (k ? rows_requested_k : rows_requested_v) += cmd.count;
-    (k ? rows_resident_k : rows_resident_v) += hits;
-    (k ? rows_fetched_k : rows_fetched_v) += fetched;
+    (k ? m_rows_requested_k : m_rows_requested_v) += cmd.count;
+    (k ? m_rows_resident_k : m_rows_resident_v) += hits;
+    (k ? m_rows_fetched_k : m_rows_fetched_v) += fetched;
     cmd.hits_out = hits;
     cmd.fetched_out = fetched;
     m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
     m_busy.add(start, end);
-    busy_ns = m_busy.ns();
+    m_busy_ns.set(m_busy.ns());
     delay = offset_of(end);
     if (st != TLM_OK_RESPONSE) cmd.mem_status = st;
     gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
@@ -272,7 +258,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
 
 void Fetcher::trace_in_flight(int change, const sc_time& at) {
     m_in_flight = uint32_t(int(m_in_flight) + change);
-    max_in_flight = std::max<uint64_t>(max_in_flight, m_in_flight);
+    m_max_in_flight.record_max(m_in_flight);
     m_tracer.write(outstanding, m_in_flight, offset_of(at));
     if (m_in_flight == 0) m_tracer.write(busy, false, offset_of(at));
     else if (change > 0 && m_in_flight == 1) m_tracer.write(busy, true, offset_of(at));
@@ -379,7 +365,7 @@ tlm_response_status Fetcher::mem_access(MemReq& r) {
         else std::memcpy(r.data, p, r.len);
         r.done = r.issue + (write ? dmi->get_write_latency() : dmi->get_read_latency());
         if (m_at) wait(r.done - sc_time_stamp());
-        ++dmi_accesses;
+        ++m_dmi_accesses;
     } else {
         proto::PooledPayload gp(m_pool);
         proto::prepare(*gp, r.cmd, r.addr, r.data, r.len);
@@ -387,7 +373,7 @@ tlm_response_status Fetcher::mem_access(MemReq& r) {
         mem.transport(*gp, delay);
         r.done = abs_time(delay);
         if (!gp->is_response_ok()) {
-            ++mem_errors;
+            ++m_mem_errors;
             return gp->get_response_status();
         }
         if (m_cfg.fetcher.use_dmi && gp->is_dmi_allowed()) {
@@ -396,11 +382,11 @@ tlm_response_status Fetcher::mem_access(MemReq& r) {
         }
     }
     if (write) {
-        mem_write_bytes += r.len;
-        ++mem_writes;
+        m_mem_write_bytes += r.len;
+        ++m_mem_writes;
     } else {
-        mem_read_bytes += r.len;
-        ++mem_reads;
+        m_mem_read_bytes += r.len;
+        ++m_mem_reads;
     }
     return TLM_OK_RESPONSE;
 }

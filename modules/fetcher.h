@@ -51,13 +51,7 @@ public:
     };
     const std::vector<LoadRecord>& load_log() const { return m_log; }
     // Start a new observation window for the peak counters (max_in_flight).
-    void reset_peaks() { max_in_flight = m_in_flight; }
-
-    uint64_t mem_read_bytes = 0, mem_write_bytes = 0, mem_reads = 0, mem_writes = 0,
-             rows_requested_k = 0, rows_requested_v = 0, rows_resident_k = 0, rows_resident_v = 0,
-             rows_fetched_k = 0, rows_fetched_v = 0, dmi_accesses = 0, mem_errors = 0,
-             max_in_flight = 0;
-    double busy_ns = 0.0;  // time with at least one command in progress
+    void reset_peaks() { m_max_in_flight.set(m_in_flight); }
 
 private:
     BusyUnion m_busy;
@@ -119,6 +113,20 @@ private:
     std::vector<LoadRecord> m_log;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
+    core::Counter m_mem_read_bytes{m_stats, "mem_read_bytes", "B", "bytes read on the mem port"};
+    core::Counter m_mem_write_bytes{m_stats, "mem_write_bytes", "B", "bytes written on the mem port"};
+    core::Counter m_mem_reads{m_stats, "mem_reads", "transactions", "read requests on the mem port"};
+    core::Counter m_mem_writes{m_stats, "mem_writes", "transactions", "write requests on the mem port"};
+    core::Counter m_rows_requested_k{m_stats, "rows_requested_k", "rows", "K rows the datapath needed"};
+    core::Counter m_rows_requested_v{m_stats, "rows_requested_v", "rows", "V rows the datapath needed"};
+    core::Counter m_rows_resident_k{m_stats, "rows_resident_k", "rows", "K rows found resident (re-used)"};
+    core::Counter m_rows_resident_v{m_stats, "rows_resident_v", "rows", "V rows found resident (re-used)"};
+    core::Counter m_rows_fetched_k{m_stats, "rows_fetched_k", "rows", "K rows fetched from memory"};
+    core::Counter m_rows_fetched_v{m_stats, "rows_fetched_v", "rows", "V rows fetched from memory"};
+    core::Counter m_dmi_accesses{m_stats, "dmi_accesses", "accesses", "accesses served through DMI pointers"};
+    core::Counter m_mem_errors{m_stats, "mem_errors", "responses", "error responses from memory"};
+    core::Counter m_max_in_flight{m_stats, "max_in_flight", "requests", "most memory requests in flight"};
+    core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time with a command in progress"};
 };
 
 }  // namespace sprint

@@ -36,7 +36,14 @@ public:
     SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg);
 
     const IpConfig& config() const { return m_cfg; }
+    // Every block's statistics under its instance name ("fetcher.max_in_flight").
     const core::StatGroup& stats() const { return m_stats; }
+    // Start a new observation window for the peak statistics (the fetcher's max_in_flight).
+    void reset_peaks() { fetcher.reset_peaks(); }
+    // Observation hooks (not model links): the keys each query used after all pruning, and the
+    // per-head records of the last job.
+    void set_kept_observer(Controller::KeptObserver f) { controller.set_kept_observer(std::move(f)); }
+    const std::vector<Controller::HeadRecord>& head_log() const { return controller.head_log(); }
     // Waveforms: schedule architectural-state changes at their annotated times and add every
     // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
     // SRAM occupancy, outstanding memory requests).

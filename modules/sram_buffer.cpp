@@ -44,22 +44,6 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_kmem(cfg.sram.k_bytes),
       m_vmem(cfg.sram.v_bytes),
       m_stats(basename(), "on-chip K and V row buffers with resident tables") {
-    m_stats.add("read_bytes", &read_bytes, "B", "bytes read by the datapath");
-    m_stats.add("write_bytes", &write_bytes, "B", "bytes written by the fetcher");
-    m_stats.add("reads", &reads, "accesses", "read accesses");
-    m_stats.add("writes", &writes, "accesses", "write accesses");
-    m_stats.add("acquires", &acquires, "commands", "resident-table acquire commands");
-    m_stats.add("hits", &hits, "rows", "rows requested that were already resident");
-    m_stats.add("misses", &misses, "rows", "rows that needed a slot and a fetch");
-    m_stats.add("evictions", &evictions, "rows", "resident rows given up for new ones");
-    m_stats.add("flushes", &flushes, "commands", "resident tables invalidated");
-    m_stats.add("peak_rows_k", &peak_rows_k, "rows", "most K rows resident at once");
-    m_stats.add("peak_rows_v", &peak_rows_v, "rows", "most V rows resident at once");
-    m_stats.add("no_room", &no_room, "commands", "acquires that found too few unpinned slots and had to wait");
-    m_stats.add("releases", &releases, "commands", "chunks unpinned after use");
-    m_stats.add("abandons", &abandons, "commands", "acquires undone after a memory error");
-    m_stats.add("write_port_busy_ns", &write_port_busy_ns, "ns", "write port busy time");
-    m_stats.add("read_port_busy_ns", &read_port_busy_ns, "ns", "read port busy time");
     m_stats.add("read_port_queued_ns", [this] { return nlohmann::json(from_datapath.accept_stall.to_seconds() * 1e9); }, "ns",
                 "AT: time requests waited for this block to accept them (END_REQ), summed");
     m_stats.add("write_port_queued_ns", [this] { return nlohmann::json(from_fetcher.accept_stall.to_seconds() * 1e9); }, "ns",
@@ -67,7 +51,7 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
 }
 
 bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTimeline& port,
-                             double& busy) {
+                             core::Duration& busy) {
     const uint64_t a = gp.get_address();
     const uint32_t len = gp.get_data_length();
     uint8_t* mem = nullptr;
@@ -104,9 +88,9 @@ void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
-    if (data_access(gp, delay, m_read_port, read_port_busy_ns)) {
-        read_bytes += gp.get_data_length();
-        ++reads;
+    if (data_access(gp, delay, m_read_port, m_read_port_busy_ns)) {
+        m_read_bytes += gp.get_data_length();
+        ++m_reads;
     }
 }
 
@@ -142,9 +126,9 @@ bool SramBuffer::reserve(proto::ResidencyCommand& cmd) {
 
 void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
     if (gp.get_command() == TLM_WRITE_COMMAND) {
-        if (data_access(gp, delay, m_write_port, write_port_busy_ns)) {
-            write_bytes += gp.get_data_length();
-            ++writes;
+        if (data_access(gp, delay, m_write_port, m_write_port_busy_ns)) {
+            m_write_bytes += gp.get_data_length();
+            ++m_writes;
         }
         return;
     }
@@ -157,7 +141,7 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
     switch (cmd->op) {
         case proto::ResidencyOp::Flush:
             flush(table(cmd->buffer));
-            ++flushes;
+            ++m_flushes;
             break;
         case proto::ResidencyOp::Release: ok = release(*cmd); break;
         case proto::ResidencyOp::Abandon: ok = abandon(*cmd); break;
@@ -219,7 +203,7 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         if (cmd.tokens[i] >= kMaxTokens) return false;  // no sequence is that long
         if (cmd.tokens[i] >= t.where.size()) t.where.resize(std::size_t(cmd.tokens[i]) + 1, ~0u);
     }
-    ++acquires;
+    ++m_acquires;
     // Pass 1: which rows are resident (a slot of the same head holding the token).
     uint32_t missing = 0;
     for (uint32_t i = 0; i < cmd.count; ++i) {
@@ -227,8 +211,8 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         cmd.hit_out[i] = s != ~0u && t.slot_head[s] == cmd.head && t.slot_token[s] == cmd.tokens[i];
         missing += !cmd.hit_out[i];
     }
-    // Candidates for the misses: free slots first (lowest index), then the unpinned resident rows
-    // in the order the policy ranks them (smallest stamp first); never a row this command hits.
+    // Candidates for the m_misses: free slots first (lowest index), then the unpinned resident rows
+    // in the order the policy ranks them (smallest stamp first); never a row this command m_hits.
     m_victims.clear();
     for (uint32_t s = 0; s < t.slot_token.size(); ++s) {
         if (t.pins[s]) continue;
@@ -240,7 +224,7 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         if (cmd.hit_out[i] && t.pins[t.where[cmd.tokens[i]]] == 0) ++hit_unpinned;
     if (m_victims.size() - hit_unpinned < missing) {
         cmd.no_room_out = true;  // all or nothing: wait for a release
-        ++no_room;
+        ++m_no_room;
         return true;
     }
     for (uint32_t i = 0; i < cmd.count; ++i) {
@@ -249,13 +233,13 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         cmd.slots_out[i] = s;
         ++t.pins[s];
         m_policy->on_hit(t.stamp[s], ++t.clock);
-        ++hits;
+        ++m_hits;
     }
     uint32_t evicted = 0;
     std::size_t next = 0;
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (cmd.hit_out[i]) continue;
-        while (t.pins[m_victims[next].second]) ++next;  // skip the slots pinned by this command's hits
+        while (t.pins[m_victims[next].second]) ++next;  // skip the slots pinned by this command's m_hits
         const uint32_t best = m_victims[next++].second;
         if (t.slot_token[best] != ~0u) {
             if (t.where[t.slot_token[best]] == best) t.where[t.slot_token[best]] = ~0u;
@@ -269,16 +253,16 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         ++t.pins[best];
         m_policy->on_insert(t.stamp[best], ++t.clock);
         cmd.slots_out[i] = best;
-        ++misses;
+        ++m_misses;
     }
-    evictions += evicted;
+    m_evictions += evicted;
     cmd.evictions_out = evicted;
-    uint64_t& peak = cmd.buffer == proto::Buffer::K ? peak_rows_k : peak_rows_v;
-    peak = std::max<uint64_t>(peak, t.valid);
+    core::Counter& peak = cmd.buffer == proto::Buffer::K ? m_peak_rows_k : m_peak_rows_v;
+    peak.record_max(t.valid);
     return true;
 }
 
-bool SramBuffer::release(proto::ResidencyCommand& cmd) {
+bool SramBuffer::unpin(const proto::ResidencyCommand& cmd) {
     Table& t = table(cmd.buffer);
     if (cmd.count && !cmd.slots) return false;
     // All or nothing: a slot listed more often than it is pinned changes nothing.
@@ -292,15 +276,19 @@ bool SramBuffer::release(proto::ResidencyCommand& cmd) {
         while (i-- > 0) ++t.pins[cmd.slots[i]];
         return false;
     }
-    ++releases;
+    return true;
+}
+
+bool SramBuffer::release(proto::ResidencyCommand& cmd) {
+    if (!unpin(cmd)) return false;
+    ++m_releases;
     return true;
 }
 
 bool SramBuffer::abandon(proto::ResidencyCommand& cmd) {
     if (cmd.count && !cmd.filled) return false;
-    if (!release(cmd)) return false;  // all or nothing, like a release
-    --releases;
-    ++abandons;
+    if (!unpin(cmd)) return false;  // all or nothing, like a release
+    ++m_abandons;
     Table& t = table(cmd.buffer);
     for (uint32_t i = 0; i < cmd.count; ++i) {
         const uint32_t s = cmd.slots[i];

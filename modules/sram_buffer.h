@@ -44,11 +44,6 @@ public:
     SramBuffer(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-    uint64_t read_bytes = 0, write_bytes = 0, reads = 0, writes = 0, acquires = 0, hits = 0,
-             misses = 0, evictions = 0, flushes = 0, peak_rows_k = 0, peak_rows_v = 0,
-             no_room = 0, releases = 0, abandons = 0;
-    double write_port_busy_ns = 0.0, read_port_busy_ns = 0.0;
-
 private:
     struct Table {
         uint32_t row_bytes = 0;
@@ -67,8 +62,9 @@ private:
     bool reserve(proto::ResidencyCommand& cmd);
     void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,
-                     double& busy_ns);
+                     core::Duration& busy_ns);
     bool acquire(proto::ResidencyCommand& cmd);
+    bool unpin(const proto::ResidencyCommand& cmd);  // all or nothing
     bool release(proto::ResidencyCommand& cmd);
     bool abandon(proto::ResidencyCommand& cmd);
     void flush(Table& t);
@@ -86,6 +82,22 @@ private:
     ResourceTimeline m_write_port, m_read_port;
     std::vector<std::pair<uint64_t, uint32_t>> m_victims;  // (rank, slot) scratch of acquire()
     core::StatGroup m_stats;
+    core::Counter m_read_bytes{m_stats, "read_bytes", "B", "bytes read by the datapath"};
+    core::Counter m_write_bytes{m_stats, "write_bytes", "B", "bytes written by the fetcher"};
+    core::Counter m_reads{m_stats, "reads", "accesses", "read accesses"};
+    core::Counter m_writes{m_stats, "writes", "accesses", "write accesses"};
+    core::Counter m_acquires{m_stats, "acquires", "commands", "resident-table acquire commands"};
+    core::Counter m_hits{m_stats, "hits", "rows", "rows requested that were already resident"};
+    core::Counter m_misses{m_stats, "misses", "rows", "rows that needed a slot and a fetch"};
+    core::Counter m_evictions{m_stats, "evictions", "rows", "resident rows given up for new ones"};
+    core::Counter m_flushes{m_stats, "flushes", "commands", "resident tables invalidated"};
+    core::Counter m_peak_rows_k{m_stats, "peak_rows_k", "rows", "most K rows resident at once"};
+    core::Counter m_peak_rows_v{m_stats, "peak_rows_v", "rows", "most V rows resident at once"};
+    core::Counter m_no_room{m_stats, "no_room", "commands", "acquires that found too few unpinned slots and had to wait"};
+    core::Counter m_releases{m_stats, "releases", "commands", "chunks unpinned after use"};
+    core::Counter m_abandons{m_stats, "abandons", "commands", "acquires undone after a memory error"};
+    core::Duration m_write_port_busy_ns{m_stats, "write_port_busy_ns", "ns", "write port busy time"};
+    core::Duration m_read_port_busy_ns{m_stats, "read_port_busy_ns", "ns", "read port busy time"};
 };
 
 }  // namespace sprint

@@ -390,16 +390,16 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
             for (current = 0; current < runs.size(); ++current) {
                 JobRun& r = runs[current];
                 r.masks.reset(in.q.heads, in.q.n);
-                plat->sprint.fetcher.reset_peaks();
+                plat->sprint.reset_peaks();
                 plat->dram.reset_peaks();
                 r.stats_before = plat->sprint.stats().to_json();
                 r.dram_before = plat->dram.stats().to_json();
                 r.result = host.run_job(r.desc, sc_core::sc_time(1000, sc_core::SC_SEC));
                 r.stats_after = plat->sprint.stats().to_json();
                 r.dram_after = plat->dram.stats().to_json();
-                r.max_in_flight = plat->sprint.fetcher.max_in_flight;
+                r.max_in_flight = plat->sprint.stats().count("fetcher.max_in_flight");
                 r.dram_max_queued = plat->dram.counters().max_queued;
-                r.heads = plat->sprint.controller.head_log();
+                r.heads = plat->sprint.head_log();
                 r.out = host.read_output(r.desc);
                 if (!r.result.ok()) break;
             }
@@ -408,7 +408,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         }
     });
     plat = &p;
-    p.sprint.controller.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
+    p.sprint.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
         uint8_t* row = runs[current].masks.row(int(h), int(i));
         for (uint32_t t : kept) row[t] = 1;
     });

@@ -42,13 +42,13 @@ Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
     r.loads = p.sprint.fetcher.load_log();
     r.violations = p.protocol_violations();
     r.checked = p.protocol_transactions();
-    r.fetcher_read_bytes = p.sprint.fetcher.mem_read_bytes;
-    r.fetcher_write_bytes = p.sprint.fetcher.mem_write_bytes;
+    r.fetcher_read_bytes = p.sprint.stats().count("fetcher.mem_read_bytes");
+    r.fetcher_write_bytes = p.sprint.stats().count("fetcher.mem_write_bytes");
     r.dram_read_bytes = p.dram.counters().read_bytes;
     r.dram_write_bytes = p.dram.counters().write_bytes;
-    r.dmi_accesses = p.sprint.fetcher.dmi_accesses;
-    r.k_rows = p.sprint.fetcher.rows_fetched_k;
-    r.v_rows = p.sprint.fetcher.rows_fetched_v;
+    r.dmi_accesses = p.sprint.stats().count("fetcher.dmi_accesses");
+    r.k_rows = p.sprint.stats().count("fetcher.rows_fetched_k");
+    r.v_rows = p.sprint.stats().count("fetcher.rows_fetched_v");
     return r;
 }
 

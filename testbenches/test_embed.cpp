@@ -42,7 +42,7 @@ void embed(sprint::TimingMode mode) {
     sc_core::sc_start();
 
     CHECK(status == regs::STATUS_DONE);
-    CHECK(ram.requests == ip.fetcher.mem_reads + ip.fetcher.mem_writes);  // all traffic went there
+    CHECK(ram.requests == ip.stats().count("fetcher.mem_reads") + ip.stats().count("fetcher.mem_writes"));  // all traffic went there
     CHECK(job.output_exact(ram.bytes, cfg));
 }
 

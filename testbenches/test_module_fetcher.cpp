@@ -158,7 +158,7 @@ PipelineRun eight_single_rows(uint32_t max_outstanding, uint32_t issue_cycles = 
     };
     sc_core::sc_start();
     for (const auto& a : b.tap->log) r.arrive.push_back(a.arrive);
-    r.max_in_flight = b.fetcher.max_in_flight;
+    r.max_in_flight = b.fetcher.stats().count("max_in_flight");
     r.reads = b.memory.counters().read_transactions;
     return r;
 }
@@ -206,8 +206,8 @@ TEST_CASE("module fetcher: load rows skips resident rows and coalesces adjacent 
     CHECK(accesses(*b.tap) == want);
     for (const auto& a : b.tap->log) CHECK(a.cmd == tlm::TLM_READ_COMMAND);
     CHECK(b.memory.counters().read_transactions == 7);
-    CHECK(b.fetcher.mem_reads == 7);
-    CHECK(b.fetcher.mem_read_bytes == 16 * kRow);
+    CHECK(b.fetcher.stats().count("mem_reads") == 7);
+    CHECK(b.fetcher.stats().count("mem_read_bytes") == 16 * kRow);
 
     const Tokens asked = {0, 1, 2, 3, 4, 5, 8, 9, 1, 10, 11, 12, 13, 14, 20};
     REQUIRE(k_back.size() == asked.size());
@@ -229,12 +229,12 @@ TEST_CASE("module fetcher: load rows skips resident rows and coalesces adjacent 
         CHECK(log[i].resident == want_log[i][3]);
         CHECK(log[i].fetched == want_log[i][4]);
     }
-    CHECK(b.fetcher.rows_requested_k == 19);
-    CHECK(b.fetcher.rows_resident_k == 5);
-    CHECK(b.fetcher.rows_fetched_k == 14);
-    CHECK(b.fetcher.rows_requested_v == 2);
-    CHECK(b.fetcher.rows_resident_v == 0);
-    CHECK(b.fetcher.rows_fetched_v == 2);
+    CHECK(b.fetcher.stats().count("rows_requested_k") == 19);
+    CHECK(b.fetcher.stats().count("rows_resident_k") == 5);
+    CHECK(b.fetcher.stats().count("rows_fetched_k") == 14);
+    CHECK(b.fetcher.stats().count("rows_requested_v") == 2);
+    CHECK(b.fetcher.stats().count("rows_resident_v") == 0);
+    CHECK(b.fetcher.stats().count("rows_fetched_v") == 2);
 }
 
 TEST_CASE("module fetcher: rows of one burst land in the separate slots the SRAM assigned") {
@@ -247,7 +247,7 @@ TEST_CASE("module fetcher: rows of one burst land in the separate slots the SRAM
     tlm::tlm_response_status released = tlm::TLM_INCOMPLETE_RESPONSE;
     b.ctl.body = [&](TestInitiator& ctl) {
         l.push_back(load_rows(ctl, Buffer::K, 0, kKBase, {0, 1, 2, 3}));
-        writes_after_first = b.sram.writes;
+        writes_after_first = b.sram.stats().count("writes");
         // While the first chunk is pinned there is no room for a second one.
         l.push_back(load_rows(ctl, Buffer::K, 1, kKBase, {1, 3, 4, 5}));
         released = release_rows(ctl, Buffer::K, l[0].slots);
@@ -271,7 +271,7 @@ TEST_CASE("module fetcher: rows of one burst land in the separate slots the SRAM
     CHECK(l[2].fetched == 2);
     CHECK(accesses(*b.tap) ==
           std::vector<std::pair<uint64_t, unsigned>>{{kKBase, 256}, {kKBase + 4 * kRow, 128}});
-    CHECK(b.sram.writes == 3);  // the second burst is split over slots 0 and 2
+    CHECK(b.sram.stats().count("writes") == 3);  // the second burst is split over slots 0 and 2
     REQUIRE(back.size() == 4);
     CHECK(back[0] == b.k_row(4));
     CHECK(back[1] == b.k_row(1));
@@ -348,13 +348,13 @@ TEST_CASE("module fetcher: plain read and write are split into max_burst_bytes p
     CHECK(delays[0] == ns(90));
     // Write at 90: issues at 90, 91, 92; data from 160; the same transfers end at 200.
     CHECK(delays[1] == ns(110));
-    CHECK(b.fetcher.mem_reads == 3);
-    CHECK(b.fetcher.mem_writes == 3);
-    CHECK(b.fetcher.mem_read_bytes == 600);
-    CHECK(b.fetcher.mem_write_bytes == 600);
+    CHECK(b.fetcher.stats().count("mem_reads") == 3);
+    CHECK(b.fetcher.stats().count("mem_writes") == 3);
+    CHECK(b.fetcher.stats().count("mem_read_bytes") == 600);
+    CHECK(b.fetcher.stats().count("mem_write_bytes") == 600);
     CHECK(b.memory.counters().write_transactions == 3);
-    CHECK(b.fetcher.busy_ns == Approx(200.0));
-    CHECK(b.sram.writes == 0);
+    CHECK(b.fetcher.stats().real("busy_ns") == Approx(200.0));
+    CHECK(b.sram.stats().count("writes") == 0);
 }
 
 TEST_CASE("module fetcher: a memory error fails load rows with mem_status and plain accesses pass it through") {
@@ -396,9 +396,9 @@ TEST_CASE("module fetcher: a memory error fails load rows with mem_status and pl
     CHECK(plain[3].second == tlm::TLM_BURST_ERROR_RESPONSE);
     CHECK(plain[4].second == tlm::TLM_COMMAND_ERROR_RESPONSE);
     // One burst of the load, the 4-byte read, the second piece of the crossing read, the write.
-    CHECK(b.fetcher.mem_errors == 4);
+    CHECK(b.fetcher.stats().count("mem_errors") == 4);
     CHECK(b.memory.counters().error_responses == 4);
-    CHECK(b.fetcher.mem_reads == 1);  // the first 256 B of the crossing read
+    CHECK(b.fetcher.stats().count("mem_reads") == 1);  // the first 256 B of the crossing read
     CHECK(b.tap->log.size() == 5);
 }
 
@@ -450,7 +450,7 @@ TEST_CASE("module fetcher: flush empties the K and V resident tables") {
         CHECK(l[i].status == tlm::TLM_OK_RESPONSE);
         CHECK(l[i].fetched == want_fetched[i]);
     }
-    CHECK(b.sram.flushes == 2);
+    CHECK(b.sram.stats().count("flushes") == 2);
     CHECK(b.tap->log.size() == 4);
 }
 
@@ -478,7 +478,7 @@ TEST_CASE("module fetcher: with use_dmi rows move through DMI into identical SRA
         ctl.write(0x3000, wr.data(), 64, d);
         delays.push_back(d);
         sc_core::wait(d);
-        dmi_before_invalidate = dmi.fetcher.dmi_accesses;
+        dmi_before_invalidate = dmi.fetcher.stats().count("dmi_accesses");
         // Revoked pointers: the next read goes through b_transport again.
         dmi.memory.invalidate_all_dmi();
         d = sc_core::SC_ZERO_TIME;
@@ -497,8 +497,8 @@ TEST_CASE("module fetcher: with use_dmi rows move through DMI into identical SRA
     CHECK(back_dmi == back_plain);
     for (std::size_t i = 0; i < tokens.size(); ++i) CHECK(back_dmi[i] == dmi.k_row(tokens[i]));
     CHECK(dmi_before_invalidate == 3);  // two rows and the write
-    CHECK(dmi.fetcher.dmi_accesses == 3);
-    CHECK(plain.fetcher.dmi_accesses == 0);
+    CHECK(dmi.fetcher.stats().count("dmi_accesses") == 3);
+    CHECK(plain.fetcher.stats().count("dmi_accesses") == 0);
     REQUIRE(delays.size() == 2);
     CHECK(delays[0] == ns(74));
     // b_transport at 135 ns: data from 185, 4 ns transfer.

@@ -197,11 +197,11 @@ TEST_CASE("module xbar: program counts keys x d cell writes and ceil(cells / par
     CHECK(r[0].delay == ns(50));
     CHECK(r[1].delay == ns(75));
     CHECK(r[2].delay == ns(100));
-    CHECK(b.xbar.cell_writes == 712);
-    CHECK(b.xbar.write_pulses == 8);
-    CHECK(b.xbar.programs == 3);
-    CHECK(b.xbar.evaluations == 0);
-    CHECK(b.xbar.busy_ns == Approx(100.0));
+    CHECK(b.xbar.stats().count("cell_writes") == 712);
+    CHECK(b.xbar.stats().count("write_pulses") == 8);
+    CHECK(b.xbar.stats().count("programs") == 3);
+    CHECK(b.xbar.stats().count("evaluations") == 0);
+    CHECK(b.xbar.stats().real("busy_ns") == Approx(100.0));
     CHECK(b.xbar.stats().value("write_pulses") == 8);
     CHECK(b.cmp.log.empty());
 }
@@ -249,12 +249,12 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
                                   core::EmptyRowPolicy::Self);
     CHECK(e[1].mask == c1.mask);
 
-    CHECK(b.xbar.evaluations == 2);
-    CHECK(b.xbar.analog_macs == 6 * 4 + 3 * 4);
-    CHECK(b.xbar.tile_evaluations == 2);
-    CHECK(b.xbar.busy_ns == Approx(10.0 + 7.0 + 7.0));
-    CHECK(b.comparators.decisions == 9);
-    CHECK(b.comparators.kept == 4);
+    CHECK(b.xbar.stats().count("evaluations") == 2);
+    CHECK(b.xbar.stats().count("analog_macs") == 6 * 4 + 3 * 4);
+    CHECK(b.xbar.stats().count("tile_evaluations") == 2);
+    CHECK(b.xbar.stats().real("busy_ns") == Approx(10.0 + 7.0 + 7.0));
+    CHECK(b.comparators.stats().count("decisions") == 9);
+    CHECK(b.comparators.stats().count("kept") == 4);
 }
 
 TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy picks") {
@@ -294,7 +294,7 @@ TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy p
     const CoreEval c = core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6, core::EmptyRowPolicy::Max);
     CHECK(e[1].mask == c.mask);
     CHECK(e[1].forced == c.forced);
-    CHECK(b.comparators.empty_rows == 2);
+    CHECK(b.comparators.stats().count("empty_rows") == 2);
 }
 
 TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and threshold") {
@@ -476,9 +476,9 @@ TEST_CASE("module xbar: a missing extension or a READ command is a command error
     CHECK(st[3] == tlm::TLM_OK_RESPONSE);
     CHECK(st[4] == tlm::TLM_COMMAND_ERROR_RESPONSE);
     for (const auto& d : delays) CHECK(d == ns(3));
-    CHECK(b.xbar.programs == 1);
-    CHECK(b.xbar.cell_writes == kKeysN * kD);
-    CHECK(b.xbar.evaluations == 0);
+    CHECK(b.xbar.stats().count("programs") == 1);
+    CHECK(b.xbar.stats().count("cell_writes") == kKeysN * kD);
+    CHECK(b.xbar.stats().count("evaluations") == 0);
     CHECK(b.cmp.log.empty());
 }
 
@@ -533,9 +533,9 @@ TEST_CASE("module xbar: evaluate before program - d mismatch - key_end beyond ca
     }
     CHECK(b.cfg.xbar_capacity(kD) == 16);
     CHECK(b.cfg.xbar_capacity(16) == 8);
-    CHECK(b.xbar.programs == 2);
-    CHECK(b.xbar.cell_writes == 16 * kD + 8 * 16);
+    CHECK(b.xbar.stats().count("programs") == 2);
+    CHECK(b.xbar.stats().count("cell_writes") == 16 * kD + 8 * 16);
     // The three evaluates that reached the comparators.
     CHECK(b.cmp.log.size() == 3);
-    CHECK(b.xbar.evaluations == 3);
+    CHECK(b.xbar.stats().count("evaluations") == 3);
 }

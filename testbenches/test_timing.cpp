@@ -29,12 +29,12 @@ Timed run(const core::QuantizedWorkload& w, const core::JobOptions& opt, const p
         t.exact = h.read_output(j) == core::reference_output(w, opt, cfg.ip.numerics());
     });
     sc_core::sc_start();
-    t.max_in_flight = p.sprint.fetcher.max_in_flight;
+    t.max_in_flight = p.sprint.stats().count("fetcher.max_in_flight");
     t.dram_max_queued = p.dram.counters().max_queued;
     t.dram_backpressure_ps = p.dram.counters().backpressure_ps;
-    t.xbar_busy = p.sprint.xbar.busy_ns;
-    t.dp_busy = p.sprint.datapath.qk_busy_ns + p.sprint.datapath.softmax_busy_ns + p.sprint.datapath.v_busy_ns;
-    t.fetch_busy = p.sprint.fetcher.busy_ns;
+    t.xbar_busy = p.sprint.stats().real("xbar.busy_ns");
+    t.dp_busy = p.sprint.stats().real("datapath.qk_busy_ns") + p.sprint.stats().real("datapath.softmax_busy_ns") + p.sprint.stats().real("datapath.v_busy_ns");
+    t.fetch_busy = p.sprint.stats().real("fetcher.busy_ns");
     t.violations = p.protocol_violations();
     return t;
 }
