@@ -1,0 +1,90 @@
+// The parts of sprint-sim, run in order by platforms/simulator.cpp: the inputs and the jobs planned
+// from the options (sim_inputs.cpp), the jobs as simulated, and the report: checks against the
+// core's references, fidelity, the summary and the statistics file (sim_report.cpp). Internal to
+// the simulator.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/metrics.h"
+#include "core/reference.h"
+#include "core/types.h"
+#include "platforms/cli.h"
+#include "platforms/host.h"
+#include "platforms/standalone_platform.h"
+
+namespace sprint::platform {
+
+// ---- inputs (sim_inputs.cpp) ---------------------------------------------------------------------
+
+struct Inputs {
+    core::Tensor3 q, k, v;
+    core::QuantizedWorkload w;
+    std::string source;
+};
+
+// The workload's shape, known before anything is generated, loaded or calibrated: from the
+// options, or from the .npy headers (which must agree with each other and with --heads etc.).
+struct Shape {
+    int heads = 0, n = 0, d = 0;
+};
+Shape workload_shape(const RunOptions& o);
+
+// The jobs of a run as the host places them from `base`: the selected mode, then (with --compare)
+// the dense baseline on the same tensors, its output after the first job's buffers. `end_out`
+// gets the first address after all of them.
+std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base, uint64_t* end_out);
+
+// Everything about the run that can be refused before any work: the options against the shape,
+// then every job against the IP's own rule (check_job) and the platform's memory. Throws
+// std::runtime_error with the reason.
+void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh);
+
+// The tensors (generated or loaded), quantised, with each head's threshold given or calibrated.
+Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x);
+
+// ---- the jobs as simulated ---------------------------------------------------------------------
+
+struct JobRun {
+    JobDesc desc;
+    JobResult result;
+    std::vector<uint8_t> out;
+    core::KeepMasks masks;  // as observed from the IP
+    std::vector<Controller::HeadRecord> heads;
+    nlohmann::json stats_before, stats_after, dram_before, dram_after;
+    uint64_t max_in_flight = 0, dram_max_queued = 0;
+    nlohmann::json model() const;  // the IP's statistics during this job
+    nlohmann::json dram() const;   // the memory's
+};
+
+// ---- the report (sim_report.cpp) -------------------------------------------------------------------
+
+struct JobReport {
+    core::Mode mode;
+    const JobRun* run;
+    bool bit_exact = false;
+    core::FidelityReport fid;
+    double new_fetch = 0.0, time_us = 0.0;
+};
+
+struct Evaluation {
+    std::vector<JobReport> reports;
+    bool all_exact = true;
+    uint64_t scores = 0;  // visible pairs of all jobs
+};
+// Every job against the core's bit-exact reference and the fidelity references.
+Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in, const std::vector<JobRun>& runs);
+
+void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c, const Inputs& in,
+                   const Evaluation& ev, double wall);
+
+// The --stats document.
+std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation& ev, double wall,
+                       const StandalonePlatform& p, const std::vector<std::string>& violations);
+
+}  // namespace sprint::platform
