@@ -62,6 +62,62 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
     return true;
 }
 
+bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd, const sc_time& start, sc_time& delay) {
+    if (!gp.is_write() || cmd.d == 0 || gp.get_data_length() != cmd.d) return false;
+    m_d = cmd.d;
+    m_out = cmd.output;
+    m_engine.begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale, cmd.s_v, cmd.softmax,
+                   cmd.output);
+    delay = offset_of(m_unit.occupy(start, m_clock));
+    return true;
+}
+
+bool Datapath::qk_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
+    const bool ok = stream_rows(cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns,
+                                [this](uint32_t tok, const int8_t* row) {
+                                    return m_engine.scores_held() < m_cfg.datapath.score_entries && m_engine.score(tok, row);
+                                });
+    if (ok) {
+        m_qk_macs += uint64_t(cmd.count) * m_d;
+        m_rows_scored += cmd.count;
+    }
+    m_score_peak.record_max(m_engine.scores_held());
+    return ok;
+}
+
+bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, sc_time& delay) {
+    if (!cmd.kept_out) return false;
+    if (cmd.prune) m_engine.prune(cmd.threshold, cmd.empty_row, cmd.query);
+    const std::size_t n = m_engine.scores_held();
+    *cmd.kept_out = m_engine.softmax();
+    m_exp_ops += n;
+    m_div_ops += n;
+    // Max search, exp, sum and normalise: two passes over the scores, pipelined.
+    const uint64_t cyc = m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
+    m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
+    delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
+    return true;
+}
+
+bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
+    const bool ok = stream_rows(cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns,
+                                [this](uint32_t tok, const int8_t* row) { return m_engine.accumulate(tok, row); });
+    if (ok) {
+        m_v_macs += uint64_t(cmd.count) * m_d;
+        m_rows_accumulated += cmd.count;
+    }
+    return ok;
+}
+
+bool Datapath::finish(tlm_generic_payload& gp, const sc_time& start, sc_time& delay) {
+    if (!gp.is_read() || gp.get_data_length() != m_d * core::output_element_bytes(m_out) ||
+        !m_engine.finish(gp.get_data_ptr()))
+        return false;
+    ++m_rows_output;
+    delay = offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
+    return true;
+}
+
 void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     auto* cmd = gp.get_extension<proto::DatapathCommand>();
     if (!cmd) {
@@ -75,75 +131,25 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     }
     const sc_time start = abs_time(delay);
     bool ok = true;
-    uint32_t ph = 0;
+    uint32_t ph = 0;  // the phase signal: 1 QK, 2 softmax, 3 V, 4 output
     switch (cmd->op) {
-        case proto::DatapathOp::Begin:
-            ok = gp.is_write() && cmd->d > 0 && gp.get_data_length() == cmd->d;
-            if (ok) {
-                m_d = cmd->d;
-                m_out = cmd->output;
-                m_engine.begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d),
-                               cmd->logit_scale, cmd->s_v, cmd->softmax, cmd->output);
-                delay = offset_of(m_unit.occupy(start, m_clock));
-            }
-            break;
-        case proto::DatapathOp::QkChunk:
-            ph = 1;
-            ok = stream_rows(*cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns,
-                             [this](uint32_t tok, const int8_t* row) {
-                                 return m_engine.scores_held() < m_cfg.datapath.score_entries &&
-                                        m_engine.score(tok, row);
-                             });
-            if (ok) {
-                m_qk_macs += uint64_t(cmd->count) * m_d;
-                m_rows_scored += cmd->count;
-            }
-            m_score_peak.record_max(m_engine.scores_held());
-            break;
-        case proto::DatapathOp::Softmax: {
-            ph = 2;
-            if (cmd->prune)
-                m_engine.prune(cmd->threshold, cmd->empty_row, cmd->query);
-            const std::size_t n = m_engine.scores_held();
-            if (!cmd->kept_out) {
-                gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
-                return;
-            }
-            *cmd->kept_out = m_engine.softmax();
-            m_exp_ops += n;
-            m_div_ops += n;
-            // Max search, exp, sum and normalise: two passes over the scores, pipelined.
-            const uint64_t cyc = m_cfg.datapath.softmax_latency +
-                                 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
-            m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
-            delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
-            break;
-        }
-        case proto::DatapathOp::VChunk:
-            ph = 3;
-            ok = stream_rows(*cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns,
-                             [this](uint32_t tok, const int8_t* row) {
-                                 return m_engine.accumulate(tok, row);
-                             });
-            if (ok) {
-                m_v_macs += uint64_t(cmd->count) * m_d;
-                m_rows_accumulated += cmd->count;
-            }
-            break;
-        case proto::DatapathOp::Finish:
-            ph = 4;
-            ok = gp.is_read() && gp.get_data_length() == m_d * core::output_element_bytes(m_out) &&
-                 m_engine.finish(gp.get_data_ptr());
-            if (ok) {
-                ++m_rows_output;
-                delay = offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
-            }
-            break;
+        case proto::DatapathOp::Begin: ok = begin(gp, *cmd, start, delay); break;
+        case proto::DatapathOp::QkChunk: ph = 1, ok = qk_chunk(*cmd, delay); break;
+        case proto::DatapathOp::Softmax: ph = 2, ok = softmax(*cmd, start, delay); break;
+        case proto::DatapathOp::VChunk: ph = 3, ok = v_chunk(*cmd, delay); break;
+        case proto::DatapathOp::Finish: ph = 4, ok = finish(gp, start, delay); break;
         default:
             gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
             return;
     }
     if (ok && ph) mark(ph, start, abs_time(delay));
+    if (!ok) {
+        static const char* const names[] = {"Begin", "QkChunk", "Softmax", "VChunk", "Finish"};
+        SC_REPORT_WARNING("sprint/datapath", (std::string(names[int(cmd->op)]) +
+                                              " refused: wrong data length or command, a token out of order, the score "
+                                              "buffer full, or rows missing")
+                                                 .c_str());
+    }
     gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
 }
 

@@ -36,6 +36,13 @@ public:
 
 private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    // One command each; false when the command breaks the block's rules.
+    bool begin(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd, const sc_core::sc_time& start,
+               sc_core::sc_time& delay);
+    bool qk_chunk(const proto::DatapathCommand& cmd, sc_core::sc_time& delay);
+    bool softmax(const proto::DatapathCommand& cmd, const sc_core::sc_time& start, sc_core::sc_time& delay);
+    bool v_chunk(const proto::DatapathCommand& cmd, sc_core::sc_time& delay);
+    bool finish(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start, sc_core::sc_time& delay);
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
     // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
     template <class Use>

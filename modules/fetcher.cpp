@@ -135,79 +135,116 @@ bool Fetcher::sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t
     return p->is_response_ok();
 }
 
-void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_time& delay) {
-    const sc_time start = abs_time(delay);
-    const uint32_t rb = cmd.row_bytes;
-    if (rb == 0 || !cmd.slots_out || (cmd.count && !cmd.tokens)) {
-        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
-        return;
+// The bursts of one LoadRows: runs of consecutive missing tokens (adjacent in memory) up to
+// max_burst_bytes, a row larger than that read in max_burst_bytes pieces, into a staging buffer.
+struct Fetcher::BurstPlan {
+    struct Run {
+        uint32_t first, rows, pieces;
+    };
+    std::vector<Run> runs;
+    std::vector<MemReq> reqs;
+    std::vector<uint32_t> run_of;  // request -> run
+    std::vector<uint32_t> pieces_left;
+    std::vector<uint8_t> stage;
+
+    BurstPlan(const proto::FetchCommand& cmd, const std::vector<uint8_t>& hit, uint32_t burst) {
+        const uint32_t rb = cmd.row_bytes;
+        const uint32_t max_rows = std::max<uint32_t>(1, burst / rb);
+        for (uint32_t i = 0; i < cmd.count;) {
+            if (hit[i]) {
+                ++i;
+                continue;
+            }
+            uint32_t n = 1;
+            while (i + n < cmd.count && n < max_rows && !hit[i + n] && cmd.tokens[i + n] == cmd.tokens[i] + n) ++n;
+            runs.push_back({i, n, uint32_t(ceil_div(uint64_t(n) * rb, burst))});
+            pieces_left.push_back(runs.back().pieces);
+            i += n;
+        }
+        stage.resize(std::size_t(cmd.count) * rb);
+        for (std::size_t r = 0; r < runs.size(); ++r) {
+            const uint64_t addr = cmd.tensor_base + uint64_t(cmd.tokens[runs[r].first]) * rb;
+            uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
+            for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
+                reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off, std::min(runs[r].rows * rb - off, burst)});
+                run_of.push_back(uint32_t(r));
+            }
+        }
     }
-    std::vector<uint8_t> hit(cmd.count, 0);
+};
+
+bool Fetcher::acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_time& t) {
     proto::ResidencyCommand rc;
     rc.op = proto::ResidencyOp::Acquire;
     rc.buffer = cmd.buffer;
     rc.head = cmd.head;
-    rc.row_bytes = rb;
+    rc.row_bytes = cmd.row_bytes;
     rc.tokens = cmd.tokens;
     rc.count = cmd.count;
     rc.slots_out = cmd.slots_out;
     rc.hit_out = hit.data();
-    sc_time t = delay;
-    if (!residency(rc, t)) {
+    if (!residency(rc, t)) return false;
+    cmd.no_room_out = rc.no_room_out;
+    return true;
+}
+
+// Undo a LoadRows's Acquire: its pins go, and so do the slots whose rows never arrived (`filled`
+// marks the slots that hold their data). Chunks still in flight keep theirs, so their releases
+// succeed and the job fails with the memory's error, not an internal one.
+void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled, const sc_time& end) {
+    proto::ResidencyCommand ab;
+    ab.op = proto::ResidencyOp::Abandon;
+    ab.buffer = cmd.buffer;
+    ab.head = cmd.head;
+    ab.count = cmd.count;
+    ab.slots = cmd.slots_out;
+    ab.filled = filled.data();
+    sc_time at = offset_of(end);
+    if (residency(ab, at)) return;
+    // Cannot happen for the slots Acquire just pinned; if it does, no row may stay.
+    SC_REPORT_WARNING("sprint/fetcher", "Abandon refused after a failed load: the buffer's resident table is flushed");
+    proto::ResidencyCommand fl;
+    fl.op = proto::ResidencyOp::Flush;
+    fl.buffer = cmd.buffer;
+    residency(fl, at);
+}
+
+void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_time& delay) {
+    const sc_time start = abs_time(delay);
+    const uint32_t rb = cmd.row_bytes;
+    if (rb == 0 || !cmd.slots_out || (cmd.count && !cmd.tokens)) {
+        SC_REPORT_WARNING("sprint/fetcher", "LoadRows without a row size, slots or tokens");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    if (rc.no_room_out) {  // the caller retries once rows are released
-        cmd.no_room_out = true;
+    std::vector<uint8_t> hit(cmd.count, 0);  // then: the slot holds its row's data
+    sc_time t = delay;
+    if (!acquire(cmd, hit, t)) {
+        SC_REPORT_WARNING("sprint/fetcher", "LoadRows: the SRAM buffer refused the Acquire");
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    if (cmd.no_room_out) {  // the caller retries once rows are released
         delay = t;
         gp.set_response_status(TLM_OK_RESPONSE);
         return;
     }
     uint32_t hits = 0;
     for (uint8_t h : hit) hits += h;
-
-    // Bursts: runs of consecutive missing tokens (adjacent in memory) up to max_burst_bytes; a row
-    // larger than that is read in max_burst_bytes pieces.
-    struct Run {
-        uint32_t first, rows, pieces;
-    };
-    const uint32_t burst = m_cfg.fetcher.max_burst_bytes;
-    const uint32_t max_rows = std::max<uint32_t>(1, burst / rb);
-    std::vector<Run> runs;
-    for (uint32_t i = 0; i < cmd.count;) {
-        if (hit[i]) { ++i; continue; }
-        uint32_t n = 1;
-        while (i + n < cmd.count && n < max_rows && !hit[i + n] && cmd.tokens[i + n] == cmd.tokens[i] + n) ++n;
-        runs.push_back({i, n, uint32_t(ceil_div(uint64_t(n) * rb, burst))});
-        i += n;
-    }
-    std::vector<uint8_t> stage(std::size_t(cmd.count) * rb);
-    std::vector<MemReq> reqs;
-    std::vector<uint32_t> run_of;  // request -> run
-    for (std::size_t r = 0; r < runs.size(); ++r) {
-        const uint64_t addr = cmd.tensor_base + uint64_t(cmd.tokens[runs[r].first]) * rb;
-        uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
-        for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
-            reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off, std::min(runs[r].rows * rb - off, burst)});
-            run_of.push_back(uint32_t(r));
-        }
-    }
+    BurstPlan plan(cmd, hit, m_cfg.fetcher.max_burst_bytes);
     // When the last piece of a run arrives, its rows go to their slots (runs of consecutive slots
     // in one SRAM access).
-    std::vector<uint32_t> pieces_left;
-    for (const Run& r : runs) pieces_left.push_back(r.pieces);
     sc_time sram_end = abs_time(t);
     bool sram_ok = true;
     uint32_t fetched = 0;
     auto on_done = [&](MemReq& req) {
-        const Run& r = runs[run_of[std::size_t(&req - reqs.data())]];
-        if (--pieces_left[std::size_t(&r - runs.data())]) return true;
+        const BurstPlan::Run& r = plan.runs[plan.run_of[std::size_t(&req - plan.reqs.data())]];
+        if (--plan.pieces_left[std::size_t(&r - plan.runs.data())]) return true;
         for (uint32_t a = 0; a < r.rows;) {
             uint32_t m = 1;
             while (a + m < r.rows && cmd.slots_out[r.first + a + m] == cmd.slots_out[r.first + a] + m) ++m;
             sc_time at = req.done;
-            if (!sram_write(cmd.buffer, cmd.slots_out[r.first + a], m, rb,
-                            &stage[std::size_t(r.first + a) * rb], at))
+            if (!sram_write(cmd.buffer, cmd.slots_out[r.first + a], m, rb, &plan.stage[std::size_t(r.first + a) * rb], at))
                 return sram_ok = false;
             sram_end = std::max(sram_end, at);
             std::fill_n(&hit[r.first + a], m, uint8_t(1));  // from now on the slot holds the row
@@ -217,29 +254,10 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         return true;
     };
     sc_time end;
-    const tlm_response_status st = run(reqs, abs_time(t), on_done, end);
+    const tlm_response_status st = run(plan.reqs, abs_time(t), on_done, end);
     end = std::max(end, sram_end);
     const bool ok = st == TLM_OK_RESPONSE && sram_ok;
-    if (!ok) {
-        // Undo this command's Acquire: its pins go, and so do the slots whose rows never arrived
-        // (`hit` marks the slots that hold their data). Chunks still in flight keep theirs, so
-        // their releases succeed and the job fails with the memory's error, not an internal one.
-        proto::ResidencyCommand ab;
-        ab.op = proto::ResidencyOp::Abandon;
-        ab.buffer = cmd.buffer;
-        ab.head = cmd.head;
-        ab.count = cmd.count;
-        ab.slots = cmd.slots_out;
-        ab.filled = hit.data();
-        sc_time at = offset_of(end);
-        if (!residency(ab, at)) {
-            // Cannot happen for the slots Acquire just pinned; if it does, no row may stay.
-            proto::ResidencyCommand fl;
-            fl.op = proto::ResidencyOp::Flush;
-            fl.buffer = cmd.buffer;
-            residency(fl, at);
-        }
-    }
+    if (!ok) abandon(cmd, hit, end);
     const bool k = cmd.buffer == proto::Buffer::K;
     (k ? m_rows_requested_k : m_rows_requested_v) += cmd.count;
     (k ? m_rows_resident_k : m_rows_resident_v) += hits;

@@ -87,7 +87,10 @@ private:
 
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    struct BurstPlan;
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
+    bool acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_core::sc_time& t);
+    void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled, const sc_core::sc_time& end);
     bool residency(proto::ResidencyCommand& rc, sc_core::sc_time& delay);
     // Run the requests from absolute time `start`; `done_fn` sees each completed one (in
     // completion order, at its completion time) and may issue follow-up work. Returns the time

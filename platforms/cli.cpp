@@ -156,15 +156,11 @@ void Arguments::print_help(std::ostream& os) const {
     os << "\nThe dram.* timing values default to the chosen dram.preset; explicit values override it.\n";
 }
 
-Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
-    Impl& m = *m_impl;
-    po::options_description all;
-    for (const auto* e : m.run_reg.entries()) add_entry(all, *e, e->allowed == "true or false");
-    for (const auto* e : registry.entries()) add_entry(all, *e, false);
+namespace {
 
-    po::variables_map vm;
+// The command line into `vm`; no positional arguments: a stray word is an error, not ignored.
+void store_command_line(int argc, const char* const argv[], const po::options_description& all, po::variables_map& vm) {
     try {
-        // No positional arguments: a stray word is an error, not silently ignored.
         po::options_description cmdline;
         cmdline.add(all).add_options()("stray-argument", po::value<std::vector<std::string>>(), "");
         po::positional_options_description stray;
@@ -172,8 +168,7 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         po::store(po::command_line_parser(argc, argv)
                       .options(cmdline)
                       .positional(stray)
-                      .style(po::command_line_style::default_style &
-                             ~po::command_line_style::allow_guessing)
+                      .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
                       .run(),
                   vm);
     } catch (const po::error& e) {
@@ -182,52 +177,71 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     if (vm.count("stray-argument"))
         throw std::runtime_error("unexpected argument '" + vm["stray-argument"].as<std::vector<std::string>>()[0] +
                                  "' (options start with --, e.g. --heads 2)");
-    if (vm.count("config")) {
-        const std::string file = vm["config"].as<std::string>();
-        std::error_code ec;
-        std::ifstream in(file);
-        if (!std::filesystem::is_regular_file(file, ec) || !in)
-            throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
-        try {
-            const po::parsed_options parsed = po::parse_config_file(in, all, false);
-            // po::store keeps values already stored: a 'config' key in the file would be dropped
-            // silently behind the command line's, so it is looked for before storing.
-            for (const auto& opt : parsed.options)
-                if (opt.string_key == "config")
-                    throw std::runtime_error("config file '" + file + "': 'config' cannot be nested (one config file per run)");
-            po::store(parsed, vm);
-        } catch (const po::error& e) {
-            throw std::runtime_error("config file '" + file + "': " + e.what());
-        }
+}
+
+// The --config file into `vm`, below what the command line already holds.
+void store_config_file(const std::string& file, const po::options_description& all, po::variables_map& vm) {
+    std::error_code ec;
+    std::ifstream in(file);
+    if (!std::filesystem::is_regular_file(file, ec) || !in)
+        throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
+    try {
+        const po::parsed_options parsed = po::parse_config_file(in, all, false);
+        // po::store keeps values already stored: a 'config' key in the file would be dropped
+        // silently behind the command line's, so it is looked for before storing.
+        for (const auto& opt : parsed.options)
+            if (opt.string_key == "config")
+                throw std::runtime_error("config file '" + file + "': 'config' cannot be nested (one config file per run)");
+        po::store(parsed, vm);
+    } catch (const po::error& e) {
+        throw std::runtime_error("config file '" + file + "': " + e.what());
     }
+}
+
+void set_or_throw(core::ParamRegistry& reg, const std::string& name, const std::string& value) {
+    const std::string err = reg.set(name, value);
+    if (!err.empty()) throw std::runtime_error(err);
+}
+
+}  // namespace
+
+Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
+    Impl& m = *m_impl;
+    po::options_description all;
+    for (const auto* e : m.run_reg.entries()) add_entry(all, *e, e->allowed == "true or false");
+    for (const auto* e : registry.entries()) add_entry(all, *e, false);
+    po::variables_map vm;
+    store_command_line(argc, argv, all, vm);
+    if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), all, vm);
     if (vm.count("help")) {
-        const std::string err = m.run_reg.set("help", vm["help"].as<std::string>());
-        if (!err.empty()) throw std::runtime_error(err);
+        set_or_throw(m.run_reg, "help", vm["help"].as<std::string>());
         if (m.help) return Action::Help;
     }
+    apply(vm);
+    if ((run.dump_regmap || run.dump_params) && run.given.empty() && run.dump_config_file.empty() && run.stats_file.empty() &&
+        run.output_file.empty() && run.vcd_file.empty())
+        return Action::Exit;
+    return Action::Run;
+}
 
-    // Run options.
+void Arguments::apply(const po::variables_map& vm) {
+    Impl& m = *m_impl;
+    // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
+    static const std::set<std::string> not_the_run = {"config", "dump-config", "stats", "output", "vcd",
+                                                      "dump-regmap", "help", "dump-params"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
-        const std::string err = m.run_reg.set(e->name, vm[e->name].as<std::string>());
-        if (!err.empty()) throw std::runtime_error(err);
-        if (e->name != "config" && e->name != "dump-config" && e->name != "stats" &&
-            e->name != "output" && e->name != "vcd" && e->name != "dump-regmap" && e->name != "help" &&
-            e->name != "dump-params")
-            run.given.push_back(e->name);
+        set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
+        if (!not_the_run.count(e->name)) run.given.push_back(e->name);
     }
     // Model parameters: the memory preset first, then every explicit value over it.
     if (vm.count("dram.preset")) {
         const std::string p = vm["dram.preset"].as<std::string>();
-        const std::string err = registry.set("dram.preset", p);
-        if (!err.empty()) throw std::runtime_error(err);
+        set_or_throw(registry, "dram.preset", p);
         MemoryConfig::apply_preset(p, platform.dram);
     }
-    for (const auto* e : registry.entries()) {
-        if (!vm.count(e->name) || e->name == "dram.preset") continue;
-        const std::string err = registry.set(e->name, vm[e->name].as<std::string>());
-        if (!err.empty()) throw std::runtime_error(err);
-    }
+    for (const auto* e : registry.entries())
+        if (vm.count(e->name) && e->name != "dram.preset") set_or_throw(registry, e->name, vm[e->name].as<std::string>());
     const std::string perr = platform.validate();
     if (!perr.empty()) throw std::runtime_error(perr);
 
@@ -239,14 +253,9 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     sprint::parse(run.timing, platform.ip.timing);
     platform.ip.check_protocol = run.check_protocol;
     run.thresholds = m.threshold_text.empty() ? std::vector<double>{} : parse_list(m.threshold_text);
-
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();
     if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
-    if ((run.dump_regmap || run.dump_params) && run.given.empty() && run.dump_config_file.empty() && run.stats_file.empty() &&
-        run.output_file.empty() && run.vcd_file.empty())
-        return Action::Exit;
-    return Action::Run;
 }
 
 std::string Arguments::params_markdown() const {

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options/variables_map.hpp>
+
 #include "core/params.h"
 #include "core/types.h"
 #include "platforms/standalone_platform.h"
@@ -61,6 +63,8 @@ public:
     std::string params_markdown() const;
 
 private:
+    // The stored options and parameters into `run` and `platform`, each checked.
+    void apply(const boost::program_options::variables_map& vm);
     struct Impl;
     std::shared_ptr<Impl> m_impl;
 };
