@@ -40,6 +40,27 @@ public:
     void add_bool(const std::string& name, bool& ref, const std::string& desc);
     void add_choice(const std::string& name, std::string& ref, const std::string& desc,
                     const std::vector<std::string>& choices);
+    // An enumeration, set from the names of its values (parsed once, here).
+    template <class E>
+    void add_enum(const std::string& name, E& ref, const std::string& desc,
+                  const std::vector<std::pair<std::string, E>>& choices) {
+        std::string allowed;
+        for (const auto& c : choices) allowed += (allowed.empty() ? "" : "|") + c.first;
+        add({name, "", desc, allowed, "",
+             [&ref, choices] {
+                 for (const auto& c : choices)
+                     if (c.second == ref) return c.first;
+                 return std::string("?");
+             },
+             [this, &ref, name, allowed, choices](const std::string& v) -> std::string {
+                 for (const auto& c : choices)
+                     if (v == c.first) {
+                         ref = c.second;
+                         return "";
+                     }
+                 return bad(name, v, allowed);
+             }});
+    }
     // Free text; `check` returns "" or what is wrong with the value.
     void add_string(const std::string& name, std::string& ref, const std::string& unit,
                     const std::string& desc, const std::string& allowed,

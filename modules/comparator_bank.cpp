@@ -30,6 +30,7 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     }
     const uint32_t n = cmd->key_end;
     if (gp.get_data_length() != n * sizeof(double) || !cmd->mask_out || n == 0) {
+        SC_REPORT_WARNING("sprint/comparators", "compare refused: no keys, no mask storage, or not key_end bitline values");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }

@@ -40,6 +40,7 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
     const uint32_t capacity = m_cfg.xbar_capacity(cmd.d);
     if (cmd.d == 0 || capacity == 0 || uint64_t(cmd.first_key) + cmd.key_count > capacity ||
         gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
+        SC_REPORT_WARNING("sprint/xbar", "Program refused: the keys do not fit the tiles at this head dimension, or the data is not key_count x d bytes");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -69,6 +70,7 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
 void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     if (cmd.head != m_head || cmd.d != m_d || gp.get_data_length() != cmd.d ||
         cmd.key_end > uint32_t(m_cells.keys()) || cmd.key_end == 0 || !cmd.mask_out) {
+        SC_REPORT_WARNING("sprint/xbar", "Evaluate refused: another head or row size than programmed, more keys than programmed, or no mask storage");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -106,6 +108,7 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     to_comparators.transport(*out, t);
     out->clear_extension(&cc);
     if (!out->is_response_ok()) {
+        SC_REPORT_WARNING("sprint/xbar", "Evaluate failed: the comparator bank refused the bitline values");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }

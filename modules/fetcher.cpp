@@ -40,7 +40,7 @@ void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
 Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
       from_controller("from_controller", 3, [this](tlm_generic_payload& gp, sc_time& d) { execute(gp, d); }),
-      mem("mem", cfg.timing, cfg.fetcher.mem_protocol == "nb"),
+      mem("mem", cfg.timing, cfg.fetcher.mem_protocol == MemProtocol::Nb),
       to_sram("to_sram", cfg.timing),
       busy("busy"),
       outstanding("outstanding"),
@@ -89,6 +89,7 @@ void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
             ok = ok && residency(rc, delay);
         }
     }
+    if (!ok) SC_REPORT_WARNING("sprint/fetcher", "ReleaseRows or Flush refused by the SRAM buffer (slots not pinned)");
     gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
 }
 

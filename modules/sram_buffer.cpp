@@ -24,10 +24,9 @@ public:
 
 }  // namespace
 
-std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(const std::string& name) {
-    if (name == "lru") return std::make_unique<Lru>();
-    if (name == "fifo") return std::make_unique<Fifo>();
-    throw std::invalid_argument("unknown replacement policy '" + name + "' (allowed: lru|fifo)");
+std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(Replacement r) {
+    if (r == Replacement::Fifo) return std::make_unique<Fifo>();
+    return std::make_unique<Lru>();
 }
 
 SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
@@ -151,6 +150,11 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
             return;
     }
     if (!ok) {
+        static const char* const names[] = {"Reserve", "Unreserve", "Acquire", "Release", "Abandon", "Flush"};
+        SC_REPORT_WARNING("sprint/sram", (std::string(names[int(cmd->op)]) +
+                                          " refused: a new row size while rows are in use, more rows than slots, "
+                                          "or a slot not pinned")
+                                             .c_str());
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }

@@ -31,7 +31,7 @@ public:
     virtual ~ReplacementPolicy() = default;
     virtual void on_insert(uint64_t& stamp, uint64_t now) = 0;
     virtual void on_hit(uint64_t& stamp, uint64_t now) = 0;
-    static std::unique_ptr<ReplacementPolicy> create(const std::string& name);
+    static std::unique_ptr<ReplacementPolicy> create(Replacement r);
 };
 
 class SramBuffer : public sc_core::sc_module {

@@ -21,7 +21,7 @@ void embed(sprint::TimingMode mode) {
     IpConfig cfg;  // defaults; cfg.fetcher.window_size = 0: the IP may address all of `mem`
     cfg.timing = mode;
     // A memory without b_transport needs nb_transport on the mem port in LT too.
-    if (std::is_same<Memory, NbOnlyMemory>::value) cfg.fetcher.mem_protocol = "nb";
+    if (std::is_same<Memory, NbOnlyMemory>::value) cfg.fetcher.mem_protocol = MemProtocol::Nb;
     SprintIp ip("sprint", cfg);
     Memory ram("ram", 1 << 20);
     Cpu cpu("cpu");

@@ -117,7 +117,7 @@ void run_reordering(TimingMode mode) {
     const FlatJob job;
     IpConfig cfg;
     cfg.timing = mode;
-    cfg.fetcher.mem_protocol = "nb";  // the memory has no b_transport
+    cfg.fetcher.mem_protocol = MemProtocol::Nb;  // the memory has no b_transport
     cfg.check_protocol = true;        // a checker on mem and on every internal link
     EmbedBench<ReorderingMemory> b(cfg, 1 << 20);
     auto& ram = b.ram;

@@ -90,7 +90,7 @@ tlm::tlm_response_status flush(TestInitiator& f, Buffer b) {
 }
 
 // 4 K slots and 4 V slots of 16 B.
-IpConfig tiny(const std::string& replacement) {
+IpConfig tiny(Replacement replacement) {
     IpConfig c;
     c.sram.k_bytes = 64;
     c.sram.v_bytes = 64;
@@ -104,7 +104,7 @@ using U8s = std::vector<uint8_t>;
 }  // namespace
 
 TEST_CASE("module sram: acquire reports hits and slots and LRU evicts the least recently used") {
-    IpConfig cfg = tiny("lru");
+    IpConfig cfg = tiny(Replacement::Lru);
     Bench b(cfg);
     std::vector<Acquired> a;
     b.fetcher.body = [&](TestInitiator& f) {
@@ -147,7 +147,7 @@ TEST_CASE("module sram: acquire reports hits and slots and LRU evicts the least 
 }
 
 TEST_CASE("module sram: FIFO evicts the oldest inserted row even when it was just hit") {
-    IpConfig cfg = tiny("fifo");
+    IpConfig cfg = tiny(Replacement::Fifo);
     Bench b(cfg);
     std::vector<Acquired> a;
     b.fetcher.body = [&](TestInitiator& f) {
@@ -179,7 +179,7 @@ TEST_CASE("module sram: FIFO evicts the oldest inserted row even when it was jus
 }
 
 TEST_CASE("module sram: pinned rows stay until released - all or nothing when the buffer is full") {
-    IpConfig cfg = tiny("fifo");
+    IpConfig cfg = tiny(Replacement::Fifo);
     Bench b(cfg);
     std::vector<Acquired> a;
     std::vector<tlm::tlm_response_status> rel;
@@ -222,7 +222,7 @@ TEST_CASE("module sram: pinned rows stay until released - all or nothing when th
 }
 
 TEST_CASE("module sram: rows are per head - a new row size reshapes - count above slots is an error") {
-    IpConfig cfg = tiny("lru");
+    IpConfig cfg = tiny(Replacement::Lru);
     Bench b(cfg);
     std::vector<std::pair<std::string, Acquired>> a;
     std::vector<tlm::tlm_response_status> fl;
@@ -420,7 +420,7 @@ TEST_CASE("module sram: an access takes access_cycles + ceil(len / bytes_per_cyc
 }
 
 TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows that never arrived") {
-    IpConfig cfg = tiny("lru");
+    IpConfig cfg = tiny(Replacement::Lru);
     Bench b(cfg);
     Acquired first, failed, after, earlier_again;
     tlm::tlm_response_status ab = tlm::TLM_INCOMPLETE_RESPONSE, rel = ab, twice = ab;
@@ -454,7 +454,7 @@ TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows tha
 }
 
 TEST_CASE("module sram: reservations are the buffer's own - reserve, unreserve, capacity, flush") {
-    IpConfig cfg = tiny("lru");  // 4 slots of 16 B
+    IpConfig cfg = tiny(Replacement::Lru);  // 4 slots of 16 B
     Bench b(cfg);
     struct R {
         tlm::tlm_response_status st;

@@ -43,7 +43,8 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(f + ".max_outstanding", fetcher.max_outstanding, "requests", "memory requests in flight [D]", 1, 4096);
     r.add_uint(f + ".issue_cycles", fetcher.issue_cycles, "cycles", "to issue one memory request [D]", 0, 100000);
     r.add_bool(f + ".use_dmi", fetcher.use_dmi, "use DMI pointers where the memory grants them (timing then from the DMI latency)");
-    r.add_choice(f + ".mem_protocol", fetcher.mem_protocol, "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or nb (always nb_transport, for memories without b_transport)", {"auto", "nb"});
+    r.add_enum(f + ".mem_protocol", fetcher.mem_protocol, "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or nb (always nb_transport, for memories without b_transport)",
+               {{"auto", MemProtocol::Auto}, {"nb", MemProtocol::Nb}});
     r.add_uint(f + ".window_base", fetcher.window_base, "address", "start of the address window the IP may access", 0, std::numeric_limits<uint64_t>::max());
     r.add_uint(f + ".window_size", fetcher.window_size, "B", "size of that window; 0 = unlimited (the standalone platform: its DRAM region)", 0, std::numeric_limits<uint64_t>::max());
 
@@ -52,7 +53,8 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(s + ".v_bytes", sram.v_bytes, "B", "V buffer capacity [F]", 16, 1u << 20);
     r.add_uint(s + ".bytes_per_cycle", sram.bytes_per_cycle, "B/cycle", "bandwidth of each buffer port [D]", 1, 1u << 20);
     r.add_uint(s + ".access_cycles", sram.access_cycles, "cycles", "access latency [D]", 0, 100000);
-    r.add_choice(s + ".replacement", sram.replacement, "which resident row to evict [D]", {"lru", "fifo"});
+    r.add_enum(s + ".replacement", sram.replacement, "which resident row to evict [D]",
+               {{"lru", Replacement::Lru}, {"fifo", Replacement::Fifo}});
 
     const std::string d = p + ".datapath";
     r.add_uint(d + ".qk_lanes", datapath.qk_lanes, "MAC/cycle", "int8 MACs per cycle, QK unit [D]", 1, 1u << 20);

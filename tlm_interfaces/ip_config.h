@@ -34,12 +34,18 @@ struct ComparatorConfig {
     uint32_t wta_cycles = 8;              // extra pass to find the max (empty-row policy max) [D]
 };
 
+// How the fetcher talks to memory: b_transport in LT and the 4-phase nb_transport in AT, or the
+// 4-phase protocol always (for memories without b_transport).
+enum class MemProtocol : uint8_t { Auto, Nb };
+// Which resident row the SRAM buffer gives up for a new one.
+enum class Replacement : uint8_t { Lru, Fifo };
+
 struct FetcherConfig {
     uint32_t max_burst_bytes = 256;  // adjacent rows are coalesced up to this size [D]
     uint32_t max_outstanding = 16;   // memory requests in flight [D]
     uint32_t issue_cycles = 1;       // cycles to issue one request [D]
     bool use_dmi = false;            // move data through DMI pointers where granted
-    std::string mem_protocol = "auto";  // auto: b_transport in LT, nb_transport in AT; nb: always nb
+    MemProtocol mem_protocol = MemProtocol::Auto;
     uint64_t window_base = 0;        // address window the IP may access on `mem` [D]
     uint64_t window_size = 0;        // 0 = the whole 64-bit space
 };
@@ -49,7 +55,7 @@ struct SramConfig {
     uint32_t v_bytes = 8192;         // V buffer [F]
     uint32_t bytes_per_cycle = 64;   // per port [D]
     uint32_t access_cycles = 1;      // [D]
-    std::string replacement = "lru"; // which resident row to evict: lru | fifo [D]
+    Replacement replacement = Replacement::Lru;  // [D]
 };
 
 struct DatapathConfig {
