@@ -55,8 +55,10 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
             if (stuck) {
                 // A stuck cell is a physical defect: it does not depend on the head programmed.
                 const double u = rng_uniform(rng_key(x.seed, kStreamStuckCell, j, e));
-                if (u < x.stuck_at_zero_rate) level = 0.0;
-                else if (u < x.stuck_at_zero_rate + x.stuck_at_max_rate) level = max_level;
+                if (u < x.stuck_at_zero_rate)
+                    level = 0.0;
+                else if (u < x.stuck_at_zero_rate + x.stuck_at_max_rate)
+                    level = max_level;
             }
             g[e] = level;
             if (level >= 0.0 && level <= 255.0 && level == std::floor(level))

@@ -37,8 +37,12 @@ struct XbarNumerics {
 };
 
 // Top bits of an int8 (arithmetic shift).
-inline int key_msb(int8_t k, int key_bits) { return int(k) >> (8 - key_bits); }
-inline int query_dac(int8_t q, int query_bits) { return int(q) >> (8 - query_bits); }
+inline int key_msb(int8_t k, int key_bits) {
+    return int(k) >> (8 - key_bits);
+}
+inline int query_dac(int8_t q, int query_bits) {
+    return int(q) >> (8 - query_bits);
+}
 // Offset-encoded cell level of a key element.
 inline int cell_level(int8_t k, int key_bits) {
     return key_msb(k, key_bits) + (1 << (key_bits - 1));
@@ -58,7 +62,7 @@ double comparator_offset(uint32_t j, const XbarNumerics& x);
 // Programmed conductances of one head's keys (what the crossbar tiles hold), column-major: the d
 // cells of key j are contiguous.
 class CellArray {
-public:
+  public:
     void reset(int keys, int d);
     // Program keys [first, first+count) from int8 rows k_rows[count][d]; returns cells written.
     uint64_t program(const int8_t* k_rows, int first, int count, uint32_t head,
@@ -71,7 +75,7 @@ public:
     int keys() const { return m_keys; }
     int dim() const { return m_d; }
 
-private:
+  private:
     int m_keys = 0, m_d = 0;
     std::vector<double> m_g;
     // While every programmed cell holds an exact level (no variation), the levels as int8 too:

@@ -15,10 +15,19 @@ struct Acc {
     double mass = 0.0, dot = 0.0, nout = 0.0, nref = 0.0, nerr = 0.0;
 
     void add(const Acc& o) {
-        visible += o.visible; kept += o.kept; exact_kept += o.exact_kept;
-        exact_pruned += o.exact_pruned; false_prune += o.false_prune; false_keep += o.false_keep;
-        new_fetch += o.new_fetch; queries += o.queries; mass += o.mass; dot += o.dot;
-        nout += o.nout; nref += o.nref; nerr += o.nerr;
+        visible += o.visible;
+        kept += o.kept;
+        exact_kept += o.exact_kept;
+        exact_pruned += o.exact_pruned;
+        false_prune += o.false_prune;
+        false_keep += o.false_keep;
+        new_fetch += o.new_fetch;
+        queries += o.queries;
+        mass += o.mass;
+        dot += o.dot;
+        nout += o.nout;
+        nref += o.nref;
+        nerr += o.nerr;
     }
     Fidelity result() const {
         Fidelity f;
@@ -52,22 +61,31 @@ FidelityReport compute_fidelity(const Tensor3& q, const Tensor3& k, const KeepMa
             const uint8_t* um = used.row(h, i);
             const uint8_t* em = exact.row(h, i);
             const uint8_t* prev = i > 0 && key_end(i - 1, valid_len[std::size_t(h)], causal) > 0
-                                      ? used.row(h, i - 1) : nullptr;
+                                      ? used.row(h, i - 1)
+                                      : nullptr;
             const double sum = dense_softmax_row(q, k, h, i, end, p.data());
             double kept_mass = 0.0;
             for (int j = 0; j < end; ++j) {
                 if (um[j]) kept_mass += p[std::size_t(j)];
                 a.visible++;
                 a.kept += um[j];
-                if (em[j]) { a.exact_kept++; if (!um[j]) a.false_prune++; }
-                else { a.exact_pruned++; if (um[j]) a.false_keep++; }
+                if (em[j]) {
+                    a.exact_kept++;
+                    if (!um[j]) a.false_prune++;
+                } else {
+                    a.exact_pruned++;
+                    if (um[j]) a.false_keep++;
+                }
                 if (um[j] && !(prev && prev[j])) a.new_fetch++;
             }
             a.mass += kept_mass / sum;
             a.queries++;
             for (int e = 0; e < d; ++e) {
                 const double o = out.row(h, i)[e], r = dense.row(h, i)[e];
-                a.dot += o * r; a.nout += o * o; a.nref += r * r; a.nerr += (o - r) * (o - r);
+                a.dot += o * r;
+                a.nout += o * o;
+                a.nref += r * r;
+                a.nerr += (o - r) * (o - r);
             }
         }
         rep.per_head.push_back(a.result());
@@ -81,7 +99,10 @@ void output_error(const Tensor3& out, const Tensor3& ref, double& cosine, double
     double dot = 0, no = 0, nr = 0, ne = 0;
     for (std::size_t i = 0; i < out.data.size(); ++i) {
         const double o = out.data[i], r = ref.data[i];
-        dot += o * r; no += o * o; nr += r * r; ne += (o - r) * (o - r);
+        dot += o * r;
+        no += o * o;
+        nr += r * r;
+        ne += (o - r) * (o - r);
     }
     cosine = (no > 0 && nr > 0) ? dot / std::sqrt(no * nr) : 0.0;
     rel_l2 = nr > 0 ? std::sqrt(ne / nr) : 0.0;

@@ -10,14 +10,14 @@
 namespace sprint::core {
 
 struct Fidelity {
-    uint64_t visible_pairs = 0;   // (query, key) pairs left after causal mask and padding
-    uint64_t kept_pairs = 0;      // pairs kept by the mask used
-    double keep_fraction = 0.0;   // kept / visible
-    double false_prune_rate = 0.0;  // kept by exact scores (b) but pruned / kept by (b)
-    double false_keep_rate = 0.0;   // kept but not by exact scores (b) / not kept by (b)
-    double mass_retained = 0.0;     // mean over queries of the dense softmax mass on kept keys
-    double cosine_similarity = 0.0; // output vs dense float (a), over all valid rows
-    double relative_l2_error = 0.0; // ||out - a|| / ||a||
+    uint64_t visible_pairs = 0;      // (query, key) pairs left after causal mask and padding
+    uint64_t kept_pairs = 0;         // pairs kept by the mask used
+    double keep_fraction = 0.0;      // kept / visible
+    double false_prune_rate = 0.0;   // kept by exact scores (b) but pruned / kept by (b)
+    double false_keep_rate = 0.0;    // kept but not by exact scores (b) / not kept by (b)
+    double mass_retained = 0.0;      // mean over queries of the dense softmax mass on kept keys
+    double cosine_similarity = 0.0;  // output vs dense float (a), over all valid rows
+    double relative_l2_error = 0.0;  // ||out - a|| / ||a||
     double ideal_new_fetch_fraction = 0.0;  // sum_t |kept(t) \ kept(t-1)| / visible pairs
 };
 

@@ -29,7 +29,8 @@ namespace {
 // " 2" and "+2" are refused like any other malformed value.
 bool starts_number(const std::string& s, bool sign_ok) {
     const std::size_t i = sign_ok && !s.empty() && s[0] == '-' ? 1 : 0;
-    return s.size() > i && (std::isdigit(static_cast<unsigned char>(s[i])) || (s[i] == '.' && sign_ok));
+    return s.size() > i &&
+           (std::isdigit(static_cast<unsigned char>(s[i])) || (s[i] == '.' && sign_ok));
 }
 
 bool parse_u64(const std::string& s, uint64_t& out) {
@@ -59,11 +60,10 @@ bool parse_number(const std::string& s, double& out) {
     return errno == 0 && end && *end == '\0' && std::isfinite(out);
 }
 
-
 std::string ParamRegistry::bad(const std::string& name, const std::string& value,
                                const std::string& allowed) const {
-    return m_label + " '" + m_prefix + name + "': value '" + value + "' is not allowed (allowed: " +
-           allowed + ")";
+    return m_label + " '" + m_prefix + name + "': value '" + value +
+           "' is not allowed (allowed: " + allowed + ")";
 }
 
 void ParamRegistry::add(Entry e) {
@@ -122,11 +122,15 @@ void ParamRegistry::add_double(const std::string& name, double& ref, const std::
 }
 
 void ParamRegistry::add_bool(const std::string& name, bool& ref, const std::string& desc) {
-    add({name, "", desc, "true or false", "", [&ref] { return std::string(ref ? "true" : "false"); },
+    add({name, "", desc, "true or false", "",
+         [&ref] { return std::string(ref ? "true" : "false"); },
          [this, &ref, name](const std::string& v) -> std::string {
-             if (v == "true" || v == "1" || v == "yes" || v == "on") ref = true;
-             else if (v == "false" || v == "0" || v == "no" || v == "off") ref = false;
-             else return bad(name, v, "true or false");
+             if (v == "true" || v == "1" || v == "yes" || v == "on")
+                 ref = true;
+             else if (v == "false" || v == "0" || v == "no" || v == "off")
+                 ref = false;
+             else
+                 return bad(name, v, "true or false");
              return "";
          }});
 }

@@ -13,7 +13,7 @@
 namespace sprint::core {
 
 class ParamRegistry {
-public:
+  public:
     // `label` starts every error message ("parameter 'x': ..."); `display_prefix` is put in front
     // of names in messages (e.g. "--" for command-line options).
     explicit ParamRegistry(std::string label = "parameter", std::string display_prefix = "")
@@ -76,7 +76,7 @@ public:
     // from another parameter, e.g. a preset, and should keep following it when read back).
     std::string dump_ini(const std::function<bool(const Entry&)>& commented = nullptr) const;
 
-private:
+  private:
     void add(Entry e);
     std::string bad(const std::string& name, const std::string& value,
                     const std::string& allowed) const;

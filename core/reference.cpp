@@ -33,8 +33,7 @@ void analog_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& 
     }
 }
 
-void exact_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& opt,
-                          KeepMasks& m) {
+void exact_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& opt, KeepMasks& m) {
     const int n = w.k.n, d = w.k.d;
     const HeadParams& hp = w.heads[std::size_t(h)];
     const double scale = exact_logit_scale(hp, d);
@@ -60,8 +59,12 @@ KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt,
     for (int h = 0; h < w.q.heads; ++h) {
         const uint32_t L = w.heads[std::size_t(h)].valid_len;
         switch (opt.mode) {
-            case Mode::Sprint: analog_masks_for_head(w, h, opt, x, m); break;
-            case Mode::OnchipPrune: exact_masks_for_head(w, h, opt, m); break;
+            case Mode::Sprint:
+                analog_masks_for_head(w, h, opt, x, m);
+                break;
+            case Mode::OnchipPrune:
+                exact_masks_for_head(w, h, opt, m);
+                break;
             case Mode::Dense:
                 for (int i = 0; i < w.q.n; ++i) {
                     const int end = key_end(i, L, opt.causal);
@@ -174,7 +177,8 @@ float calibrate_threshold(const QuantizedWorkload& w, int h, bool causal, const 
         const int end = key_end(i, hp.valid_len, causal);
         if (end == 0) continue;
         query_to_dac(w.q.row(h, i), d, x, qd.data());
-        for (int j = 0; j < end; ++j) scores.push_back(dot_i8(qd.data(), &kd[std::size_t(j) * d], d));
+        for (int j = 0; j < end; ++j)
+            scores.push_back(dot_i8(qd.data(), &kd[std::size_t(j) * d], d));
     }
     if (scores.empty()) return 0.0f;
     const std::size_t total = scores.size();

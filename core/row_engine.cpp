@@ -25,7 +25,9 @@ const ExpLuts& luts() {
     return l;
 }
 
-void store_le(uint8_t* dst, const void* src, std::size_t n) { std::memcpy(dst, src, n); }
+void store_le(uint8_t* dst, const void* src, std::size_t n) {
+    std::memcpy(dst, src, n);
+}
 
 }  // namespace
 
@@ -37,7 +39,8 @@ uint32_t exp_fixed(uint32_t u) {
 }
 
 uint32_t softmax_input(int32_t s_max, int32_t s, double logit_scale) {
-    const double x = double(int64_t(s_max) - int64_t(s)) * logit_scale * double(1 << kSoftmaxFracBits);
+    const double x =
+        double(int64_t(s_max) - int64_t(s)) * logit_scale * double(1 << kSoftmaxFracBits);
     if (!(x < double(kSoftmaxInputMax))) return kSoftmaxInputMax;
     return uint32_t(std::llround(x));
 }
@@ -152,8 +155,8 @@ bool RowEngine::finish(uint8_t* out) {
     for (int e = 0; e < m_d; ++e) {
         const std::size_t i = std::size_t(e);
         // value in units of one V int8 step
-        const double units = m_kind == SoftmaxKind::Fixed ? double(m_acc[i]) / kProbabilityMax
-                                                          : m_accf[i];
+        const double units =
+            m_kind == SoftmaxKind::Fixed ? double(m_acc[i]) / kProbabilityMax : m_accf[i];
         if (m_out == OutputFormat::Float32) {
             const float f = m_kind == SoftmaxKind::Fixed
                                 ? float(double(m_acc[i]) * double(m_s_v) / kProbabilityMax)

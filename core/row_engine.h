@@ -38,7 +38,7 @@ uint32_t softmax_input(int32_t s_max, int32_t s, double logit_scale);
 int32_t dot_i8(const int8_t* a, const int8_t* b, int d);
 
 class RowEngine {
-public:
+  public:
     // Start a query row. `q` (d int8) is copied.
     void begin(const int8_t* q, int d, double logit_scale, float s_v, SoftmaxKind kind,
                OutputFormat out);
@@ -61,7 +61,7 @@ public:
     uint64_t exp_ops() const { return m_exp_ops; }
     uint64_t div_ops() const { return m_div_ops; }
 
-private:
+  private:
     int m_d = 0;
     double m_logit_scale = 1.0;
     float m_s_v = 1.0f;

@@ -4,12 +4,16 @@
 
 namespace sprint::core {
 
-Counter::Counter(StatGroup& g, const std::string& name, const std::string& unit, const std::string& description) {
-    g.add(name, [this] { return nlohmann::json(m_value); }, unit, description);
+Counter::Counter(StatGroup& g, const std::string& name, const std::string& unit,
+                 const std::string& description) {
+    g.add(
+        name, [this] { return nlohmann::json(m_value); }, unit, description);
 }
 
-Duration::Duration(StatGroup& g, const std::string& name, const std::string& unit, const std::string& description) {
-    g.add(name, [this] { return nlohmann::json(m_value); }, unit, description);
+Duration::Duration(StatGroup& g, const std::string& name, const std::string& unit,
+                   const std::string& description) {
+    g.add(
+        name, [this] { return nlohmann::json(m_value); }, unit, description);
 }
 
 void StatGroup::add(const std::string& name, const uint64_t* counter, const std::string& unit,
@@ -68,7 +72,8 @@ uint64_t StatGroup::count(const std::string& path) const {
 
 double StatGroup::real(const std::string& path) const {
     const nlohmann::json v = value(path);
-    if (!v.is_number()) throw std::out_of_range("statistic '" + path + "' in '" + m_name + "' is not a number");
+    if (!v.is_number())
+        throw std::out_of_range("statistic '" + path + "' in '" + m_name + "' is not a number");
     return v.get<double>();
 }
 

@@ -19,8 +19,9 @@ class StatGroup;
 
 // A count (events, bytes, rows ...) owned by a module; registered in `group` when constructed.
 class Counter {
-public:
-    Counter(StatGroup& group, const std::string& name, const std::string& unit, const std::string& description);
+  public:
+    Counter(StatGroup& group, const std::string& name, const std::string& unit,
+            const std::string& description);
     Counter(const Counter&) = delete;
     Counter& operator=(const Counter&) = delete;
     Counter& operator+=(uint64_t n) {
@@ -35,14 +36,15 @@ public:
     void record_max(uint64_t v) { m_value = v > m_value ? v : m_value; }  // peaks
     uint64_t value() const { return m_value; }
 
-private:
+  private:
     uint64_t m_value = 0;
 };
 
 // A real-valued statistic (a time in ns, a busy time ...) owned by a module.
 class Duration {
-public:
-    Duration(StatGroup& group, const std::string& name, const std::string& unit, const std::string& description);
+  public:
+    Duration(StatGroup& group, const std::string& name, const std::string& unit,
+             const std::string& description);
     Duration(const Duration&) = delete;
     Duration& operator=(const Duration&) = delete;
     Duration& operator+=(double v) {
@@ -52,12 +54,12 @@ public:
     void set(double v) { m_value = v; }
     double value() const { return m_value; }
 
-private:
+  private:
     double m_value = 0.0;
 };
 
 class StatGroup {
-public:
+  public:
     StatGroup(std::string name, std::string description)
         : m_name(std::move(name)), m_description(std::move(description)) {}
 
@@ -81,7 +83,7 @@ public:
     uint64_t count(const std::string& path) const;
     double real(const std::string& path) const;
 
-private:
+  private:
     struct Stat {
         std::string name, unit, description;
         std::function<nlohmann::json()> get;

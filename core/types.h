@@ -28,7 +28,9 @@ bool parse(const std::string& s, EmptyRowPolicy& out);
 bool parse(const std::string& s, SoftmaxKind& out);
 bool parse(const std::string& s, OutputFormat& out);
 
-inline std::size_t output_element_bytes(OutputFormat f) { return f == OutputFormat::Int16 ? 2 : 4; }
+inline std::size_t output_element_bytes(OutputFormat f) {
+    return f == OutputFormat::Int16 ? 2 : 4;
+}
 
 // A float tensor [heads, n, d], row-major.
 struct Tensor3 {

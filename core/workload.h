@@ -14,11 +14,11 @@
 namespace sprint::core {
 
 struct SyntheticSpec {
-    int heads = 12;         // BERT-base: 12 heads
-    int n = 512;            // sequence length
-    int d = 64;             // head dimension
-    double locality = 0.9;  // rho, correlation of adjacent queries, [0, 1)
-    double sharpness = 2.5; // std-dev of the logits across keys
+    int heads = 12;          // BERT-base: 12 heads
+    int n = 512;             // sequence length
+    int d = 64;              // head dimension
+    double locality = 0.9;   // rho, correlation of adjacent queries, [0, 1)
+    double sharpness = 2.5;  // std-dev of the logits across keys
     uint64_t seed = 1;
 };
 

@@ -10,7 +10,8 @@ using namespace tlm;
 ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
                                TraceScheduler& tracer)
     : sc_module(name),
-      from_xbar("from_xbar", 1, [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
+      from_xbar("from_xbar", 1,
+                [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
       busy("busy"),
       kept_count("kept_count"),
       m_cfg(cfg),
@@ -18,8 +19,9 @@ ComparatorBank::ComparatorBank(const sc_module_name& name, const IpConfig& cfg,
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "analog comparators, one per bitline, and keep-mask read-out") {
-    m_stats.add("queued_ns", [this] { return nlohmann::json(from_xbar.accept_stall.to_seconds() * 1e9); }, "ns",
-                "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add(
+        "queued_ns", [this] { return nlohmann::json(from_xbar.accept_stall.to_seconds() * 1e9); },
+        "ns", "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
@@ -30,7 +32,9 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     }
     const uint32_t n = cmd->key_end;
     if (gp.get_data_length() != n * sizeof(double) || !cmd->mask_out || n == 0) {
-        SC_REPORT_WARNING("sprint/comparators", "compare refused: no keys, no mask storage, or not key_end bitline values");
+        SC_REPORT_WARNING(
+            "sprint/comparators",
+            "compare refused: no keys, no mask storage, or not key_end bitline values");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -51,7 +55,8 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     m_kept += k;
     m_mask_bits_read += n;
 
-    const sc_time dur = m_clock * double(ceil_div(n, m_cfg.comparators.readout_bits_per_cycle) + extra);
+    const sc_time dur =
+        m_clock * double(ceil_div(n, m_cfg.comparators.readout_bits_per_cycle) + extra);
     const sc_time start = std::max(abs_time(delay), m_bank.free_at());
     const sc_time end = m_bank.occupy(abs_time(delay), dur);
     m_busy_ns += dur.to_seconds() * 1e9;

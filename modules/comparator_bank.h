@@ -22,15 +22,16 @@
 namespace sprint {
 
 class ComparatorBank : public sc_core::sc_module {
-public:
+  public:
     TargetPort from_xbar;
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> kept_count;
 
-    ComparatorBank(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
+    ComparatorBank(const sc_core::sc_module_name& name, const IpConfig& cfg,
+                   TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
 
     const IpConfig& m_cfg;
@@ -40,11 +41,14 @@ private:
     ResourceTimeline m_bank;
     std::vector<double> m_margins;
     core::StatGroup m_stats;
-    core::Counter m_decisions{m_stats, "decisions", "comparisons", "comparator decisions (visible keys)"};
+    core::Counter m_decisions{m_stats, "decisions", "comparisons",
+                              "comparator decisions (visible keys)"};
     core::Counter m_kept{m_stats, "kept", "keys", "keys kept, including the empty-row policy"};
-    core::Counter m_empty_rows{m_stats, "empty_rows", "queries", "queries where the empty-row policy kept a key"};
+    core::Counter m_empty_rows{m_stats, "empty_rows", "queries",
+                               "queries where the empty-row policy kept a key"};
     core::Counter m_mask_bits_read{m_stats, "mask_bits_read", "bits", "keep-mask bits read out"};
-    core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time reading out masks and searching the max"};
+    core::Duration m_busy_ns{m_stats, "busy_ns", "ns",
+                             "time reading out masks and searching the max"};
 };
 
 }  // namespace sprint

@@ -31,7 +31,8 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_jobs(m_stats, "jobs", "jobs", "jobs started"),
       m_jobs_failed(m_stats, "jobs_failed", "jobs", "jobs that ended with an error code"),
       m_job_cycles(m_stats, "job_cycles", "cycles", "cycles of all jobs, START to completion"),
-      m_pipeline(cfg, tracer, {to_xbar, to_fetcher, to_datapath, to_sram}, {state, head, query}, m_stats) {
+      m_pipeline(cfg, tracer, {to_xbar, to_fetcher, to_datapath, to_sram}, {state, head, query},
+                 m_stats) {
     csr.register_b_transport(this, &Controller::csr_transport);
     csr.register_transport_dbg(this, &Controller::csr_debug);
     for (const auto& [offset, value] : capability_registers(cfg)) m_regs[offset].set(value);
@@ -44,11 +45,15 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
             m_regs[irq_reg].set(v);
             update_irq(d);
         };
-    m_stats.add("register_reads", [this] { return nlohmann::json(m_regs.reads); }, "accesses", "register reads on csr");
-    m_stats.add("register_writes", [this] { return nlohmann::json(m_regs.writes); }, "accesses",
-                "register writes on csr");
-    m_stats.add("register_errors", [this] { return nlohmann::json(m_regs.errors); }, "accesses",
-                "csr accesses answered with an error response");
+    m_stats.add(
+        "register_reads", [this] { return nlohmann::json(m_regs.reads); }, "accesses",
+        "register reads on csr");
+    m_stats.add(
+        "register_writes", [this] { return nlohmann::json(m_regs.writes); }, "accesses",
+        "register writes on csr");
+    m_stats.add(
+        "register_errors", [this] { return nlohmann::json(m_regs.errors); }, "accesses",
+        "csr accesses answered with an error response");
 
     SC_HAS_PROCESS(Controller);
     SC_THREAD(job_thread);
@@ -59,14 +64,17 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
     irq.initialize(false);
 }
 
-// ---- register front ------------------------------------------------------------------------------
+// ---- register front
+// ------------------------------------------------------------------------------
 
 void Controller::csr_transport(tlm_generic_payload& gp, sc_time& delay) {
     delay += m_clock * double(m_cfg.controller.csr_cycles);
     m_regs.access(gp, delay);  // the registers' callbacks act on writes
 }
 
-unsigned Controller::csr_debug(tlm_generic_payload& gp) { return m_regs.debug(gp); }
+unsigned Controller::csr_debug(tlm_generic_payload& gp) {
+    return m_regs.debug(gp);
+}
 
 void Controller::on_ctrl_write(uint32_t v, const sc_time& delay) {
     if (!(v & regs::CTRL_START)) return;
@@ -102,16 +110,21 @@ void Controller::update_irq(const sc_time& delay) {
     m_irq_ev.notify(delay);
 }
 
-void Controller::drive_irq() { irq.write(m_irq_level); }
+void Controller::drive_irq() {
+    irq.write(m_irq_level);
+}
 
 void Controller::set64(uint32_t lo, uint64_t v) {
     m_regs[lo].set(uint32_t(v));
     m_regs[lo + 4].set(uint32_t(v >> 32));
 }
 
-uint64_t Controller::get64(uint32_t lo) { return uint64_t(m_regs[lo].get()) | (uint64_t(m_regs[lo + 4].get()) << 32); }
+uint64_t Controller::get64(uint32_t lo) {
+    return uint64_t(m_regs[lo].get()) | (uint64_t(m_regs[lo + 4].get()) << 32);
+}
 
-// ---- job sequencer -------------------------------------------------------------------------------
+// ---- job sequencer
+// -------------------------------------------------------------------------------
 
 void Controller::job_thread() {
     for (;;) {
@@ -151,7 +164,8 @@ void Controller::finish_job(ErrorCode err, const sc_time& start) {
         ++m_jobs_failed;
         status.set(regs::encode_status_error(err, overrun));
         m_regs[regs::IRQ_STATUS].set(m_regs[regs::IRQ_STATUS].get() | regs::IRQ_ERROR);
-        SC_REPORT_INFO("sprint/controller", (std::string("job failed: ") + regs::to_string(err)).c_str());
+        SC_REPORT_INFO("sprint/controller",
+                       (std::string("job failed: ") + regs::to_string(err)).c_str());
     }
     m_busy = false;
     m_pipeline.trace_state(Idle, end);

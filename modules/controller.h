@@ -27,14 +27,15 @@
 namespace sprint {
 
 class Controller : public sc_core::sc_module {
-public:
+  public:
     tlm_utils::simple_target_socket<Controller> csr;
     InitiatorPort to_xbar;
     InitiatorPort to_fetcher;
     InitiatorPort to_datapath;
     InitiatorPort to_sram;
     sc_core::sc_out<bool> irq;
-    sc_core::sc_signal<uint32_t> state;  // ControllerState: 0 idle, 1 setup, 2 head table, 3 program, 4 queries
+    sc_core::sc_signal<uint32_t>
+        state;  // ControllerState: 0 idle, 1 setup, 2 head table, 3 program, 4 queries
     sc_core::sc_signal<uint32_t> head, query;
     sc_core::sc_signal<bool> busy;
 
@@ -48,7 +49,7 @@ public:
     using HeadRecord = Pipeline::HeadRecord;
     const std::vector<HeadRecord>& head_log() const { return m_pipeline.head_log(); }
 
-private:
+  private:
     // Register front: the csr socket and the registers' callbacks.
     void csr_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     unsigned csr_debug(tlm::tlm_generic_payload& gp);

@@ -7,9 +7,11 @@ namespace sprint {
 using namespace sc_core;
 using namespace tlm;
 
-CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
+CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg,
+                             TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller", 1, [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
+      from_controller("from_controller", 1,
+                      [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
       to_comparators("to_comparators", cfg.timing),
       busy("busy"),
       m_cfg(cfg),
@@ -17,8 +19,10 @@ CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg, Tr
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "ReRAM crossbar array: K MSB storage and approximate scoring") {
-    m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
-                "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add(
+        "queued_ns",
+        [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
+        "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 uint32_t CrossbarArray::tiles_for(uint32_t keys, uint32_t d) const {
@@ -32,15 +36,19 @@ void CrossbarArray::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
-    if (cmd->op == proto::XbarOp::Program) program(gp, *cmd, delay);
-    else evaluate(gp, *cmd, delay);
+    if (cmd->op == proto::XbarOp::Program)
+        program(gp, *cmd, delay);
+    else
+        evaluate(gp, *cmd, delay);
 }
 
 void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     const uint32_t capacity = m_cfg.xbar_capacity(cmd.d);
     if (cmd.d == 0 || capacity == 0 || uint64_t(cmd.first_key) + cmd.key_count > capacity ||
         gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
-        SC_REPORT_WARNING("sprint/xbar", "Program refused: the keys do not fit the tiles at this head dimension, or the data is not key_count x d bytes");
+        SC_REPORT_WARNING("sprint/xbar",
+                          "Program refused: the keys do not fit the tiles at this head dimension, "
+                          "or the data is not key_count x d bytes");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -70,7 +78,9 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
 void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     if (cmd.head != m_head || cmd.d != m_d || gp.get_data_length() != cmd.d ||
         cmd.key_end > uint32_t(m_cells.keys()) || cmd.key_end == 0 || !cmd.mask_out) {
-        SC_REPORT_WARNING("sprint/xbar", "Evaluate refused: another head or row size than programmed, more keys than programmed, or no mask storage");
+        SC_REPORT_WARNING("sprint/xbar",
+                          "Evaluate refused: another head or row size than programmed, more keys "
+                          "than programmed, or no mask storage");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -85,8 +95,8 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     m_tile_evaluations += tiles_for(n, d);
 
     // Query copy into the DAC buffer, then drive + integrate + compare (tAxTh): all tiles at once.
-    const sc_time dur = cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) +
-                               m_cfg.xbar.eval_cycles);
+    const sc_time dur =
+        cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) + m_cfg.xbar.eval_cycles);
     const sc_time start = std::max(abs_time(delay), m_array.free_at());
     const sc_time end = m_array.occupy(abs_time(delay), dur);
     m_busy_ns += dur.to_seconds() * 1e9;
@@ -108,7 +118,8 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     to_comparators.transport(*out, t);
     out->clear_extension(&cc);
     if (!out->is_response_ok()) {
-        SC_REPORT_WARNING("sprint/xbar", "Evaluate failed: the comparator bank refused the bitline values");
+        SC_REPORT_WARNING("sprint/xbar",
+                          "Evaluate failed: the comparator bank refused the bitline values");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }

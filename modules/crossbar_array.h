@@ -15,15 +15,15 @@
 #include "core/stats.h"
 #include "modules/common/ports.h"
 #include "modules/common/timing.h"
-#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/sprint_protocol.h"
 #include "waveforms/trace_scheduler.h"
 
 namespace sprint {
 
 class CrossbarArray : public sc_core::sc_module {
-public:
+  public:
     TargetPort from_controller;
     InitiatorPort to_comparators;
     sc_core::sc_signal<bool> busy;
@@ -31,7 +31,7 @@ public:
     CrossbarArray(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void program(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
     void evaluate(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
@@ -50,12 +50,17 @@ private:
     std::vector<double> m_bitlines;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
-    core::Counter m_cell_writes{m_stats, "cell_writes", "cells", "ReRAM cells programmed (one per key element)"};
-    core::Counter m_write_pulses{m_stats, "write_pulses", "pulses", "set/reset pulses (write_parallel_cells each)"};
-    core::Counter m_programs{m_stats, "programs", "commands", "program commands (one per tile of keys)"};
+    core::Counter m_cell_writes{m_stats, "cell_writes", "cells",
+                                "ReRAM cells programmed (one per key element)"};
+    core::Counter m_write_pulses{m_stats, "write_pulses", "pulses",
+                                 "set/reset pulses (write_parallel_cells each)"};
+    core::Counter m_programs{m_stats, "programs", "commands",
+                             "program commands (one per tile of keys)"};
     core::Counter m_evaluations{m_stats, "evaluations", "queries", "queries evaluated"};
-    core::Counter m_analog_macs{m_stats, "analog_macs", "MACs", "wordline x cell products integrated"};
-    core::Counter m_tile_evaluations{m_stats, "tile_evaluations", "tiles", "tiles activated, summed over queries"};
+    core::Counter m_analog_macs{m_stats, "analog_macs", "MACs",
+                                "wordline x cell products integrated"};
+    core::Counter m_tile_evaluations{m_stats, "tile_evaluations", "tiles",
+                                     "tiles activated, summed over queries"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time programming or evaluating"};
 };
 

@@ -11,7 +11,8 @@ using namespace tlm;
 
 Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller", 1, [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
+      from_controller("from_controller", 1,
+                      [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
       to_sram("to_sram", cfg.timing),
       busy("busy"),
       phase("phase"),
@@ -19,8 +20,10 @@ Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceSchedul
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
-    m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
-                "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add(
+        "queued_ns",
+        [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
+        "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 void Datapath::mark(uint32_t ph, const sc_time& start, const sc_time& end) {
@@ -43,13 +46,15 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
         while (i + n < cmd.count && cmd.slots[i + n] == cmd.slots[i] + n) ++n;
         m_rows.resize(std::size_t(n) * m_d);
         proto::PooledPayload p(m_pool);
-        proto::prepare(*p, TLM_READ_COMMAND, proto::sram_address(buf, cmd.slots[i], m_d), m_rows.data(), n * m_d);
+        proto::prepare(*p, TLM_READ_COMMAND, proto::sram_address(buf, cmd.slots[i], m_d),
+                       m_rows.data(), n * m_d);
         sc_time d = offset_of(sram_done);
         to_sram.transport(*p, d);
         if (!p->is_response_ok()) return false;
         sram_done = abs_time(d);
         for (uint32_t a = 0; a < n; ++a)
-            if (!use(cmd.tokens[i + a], reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))
+            if (!use(cmd.tokens[i + a],
+                     reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))
                 return false;
         i += n;
     }
@@ -62,12 +67,13 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
     return true;
 }
 
-bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd, const sc_time& start, sc_time& delay) {
+bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                     const sc_time& start, sc_time& delay) {
     if (!gp.is_write() || cmd.d == 0 || gp.get_data_length() != cmd.d) return false;
     m_d = cmd.d;
     m_out = cmd.output;
-    m_engine.begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale, cmd.s_v, cmd.softmax,
-                   cmd.output);
+    m_engine.begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale,
+                   cmd.s_v, cmd.softmax, cmd.output);
     delay = offset_of(m_unit.occupy(start, m_clock));
     return true;
 }
@@ -75,7 +81,8 @@ bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
 bool Datapath::qk_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
     const bool ok = stream_rows(cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns,
                                 [this](uint32_t tok, const int8_t* row) {
-                                    return m_engine.scores_held() < m_cfg.datapath.score_entries && m_engine.score(tok, row);
+                                    return m_engine.scores_held() < m_cfg.datapath.score_entries &&
+                                           m_engine.score(tok, row);
                                 });
     if (ok) {
         m_qk_macs += uint64_t(cmd.count) * m_d;
@@ -93,15 +100,17 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
     m_exp_ops += n;
     m_div_ops += n;
     // Max search, exp, sum and normalise: two passes over the scores, pipelined.
-    const uint64_t cyc = m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
+    const uint64_t cyc =
+        m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
     m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
     delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
     return true;
 }
 
 bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
-    const bool ok = stream_rows(cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns,
-                                [this](uint32_t tok, const int8_t* row) { return m_engine.accumulate(tok, row); });
+    const bool ok = stream_rows(
+        cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns,
+        [this](uint32_t tok, const int8_t* row) { return m_engine.accumulate(tok, row); });
     if (ok) {
         m_v_macs += uint64_t(cmd.count) * m_d;
         m_rows_accumulated += cmd.count;
@@ -114,7 +123,8 @@ bool Datapath::finish(tlm_generic_payload& gp, const sc_time& start, sc_time& de
         !m_engine.finish(gp.get_data_ptr()))
         return false;
     ++m_rows_output;
-    delay = offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
+    delay =
+        offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
     return true;
 }
 
@@ -124,7 +134,8 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
-    const bool needs_data = cmd->op == proto::DatapathOp::Begin || cmd->op == proto::DatapathOp::Finish;
+    const bool needs_data =
+        cmd->op == proto::DatapathOp::Begin || cmd->op == proto::DatapathOp::Finish;
     if (!needs_data && gp.get_command() != TLM_IGNORE_COMMAND) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
@@ -133,11 +144,21 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     bool ok = true;
     uint32_t ph = 0;  // the phase signal: 1 QK, 2 softmax, 3 V, 4 output
     switch (cmd->op) {
-        case proto::DatapathOp::Begin: ok = begin(gp, *cmd, start, delay); break;
-        case proto::DatapathOp::QkChunk: ph = 1, ok = qk_chunk(*cmd, delay); break;
-        case proto::DatapathOp::Softmax: ph = 2, ok = softmax(*cmd, start, delay); break;
-        case proto::DatapathOp::VChunk: ph = 3, ok = v_chunk(*cmd, delay); break;
-        case proto::DatapathOp::Finish: ph = 4, ok = finish(gp, start, delay); break;
+        case proto::DatapathOp::Begin:
+            ok = begin(gp, *cmd, start, delay);
+            break;
+        case proto::DatapathOp::QkChunk:
+            ph = 1, ok = qk_chunk(*cmd, delay);
+            break;
+        case proto::DatapathOp::Softmax:
+            ph = 2, ok = softmax(*cmd, start, delay);
+            break;
+        case proto::DatapathOp::VChunk:
+            ph = 3, ok = v_chunk(*cmd, delay);
+            break;
+        case proto::DatapathOp::Finish:
+            ph = 4, ok = finish(gp, start, delay);
+            break;
         default:
             gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
             return;
@@ -145,10 +166,12 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     if (ok && ph) mark(ph, start, abs_time(delay));
     if (!ok) {
         static const char* const names[] = {"Begin", "QkChunk", "Softmax", "VChunk", "Finish"};
-        SC_REPORT_WARNING("sprint/datapath", (std::string(names[int(cmd->op)]) +
-                                              " refused: wrong data length or command, a token out of order, the score "
-                                              "buffer full, or rows missing")
-                                                 .c_str());
+        SC_REPORT_WARNING(
+            "sprint/datapath",
+            (std::string(names[int(cmd->op)]) +
+             " refused: wrong data length or command, a token out of order, the score "
+             "buffer full, or rows missing")
+                .c_str());
     }
     gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
 }

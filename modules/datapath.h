@@ -17,15 +17,15 @@
 #include "core/stats.h"
 #include "modules/common/ports.h"
 #include "modules/common/timing.h"
-#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/sprint_protocol.h"
 #include "waveforms/trace_scheduler.h"
 
 namespace sprint {
 
 class Datapath : public sc_core::sc_module {
-public:
+  public:
     TargetPort from_controller;
     InitiatorPort to_sram;
     sc_core::sc_signal<bool> busy;
@@ -34,15 +34,17 @@ public:
     Datapath(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     // One command each; false when the command breaks the block's rules.
-    bool begin(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd, const sc_core::sc_time& start,
-               sc_core::sc_time& delay);
+    bool begin(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+               const sc_core::sc_time& start, sc_core::sc_time& delay);
     bool qk_chunk(const proto::DatapathCommand& cmd, sc_core::sc_time& delay);
-    bool softmax(const proto::DatapathCommand& cmd, const sc_core::sc_time& start, sc_core::sc_time& delay);
+    bool softmax(const proto::DatapathCommand& cmd, const sc_core::sc_time& start,
+                 sc_core::sc_time& delay);
     bool v_chunk(const proto::DatapathCommand& cmd, sc_core::sc_time& delay);
-    bool finish(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start, sc_core::sc_time& delay);
+    bool finish(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start,
+                sc_core::sc_time& delay);
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
     // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
     template <class Use>
@@ -62,7 +64,8 @@ private:
     core::StatGroup m_stats;
     core::Counter m_qk_macs{m_stats, "qk_macs", "MACs", "int8 MACs in the QK unit"};
     core::Counter m_v_macs{m_stats, "v_macs", "MACs", "int8 x uint8 MACs in the V unit"};
-    core::Counter m_exp_ops{m_stats, "exp_ops", "operations", "exponentials (LUT products or float)"};
+    core::Counter m_exp_ops{m_stats, "exp_ops", "operations",
+                            "exponentials (LUT products or float)"};
     core::Counter m_div_ops{m_stats, "div_ops", "operations", "normalising divisions"};
     core::Counter m_rows_scored{m_stats, "rows_scored", "rows", "K rows scored"};
     core::Counter m_rows_accumulated{m_stats, "rows_accumulated", "rows", "V rows accumulated"};

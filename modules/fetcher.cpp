@@ -39,7 +39,8 @@ void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
 
 Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller", 3, [this](tlm_generic_payload& gp, sc_time& d) { execute(gp, d); }),
+      from_controller("from_controller", 3,
+                      [this](tlm_generic_payload& gp, sc_time& d) { execute(gp, d); }),
       mem("mem", cfg.timing, cfg.fetcher.mem_protocol == MemProtocol::Nb),
       to_sram("to_sram", cfg.timing),
       busy("busy"),
@@ -53,10 +54,14 @@ Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler
     if (m_at)
         for (uint32_t i = 0; i < cfg.fetcher.max_outstanding; ++i)
             sc_spawn(sc_bind(&Fetcher::request_thread, this), sc_gen_unique_name("request"));
-    m_stats.add("queued_ns", [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
-                "AT: time requests waited for this block to accept them (END_REQ), summed");
-    m_stats.add("mem_request_stall_ns", [this] { return nlohmann::json(mem.request_stall.to_seconds() * 1e9); },
-                "ns", "AT: time memory requests waited to be accepted (END_REQ), summed over requests");
+    m_stats.add(
+        "queued_ns",
+        [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
+        "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add(
+        "mem_request_stall_ns",
+        [this] { return nlohmann::json(mem.request_stall.to_seconds() * 1e9); }, "ns",
+        "AT: time memory requests waited to be accepted (END_REQ), summed over requests");
 }
 
 // ---- commands ----------------------------------------------------------------------------------
@@ -89,7 +94,9 @@ void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
             ok = ok && residency(rc, delay);
         }
     }
-    if (!ok) SC_REPORT_WARNING("sprint/fetcher", "ReleaseRows or Flush refused by the SRAM buffer (slots not pinned)");
+    if (!ok)
+        SC_REPORT_WARNING("sprint/fetcher",
+                          "ReleaseRows or Flush refused by the SRAM buffer (slots not pinned)");
     gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
 }
 
@@ -128,8 +135,8 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
 bool Fetcher::sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
                          uint8_t* data, sc_time& at) {
     proto::PooledPayload p(m_pool);
-    proto::prepare(*p, TLM_WRITE_COMMAND, proto::sram_address(b, slot, row_bytes),
-                   data, rows * row_bytes);
+    proto::prepare(*p, TLM_WRITE_COMMAND, proto::sram_address(b, slot, row_bytes), data,
+                   rows * row_bytes);
     sc_time d = offset_of(at);
     to_sram.transport(*p, d);
     at = abs_time(d);
@@ -157,7 +164,9 @@ struct Fetcher::BurstPlan {
                 continue;
             }
             uint32_t n = 1;
-            while (i + n < cmd.count && n < max_rows && !hit[i + n] && cmd.tokens[i + n] == cmd.tokens[i] + n) ++n;
+            while (i + n < cmd.count && n < max_rows && !hit[i + n] &&
+                   cmd.tokens[i + n] == cmd.tokens[i] + n)
+                ++n;
             runs.push_back({i, n, uint32_t(ceil_div(uint64_t(n) * rb, burst))});
             pieces_left.push_back(runs.back().pieces);
             i += n;
@@ -167,7 +176,8 @@ struct Fetcher::BurstPlan {
             const uint64_t addr = cmd.tensor_base + uint64_t(cmd.tokens[runs[r].first]) * rb;
             uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
             for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
-                reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off, std::min(runs[r].rows * rb - off, burst)});
+                reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off,
+                                std::min(runs[r].rows * rb - off, burst)});
                 run_of.push_back(uint32_t(r));
             }
         }
@@ -192,7 +202,8 @@ bool Fetcher::acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_ti
 // Undo a LoadRows's Acquire: its pins go, and so do the slots whose rows never arrived (`filled`
 // marks the slots that hold their data). Chunks still in flight keep theirs, so their releases
 // succeed and the job fails with the memory's error, not an internal one.
-void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled, const sc_time& end) {
+void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled,
+                      const sc_time& end) {
     proto::ResidencyCommand ab;
     ab.op = proto::ResidencyOp::Abandon;
     ab.buffer = cmd.buffer;
@@ -203,7 +214,9 @@ void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>
     sc_time at = offset_of(end);
     if (residency(ab, at)) return;
     // Cannot happen for the slots Acquire just pinned; if it does, no row may stay.
-    SC_REPORT_WARNING("sprint/fetcher", "Abandon refused after a failed load: the buffer's resident table is flushed");
+    SC_REPORT_WARNING(
+        "sprint/fetcher",
+        "Abandon refused after a failed load: the buffer's resident table is flushed");
     proto::ResidencyCommand fl;
     fl.op = proto::ResidencyOp::Flush;
     fl.buffer = cmd.buffer;
@@ -243,9 +256,12 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         if (--plan.pieces_left[std::size_t(&r - plan.runs.data())]) return true;
         for (uint32_t a = 0; a < r.rows;) {
             uint32_t m = 1;
-            while (a + m < r.rows && cmd.slots_out[r.first + a + m] == cmd.slots_out[r.first + a] + m) ++m;
+            while (a + m < r.rows &&
+                   cmd.slots_out[r.first + a + m] == cmd.slots_out[r.first + a] + m)
+                ++m;
             sc_time at = req.done;
-            if (!sram_write(cmd.buffer, cmd.slots_out[r.first + a], m, rb, &plan.stage[std::size_t(r.first + a) * rb], at))
+            if (!sram_write(cmd.buffer, cmd.slots_out[r.first + a], m, rb,
+                            &plan.stage[std::size_t(r.first + a) * rb], at))
                 return sram_ok = false;
             sram_end = std::max(sram_end, at);
             std::fill_n(&hit[r.first + a], m, uint8_t(1));  // from now on the slot holds the row
@@ -279,8 +295,10 @@ void Fetcher::trace_in_flight(int change, const sc_time& at) {
     m_in_flight = uint32_t(int(m_in_flight) + change);
     m_max_in_flight.record_max(m_in_flight);
     m_tracer.write(outstanding, m_in_flight, offset_of(at));
-    if (m_in_flight == 0) m_tracer.write(busy, false, offset_of(at));
-    else if (change > 0 && m_in_flight == 1) m_tracer.write(busy, true, offset_of(at));
+    if (m_in_flight == 0)
+        m_tracer.write(busy, false, offset_of(at));
+    else if (change > 0 && m_in_flight == 1)
+        m_tracer.write(busy, true, offset_of(at));
 }
 
 tlm_response_status Fetcher::run(std::vector<MemReq>& reqs, const sc_time& start,
@@ -370,7 +388,8 @@ bool Fetcher::dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm_dmi*& out)
 void Fetcher::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
     m_dmi.erase(std::remove_if(m_dmi.begin(), m_dmi.end(),
                                [&](const tlm_dmi& d) {
-                                   return d.get_start_address() <= end && d.get_end_address() >= start;
+                                   return d.get_start_address() <= end &&
+                                          d.get_end_address() >= start;
                                }),
                 m_dmi.end());
 }
@@ -380,8 +399,10 @@ tlm_response_status Fetcher::mem_access(MemReq& r) {
     tlm_dmi* dmi = nullptr;
     if (m_cfg.fetcher.use_dmi && dmi_lookup(r.addr, r.len, write, dmi)) {
         uint8_t* p = dmi->get_dmi_ptr() + (r.addr - dmi->get_start_address());
-        if (write) std::memcpy(p, r.data, r.len);
-        else std::memcpy(r.data, p, r.len);
+        if (write)
+            std::memcpy(p, r.data, r.len);
+        else
+            std::memcpy(r.data, p, r.len);
         r.done = r.issue + (write ? dmi->get_write_latency() : dmi->get_read_latency());
         if (m_at) wait(r.done - sc_time_stamp());
         ++m_dmi_accesses;

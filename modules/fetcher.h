@@ -1,8 +1,8 @@
 // Fetcher: the DRAM-to-SRAM engine. Turns a list of kept rows into memory reads, skipping rows the
 // SRAM already holds, coalescing address-adjacent rows into bursts (up to max_burst_bytes) with up
 // to max_outstanding requests in flight, and writes the rows into the slots the SRAM assigned.
-// Also carries the controller's plain reads (Q rows, head table, K tiles) and the output write-back.
-// Sockets: from_controller (target: plain R/W at mem addresses, FetchCommand
+// Also carries the controller's plain reads (Q rows, head table, K tiles) and the output
+// write-back. Sockets: from_controller (target: plain R/W at mem addresses, FetchCommand
 // LoadRows/ReleaseRows/Flush; three workers, so Q reads, row loads and write-backs overlap in AT),
 // mem (initiator, to the IP boundary: ALL main-memory traffic), to_sram (initiator).
 // Counts: bytes and transactions on mem, rows requested / resident / fetched per buffer,
@@ -33,7 +33,7 @@
 namespace sprint {
 
 class Fetcher : public sc_core::sc_module {
-public:
+  public:
     TargetPort from_controller;
     InitiatorPort mem;
     InitiatorPort to_sram;
@@ -53,7 +53,7 @@ public:
     // Start a new observation window for the peak counters (max_in_flight).
     void reset_peaks() { m_max_in_flight.set(m_in_flight); }
 
-private:
+  private:
     BusyUnion m_busy;
     // One memory request of a command.
     struct MemReq {
@@ -63,7 +63,8 @@ private:
         uint32_t len;
         tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
         sc_core::sc_time issue = sc_core::SC_ZERO_TIME, done = sc_core::SC_ZERO_TIME;
-        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l) : cmd(c), addr(a), data(d), len(l) {}
+        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l)
+            : cmd(c), addr(a), data(d), len(l) {}
     };
     // Requests of one command that the AT request threads work on.
     struct Batch {
@@ -73,12 +74,12 @@ private:
     // LT: request k issues when an earlier one completes if max_outstanding are in flight, and
     // never earlier than issue_cycles after request k - 1.
     class Window {
-    public:
+      public:
         Window(const Fetcher& f, const sc_core::sc_time& start);
         sc_core::sc_time next_issue() const;
         void completed(const sc_core::sc_time& issue, const sc_core::sc_time& done);
 
-    private:
+      private:
         const Fetcher& m_f;
         std::vector<sc_core::sc_time> m_done;
         sc_core::sc_time m_last_issue;
@@ -90,13 +91,15 @@ private:
     struct BurstPlan;
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
     bool acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_core::sc_time& t);
-    void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled, const sc_core::sc_time& end);
+    void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled,
+                 const sc_core::sc_time& end);
     bool residency(proto::ResidencyCommand& rc, sc_core::sc_time& delay);
     // Run the requests from absolute time `start`; `done_fn` sees each completed one (in
     // completion order, at its completion time) and may issue follow-up work. Returns the time
     // everything ended and the first error response.
     tlm::tlm_response_status run(std::vector<MemReq>& reqs, const sc_core::sc_time& start,
-                                 const std::function<bool(MemReq&)>& done_fn, sc_core::sc_time& end);
+                                 const std::function<bool(MemReq&)>& done_fn,
+                                 sc_core::sc_time& end);
     tlm::tlm_response_status mem_access(MemReq& r);
     void request_thread();
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
@@ -117,18 +120,27 @@ private:
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
     core::Counter m_mem_read_bytes{m_stats, "mem_read_bytes", "B", "bytes read on the mem port"};
-    core::Counter m_mem_write_bytes{m_stats, "mem_write_bytes", "B", "bytes written on the mem port"};
-    core::Counter m_mem_reads{m_stats, "mem_reads", "transactions", "read requests on the mem port"};
-    core::Counter m_mem_writes{m_stats, "mem_writes", "transactions", "write requests on the mem port"};
-    core::Counter m_rows_requested_k{m_stats, "rows_requested_k", "rows", "K rows the datapath needed"};
-    core::Counter m_rows_requested_v{m_stats, "rows_requested_v", "rows", "V rows the datapath needed"};
-    core::Counter m_rows_resident_k{m_stats, "rows_resident_k", "rows", "K rows found resident (re-used)"};
-    core::Counter m_rows_resident_v{m_stats, "rows_resident_v", "rows", "V rows found resident (re-used)"};
+    core::Counter m_mem_write_bytes{m_stats, "mem_write_bytes", "B",
+                                    "bytes written on the mem port"};
+    core::Counter m_mem_reads{m_stats, "mem_reads", "transactions",
+                              "read requests on the mem port"};
+    core::Counter m_mem_writes{m_stats, "mem_writes", "transactions",
+                               "write requests on the mem port"};
+    core::Counter m_rows_requested_k{m_stats, "rows_requested_k", "rows",
+                                     "K rows the datapath needed"};
+    core::Counter m_rows_requested_v{m_stats, "rows_requested_v", "rows",
+                                     "V rows the datapath needed"};
+    core::Counter m_rows_resident_k{m_stats, "rows_resident_k", "rows",
+                                    "K rows found resident (re-used)"};
+    core::Counter m_rows_resident_v{m_stats, "rows_resident_v", "rows",
+                                    "V rows found resident (re-used)"};
     core::Counter m_rows_fetched_k{m_stats, "rows_fetched_k", "rows", "K rows fetched from memory"};
     core::Counter m_rows_fetched_v{m_stats, "rows_fetched_v", "rows", "V rows fetched from memory"};
-    core::Counter m_dmi_accesses{m_stats, "dmi_accesses", "accesses", "accesses served through DMI pointers"};
+    core::Counter m_dmi_accesses{m_stats, "dmi_accesses", "accesses",
+                                 "accesses served through DMI pointers"};
     core::Counter m_mem_errors{m_stats, "mem_errors", "responses", "error responses from memory"};
-    core::Counter m_max_in_flight{m_stats, "max_in_flight", "requests", "most memory requests in flight"};
+    core::Counter m_max_in_flight{m_stats, "max_in_flight", "requests",
+                                  "most memory requests in flight"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time with a command in progress"};
 };
 

@@ -47,14 +47,20 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
     m_stats.attach(&datapath.stats());
     if (!m_checkers.empty()) {
         auto& g = m_stats.group("protocol", "TLM-2.0 base-protocol checkers on every link");
-        g.add("links", [this] { return nlohmann::json(m_checkers.size()); }, "links", "links checked");
-        g.add("transactions", [this] {
-                  uint64_t n = 0;
-                  for (const auto& c : m_checkers) n += c->transactions;
-                  return nlohmann::json(n);
-              }, "transactions", "transactions checked");
-        g.add("violations", [this] { return nlohmann::json(protocol_violations().size()); },
-              "violations", "protocol rule violations found");
+        g.add(
+            "links", [this] { return nlohmann::json(m_checkers.size()); }, "links",
+            "links checked");
+        g.add(
+            "transactions",
+            [this] {
+                uint64_t n = 0;
+                for (const auto& c : m_checkers) n += c->transactions;
+                return nlohmann::json(n);
+            },
+            "transactions", "transactions checked");
+        g.add(
+            "violations", [this] { return nlohmann::json(protocol_violations().size()); },
+            "violations", "protocol rule violations found");
     }
 }
 
@@ -71,7 +77,8 @@ void SprintIp::link(Port& from, Target& to, const char* name) {
 
 std::vector<std::string> SprintIp::protocol_violations() const {
     std::vector<std::string> v;
-    for (const auto& c : m_checkers) v.insert(v.end(), c->violations().begin(), c->violations().end());
+    for (const auto& c : m_checkers)
+        v.insert(v.end(), c->violations().begin(), c->violations().end());
     return v;
 }
 

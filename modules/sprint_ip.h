@@ -20,14 +20,14 @@
 #include "modules/datapath.h"
 #include "modules/fetcher.h"
 #include "modules/sram_buffer.h"
-#include "tlm_interfaces/protocol_checker.h"
 #include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/protocol_checker.h"
 #include "waveforms/trace_scheduler.h"
 
 namespace sprint {
 
 class SprintIp : public sc_core::sc_module {
-public:
+  public:
     tlm::tlm_target_socket<32> csr;
     tlm::tlm_initiator_socket<32> mem;
     sc_core::sc_out<bool> irq;
@@ -42,7 +42,9 @@ public:
     void reset_peaks() { fetcher.reset_peaks(); }
     // Observation hooks (not model links): the keys each query used after all pruning, and the
     // per-head records of the last job.
-    void set_kept_observer(Controller::KeptObserver f) { controller.set_kept_observer(std::move(f)); }
+    void set_kept_observer(Controller::KeptObserver f) {
+        controller.set_kept_observer(std::move(f));
+    }
     const std::vector<Controller::HeadRecord>& head_log() const { return controller.head_log(); }
     // Waveforms: schedule architectural-state changes at their annotated times and add every
     // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
@@ -52,10 +54,10 @@ public:
     const std::vector<std::unique_ptr<ProtocolChecker>>& checkers() const { return m_checkers; }
     std::vector<std::string> protocol_violations() const;
 
-private:
+  private:
     const IpConfig m_cfg;
 
-public:
+  public:
     TraceScheduler tracer;
     Controller controller;
     CrossbarArray xbar;
@@ -64,7 +66,7 @@ public:
     SramBuffer sram;
     Datapath datapath;
 
-private:
+  private:
     template <class Port, class Target>
     void link(Port& from, Target& to, const char* name);
     std::vector<std::unique_ptr<ProtocolChecker>> m_checkers;

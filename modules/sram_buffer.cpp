@@ -12,12 +12,12 @@ using namespace tlm;
 namespace {
 
 class Lru : public ReplacementPolicy {
-public:
+  public:
     void on_insert(uint64_t& stamp, uint64_t now) override { stamp = now; }
     void on_hit(uint64_t& stamp, uint64_t now) override { stamp = now; }
 };
 class Fifo : public ReplacementPolicy {
-public:
+  public:
     void on_insert(uint64_t& stamp, uint64_t now) override { stamp = now; }
     void on_hit(uint64_t&, uint64_t) override {}
 };
@@ -31,9 +31,12 @@ std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(Replacement r) {
 
 SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller", 1, [this](tlm_generic_payload& gp, sc_time& d) { controller_transport(gp, d); }),
-      from_fetcher("from_fetcher", 1, [this](tlm_generic_payload& gp, sc_time& d) { fetcher_transport(gp, d); }),
-      from_datapath("from_datapath", 1, [this](tlm_generic_payload& gp, sc_time& d) { datapath_transport(gp, d); }),
+      from_controller("from_controller", 1,
+                      [this](tlm_generic_payload& gp, sc_time& d) { controller_transport(gp, d); }),
+      from_fetcher("from_fetcher", 1,
+                   [this](tlm_generic_payload& gp, sc_time& d) { fetcher_transport(gp, d); }),
+      from_datapath("from_datapath", 1,
+                    [this](tlm_generic_payload& gp, sc_time& d) { datapath_transport(gp, d); }),
       occupancy_k("occupancy_k"),
       occupancy_v("occupancy_v"),
       m_cfg(cfg),
@@ -43,10 +46,14 @@ SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_kmem(cfg.sram.k_bytes),
       m_vmem(cfg.sram.v_bytes),
       m_stats(basename(), "on-chip K and V row buffers with resident tables") {
-    m_stats.add("read_port_queued_ns", [this] { return nlohmann::json(from_datapath.accept_stall.to_seconds() * 1e9); }, "ns",
-                "AT: time requests waited for this block to accept them (END_REQ), summed");
-    m_stats.add("write_port_queued_ns", [this] { return nlohmann::json(from_fetcher.accept_stall.to_seconds() * 1e9); }, "ns",
-                "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add(
+        "read_port_queued_ns",
+        [this] { return nlohmann::json(from_datapath.accept_stall.to_seconds() * 1e9); }, "ns",
+        "AT: time requests waited for this block to accept them (END_REQ), summed");
+    m_stats.add(
+        "write_port_queued_ns",
+        [this] { return nlohmann::json(from_fetcher.accept_stall.to_seconds() * 1e9); }, "ns",
+        "AT: time requests waited for this block to accept them (END_REQ), summed");
 }
 
 bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTimeline& port,
@@ -58,8 +65,10 @@ bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTi
     auto inside = [&](uint64_t base, std::size_t size) {
         return a >= base && len <= size && a - base <= size - len;
     };
-    if (inside(proto::kSramKBase, m_kmem.size())) mem = m_kmem.data() + (a - proto::kSramKBase);
-    else if (inside(proto::kSramVBase, m_vmem.size())) mem = m_vmem.data() + (a - proto::kSramVBase);
+    if (inside(proto::kSramKBase, m_kmem.size()))
+        mem = m_kmem.data() + (a - proto::kSramKBase);
+    else if (inside(proto::kSramVBase, m_vmem.size()))
+        mem = m_vmem.data() + (a - proto::kSramVBase);
     if (!mem || len == 0) {
         gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
         return false;
@@ -72,10 +81,12 @@ bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTi
         gp.set_response_status(TLM_BYTE_ENABLE_ERROR_RESPONSE);
         return false;
     }
-    if (gp.is_read()) std::memcpy(gp.get_data_ptr(), mem, len);
-    else std::memcpy(mem, gp.get_data_ptr(), len);
-    const sc_time dur = m_clock * double(m_cfg.sram.access_cycles +
-                                         ceil_div(len, m_cfg.sram.bytes_per_cycle));
+    if (gp.is_read())
+        std::memcpy(gp.get_data_ptr(), mem, len);
+    else
+        std::memcpy(mem, gp.get_data_ptr(), len);
+    const sc_time dur =
+        m_clock * double(m_cfg.sram.access_cycles + ceil_div(len, m_cfg.sram.bytes_per_cycle));
     busy += dur.to_seconds() * 1e9;
     delay = offset_of(port.occupy(abs_time(delay), dur));
     gp.set_response_status(TLM_OK_RESPONSE);
@@ -96,7 +107,8 @@ void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
 void SramBuffer::controller_transport(tlm_generic_payload& gp, sc_time&) {
     // Reservations are the allocator's counter beside the resident table: no cycles of their own.
     auto* cmd = gp.get_extension<proto::ResidencyCommand>();
-    const bool op_ok = cmd && (cmd->op == proto::ResidencyOp::Reserve || cmd->op == proto::ResidencyOp::Unreserve);
+    const bool op_ok =
+        cmd && (cmd->op == proto::ResidencyOp::Reserve || cmd->op == proto::ResidencyOp::Unreserve);
     if (gp.get_command() != TLM_IGNORE_COMMAND || !op_ok) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
@@ -105,7 +117,8 @@ void SramBuffer::controller_transport(tlm_generic_payload& gp, sc_time&) {
         Table& t = table(cmd->buffer);
         t.reserved -= std::min(t.reserved, cmd->count);
     } else if (!reserve(*cmd)) {
-        SC_REPORT_WARNING("sprint/sram", "Reserve refused: no row size, or a new row size while rows are in use");
+        SC_REPORT_WARNING("sprint/sram",
+                          "Reserve refused: no row size, or a new row size while rows are in use");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -142,19 +155,27 @@ void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
             flush(table(cmd->buffer));
             ++m_flushes;
             break;
-        case proto::ResidencyOp::Release: ok = release(*cmd); break;
-        case proto::ResidencyOp::Abandon: ok = abandon(*cmd); break;
-        case proto::ResidencyOp::Acquire: ok = acquire(*cmd); break;
+        case proto::ResidencyOp::Release:
+            ok = release(*cmd);
+            break;
+        case proto::ResidencyOp::Abandon:
+            ok = abandon(*cmd);
+            break;
+        case proto::ResidencyOp::Acquire:
+            ok = acquire(*cmd);
+            break;
         default:  // Reserve and Unreserve come from the controller, on its own socket
             gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
             return;
     }
     if (!ok) {
-        static const char* const names[] = {"Reserve", "Unreserve", "Acquire", "Release", "Abandon", "Flush"};
-        SC_REPORT_WARNING("sprint/sram", (std::string(names[int(cmd->op)]) +
-                                          " refused: a new row size while rows are in use, more rows than slots, "
-                                          "or a slot not pinned")
-                                             .c_str());
+        static const char* const names[] = {"Reserve", "Unreserve", "Acquire",
+                                            "Release", "Abandon",   "Flush"};
+        SC_REPORT_WARNING("sprint/sram",
+                          (std::string(names[int(cmd->op)]) +
+                           " refused: a new row size while rows are in use, more rows than slots, "
+                           "or a slot not pinned")
+                              .c_str());
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -243,7 +264,8 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
     std::size_t next = 0;
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (cmd.hit_out[i]) continue;
-        while (t.pins[m_victims[next].second]) ++next;  // skip the slots pinned by this command's m_hits
+        while (t.pins[m_victims[next].second])
+            ++next;  // skip the slots pinned by this command's m_hits
         const uint32_t best = m_victims[next++].second;
         if (t.slot_token[best] != ~0u) {
             if (t.where[t.slot_token[best]] == best) t.where[t.slot_token[best]] = ~0u;

@@ -27,7 +27,7 @@ namespace sprint {
 
 // Which resident row to give up when a slot is needed. Stamps are per slot.
 class ReplacementPolicy {
-public:
+  public:
     virtual ~ReplacementPolicy() = default;
     virtual void on_insert(uint64_t& stamp, uint64_t now) = 0;
     virtual void on_hit(uint64_t& stamp, uint64_t now) = 0;
@@ -35,7 +35,7 @@ public:
 };
 
 class SramBuffer : public sc_core::sc_module {
-public:
+  public:
     TargetPort from_controller;
     TargetPort from_fetcher;
     TargetPort from_datapath;
@@ -44,13 +44,13 @@ public:
     SramBuffer(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
 
-private:
+  private:
     struct Table {
         uint32_t row_bytes = 0;
         std::vector<uint32_t> slot_token;  // ~0u = free
         std::vector<uint32_t> slot_head;
         std::vector<uint64_t> stamp;
-        std::vector<uint32_t> pins;        // chunks in flight that use the slot
+        std::vector<uint32_t> pins;   // chunks in flight that use the slot
         std::vector<uint32_t> where;  // token -> slot of its newest head, ~0u = none (grows)
         uint64_t clock = 0;
         uint32_t valid = 0;
@@ -93,10 +93,13 @@ private:
     core::Counter m_flushes{m_stats, "flushes", "commands", "resident tables invalidated"};
     core::Counter m_peak_rows_k{m_stats, "peak_rows_k", "rows", "most K rows resident at once"};
     core::Counter m_peak_rows_v{m_stats, "peak_rows_v", "rows", "most V rows resident at once"};
-    core::Counter m_no_room{m_stats, "no_room", "commands", "acquires that found too few unpinned slots and had to wait"};
+    core::Counter m_no_room{m_stats, "no_room", "commands",
+                            "acquires that found too few unpinned slots and had to wait"};
     core::Counter m_releases{m_stats, "releases", "commands", "chunks unpinned after use"};
-    core::Counter m_abandons{m_stats, "abandons", "commands", "acquires undone after a memory error"};
-    core::Duration m_write_port_busy_ns{m_stats, "write_port_busy_ns", "ns", "write port busy time"};
+    core::Counter m_abandons{m_stats, "abandons", "commands",
+                             "acquires undone after a memory error"};
+    core::Duration m_write_port_busy_ns{m_stats, "write_port_busy_ns", "ns",
+                                        "write port busy time"};
     core::Duration m_read_port_busy_ns{m_stats, "read_port_busy_ns", "ns", "read port busy time"};
 };
 

@@ -6,10 +6,12 @@
 
 namespace sprint::platform {
 
-constexpr uint64_t kDefaultDramBase = 0x8000'0000ull;   // DRAM, size from dram.size_mb
-constexpr uint64_t kDefaultCsrBase = 0x1000'0000ull;    // SPRINT csr window (4 KiB)
+constexpr uint64_t kDefaultDramBase = 0x8000'0000ull;  // DRAM, size from dram.size_mb
+constexpr uint64_t kDefaultCsrBase = 0x1000'0000ull;   // SPRINT csr window (4 KiB)
 
 // Round up to the IP's base alignment.
-constexpr uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+constexpr uint64_t align_up(uint64_t x, uint64_t a) {
+    return (x + a - 1) / a * a;
+}
 
 }  // namespace sprint::platform

@@ -33,8 +33,10 @@ namespace {
 std::vector<std::string> split_list(const std::string& s) {
     std::vector<std::string> items(1);
     for (char c : s) {
-        if (c == ',') items.emplace_back();
-        else items.back() += c;
+        if (c == ',')
+            items.emplace_back();
+        else
+            items.back() += c;
     }
     for (auto& it : items) {
         const auto a = it.find_first_not_of(" \t"), b = it.find_last_not_of(" \t");
@@ -50,7 +52,8 @@ std::string check_threshold_list(const std::string& s) {
         if (item.empty()) return "an empty value in the list";
         if (!core::parse_number(item, v)) return "'" + item + "' is not a finite number";
         if (std::fabs(v) > double(std::numeric_limits<float>::max()))
-            return "'" + item + "' is beyond the float32 range of the head table (magnitude at most 3.4e38)";
+            return "'" + item +
+                   "' is beyond the float32 range of the head table (magnitude at most 3.4e38)";
     }
     return "";
 }
@@ -72,49 +75,89 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     Impl& m = *m_impl;
     core::ParamRegistry& r = m.run_reg;
     RunOptions& o = run;
-    r.add_string("config", m.config_file, "file", "read options from this INI file (the command line wins)", "a readable file");
-    r.add_string("dump-config", o.dump_config_file, "file", "write the effective configuration (every option and parameter) to this file", "a writable path");
-    r.add_bool("dump-regmap", o.dump_regmap, "print the register map (Markdown) and exit unless a run is also asked for");
-    r.add_bool("dump-params", o.dump_params, "print every model parameter as a Markdown table and exit unless a run is also asked for");
-    r.add_choice("verbosity", o.verbosity, "SystemC report verbosity", {"none", "low", "medium", "high", "full", "debug"});
+    r.add_string("config", m.config_file, "file",
+                 "read options from this INI file (the command line wins)", "a readable file");
+    r.add_string("dump-config", o.dump_config_file, "file",
+                 "write the effective configuration (every option and parameter) to this file",
+                 "a writable path");
+    r.add_bool("dump-regmap", o.dump_regmap,
+               "print the register map (Markdown) and exit unless a run is also asked for");
+    r.add_bool(
+        "dump-params", o.dump_params,
+        "print every model parameter as a Markdown table and exit unless a run is also asked for");
+    r.add_choice("verbosity", o.verbosity, "SystemC report verbosity",
+                 {"none", "low", "medium", "high", "full", "debug"});
     r.add_bool("help", m.help, "print this help");
-    m.sections.push_back({"General", {"help", "config", "dump-config", "dump-regmap", "dump-params", "verbosity"}});
+    m.sections.push_back(
+        {"General", {"help", "config", "dump-config", "dump-regmap", "dump-params", "verbosity"}});
 
     r.add_int("heads", o.heads, "heads", "synthetic workload: attention heads", 1, 4096);
     r.add_int("seq-len", o.seq_len, "tokens", "synthetic workload: sequence length N", 1, 1 << 20);
-    r.add_int("head-dim", o.head_dim, "elements", "synthetic workload: head dimension d", 1, 1 << 16);
-    r.add_double("locality", o.locality, "", "synthetic workload: correlation of adjacent queries", 0.0, 0.999999);
-    r.add_double("sharpness", o.sharpness, "logit std-dev", "synthetic workload: spread of the logits across keys", 0.001, 100.0);
+    r.add_int("head-dim", o.head_dim, "elements", "synthetic workload: head dimension d", 1,
+              1 << 16);
+    r.add_double("locality", o.locality, "", "synthetic workload: correlation of adjacent queries",
+                 0.0, 0.999999);
+    r.add_double("sharpness", o.sharpness, "logit std-dev",
+                 "synthetic workload: spread of the logits across keys", 0.001, 100.0);
     r.add_uint("seed", o.seed, "", "synthetic workload: random seed", 0, ~uint64_t(0));
-    r.add_uint("valid-len", o.valid_len, "tokens", "valid length of every head (padding after it); 0 = N", 0, 1u << 20);
+    r.add_uint("valid-len", o.valid_len, "tokens",
+               "valid length of every head (padding after it); 0 = N", 0, 1u << 20);
     auto readable = [](const std::string& f) -> std::string {
         std::error_code ec;
         std::ifstream in(f, std::ios::binary);
         return std::filesystem::is_regular_file(f, ec) && in ? "" : "cannot be opened for reading";
     };
-    r.add_string("q", o.q_file, "file", ".npy float32 queries [heads, N, d] or [N, d] (with --k and --v)", "a readable .npy file", readable);
-    r.add_string("k", o.k_file, "file", ".npy float32 keys, same shape as --q", "a readable .npy file", readable);
-    r.add_string("v", o.v_file, "file", ".npy float32 values, same shape as --q", "a readable .npy file", readable);
+    r.add_string("q", o.q_file, "file",
+                 ".npy float32 queries [heads, N, d] or [N, d] (with --k and --v)",
+                 "a readable .npy file", readable);
+    r.add_string("k", o.k_file, "file", ".npy float32 keys, same shape as --q",
+                 "a readable .npy file", readable);
+    r.add_string("v", o.v_file, "file", ".npy float32 values, same shape as --q",
+                 "a readable .npy file", readable);
     m.sections.push_back({"Workload (built-in synthetic generator, or Q/K/V from .npy files)",
-                          {"heads", "seq-len", "head-dim", "valid-len", "locality", "sharpness", "seed", "q", "k", "v"}});
+                          {"heads", "seq-len", "head-dim", "valid-len", "locality", "sharpness",
+                           "seed", "q", "k", "v"}});
 
-    r.add_double("keep-fraction", o.keep_fraction, "fraction", "calibrate each head's threshold so this fraction of visible pairs is kept (ideal approximate scores)", 1e-6, 1.0);
-    r.add_string("threshold", m.threshold_text, "logit", "keep threshold: one value for all heads or one per head, comma-separated (overrides --keep-fraction)", "finite float32 numbers separated by commas", check_threshold_list);
+    r.add_double("keep-fraction", o.keep_fraction, "fraction",
+                 "calibrate each head's threshold so this fraction of visible pairs is kept (ideal "
+                 "approximate scores)",
+                 1e-6, 1.0);
+    r.add_string("threshold", m.threshold_text, "logit",
+                 "keep threshold: one value for all heads or one per head, comma-separated "
+                 "(overrides --keep-fraction)",
+                 "finite float32 numbers separated by commas", check_threshold_list);
     m.sections.push_back({"Threshold", {"keep-fraction", "threshold"}});
 
     r.add_choice("mode", m.mode, "operating mode of the IP", {"sprint", "dense", "onchip-prune"});
     r.add_bool("causal", m.causal, "causal mask (query i sees keys 0..i)");
-    r.add_choice("softmax", m.softmax, "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});
-    r.add_choice("output-format", m.output_format, "element format the IP writes", {"float32", "int16"});
-    r.add_choice("empty-row", m.empty_row, "what a query keeps when nothing passes the threshold", {"self", "max"});
-    r.add_choice("timing", o.timing, "timing mode of every link in the IP and of its memory port: lt (loosely timed, b_transport, temporal decoupling) or at (approximately timed, 4-phase nb_transport)", {"lt", "at"});
-    r.add_bool("check-protocol", o.check_protocol, "insert a TLM-2.0 base-protocol checker on every link of the IP and the platform; violations are listed and the exit status is 1");
-    r.add_bool("compare", o.compare, "also run the dense baseline on the same workload and print both (on by default; --compare=false to skip)");
-    m.sections.push_back({"Job", {"mode", "causal", "softmax", "output-format", "empty-row", "timing", "check-protocol", "compare"}});
+    r.add_choice("softmax", m.softmax,
+                 "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});
+    r.add_choice("output-format", m.output_format, "element format the IP writes",
+                 {"float32", "int16"});
+    r.add_choice("empty-row", m.empty_row, "what a query keeps when nothing passes the threshold",
+                 {"self", "max"});
+    r.add_choice(
+        "timing", o.timing,
+        "timing mode of every link in the IP and of its memory port: lt (loosely timed, "
+        "b_transport, temporal decoupling) or at (approximately timed, 4-phase nb_transport)",
+        {"lt", "at"});
+    r.add_bool("check-protocol", o.check_protocol,
+               "insert a TLM-2.0 base-protocol checker on every link of the IP and the platform; "
+               "violations are listed and the exit status is 1");
+    r.add_bool("compare", o.compare,
+               "also run the dense baseline on the same workload and print both (on by default; "
+               "--compare=false to skip)");
+    m.sections.push_back({"Job",
+                          {"mode", "causal", "softmax", "output-format", "empty-row", "timing",
+                           "check-protocol", "compare"}});
 
-    r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)", "a writable path");
-    r.add_string("output", o.output_file, "file", "write the attention output read back from memory (.npy float32 [heads, N, d])", "a writable path");
-    r.add_string("vcd", o.vcd_file, "file", "write waveforms of the IP's architectural state (VCD, 1 ps)", "a writable path");
+    r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)",
+                 "a writable path");
+    r.add_string("output", o.output_file, "file",
+                 "write the attention output read back from memory (.npy float32 [heads, N, d])",
+                 "a writable path");
+    r.add_string("vcd", o.vcd_file, "file",
+                 "write waveforms of the IP's architectural state (VCD, 1 ps)", "a writable path");
     m.sections.push_back({"Outputs", {"stats", "output", "vcd"}});
 }
 
@@ -135,8 +178,10 @@ void add_entry(po::options_description& d, const core::ParamRegistry::Entry& e, 
 
 void Arguments::print_help(std::ostream& os) const {
     const Impl& m = *m_impl;
-    os << "sprint-sim: SystemC/TLM-2.0 virtual prototype of the SPRINT sparse attention accelerator\n"
-          "Usage: sprint-sim [options]        (no options: BERT-base-like layer, SPRINT vs dense)\n\n";
+    os << "sprint-sim: SystemC/TLM-2.0 virtual prototype of the SPRINT sparse attention "
+          "accelerator\n"
+          "Usage: sprint-sim [options]        (no options: BERT-base-like layer, SPRINT vs "
+          "dense)\n\n";
     for (const auto& sec : m.sections) {
         po::options_description d(sec.first, 120, 60);
         for (const auto& n : sec.second) {
@@ -146,20 +191,23 @@ void Arguments::print_help(std::ostream& os) const {
         os << d << "\n";
     }
     std::map<std::string, std::vector<const core::ParamRegistry::Entry*>> groups;
-    for (const auto* e : registry.entries()) groups[e->name.substr(0, e->name.rfind('.'))].push_back(e);
+    for (const auto* e : registry.entries())
+        groups[e->name.substr(0, e->name.rfind('.'))].push_back(e);
     os << "Model parameters (hierarchical names; also [section] key = value in the config file):\n";
     for (const auto& g : groups) {
         po::options_description d("  " + g.first, 120, 60);
         for (const auto* e : g.second) add_entry(d, *e, false);
         os << d;
     }
-    os << "\nThe dram.* timing values default to the chosen dram.preset; explicit values override it.\n";
+    os << "\nThe dram.* timing values default to the chosen dram.preset; explicit values override "
+          "it.\n";
 }
 
 namespace {
 
 // The command line into `vm`; no positional arguments: a stray word is an error, not ignored.
-void store_command_line(int argc, const char* const argv[], const po::options_description& all, po::variables_map& vm) {
+void store_command_line(int argc, const char* const argv[], const po::options_description& all,
+                        po::variables_map& vm) {
     try {
         po::options_description cmdline;
         cmdline.add(all).add_options()("stray-argument", po::value<std::vector<std::string>>(), "");
@@ -168,30 +216,35 @@ void store_command_line(int argc, const char* const argv[], const po::options_de
         po::store(po::command_line_parser(argc, argv)
                       .options(cmdline)
                       .positional(stray)
-                      .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                      .style(po::command_line_style::default_style &
+                             ~po::command_line_style::allow_guessing)
                       .run(),
                   vm);
     } catch (const po::error& e) {
         throw std::runtime_error(e.what());
     }
     if (vm.count("stray-argument"))
-        throw std::runtime_error("unexpected argument '" + vm["stray-argument"].as<std::vector<std::string>>()[0] +
+        throw std::runtime_error("unexpected argument '" +
+                                 vm["stray-argument"].as<std::vector<std::string>>()[0] +
                                  "' (options start with --, e.g. --heads 2)");
 }
 
 // The --config file into `vm`, below what the command line already holds.
-void store_config_file(const std::string& file, const po::options_description& all, po::variables_map& vm) {
+void store_config_file(const std::string& file, const po::options_description& all,
+                       po::variables_map& vm) {
     std::error_code ec;
     std::ifstream in(file);
     if (!std::filesystem::is_regular_file(file, ec) || !in)
-        throw std::runtime_error("option '--config': file '" + file + "' cannot be opened for reading");
+        throw std::runtime_error("option '--config': file '" + file +
+                                 "' cannot be opened for reading");
     try {
         const po::parsed_options parsed = po::parse_config_file(in, all, false);
         // po::store keeps values already stored: a 'config' key in the file would be dropped
         // silently behind the command line's, so it is looked for before storing.
         for (const auto& opt : parsed.options)
             if (opt.string_key == "config")
-                throw std::runtime_error("config file '" + file + "': 'config' cannot be nested (one config file per run)");
+                throw std::runtime_error("config file '" + file +
+                                         "': 'config' cannot be nested (one config file per run)");
         po::store(parsed, vm);
     } catch (const po::error& e) {
         throw std::runtime_error("config file '" + file + "': " + e.what());
@@ -218,8 +271,8 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         if (m.help) return Action::Help;
     }
     apply(vm);
-    if ((run.dump_regmap || run.dump_params) && run.given.empty() && run.dump_config_file.empty() && run.stats_file.empty() &&
-        run.output_file.empty() && run.vcd_file.empty())
+    if ((run.dump_regmap || run.dump_params) && run.given.empty() && run.dump_config_file.empty() &&
+        run.stats_file.empty() && run.output_file.empty() && run.vcd_file.empty())
         return Action::Exit;
     return Action::Run;
 }
@@ -227,8 +280,8 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
 void Arguments::apply(const po::variables_map& vm) {
     Impl& m = *m_impl;
     // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
-    static const std::set<std::string> not_the_run = {"config", "dump-config", "stats", "output", "vcd",
-                                                      "dump-regmap", "help", "dump-params"};
+    static const std::set<std::string> not_the_run = {
+        "config", "dump-config", "stats", "output", "vcd", "dump-regmap", "help", "dump-params"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
@@ -241,7 +294,8 @@ void Arguments::apply(const po::variables_map& vm) {
         MemoryConfig::apply_preset(p, platform.dram);
     }
     for (const auto* e : registry.entries())
-        if (vm.count(e->name) && e->name != "dram.preset") set_or_throw(registry, e->name, vm[e->name].as<std::string>());
+        if (vm.count(e->name) && e->name != "dram.preset")
+            set_or_throw(registry, e->name, vm[e->name].as<std::string>());
     const std::string perr = platform.validate();
     if (!perr.empty()) throw std::runtime_error(perr);
 
@@ -252,7 +306,8 @@ void Arguments::apply(const po::variables_map& vm) {
     run.job.causal = m.causal;
     sprint::parse(run.timing, platform.ip.timing);
     platform.ip.check_protocol = run.check_protocol;
-    run.thresholds = m.threshold_text.empty() ? std::vector<double>{} : parse_list(m.threshold_text);
+    run.thresholds =
+        m.threshold_text.empty() ? std::vector<double>{} : parse_list(m.threshold_text);
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();
     if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
@@ -260,10 +315,11 @@ void Arguments::apply(const po::variables_map& vm) {
 
 std::string Arguments::params_markdown() const {
     std::ostringstream os;
-    os << "| parameter | default | unit | allowed | description [source] |\n|---|---|---|---|---|\n";
+    os << "| parameter | default | unit | allowed | description [source] "
+          "|\n|---|---|---|---|---|\n";
     for (const auto* e : registry.entries())
-        os << "| `" << e->name << "` | " << e->default_value << " | " << e->unit << " | " << e->allowed
-           << " | " << e->description << " |\n";
+        os << "| `" << e->name << "` | " << e->default_value << " | " << e->unit << " | "
+           << e->allowed << " | " << e->description << " |\n";
     return os.str();
 }
 
@@ -290,10 +346,11 @@ std::string Arguments::config_text() const {
         {"dram.write_latency_ns", platform.dram.write_latency_ns == preset.write_latency_ns},
         {"dram.bandwidth_gbps", platform.dram.bandwidth_gbps == preset.bandwidth_gbps},
         {"dram.burst_bytes", platform.dram.burst_bytes == preset.burst_bytes}};
-    os << "\n" << registry.dump_ini([&](const core::ParamRegistry::Entry& e) {
-        auto it = from_preset.find(e.name);
-        return it != from_preset.end() && it->second;
-    });
+    os << "\n"
+       << registry.dump_ini([&](const core::ParamRegistry::Entry& e) {
+              auto it = from_preset.find(e.name);
+              return it != from_preset.end() && it->second;
+          });
     return os.str();
 }
 

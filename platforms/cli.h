@@ -43,7 +43,7 @@ struct RunOptions {
 
 // Parsed arguments: the run options plus the platform configuration and its parameter registry.
 class Arguments {
-public:
+  public:
     Arguments();
     Arguments(const Arguments&) = delete;
     Arguments& operator=(const Arguments&) = delete;
@@ -62,7 +62,7 @@ public:
     // Every model parameter as a Markdown table (what --dump-params prints, docs/parameters.md).
     std::string params_markdown() const;
 
-private:
+  private:
     // The stored options and parameters into `run` and `platform`, each checked.
     void apply(const boost::program_options::variables_map& vm);
     struct Impl;

@@ -21,7 +21,8 @@ Host::Host(const sc_module_name& name, uint64_t csr_base, Script script)
 void Host::invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end) {
     m_dmi.erase(std::remove_if(m_dmi.begin(), m_dmi.end(),
                                [&](const tlm_dmi& d) {
-                                   return d.get_start_address() <= end && d.get_end_address() >= start;
+                                   return d.get_start_address() <= end &&
+                                          d.get_end_address() >= start;
                                }),
                 m_dmi.end());
 }
@@ -103,8 +104,10 @@ bool Host::dmi_copy(uint64_t addr, void* data, uint64_t bytes, bool write) {
         }
         const uint64_t n = std::min<uint64_t>(bytes, d->get_end_address() - addr + 1);
         uint8_t* mem = d->get_dmi_ptr() + (addr - d->get_start_address());
-        if (write) std::memcpy(mem, p, n);
-        else std::memcpy(p, mem, n);
+        if (write)
+            std::memcpy(mem, p, n);
+        else
+            std::memcpy(p, mem, n);
         addr += n;
         p += n;
         bytes -= n;
@@ -124,7 +127,8 @@ void Host::mem_write(uint64_t addr, const void* data, uint64_t bytes) {
         gp.set_data_ptr(const_cast<uint8_t*>(p + off));
         gp.set_data_length(n);
         if (bus->transport_dbg(gp) != n)
-            throw std::runtime_error("host: memory write failed at address " + std::to_string(addr + off));
+            throw std::runtime_error("host: memory write failed at address " +
+                                     std::to_string(addr + off));
         debug_bytes += n;
         off += n;
     }
@@ -141,18 +145,21 @@ void Host::mem_read(uint64_t addr, void* data, uint64_t bytes) {
         gp.set_data_ptr(p + off);
         gp.set_data_length(n);
         if (bus->transport_dbg(gp) != n)
-            throw std::runtime_error("host: memory read failed at address " + std::to_string(addr + off));
+            throw std::runtime_error("host: memory read failed at address " +
+                                     std::to_string(addr + off));
         debug_bytes += n;
         off += n;
     }
 }
 
 namespace {
-constexpr uint64_t align(uint64_t x) { return (x + regs::kBaseAlign - 1) / regs::kBaseAlign * regs::kBaseAlign; }
+constexpr uint64_t align(uint64_t x) {
+    return (x + regs::kBaseAlign - 1) / regs::kBaseAlign * regs::kBaseAlign;
+}
 }  // namespace
 
-JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOptions& opt, uint64_t base,
-                     uint64_t* end_out) {
+JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOptions& opt,
+                     uint64_t base, uint64_t* end_out) {
     JobDesc j;
     j.opt = opt;
     j.heads = heads;
@@ -174,7 +181,8 @@ JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOpti
 
 JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                     uint64_t* end_out) {
-    const JobDesc j = layout(uint32_t(w.q.heads), uint32_t(w.q.n), uint32_t(w.q.d), opt, base, end_out);
+    const JobDesc j =
+        layout(uint32_t(w.q.heads), uint32_t(w.q.n), uint32_t(w.q.d), opt, base, end_out);
     const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
     mem_write(j.q, w.q.data.data(), elems);
     mem_write(j.k, w.k.data.data(), elems);
@@ -196,8 +204,10 @@ void Host::program_job(const JobDesc& j) {
     write_reg(regs::HEADS, j.heads);
     write_reg(regs::SEQ_LEN, j.n);
     write_reg(regs::HEAD_DIM, j.d);
-    const std::pair<uint32_t, uint64_t> bases[] = {{regs::Q_BASE_LO, j.q}, {regs::K_BASE_LO, j.k},
-                                                   {regs::V_BASE_LO, j.v}, {regs::OUT_BASE_LO, j.out},
+    const std::pair<uint32_t, uint64_t> bases[] = {{regs::Q_BASE_LO, j.q},
+                                                   {regs::K_BASE_LO, j.k},
+                                                   {regs::V_BASE_LO, j.v},
+                                                   {regs::OUT_BASE_LO, j.out},
                                                    {regs::HEAD_TABLE_LO, j.table}};
     for (const auto& b : bases) {
         write_reg(b.first, uint32_t(b.second));
@@ -219,7 +229,9 @@ JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
     r.status = read_reg(regs::STATUS);
     r.irq_status = read_reg(regs::IRQ_STATUS);
     r.error = regs::status_error(r.status);
-    auto rd64 = [this](uint32_t lo) { return uint64_t(read_reg(lo)) | (uint64_t(read_reg(lo + 4)) << 32); };
+    auto rd64 = [this](uint32_t lo) {
+        return uint64_t(read_reg(lo)) | (uint64_t(read_reg(lo + 4)) << 32);
+    };
     r.cycles = rd64(regs::CYCLES_LO);
     r.mem_read_bytes = rd64(regs::MEM_RD_BYTES_LO);
     r.mem_write_bytes = rd64(regs::MEM_WR_BYTES_LO);
@@ -232,7 +244,8 @@ JobResult Host::run_job(const JobDesc& j, const sc_time& timeout) {
 }
 
 std::vector<uint8_t> Host::read_output(const JobDesc& j) {
-    std::vector<uint8_t> out(std::size_t(j.heads) * j.n * j.d * core::output_element_bytes(j.opt.output));
+    std::vector<uint8_t> out(std::size_t(j.heads) * j.n * j.d *
+                             core::output_element_bytes(j.opt.output));
     mem_read(j.out, out.data(), out.size());
     return out;
 }

@@ -29,14 +29,16 @@ struct JobResult {
     bool completed = false;  // the interrupt came before the timeout
     uint32_t status = 0, irq_status = 0;
     regs::ErrorCode error = regs::ErrorCode::None;
-    uint64_t cycles = 0, mem_read_bytes = 0, mem_write_bytes = 0, kept_keys = 0,
-             k_rows_fetched = 0, v_rows_fetched = 0;
+    uint64_t cycles = 0, mem_read_bytes = 0, mem_write_bytes = 0, kept_keys = 0, k_rows_fetched = 0,
+             v_rows_fetched = 0;
     sc_core::sc_time start, end;  // host view: START written, interrupt seen
-    bool ok() const { return completed && error == regs::ErrorCode::None && (status & regs::STATUS_DONE); }
+    bool ok() const {
+        return completed && error == regs::ErrorCode::None && (status & regs::STATUS_DONE);
+    }
 };
 
 class Host : public sc_core::sc_module {
-public:
+  public:
     tlm_utils::simple_initiator_socket<Host> bus;
     sc_core::sc_in<bool> irq;
 
@@ -72,7 +74,7 @@ public:
 
     uint64_t reg_reads = 0, reg_writes = 0, jobs = 0, dmi_bytes = 0, debug_bytes = 0;
 
-private:
+  private:
     void thread();
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     bool dmi_copy(uint64_t addr, void* data, uint64_t bytes, bool write);

@@ -53,7 +53,9 @@ std::string hex(uint64_t v) {
 
 // ---- MemoryConfig -------------------------------------------------------------------------------
 
-MemoryConfig::MemoryConfig() { apply_preset(kDefaultPreset, *this); }
+MemoryConfig::MemoryConfig() {
+    apply_preset(kDefaultPreset, *this);
+}
 
 bool MemoryConfig::apply_preset(const std::string& name, MemoryConfig& out) {
     for (const Preset& p : kPresets) {
@@ -76,24 +78,30 @@ std::vector<std::string> MemoryConfig::preset_names() {
 
 void MemoryConfig::register_params(core::ParamRegistry& reg, const std::string& prefix) {
     reg.add_choice(prefix + ".preset", preset,
-                   "memory technology; sets latency, write latency, bandwidth and burst size (preset table in platforms/memory.cpp)",
+                   "memory technology; sets latency, write latency, bandwidth and burst size "
+                   "(preset table in platforms/memory.cpp)",
                    preset_names());
     reg.add_double(prefix + ".latency_ns", latency_ns, "ns",
                    "read latency, request arrival to first data [D] from the preset", 0.0, 1e6);
     reg.add_double(prefix + ".write_latency_ns", write_latency_ns, "ns",
-                   "write latency, request arrival to first data accepted [D] from the preset", 0.0, 1e6);
+                   "write latency, request arrival to first data accepted [D] from the preset", 0.0,
+                   1e6);
     reg.add_double(prefix + ".bandwidth_gbps", bandwidth_gbps, "GB/s",
                    "data-bus bandwidth, 1 GB/s = 1e9 B/s [X] from the preset", 1e-3, 1e6);
-    reg.add_uint(prefix + ".burst_bytes", burst_bytes, "B",
-                 "transfer granule; an access occupies the bus for whole bursts [D] from the preset", 1u, 65536u);
+    reg.add_uint(
+        prefix + ".burst_bytes", burst_bytes, "B",
+        "transfer granule; an access occupies the bus for whole bursts [D] from the preset", 1u,
+        65536u);
     reg.add_uint(prefix + ".size_mb", size_mb, "MiB",
                  "capacity; storage is allocated only where written [D]", uint64_t(1),
                  uint64_t(1) << 24);
     reg.add_bool(prefix + ".dmi", dmi, "grant direct memory interface pointers (per 1 MiB chunk)");
     reg.add_uint(prefix + ".queue_depth", queue_depth, "requests",
-                 "AT: requests accepted and not yet answered before END_REQ is withheld [D]", 1u, 4096u);
+                 "AT: requests accepted and not yet answered before END_REQ is withheld [D]", 1u,
+                 4096u);
     reg.add_double(prefix + ".jitter_ns", jitter_ns, "ns",
-                   "AT: random extra latency per request, uniform in [0, jitter) [D] 0 = none", 0.0, 1e6);
+                   "AT: random extra latency per request, uniform in [0, jitter) [D] 0 = none", 0.0,
+                   1e6);
     reg.add_uint(prefix + ".seed", seed, "", "AT: seed of the jitter", 0, ~uint64_t(0));
 }
 
@@ -145,8 +153,10 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
     m_stats.add("write_bytes", &m_count.write_bytes, "B", "bytes written by timed transactions");
     m_stats.add("debug_bytes", &m_count.debug_bytes, "B", "bytes moved by debug transport");
     m_stats.add("nb_requests", &m_count.nb_requests, "", "requests that came by nb_transport (AT)");
-    m_stats.add("max_queued", &m_count.max_queued, "requests", "most accepted, unanswered nb requests (AT)");
-    m_stats.add("backpressure_ps", &m_count.backpressure_ps, "ps", "time BEGIN_REQs waited for END_REQ, summed (AT)");
+    m_stats.add("max_queued", &m_count.max_queued, "requests",
+                "most accepted, unanswered nb requests (AT)");
+    m_stats.add("backpressure_ps", &m_count.backpressure_ps, "ps",
+                "time BEGIN_REQs waited for END_REQ, summed (AT)");
     m_stats.add("dmi_grants", &m_count.dmi_grants, "", "DMI pointers granted");
     m_stats.add("error_responses", &m_count.error_responses, "",
                 "transactions answered with an error status");
@@ -233,8 +243,8 @@ void Memory::accept_waiting() {
         m_waiting.pop_front();
         ++m_accepted;
         m_count.max_queued = std::max<uint64_t>(m_count.max_queued, m_accepted);
-        m_count.backpressure_ps += uint64_t(std::llround((sc_core::sc_time_stamp() - since) /
-                                                         sc_core::sc_time(1, sc_core::SC_PS)));
+        m_count.backpressure_ps += uint64_t(
+            std::llround((sc_core::sc_time_stamp() - since) / sc_core::sc_time(1, sc_core::SC_PS)));
         tlm::tlm_phase p = tlm::END_REQ;
         sc_core::sc_time d = sc_core::SC_ZERO_TIME;
         target->nb_transport_bw(*trans, p, d);
@@ -246,7 +256,8 @@ void Memory::accept_waiting() {
         }
         sc_core::sc_time done = sc_core::SC_ZERO_TIME;
         const tlm::tlm_command cmd = trans->get_command();
-        const tlm::tlm_response_status status = cmd == tlm::TLM_IGNORE_COMMAND ? tlm::TLM_OK_RESPONSE : check(*trans);
+        const tlm::tlm_response_status status =
+            cmd == tlm::TLM_IGNORE_COMMAND ? tlm::TLM_OK_RESPONSE : check(*trans);
         if (status != tlm::TLM_OK_RESPONSE) {
             ++m_count.error_responses;
             trans->set_response_status(status);
@@ -254,11 +265,13 @@ void Memory::accept_waiting() {
             const uint64_t addr = trans->get_address(), len = trans->get_data_length();
             const bool write = cmd == tlm::TLM_WRITE_COMMAND;
             if (cmd == tlm::TLM_WRITE_COMMAND) {
-                copy_in(addr, trans->get_data_ptr(), len, trans->get_byte_enable_ptr(), trans->get_byte_enable_length());
+                copy_in(addr, trans->get_data_ptr(), len, trans->get_byte_enable_ptr(),
+                        trans->get_byte_enable_length());
                 ++m_count.write_transactions;
                 m_count.write_bytes += len;
             } else if (cmd == tlm::TLM_READ_COMMAND) {
-                copy_out(addr, trans->get_data_ptr(), len, trans->get_byte_enable_ptr(), trans->get_byte_enable_length());
+                copy_out(addr, trans->get_data_ptr(), len, trans->get_byte_enable_ptr(),
+                         trans->get_byte_enable_length());
                 ++m_count.read_transactions;
                 m_count.read_bytes += len;
             }
@@ -315,8 +328,10 @@ unsigned Memory::transport_dbg(tlm::tlm_generic_payload& trans) {
     const tlm::tlm_command cmd = trans.get_command();
     if (cmd == tlm::TLM_IGNORE_COMMAND || addr >= m_size || !trans.get_data_ptr()) return 0;
     const uint64_t n = std::min<uint64_t>(trans.get_data_length(), m_size - addr);
-    if (cmd == tlm::TLM_WRITE_COMMAND) copy_in(addr, trans.get_data_ptr(), n, nullptr, 0);
-    else copy_out(addr, trans.get_data_ptr(), n, nullptr, 0);
+    if (cmd == tlm::TLM_WRITE_COMMAND)
+        copy_in(addr, trans.get_data_ptr(), n, nullptr, 0);
+    else
+        copy_out(addr, trans.get_data_ptr(), n, nullptr, 0);
     m_count.debug_bytes += n;
     return unsigned(n);
 }
@@ -342,7 +357,9 @@ bool Memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& d
     return true;
 }
 
-void Memory::invalidate_all_dmi() { target->invalidate_direct_mem_ptr(0, ~uint64_t(0)); }
+void Memory::invalidate_all_dmi() {
+    target->invalidate_direct_mem_ptr(0, ~uint64_t(0));
+}
 
 // ---- storage ------------------------------------------------------------------------------------
 
@@ -380,8 +397,10 @@ void Memory::copy_out(uint64_t addr, uint8_t* dst, uint64_t n, const uint8_t* be
         const uint64_t span = std::min(n - pos, kChunkBytes - off);
         const uint8_t* c = find_chunk(a / kChunkBytes);
         if (!be) {
-            if (c) std::memcpy(dst + pos, c + off, span);
-            else std::memset(dst + pos, 0, span);
+            if (c)
+                std::memcpy(dst + pos, c + off, span);
+            else
+                std::memset(dst + pos, 0, span);
         } else {
             for (uint64_t k = 0; k < span; ++k) {
                 if (be[(pos + k) % be_len] == TLM_BYTE_DISABLED) continue;
@@ -413,8 +432,7 @@ void Memory::dump(uint64_t offset, void* dst, uint64_t bytes) const {
 
 void Memory::load_file(const std::string& path, uint64_t offset) {
     std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in)
-        throw std::runtime_error(std::string(name()) + ": cannot open '" + path + "' to load");
+    if (!in) throw std::runtime_error(std::string(name()) + ": cannot open '" + path + "' to load");
     const uint64_t bytes = uint64_t(in.tellg());
     check_range("load_file", offset, bytes);
     in.seekg(0);

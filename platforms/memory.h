@@ -72,7 +72,7 @@ struct MemoryConfig {
 // BEGIN_RESP is sent when the transfer ends, one response open at a time (later ones wait for
 // END_RESP). b_transport and nb_transport share the same data bus.
 class Memory : public sc_core::sc_module {
-public:
+  public:
     static constexpr uint64_t kChunkBytes = uint64_t(1) << 20;
 
     struct Counters {
@@ -81,10 +81,10 @@ public:
         uint64_t debug_bytes = 0;                  // transport_dbg, both directions
         uint64_t dmi_grants = 0;
         uint64_t error_responses = 0;
-        uint64_t busy_ps = 0;                      // sum of data-bus transfer times
-        uint64_t nb_requests = 0;                  // requests that came by nb_transport
-        uint64_t max_queued = 0;                   // most accepted, unanswered nb requests
-        uint64_t backpressure_ps = 0;              // time BEGIN_REQs waited for END_REQ
+        uint64_t busy_ps = 0;          // sum of data-bus transfer times
+        uint64_t nb_requests = 0;      // requests that came by nb_transport
+        uint64_t max_queued = 0;       // most accepted, unanswered nb requests
+        uint64_t backpressure_ps = 0;  // time BEGIN_REQs waited for END_REQ
     };
 
     tlm_utils::simple_target_socket<Memory> target;
@@ -109,7 +109,7 @@ public:
     // Revokes every DMI pointer handed out (all initiators, whole address space).
     void invalidate_all_dmi();
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
                                        sc_core::sc_time& t);

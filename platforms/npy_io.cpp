@@ -34,8 +34,8 @@ std::string read_header(std::istream& in, const std::string& path, uint64_t file
         fail(path, "is not a valid .npy file (no \\x93NUMPY magic string)");
     const unsigned major = pre[6], minor = pre[7];
     if ((major != 1 && major != 2) || minor != 0)
-        fail(path, "is not a .npy file this reader takes (format version " + std::to_string(major) + "." +
-                       std::to_string(minor) + "; 1.0 and 2.0 are supported)");
+        fail(path, "is not a .npy file this reader takes (format version " + std::to_string(major) +
+                       "." + std::to_string(minor) + "; 1.0 and 2.0 are supported)");
     const unsigned len_bytes = major == 1 ? 2 : 4;
     if (!in.read(reinterpret_cast<char*>(pre + 8), len_bytes))
         fail(path, "is not a valid .npy file (it ends inside the header length)");
@@ -44,7 +44,8 @@ std::string read_header(std::istream& in, const std::string& path, uint64_t file
     const uint64_t start = 8 + len_bytes;
     if (len == 0 || len > file_size - start)
         fail(path, "is not a valid .npy file (its header declares " + std::to_string(len) +
-                       " bytes; the file has " + std::to_string(file_size - start) + " after the prefix)");
+                       " bytes; the file has " + std::to_string(file_size - start) +
+                       " after the prefix)");
     std::string header(std::size_t(len), '\0');
     if (!in.read(header.data(), std::streamsize(len))) fail(path, "could not be read (header)");
     return header;
@@ -56,7 +57,8 @@ namespace {
 
 // Opens the file and checks its header: dtype, rank, dimensions and the data size against the
 // file size. Leaves `in` at the first data byte.
-NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran, std::vector<std::size_t>& shape) {
+NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran,
+                      std::vector<std::size_t>& shape) {
     in.open(path, std::ios::binary | std::ios::ate);
     if (!in) fail(path, "cannot be opened for reading");
     const std::streamoff end = in.tellg();
@@ -67,15 +69,16 @@ NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran,
     const uint64_t header_end = uint64_t(in.tellg());
     // The dictionary itself is parsed by xtensor, which expects a trailing newline (and would
     // read before the start of an empty string otherwise).
-    if (header.back() != '\n') fail(path, "is not a valid .npy file (its header does not end with a newline)");
+    if (header.back() != '\n')
+        fail(path, "is not a valid .npy file (its header does not end with a newline)");
     // xtensor reads each dimension with operator>>, which takes "-1" as 2^64 - 1, "3.5" as 3 and
     // "x" as 0: only non-negative integers are let through.
     const std::size_t key = header.find("'shape'");
     const std::size_t open = key == std::string::npos ? key : header.find('(', key);
     const std::size_t close = open == std::string::npos ? open : header.find(')', open);
-    if (close == std::string::npos ||
-        header.find_first_not_of("0123456789, ", open + 1) < close)
-        fail(path, "is not a valid .npy file (its 'shape' is not a tuple of non-negative integers)");
+    if (close == std::string::npos || header.find_first_not_of("0123456789, ", open + 1) < close)
+        fail(path,
+             "is not a valid .npy file (its 'shape' is not a tuple of non-negative integers)");
     std::string descr;
     try {
         xt::detail::parse_header(header, descr, &fortran, shape);
@@ -83,14 +86,17 @@ NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran,
         fail(path, std::string("is not a valid .npy file (") + e.what() + ")");
     }
     if (descr != "<f4")
-        fail(path, "has dtype '" + descr + "'; float32 ('<f4') is required (in numpy: x.astype(np.float32))");
+        fail(path, "has dtype '" + descr +
+                       "'; float32 ('<f4') is required (in numpy: x.astype(np.float32))");
     if (shape.size() != 2 && shape.size() != 3)
         fail(path, "has shape " + shape_text(shape) + "; [heads, N, d] or [N, d] is required");
     uint64_t count = 1;
     for (std::size_t s : shape) {
         if (s == 0) fail(path, "has shape " + shape_text(shape) + " with a zero dimension");
-        if (s > uint64_t(INT32_MAX)) fail(path, "declares an absurdly large shape " + shape_text(shape));
-        if (count > (uint64_t(1) << 40) / s) fail(path, "declares an absurdly large shape " + shape_text(shape));
+        if (s > uint64_t(INT32_MAX))
+            fail(path, "declares an absurdly large shape " + shape_text(shape));
+        if (count > (uint64_t(1) << 40) / s)
+            fail(path, "declares an absurdly large shape " + shape_text(shape));
         count *= s;
     }
     if (file_size - header_end != count * 4)
@@ -127,13 +133,15 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
     if (fortran) {
         // Column-major data: reorder into the row-major tensor.
         const std::vector<float> col(t.data.begin(), t.data.end());
-        auto view = xt::adapt<xt::layout_type::column_major>(col.data(), col.size(), xt::no_ownership(), shape);
+        auto view = xt::adapt<xt::layout_type::column_major>(col.data(), col.size(),
+                                                             xt::no_ownership(), shape);
         std::size_t i = 0;
         for (float v : view) t.data[i++] = v;  // iteration is row-major whatever the layout
     }
     for (std::size_t i = 0; i < t.data.size(); ++i)
         if (!std::isfinite(t.data[i]))
-            fail(path, "contains a non-finite value (NaN or infinity) at flat index " + std::to_string(i));
+            fail(path, "contains a non-finite value (NaN or infinity) at flat index " +
+                           std::to_string(i));
     return t;
 }
 

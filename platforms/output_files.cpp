@@ -93,9 +93,12 @@ struct OutputFiles::File {
     std::thread relay_thread;
     std::atomic<bool> relay_stop{false};
 
-    [[noreturn]] void fail(const std::string& what) const { throw std::runtime_error(quoted(option, path) + " " + what); }
+    [[noreturn]] void fail(const std::string& what) const {
+        throw std::runtime_error(quoted(option, path) + " " + what);
+    }
     void check_written() const {
-        if (write_errno) fail("cannot be written (" + std::string(std::strerror(write_errno)) + ")");
+        if (write_errno)
+            fail("cannot be written (" + std::string(std::strerror(write_errno)) + ")");
     }
     // Ends the relay (after the writer closed its end, or at once when discarding) and removes
     // the FIFO; safe on a relay that was only partly set up or never started.
@@ -124,7 +127,9 @@ struct OutputFiles::File {
 
 OutputFiles::OutputFiles() = default;
 
-OutputFiles::~OutputFiles() { discard(); }
+OutputFiles::~OutputFiles() {
+    discard();
+}
 
 void OutputFiles::discard() {
     for (auto& f : m_files) f->remove();
@@ -161,7 +166,9 @@ void OutputFiles::claim(const std::string& option, const std::string& path) {
         return;
     }
     // (weakly_canonical of a relative path that does not exist yet stays relative: absolute first.)
-    auto canonical = [](const std::string& x, std::error_code& e) { return fs::weakly_canonical(fs::absolute(x, e), e); };
+    auto canonical = [](const std::string& x, std::error_code& e) {
+        return fs::weakly_canonical(fs::absolute(x, e), e);
+    };
     std::error_code ec, ec2;
     const fs::path canon = canonical(path, ec);
     for (const auto& other : m_files)
@@ -192,17 +199,21 @@ void OutputFiles::write(const std::string& option, const std::string& bytes) {
 std::string OutputFiles::relay(const std::string& option, const std::string& suffix) {
     File& f = find(option);
     std::string tmpl = (std::filesystem::temp_directory_path() / "sprint-relay-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) f.fail("cannot be written (no temporary directory: " + std::string(std::strerror(errno)) + ")");
+    if (!::mkdtemp(tmpl.data()))
+        f.fail("cannot be written (no temporary directory: " + std::string(std::strerror(errno)) +
+               ")");
     f.relay_dir = tmpl;
     f.relay_slots[0] = register_temp(f.relay_dir, true);
     f.fifo = f.relay_dir + "/out" + suffix;
-    if (::mkfifo(f.fifo.c_str(), 0600) != 0) f.fail("cannot be written (mkfifo: " + std::string(std::strerror(errno)) + ")");
+    if (::mkfifo(f.fifo.c_str(), 0600) != 0)
+        f.fail("cannot be written (mkfifo: " + std::string(std::strerror(errno)) + ")");
     f.relay_slots[1] = register_temp(f.fifo, false);
     // Our own reader and a writer that keeps the FIFO open, so neither the writer's open nor our
     // reads see the other side missing before the foreign writer opens it.
     f.relay_rd = ::open(f.fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     f.relay_keep = f.relay_rd < 0 ? -1 : ::open(f.fifo.c_str(), O_WRONLY | O_CLOEXEC);
-    if (f.relay_rd < 0 || f.relay_keep < 0) f.fail("cannot be written (FIFO: " + std::string(std::strerror(errno)) + ")");
+    if (f.relay_rd < 0 || f.relay_keep < 0)
+        f.fail("cannot be written (FIFO: " + std::string(std::strerror(errno)) + ")");
     File* fp = &f;
     f.relay_thread = std::thread([fp] {
         std::vector<char> buf(1 << 16);

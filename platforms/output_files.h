@@ -19,7 +19,7 @@
 namespace sprint::platform {
 
 class OutputFiles {
-public:
+  public:
     OutputFiles();
     ~OutputFiles();  // removes every temporary not committed
     OutputFiles(const OutputFiles&) = delete;
@@ -44,7 +44,7 @@ public:
     // the first output that failed; what was not moved yet is removed.
     void commit();
 
-private:
+  private:
     struct File;
     File& find(const std::string& option);
     void discard();

@@ -96,11 +96,11 @@ void Router::end_of_elaboration() {
     const unsigned n_targets = initiators.size(), n_initiators = targets.size();
     for (const auto& r : m_regions)
         if (r->index >= n_targets)
-            SC_REPORT_ERROR(kMsgType, (std::string(name()) + ": region '" + r->name +
-                                       "' is mapped to initiators[" + std::to_string(r->index) +
-                                       "] but only " + std::to_string(n_targets) +
-                                       " targets are bound")
-                                          .c_str());
+            SC_REPORT_ERROR(
+                kMsgType, (std::string(name()) + ": region '" + r->name +
+                           "' is mapped to initiators[" + std::to_string(r->index) + "] but only " +
+                           std::to_string(n_targets) + " targets are bound")
+                              .c_str());
     m_req_busy.assign(n_targets, nullptr);
     m_req_free_at.assign(n_targets, sc_core::SC_ZERO_TIME);
     m_req_queue.assign(n_targets, {});
@@ -245,9 +245,9 @@ tlm_sync_enum Router::begin_request(int from, tlm_generic_payload& trans, tlm_ph
                                     sc_time& delay) {
     delay += m_latency;
     if (m_txns.count(&trans)) {
-        SC_REPORT_ERROR(kMsgType,
-                        (std::string(name()) + ": BEGIN_REQ for a transaction already in flight")
-                            .c_str());
+        SC_REPORT_ERROR(
+            kMsgType,
+            (std::string(name()) + ": BEGIN_REQ for a transaction already in flight").c_str());
         trans.set_response_status(tlm::TLM_GENERIC_ERROR_RESPONSE);
         return tlm::TLM_COMPLETED;
     }
@@ -265,8 +265,8 @@ tlm_sync_enum Router::begin_request(int from, tlm_generic_payload& trans, tlm_ph
     return forward_request(trans, phase, delay, true);
 }
 
-tlm_sync_enum Router::forward_request(tlm_generic_payload& trans, tlm_phase& phase,
-                                      sc_time& delay, bool initiator_in_call) {
+tlm_sync_enum Router::forward_request(tlm_generic_payload& trans, tlm_phase& phase, sc_time& delay,
+                                      bool initiator_in_call) {
     Txn& t = m_txns.at(&trans);
     const unsigned to = t.region->index;
     m_req_busy[to] = &trans;
@@ -276,8 +276,10 @@ tlm_sync_enum Router::forward_request(tlm_generic_payload& trans, tlm_phase& pha
     if (s == tlm::TLM_ACCEPTED) return s;
     release_request_hop(to, &trans, delay);
     if (s == tlm::TLM_UPDATED && phase == tlm::END_REQ) {
-        if (initiator_in_call) t.req_ended = true;
-        else send_end_request(trans, delay);
+        if (initiator_in_call)
+            t.req_ended = true;
+        else
+            send_end_request(trans, delay);
         return s;
     }
     if (s == tlm::TLM_COMPLETED) {
@@ -289,7 +291,8 @@ tlm_sync_enum Router::forward_request(tlm_generic_payload& trans, tlm_phase& pha
         t.target_done = true;  // the initiator still expects END_REQ and a response
     } else if (phase != tlm::BEGIN_RESP) {
         SC_REPORT_ERROR(kMsgType, (std::string(name()) + ": target returned TLM_UPDATED with " +
-                                   "phase " + phase.get_name() + " to BEGIN_REQ").c_str());
+                                   "phase " + phase.get_name() + " to BEGIN_REQ")
+                                      .c_str());
         return s;
     }
     if (!initiator_in_call) {

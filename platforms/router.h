@@ -42,7 +42,7 @@ struct RouterConfig {
 // completes a waiting request early (TLM_COMPLETED) still gets its response delivered by the
 // router, which then absorbs the initiator's END_RESP.
 class Router : public sc_core::sc_module {
-public:
+  public:
     SC_HAS_PROCESS(Router);
 
     tlm_utils::multi_passthrough_target_socket<Router> targets;
@@ -62,7 +62,7 @@ public:
     size_t pending() const { return m_txns.size(); }  // nb transactions in flight
     const core::StatGroup& stats() const { return m_stats; }
 
-private:
+  private:
     struct Region {
         std::string name;
         unsigned index;
@@ -71,7 +71,7 @@ private:
         uint64_t end() const { return base + (size - 1); }
     };
     struct Txn {
-        unsigned from;             // targets[] index the transaction came in on
+        unsigned from;  // targets[] index the transaction came in on
         Region* region;
         uint64_t address;          // the initiator's (global) address
         bool req_ended = false;    // the initiator has seen END_REQ (or a response)

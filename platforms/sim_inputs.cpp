@@ -21,26 +21,35 @@ bool given(const RunOptions& o, const std::string& name) {
 Shape workload_shape(const RunOptions& o) {
     if (o.q_file.empty()) return {o.heads, o.seq_len, o.head_dim};
     const NpyShape q = npy_shape(o.q_file), k = npy_shape(o.k_file), v = npy_shape(o.v_file);
-    auto same = [](const NpyShape& a, const NpyShape& b) { return a.heads == b.heads && a.n == b.n && a.d == b.d; };
+    auto same = [](const NpyShape& a, const NpyShape& b) {
+        return a.heads == b.heads && a.n == b.n && a.d == b.d;
+    };
     if (!same(q, k) || !same(q, v))
-        throw std::runtime_error("files '" + o.q_file + "', '" + o.k_file + "', '" + o.v_file + "' must have the same shape");
-    const std::pair<const char*, int> dims[] = {{"heads", q.heads}, {"seq-len", q.n}, {"head-dim", q.d}};
+        throw std::runtime_error("files '" + o.q_file + "', '" + o.k_file + "', '" + o.v_file +
+                                 "' must have the same shape");
+    const std::pair<const char*, int> dims[] = {
+        {"heads", q.heads}, {"seq-len", q.n}, {"head-dim", q.d}};
     const int want[] = {o.heads, o.seq_len, o.head_dim};
     for (int i = 0; i < 3; ++i)
         if (given(o, dims[i].first) && want[i] != dims[i].second)
-            throw std::runtime_error(std::string("option '--") + dims[i].first + "' (" + std::to_string(want[i]) +
-                                     ") disagrees with the .npy files (" + std::to_string(dims[i].second) + ")");
+            throw std::runtime_error(std::string("option '--") + dims[i].first + "' (" +
+                                     std::to_string(want[i]) + ") disagrees with the .npy files (" +
+                                     std::to_string(dims[i].second) + ")");
     return {q.heads, q.n, q.d};
 }
 
-std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base, uint64_t* end_out) {
+std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
+                               uint64_t* end_out) {
     uint64_t end = 0;
-    std::vector<JobDesc> jobs{Host::layout(uint32_t(sh.heads), uint32_t(sh.n), uint32_t(sh.d), o.job, base, &end)};
+    std::vector<JobDesc> jobs{
+        Host::layout(uint32_t(sh.heads), uint32_t(sh.n), uint32_t(sh.d), o.job, base, &end)};
     if (o.compare && o.job.mode != core::Mode::Dense) {
         jobs.push_back(jobs[0]);
         jobs[1].opt.mode = core::Mode::Dense;
         jobs[1].out = end;
-        end = align_up(end + uint64_t(sh.heads) * sh.n * sh.d * core::output_element_bytes(o.job.output), regs::kBaseAlign);
+        end = align_up(
+            end + uint64_t(sh.heads) * sh.n * sh.d * core::output_element_bytes(o.job.output),
+            regs::kBaseAlign);
     }
     if (end_out) *end_out = end;
     return jobs;
@@ -52,7 +61,8 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
                                  ") exceeds the sequence length " + std::to_string(sh.n));
     if (!o.thresholds.empty() && o.thresholds.size() != 1 && int(o.thresholds.size()) != sh.heads)
         throw std::runtime_error("option '--threshold' has " + std::to_string(o.thresholds.size()) +
-                                 " values; give one, or one per head (" + std::to_string(sh.heads) + ")");
+                                 " values; give one, or one per head (" + std::to_string(sh.heads) +
+                                 ")");
     uint64_t end = 0;
     const IpConfig ip = c.ip_for_platform();
     for (const JobDesc& j : plan_jobs(o, sh, c.dram_base, &end)) {
@@ -60,8 +70,9 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
         const regs::ErrorCode e = check_job(ip, j, &why);
         if (e == regs::ErrorCode::None) continue;
         if (e == regs::ErrorCode::OutOfRange && end - c.dram_base > c.dram_bytes())
-            throw std::runtime_error("the workload needs " + std::to_string(((end - c.dram_base) >> 20) + 1) +
-                                     " MiB of memory but dram.size_mb is " + std::to_string(c.dram.size_mb));
+            throw std::runtime_error(
+                "the workload needs " + std::to_string(((end - c.dram_base) >> 20) + 1) +
+                " MiB of memory but dram.size_mb is " + std::to_string(c.dram.size_mb));
         throw std::runtime_error(why);
     }
 }
@@ -86,11 +97,15 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         in.k = std::move(w.k);
         in.v = std::move(w.v);
         std::ostringstream os;
-        os << "synthetic (locality " << o.locality << ", sharpness " << o.sharpness << ", seed " << o.seed << ")";
+        os << "synthetic (locality " << o.locality << ", sharpness " << o.sharpness << ", seed "
+           << o.seed << ")";
         in.source = os.str();
     }
     const int H = in.q.heads, n = in.q.n;
-    in.w = {core::quantize_per_head(in.q), core::quantize_per_head(in.k), core::quantize_per_head(in.v), {}};
+    in.w = {core::quantize_per_head(in.q),
+            core::quantize_per_head(in.k),
+            core::quantize_per_head(in.v),
+            {}};
     for (int h = 0; h < H; ++h) {
         core::HeadParams hp;
         hp.s_q = in.w.q.scale[std::size_t(h)];
@@ -99,9 +114,11 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         hp.valid_len = o.valid_len ? o.valid_len : uint32_t(n);
         in.w.heads.push_back(hp);
         if (!o.thresholds.empty())
-            in.w.heads.back().threshold = float(o.thresholds.size() == 1 ? o.thresholds[0] : o.thresholds[std::size_t(h)]);
+            in.w.heads.back().threshold =
+                float(o.thresholds.size() == 1 ? o.thresholds[0] : o.thresholds[std::size_t(h)]);
         else
-            in.w.heads.back().threshold = core::calibrate_threshold(in.w, h, o.job.causal, x, o.keep_fraction);
+            in.w.heads.back().threshold =
+                core::calibrate_threshold(in.w, h, o.job.causal, x, o.keep_fraction);
     }
     return in;
 }

@@ -21,7 +21,8 @@ json stats_delta(const json& after, const json& before) {
     if (!after.is_object()) return after;
     json r = json::object();
     for (auto it = after.begin(); it != after.end(); ++it) {
-        const json* b = before.is_object() && before.contains(it.key()) ? &before[it.key()] : nullptr;
+        const json* b =
+            before.is_object() && before.contains(it.key()) ? &before[it.key()] : nullptr;
         if (it.key() == "value" && it->is_number() && b && b->is_number())
             r[it.key()] = it->get<double>() - b->get<double>();
         else
@@ -42,7 +43,9 @@ json fidelity_json(const core::Fidelity& f) {
             {"ideal_new_fetch_fraction", f.ideal_new_fetch_fraction}};
 }
 
-json v(double x, const char* unit, const char* desc) { return {{"value", x}, {"unit", unit}, {"description", desc}}; }
+json v(double x, const char* unit, const char* desc) {
+    return {{"value", x}, {"unit", unit}, {"description", desc}};
+}
 
 long peak_rss_mib() {
     struct rusage ru;
@@ -87,21 +90,39 @@ std::vector<EngineRow> engine_rows() {
     for (const auto& s : stages) {
         const std::string g = std::string("stage_") + s.second;
         rows.push_back({s.first, s.second,
-                        [g](const json& m, const json&) { return num(m, {"controller", g.c_str(), "busy_ns"}); },
                         [g](const json& m, const json&) {
-                            return num(m, {"controller", g.c_str(), "starved_ns"}) + num(m, {"controller", g.c_str(), "blocked_ns"});
+                            return num(m, {"controller", g.c_str(), "busy_ns"});
+                        },
+                        [g](const json& m, const json&) {
+                            return num(m, {"controller", g.c_str(), "starved_ns"}) +
+                                   num(m, {"controller", g.c_str(), "blocked_ns"});
                         }});
     }
-    rows.push_back({"crossbar array", "xbar", [](const json& m, const json&) { return num(m, {"xbar", "busy_ns"}); },
-                    [](const json& m, const json&) { return num(m, {"xbar", "queued_ns"}); }});
+    rows.push_back({"crossbar array", "xbar",
+                    [](const json& m, const json&) {
+                        return num(m, {"xbar", "busy_ns"});
+                    },
+                    [](const json& m, const json&) {
+                        return num(m, {"xbar", "queued_ns"});
+                    }});
     rows.push_back({"datapath units", "datapath",
                     [](const json& m, const json&) {
-                        return num(m, {"datapath", "qk_busy_ns"}) + num(m, {"datapath", "softmax_busy_ns"}) + num(m, {"datapath", "v_busy_ns"});
+                        return num(m, {"datapath", "qk_busy_ns"}) +
+                               num(m, {"datapath", "softmax_busy_ns"}) +
+                               num(m, {"datapath", "v_busy_ns"});
                     },
-                    [](const json& m, const json&) { return num(m, {"datapath", "queued_ns"}); }});
-    rows.push_back({"fetcher", "fetcher", [](const json& m, const json&) { return num(m, {"fetcher", "busy_ns"}); },
-                    [](const json& m, const json&) { return num(m, {"fetcher", "mem_request_stall_ns"}); }});
-    rows.push_back({"memory data bus", "memory_bus", [](const json&, const json& d) { return num(d, {"busy_ps"}) / 1000.0; },
+                    [](const json& m, const json&) {
+                        return num(m, {"datapath", "queued_ns"});
+                    }});
+    rows.push_back({"fetcher", "fetcher",
+                    [](const json& m, const json&) {
+                        return num(m, {"fetcher", "busy_ns"});
+                    },
+                    [](const json& m, const json&) {
+                        return num(m, {"fetcher", "mem_request_stall_ns"});
+                    }});
+    rows.push_back({"memory data bus", "memory_bus",
+                    [](const json&, const json& d) { return num(d, {"busy_ps"}) / 1000.0; },
                     nullptr});
     return rows;
 }
@@ -110,10 +131,17 @@ json engines_json(const JobRun& r, double clock_ns) {
     json e = json::object();
     const json m = r.model(), d = r.dram();
     for (const auto& row : engine_rows()) {
-        e[row.key]["busy_cycles"] = {{"value", row.busy(m, d) / clock_ns}, {"unit", "cycles"}, {"description", "time " + row.label + " was working"}};
+        e[row.key]["busy_cycles"] = {{"value", row.busy(m, d) / clock_ns},
+                                     {"unit", "cycles"},
+                                     {"description", "time " + row.label + " was working"}};
         if (row.stall)
-            e[row.key]["stall_cycles"] = {{"value", row.stall(m, d) / clock_ns}, {"unit", "cycles"},
-                                          {"description", "time " + row.label + " waited: stages for input, output or SRAM room; blocks: requests queued for them (AT); fetcher: memory requests waiting for END_REQ (AT)"}};
+            e[row.key]["stall_cycles"] = {
+                {"value", row.stall(m, d) / clock_ns},
+                {"unit", "cycles"},
+                {"description",
+                 "time " + row.label +
+                     " waited: stages for input, output or SRAM room; blocks: requests queued for "
+                     "them (AT); fetcher: memory requests waiting for END_REQ (AT)"}};
     }
     return e;
 }
@@ -122,7 +150,8 @@ using Table = std::vector<std::vector<std::string>>;
 
 // Rows of a name column then one right-aligned column per job, each at least `min_width` wide;
 // returns the width used.
-std::size_t print_table(std::ostream& out, const Table& rows, std::size_t name_width, std::size_t min_width) {
+std::size_t print_table(std::ostream& out, const Table& rows, std::size_t name_width,
+                        std::size_t min_width) {
     std::size_t w = min_width;
     for (const auto& l : rows)
         for (std::size_t i = 1; i < l.size(); ++i) w = std::max(w, l[i].size() + 2);
@@ -134,16 +163,19 @@ std::size_t print_table(std::ostream& out, const Table& rows, std::size_t name_w
     return w;
 }
 
-void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& c, const Inputs& in) {
+void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& c,
+                  const Inputs& in) {
     const IpConfig& ip = c.ip;
-    out << "sprint-sim: " << in.q.heads << " heads x N=" << in.q.n << " x d=" << in.q.d << ", " << in.source;
+    out << "sprint-sim: " << in.q.heads << " heads x N=" << in.q.n << " x d=" << in.q.d << ", "
+        << in.source;
     if (o.thresholds.empty()) out << ", keep target " << o.keep_fraction;
     out << (o.job.causal ? ", causal" : "") << "\n";
-    out << "IP (" << o.timing << "): " << 1.0 / ip.clock_ns << " GHz, crossbar " << ip.xbar.tiles << " tiles of "
-        << ip.xbar.tile_rows << "x" << ip.xbar.tile_cols << " (" << ip.xbar.key_bits << "-bit keys, "
-        << ip.xbar.query_bits << "-bit queries), SRAM " << ip.sram.k_bytes << " + " << ip.sram.v_bytes
-        << " B, softmax " << core::to_string(o.job.softmax) << "\n";
-    out << "memory: " << c.dram.preset << ", " << c.dram.bandwidth_gbps << " GB/s, " << c.dram.latency_ns << " ns\n\n";
+    out << "IP (" << o.timing << "): " << 1.0 / ip.clock_ns << " GHz, crossbar " << ip.xbar.tiles
+        << " tiles of " << ip.xbar.tile_rows << "x" << ip.xbar.tile_cols << " (" << ip.xbar.key_bits
+        << "-bit keys, " << ip.xbar.query_bits << "-bit queries), SRAM " << ip.sram.k_bytes << " + "
+        << ip.sram.v_bytes << " B, softmax " << core::to_string(o.job.softmax) << "\n";
+    out << "memory: " << c.dram.preset << ", " << c.dram.bandwidth_gbps << " GB/s, "
+        << c.dram.latency_ns << " ns\n\n";
 }
 
 Table result_rows(const std::vector<JobReport>& reps) {
@@ -156,18 +188,29 @@ Table result_rows(const std::vector<JobReport>& reps) {
     };
     row("cycles", [](const JobReport& r) { return fmt_int(r.run->result.cycles); });
     row("time (us)", [](const JobReport& r) { return fmt(r.time_us, 1); });
-    row("memory read (MiB)", [](const JobReport& r) { return fmt(double(r.run->result.mem_read_bytes) / 1048576.0, 2); });
-    row("memory written (MiB)", [](const JobReport& r) { return fmt(double(r.run->result.mem_write_bytes) / 1048576.0, 2); });
+    row("memory read (MiB)", [](const JobReport& r) {
+        return fmt(double(r.run->result.mem_read_bytes) / 1048576.0, 2);
+    });
+    row("memory written (MiB)", [](const JobReport& r) {
+        return fmt(double(r.run->result.mem_write_bytes) / 1048576.0, 2);
+    });
     row("keep fraction", [](const JobReport& r) { return fmt(r.fid.overall.keep_fraction, 4); });
     row("new-fetch fraction", [](const JobReport& r) { return fmt(r.new_fetch, 4); });
-    row("attention mass retained", [](const JobReport& r) { return fmt(r.fid.overall.mass_retained, 4); });
-    row("output rel. error vs dense float", [](const JobReport& r) { return fmt(r.fid.overall.relative_l2_error, 4); });
-    row("output cosine vs dense float", [](const JobReport& r) { return fmt(r.fid.overall.cosine_similarity, 5); });
+    row("attention mass retained",
+        [](const JobReport& r) { return fmt(r.fid.overall.mass_retained, 4); });
+    row("output rel. error vs dense float",
+        [](const JobReport& r) { return fmt(r.fid.overall.relative_l2_error, 4); });
+    row("output cosine vs dense float",
+        [](const JobReport& r) { return fmt(r.fid.overall.cosine_similarity, 5); });
     row("memory bandwidth (GB/s)", [](const JobReport& r) {
-        return fmt(double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes) / std::max(1e-9, r.time_us * 1e3), 2);
+        return fmt(double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes) /
+                       std::max(1e-9, r.time_us * 1e3),
+                   2);
     });
-    row("max memory requests in flight", [](const JobReport& r) { return fmt_int(r.run->max_in_flight); });
-    row("bit-exact vs core reference", [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
+    row("max memory requests in flight",
+        [](const JobReport& r) { return fmt_int(r.run->max_in_flight); });
+    row("bit-exact vs core reference",
+        [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
     return rows;
 }
 
@@ -178,9 +221,11 @@ Table engine_table(const std::vector<JobReport>& reps, double clock_ns) {
         std::vector<std::string> line{e.label};
         for (const auto& r : reps) {
             const json m = r.run->model(), d = r.run->dram();
-            const double busy = e.busy(m, d) / clock_ns, stall = e.stall ? e.stall(m, d) / clock_ns : -1.0;
+            const double busy = e.busy(m, d) / clock_ns,
+                         stall = e.stall ? e.stall(m, d) / clock_ns : -1.0;
             line.push_back(fmt_int(uint64_t(std::llround(busy))) +
-                           (stall >= 0 ? " / " + fmt_int(uint64_t(std::llround(stall))) : std::string(" / -")));
+                           (stall >= 0 ? " / " + fmt_int(uint64_t(std::llround(stall)))
+                                       : std::string(" / -")));
         }
         rows.push_back(line);
     }
@@ -199,16 +244,23 @@ json job_json(const JobReport& rep, double clock_ns) {
     jj["k_rows_fetched"] = v(double(r.result.k_rows_fetched), "rows", "K_ROWS_FETCHED register");
     jj["v_rows_fetched"] = v(double(r.result.v_rows_fetched), "rows", "V_ROWS_FETCHED register");
     jj["new_fetch_fraction"] = v(rep.new_fetch, "fraction", "K rows fetched / visible pairs");
-    jj["achieved_bandwidth"] = v(double(r.result.mem_read_bytes + r.result.mem_write_bytes) / std::max(1e-9, rep.time_us * 1e3),
+    jj["achieved_bandwidth"] = v(double(r.result.mem_read_bytes + r.result.mem_write_bytes) /
+                                     std::max(1e-9, rep.time_us * 1e3),
                                  "GB/s", "bytes moved on mem / job time");
     jj["bit_exact_vs_core"] = rep.bit_exact;
     jj["fidelity"] = {{"overall", fidelity_json(rep.fid.overall)}, {"per_head", json::array()}};
     for (const auto& f : rep.fid.per_head) jj["fidelity"]["per_head"].push_back(fidelity_json(f));
     jj["per_head"] = json::array();
     for (const auto& h : r.heads)
-        jj["per_head"].push_back({{"head", h.head}, {"cycles", h.cycles}, {"queries", h.queries}, {"visible_pairs", h.visible},
-                                  {"kept_pairs", h.kept}, {"k_rows_fetched", h.k_fetched}, {"v_rows_fetched", h.v_fetched}});
-    jj["max_outstanding_requests"] = v(double(r.max_in_flight), "requests", "most memory requests of the IP in flight at once");
+        jj["per_head"].push_back({{"head", h.head},
+                                  {"cycles", h.cycles},
+                                  {"queries", h.queries},
+                                  {"visible_pairs", h.visible},
+                                  {"kept_pairs", h.kept},
+                                  {"k_rows_fetched", h.k_fetched},
+                                  {"v_rows_fetched", h.v_fetched}});
+    jj["max_outstanding_requests"] =
+        v(double(r.max_in_flight), "requests", "most memory requests of the IP in flight at once");
     jj["engines"] = engines_json(r, clock_ns);
     jj["model"] = r.model();
     jj["memory"] = r.dram();
@@ -217,10 +269,15 @@ json job_json(const JobReport& rep, double clock_ns) {
 
 }  // namespace
 
-json JobRun::model() const { return stats_delta(stats_after, stats_before); }
-json JobRun::dram() const { return stats_delta(dram_after, dram_before); }
+json JobRun::model() const {
+    return stats_delta(stats_after, stats_before);
+}
+json JobRun::dram() const {
+    return stats_delta(dram_after, dram_before);
+}
 
-Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in, const std::vector<JobRun>& runs) {
+Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in,
+                    const std::vector<JobRun>& runs) {
     const core::XbarNumerics x = c.ip.numerics();
     std::vector<uint32_t> valid;
     for (const auto& hp : in.w.heads) valid.push_back(hp.valid_len);
@@ -235,9 +292,12 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
         rep.run = &r;
         rep.bit_exact = r.out == core::reference_output(in.w, r.desc.opt, x);
         ev.all_exact &= rep.bit_exact;
-        const core::Tensor3 dec = core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);
-        rep.fid = core::compute_fidelity(in.q, in.k, r.masks, exact, dec, dense, valid, o.job.causal);
-        rep.new_fetch = double(r.result.k_rows_fetched) / double(std::max<uint64_t>(1, rep.fid.overall.visible_pairs));
+        const core::Tensor3 dec =
+            core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);
+        rep.fid =
+            core::compute_fidelity(in.q, in.k, r.masks, exact, dec, dense, valid, o.job.causal);
+        rep.new_fetch = double(r.result.k_rows_fetched) /
+                        double(std::max<uint64_t>(1, rep.fid.overall.visible_pairs));
         rep.time_us = double(r.result.cycles) * c.ip.clock_ns / 1000.0;
         ev.scores += rep.fid.overall.visible_pairs;
         ev.reports.push_back(rep);
@@ -245,8 +305,8 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
     return ev;
 }
 
-void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c, const Inputs& in,
-                   const Evaluation& ev, double wall) {
+void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c,
+                   const Inputs& in, const Evaluation& ev, double wall) {
     const std::vector<JobReport>& reps = ev.reports;
     print_header(out, o, c, in);
     const Table results = result_rows(reps);
@@ -259,14 +319,19 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
            "  blocks: requests queued for them; fetcher: memory requests awaiting END_REQ)\n";
     print_table(out, engines, name_width, w);
     if (reps.size() == 2) {
-        const double su = double(reps[1].run->result.cycles) / double(std::max<uint64_t>(1, reps[0].run->result.cycles));
-        const double tr = 1.0 - double(reps[0].run->result.mem_read_bytes + reps[0].run->result.mem_write_bytes) /
-                                    double(std::max<uint64_t>(1, reps[1].run->result.mem_read_bytes + reps[1].run->result.mem_write_bytes));
-        out << "\n  " << core::to_string(reps[0].mode) << " vs dense: speed-up " << fmt(su, 2) << "x, memory traffic "
-            << fmt(100.0 * std::fabs(tr), 1) << (tr >= 0 ? "% lower\n" : "% higher\n");
+        const double su = double(reps[1].run->result.cycles) /
+                          double(std::max<uint64_t>(1, reps[0].run->result.cycles));
+        const double tr =
+            1.0 - double(reps[0].run->result.mem_read_bytes + reps[0].run->result.mem_write_bytes) /
+                      double(std::max<uint64_t>(1, reps[1].run->result.mem_read_bytes +
+                                                       reps[1].run->result.mem_write_bytes));
+        out << "\n  " << core::to_string(reps[0].mode) << " vs dense: speed-up " << fmt(su, 2)
+            << "x, memory traffic " << fmt(100.0 * std::fabs(tr), 1)
+            << (tr >= 0 ? "% lower\n" : "% higher\n");
     }
-    out << "\nwall time " << fmt(wall, 2) << " s (simulation), " << fmt(double(ev.scores) / wall / 1e6, 2)
-        << " M key scores per second, peak memory " << peak_rss_mib() << " MiB\n";
+    out << "\nwall time " << fmt(wall, 2) << " s (simulation), "
+        << fmt(double(ev.scores) / wall / 1e6, 2) << " M key scores per second, peak memory "
+        << peak_rss_mib() << " MiB\n";
 }
 
 std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation& ev, double wall,
@@ -276,20 +341,26 @@ std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation
     j["tool"] = "sprint-sim";
     json thresholds = json::array();
     for (const auto& hp : in.w.heads) thresholds.push_back(hp.threshold);
-    j["workload"] = {{"source", in.source}, {"heads", in.q.heads}, {"seq_len", in.q.n}, {"head_dim", in.q.d},
-                     {"causal", o.job.causal}, {"thresholds", thresholds}};
+    j["workload"] = {{"source", in.source}, {"heads", in.q.heads},    {"seq_len", in.q.n},
+                     {"head_dim", in.q.d},  {"causal", o.job.causal}, {"thresholds", thresholds}};
     json cfg = json::object();
     for (const auto* e : args.registry.entries()) cfg[e->name] = e->get();
     j["config"] = cfg;
     j["timing"] = o.timing;
     j["wall_seconds"] = v(wall, "s", "host time spent in sc_start");
     j["peak_memory"] = v(double(peak_rss_mib()), "MiB", "peak resident memory of the process");
-    j["key_scores_per_second"] = v(double(ev.scores) / wall, "1/s", "visible (query, key) pairs simulated per wall second");
+    j["key_scores_per_second"] =
+        v(double(ev.scores) / wall, "1/s", "visible (query, key) pairs simulated per wall second");
     j["jobs"] = json::array();
-    for (const auto& rep : ev.reports) j["jobs"].push_back(job_json(rep, args.platform.ip.clock_ns));
+    for (const auto& rep : ev.reports)
+        j["jobs"].push_back(job_json(rep, args.platform.ip.clock_ns));
     if (o.check_protocol)
-        j["protocol"] = {{"links", p.protocol_links()}, {"transactions", p.protocol_transactions()}, {"violations", violations}};
-    j["model_totals"] = {{"sprint", p.sprint.stats().to_json()}, {"dram", p.dram.stats().to_json()}, {"bus", p.bus.stats().to_json()}};
+        j["protocol"] = {{"links", p.protocol_links()},
+                         {"transactions", p.protocol_transactions()},
+                         {"violations", violations}};
+    j["model_totals"] = {{"sprint", p.sprint.stats().to_json()},
+                         {"dram", p.dram.stats().to_json()},
+                         {"bus", p.bus.stats().to_json()}};
     std::ostringstream text;
     text << std::setw(2) << j << "\n";
     return text.str();

@@ -20,7 +20,8 @@
 
 namespace sprint::platform {
 
-// ---- inputs (sim_inputs.cpp) ---------------------------------------------------------------------
+// ---- inputs (sim_inputs.cpp)
+// ---------------------------------------------------------------------
 
 struct Inputs {
     core::Tensor3 q, k, v;
@@ -38,7 +39,8 @@ Shape workload_shape(const RunOptions& o);
 // The jobs of a run as the host places them from `base`: the selected mode, then (with --compare)
 // the dense baseline on the same tensors, its output after the first job's buffers. `end_out`
 // gets the first address after all of them.
-std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base, uint64_t* end_out);
+std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
+                               uint64_t* end_out);
 
 // Everything about the run that can be refused before any work: the options against the shape,
 // then every job against the IP's own rule (check_job) and the platform's memory. Throws
@@ -62,7 +64,8 @@ struct JobRun {
     nlohmann::json dram() const;   // the memory's
 };
 
-// ---- the report (sim_report.cpp) -------------------------------------------------------------------
+// ---- the report (sim_report.cpp)
+// -------------------------------------------------------------------
 
 struct JobReport {
     core::Mode mode;
@@ -78,10 +81,11 @@ struct Evaluation {
     uint64_t scores = 0;  // visible pairs of all jobs
 };
 // Every job against the core's bit-exact reference and the fidelity references.
-Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in, const std::vector<JobRun>& runs);
+Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in,
+                    const std::vector<JobRun>& runs);
 
-void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c, const Inputs& in,
-                   const Evaluation& ev, double wall);
+void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c,
+                   const Inputs& in, const Evaluation& ev, double wall);
 
 // The --stats document.
 std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation& ev, double wall,

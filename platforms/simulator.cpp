@@ -14,8 +14,8 @@ namespace sprint::platform {
 namespace {
 
 // Options, the output files claimed and the inputs built; false (exit status 2) on bad input.
-bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream& err, Arguments& args,
-             OutputFiles& outputs, Inputs& in, int& exit_code) {
+bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream& err,
+             Arguments& args, OutputFiles& outputs, Inputs& in, int& exit_code) {
     const RunOptions& o = args.run;
     try {
         const Arguments::Action action = args.parse(argc, argv);
@@ -24,11 +24,13 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
             args.print_help(out);
             return false;
         }
-        if (o.dump_regmap) out << regs::regmap_markdown(capability_registers(args.platform.ip_for_platform()));
+        if (o.dump_regmap)
+            out << regs::regmap_markdown(capability_registers(args.platform.ip_for_platform()));
         if (o.dump_params) out << args.params_markdown();
         if (action == Arguments::Action::Exit) return false;
-        for (const auto& [file, option] : {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
-                                           std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config")})
+        for (const auto& [file, option] :
+             {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
+              std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config")})
             outputs.claim(option, file);
         check_fits(o, args.platform, workload_shape(o));
         in = build_inputs(o, args.platform.ip.numerics());
@@ -36,27 +38,33 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         return true;
     } catch (const std::exception& e) {
         err << "sprint-sim: error: " << e.what() << "\n";
-        if (std::string(e.what()).find("option") != std::string::npos) err << "(sprint-sim --help lists every option)\n";
+        if (std::string(e.what()).find("option") != std::string::npos)
+            err << "(sprint-sim --help lists every option)\n";
         exit_code = kExitBadInput;
         return false;
     }
 }
 
 void set_verbosity(const std::string& level) {
-    const std::map<std::string, int> verb = {{"none", sc_core::SC_NONE}, {"low", sc_core::SC_LOW},
-                                             {"medium", sc_core::SC_MEDIUM}, {"high", sc_core::SC_HIGH},
-                                             {"full", sc_core::SC_FULL}, {"debug", sc_core::SC_DEBUG}};
+    const std::map<std::string, int> verb = {
+        {"none", sc_core::SC_NONE}, {"low", sc_core::SC_LOW},   {"medium", sc_core::SC_MEDIUM},
+        {"high", sc_core::SC_HIGH}, {"full", sc_core::SC_FULL}, {"debug", sc_core::SC_DEBUG}};
     sc_core::sc_report_handler::set_verbosity_level(verb.at(level));
-    if (level == "none" || level == "low") sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
+    if (level == "none" || level == "low")
+        sc_core::sc_report_handler::set_actions(sc_core::SC_INFO, sc_core::SC_DO_NOTHING);
 }
 
 // The host's script: the tensors placed, then each planned job run and observed; stops at the
 // first job that fails.
-void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in, const std::vector<JobDesc>& plan,
-              std::vector<JobRun>& runs, std::size_t& current, uint64_t base) {
+void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
+              const std::vector<JobDesc>& plan, std::vector<JobRun>& runs, std::size_t& current,
+              uint64_t base) {
     host.place(in.w, plan[0].opt, base);  // the tensors and head table of plan[0]
-    const std::vector<uint8_t> zeros(std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(plan[0].opt.output), 0);
-    for (std::size_t i = 1; i < plan.size(); ++i) host.mem_write(plan[i].out, zeros.data(), zeros.size());
+    const std::vector<uint8_t> zeros(
+        std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(plan[0].opt.output),
+        0);
+    for (std::size_t i = 1; i < plan.size(); ++i)
+        host.mem_write(plan[i].out, zeros.data(), zeros.size());
     for (current = 0; current < plan.size(); ++current) {
         JobRun& r = runs[current];
         r.desc = plan[current];
@@ -81,23 +89,28 @@ bool jobs_ok(const std::vector<JobRun>& runs, std::ostream& err) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
         const JobResult& r = runs[i].result;
         if (r.ok()) continue;
-        err << "sprint-sim: error: job " << i + 1 << " (" << core::to_string(runs[i].desc.opt.mode) << ") "
-            << (r.completed ? std::string("failed: ") + regs::to_string(r.error) : "did not complete (no interrupt)") << "\n";
+        err << "sprint-sim: error: job " << i + 1 << " (" << core::to_string(runs[i].desc.opt.mode)
+            << ") "
+            << (r.completed ? std::string("failed: ") + regs::to_string(r.error)
+                            : "did not complete (no interrupt)")
+            << "\n";
         return false;
     }
     return true;
 }
 
 // The output files of a successful run, then all of them moved into place.
-void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments& args, const Inputs& in,
-                   const std::vector<JobRun>& runs, const Evaluation& ev, double wall,
-                   const std::vector<std::string>& violations) {
+void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments& args,
+                   const Inputs& in, const std::vector<JobRun>& runs, const Evaluation& ev,
+                   double wall, const std::vector<std::string>& violations) {
     p.close_vcd();
     if (outputs.claimed("vcd")) outputs.finish_relay("vcd");
     if (outputs.claimed("output"))
-        outputs.write("output", npy_bytes(core::decode_output(runs[0].out, args.run.job.output, in.q.heads, in.q.n,
-                                                              in.q.d, in.w.heads)));
-    if (outputs.claimed("stats")) outputs.write("stats", stats_json(args, in, ev, wall, p, violations));
+        outputs.write("output",
+                      npy_bytes(core::decode_output(runs[0].out, args.run.job.output, in.q.heads,
+                                                    in.q.n, in.q.d, in.w.heads)));
+    if (outputs.claimed("stats"))
+        outputs.write("stats", stats_json(args, in, ev, wall, p, violations));
     outputs.commit();
 }
 
@@ -115,7 +128,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     set_verbosity(o.verbosity);
 
     // Jobs: the selected mode, then the dense baseline on the same tensors.
-    const std::vector<JobDesc> plan = plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr);
+    const std::vector<JobDesc> plan =
+        plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr);
     std::vector<JobRun> runs(plan.size());
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
@@ -135,7 +149,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     if (outputs.claimed("vcd")) p.open_vcd(outputs.relay("vcd", ".vcd"));
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!script_error.empty()) {
         err << "sprint-sim: error: host: " << script_error << "\n";
         return kExitJobProblem;
@@ -146,16 +161,18 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     print_summary(out, o, args.platform, in, ev, wall);
     const std::vector<std::string> violations = p.protocol_violations();
     if (o.check_protocol) {
-        out << "protocol checks: " << p.protocol_transactions() << " transactions on " << p.protocol_links()
-            << " links, " << violations.size() << " violations\n";
-        for (std::size_t i = 0; i < violations.size() && i < 20; ++i) out << "  " << violations[i] << "\n";
+        out << "protocol checks: " << p.protocol_transactions() << " transactions on "
+            << p.protocol_links() << " links, " << violations.size() << " violations\n";
+        for (std::size_t i = 0; i < violations.size() && i < 20; ++i)
+            out << "  " << violations[i] << "\n";
     }
     if (!ev.all_exact) {
         err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
         return kExitJobProblem;
     }
     if (!violations.empty()) {
-        err << "sprint-sim: error: " << violations.size() << " TLM protocol violations (listed above)\n";
+        err << "sprint-sim: error: " << violations.size()
+            << " TLM protocol violations (listed above)\n";
         return kExitJobProblem;
     }
     try {

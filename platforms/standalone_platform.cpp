@@ -12,10 +12,11 @@ void PlatformConfig::register_params(core::ParamRegistry& reg) {
     bus.register_params(reg, "bus");
     reg.add_uint("platform.dram_base", dram_base, "address", "where the router maps the DRAM", 0,
                  std::numeric_limits<uint64_t>::max());
-    reg.add_uint("platform.csr_base", csr_base, "address", "where the router maps the SPRINT registers",
-                 0, std::numeric_limits<uint64_t>::max());
-    reg.add_double("platform.quantum_ns", quantum_ns, "ns", "global quantum of temporal decoupling [D]",
-                   0.001, 1e9);
+    reg.add_uint("platform.csr_base", csr_base, "address",
+                 "where the router maps the SPRINT registers", 0,
+                 std::numeric_limits<uint64_t>::max());
+    reg.add_double("platform.quantum_ns", quantum_ns, "ns",
+                   "global quantum of temporal decoupling [D]", 0.001, 1e9);
 }
 
 IpConfig PlatformConfig::ip_for_platform() const {
@@ -31,8 +32,7 @@ std::string PlatformConfig::validate() const {
     std::string e = ip.validate();
     if (e.empty()) e = dram.validate();
     if (!e.empty()) return e;
-    if (csr_base % regs::kCsrWindowBytes)
-        return "platform.csr_base must be a multiple of 4096";
+    if (csr_base % regs::kCsrWindowBytes) return "platform.csr_base must be a multiple of 4096";
     const uint64_t dend = dram_base + dram_bytes();
     if (dend < dram_base) return "platform.dram_base + dram.size_mb wraps the address space";
     if (csr_base < dend && dram_base < csr_base + regs::kCsrWindowBytes)
@@ -67,7 +67,9 @@ StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script scr
     host.irq(irq);
 }
 
-StandalonePlatform::~StandalonePlatform() { close_vcd(); }
+StandalonePlatform::~StandalonePlatform() {
+    close_vcd();
+}
 
 void StandalonePlatform::close_vcd() {
     if (m_vcd) sc_core::sc_close_vcd_trace_file(m_vcd);
@@ -76,7 +78,8 @@ void StandalonePlatform::close_vcd() {
 
 std::vector<std::string> StandalonePlatform::protocol_violations() const {
     std::vector<std::string> v = sprint.protocol_violations();
-    for (const auto& c : m_checkers) v.insert(v.end(), c->violations().begin(), c->violations().end());
+    for (const auto& c : m_checkers)
+        v.insert(v.end(), c->violations().begin(), c->violations().end());
     return v;
 }
 
@@ -87,11 +90,14 @@ uint64_t StandalonePlatform::protocol_transactions() const {
     return n;
 }
 
-std::size_t StandalonePlatform::protocol_links() const { return m_checkers.size() + sprint.checkers().size(); }
+std::size_t StandalonePlatform::protocol_links() const {
+    return m_checkers.size() + sprint.checkers().size();
+}
 
 void StandalonePlatform::open_vcd(const std::string& path) {
     std::string base = path;
-    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0) base.resize(base.size() - 4);
+    if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
+        base.resize(base.size() - 4);
     m_vcd = sc_core::sc_create_vcd_trace_file(base.c_str());
     m_vcd->set_time_unit(1, sc_core::SC_PS);
     sprint.trace(m_vcd);

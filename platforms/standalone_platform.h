@@ -41,7 +41,7 @@ struct PlatformConfig {
 };
 
 class StandalonePlatform {
-public:
+  public:
     StandalonePlatform(const PlatformConfig& cfg, Host::Script script);
     ~StandalonePlatform();
 
@@ -63,7 +63,7 @@ public:
     uint64_t protocol_transactions() const;
     std::size_t protocol_links() const;
 
-private:
+  private:
     std::vector<std::unique_ptr<ProtocolChecker>> m_checkers;
     sc_core::sc_trace_file* m_vcd = nullptr;
 };

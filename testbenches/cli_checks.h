@@ -31,7 +31,7 @@ inline std::vector<std::string> small(std::vector<std::string> more = {}) {
 
 // Bad input: exit 2, every phrase of `says` on stderr, nothing simulated (no table on stdout).
 inline void check_bad_input(const TempDir& dir, const std::vector<std::string>& args,
-                     const std::vector<std::string>& says) {
+                            const std::vector<std::string>& says) {
     const RunResult r = run_sim(dir, args);
     SHOW(r);
     CHECK(r.exit_code == kBad);
@@ -43,7 +43,7 @@ inline void check_bad_input(const TempDir& dir, const std::vector<std::string>& 
 
 // A successful run and its summary table.
 inline SummaryTable run_ok(const TempDir& dir, const std::vector<std::string>& args,
-                    RunResult* keep = nullptr) {
+                           RunResult* keep = nullptr) {
     const RunResult r = run_sim(dir, args);
     SHOW(r);
     REQUIRE(r.exit_code == kOk);

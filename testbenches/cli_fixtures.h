@@ -54,7 +54,7 @@ class TempDir {
 };
 
 struct RunResult {
-    int exit_code = -1;  // the tool's exit status; 128 + signal if it was killed
+    int exit_code = -1;     // the tool's exit status; 128 + signal if it was killed
     long peak_rss_kib = 0;  // the child's peak resident memory (wait4's ru_maxrss)
     std::string out, err;
     std::string command;  // for failure messages
@@ -96,7 +96,8 @@ struct Child {
     RunResult r;
 };
 
-inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args, const Limits& limits) {
+inline Child spawn_sim(const TempDir& dir, const std::vector<std::string>& args,
+                       const Limits& limits) {
     static int counter = 0;
     const std::string tag = std::to_string(++counter);
     Child c;
@@ -157,7 +158,8 @@ inline RunResult run_sim(const TempDir& dir, const std::vector<std::string>& arg
 // Start the simulator, poll `ready()` every millisecond (up to 60 s, or until the child ends),
 // then send it `sig` and wait for it.
 template <class Ready>
-RunResult run_sim_signalled(const TempDir& dir, const std::vector<std::string>& args, int sig, Ready ready) {
+RunResult run_sim_signalled(const TempDir& dir, const std::vector<std::string>& args, int sig,
+                            Ready ready) {
     Child c = spawn_sim(dir, args, {});
     for (int i = 0; i < 60000 && !ready(); ++i) {
         int status = 0;
@@ -364,13 +366,16 @@ inline void write_npy_raw(const std::string& path, const std::string& descr,
                        ", 'shape': " + shape + ", }";
     const std::size_t pre = version == 1 ? 10 : 12;  // magic 6 + version 2 + header length 2 or 4
     const std::size_t total = pre + dict.size() + 1;
-    if (header_bytes) dict.append(header_bytes - dict.size() - 1, ' ');
-    else dict.append((64 - total % 64) % 64, ' ');
+    if (header_bytes)
+        dict.append(header_bytes - dict.size() - 1, ' ');
+    else
+        dict.append((64 - total % 64) % 64, ' ');
     dict += '\n';
     std::string file = "\x93NUMPY";
     file += char(version);
     file += char(0);
-    for (unsigned i = 0; i < (version == 1 ? 2u : 4u); ++i) file += char((dict.size() >> (8 * i)) & 0xff);
+    for (unsigned i = 0; i < (version == 1 ? 2u : 4u); ++i)
+        file += char((dict.size() >> (8 * i)) & 0xff);
     write_text(path, file + dict + data);
 }
 

@@ -26,7 +26,8 @@ struct PlainMemory : sc_core::sc_module {
     tlm_utils::simple_target_socket<PlainMemory> socket{"socket"};
     std::vector<uint8_t> bytes;
     uint64_t requests = 0;
-    explicit PlainMemory(const sc_core::sc_module_name& n, std::size_t size) : sc_module(n), bytes(size, 0) {
+    explicit PlainMemory(const sc_core::sc_module_name& n, std::size_t size)
+        : sc_module(n), bytes(size, 0) {
         socket.register_b_transport(this, &PlainMemory::b_transport);
     }
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
@@ -37,8 +38,10 @@ struct PlainMemory : sc_core::sc_module {
             gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
             return;
         }
-        if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &bytes[a], n);
-        else if (gp.is_write()) std::memcpy(&bytes[a], gp.get_data_ptr(), n);
+        if (gp.is_read())
+            std::memcpy(gp.get_data_ptr(), &bytes[a], n);
+        else if (gp.is_write())
+            std::memcpy(&bytes[a], gp.get_data_ptr(), n);
         delay += sc_core::sc_time(50, sc_core::SC_NS);
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
     }
@@ -51,10 +54,12 @@ struct NbOnlyMemory : sc_core::sc_module {
     std::vector<uint8_t> bytes;
     tlm_utils::peq_with_cb_and_phase<NbOnlyMemory> peq{this, &NbOnlyMemory::cb};
     uint64_t requests = 0;
-    explicit NbOnlyMemory(const sc_core::sc_module_name& n, std::size_t size) : sc_module(n), bytes(size, 0) {
+    explicit NbOnlyMemory(const sc_core::sc_module_name& n, std::size_t size)
+        : sc_module(n), bytes(size, 0) {
         socket.register_nb_transport_fw(this, &NbOnlyMemory::nb_transport_fw);
     }
-    tlm::tlm_sync_enum nb_transport_fw(int, tlm::tlm_generic_payload& gp, tlm::tlm_phase& ph, sc_core::sc_time& t) {
+    tlm::tlm_sync_enum nb_transport_fw(int, tlm::tlm_generic_payload& gp, tlm::tlm_phase& ph,
+                                       sc_core::sc_time& t) {
         peq.notify(gp, ph, t);
         return tlm::TLM_ACCEPTED;
     }
@@ -63,10 +68,13 @@ struct NbOnlyMemory : sc_core::sc_module {
             ++requests;
             const uint64_t a = gp.get_address();
             const unsigned n = gp.get_data_length();
-            if (a > bytes.size() || n > bytes.size() - a) gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
+            if (a > bytes.size() || n > bytes.size() - a)
+                gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
             else {
-                if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &bytes[a], n);
-                else if (gp.is_write()) std::memcpy(&bytes[a], gp.get_data_ptr(), n);
+                if (gp.is_read())
+                    std::memcpy(gp.get_data_ptr(), &bytes[a], n);
+                else if (gp.is_write())
+                    std::memcpy(&bytes[a], gp.get_data_ptr(), n);
                 gp.set_response_status(tlm::TLM_OK_RESPONSE);
             }
             peq.notify(gp, tlm::END_REQ, sc_core::sc_time(2, sc_core::SC_NS));
@@ -116,7 +124,6 @@ struct Cpu : sc_core::sc_module {
     }
 };
 
-
 // The IP with a foreign memory on `mem` and the CPU on `csr`, no router, irq wired.
 template <class Memory>
 struct EmbedBench {
@@ -124,7 +131,8 @@ struct EmbedBench {
     Memory ram;
     Cpu cpu{"cpu"};
     sc_core::sc_signal<bool> irq{"irq"};
-    EmbedBench(const IpConfig& cfg, std::size_t mem_bytes) : ip("sprint", cfg), ram("ram", mem_bytes) {
+    EmbedBench(const IpConfig& cfg, std::size_t mem_bytes)
+        : ip("sprint", cfg), ram("ram", mem_bytes) {
         cpu.bus.bind(ip.csr);
         ip.mem.bind(ram.socket);
         ip.irq(irq);
@@ -144,7 +152,10 @@ struct FlatJob {
         spec.n = kN;
         spec.d = kD;
         const core::Workload f = core::generate_synthetic(spec);
-        w = {core::quantize_per_head(f.q), core::quantize_per_head(f.k), core::quantize_per_head(f.v), {}};
+        w = {core::quantize_per_head(f.q),
+             core::quantize_per_head(f.k),
+             core::quantize_per_head(f.v),
+             {}};
         for (uint32_t h = 0; h < kHeads; ++h) {
             w.heads.push_back({0.0f, w.q.scale[h], w.k.scale[h], w.v.scale[h], kN});
             w.heads[h].threshold = core::calibrate_threshold(w, int(h), false, {}, 0.2);
@@ -156,7 +167,8 @@ struct FlatJob {
         std::memcpy(&bytes[Q], w.q.data.data(), elems);
         std::memcpy(&bytes[K], w.k.data.data(), elems);
         std::memcpy(&bytes[V], w.v.data.data(), elems);
-        for (uint32_t h = 0; h < kHeads; ++h) regs::encode_head_entry(w.heads[h], &bytes[T + h * regs::kHeadEntryBytes]);
+        for (uint32_t h = 0; h < kHeads; ++h)
+            regs::encode_head_entry(w.heads[h], &bytes[T + h * regs::kHeadEntryBytes]);
     }
     // The driver's sequence up to START (sprint mode, non-causal, fixed softmax, float32 output).
     void start(Cpu& c) const {

@@ -21,8 +21,10 @@ inline core::QuantizedWorkload make_workload(int heads, int n, int d, double kee
     s.d = d;
     s.seed = seed;
     const core::Workload w = core::generate_synthetic(s);
-    core::QuantizedWorkload q{core::quantize_per_head(w.q), core::quantize_per_head(w.k),
-                              core::quantize_per_head(w.v), {}};
+    core::QuantizedWorkload q{core::quantize_per_head(w.q),
+                              core::quantize_per_head(w.k),
+                              core::quantize_per_head(w.v),
+                              {}};
     for (int h = 0; h < heads; ++h) {
         core::HeadParams hp;
         hp.s_q = q.q.scale[std::size_t(h)];
@@ -51,12 +53,14 @@ inline platform::PlatformConfig small_platform(TimingMode mode = TimingMode::LT)
 #define SPRINT_CAT2(a, b) a##b
 #define SPRINT_CAT(a, b) SPRINT_CAT2(a, b)
 #define TIMED_TEST_CASE(name) TIMED_TEST_CASE_IMPL(name, SPRINT_CAT(timed_test_body_, __LINE__))
-#define TIMED_TEST_CASE_IMPL(name, fn)                              \
-    static void fn(sprint::TimingMode mode);                        \
-    TEST_CASE(name " - lt") { fn(sprint::TimingMode::LT); }          \
-    TEST_CASE(name " - at") { fn(sprint::TimingMode::AT); }          \
+#define TIMED_TEST_CASE_IMPL(name, fn)       \
+    static void fn(sprint::TimingMode mode); \
+    TEST_CASE(name " - lt") {                \
+        fn(sprint::TimingMode::LT);          \
+    }                                        \
+    TEST_CASE(name " - at") {                \
+        fn(sprint::TimingMode::AT);          \
+    }                                        \
     static void fn(sprint::TimingMode mode)
 
-namespace sprint::test {
-
-}  // namespace sprint::test
+namespace sprint::test {}  // namespace sprint::test

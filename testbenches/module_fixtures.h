@@ -18,7 +18,9 @@
 
 namespace sprint::modtest {
 
-inline sc_core::sc_time ns(double v) { return sc_core::sc_time(v, sc_core::SC_NS); }
+inline sc_core::sc_time ns(double v) {
+    return sc_core::sc_time(v, sc_core::SC_NS);
+}
 
 // One base-protocol request; `width` 0 means streaming width = length.
 struct Request {
@@ -80,7 +82,8 @@ struct TestInitiator : sc_core::sc_module {
     tlm::tlm_response_status command(Ext& ext, sc_core::sc_time& delay) {
         return send(socket, Request{}, delay, &ext);
     }
-    tlm::tlm_response_status read(uint64_t addr, void* data, unsigned len, sc_core::sc_time& delay) {
+    tlm::tlm_response_status read(uint64_t addr, void* data, unsigned len,
+                                  sc_core::sc_time& delay) {
         return send(socket, Request{tlm::TLM_READ_COMMAND, addr, data, len}, delay);
     }
     tlm::tlm_response_status write(uint64_t addr, const void* data, unsigned len,
@@ -108,9 +111,10 @@ struct StubTarget : sc_core::sc_module {
     }
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
         const uint8_t* p = gp.get_data_ptr();
-        log.push_back({gp.get_command(), gp.get_address(),
-                       p ? std::vector<uint8_t>(p, p + gp.get_data_length()) : std::vector<uint8_t>{},
-                       delay});
+        log.push_back(
+            {gp.get_command(), gp.get_address(),
+             p ? std::vector<uint8_t>(p, p + gp.get_data_length()) : std::vector<uint8_t>{},
+             delay});
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
         if (respond) respond(gp, delay);
     }

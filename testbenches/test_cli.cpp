@@ -3,10 +3,10 @@
 // says on stdout and stderr, and the files it writes (.npy, JSON, VCD, INI). No SystemC module is
 // built in this process. Workloads are small (2 heads x 96 tokens) except one default run.
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include "cli_checks.h"
@@ -241,10 +241,13 @@ TEST_CASE("cli/bad-option: unknown option and malformed values exit 2 naming the
         check_bad_input(dir, small({"--heads", "3"}), {"'--heads'"});
     }
     SECTION("integers with a blank or a plus sign") {
-        check_bad_input(dir, {"--heads", " 2", "--seq-len", "96"}, {"'--heads'", "' 2'", "integer"});
-        check_bad_input(dir, {"--heads", "+2", "--seq-len", "96"}, {"'--heads'", "'+2'", "integer"});
+        check_bad_input(dir, {"--heads", " 2", "--seq-len", "96"},
+                        {"'--heads'", "' 2'", "integer"});
+        check_bad_input(dir, {"--heads", "+2", "--seq-len", "96"},
+                        {"'--heads'", "'+2'", "integer"});
         check_bad_input(dir, small({"--seed", "+3"}), {"'--seed'", "'+3'"});
-        check_bad_input(dir, small({"--sprint.sram.k_bytes", " 4096"}), {"sprint.sram.k_bytes", "' 4096'"});
+        check_bad_input(dir, small({"--sprint.sram.k_bytes", " 4096"}),
+                        {"sprint.sram.k_bytes", "' 4096'"});
         check_bad_input(dir, small({"--locality", " 0.5"}), {"'--locality'", "' 0.5'"});
     }
 }
@@ -258,12 +261,15 @@ TEST_CASE("cli/bad-option: bad --threshold lists exit 2", "[cli]") {
     SECTION("empty item") {
         check_bad_input(dir, small({"--threshold", "1,,2"}), {"'--threshold'", "empty value"});
         // A trailing comma is an empty value too, not one threshold for both heads.
-        check_bad_input(dir, small({"--threshold", "1,"}), {"'--threshold'", "'1,'", "empty value"});
+        check_bad_input(dir, small({"--threshold", "1,"}),
+                        {"'--threshold'", "'1,'", "empty value"});
     }
     SECTION("beyond float32") {
         // The head table holds float32: the option says so before anything is simulated.
-        check_bad_input(dir, small({"--threshold", "1e39"}), {"'--threshold'", "'1e39'", "float32"});
-        check_bad_input(dir, small({"--threshold", "0.5,-1e39"}), {"'--threshold'", "'-1e39'", "float32"});
+        check_bad_input(dir, small({"--threshold", "1e39"}),
+                        {"'--threshold'", "'1e39'", "float32"});
+        check_bad_input(dir, small({"--threshold", "0.5,-1e39"}),
+                        {"'--threshold'", "'-1e39'", "float32"});
     }
     SECTION("infinite") {
         check_bad_input(dir, small({"--threshold", "inf"}), {"'--threshold'", "'inf'"});
@@ -275,7 +281,8 @@ TEST_CASE("cli/bad-option: bad --threshold lists exit 2", "[cli]") {
     SECTION("one value or one per head are accepted") {
         run_ok(dir, small({"--threshold", "0.5", "--compare=false"}));
         run_ok(dir, small({"--threshold", "0.5,-0.25", "--compare=false"}));
-        run_ok(dir, small({"--threshold", "0.5, -0.25", "--compare=false"}));  // blanks after commas
+        run_ok(dir,
+               small({"--threshold", "0.5, -0.25", "--compare=false"}));  // blanks after commas
     }
 }
 
@@ -312,7 +319,8 @@ TEST_CASE("cli/bad-option: workload that does not fit the configuration exits 2"
     SECTION("the size checks come before the workload is generated or loaded") {
         // 4096 x 1024 x 64 would take 3 GiB of floats to generate (and minutes to calibrate):
         // refused from the shape alone, the process never gets near that.
-        const std::vector<std::string> huge = {"--heads", "4096", "--seq-len", "1024", "--dram.size_mb", "1"};
+        const std::vector<std::string> huge = {"--heads", "4096",           "--seq-len",
+                                               "1024",    "--dram.size_mb", "1"};
         const RunResult r = run_sim(dir, huge);
         SHOW(r);
         CHECK(r.exit_code == kBad);
@@ -869,7 +877,9 @@ TEST_CASE("cli/regmap: docs/registers.md agrees with --dump-regmap", "[cli]") {
     CHECK(from_doc == from_tool);
 }
 
-TEST_CASE("cli/timing: --timing lt and --timing at write identical outputs and report their own cycles", "[cli]") {
+TEST_CASE(
+    "cli/timing: --timing lt and --timing at write identical outputs and report their own cycles",
+    "[cli]") {
     TempDir dir;
     const std::string lt_out = dir.file("lt.npy"), at_out = dir.file("at.npy");
     const SummaryTable lt = run_ok(dir, small({"--timing", "lt", "--output", lt_out}));
@@ -884,11 +894,13 @@ TEST_CASE("cli/timing: --timing lt and --timing at write identical outputs and r
     CHECK(lt.row("cycles") != at.row("cycles"));
 }
 
-TEST_CASE("cli/timing: --check-protocol finds no violation in either mode and names the mode", "[cli]") {
+TEST_CASE("cli/timing: --check-protocol finds no violation in either mode and names the mode",
+          "[cli]") {
     TempDir dir;
     for (const char* mode : {"lt", "at"}) {
-        const RunResult r = run_sim(dir, small({"--timing", mode, "--check-protocol", "--dram.jitter_ns", "40",
-                                                "--dram.queue_depth", "2"}));
+        const RunResult r =
+            run_sim(dir, small({"--timing", mode, "--check-protocol", "--dram.jitter_ns", "40",
+                                "--dram.queue_depth", "2"}));
         INFO(r.out << r.err);
         CHECK(r.exit_code == 0);
         CHECK(contains(r.out, std::string("IP (") + mode + ")"));
@@ -897,7 +909,8 @@ TEST_CASE("cli/timing: --check-protocol finds no violation in either mode and na
     // The 4-phase protocol on mem in a loosely-timed model: the fetcher waits inside the
     // controller's b_transport and returns a smaller annotation, which TLM-2.0 allows.
     for (const char* mode : {"lt", "at"}) {
-        const RunResult r = run_sim(dir, small({"--timing", mode, "--check-protocol", "--sprint.fetcher.mem_protocol", "nb"}));
+        const RunResult r = run_sim(dir, small({"--timing", mode, "--check-protocol",
+                                                "--sprint.fetcher.mem_protocol", "nb"}));
         INFO(r.out << r.err);
         CHECK(r.exit_code == 0);
         CHECK(contains(r.out, "links, 0 violations"));

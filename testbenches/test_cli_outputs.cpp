@@ -42,7 +42,8 @@ struct TmpdirIn {
 TEST_CASE("cli/outputs: a write to a full device is an error naming the option", "[cli]") {
     TempDir dir;
     for (const char* opt : kOutputs) {
-        const RunResult r = run_sim(dir, small({"--compare=false", std::string("--") + opt, "/dev/full"}));
+        const RunResult r =
+            run_sim(dir, small({"--compare=false", std::string("--") + opt, "/dev/full"}));
         SHOW(r);
         CHECK(r.exit_code != kOk);
         CHECK_THAT(r.err, Contains("'--" + std::string(opt) + "'") && Contains("/dev/full") &&
@@ -55,17 +56,20 @@ TEST_CASE("cli/outputs: a write to a full device is an error naming the option",
     CHECK(std::filesystem::is_character_file("/dev/null"));
 }
 
-TEST_CASE("cli/outputs: a full disk while writing a regular file fails and leaves nothing", "[cli]") {
+TEST_CASE("cli/outputs: a full disk while writing a regular file fails and leaves nothing",
+          "[cli]") {
     // RLIMIT_FSIZE of 16 KiB: stdout (a few KiB) fits; the stats (~40 KiB), the output
     // (2 x 96 x 64 floats) and the VCD do not, so their writes fail as on a full disk.
     TempDir dir;
     for (const char* opt : {"stats", "output", "vcd"}) {
         INFO("--" << opt);
         const std::string path = dir.file(std::string("out.") + opt);
-        const RunResult r = run_sim(dir, small({"--compare=false", std::string("--") + opt, path}), Limits{16384});
+        const RunResult r =
+            run_sim(dir, small({"--compare=false", std::string("--") + opt, path}), Limits{16384});
         SHOW(r);
         CHECK(r.exit_code == platform::kExitJobProblem);
-        CHECK_THAT(r.err, Contains("'--" + std::string(opt) + "'") && Contains(path) && Contains("cannot be written"));
+        CHECK_THAT(r.err, Contains("'--" + std::string(opt) + "'") && Contains(path) &&
+                              Contains("cannot be written"));
         CHECK(listing(dir) == std::set<std::string>{});
     }
 }
@@ -74,14 +78,16 @@ TEST_CASE("cli/outputs: an output written before a later failure does not stay",
     // The dumped config (a few KiB) is complete before the stats file hits the 16 KiB limit.
     TempDir dir;
     write_text(dir.file("old.ini"), "old contents\n");
-    const RunResult r = run_sim(dir, small({"--compare=false", "--dump-config", dir.file("old.ini"),
-                                            "--vcd", dir.file("w.vcd"), "--stats", dir.file("s.json")}),
+    const RunResult r = run_sim(dir,
+                                small({"--compare=false", "--dump-config", dir.file("old.ini"),
+                                       "--vcd", dir.file("w.vcd"), "--stats", dir.file("s.json")}),
                                 Limits{16384});
     SHOW(r);
     CHECK(r.exit_code == platform::kExitJobProblem);
     CHECK_THAT(r.err, Contains("'--") && Contains("cannot be written"));
     CHECK(listing(dir) == std::set<std::string>{"old.ini"});
-    CHECK(read_text(dir.file("old.ini")) == "old contents\n");  // an existing file keeps its contents
+    CHECK(read_text(dir.file("old.ini")) ==
+          "old contents\n");  // an existing file keeps its contents
 }
 
 TEST_CASE("cli/outputs: a run stopped by SIGTERM leaves no file behind", "[cli]") {
@@ -90,9 +96,11 @@ TEST_CASE("cli/outputs: a run stopped by SIGTERM leaves no file behind", "[cli]"
     TempDir dir;
     TmpdirIn tmpdir(dir);  // the VCD relay's FIFO goes here too
     std::vector<std::string> args = {"--timing", "at", "--heads", "12", "--seq-len", "512"};
-    for (const char* opt : kOutputs) args.insert(args.end(), {std::string("--") + opt, dir.file(std::string("new.") + opt)});
+    for (const char* opt : kOutputs)
+        args.insert(args.end(), {std::string("--") + opt, dir.file(std::string("new.") + opt)});
     // Four temporaries and the relay's directory.
-    const RunResult r = run_sim_signalled(dir, args, SIGTERM, [&] { return listing(dir).size() == 5; });
+    const RunResult r =
+        run_sim_signalled(dir, args, SIGTERM, [&] { return listing(dir).size() == 5; });
     SHOW(r);
     CHECK(r.exit_code == 128 + SIGTERM);
     CHECK(listing(dir) == std::set<std::string>{});
@@ -107,7 +115,8 @@ TEST_CASE("cli/outputs: a good run replaces existing files and leaves no tempora
         args.insert(args.end(), {std::string("--") + opt, path});
     }
     run_ok(dir, args);
-    for (const char* opt : kOutputs) CHECK(read_text(dir.file(std::string("old.") + opt)) != "old contents\n");
+    for (const char* opt : kOutputs)
+        CHECK(read_text(dir.file(std::string("old.") + opt)) != "old contents\n");
     CHECK(listing(dir).size() == 4);
     // --vcd writes exactly the path given, with or without the .vcd extension.
     run_ok(dir, small({"--compare=false", "--vcd", dir.file("wave")}));
@@ -134,7 +143,7 @@ TEST_CASE("outputs: nothing is left unless commit succeeds, commit replaces atom
         o.write("a", "A");
         o.write("b", "B");
         CHECK(listing(dir).size() == 3);  // the old file and two temporaries
-    }  // destroyed without commit
+    }                                     // destroyed without commit
     CHECK(listing(dir) == std::set<std::string>{"kept"});
     CHECK(read_text(dir.file("kept")) == "old\n");
     {
@@ -175,5 +184,6 @@ TEST_CASE("outputs: a relay copies what a foreign writer writes, checked") {
         std::ofstream w(f2, std::ios::binary);
         w << "data";
     }
-    CHECK_THROWS_WITH(full.finish_relay("vcd"), Contains("'--vcd'") && Contains("/dev/full") && Contains("No space"));
+    CHECK_THROWS_WITH(full.finish_relay("vcd"),
+                      Contains("'--vcd'") && Contains("/dev/full") && Contains("No space"));
 }

@@ -2,10 +2,10 @@
 // (core/keep_rule.h): MSB extraction, offset encoding, bitline arithmetic, threshold units,
 // comparator decisions, non-idealities and their determinism, causal/padding visibility and the
 // empty-row policy.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <vector>
+#include <catch2/catch.hpp>
 
 #include "core/crossbar.h"
 #include "core/keep_rule.h"

@@ -1,6 +1,5 @@
 // Unit tests of the parameter registry (core/params.h), the statistics tree (core/stats.h) and the
 // enum spellings of core/types.h.
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -8,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <catch2/catch.hpp>
 
 #include "core/params.h"
 #include "core/stats.h"

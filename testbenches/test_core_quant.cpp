@@ -1,11 +1,11 @@
 // Unit tests of the host-side int8 quantisation (core/quant.h): symmetric per-head scales,
 // round-half-away-from-zero, clamping, dequantisation.
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
 #include <vector>
+#include <catch2/catch.hpp>
 
 #include "core/quant.h"
 #include "core/rng.h"

@@ -3,10 +3,10 @@
 // float attention, mode equivalences, masks, causal/padded handling, the empty-row policy,
 // output decoding and threshold calibration.
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>
 #include <vector>
+#include <catch2/catch.hpp>
 
 #include "core/keep_rule.h"
 #include "core/metrics.h"

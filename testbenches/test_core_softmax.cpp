@@ -2,12 +2,12 @@
 // 12-bit softmax input, 8-bit probabilities, float and int16 outputs, ordering errors, on-chip
 // pruning and determinism. Expected values are computed here from the formulas documented in
 // row_engine.h, independently of the engine's helpers.
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <vector>
+#include <catch2/catch.hpp>
 
 #include "core/row_engine.h"
 

@@ -23,16 +23,19 @@ std::string read(const std::string& rel) {
 TEST_CASE("docs: registers.md holds the register map exactly as the model defines it") {
     const std::string doc = read("docs/registers.md");
     REQUIRE(!doc.empty());
-    // With the capabilities of the default configuration, as `sprint-sim --dump-regmap` prints them.
+    // With the capabilities of the default configuration, as `sprint-sim --dump-regmap` prints
+    // them.
     sprint::platform::Arguments args;
-    CHECK(doc.find(sprint::regs::regmap_markdown(sprint::capability_registers(args.platform.ip_for_platform()))) !=
-          std::string::npos);
+    CHECK(doc.find(sprint::regs::regmap_markdown(
+              sprint::capability_registers(args.platform.ip_for_platform()))) != std::string::npos);
 }
 
-TEST_CASE("docs: parameters.md holds every model parameter with its default as the model defines it") {
+TEST_CASE(
+    "docs: parameters.md holds every model parameter with its default as the model defines it") {
     const std::string doc = read("docs/parameters.md");
     REQUIRE(!doc.empty());
     sprint::platform::Arguments args;
     CHECK(doc.find(args.params_markdown()) != std::string::npos);
-    for (const auto* e : args.registry.entries()) CHECK(doc.find("`" + e->name + "`") != std::string::npos);
+    for (const auto* e : args.registry.entries())
+        CHECK(doc.find("`" + e->name + "`") != std::string::npos);
 }

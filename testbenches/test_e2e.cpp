@@ -35,9 +35,10 @@ Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
         r.result = host.run_job(j, sc_core::sc_time(10, sc_core::SC_SEC));
         r.out = host.read_output(j);
     });
-    p.sprint.controller.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
-        for (uint32_t t : kept) r.masks.row(int(h), int(i))[t] = 1;
-    });
+    p.sprint.controller.set_kept_observer(
+        [&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
+            for (uint32_t t : kept) r.masks.row(int(h), int(i))[t] = 1;
+        });
     sc_core::sc_start();
     r.loads = p.sprint.fetcher.load_log();
     r.violations = p.protocol_violations();
@@ -80,19 +81,24 @@ Run check_bit_exact(const core::QuantizedWorkload& w, const core::JobOptions& op
 
 }  // namespace
 
-TIMED_TEST_CASE("e2e sprint: bit-exact - 2 heads - N=200 (not a multiple of the 128-key tile) - d=64") {
-    check_bit_exact(test::make_workload(2, 200, 64, 0.15, false), options(), test::small_platform(mode));
+TIMED_TEST_CASE(
+    "e2e sprint: bit-exact - 2 heads - N=200 (not a multiple of the 128-key tile) - d=64") {
+    check_bit_exact(test::make_workload(2, 200, 64, 0.15, false), options(),
+                    test::small_platform(mode));
 }
 
 TIMED_TEST_CASE("e2e sprint: bit-exact - d=128 - N=300") {
-    check_bit_exact(test::make_workload(1, 300, 128, 0.1, false), options(), test::small_platform(mode));
+    check_bit_exact(test::make_workload(1, 300, 128, 0.1, false), options(),
+                    test::small_platform(mode));
 }
 
 TIMED_TEST_CASE("e2e sprint: bit-exact - causal - 3 heads - N=257") {
-    check_bit_exact(test::make_workload(3, 257, 64, 0.2, true), options(core::Mode::Sprint, true), test::small_platform(mode));
+    check_bit_exact(test::make_workload(3, 257, 64, 0.2, true), options(core::Mode::Sprint, true),
+                    test::small_platform(mode));
 }
 
-TIMED_TEST_CASE("e2e sprint: padding - queries and keys past valid_len are skipped - rows stay zero") {
+TIMED_TEST_CASE(
+    "e2e sprint: padding - queries and keys past valid_len are skipped - rows stay zero") {
     const auto w = test::make_workload(2, 160, 64, 0.2, false, 97);
     const Run r = check_bit_exact(w, options(), test::small_platform(mode));
     for (int h = 0; h < 2; ++h)
@@ -109,10 +115,12 @@ TIMED_TEST_CASE("e2e sprint: padding - queries and keys past valid_len are skipp
 }
 
 TIMED_TEST_CASE("e2e sprint: causal with padding - several heads") {
-    check_bit_exact(test::make_workload(4, 130, 64, 0.3, true, 111), options(core::Mode::Sprint, true), test::small_platform(mode));
+    check_bit_exact(test::make_workload(4, 130, 64, 0.3, true, 111),
+                    options(core::Mode::Sprint, true), test::small_platform(mode));
 }
 
-TIMED_TEST_CASE("e2e sprint: kept rows that overflow the buffers are processed in chunks - still bit-exact") {
+TIMED_TEST_CASE(
+    "e2e sprint: kept rows that overflow the buffers are processed in chunks - still bit-exact") {
     auto cfg = test::small_platform(mode);
     cfg.ip.sram.k_bytes = 1024;  // 16 rows of d=64
     cfg.ip.sram.v_bytes = 640;   // 10 rows
@@ -122,7 +130,8 @@ TIMED_TEST_CASE("e2e sprint: kept rows that overflow the buffers are processed i
     // 5 V rows) that the fetch stage double-buffers.
     std::size_t max_k = 0, max_v = 0;
     for (const auto& l : r.loads)
-        (l.buffer == proto::Buffer::K ? max_k : max_v) = std::max<std::size_t>(l.buffer == proto::Buffer::K ? max_k : max_v, l.requested);
+        (l.buffer == proto::Buffer::K ? max_k : max_v) =
+            std::max<std::size_t>(l.buffer == proto::Buffer::K ? max_k : max_v, l.requested);
     CHECK(max_k == 8);
     CHECK(max_v == 5);
 }
@@ -142,7 +151,8 @@ TIMED_TEST_CASE("e2e sprint: float softmax - int16 output - empty-row policy max
     }
 }
 
-TIMED_TEST_CASE("e2e sprint: crossbar and comparator non-idealities - bit-exact with the same seed") {
+TIMED_TEST_CASE(
+    "e2e sprint: crossbar and comparator non-idealities - bit-exact with the same seed") {
     auto cfg = test::small_platform(mode);
     cfg.ip.xbar.read_noise_sigma = 3.0;
     cfg.ip.xbar.cell_variation_sigma = 0.1;
@@ -161,11 +171,15 @@ TIMED_TEST_CASE("e2e dense: bit-exact and - with nothing pruned - close to dense
     const Run r = check_bit_exact(w, options(core::Mode::Dense), test::small_platform(mode));
     std::vector<uint32_t> valid(2, 200);
     core::SyntheticSpec s;
-    s.heads = 2; s.n = 200; s.d = 64; s.seed = 7;
+    s.heads = 2;
+    s.n = 200;
+    s.d = 64;
+    s.seed = 7;
     const auto f = core::generate_synthetic(s);
     const auto dense = core::dense_float_attention(f.q, f.k, f.v, valid, false);
     double cos = 0, rel = 0;
-    core::output_error(core::decode_output(r.out, core::OutputFormat::Float32, 2, 200, 64, w.heads), dense, cos, rel);
+    core::output_error(core::decode_output(r.out, core::OutputFormat::Float32, 2, 200, 64, w.heads),
+                       dense, cos, rel);
     // Fixed point: int8 inputs and 8-bit probabilities (1/255 steps) bound the agreement.
     CHECK(cos > 0.995);
     CHECK(rel < 0.10);
@@ -181,17 +195,22 @@ TIMED_TEST_CASE("e2e dense with float softmax: agrees with dense float to int8 a
     o.softmax = core::SoftmaxKind::Float;
     const Run r = check_bit_exact(w, o, test::small_platform(mode));
     core::SyntheticSpec s;
-    s.heads = 1; s.n = 128; s.d = 64; s.seed = 7;
+    s.heads = 1;
+    s.n = 128;
+    s.d = 64;
+    s.seed = 7;
     const auto f = core::generate_synthetic(s);
     const auto dense = core::dense_float_attention(f.q, f.k, f.v, {128}, true);
     double cos = 0, rel = 0;
-    core::output_error(core::decode_output(r.out, core::OutputFormat::Float32, 1, 128, 64, w.heads), dense, cos, rel);
+    core::output_error(core::decode_output(r.out, core::OutputFormat::Float32, 1, 128, 64, w.heads),
+                       dense, cos, rel);
     // Only int8 quantisation of Q, K, V is left (~0.4% per element, a few % on the logits).
     CHECK(cos > 0.999);
     CHECK(rel < 0.05);
 }
 
-TIMED_TEST_CASE("e2e onchip-prune: kept sets equal exact-score pruning - all K fetched - only kept V") {
+TIMED_TEST_CASE(
+    "e2e onchip-prune: kept sets equal exact-score pruning - all K fetched - only kept V") {
     const auto w = test::make_workload(2, 200, 64, 0.1, false);
     const Run r = check_bit_exact(w, options(core::Mode::OnchipPrune), test::small_platform(mode));
     core::JobOptions ex = options(core::Mode::OnchipPrune);
@@ -201,7 +220,8 @@ TIMED_TEST_CASE("e2e onchip-prune: kept sets equal exact-score pruning - all K f
     CHECK(r.result.v_rows_fetched < r.result.k_rows_fetched / 2);
 }
 
-TIMED_TEST_CASE("e2e: rows fetched per query equal an independent count of kept-and-not-resident rows") {
+TIMED_TEST_CASE(
+    "e2e: rows fetched per query equal an independent count of kept-and-not-resident rows") {
     // Independent model of the K buffer: LRU over whole queries' kept sets.
     auto cfg = test::small_platform(mode);
     cfg.ip.sram.k_bytes = 64 * 96;  // 96 rows: one query's kept rows fit, the sequence does not
@@ -218,13 +238,17 @@ TIMED_TEST_CASE("e2e: rows fetched per query equal an independent count of kept-
         std::set<uint32_t> want(kept.begin(), kept.end());
         for (uint32_t t : kept) {
             auto it = std::find(lru.begin(), lru.end(), t);
-            if (it != lru.end()) { lru.erase(it); lru.push_back(t); }
+            if (it != lru.end()) {
+                lru.erase(it);
+                lru.push_back(t);
+            }
         }
         for (uint32_t t : kept) {
             if (std::find(lru.begin(), lru.end(), t) != lru.end()) continue;
             ++misses;
             if (lru.size() == 96) {
-                auto victim = std::find_if(lru.begin(), lru.end(), [&](uint32_t x) { return !want.count(x); });
+                auto victim = std::find_if(lru.begin(), lru.end(),
+                                           [&](uint32_t x) { return !want.count(x); });
                 lru.erase(victim);
             }
             lru.push_back(t);

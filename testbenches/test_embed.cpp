@@ -26,7 +26,7 @@ void embed(sprint::TimingMode mode) {
     Memory ram("ram", 1 << 20);
     Cpu cpu("cpu");
     sc_core::sc_signal<bool> irq("irq");
-    cpu.bus.bind(ip.csr);   // registers at offset 0 of the CPU's view
+    cpu.bus.bind(ip.csr);  // registers at offset 0 of the CPU's view
     ip.mem.bind(ram.socket);
     ip.irq(irq);
     cpu.irq(irq);
@@ -42,11 +42,20 @@ void embed(sprint::TimingMode mode) {
     sc_core::sc_start();
 
     CHECK(status == regs::STATUS_DONE);
-    CHECK(ram.requests == ip.stats().count("fetcher.mem_reads") + ip.stats().count("fetcher.mem_writes"));  // all traffic went there
+    CHECK(ram.requests == ip.stats().count("fetcher.mem_reads") +
+                              ip.stats().count("fetcher.mem_writes"));  // all traffic went there
     CHECK(job.output_exact(ram.bytes, cfg));
 }
 
-TEST_CASE("embed: LT with a b_transport-only memory and no router") { embed<PlainMemory>(sprint::TimingMode::LT); }
-TEST_CASE("embed: AT with a b_transport-only memory and no router") { embed<PlainMemory>(sprint::TimingMode::AT); }
-TEST_CASE("embed: LT with an nb_transport-only memory (DRAMSys-like) and no router") { embed<NbOnlyMemory>(sprint::TimingMode::LT); }
-TEST_CASE("embed: AT with an nb_transport-only memory (DRAMSys-like) and no router") { embed<NbOnlyMemory>(sprint::TimingMode::AT); }
+TEST_CASE("embed: LT with a b_transport-only memory and no router") {
+    embed<PlainMemory>(sprint::TimingMode::LT);
+}
+TEST_CASE("embed: AT with a b_transport-only memory and no router") {
+    embed<PlainMemory>(sprint::TimingMode::AT);
+}
+TEST_CASE("embed: LT with an nb_transport-only memory (DRAMSys-like) and no router") {
+    embed<NbOnlyMemory>(sprint::TimingMode::LT);
+}
+TEST_CASE("embed: AT with an nb_transport-only memory (DRAMSys-like) and no router") {
+    embed<NbOnlyMemory>(sprint::TimingMode::AT);
+}

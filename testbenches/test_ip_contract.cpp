@@ -43,8 +43,10 @@ struct ReorderingMemory : sc_module {
             gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
             return;
         }
-        if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &bytes[a], n);
-        else std::memcpy(&bytes[a], gp.get_data_ptr(), n);
+        if (gp.is_read())
+            std::memcpy(gp.get_data_ptr(), &bytes[a], n);
+        else
+            std::memcpy(&bytes[a], gp.get_data_ptr(), n);
         gp.set_response_status(TLM_OK_RESPONSE);
     }
     tlm_sync_enum fw(int, tlm_generic_payload& gp, tlm_phase& ph, sc_time& t) {
@@ -65,7 +67,7 @@ struct ReorderingMemory : sc_module {
                 t += sc_time(1, SC_NS);
                 later(gp, sc_time(double(10 + rng() % 200), SC_NS));
                 return TLM_UPDATED;
-            case 2:  // straight to the response: BEGIN_RESP implies END_REQ
+            case 2:                      // straight to the response: BEGIN_RESP implies END_REQ
                 if (m_resp_open) break;  // one response open at a time
                 execute(gp);
                 ++early;
@@ -118,7 +120,7 @@ void run_reordering(TimingMode mode) {
     IpConfig cfg;
     cfg.timing = mode;
     cfg.fetcher.mem_protocol = MemProtocol::Nb;  // the memory has no b_transport
-    cfg.check_protocol = true;        // a checker on mem and on every internal link
+    cfg.check_protocol = true;                   // a checker on mem and on every internal link
     EmbedBench<ReorderingMemory> b(cfg, 1 << 20);
     auto& ram = b.ram;
     job.load(ram.bytes);
@@ -183,11 +185,15 @@ struct NbCsrMaster : sc_module, tlm_bw_transport_if<> {
 
 }  // namespace
 
-TEST_CASE("contract: the mem port takes back-pressure, early completion and out-of-order responses - at") {
+TEST_CASE(
+    "contract: the mem port takes back-pressure, early completion and out-of-order responses - "
+    "at") {
     run_reordering(TimingMode::AT);
 }
 
-TEST_CASE("contract: the mem port takes back-pressure, early completion and out-of-order responses - lt with nb") {
+TEST_CASE(
+    "contract: the mem port takes back-pressure, early completion and out-of-order responses - lt "
+    "with nb") {
     run_reordering(TimingMode::LT);
 }
 
@@ -208,22 +214,24 @@ TEST_CASE("contract: bad csr accesses over the 4-phase protocol get their error 
     cpu.body = [&](NbCsrMaster& m) {
         uint8_t b[8] = {5, 0, 0, 0, 0, 0, 0, 0};
         const uint8_t partial[4] = {0xFF, 0, 0xFF, 0xFF};
-        got.push_back(m.access(TLM_READ_COMMAND, regs::HEADS + 2, b, 4));                   // misaligned
-        got.push_back(m.access(TLM_READ_COMMAND, 0x0F0, b, 4));                             // unmapped
-        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 1));                      // 1 byte
-        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 8));                      // 8 bytes
-        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 4, partial, 4));          // byte enables
-        got.push_back(m.access(TLM_WRITE_COMMAND, regs::ID, b, 4));                         // read-only
-        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 4));                      // good
+        got.push_back(m.access(TLM_READ_COMMAND, regs::HEADS + 2, b, 4));           // misaligned
+        got.push_back(m.access(TLM_READ_COMMAND, 0x0F0, b, 4));                     // unmapped
+        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 1));              // 1 byte
+        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 8));              // 8 bytes
+        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 4, partial, 4));  // byte enables
+        got.push_back(m.access(TLM_WRITE_COMMAND, regs::ID, b, 4));                 // read-only
+        got.push_back(m.access(TLM_WRITE_COMMAND, regs::HEADS, b, 4));              // good
         got.push_back(m.access(TLM_READ_COMMAND, regs::ID, reinterpret_cast<uint8_t*>(&id), 4));
-        got.push_back(m.access(TLM_READ_COMMAND, regs::HEADS, reinterpret_cast<uint8_t*>(&heads), 4));
+        got.push_back(
+            m.access(TLM_READ_COMMAND, regs::HEADS, reinterpret_cast<uint8_t*>(&heads), 4));
         sc_stop();
     };
     sc_start();
     CHECK(got == std::vector<tlm_response_status>{
-                     TLM_ADDRESS_ERROR_RESPONSE, TLM_ADDRESS_ERROR_RESPONSE, TLM_BURST_ERROR_RESPONSE,
-                     TLM_BURST_ERROR_RESPONSE, TLM_BYTE_ENABLE_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE,
-                     TLM_OK_RESPONSE, TLM_OK_RESPONSE, TLM_OK_RESPONSE});
+                     TLM_ADDRESS_ERROR_RESPONSE, TLM_ADDRESS_ERROR_RESPONSE,
+                     TLM_BURST_ERROR_RESPONSE, TLM_BURST_ERROR_RESPONSE,
+                     TLM_BYTE_ENABLE_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE, TLM_OK_RESPONSE,
+                     TLM_OK_RESPONSE, TLM_OK_RESPONSE});
     CHECK(id == regs::kIdValue);
     CHECK(heads == 5u);
     CHECK(check.violations() == std::vector<std::string>{});
@@ -233,7 +241,8 @@ TEST_CASE("contract: debug reads on csr never wrap around the 4 KiB window") {
     EmbedBench<PlainMemory> b(IpConfig{}, 1 << 16);
     std::vector<unsigned> got;
     b.cpu.program = [&](Cpu& c) {
-        for (uint64_t a : {uint64_t(0), uint64_t(0x1000), uint64_t(1) << 32, (uint64_t(1) << 32) + 4, ~uint64_t(3)}) {
+        for (uint64_t a : {uint64_t(0), uint64_t(0x1000), uint64_t(1) << 32,
+                           (uint64_t(1) << 32) + 4, ~uint64_t(3)}) {
             uint32_t v[2] = {0, 0};
             tlm_generic_payload gp;
             gp.set_command(TLM_READ_COMMAND);

@@ -29,7 +29,8 @@ Outcome bad_then_good(const std::function<void(platform::Host&, platform::JobDes
         // Restore anything the mutation wrote into memory, then run the good job.
         h.place(w, core::JobOptions{}, cfg.dram_base);
         o.good = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
-        o.good_exact = h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
+        o.good_exact =
+            h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
     });
     sc_core::sc_start();
     o.violations = p.protocol_violations();
@@ -51,17 +52,21 @@ void check(const Outcome& o, regs::ErrorCode code) {
 }  // namespace
 
 TIMED_TEST_CASE("bad job: zero heads fails with BadShape and the IP recovers") {
-    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.heads = 0; }, test::small_platform(mode));
+    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.heads = 0; },
+                                 test::small_platform(mode));
     check(o, regs::ErrorCode::BadShape);
     CHECK(o.bad.mem_read_bytes == 0u);  // rejected before any memory access
 }
 
 TIMED_TEST_CASE("bad job: zero sequence length fails with BadShape") {
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 0; }, test::small_platform(mode)), regs::ErrorCode::BadShape);
+    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 0; },
+                        test::small_platform(mode)),
+          regs::ErrorCode::BadShape);
 }
 
 TIMED_TEST_CASE("bad job: mode 3 fails with BadMode") {
-    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.raw_mode = 3; }, test::small_platform(mode));
+    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.raw_mode = 3; },
+                                 test::small_platform(mode));
     check(o, regs::ErrorCode::BadMode);
     CHECK(o.bad.mem_read_bytes == 0u);
 }
@@ -81,17 +86,25 @@ TIMED_TEST_CASE("bad job: a head dimension larger than the crossbar fails with D
 }
 
 TIMED_TEST_CASE("bad job: a misaligned base fails with Misaligned") {
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.v += 8; }, test::small_platform(mode)), regs::ErrorCode::Misaligned);
+    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.v += 8; },
+                        test::small_platform(mode)),
+          regs::ErrorCode::Misaligned);
 }
 
 TIMED_TEST_CASE("bad job: an output buffer past the end of memory fails with OutOfRange") {
     const auto cfg = test::small_platform(mode);
-    check(bad_then_good([&](platform::Host&, platform::JobDesc& j) { j.out = cfg.dram_base + cfg.dram_bytes() - 4096; }, cfg),
+    check(bad_then_good(
+              [&](platform::Host&, platform::JobDesc& j) {
+                  j.out = cfg.dram_base + cfg.dram_bytes() - 4096;
+              },
+              cfg),
           regs::ErrorCode::OutOfRange);
 }
 
 TIMED_TEST_CASE("bad job: an output overlapping the keys fails with Overlap") {
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = j.k + 64; }, test::small_platform(mode)), regs::ErrorCode::Overlap);
+    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = j.k + 64; },
+                        test::small_platform(mode)),
+          regs::ErrorCode::Overlap);
 }
 
 // Changes one field of head `head`'s entry in memory, through the contract's encoder and decoder.
@@ -106,10 +119,13 @@ static void rewrite_head(platform::Host& h, const platform::JobDesc& j, uint32_t
     h.mem_write(at, e, sizeof e);
 }
 
-TIMED_TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails with BadHeadTable") {
-    const auto o = bad_then_good([](platform::Host& h, platform::JobDesc& j) {
-        rewrite_head(h, j, 1, [&](core::HeadParams& hp) { hp.valid_len = j.n + 1; });
-    }, test::small_platform(mode));
+TIMED_TEST_CASE(
+    "bad job: a head table entry with valid_len above SEQ_LEN fails with BadHeadTable") {
+    const auto o = bad_then_good(
+        [](platform::Host& h, platform::JobDesc& j) {
+            rewrite_head(h, j, 1, [&](core::HeadParams& hp) { hp.valid_len = j.n + 1; });
+        },
+        test::small_platform(mode));
     check(o, regs::ErrorCode::BadHeadTable);
     // The front end reads head 1's entry while head 0's queries are still in the pipeline: the
     // job stops there, so at most head 0's rows were written.
@@ -117,9 +133,11 @@ TIMED_TEST_CASE("bad job: a head table entry with valid_len above SEQ_LEN fails 
 }
 
 TIMED_TEST_CASE("bad job: a non-finite scale in the head table fails with BadHeadTable") {
-    check(bad_then_good([](platform::Host& h, platform::JobDesc& j) {
-              rewrite_head(h, j, 0, [](core::HeadParams& hp) { hp.s_k = std::nanf(""); });
-          }, test::small_platform(mode)),
+    check(bad_then_good(
+              [](platform::Host& h, platform::JobDesc& j) {
+                  rewrite_head(h, j, 0, [](core::HeadParams& hp) { hp.s_k = std::nanf(""); });
+              },
+              test::small_platform(mode)),
           regs::ErrorCode::BadHeadTable);
 }
 
@@ -127,7 +145,8 @@ TIMED_TEST_CASE("bad job: a memory error response mid-job fails with BusError") 
     auto cfg = test::small_platform(mode);
     cfg.ip.fetcher.window_base = 0;  // let the IP reach addresses the router does not map
     cfg.ip.fetcher.window_size = ~uint64_t(0);
-    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = 0x4000'0000; }, cfg);
+    const auto o =
+        bad_then_good([](platform::Host&, platform::JobDesc& j) { j.out = 0x4000'0000; }, cfg);
     check(o, regs::ErrorCode::BusError);
     CHECK(o.bad.mem_read_bytes > 0u);  // it failed while running, at the first output write
 }
@@ -141,7 +160,8 @@ struct BadCase {
     bool before_memory = true;  // refused at START, nothing read or written
 };
 
-static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::PlatformConfig cfg, int n = 96) {
+static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::PlatformConfig cfg,
+                               int n = 96) {
     const auto w = test::make_workload(2, n, 64, 0.2, false);
     std::vector<std::string> wrong;
     bool good_exact = false;
@@ -152,11 +172,14 @@ static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::Plat
             c.mutate(bad);
             const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
             const bool touched = r.mem_read_bytes != 0 || r.mem_write_bytes != 0;
-            if (!r.completed || r.error != c.code || (c.before_memory && touched) || r.irq_status != regs::IRQ_ERROR)
-                wrong.push_back(c.what + ": " + regs::to_string(r.error) + ", " + std::to_string(r.mem_read_bytes) + " B read");
+            if (!r.completed || r.error != c.code || (c.before_memory && touched) ||
+                r.irq_status != regs::IRQ_ERROR)
+                wrong.push_back(c.what + ": " + regs::to_string(r.error) + ", " +
+                                std::to_string(r.mem_read_bytes) + " B read");
         }
         const auto r = h.run_job(good, sc_core::sc_time(1, sc_core::SC_SEC));
-        good_exact = r.ok() && h.read_output(good) == core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
+        good_exact = r.ok() && h.read_output(good) ==
+                                   core::reference_output(w, core::JobOptions{}, cfg.ip.numerics());
     });
     sc_core::sc_start();
     CHECK(wrong == std::vector<std::string>{});
@@ -169,7 +192,8 @@ static void bad_jobs_then_good(const std::vector<BadCase>& cases, platform::Plat
 // straddling the end of memory by `rows` rows, in dense and sprint mode. Before the fetcher undid
 // only its own command's rows, the error path dropped the whole resident table and a later release
 // of an earlier chunk failed first (code 10, Internal).
-TIMED_TEST_CASE("bad job: memory errors with chunks in flight fail with BusError wherever they hit") {
+TIMED_TEST_CASE(
+    "bad job: memory errors with chunks in flight fail with BusError wherever they hit") {
     auto cfg = test::small_platform(mode);
     cfg.ip.fetcher.window_base = 0;  // let the IP reach addresses the router does not map
     cfg.ip.fetcher.window_size = ~uint64_t(0);
@@ -178,7 +202,8 @@ TIMED_TEST_CASE("bad job: memory errors with chunks in flight fail with BusError
     for (core::Mode m : {core::Mode::Dense, core::Mode::Sprint})
         for (int buffer = 0; buffer < 2; ++buffer)
             for (uint64_t rows : {106, 141, 204, 239, 470, 526, 981, 1023})
-                cases.push_back({std::string(core::to_string(m)) + (buffer ? " V" : " K") + " -" + std::to_string(rows),
+                cases.push_back({std::string(core::to_string(m)) + (buffer ? " V" : " K") + " -" +
+                                     std::to_string(rows),
                                  [=](platform::JobDesc& j) {
                                      j.opt.mode = m;
                                      (buffer == 0 ? j.k : j.v) = end - rows * 64;
@@ -187,7 +212,9 @@ TIMED_TEST_CASE("bad job: memory errors with chunks in flight fail with BusError
     bad_jobs_then_good(cases, cfg, 512);
 }
 
-TIMED_TEST_CASE("bad job: HEAD_DIM 0, buffers wrapping 2^64 or leaving the window, outputs overlapping any input") {
+TIMED_TEST_CASE(
+    "bad job: HEAD_DIM 0, buffers wrapping 2^64 or leaving the window, outputs overlapping any "
+    "input") {
     const auto cfg = test::small_platform(mode);
     const uint64_t end = cfg.dram_base + cfg.dram_bytes();
     const uint64_t top = ~uint64_t(0) - 63;  // 64-aligned, 64 bytes below 2^64
@@ -197,14 +224,17 @@ TIMED_TEST_CASE("bad job: HEAD_DIM 0, buffers wrapping 2^64 or leaving the windo
         {"Q wraps 2^64", [&](platform::JobDesc& j) { j.q = top; }, E::OutOfRange},
         {"OUT wraps 2^64", [&](platform::JobDesc& j) { j.out = top; }, E::OutOfRange},
         {"head table wraps 2^64", [&](platform::JobDesc& j) { j.table = top; }, E::OutOfRange},
-        {"Q below the window", [&](platform::JobDesc& j) { j.q = cfg.dram_base - 4096; }, E::OutOfRange},
+        {"Q below the window", [&](platform::JobDesc& j) { j.q = cfg.dram_base - 4096; },
+         E::OutOfRange},
         {"K past the window", [&](platform::JobDesc& j) { j.k = end - 64; }, E::OutOfRange},
         {"V at the window's end", [&](platform::JobDesc& j) { j.v = end; }, E::OutOfRange},
         {"head table outside", [&](platform::JobDesc& j) { j.table = 0x40; }, E::OutOfRange},
         {"OUT overlaps Q", [](platform::JobDesc& j) { j.out = j.q; }, E::Overlap},
-        {"OUT overlaps V's last row", [](platform::JobDesc& j) { j.out = j.v + 2 * 96 * 64 - 64; }, E::Overlap},
+        {"OUT overlaps V's last row", [](platform::JobDesc& j) { j.out = j.v + 2 * 96 * 64 - 64; },
+         E::Overlap},
         {"OUT overlaps the head table", [](platform::JobDesc& j) { j.out = j.table; }, E::Overlap},
-        {"HEAD_TABLE overlaps OUT's end", [](platform::JobDesc& j) { j.table = j.out + 2 * 96 * 64 * 4 - 64; }, E::Overlap},
+        {"HEAD_TABLE overlaps OUT's end",
+         [](platform::JobDesc& j) { j.table = j.out + 2 * 96 * 64 * 4 - 64; }, E::Overlap},
     };
     bad_jobs_then_good(cases, cfg);
 }

@@ -61,8 +61,10 @@ TEST_CASE("registers: bad accesses get the proper TLM response status and change
         CHECK(read32(h, 0x1000, v) == tlm::TLM_ADDRESS_ERROR_RESPONSE);
         // Wrong size and streaming.
         uint8_t b8[8] = {};
-        CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::HEADS, b8, 8) == tlm::TLM_BURST_ERROR_RESPONSE);
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, b8, 2) == tlm::TLM_BURST_ERROR_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::HEADS, b8, 8) ==
+              tlm::TLM_BURST_ERROR_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, b8, 2) ==
+              tlm::TLM_BURST_ERROR_RESPONSE);
         CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, b8, 4, nullptr, 0, 2) ==
               tlm::TLM_BURST_ERROR_RESPONSE);
         // Partial byte enables are refused; all lanes enabled is fine.
@@ -72,7 +74,8 @@ TEST_CASE("registers: bad accesses get the proper TLM response status and change
         CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, data, 4, partial, 4) ==
               tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
         CHECK(h.read_reg(regs::HEADS) == 0u);
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, data, 4, full, 4) == tlm::TLM_OK_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, data, 4, full, 4) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::HEADS) == 7u);
         // Writes to read-only registers.
         CHECK(write32(h, regs::ID, 0) == tlm::TLM_COMMAND_ERROR_RESPONSE);
@@ -156,7 +159,8 @@ TEST_CASE("registers: START while busy sets OVERRUN and leaves the running job a
         h.sync();
         sc_core::wait(h.irq.posedge_event());
         CHECK(h.read_reg(regs::STATUS) == (regs::STATUS_DONE | regs::STATUS_OVERRUN));
-        CHECK(h.read_output(j) == core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
+        CHECK(h.read_output(j) ==
+              core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
     });
 }
 
@@ -181,10 +185,12 @@ TEST_CASE("registers: reserved bits read as zero and ignore writes") {
         // A job with every reserved JOB_CFG bit set and garbage in the head-table padding runs as
         // the same job without them, bit for bit.
         const platform::JobDesc j = h.place(w, core::JobOptions{}, platform::kDefaultDramBase);
-        const uint8_t junk[12] = {0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA, 0x99, 0x88, 0x77, 0x66, 0x55, 0x44};
+        const uint8_t junk[12] = {0xFF, 0xEE, 0xDD, 0xCC, 0xBB, 0xAA,
+                                  0x99, 0x88, 0x77, 0x66, 0x55, 0x44};
         h.mem_write(j.table + 20, junk, sizeof junk);
         h.program_job(j);
-        CHECK(write32(h, regs::JOB_CFG, ~regs::find("JOB_CFG")->value_mask()) == tlm::TLM_OK_RESPONSE);
+        CHECK(write32(h, regs::JOB_CFG, ~regs::find("JOB_CFG")->value_mask()) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::JOB_CFG) == 0u);
         CHECK(write32(h, regs::IRQ_ENABLE, 0xFFFFFFFFu) == tlm::TLM_OK_RESPONSE);
         h.write_reg(regs::CTRL, regs::CTRL_START);
@@ -192,9 +198,11 @@ TEST_CASE("registers: reserved bits read as zero and ignore writes") {
         sc_core::wait(h.irq.posedge_event());
         CHECK(h.read_reg(regs::STATUS) == regs::STATUS_DONE);
         // Writing 1s to IRQ_STATUS's reserved bits clears nothing else and sets nothing.
-        CHECK(write32(h, regs::IRQ_STATUS, ~regs::IRQ_DONE & ~regs::IRQ_ERROR) == tlm::TLM_OK_RESPONSE);
+        CHECK(write32(h, regs::IRQ_STATUS, ~regs::IRQ_DONE & ~regs::IRQ_ERROR) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::IRQ_STATUS) == regs::IRQ_DONE);
-        CHECK(h.read_output(j) == core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
+        CHECK(h.read_output(j) ==
+              core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
     });
 }
 
@@ -219,49 +227,63 @@ TEST_CASE("registers: every read-only register refuses writes, the _HI halves in
     });
 }
 
-TEST_CASE("registers: byte enables of any length repeat over the word, only all lanes on is accepted") {
+TEST_CASE(
+    "registers: byte enables of any length repeat over the word, only all lanes on is accepted") {
     run([](platform::Host& h, platform::StandalonePlatform&) {
         uint8_t d[4] = {9, 0, 0, 0};
-        const uint8_t on1[1] = {0xFF}, on3[3] = {0xFF, 0xFF, 0xFF}, on8[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0};
+        const uint8_t on1[1] = {0xFF}, on3[3] = {0xFF, 0xFF, 0xFF},
+                      on8[8] = {0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0};
         const uint8_t half[2] = {0xFF, 0x00}, weak[4] = {0xFF, 0xFF, 0xFF, 0x01}, none[1] = {0x00};
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, on1, 1) == tlm::TLM_OK_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, on1, 1) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::HEADS) == 9u);
         d[0] = 10;
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, on3, 3) == tlm::TLM_OK_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, on3, 3) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::HEADS) == 10u);
         d[0] = 11;
         // Only the first 4 entries of a longer array apply to a 4-byte access.
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, on8, 8) == tlm::TLM_OK_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, on8, 8) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::HEADS) == 11u);
         d[0] = 12;
         for (auto [be, len] : {std::pair{half, 2u}, std::pair{weak, 4u}, std::pair{none, 1u}}) {
-            CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, be, len) == tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
-            CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::HEADS, d, 4, be, len) == tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+            CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::HEADS, d, 4, be, len) ==
+                  tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+            CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::HEADS, d, 4, be, len) ==
+                  tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
         }
         CHECK(h.read_reg(regs::HEADS) == 11u);
         uint8_t r[4] = {};
-        CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::HEADS, r, 4, on1, 1) == tlm::TLM_OK_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::HEADS, r, 4, on1, 1) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(r[0] == 11);
     });
 }
 
-TEST_CASE("registers: 1- and 2-byte accesses are burst errors, a streaming width above the length is a plain access") {
+TEST_CASE(
+    "registers: 1- and 2-byte accesses are burst errors, a streaming width above the length is a "
+    "plain access") {
     run([](platform::Host& h, platform::StandalonePlatform&) {
         h.write_reg(regs::SEQ_LEN, 0x11223344);
         uint8_t b[8] = {0x55, 0, 0, 0, 0, 0, 0, 0};
-        for (uint64_t off : {uint64_t(regs::SEQ_LEN), uint64_t(regs::SEQ_LEN + 1), uint64_t(regs::SEQ_LEN + 3)}) {
+        for (uint64_t off :
+             {uint64_t(regs::SEQ_LEN), uint64_t(regs::SEQ_LEN + 1), uint64_t(regs::SEQ_LEN + 3)}) {
             CHECK(h.csr_access(tlm::TLM_READ_COMMAND, off, b, 1) == tlm::TLM_BURST_ERROR_RESPONSE);
             CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, off, b, 1) == tlm::TLM_BURST_ERROR_RESPONSE);
         }
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::SEQ_LEN, b, 2) == tlm::TLM_BURST_ERROR_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::SEQ_LEN, b, 2) ==
+              tlm::TLM_BURST_ERROR_RESPONSE);
         CHECK(h.read_reg(regs::SEQ_LEN) == 0x11223344u);
         // Streaming width 8 >= length 4: no streaming (TLM-2.0), an ordinary access.
         const uint32_t v = 77;
         std::memcpy(b, &v, 4);
-        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::SEQ_LEN, b, 4, nullptr, 0, 8) == tlm::TLM_OK_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_WRITE_COMMAND, regs::SEQ_LEN, b, 4, nullptr, 0, 8) ==
+              tlm::TLM_OK_RESPONSE);
         CHECK(h.read_reg(regs::SEQ_LEN) == 77u);
         // Streaming width 2 < length 4 is streaming: refused.
-        CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::SEQ_LEN, b, 4, nullptr, 0, 2) == tlm::TLM_BURST_ERROR_RESPONSE);
+        CHECK(h.csr_access(tlm::TLM_READ_COMMAND, regs::SEQ_LEN, b, 4, nullptr, 0, 2) ==
+              tlm::TLM_BURST_ERROR_RESPONSE);
     });
 }
 
@@ -280,7 +302,7 @@ TEST_CASE("registers: debug reads at misaligned, unmapped and partly mapped offs
         uint8_t b[64] = {};
         CHECK(dbg(regs::HEAD_DIM + 2, 4, b) == 0u);  // misaligned
         CHECK(dbg(0x0F0, 8, b) == 0u);               // unmapped
-        CHECK(dbg(0xFFC, 16, b) == 0u);              // the last word of the window, unmapped, and past it
+        CHECK(dbg(0xFFC, 16, b) == 0u);  // the last word of the window, unmapped, and past it
         // From CAP_MAX_SEQ on: two registers, then the first unmapped offset ends the read.
         CHECK(dbg(regs::CAP_MAX_SEQ, 64, b) == 8u);
         uint32_t caps[2];
@@ -315,7 +337,8 @@ TEST_CASE("registers: IRQ_ENABLE changes and IRQ_STATUS writes while a job runs"
         CHECK(h.read_reg(regs::IRQ_STATUS) == 0u);
         // Only ERROR enabled when the job completes: DONE is pending, the line stays low.
         h.write_reg(regs::IRQ_ENABLE, regs::IRQ_ERROR);
-        while (h.read_reg(regs::STATUS) & regs::STATUS_BUSY) h.wait_for(sc_core::sc_time(1, sc_core::SC_US));
+        while (h.read_reg(regs::STATUS) & regs::STATUS_BUSY)
+            h.wait_for(sc_core::sc_time(1, sc_core::SC_US));
         CHECK(h.read_reg(regs::STATUS) == regs::STATUS_DONE);
         CHECK(h.read_reg(regs::IRQ_STATUS) == regs::IRQ_DONE);
         CHECK(p.irq.read() == false);
@@ -323,11 +346,14 @@ TEST_CASE("registers: IRQ_ENABLE changes and IRQ_STATUS writes while a job runs"
         h.write_reg(regs::IRQ_ENABLE, regs::IRQ_DONE);
         h.wait_for(sc_core::sc_time(10, sc_core::SC_NS));
         CHECK(p.irq.read() == true);
-        CHECK(h.read_output(j) == core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
+        CHECK(h.read_output(j) ==
+              core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
     });
 }
 
-TEST_CASE("registers: the 64-bit counters hold the last job's values while busy and change at completion") {
+TEST_CASE(
+    "registers: the 64-bit counters hold the last job's values while busy and change at "
+    "completion") {
     const auto w = test::make_workload(2, 128, 64, 0.2, false);
     run([&](platform::Host& h, platform::StandalonePlatform&) {
         const platform::JobDesc j = h.place(w, core::JobOptions{}, platform::kDefaultDramBase);
@@ -371,16 +397,21 @@ TEST_CASE("registers: START right after a failed job runs the next job normally"
         h.sync();
         sc_core::wait(h.irq.posedge_event());
         const uint32_t failed = h.read_reg(regs::STATUS);
-        CHECK((failed & (regs::STATUS_ERROR | regs::STATUS_DONE | regs::STATUS_BUSY)) == regs::STATUS_ERROR);
+        CHECK((failed & (regs::STATUS_ERROR | regs::STATUS_DONE | regs::STATUS_BUSY)) ==
+              regs::STATUS_ERROR);
         CHECK(regs::status_error(failed) == regs::ErrorCode::BadShape);
         // No clearing, no wait: fix the register and START at once.
         h.write_reg(regs::HEAD_DIM, 64);
         h.write_reg(regs::CTRL, regs::CTRL_START);
-        CHECK(h.read_reg(regs::STATUS) == regs::STATUS_BUSY);  // a new job clears DONE, ERROR and ERR_CODE
-        while (h.read_reg(regs::STATUS) & regs::STATUS_BUSY) h.wait_for(sc_core::sc_time(1, sc_core::SC_US));
+        CHECK(h.read_reg(regs::STATUS) ==
+              regs::STATUS_BUSY);  // a new job clears DONE, ERROR and ERR_CODE
+        while (h.read_reg(regs::STATUS) & regs::STATUS_BUSY)
+            h.wait_for(sc_core::sc_time(1, sc_core::SC_US));
         CHECK(h.read_reg(regs::STATUS) == regs::STATUS_DONE);
-        CHECK(h.read_reg(regs::IRQ_STATUS) == (regs::IRQ_DONE | regs::IRQ_ERROR));  // both causes pending
-        CHECK(h.read_output(j) == core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
+        CHECK(h.read_reg(regs::IRQ_STATUS) ==
+              (regs::IRQ_DONE | regs::IRQ_ERROR));  // both causes pending
+        CHECK(h.read_output(j) ==
+              core::reference_output(w, core::JobOptions{}, core::XbarNumerics{}));
     });
 }
 
@@ -395,7 +426,8 @@ TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through t
             o.empty_row = bits & 8 ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
             const uint32_t v = regs::encode_job_cfg(o);
             CHECK((v & ~regs::find("JOB_CFG")->value_mask()) == 0u);  // no reserved bit set
-            const regs::DecodedJobCfg d = regs::decode_job_cfg(v | ~regs::find("JOB_CFG")->value_mask() & ~3u);
+            const regs::DecodedJobCfg d =
+                regs::decode_job_cfg(v | ~regs::find("JOB_CFG")->value_mask() & ~3u);
             CHECK(d.mode_ok);
             CHECK(d.opt.mode == o.mode);
             CHECK(d.opt.causal == o.causal);
@@ -420,15 +452,16 @@ TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through t
     CHECK(regs::head_entry_ok(hp, 77));
     CHECK_FALSE(regs::head_entry_ok(hp, 76));
     using Change = std::function<void(core::HeadParams&)>;
-    for (const Change& bad : std::vector<Change>{[](core::HeadParams& x) { x.valid_len = 0; },
-                                                 [](core::HeadParams& x) { x.s_v = 0.0f; },
-                                                 [](core::HeadParams& x) { x.s_q = -1.0f; },
-                                                 [](core::HeadParams& x) { x.threshold = INFINITY; }}) {
+    for (const Change& bad : std::vector<Change>{
+             [](core::HeadParams& x) { x.valid_len = 0; },
+             [](core::HeadParams& x) { x.s_v = 0.0f; }, [](core::HeadParams& x) { x.s_q = -1.0f; },
+             [](core::HeadParams& x) { x.threshold = INFINITY; }}) {
         core::HeadParams x = hp;
         bad(x);
         CHECK_FALSE(regs::head_entry_ok(x, 100));
     }
     const uint32_t st = regs::encode_status_error(regs::ErrorCode::Overlap, true);
     CHECK(regs::status_error(st) == regs::ErrorCode::Overlap);
-    CHECK((st & (regs::STATUS_ERROR | regs::STATUS_OVERRUN | regs::STATUS_DONE)) == (regs::STATUS_ERROR | regs::STATUS_OVERRUN));
+    CHECK((st & (regs::STATUS_ERROR | regs::STATUS_OVERRUN | regs::STATUS_DONE)) ==
+          (regs::STATUS_ERROR | regs::STATUS_OVERRUN));
 }

@@ -12,10 +12,10 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
 #include <systemc>
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
-#include <unistd.h>
 
 #include "platforms/memory.h"
 
@@ -165,8 +165,7 @@ TEST_CASE("memory: unwritten memory reads zero and storage is sparse", "[memory]
     CHECK(mem.allocated_chunks() == 1);
 }
 
-TEST_CASE("memory: address and burst and byte-enable errors and the ignore command",
-          "[memory]") {
+TEST_CASE("memory: address and burst and byte-enable errors and the ignore command", "[memory]") {
     MemoryConfig cfg;
     cfg.size_mb = 1;
     Memory mem("mem", cfg);
@@ -246,14 +245,14 @@ TEST_CASE("memory: LT timeline pipelines same-time requests and queues behind a 
             d.push_back(annotated);
         };
         go(tlm::TLM_READ_COMMAND, 64, sc_core::SC_ZERO_TIME);  // d[0]: 50 + 4
-        sc_core::wait(d[0]);  // t = 54 ns, bus free
+        sc_core::wait(d[0]);                                   // t = 54 ns, bus free
         for (int k = 0; k < 4; ++k)
             go(tlm::TLM_READ_COMMAND, 64, sc_core::SC_ZERO_TIME);  // d[1..4]: 54, 58, 62, 66
-        sc_core::wait(1, sc_core::SC_US);  // bus long idle
-        go(tlm::TLM_WRITE_COMMAND, 100, sc_core::SC_ZERO_TIME);  // d[5]: 70 + 2 bursts = 78
+        sc_core::wait(1, sc_core::SC_US);                          // bus long idle
+        go(tlm::TLM_WRITE_COMMAND, 100, sc_core::SC_ZERO_TIME);    // d[5]: 70 + 2 bursts = 78
         sc_core::wait(1, sc_core::SC_US);
         go(tlm::TLM_READ_COMMAND, 640, sc_core::SC_ZERO_TIME);  // d[6]: 50 + 40 = 90
-        go(tlm::TLM_READ_COMMAND, 64, sc_time(10, SC_NS));     // d[7]: arrives at 10, queues: 94
+        go(tlm::TLM_READ_COMMAND, 64, sc_time(10, SC_NS));      // d[7]: arrives at 10, queues: 94
     };
     sc_core::sc_start();
 
@@ -323,8 +322,12 @@ TEST_CASE("memory: presets and parameters and validation", "[memory]") {
 
     sprint::core::ParamRegistry reg;
     c.register_params(reg, "dram");
-    const char* names[] = {"dram.preset",         "dram.latency_ns", "dram.write_latency_ns",
-                           "dram.bandwidth_gbps", "dram.burst_bytes", "dram.size_mb",
+    const char* names[] = {"dram.preset",
+                           "dram.latency_ns",
+                           "dram.write_latency_ns",
+                           "dram.bandwidth_gbps",
+                           "dram.burst_bytes",
+                           "dram.size_mb",
                            "dram.dmi"};
     for (const char* n : names) CHECK(reg.find(n) != nullptr);
     CHECK(reg.find("dram.latency_ns")->unit == "ns");
@@ -357,8 +360,7 @@ TEST_CASE("memory: constructor rejects a bad configuration", "[memory]") {
                                               Catch::Matchers::Contains("sprint/memory"));
 }
 
-TEST_CASE("memory: DMI grant range and latencies and DMI writes seen by b_transport",
-          "[memory]") {
+TEST_CASE("memory: DMI grant range and latencies and DMI writes seen by b_transport", "[memory]") {
     Memory mem("mem", round_config());
     MemoryConfig off = round_config();
     off.dmi = false;

@@ -65,7 +65,8 @@ std::vector<double> ramp(int n) {
 
 }  // namespace
 
-TEST_CASE("module comparators: the mask is margin >= threshold after the shift and counters count") {
+TEST_CASE(
+    "module comparators: the mask is margin >= threshold after the shift and counters count") {
     IpConfig cfg;
     Bench b(cfg);
     std::vector<CompareResult> r;
@@ -154,7 +155,8 @@ TEST_CASE("module comparators: empty-row policy self keeps the query's key clamp
     CHECK(b.bank.stats().count("kept") == 2);
 }
 
-TEST_CASE("module comparators: empty-row policy max keeps the first largest margin and adds wta_cycles") {
+TEST_CASE(
+    "module comparators: empty-row policy max keeps the first largest margin and adds wta_cycles") {
     IpConfig cfg;
     Bench b(cfg);
     std::vector<CompareResult> r;
@@ -194,8 +196,8 @@ TEST_CASE("module comparators: comparator offsets follow the core for the same s
 
     REQUIRE(r.size() == 1);
     std::vector<uint8_t> want(64), ideal(64);
-    const uint32_t kept = core::compare_bitlines(v.data(), 64, 0.0, 10.0, cfg.numerics(),
-                                                 want.data(), nullptr);
+    const uint32_t kept =
+        core::compare_bitlines(v.data(), 64, 0.0, 10.0, cfg.numerics(), want.data(), nullptr);
     core::compare_bitlines(v.data(), 64, 0.0, 10.0, IpConfig().numerics(), ideal.data(), nullptr);
     CHECK(r[0].status == tlm::TLM_OK_RESPONSE);
     CHECK(r[0].mask == want);
@@ -203,7 +205,8 @@ TEST_CASE("module comparators: comparator offsets follow the core for the same s
     CHECK(want != ideal);  // the offsets do move decisions
 }
 
-TEST_CASE("module comparators: a wrong data length is a generic error and no extension a command error") {
+TEST_CASE(
+    "module comparators: a wrong data length is a generic error and no extension a command error") {
     IpConfig cfg;
     Bench b(cfg);
     std::vector<std::pair<std::string, CompareResult>> r;
@@ -216,10 +219,10 @@ TEST_CASE("module comparators: a wrong data length is a generic error and no ext
         r.emplace_back("floats not doubles", compare(x, v, 0, 2, 0, S, z, 5, 20));
         r.emplace_back("key_end 0", compare(x, v, 0, 2, 0, S, z, 0, 0));
         r.emplace_back("no mask buffer", compare(x, v, 0, 2, 0, S, z, 5, 40, false));
-        r.emplace_back("read command", compare(x, v, 0, 2, 0, S, z, 5, 40, true,
-                                               tlm::TLM_READ_COMMAND));
-        r.emplace_back("ignore command", compare(x, v, 0, 2, 0, S, z, 5, 40, true,
-                                                 tlm::TLM_IGNORE_COMMAND));
+        r.emplace_back("read command",
+                       compare(x, v, 0, 2, 0, S, z, 5, 40, true, tlm::TLM_READ_COMMAND));
+        r.emplace_back("ignore command",
+                       compare(x, v, 0, 2, 0, S, z, 5, 40, true, tlm::TLM_IGNORE_COMMAND));
         sc_time d = ns(2);
         std::vector<double> data = v;
         plain.push_back(x.write(0, data.data(), 40, d));

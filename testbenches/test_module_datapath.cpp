@@ -2,7 +2,8 @@
 // Finish); rows sit in a real SramBuffer filled through its from_fetcher port, or in a stub SRAM
 // that records the reads. Outputs must be the bytes of core::RowEngine driven directly with the
 // same rows. Timing: QK (V) = max(SRAM streaming, ceil(rows * d / lanes) cycles), softmax =
-// softmax_latency + 2 * ceil(n / softmax_per_cycle) cycles, Begin 1 cycle, Finish ceil(d / v_lanes).
+// softmax_latency + 2 * ceil(n / softmax_per_cycle) cycles, Begin 1 cycle, Finish ceil(d /
+// v_lanes).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -213,19 +214,23 @@ void check_row_equals_engine(SoftmaxKind kind, OutputFormat fmt) {
 
 }  // namespace
 
-TEST_CASE("module datapath: fixed softmax and float32 output equal RowEngine in one chunk or several") {
+TEST_CASE(
+    "module datapath: fixed softmax and float32 output equal RowEngine in one chunk or several") {
     check_row_equals_engine(SoftmaxKind::Fixed, OutputFormat::Float32);
 }
 
-TEST_CASE("module datapath: fixed softmax and int16 output equal RowEngine in one chunk or several") {
+TEST_CASE(
+    "module datapath: fixed softmax and int16 output equal RowEngine in one chunk or several") {
     check_row_equals_engine(SoftmaxKind::Fixed, OutputFormat::Int16);
 }
 
-TEST_CASE("module datapath: float softmax and float32 output equal RowEngine in one chunk or several") {
+TEST_CASE(
+    "module datapath: float softmax and float32 output equal RowEngine in one chunk or several") {
     check_row_equals_engine(SoftmaxKind::Float, OutputFormat::Float32);
 }
 
-TEST_CASE("module datapath: float softmax and int16 output equal RowEngine in one chunk or several") {
+TEST_CASE(
+    "module datapath: float softmax and int16 output equal RowEngine in one chunk or several") {
     check_row_equals_engine(SoftmaxKind::Float, OutputFormat::Int16);
 }
 
@@ -270,12 +275,12 @@ TEST_CASE("module datapath: on-chip pruning keeps what RowEngine prune keeps") {
     CHECK(kept[0] == want);
     CHECK(want.size() >= 3);
     CHECK(want.size() < 6);
-    CHECK(out[1] == row.reference(SoftmaxKind::Fixed, fmt, &want, &huge,
-                                  core::EmptyRowPolicy::Self, 4));
+    CHECK(out[1] ==
+          row.reference(SoftmaxKind::Fixed, fmt, &want, &huge, core::EmptyRowPolicy::Self, 4));
     CHECK(kept[1] == Tokens{3});
     CHECK(kept[1] == want);
-    CHECK(out[2] == row.reference(SoftmaxKind::Fixed, fmt, &want, &huge,
-                                  core::EmptyRowPolicy::Max, 4));
+    CHECK(out[2] ==
+          row.reference(SoftmaxKind::Fixed, fmt, &want, &huge, core::EmptyRowPolicy::Max, 4));
     CHECK(kept[2] == want);
     REQUIRE(kept[2].size() == 1);
     int32_t best = INT32_MIN;
@@ -318,7 +323,8 @@ TEST_CASE("module datapath: one SRAM read per run of consecutive slots at sram_a
     std::vector<uint8_t> out = out_buffer(row.d, OutputFormat::Float32);
     ctl.body = [&](TestInitiator& c) {
         Driver dr{c};
-        st.push_back(dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32));
+        st.push_back(
+            dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32));
         st.push_back(dr.chunk(DatapathOp::QkChunk, row.tokens, row.k_slots));
         st.push_back(dr.softmax());
         st.push_back(dr.chunk(DatapathOp::VChunk, row.tokens, row.v_slots));
@@ -329,9 +335,12 @@ TEST_CASE("module datapath: one SRAM read per run of consecutive slots at sram_a
     for (auto s : st) CHECK(s == tlm::TLM_OK_RESPONSE);
     CHECK(out == row.reference(SoftmaxKind::Fixed, OutputFormat::Float32));
     // K slots [7 8 9 | 2 3 | 0], V slots [4 5 | 0 1 2 | 10], rows of 16 B.
-    const std::vector<std::pair<uint64_t, std::size_t>> want = {
-        {7 * 16, 48}, {2 * 16, 32}, {0, 16},
-        {proto::kSramVBase + 4 * 16, 32}, {proto::kSramVBase, 48}, {proto::kSramVBase + 10 * 16, 16}};
+    const std::vector<std::pair<uint64_t, std::size_t>> want = {{7 * 16, 48},
+                                                                {2 * 16, 32},
+                                                                {0, 16},
+                                                                {proto::kSramVBase + 4 * 16, 32},
+                                                                {proto::kSramVBase, 48},
+                                                                {proto::kSramVBase + 10 * 16, 16}};
     std::vector<std::pair<uint64_t, std::size_t>> got;
     for (const auto& r : sram.log) {
         CHECK(r.cmd == tlm::TLM_READ_COMMAND);
@@ -413,10 +422,15 @@ TEST_CASE("module datapath: out-of-order tokens are a generic error") {
         row.fill(b);
         Driver dr{ctl};
         auto begin = [&] {
-            return dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32);
+            return dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed,
+                            OutputFormat::Float32);
         };
-        auto qk = [&](const Tokens& ts) { return dr.chunk(DatapathOp::QkChunk, ts, row.k_slots_of(ts)); };
-        auto v = [&](const Tokens& ts) { return dr.chunk(DatapathOp::VChunk, ts, row.v_slots_of(ts)); };
+        auto qk = [&](const Tokens& ts) {
+            return dr.chunk(DatapathOp::QkChunk, ts, row.k_slots_of(ts));
+        };
+        auto v = [&](const Tokens& ts) {
+            return dr.chunk(DatapathOp::VChunk, ts, row.v_slots_of(ts));
+        };
         st.emplace_back("begin", begin());
         st.emplace_back("qk 3 2", qk({3, 2}));
         st.emplace_back("begin", begin());
@@ -436,11 +450,20 @@ TEST_CASE("module datapath: out-of-order tokens are a generic error") {
 
     using tlm::TLM_GENERIC_ERROR_RESPONSE;
     using tlm::TLM_OK_RESPONSE;
-    const std::vector<tlm::tlm_response_status> want = {
-        TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE, TLM_OK_RESPONSE,
-        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE, TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
-        TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE, TLM_OK_RESPONSE,
-        TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE};
+    const std::vector<tlm::tlm_response_status> want = {TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(i << ": " << st[i].first);
@@ -458,9 +481,12 @@ TEST_CASE("module datapath: more scores than score_entries is a generic error") 
         row.fill(b);
         Driver dr{ctl};
         auto begin = [&] {
-            return dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32);
+            return dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed,
+                            OutputFormat::Float32);
         };
-        auto qk = [&](const Tokens& ts) { return dr.chunk(DatapathOp::QkChunk, ts, row.k_slots_of(ts)); };
+        auto qk = [&](const Tokens& ts) {
+            return dr.chunk(DatapathOp::QkChunk, ts, row.k_slots_of(ts));
+        };
         st.emplace_back("begin", begin());
         st.emplace_back("3 scores", qk({1, 2, 3}));
         st.emplace_back("2 more", qk({5, 8}));
@@ -475,8 +501,9 @@ TEST_CASE("module datapath: more scores than score_entries is a generic error") 
     using tlm::TLM_GENERIC_ERROR_RESPONSE;
     using tlm::TLM_OK_RESPONSE;
     const std::vector<tlm::tlm_response_status> want = {
-        TLM_OK_RESPONSE, TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,
-        TLM_OK_RESPONSE, TLM_OK_RESPONSE, TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE};
+        TLM_OK_RESPONSE, TLM_OK_RESPONSE,           TLM_GENERIC_ERROR_RESPONSE,
+        TLM_OK_RESPONSE, TLM_OK_RESPONSE,           TLM_OK_RESPONSE,
+        TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(i << ": " << st[i].first);
@@ -496,7 +523,8 @@ TEST_CASE("module datapath: finish before all V rows or with a wrong buffer is a
         row.fill(b);
         Driver dr{ctl};
         const Tokens ts = {1, 2, 3};
-        st.emplace_back("begin", dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Int16));
+        st.emplace_back("begin", dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed,
+                                          OutputFormat::Int16));
         st.emplace_back("qk", dr.chunk(DatapathOp::QkChunk, ts, row.k_slots_of(ts)));
         st.emplace_back("finish before softmax", dr.finish(out));
         st.emplace_back("softmax", dr.softmax());
@@ -511,10 +539,16 @@ TEST_CASE("module datapath: finish before all V rows or with a wrong buffer is a
 
     using tlm::TLM_GENERIC_ERROR_RESPONSE;
     using tlm::TLM_OK_RESPONSE;
-    const std::vector<tlm::tlm_response_status> want = {
-        TLM_OK_RESPONSE, TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,
-        TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
-        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE};
+    const std::vector<tlm::tlm_response_status> want = {TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(i << ": " << st[i].first);
@@ -523,7 +557,8 @@ TEST_CASE("module datapath: finish before all V rows or with a wrong buffer is a
     CHECK(b.dp.stats().count("rows_output") == 1);
     // Same rows through RowEngine.
     core::RowEngine e;
-    e.begin(row.q.data(), int(row.d), row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Int16);
+    e.begin(row.q.data(), int(row.d), row.logit_scale, row.s_v, SoftmaxKind::Fixed,
+            OutputFormat::Int16);
     for (uint32_t t : {1u, 2u, 3u}) e.score(t, row.k_row(t));
     e.softmax();
     for (uint32_t t : {1u, 2u, 3u}) e.accumulate(t, row.v_row(t));
@@ -548,11 +583,13 @@ TEST_CASE("module datapath: chunk commands carried by READ or WRITE are command 
             st.emplace_back(what, s);
             delays.push_back(dr.t);
         };
-        rec("begin", dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32));
+        rec("begin",
+            dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32));
         const sc_time after_begin = dr.t;
         rec("qk as read", dr.chunk(DatapathOp::QkChunk, ts, sl, tlm::TLM_READ_COMMAND));
         rec("qk as write", dr.chunk(DatapathOp::QkChunk, ts, sl, tlm::TLM_WRITE_COMMAND));
-        rec("softmax as read", dr.softmax(false, 0, core::EmptyRowPolicy::Self, 0, tlm::TLM_READ_COMMAND));
+        rec("softmax as read",
+            dr.softmax(false, 0, core::EmptyRowPolicy::Self, 0, tlm::TLM_READ_COMMAND));
         rec("v as write", dr.chunk(DatapathOp::VChunk, ts, sl, tlm::TLM_WRITE_COMMAND));
         std::vector<uint8_t> buf(16);
         sc_time d = dr.t;
@@ -562,8 +599,8 @@ TEST_CASE("module datapath: chunk commands carried by READ or WRITE are command 
                                       OutputFormat::Float32, tlm::TLM_READ_COMMAND));
         rec("begin short", dr.begin(row.q, row.logit_scale, row.s_v, SoftmaxKind::Fixed,
                                     OutputFormat::Float32, tlm::TLM_WRITE_COMMAND, 15));
-        rec("begin d 0", dr.begin({}, row.logit_scale, row.s_v, SoftmaxKind::Fixed,
-                                  OutputFormat::Float32));
+        rec("begin d 0",
+            dr.begin({}, row.logit_scale, row.s_v, SoftmaxKind::Fixed, OutputFormat::Float32));
         // Nothing above consumed time or changed the row: a proper QK still works.
         unchanged = dr.t == after_begin;
         rec("qk", dr.chunk(DatapathOp::QkChunk, ts, sl));
@@ -571,11 +608,17 @@ TEST_CASE("module datapath: chunk commands carried by READ or WRITE are command 
     sc_core::sc_start();
 
     using namespace tlm;
-    const std::vector<tlm_response_status> want = {
-        TLM_OK_RESPONSE,            TLM_COMMAND_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE,
-        TLM_COMMAND_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE,
-        TLM_COMMAND_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
-        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE};
+    const std::vector<tlm_response_status> want = {TLM_OK_RESPONSE,
+                                                   TLM_COMMAND_ERROR_RESPONSE,
+                                                   TLM_COMMAND_ERROR_RESPONSE,
+                                                   TLM_COMMAND_ERROR_RESPONSE,
+                                                   TLM_COMMAND_ERROR_RESPONSE,
+                                                   TLM_COMMAND_ERROR_RESPONSE,
+                                                   TLM_COMMAND_ERROR_RESPONSE,
+                                                   TLM_GENERIC_ERROR_RESPONSE,
+                                                   TLM_GENERIC_ERROR_RESPONSE,
+                                                   TLM_GENERIC_ERROR_RESPONSE,
+                                                   TLM_OK_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(i << ": " << st[i].first);

@@ -51,7 +51,10 @@ struct Bench : sc_core::sc_module {
 
     Bench(const sc_core::sc_module_name& n, const IpConfig& c, const MemoryConfig& m,
           bool direct = false)
-        : sc_module(n), cfg(c), memory("memory", m), sram("sram", c, tracer),
+        : sc_module(n),
+          cfg(c),
+          memory("memory", m),
+          sram("sram", c, tracer),
           fetcher("fetcher", c, tracer) {
         ctl.socket.bind(fetcher.from_controller.socket);
         fetcher.to_sram.bind(sram.from_fetcher.socket);
@@ -165,7 +168,8 @@ PipelineRun eight_single_rows(uint32_t max_outstanding, uint32_t issue_cycles = 
 
 }  // namespace
 
-TEST_CASE("module fetcher: load rows skips resident rows and coalesces adjacent misses into bursts") {
+TEST_CASE(
+    "module fetcher: load rows skips resident rows and coalesces adjacent misses into bursts") {
     IpConfig cfg;  // max_burst_bytes 256 = 4 rows of 64 B
     Bench b("bench", cfg, round_memory());
     std::vector<Loaded> l;
@@ -198,11 +202,11 @@ TEST_CASE("module fetcher: load rows skips resident rows and coalesces adjacent 
     CHECK(l[2].slots[0] == l[0].slots[1]);
 
     const std::vector<std::pair<uint64_t, unsigned>> want = {
-        {kKBase + 0 * kRow, 256},                               // 0..3
-        {kKBase + 4 * kRow, 128}, {kKBase + 8 * kRow, 128},     // 4..5, 8..9
-        {kKBase + 10 * kRow, 256}, {kKBase + 14 * kRow, 64},    // 10..13 (burst full), 14
-        {kKBase + 20 * kRow, 64},                               // 20
-        {kVBase + 3 * kRow, 128}};                              // V 3..4
+        {kKBase + 0 * kRow, 256},                             // 0..3
+        {kKBase + 4 * kRow, 128},  {kKBase + 8 * kRow, 128},  // 4..5, 8..9
+        {kKBase + 10 * kRow, 256}, {kKBase + 14 * kRow, 64},  // 10..13 (burst full), 14
+        {kKBase + 20 * kRow, 64},                             // 20
+        {kVBase + 3 * kRow, 128}};                            // V 3..4
     CHECK(accesses(*b.tap) == want);
     for (const auto& a : b.tap->log) CHECK(a.cmd == tlm::TLM_READ_COMMAND);
     CHECK(b.memory.counters().read_transactions == 7);
@@ -341,9 +345,12 @@ TEST_CASE("module fetcher: plain read and write are split into max_burst_bytes p
     std::vector<uint8_t> in_mem(600);
     b.memory.dump(0x3000, in_mem.data(), 600);
     CHECK(in_mem == wr);
-    CHECK(accesses(*b.tap) == std::vector<std::pair<uint64_t, unsigned>>{
-                                  {0x2000, 256}, {0x2100, 256}, {0x2200, 88},
-                                  {0x3000, 256}, {0x3100, 256}, {0x3200, 88}});
+    CHECK(accesses(*b.tap) == std::vector<std::pair<uint64_t, unsigned>>{{0x2000, 256},
+                                                                         {0x2100, 256},
+                                                                         {0x2200, 88},
+                                                                         {0x3000, 256},
+                                                                         {0x3100, 256},
+                                                                         {0x3200, 88}});
     // Read: issues at 0, 1, 2; data from 50; transfers of 16, 16 and 8 ns (88 B = 2 bursts).
     CHECK(delays[0] == ns(90));
     // Write at 90: issues at 90, 91, 92; data from 160; the same transfers end at 200.
@@ -357,7 +364,9 @@ TEST_CASE("module fetcher: plain read and write are split into max_burst_bytes p
     CHECK(b.sram.stats().count("writes") == 0);
 }
 
-TEST_CASE("module fetcher: a memory error fails load rows with mem_status and plain accesses pass it through") {
+TEST_CASE(
+    "module fetcher: a memory error fails load rows with mem_status and plain accesses pass it "
+    "through") {
     IpConfig cfg;
     Bench b("bench", cfg, round_memory());  // 1 MiB: addresses 0 .. 0xFFFFF
     const uint64_t end = Memory::kChunkBytes;
@@ -366,16 +375,20 @@ TEST_CASE("module fetcher: a memory error fails load rows with mem_status and pl
     b.ctl.body = [&](TestInitiator& ctl) {
         // Rows 0 and 1 are one burst; row 1 lies past the end of the memory.
         l.emplace_back("past the end", load_rows(ctl, Buffer::K, 0, end - kRow, {0, 1}));
-        l.emplace_back("row_bytes 0", load_rows(ctl, Buffer::K, 0, kKBase, {0}, sc_core::SC_ZERO_TIME, 0));
-        l.emplace_back("no slots", load_rows(ctl, Buffer::K, 0, kKBase, {0}, sc_core::SC_ZERO_TIME, kRow, 0, false));
+        l.emplace_back("row_bytes 0",
+                       load_rows(ctl, Buffer::K, 0, kKBase, {0}, sc_core::SC_ZERO_TIME, 0));
+        l.emplace_back("no slots", load_rows(ctl, Buffer::K, 0, kKBase, {0}, sc_core::SC_ZERO_TIME,
+                                             kRow, 0, false));
         // 3 rows of 4 KB do not fit the 8 KB K buffer: the SRAM refuses, memory is not asked.
-        l.emplace_back("sram refuses", load_rows(ctl, Buffer::K, 0, kKBase, {0, 1, 2}, sc_core::SC_ZERO_TIME, 4096));
+        l.emplace_back("sram refuses", load_rows(ctl, Buffer::K, 0, kKBase, {0, 1, 2},
+                                                 sc_core::SC_ZERO_TIME, 4096));
         std::vector<uint8_t> buf(512);
         sc_time d = sc_core::SC_ZERO_TIME;
         plain.emplace_back("read past the end", ctl.read(end, buf.data(), 4, d));
         plain.emplace_back("read crossing the end", ctl.read(end - 256, buf.data(), 512, d));
         plain.emplace_back("write past the end", ctl.write(end, buf.data(), 4, d));
-        plain.emplace_back("streaming read", ctl.transport(Request{tlm::TLM_READ_COMMAND, 0, buf.data(), 8, 4}, d));
+        plain.emplace_back("streaming read",
+                           ctl.transport(Request{tlm::TLM_READ_COMMAND, 0, buf.data(), 8, 4}, d));
         plain.emplace_back("ignore without extension", ctl.transport(Request{}, d));
     };
     sc_core::sc_start();
@@ -531,7 +544,8 @@ TEST_CASE("module fetcher: byte enables on a plain access get a byte-enable erro
 }
 
 // One row larger than max_burst_bytes is split like a plain access.
-TEST_CASE("module fetcher: a row larger than max_burst_bytes is fetched in max_burst_bytes pieces") {
+TEST_CASE(
+    "module fetcher: a row larger than max_burst_bytes is fetched in max_burst_bytes pieces") {
     IpConfig cfg;
     cfg.fetcher.max_burst_bytes = 32;
     Bench b("bench", cfg, round_memory());

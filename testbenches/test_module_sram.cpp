@@ -184,17 +184,17 @@ TEST_CASE("module sram: pinned rows stay until released - all or nothing when th
     std::vector<Acquired> a;
     std::vector<tlm::tlm_response_status> rel;
     b.fetcher.body = [&](TestInitiator& f) {
-        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1}));   // pinned: slots 0 1
-        a.push_back(acquire(f, Buffer::K, 0, 16, {1, 2}));   // 1 hit (pinned twice), 2 in slot 2
-        a.push_back(acquire(f, Buffer::K, 0, 16, {3, 4}));   // 3 fits, 4 does not: nothing changes
-        rel.push_back(release(f, Buffer::K, a[0].slots));    // 0 unpinned, 1 still held by a[1]
-        a.push_back(acquire(f, Buffer::K, 0, 16, {3, 4}));   // slots 3 and 0 (0 is unpinned now)
-        rel.push_back(release(f, Buffer::K, {3}));           // release must match a pin
-        rel.push_back(release(f, Buffer::K, {0, 0}));        // more releases than pins: error
+        a.push_back(acquire(f, Buffer::K, 0, 16, {0, 1}));  // pinned: slots 0 1
+        a.push_back(acquire(f, Buffer::K, 0, 16, {1, 2}));  // 1 hit (pinned twice), 2 in slot 2
+        a.push_back(acquire(f, Buffer::K, 0, 16, {3, 4}));  // 3 fits, 4 does not: nothing changes
+        rel.push_back(release(f, Buffer::K, a[0].slots));   // 0 unpinned, 1 still held by a[1]
+        a.push_back(acquire(f, Buffer::K, 0, 16, {3, 4}));  // slots 3 and 0 (0 is unpinned now)
+        rel.push_back(release(f, Buffer::K, {3}));          // release must match a pin
+        rel.push_back(release(f, Buffer::K, {0, 0}));       // more releases than pins: error
         rel.push_back(release(f, Buffer::K, a[1].slots));
         rel.push_back(release(f, Buffer::K, a[3].slots));
-        rel.push_back(release(f, Buffer::K, {99}));          // no such slot
-        rel.push_back(release(f, Buffer::K, {0}));           // the last pin (from a[3])
+        rel.push_back(release(f, Buffer::K, {99}));               // no such slot
+        rel.push_back(release(f, Buffer::K, {0}));                // the last pin (from a[3])
         a.push_back(acquire(f, Buffer::K, 0, 16, {5, 6, 7, 8}));  // everything unpinned: fits
     };
     sc_core::sc_start();
@@ -221,7 +221,8 @@ TEST_CASE("module sram: pinned rows stay until released - all or nothing when th
     CHECK(b.sram.stats().count("no_room") == 1);
 }
 
-TEST_CASE("module sram: rows are per head - a new row size reshapes - count above slots is an error") {
+TEST_CASE(
+    "module sram: rows are per head - a new row size reshapes - count above slots is an error") {
     IpConfig cfg = tiny(Replacement::Lru);
     Bench b(cfg);
     std::vector<std::pair<std::string, Acquired>> a;
@@ -258,7 +259,7 @@ TEST_CASE("module sram: rows are per head - a new row size reshapes - count abov
     check(3, tlm::TLM_OK_RESPONSE, {1}, {1});        // head 0's rows are still there
     check(4, tlm::TLM_OK_RESPONSE, {0, 1}, {0, 0});  // another row size: nothing is resident
     check(5, tlm::TLM_GENERIC_ERROR_RESPONSE, {}, {});
-    check(6, tlm::TLM_OK_RESPONSE, {0}, {1});        // the failed acquire changed nothing
+    check(6, tlm::TLM_OK_RESPONSE, {0}, {1});  // the failed acquire changed nothing
     CHECK(fl[0] == tlm::TLM_OK_RESPONSE);
     check(7, tlm::TLM_OK_RESPONSE, {0}, {0});
     check(8, tlm::TLM_OK_RESPONSE, {0}, {1});
@@ -284,7 +285,8 @@ TEST_CASE("module sram: rows written on the fetcher port read back on the datapa
         st.push_back(f.write(k_last, rows.data() + 32, 16, d));
         for (uint64_t addr : {k2, v1, k_last, uint64_t(0)}) {
             back.emplace_back(addr == 0 ? 64 : 16, 0xEE);
-            st.push_back(b.datapath.read(addr, back.back().data(), unsigned(back.back().size()), d));
+            st.push_back(
+                b.datapath.read(addr, back.back().data(), unsigned(back.back().size()), d));
         }
     };
     sc_core::sc_start();
@@ -346,9 +348,9 @@ TEST_CASE("module sram: bad accesses get address - burst - byte-enable and comma
 
     using namespace tlm;
     const std::vector<tlm_response_status> want = {
-        TLM_ADDRESS_ERROR_RESPONSE,     TLM_ADDRESS_ERROR_RESPONSE,     TLM_ADDRESS_ERROR_RESPONSE,
-        TLM_BURST_ERROR_RESPONSE,       TLM_BURST_ERROR_RESPONSE,       TLM_BYTE_ENABLE_ERROR_RESPONSE,
-        TLM_BYTE_ENABLE_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE,     TLM_COMMAND_ERROR_RESPONSE,
+        TLM_ADDRESS_ERROR_RESPONSE,     TLM_ADDRESS_ERROR_RESPONSE, TLM_ADDRESS_ERROR_RESPONSE,
+        TLM_BURST_ERROR_RESPONSE,       TLM_BURST_ERROR_RESPONSE,   TLM_BYTE_ENABLE_ERROR_RESPONSE,
+        TLM_BYTE_ENABLE_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE, TLM_COMMAND_ERROR_RESPONSE,
         TLM_COMMAND_ERROR_RESPONSE,     TLM_COMMAND_ERROR_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
@@ -378,7 +380,9 @@ TEST_CASE("module sram: an address that wraps around 2^64 is an address error") 
     CHECK(b.sram.stats().count("reads") == 0);
 }
 
-TEST_CASE("module sram: an access takes access_cycles + ceil(len / bytes_per_cycle) and one port serialises") {
+TEST_CASE(
+    "module sram: an access takes access_cycles + ceil(len / bytes_per_cycle) and one port "
+    "serialises") {
     IpConfig cfg;
     cfg.sram.bytes_per_cycle = 16;
     cfg.sram.access_cycles = 2;
@@ -396,15 +400,15 @@ TEST_CASE("module sram: an access takes access_cycles + ceil(len / bytes_per_cyc
             t.emplace_back(what, d);
         };
         const sc_time z = sc_core::SC_ZERO_TIME;
-        wr("write 40 B", 0, 40, z);        // 2 + 3 = 5
-        wr("write 16 B same time", 64, 16, z);  // queued behind it: 5 + 2 + 1 = 8
-        rd("read 40 B same time", 0, 40, z);    // the read port is free: 5
+        wr("write 40 B", 0, 40, z);                // 2 + 3 = 5
+        wr("write 16 B same time", 64, 16, z);     // queued behind it: 5 + 2 + 1 = 8
+        rd("read 40 B same time", 0, 40, z);       // the read port is free: 5
         rd("read 16 B at 20 ns", 64, 16, ns(20));  // 20 + 3 = 23
-        rd("read 17 B same time", 0, 17, z);  // queued: 23 + 2 + 2 = 27
+        rd("read 17 B same time", 0, 17, z);       // queued: 23 + 2 + 2 = 27
         // The resident table is separate lookup logic: access_cycles, no data port.
         t.emplace_back("table lookup", acquire(f, Buffer::K, 0, 16, {0}).delay);  // 2
         sc_core::wait(ns(30));
-        wr("write 16 B at 30 ns", 0, 16, z);  // 3
+        wr("write 16 B at 30 ns", 0, 16, z);     // 3
         rd("read 64 B at 31 ns", 0, 64, ns(1));  // 1 + 2 + 4 = 7
     };
     sc_core::sc_start();
@@ -425,7 +429,7 @@ TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows tha
     Acquired first, failed, after, earlier_again;
     tlm::tlm_response_status ab = tlm::TLM_INCOMPLETE_RESPONSE, rel = ab, twice = ab;
     b.fetcher.body = [&](TestInitiator& f) {
-        first = acquire(f, Buffer::K, 0, 16, {0, 1});   // an earlier chunk, still pinned
+        first = acquire(f, Buffer::K, 0, 16, {0, 1});      // an earlier chunk, still pinned
         failed = acquire(f, Buffer::K, 0, 16, {1, 2, 3});  // 1 resident, 2 and 3 allocated
         // The memory answered with an error: row 2 arrived, row 3 did not.
         U8s filled = {1, 1, 0};
@@ -438,9 +442,9 @@ TEST_CASE("module sram: abandon unpins one acquire and forgets only the rows tha
         c.count = 3;
         sc_time d = sc_core::SC_ZERO_TIME;
         ab = f.command(c, d);
-        twice = f.command(c, d);                       // its pins are gone: refused
-        rel = release(f, Buffer::K, first.slots);      // the earlier chunk's pins are intact
-        after = use(f, Buffer::K, 0, 16, {2, 3});      // 2 still resident, 3 must be fetched
+        twice = f.command(c, d);                   // its pins are gone: refused
+        rel = release(f, Buffer::K, first.slots);  // the earlier chunk's pins are intact
+        after = use(f, Buffer::K, 0, 16, {2, 3});  // 2 still resident, 3 must be fetched
         earlier_again = use(f, Buffer::K, 0, 16, {0, 1});
     };
     sc_core::sc_start();
@@ -463,7 +467,8 @@ TEST_CASE("module sram: reservations are the buffer's own - reserve, unreserve, 
     };
     std::vector<R> got;
     tlm::tlm_response_status wrong_port = tlm::TLM_INCOMPLETE_RESPONSE, resize = wrong_port;
-    auto room = [&](TestInitiator& i, proto::ResidencyOp op, uint32_t count, uint32_t row_bytes = 16) {
+    auto room = [&](TestInitiator& i, proto::ResidencyOp op, uint32_t count,
+                    uint32_t row_bytes = 16) {
         proto::ResidencyCommand c;
         c.op = op;
         c.buffer = Buffer::K;
@@ -479,10 +484,11 @@ TEST_CASE("module sram: reservations are the buffer's own - reserve, unreserve, 
         got.push_back(room(c, proto::ResidencyOp::Reserve, 2));    // no room: 3 + 2 > 4
         got.push_back(room(c, proto::ResidencyOp::Unreserve, 2));  // 1 left
         got.push_back(room(c, proto::ResidencyOp::Reserve, 2));    // fits now
-        resize = room(c, proto::ResidencyOp::Reserve, 1, 32).st;    // new row size while reserved
+        resize = room(c, proto::ResidencyOp::Reserve, 1, 32).st;   // new row size while reserved
         flush(b.fetcher, Buffer::K);                               // a job's start ends them all
         got.push_back(room(c, proto::ResidencyOp::Reserve, 4));
-        wrong_port = room(b.fetcher, proto::ResidencyOp::Reserve, 1).st;  // only from the controller
+        wrong_port =
+            room(b.fetcher, proto::ResidencyOp::Reserve, 1).st;  // only from the controller
     };
     sc_core::sc_start();
     REQUIRE(got.size() == 6);

@@ -26,8 +26,8 @@ namespace {
 // and the query's DAC codes are [1 2 -1 0], so the raw approximate scores are
 //   [2 4 -3 9 5 -17];  the offset-encoding shift is 8 * (1 + 2 - 1 + 0) = 16, and each bitline
 // integrates score + shift = [18 20 13 25 21 -1].
-const std::vector<int8_t> kKeys = {16,  31,   17,   25,   37, 20,  5,   50, -3,   9,   40,   90,
-                                   63,  33,   -17,  -128, 15, 47,  -1,  127, -128, -113, -100, -120};
+const std::vector<int8_t> kKeys = {16, 31, 17,  25,   37, 20, 5,  50,  -3,   9,    40,   90,
+                                   63, 33, -17, -128, 15, 47, -1, 127, -128, -113, -100, -120};
 const std::vector<int8_t> kQuery = {20, 47, -10, 15};
 constexpr uint32_t kD = 4, kKeysN = 6;
 
@@ -90,8 +90,8 @@ ProgramResult program(TestInitiator& ctl, uint32_t head, uint32_t d, const core:
     c.first_key = first;
     c.key_count = count;
     const unsigned l = len == ~0u ? count * d : len;
-    const auto st = ctl.transport(Request{tlm::TLM_WRITE_COMMAND, 0, const_cast<int8_t*>(rows), l},
-                                  delay, &c);
+    const auto st =
+        ctl.transport(Request{tlm::TLM_WRITE_COMMAND, 0, const_cast<int8_t*>(rows), l}, delay, &c);
     return {st, c.cells_written_out, delay};
 }
 
@@ -115,8 +115,8 @@ EvalResult evaluate(TestInitiator& ctl, uint32_t head, uint32_t d, const std::ve
     c.key_end = key_end;
     c.empty_row = policy;
     c.mask_out = with_mask ? r.mask.data() : nullptr;
-    r.status = ctl.transport(
-        Request{cmd, 0, const_cast<int8_t*>(q.data()), unsigned(q.size())}, delay, &c);
+    r.status = ctl.transport(Request{cmd, 0, const_cast<int8_t*>(q.data()), unsigned(q.size())},
+                             delay, &c);
     r.kept = c.kept_out;
     r.forced = c.forced_out;
     r.delay = delay;
@@ -213,15 +213,16 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     std::vector<EvalResult> e;
     b.ctl.body = [&](TestInitiator& ctl) {
         // 6 x 4 = 24 cells -> 1 pulse -> 10 ns.
-        p.push_back(program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME));
+        p.push_back(
+            program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME));
         sc_core::wait(p.back().delay);
         // ceil(4 / 16) = 1 copy + 6 eval cycles, then ceil(6 / 64) = 1 read-out cycle: 8 ns.
         e.push_back(evaluate(ctl, 0, kD, kQuery, 0, kKeysN, core::EmptyRowPolicy::Self,
                              sc_core::SC_ZERO_TIME));
         sc_core::wait(e.back().delay);
         // Only keys [0, 3) take part: scores [2 4 -3].
-        e.push_back(evaluate(ctl, 0, kD, kQuery, 1, 3, core::EmptyRowPolicy::Self,
-                             sc_core::SC_ZERO_TIME));
+        e.push_back(
+            evaluate(ctl, 0, kD, kQuery, 1, 3, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
     };
     sc_core::sc_start();
 
@@ -236,8 +237,8 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(e[0].kept == 3);
     CHECK(e[0].forced == -1);
     CHECK(e[0].delay == ns(8));
-    const CoreEval c0 = core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 0, 6,
-                                  core::EmptyRowPolicy::Self);
+    const CoreEval c0 =
+        core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 0, 6, core::EmptyRowPolicy::Self);
     CHECK(e[0].mask == c0.mask);
     CHECK(e[0].kept == c0.kept);
 
@@ -245,8 +246,8 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(e[1].mask == std::vector<uint8_t>{0, 1, 0});
     CHECK(e[1].kept == 1);
     CHECK(e[1].delay == ns(8));
-    const CoreEval c1 = core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 1, 3,
-                                  core::EmptyRowPolicy::Self);
+    const CoreEval c1 =
+        core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 1, 3, core::EmptyRowPolicy::Self);
     CHECK(e[1].mask == c1.mask);
 
     CHECK(b.xbar.stats().count("evaluations") == 2);
@@ -266,14 +267,14 @@ TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy p
     const std::vector<int8_t> q = {5, 7, 31, 15};
     std::vector<EvalResult> e;
     b.ctl.body = [&](TestInitiator& ctl) {
-        const auto p = program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(),
-                               sc_core::SC_ZERO_TIME);
+        const auto p =
+            program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME);
         sc_core::wait(p.delay);
-        e.push_back(evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Self,
-                             sc_core::SC_ZERO_TIME));
+        e.push_back(
+            evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
         sc_core::wait(e.back().delay);
-        e.push_back(evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Max,
-                             sc_core::SC_ZERO_TIME));
+        e.push_back(
+            evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Max, sc_core::SC_ZERO_TIME));
     };
     sc_core::sc_start();
 
@@ -284,14 +285,15 @@ TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy p
     CHECK(e[0].kept == 1);
     CHECK(e[0].forced == 4);
     CHECK(e[0].delay == ns(8));
-    CHECK(e[0].mask == core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6,
-                                 core::EmptyRowPolicy::Self).mask);
+    CHECK(e[0].mask ==
+          core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6, core::EmptyRowPolicy::Self).mask);
     CHECK(e[1].status == tlm::TLM_OK_RESPONSE);
     CHECK(e[1].mask == std::vector<uint8_t>{0, 0, 1, 0, 0, 0});
     CHECK(e[1].kept == 1);
     CHECK(e[1].forced == 2);
     CHECK(e[1].delay == ns(8 + 8));
-    const CoreEval c = core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6, core::EmptyRowPolicy::Max);
+    const CoreEval c =
+        core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6, core::EmptyRowPolicy::Max);
     CHECK(e[1].mask == c.mask);
     CHECK(e[1].forced == c.forced);
     CHECK(b.comparators.stats().count("empty_rows") == 2);
@@ -311,8 +313,8 @@ TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and 
     };
     std::vector<EvalResult> e;
     b.ctl.body = [&](TestInitiator& ctl) {
-        const auto p = program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(),
-                               sc_core::SC_ZERO_TIME);
+        const auto p =
+            program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME);
         sc_core::wait(p.delay);
         e.push_back(evaluate(ctl, 0, kD, kQuery, 9, kKeysN, core::EmptyRowPolicy::Max,
                              sc_core::SC_ZERO_TIME));
@@ -376,8 +378,8 @@ TEST_CASE("module xbar: non-ideal bitlines equal the core's CellArray for the sa
 
     REQUIRE(e.size() == 1);
     REQUIRE(b.cmp.log.size() == 1);
-    const CoreEval c = core_eval(keys, d, q, hp, cfg.numerics(), head, query, key_end,
-                                 core::EmptyRowPolicy::Self);
+    const CoreEval c =
+        core_eval(keys, d, q, hp, cfg.numerics(), head, query, key_end, core::EmptyRowPolicy::Self);
     const std::vector<double> v = as_doubles(b.cmp.log[0].data);
     REQUIRE(v.size() == key_end);
     CHECK(v == c.bitlines);
@@ -410,8 +412,8 @@ TEST_CASE("module xbar: non-ideal keep-mask through the real comparators equals 
     b.ctl.body = [&](TestInitiator& ctl) {
         const auto p = program(ctl, head, d, hp, 0, n, keys.data(), sc_core::SC_ZERO_TIME);
         sc_core::wait(p.delay);
-        e.push_back(evaluate(ctl, head, d, q, 30, n, core::EmptyRowPolicy::Self,
-                             sc_core::SC_ZERO_TIME));
+        e.push_back(
+            evaluate(ctl, head, d, q, 30, n, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
         sc_core::wait(e.back().delay);
         // A zero query: only noise and offsets remain, nothing reaches the threshold, so the
         // Max policy picks the largest margin.
@@ -421,16 +423,16 @@ TEST_CASE("module xbar: non-ideal keep-mask through the real comparators equals 
     sc_core::sc_start();
 
     REQUIRE(e.size() == 2);
-    const CoreEval c0 = core_eval(keys, d, q, hp, cfg.numerics(), head, 30, n,
-                                  core::EmptyRowPolicy::Self);
+    const CoreEval c0 =
+        core_eval(keys, d, q, hp, cfg.numerics(), head, 30, n, core::EmptyRowPolicy::Self);
     CHECK(e[0].status == tlm::TLM_OK_RESPONSE);
     CHECK(e[0].mask == c0.mask);
     CHECK(e[0].kept == c0.kept);
     CHECK(e[0].forced == c0.forced);
     CHECK(c0.kept > 0);
     CHECK(c0.kept < n);
-    const CoreEval c1 = core_eval(keys, d, q_zero, hp, cfg.numerics(), head, 31, n,
-                                  core::EmptyRowPolicy::Max);
+    const CoreEval c1 =
+        core_eval(keys, d, q_zero, hp, cfg.numerics(), head, 31, n, core::EmptyRowPolicy::Max);
     CHECK(e[1].status == tlm::TLM_OK_RESPONSE);
     CHECK(c1.forced >= 0);
     CHECK(e[1].mask == c1.mask);
@@ -465,7 +467,8 @@ TEST_CASE("module xbar: a missing extension or a READ command is a command error
         st.push_back(p.status);
         d = p.delay;
         st.push_back(evaluate(ctl, 0, kD, kQuery, 0, kKeysN, core::EmptyRowPolicy::Self, d,
-                              tlm::TLM_READ_COMMAND).status);
+                              tlm::TLM_READ_COMMAND)
+                         .status);
     };
     sc_core::sc_start();
 
@@ -482,7 +485,9 @@ TEST_CASE("module xbar: a missing extension or a READ command is a command error
     CHECK(b.cmp.log.empty());
 }
 
-TEST_CASE("module xbar: evaluate before program - d mismatch - key_end beyond capacity are generic errors") {
+TEST_CASE(
+    "module xbar: evaluate before program - d mismatch - key_end beyond capacity are generic "
+    "errors") {
     IpConfig cfg = small_xbar();
     XbarStubBench b(cfg);
     bool fail_next = false;
@@ -499,14 +504,19 @@ TEST_CASE("module xbar: evaluate before program - d mismatch - key_end beyond ca
         const auto P = core::EmptyRowPolicy::Self;
         st.emplace_back("evaluate before program", evaluate(ctl, 0, kD, kQuery, 0, 4, P, z).status);
         st.emplace_back("program 16 keys d4", program(ctl, 0, kD, hp, 0, 16, k16.data(), z).status);
-        st.emplace_back("program past capacity", program(ctl, 0, kD, hp, 14, 3, k16.data(), z).status);
-        st.emplace_back("program d40 does not fit", program(ctl, 0, 40, hp, 0, 1, k16.data(), z).status);
+        st.emplace_back("program past capacity",
+                        program(ctl, 0, kD, hp, 14, 3, k16.data(), z).status);
+        st.emplace_back("program d40 does not fit",
+                        program(ctl, 0, 40, hp, 0, 1, k16.data(), z).status);
         st.emplace_back("program length", program(ctl, 0, kD, hp, 0, 2, k16.data(), z, 7).status);
         st.emplace_back("evaluate d mismatch", evaluate(ctl, 0, 8, q8, 0, 4, P, z).status);
         st.emplace_back("evaluate key_end 17", evaluate(ctl, 0, kD, kQuery, 0, 17, P, z).status);
         st.emplace_back("evaluate other head", evaluate(ctl, 1, kD, kQuery, 0, 4, P, z).status);
-        st.emplace_back("evaluate query length", evaluate(ctl, 0, kD, std::vector<int8_t>(3, 1), 0, 4, P, z).status);
-        st.emplace_back("evaluate no mask", evaluate(ctl, 0, kD, kQuery, 0, 4, P, z, tlm::TLM_WRITE_COMMAND, false).status);
+        st.emplace_back("evaluate query length",
+                        evaluate(ctl, 0, kD, std::vector<int8_t>(3, 1), 0, 4, P, z).status);
+        st.emplace_back(
+            "evaluate no mask",
+            evaluate(ctl, 0, kD, kQuery, 0, 4, P, z, tlm::TLM_WRITE_COMMAND, false).status);
         st.emplace_back("evaluate key_end 16", evaluate(ctl, 0, kD, kQuery, 0, 16, P, z).status);
         fail_next = true;
         st.emplace_back("comparator error", evaluate(ctl, 0, kD, kQuery, 0, 16, P, z).status);
@@ -520,12 +530,21 @@ TEST_CASE("module xbar: evaluate before program - d mismatch - key_end beyond ca
 
     using tlm::TLM_GENERIC_ERROR_RESPONSE;
     using tlm::TLM_OK_RESPONSE;
-    const std::vector<tlm::tlm_response_status> want = {
-        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,            TLM_GENERIC_ERROR_RESPONSE,
-        TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
-        TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
-        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,            TLM_GENERIC_ERROR_RESPONSE,
-        TLM_OK_RESPONSE,            TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE};
+    const std::vector<tlm::tlm_response_status> want = {TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(st[i].first);

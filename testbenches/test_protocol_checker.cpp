@@ -45,8 +45,10 @@ struct ScriptTarget : sc_module, tlm_fw_transport_if<> {
     std::function<bool(tlm_generic_payload&, tlm_dmi&)> on_dmi;
     explicit ScriptTarget(const sc_module_name& n) : sc_module(n) { socket.bind(*this); }
     void b_transport(tlm_generic_payload& gp, sc_time& d) override {
-        if (on_b) on_b(gp, d);
-        else gp.set_response_status(TLM_OK_RESPONSE);
+        if (on_b)
+            on_b(gp, d);
+        else
+            gp.set_response_status(TLM_OK_RESPONSE);
     }
     tlm_sync_enum nb_transport_fw(tlm_generic_payload& gp, tlm_phase& ph, sc_time& t) override {
         return on_nb ? on_nb(gp, ph, t) : TLM_ACCEPTED;
@@ -86,11 +88,14 @@ void setup(tlm_generic_payload& gp, tlm_command c = TLM_READ_COMMAND, unsigned l
     gp.set_response_status(TLM_INCOMPLETE_RESPONSE);
 }
 
-tlm_sync_enum fw(ScriptInitiator& i, tlm_generic_payload& gp, tlm_phase ph, sc_time t = SC_ZERO_TIME) {
+tlm_sync_enum fw(ScriptInitiator& i, tlm_generic_payload& gp, tlm_phase ph,
+                 sc_time t = SC_ZERO_TIME) {
     return i.socket->nb_transport_fw(gp, ph, t);
 }
 
-void run(Link&) { sc_start(); }
+void run(Link&) {
+    sc_start();
+}
 
 }  // namespace
 
@@ -164,7 +169,8 @@ TEST_CASE("protocol checker: b_transport returning without a response status is 
     CHECK(l.found("b_transport returned without a response status"));
 }
 
-TEST_CASE("protocol checker: END_RESP before BEGIN_RESP and END_REQ on the forward path are caught") {
+TEST_CASE(
+    "protocol checker: END_RESP before BEGIN_RESP and END_REQ on the forward path are caught") {
     Link l;
     l.init.script = [](ScriptInitiator& i) {
         tlm_generic_payload gp;
@@ -233,7 +239,9 @@ TEST_CASE("protocol checker: timing annotations that go backwards are caught") {
     CHECK(l.found("END_REQ annotated earlier than the previous phase"));
 }
 
-TEST_CASE("protocol checker: a target that waits inside b_transport and returns a smaller annotation is fine") {
+TEST_CASE(
+    "protocol checker: a target that waits inside b_transport and returns a smaller annotation is "
+    "fine") {
     // TLM-2.0 lets a b_transport target call wait(): it synchronises (30 ns of annotation become
     // simulated time) and returns the rest. Only time stamp + annotation must not go back.
     Link l;

@@ -26,8 +26,8 @@ namespace {
 
 using sc_core::SC_NS;
 using sc_core::SC_PS;
-using sc_core::SC_ZERO_TIME;
 using sc_core::sc_time;
+using sc_core::SC_ZERO_TIME;
 using sprint::platform::Memory;
 using sprint::platform::MemoryConfig;
 using sprint::platform::Router;
@@ -110,7 +110,7 @@ struct Probe : sc_core::sc_module {
 // ---- approximately timed pair -------------------------------------------------------------------
 
 class Pool : public tlm::tlm_mm_interface {
-public:
+  public:
     tlm_generic_payload* allocate() {
         ++allocated;
         if (m_free.empty()) {
@@ -128,7 +128,7 @@ public:
     }
     int allocated = 0, freed = 0;
 
-private:
+  private:
     std::vector<std::unique_ptr<tlm_generic_payload>> m_all;
     std::vector<tlm_generic_payload*> m_free;
 };
@@ -246,7 +246,7 @@ struct AtInitiator : sc_core::sc_module {
         p.release();
     }
 
-private:
+  private:
     tlm_utils::peq_with_cb_and_phase<AtInitiator> m_peq, m_end_resp;
     std::map<tlm_generic_payload*, size_t> m_index;
     std::vector<uint32_t> m_data;
@@ -348,7 +348,7 @@ struct AtTarget : sc_core::sc_module {
         }
     }
 
-private:
+  private:
     tlm_utils::peq_with_cb_and_phase<AtTarget> m_peq;
     tlm_generic_payload* m_req = nullptr;
     tlm_generic_payload* m_resp = nullptr;
@@ -594,16 +594,16 @@ TEST_CASE("router: AT 4-phase routing between two initiators and two targets", "
     auto program = [](AtInitiator& in, uint64_t off, uint32_t tag) {
         using R = AtInitiator::Request;
         for (uint32_t k = 0; k < 4; ++k) {
-            in.requests.push_back(R{tlm::TLM_WRITE_COMMAND, 0x1000 + off + 4 * k, tag + k,
-                                    tlm::TLM_OK_RESPONSE});
+            in.requests.push_back(
+                R{tlm::TLM_WRITE_COMMAND, 0x1000 + off + 4 * k, tag + k, tlm::TLM_OK_RESPONSE});
             in.requests.push_back(R{tlm::TLM_WRITE_COMMAND, 0x2000 + off + 4 * k, tag + 16 + k,
                                     tlm::TLM_OK_RESPONSE});
         }
         for (uint32_t k = 0; k < 4; ++k) {
-            in.requests.push_back(R{tlm::TLM_READ_COMMAND, 0x1000 + off + 4 * k, tag + k,
-                                    tlm::TLM_OK_RESPONSE});
-            in.requests.push_back(R{tlm::TLM_READ_COMMAND, 0x2000 + off + 4 * k, tag + 16 + k,
-                                    tlm::TLM_OK_RESPONSE});
+            in.requests.push_back(
+                R{tlm::TLM_READ_COMMAND, 0x1000 + off + 4 * k, tag + k, tlm::TLM_OK_RESPONSE});
+            in.requests.push_back(
+                R{tlm::TLM_READ_COMMAND, 0x2000 + off + 4 * k, tag + 16 + k, tlm::TLM_OK_RESPONSE});
         }
         in.requests.push_back(R{tlm::TLM_READ_COMMAND, 0x5000, 0, tlm::TLM_ADDRESS_ERROR_RESPONSE});
     };

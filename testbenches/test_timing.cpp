@@ -21,7 +21,8 @@ struct Timed {
     std::vector<std::string> violations;
 };
 
-Timed run(const core::QuantizedWorkload& w, const core::JobOptions& opt, const platform::PlatformConfig& cfg) {
+Timed run(const core::QuantizedWorkload& w, const core::JobOptions& opt,
+          const platform::PlatformConfig& cfg) {
     Timed t;
     platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
         const platform::JobDesc j = h.place(w, opt, cfg.dram_base);
@@ -33,7 +34,9 @@ Timed run(const core::QuantizedWorkload& w, const core::JobOptions& opt, const p
     t.dram_max_queued = p.dram.counters().max_queued;
     t.dram_backpressure_ps = p.dram.counters().backpressure_ps;
     t.xbar_busy = p.sprint.stats().real("xbar.busy_ns");
-    t.dp_busy = p.sprint.stats().real("datapath.qk_busy_ns") + p.sprint.stats().real("datapath.softmax_busy_ns") + p.sprint.stats().real("datapath.v_busy_ns");
+    t.dp_busy = p.sprint.stats().real("datapath.qk_busy_ns") +
+                p.sprint.stats().real("datapath.softmax_busy_ns") +
+                p.sprint.stats().real("datapath.v_busy_ns");
     t.fetch_busy = p.sprint.stats().real("fetcher.busy_ns");
     t.violations = p.protocol_violations();
     return t;
@@ -76,7 +79,8 @@ TEST_CASE("timing AT: a compute-bound job takes the datapath's cycle count withi
     // Every query scores and accumulates all n rows: QK and V at `lanes` MACs a cycle, and the
     // softmax pipeline (latency + two passes at softmax_per_cycle).
     const auto& dp = cfg.ip.datapath;
-    const double per_query = 2.0 * (n * d / lanes) + dp.softmax_latency + 2.0 * (n / dp.softmax_per_cycle);
+    const double per_query =
+        2.0 * (n * d / lanes) + dp.softmax_latency + 2.0 * (n / dp.softmax_per_cycle);
     const double bound = per_query * n;
     INFO("datapath bound " << bound << " cycles, AT " << t.r.cycles);
     CHECK(double(t.r.cycles) >= bound);
@@ -93,8 +97,8 @@ TEST_CASE("timing AT: random memory delays and back-pressure leave the output bi
     REQUIRE(t.r.ok());
     CHECK(t.exact);
     CHECK(t.violations == std::vector<std::string>{});
-    CHECK(t.dram_max_queued == 2);         // the memory never held more than its queue
-    CHECK(t.dram_backpressure_ps > 0);     // and END_REQ was withheld at times
+    CHECK(t.dram_max_queued == 2);      // the memory never held more than its queue
+    CHECK(t.dram_backpressure_ps > 0);  // and END_REQ was withheld at times
 }
 
 TEST_CASE("timing AT: the stages overlap - the job is shorter than its engines' busy times added") {
@@ -104,7 +108,8 @@ TEST_CASE("timing AT: the stages overlap - the job is shorter than its engines' 
     REQUIRE(t.r.ok());
     CHECK(t.exact);
     const double job_ns = double(t.r.cycles) * cfg.ip.clock_ns;
-    INFO("job " << job_ns << " ns; crossbar " << t.xbar_busy << ", datapath " << t.dp_busy << ", fetcher " << t.fetch_busy);
+    INFO("job " << job_ns << " ns; crossbar " << t.xbar_busy << ", datapath " << t.dp_busy
+                << ", fetcher " << t.fetch_busy);
     CHECK(job_ns < t.xbar_busy + t.dp_busy + t.fetch_busy);
 }
 

@@ -12,56 +12,91 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                std::numeric_limits<uint64_t>::max());
 
     const std::string c = p + ".controller";
-    r.add_uint(c + ".csr_cycles", controller.csr_cycles, "cycles", "register access latency [D]", 0, 1000);
-    r.add_uint(c + ".job_setup_cycles", controller.job_setup_cycles, "cycles", "latch and check a job [D]", 0, 100000);
-    r.add_uint(c + ".query_queue", controller.query_queue, "queries", "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
-    r.add_uint(c + ".loads_in_flight", controller.loads_in_flight, "commands", "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
-    r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks", "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
+    r.add_uint(c + ".csr_cycles", controller.csr_cycles, "cycles", "register access latency [D]", 0,
+               1000);
+    r.add_uint(c + ".job_setup_cycles", controller.job_setup_cycles, "cycles",
+               "latch and check a job [D]", 0, 100000);
+    r.add_uint(c + ".query_queue", controller.query_queue, "queries",
+               "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
+    r.add_uint(c + ".loads_in_flight", controller.loads_in_flight, "commands",
+               "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
+    r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks",
+               "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
 
     const std::string x = p + ".xbar";
-    r.add_uint(x + ".tile_rows", xbar.tile_rows, "cells", "wordlines per crossbar tile [X]", 1, 4096);
-    r.add_uint(x + ".tile_cols", xbar.tile_cols, "cells", "bitlines (keys) per crossbar tile [X]", 1, 4096);
+    r.add_uint(x + ".tile_rows", xbar.tile_rows, "cells", "wordlines per crossbar tile [X]", 1,
+               4096);
+    r.add_uint(x + ".tile_cols", xbar.tile_cols, "cells", "bitlines (keys) per crossbar tile [X]",
+               1, 4096);
     r.add_uint(x + ".tiles", xbar.tiles, "tiles", "crossbar tiles in the array [D]", 1, 65536);
     r.add_int(x + ".key_bits", xbar.key_bits, "bits", "key MSBs stored per cell [F]", 1, 8);
-    r.add_int(x + ".query_bits", xbar.query_bits, "bits", "query bits driven by the DACs [F]", 1, 8);
-    r.add_uint(x + ".eval_cycles", xbar.eval_cycles, "cycles", "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
-    r.add_uint(x + ".query_copy_bytes_per_cycle", xbar.query_copy_bytes_per_cycle, "B/cycle", "query copy into the DAC buffer [D]", 1, 4096);
-    r.add_double(x + ".write_pulse_ns", xbar.write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0, 1e9);
-    r.add_uint(x + ".write_parallel_cells", xbar.write_parallel_cells, "cells", "cells written per pulse [D]", 1, U32);
-    r.add_double(x + ".read_noise_sigma", xbar.read_noise_sigma, "raw units", "bitline read noise std-dev [D]", 0.0, 1e9);
-    r.add_double(x + ".cell_variation_sigma", xbar.cell_variation_sigma, "relative", "programmed conductance variation std-dev [D]", 0.0, 10.0);
-    r.add_double(x + ".stuck_at_zero_rate", xbar.stuck_at_zero_rate, "fraction", "cells stuck at level 0 [D]", 0.0, 1.0);
-    r.add_double(x + ".stuck_at_max_rate", xbar.stuck_at_max_rate, "fraction", "cells stuck at the top level [D]", 0.0, 1.0);
+    r.add_int(x + ".query_bits", xbar.query_bits, "bits", "query bits driven by the DACs [F]", 1,
+              8);
+    r.add_uint(x + ".eval_cycles", xbar.eval_cycles, "cycles",
+               "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
+    r.add_uint(x + ".query_copy_bytes_per_cycle", xbar.query_copy_bytes_per_cycle, "B/cycle",
+               "query copy into the DAC buffer [D]", 1, 4096);
+    r.add_double(x + ".write_pulse_ns", xbar.write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0,
+                 1e9);
+    r.add_uint(x + ".write_parallel_cells", xbar.write_parallel_cells, "cells",
+               "cells written per pulse [D]", 1, U32);
+    r.add_double(x + ".read_noise_sigma", xbar.read_noise_sigma, "raw units",
+                 "bitline read noise std-dev [D]", 0.0, 1e9);
+    r.add_double(x + ".cell_variation_sigma", xbar.cell_variation_sigma, "relative",
+                 "programmed conductance variation std-dev [D]", 0.0, 10.0);
+    r.add_double(x + ".stuck_at_zero_rate", xbar.stuck_at_zero_rate, "fraction",
+                 "cells stuck at level 0 [D]", 0.0, 1.0);
+    r.add_double(x + ".stuck_at_max_rate", xbar.stuck_at_max_rate, "fraction",
+                 "cells stuck at the top level [D]", 0.0, 1.0);
 
     const std::string k = p + ".comparators";
-    r.add_double(k + ".offset_sigma", comparators.offset_sigma, "raw units", "comparator input offset std-dev [D]", 0.0, 1e9);
-    r.add_uint(k + ".readout_bits_per_cycle", comparators.readout_bits_per_cycle, "bits/cycle", "keep-mask read-out width [D]", 1, U32);
-    r.add_uint(k + ".wta_cycles", comparators.wta_cycles, "cycles", "max search for the empty-row policy 'max' [D]", 0, 100000);
+    r.add_double(k + ".offset_sigma", comparators.offset_sigma, "raw units",
+                 "comparator input offset std-dev [D]", 0.0, 1e9);
+    r.add_uint(k + ".readout_bits_per_cycle", comparators.readout_bits_per_cycle, "bits/cycle",
+               "keep-mask read-out width [D]", 1, U32);
+    r.add_uint(k + ".wta_cycles", comparators.wta_cycles, "cycles",
+               "max search for the empty-row policy 'max' [D]", 0, 100000);
 
     const std::string f = p + ".fetcher";
-    r.add_uint(f + ".max_burst_bytes", fetcher.max_burst_bytes, "B", "largest coalesced memory request [D]", 1, 1u << 24);
-    r.add_uint(f + ".max_outstanding", fetcher.max_outstanding, "requests", "memory requests in flight [D]", 1, 4096);
-    r.add_uint(f + ".issue_cycles", fetcher.issue_cycles, "cycles", "to issue one memory request [D]", 0, 100000);
-    r.add_bool(f + ".use_dmi", fetcher.use_dmi, "use DMI pointers where the memory grants them (timing then from the DMI latency)");
-    r.add_enum(f + ".mem_protocol", fetcher.mem_protocol, "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or nb (always nb_transport, for memories without b_transport)",
+    r.add_uint(f + ".max_burst_bytes", fetcher.max_burst_bytes, "B",
+               "largest coalesced memory request [D]", 1, 1u << 24);
+    r.add_uint(f + ".max_outstanding", fetcher.max_outstanding, "requests",
+               "memory requests in flight [D]", 1, 4096);
+    r.add_uint(f + ".issue_cycles", fetcher.issue_cycles, "cycles",
+               "to issue one memory request [D]", 0, 100000);
+    r.add_bool(f + ".use_dmi", fetcher.use_dmi,
+               "use DMI pointers where the memory grants them (timing then from the DMI latency)");
+    r.add_enum(f + ".mem_protocol", fetcher.mem_protocol,
+               "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or "
+               "nb (always nb_transport, for memories without b_transport)",
                {{"auto", MemProtocol::Auto}, {"nb", MemProtocol::Nb}});
-    r.add_uint(f + ".window_base", fetcher.window_base, "address", "start of the address window the IP may access", 0, std::numeric_limits<uint64_t>::max());
-    r.add_uint(f + ".window_size", fetcher.window_size, "B", "size of that window; 0 = unlimited (the standalone platform: its DRAM region)", 0, std::numeric_limits<uint64_t>::max());
+    r.add_uint(f + ".window_base", fetcher.window_base, "address",
+               "start of the address window the IP may access", 0,
+               std::numeric_limits<uint64_t>::max());
+    r.add_uint(f + ".window_size", fetcher.window_size, "B",
+               "size of that window; 0 = unlimited (the standalone platform: its DRAM region)", 0,
+               std::numeric_limits<uint64_t>::max());
 
     const std::string s = p + ".sram";
     r.add_uint(s + ".k_bytes", sram.k_bytes, "B", "K buffer capacity [F]", 16, 1u << 20);
     r.add_uint(s + ".v_bytes", sram.v_bytes, "B", "V buffer capacity [F]", 16, 1u << 20);
-    r.add_uint(s + ".bytes_per_cycle", sram.bytes_per_cycle, "B/cycle", "bandwidth of each buffer port [D]", 1, 1u << 20);
+    r.add_uint(s + ".bytes_per_cycle", sram.bytes_per_cycle, "B/cycle",
+               "bandwidth of each buffer port [D]", 1, 1u << 20);
     r.add_uint(s + ".access_cycles", sram.access_cycles, "cycles", "access latency [D]", 0, 100000);
     r.add_enum(s + ".replacement", sram.replacement, "which resident row to evict [D]",
                {{"lru", Replacement::Lru}, {"fifo", Replacement::Fifo}});
 
     const std::string d = p + ".datapath";
-    r.add_uint(d + ".qk_lanes", datapath.qk_lanes, "MAC/cycle", "int8 MACs per cycle, QK unit [D]", 1, 1u << 20);
-    r.add_uint(d + ".v_lanes", datapath.v_lanes, "MAC/cycle", "int8 MACs per cycle, V unit [D]", 1, 1u << 20);
-    r.add_uint(d + ".softmax_per_cycle", datapath.softmax_per_cycle, "elements/cycle", "softmax throughput [D]", 1, 1u << 20);
-    r.add_uint(d + ".softmax_latency", datapath.softmax_latency, "cycles", "softmax pipeline depth [D]", 0, 100000);
-    r.add_uint(d + ".score_entries", datapath.score_entries, "entries", "score buffer: longest row of scores [F]", 1, 1u << 24);
+    r.add_uint(d + ".qk_lanes", datapath.qk_lanes, "MAC/cycle", "int8 MACs per cycle, QK unit [D]",
+               1, 1u << 20);
+    r.add_uint(d + ".v_lanes", datapath.v_lanes, "MAC/cycle", "int8 MACs per cycle, V unit [D]", 1,
+               1u << 20);
+    r.add_uint(d + ".softmax_per_cycle", datapath.softmax_per_cycle, "elements/cycle",
+               "softmax throughput [D]", 1, 1u << 20);
+    r.add_uint(d + ".softmax_latency", datapath.softmax_latency, "cycles",
+               "softmax pipeline depth [D]", 0, 100000);
+    r.add_uint(d + ".score_entries", datapath.score_entries, "entries",
+               "score buffer: longest row of scores [F]", 1, 1u << 24);
 }
 
 std::string IpConfig::validate() const {

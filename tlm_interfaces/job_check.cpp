@@ -20,15 +20,19 @@ ErrorCode fail(ErrorCode e, std::string* why, const std::string& text) {
     return e;
 }
 
-bool overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) { return a < b + bn && b < a + an; }
+bool overlap(uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
+    return a < b + bn && b < a + an;
+}
 
 // The largest x in [lo, hi] with ok(x), given ok(lo) and ok monotonic (true, then false).
 template <class Ok>
 uint32_t largest(uint32_t lo, uint32_t hi, Ok ok) {
     while (lo < hi) {
         const uint32_t mid = lo + (hi - lo + 1) / 2;
-        if (ok(mid)) lo = mid;
-        else hi = mid - 1;
+        if (ok(mid))
+            lo = mid;
+        else
+            hi = mid - 1;
     }
     return lo;
 }
@@ -43,21 +47,27 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
     const uint32_t row_limit = std::min(cfg.sram.k_bytes, cfg.sram.v_bytes);
     if (j.d > row_limit)
         return fail(ErrorCode::DimTooLarge, why,
-                    "head dimension " + std::to_string(j.d) + " does not fit one row in the SRAM buffers (sprint.sram.k_bytes = " +
-                        std::to_string(cfg.sram.k_bytes) + ", sprint.sram.v_bytes = " + std::to_string(cfg.sram.v_bytes) + ")");
+                    "head dimension " + std::to_string(j.d) +
+                        " does not fit one row in the SRAM buffers (sprint.sram.k_bytes = " +
+                        std::to_string(cfg.sram.k_bytes) +
+                        ", sprint.sram.v_bytes = " + std::to_string(cfg.sram.v_bytes) + ")");
     if (sprint && cfg.xbar_capacity(j.d) == 0)
         return fail(ErrorCode::DimTooLarge, why,
-                    "head dimension " + std::to_string(j.d) + " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide (" +
-                        std::to_string(cfg.xbar.tiles) + " x " + std::to_string(cfg.xbar.tile_rows) + ")");
+                    "head dimension " + std::to_string(j.d) +
+                        " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide (" +
+                        std::to_string(cfg.xbar.tiles) + " x " +
+                        std::to_string(cfg.xbar.tile_rows) + ")");
     if (j.n > cfg.datapath.score_entries)
         return fail(ErrorCode::SeqTooLong, why,
-                    "sequence length " + std::to_string(j.n) + " exceeds the score buffer (sprint.datapath.score_entries = " +
+                    "sequence length " + std::to_string(j.n) +
+                        " exceeds the score buffer (sprint.datapath.score_entries = " +
                         std::to_string(cfg.datapath.score_entries) + ")");
     if (sprint && j.n > cfg.xbar_capacity(j.d))
-        return fail(ErrorCode::SeqTooLong, why,
-                    "sequence length " + std::to_string(j.n) + " exceeds the crossbar capacity of " +
-                        std::to_string(cfg.xbar_capacity(j.d)) + " keys at d = " + std::to_string(j.d) +
-                        " (raise sprint.xbar.tiles, or run in dense mode)");
+        return fail(
+            ErrorCode::SeqTooLong, why,
+            "sequence length " + std::to_string(j.n) + " exceeds the crossbar capacity of " +
+                std::to_string(cfg.xbar_capacity(j.d)) + " keys at d = " + std::to_string(j.d) +
+                " (raise sprint.xbar.tiles, or run in dense mode)");
     const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
     const uint64_t out_bytes = elems * core::output_element_bytes(j.opt.output);
     struct Buf {
@@ -72,21 +82,25 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
     for (const Buf& b : bufs)
         if (b.base % regs::kBaseAlign)
             return fail(ErrorCode::Misaligned, why,
-                        std::string("the ") + b.name + " base address " + hex(b.base) + " is not a multiple of " +
-                            std::to_string(regs::kBaseAlign));
+                        std::string("the ") + b.name + " base address " + hex(b.base) +
+                            " is not a multiple of " + std::to_string(regs::kBaseAlign));
     const uint64_t wb = cfg.fetcher.window_base, ws = cfg.fetcher.window_size;
     for (const Buf& b : bufs) {
         if (b.base + b.bytes < b.base)
-            return fail(ErrorCode::OutOfRange, why, std::string("the ") + b.name + " buffer at " + hex(b.base) + " wraps past 2^64");
+            return fail(
+                ErrorCode::OutOfRange, why,
+                std::string("the ") + b.name + " buffer at " + hex(b.base) + " wraps past 2^64");
         if (ws && (b.base < wb || b.base - wb > ws || b.bytes > ws - (b.base - wb)))
             return fail(ErrorCode::OutOfRange, why,
-                        std::string("the ") + b.name + " buffer [" + hex(b.base) + ", " + hex(b.base + b.bytes) +
-                            ") is not inside the IP's address window [" + hex(wb) + ", " + hex(wb + ws) +
+                        std::string("the ") + b.name + " buffer [" + hex(b.base) + ", " +
+                            hex(b.base + b.bytes) + ") is not inside the IP's address window [" +
+                            hex(wb) + ", " + hex(wb + ws) +
                             ") (sprint.fetcher.window_base/window_size)");
     }
     for (int i = 0; i < 4; ++i)
         if (overlap(j.out, out_bytes, bufs[i].base, bufs[i].bytes))
-            return fail(ErrorCode::Overlap, why, std::string("the output buffer overlaps the ") + bufs[i].name + " buffer");
+            return fail(ErrorCode::Overlap, why,
+                        std::string("the output buffer overlaps the ") + bufs[i].name + " buffer");
     return ErrorCode::None;
 }
 
@@ -114,7 +128,8 @@ uint32_t capability_max_seq(const IpConfig& cfg) {
 }
 
 std::vector<std::pair<uint32_t, uint32_t>> capability_registers(const IpConfig& cfg) {
-    return {{regs::CAP_MAX_SEQ, capability_max_seq(cfg)}, {regs::CAP_MAX_DIM, capability_max_dim(cfg)}};
+    return {{regs::CAP_MAX_SEQ, capability_max_seq(cfg)},
+            {regs::CAP_MAX_DIM, capability_max_dim(cfg)}};
 }
 
 }  // namespace sprint

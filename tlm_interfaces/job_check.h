@@ -15,7 +15,8 @@ namespace sprint {
 
 // The checks in their documented order; the first that fails gives the error code. `why`, when
 // given, receives a sentence naming the limit and the parameter behind it.
-regs::ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& job, std::string* why = nullptr);
+regs::ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& job,
+                          std::string* why = nullptr);
 
 // The capability registers, found with check_job itself: the largest SEQ_LEN accepted in sprint
 // mode at HEAD_DIM = min(tile_rows, CAP_MAX_DIM), and the largest HEAD_DIM accepted in sprint mode.

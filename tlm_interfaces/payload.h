@@ -10,8 +10,8 @@ namespace sprint::proto {
 
 // Command, address, data and length; streaming width = length; no byte enables; DMI hint cleared;
 // response status INCOMPLETE. Extensions are left as they are.
-inline void prepare(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, uint64_t addr,
-                    void* data, unsigned len) {
+inline void prepare(tlm::tlm_generic_payload& gp, tlm::tlm_command cmd, uint64_t addr, void* data,
+                    unsigned len) {
     gp.set_command(cmd);
     gp.set_address(addr);
     gp.set_data_ptr(static_cast<unsigned char*>(data));

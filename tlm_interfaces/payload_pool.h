@@ -11,7 +11,7 @@
 namespace sprint::proto {
 
 class PayloadPool : public tlm::tlm_mm_interface {
-public:
+  public:
     PayloadPool() = default;
     PayloadPool(const PayloadPool&) = delete;
     PayloadPool& operator=(const PayloadPool&) = delete;
@@ -41,7 +41,7 @@ public:
     std::size_t in_use() const { return m_in_use; }
     std::size_t allocated() const { return m_all.size(); }
 
-private:
+  private:
     std::vector<std::unique_ptr<tlm::tlm_generic_payload>> m_all;
     std::vector<tlm::tlm_generic_payload*> m_free;
     std::size_t m_in_use = 0;
@@ -50,7 +50,7 @@ private:
 // A payload from the pool for the lifetime of this handle (acquired on construction, released
 // on destruction).
 class PooledPayload {
-public:
+  public:
     explicit PooledPayload(PayloadPool& pool) : m_gp(pool.allocate()) { m_gp->acquire(); }
     ~PooledPayload() { m_gp->release(); }
     PooledPayload(const PooledPayload&) = delete;
@@ -59,7 +59,7 @@ public:
     tlm::tlm_generic_payload* operator->() { return m_gp; }
     tlm::tlm_generic_payload* get() { return m_gp; }
 
-private:
+  private:
     tlm::tlm_generic_payload* m_gp;
 };
 

@@ -30,7 +30,7 @@ namespace sprint {
 class ProtocolChecker : public sc_core::sc_module,
                         public tlm::tlm_fw_transport_if<>,
                         public tlm::tlm_bw_transport_if<> {
-public:
+  public:
     tlm::tlm_target_socket<32> target;        // the initiator side binds here
     tlm::tlm_initiator_socket<32> initiator;  // bind this to the target side
 
@@ -50,7 +50,7 @@ public:
                                        sc_core::sc_time& t) override;
     void invalidate_direct_mem_ptr(sc_dt::uint64 start, sc_dt::uint64 end) override;
 
-private:
+  private:
     enum class State { Request, RequestEnded, Response };
     struct Txn {
         State state;

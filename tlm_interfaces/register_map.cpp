@@ -9,27 +9,42 @@ namespace sprint::regs {
 
 const char* to_string(Access a) {
     switch (a) {
-        case Access::RO: return "RO";
-        case Access::RW: return "RW";
-        case Access::WO: return "WO";
-        case Access::W1C: return "W1C";
+        case Access::RO:
+            return "RO";
+        case Access::RW:
+            return "RW";
+        case Access::WO:
+            return "WO";
+        case Access::W1C:
+            return "W1C";
     }
     return "?";
 }
 
 const char* to_string(ErrorCode e) {
     switch (e) {
-        case ErrorCode::None: return "none";
-        case ErrorCode::BadShape: return "bad shape (HEADS, SEQ_LEN or HEAD_DIM is zero)";
-        case ErrorCode::SeqTooLong: return "sequence too long for the crossbar or score buffer";
-        case ErrorCode::DimTooLarge: return "head dimension too large for the crossbar or buffers";
-        case ErrorCode::BadMode: return "unknown mode";
-        case ErrorCode::Misaligned: return "misaligned base address";
-        case ErrorCode::OutOfRange: return "buffer outside the memory window";
-        case ErrorCode::Overlap: return "output overlaps an input";
-        case ErrorCode::BadHeadTable: return "bad head table entry";
-        case ErrorCode::BusError: return "memory bus error";
-        case ErrorCode::Internal: return "internal error";
+        case ErrorCode::None:
+            return "none";
+        case ErrorCode::BadShape:
+            return "bad shape (HEADS, SEQ_LEN or HEAD_DIM is zero)";
+        case ErrorCode::SeqTooLong:
+            return "sequence too long for the crossbar or score buffer";
+        case ErrorCode::DimTooLarge:
+            return "head dimension too large for the crossbar or buffers";
+        case ErrorCode::BadMode:
+            return "unknown mode";
+        case ErrorCode::Misaligned:
+            return "misaligned base address";
+        case ErrorCode::OutOfRange:
+            return "buffer outside the memory window";
+        case ErrorCode::Overlap:
+            return "output overlaps an input";
+        case ErrorCode::BadHeadTable:
+            return "bad head table entry";
+        case ErrorCode::BusError:
+            return "memory bus error";
+        case ErrorCode::Internal:
+            return "internal error";
     }
     return "unknown error";
 }
@@ -47,46 +62,101 @@ std::vector<RegDesc> build() {
     auto lohi = [](std::vector<RegDesc>& v, const char* base, uint32_t off, Access a,
                    const char* what) {
         v.push_back({std::string(base) + "_LO", off, a, 0, std::string(what) + " (bits 31:0)", {}});
-        v.push_back({std::string(base) + "_HI", off + 4, a, 0, std::string(what) + " (bits 63:32)", {}});
+        v.push_back(
+            {std::string(base) + "_HI", off + 4, a, 0, std::string(what) + " (bits 63:32)", {}});
     };
     std::vector<RegDesc> r;
-    r.push_back({"ID", ID, Access::RO, kIdValue, "Identification, reads 0x53505254 (\"SPRT\")", {}});
-    r.push_back({"VERSION", VERSION, Access::RO, kVersionValue, "Register map version (major.minor in 16.16)", {}});
-    r.push_back({"CTRL", CTRL, Access::WO, 0, "Control; reads as 0",
-                 {{"START", field::CTRL_START, "write 1 to latch the job registers and start a job; ignored (STATUS.OVERRUN) while busy"}}});
-    r.push_back({"STATUS", STATUS, Access::RO, 0, "State of the IP and of the last job",
-                 {{"BUSY", field::STATUS_BUSY, "a job is running"},
-                  {"DONE", field::STATUS_DONE, "the last job completed"},
-                  {"ERROR", field::STATUS_ERROR, "the last job failed; see ERR_CODE"},
-                  {"OVERRUN", field::STATUS_OVERRUN, "START was written while busy (cleared by the next accepted START)"},
-                  {"ERR_CODE", field::STATUS_ERR_CODE, "why the last job failed (see Error codes)"}}});
-    r.push_back({"IRQ_ENABLE", IRQ_ENABLE, Access::RW, 0, "Interrupt enables; irq is high while (IRQ_STATUS AND IRQ_ENABLE) is not zero",
+    r.push_back(
+        {"ID", ID, Access::RO, kIdValue, "Identification, reads 0x53505254 (\"SPRT\")", {}});
+    r.push_back({"VERSION",
+                 VERSION,
+                 Access::RO,
+                 kVersionValue,
+                 "Register map version (major.minor in 16.16)",
+                 {}});
+    r.push_back({"CTRL",
+                 CTRL,
+                 Access::WO,
+                 0,
+                 "Control; reads as 0",
+                 {{"START", field::CTRL_START,
+                   "write 1 to latch the job registers and start a job; ignored (STATUS.OVERRUN) "
+                   "while busy"}}});
+    r.push_back(
+        {"STATUS",
+         STATUS,
+         Access::RO,
+         0,
+         "State of the IP and of the last job",
+         {{"BUSY", field::STATUS_BUSY, "a job is running"},
+          {"DONE", field::STATUS_DONE, "the last job completed"},
+          {"ERROR", field::STATUS_ERROR, "the last job failed; see ERR_CODE"},
+          {"OVERRUN", field::STATUS_OVERRUN,
+           "START was written while busy (cleared by the next accepted START)"},
+          {"ERR_CODE", field::STATUS_ERR_CODE, "why the last job failed (see Error codes)"}}});
+    r.push_back({"IRQ_ENABLE",
+                 IRQ_ENABLE,
+                 Access::RW,
+                 0,
+                 "Interrupt enables; irq is high while (IRQ_STATUS AND IRQ_ENABLE) is not zero",
                  {{"DONE", field::IRQ_DONE, "raise irq when a job completes"},
                   {"ERROR", field::IRQ_ERROR, "raise irq when a job fails"}}});
-    r.push_back({"IRQ_STATUS", IRQ_STATUS, Access::W1C, 0, "Interrupt causes; write 1 to clear",
-                 {{"DONE", field::IRQ_DONE, "a job completed"}, {"ERROR", field::IRQ_ERROR, "a job failed"}}});
-    r.push_back({"JOB_CFG", JOB_CFG, Access::RW, 0, "Job options",
-                 {{"MODE", field::JOB_CFG_MODE, "0 sprint, 1 dense, 2 onchip-prune; 3 fails the job (BadMode)"},
+    r.push_back({"IRQ_STATUS",
+                 IRQ_STATUS,
+                 Access::W1C,
+                 0,
+                 "Interrupt causes; write 1 to clear",
+                 {{"DONE", field::IRQ_DONE, "a job completed"},
+                  {"ERROR", field::IRQ_ERROR, "a job failed"}}});
+    r.push_back({"JOB_CFG",
+                 JOB_CFG,
+                 Access::RW,
+                 0,
+                 "Job options",
+                 {{"MODE", field::JOB_CFG_MODE,
+                   "0 sprint, 1 dense, 2 onchip-prune; 3 fails the job (BadMode)"},
                   {"CAUSAL", field::JOB_CFG_CAUSAL, "causal mask: query i sees keys 0..i"},
-                  {"SOFTMAX_FLOAT", field::JOB_CFG_SOFTMAX_FLOAT, "float softmax instead of the fixed-point unit (studies)"},
-                  {"OUT_INT16", field::JOB_CFG_OUT_INT16, "write int16 outputs (units of s_v/128) instead of float32"},
-                  {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX, "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
+                  {"SOFTMAX_FLOAT", field::JOB_CFG_SOFTMAX_FLOAT,
+                   "float softmax instead of the fixed-point unit (studies)"},
+                  {"OUT_INT16", field::JOB_CFG_OUT_INT16,
+                   "write int16 outputs (units of s_v/128) instead of float32"},
+                  {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX,
+                   "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
     r.push_back({"HEADS", HEADS, Access::RW, 0, "Number of heads in the job", {}});
-    r.push_back({"SEQ_LEN", SEQ_LEN, Access::RW, 0, "Sequence length N (rows of Q, K, V per head)", {}});
-    r.push_back({"HEAD_DIM", HEAD_DIM, Access::RW, 0, "Head dimension d (int8 elements per row)", {}});
+    r.push_back(
+        {"SEQ_LEN", SEQ_LEN, Access::RW, 0, "Sequence length N (rows of Q, K, V per head)", {}});
+    r.push_back(
+        {"HEAD_DIM", HEAD_DIM, Access::RW, 0, "Head dimension d (int8 elements per row)", {}});
     lohi(r, "Q_BASE", Q_BASE_LO, Access::RW, "Address of Q, int8 [HEADS, SEQ_LEN, HEAD_DIM]");
     lohi(r, "K_BASE", K_BASE_LO, Access::RW, "Address of K, int8 [HEADS, SEQ_LEN, HEAD_DIM]");
     lohi(r, "V_BASE", V_BASE_LO, Access::RW, "Address of V, int8 [HEADS, SEQ_LEN, HEAD_DIM]");
-    lohi(r, "OUT_BASE", OUT_BASE_LO, Access::RW, "Address of the output [HEADS, SEQ_LEN, HEAD_DIM]");
-    lohi(r, "HEAD_TABLE", HEAD_TABLE_LO, Access::RW, "Address of the per-head table (32 B per head)");
+    lohi(r, "OUT_BASE", OUT_BASE_LO, Access::RW,
+         "Address of the output [HEADS, SEQ_LEN, HEAD_DIM]");
+    lohi(r, "HEAD_TABLE", HEAD_TABLE_LO, Access::RW,
+         "Address of the per-head table (32 B per head)");
     lohi(r, "CYCLES", CYCLES_LO, Access::RO, "Clock cycles of the last job, START to completion");
     lohi(r, "MEM_RD_BYTES", MEM_RD_BYTES_LO, Access::RO, "Bytes the last job read on the mem port");
-    lohi(r, "MEM_WR_BYTES", MEM_WR_BYTES_LO, Access::RO, "Bytes the last job wrote on the mem port");
+    lohi(r, "MEM_WR_BYTES", MEM_WR_BYTES_LO, Access::RO,
+         "Bytes the last job wrote on the mem port");
     lohi(r, "KEPT_KEYS", KEPT_KEYS_LO, Access::RO, "(query, key) pairs kept by the last job");
-    lohi(r, "K_ROWS_FETCHED", K_ROWS_FETCHED_LO, Access::RO, "K rows fetched into the K buffer by the last job");
-    lohi(r, "V_ROWS_FETCHED", V_ROWS_FETCHED_LO, Access::RO, "V rows fetched into the V buffer by the last job");
-    r.push_back({"CAP_MAX_SEQ", CAP_MAX_SEQ, Access::RO, 0, "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= crossbar tile rows (set from the configuration; shown for the one printed)", {}});
-    r.push_back({"CAP_MAX_DIM", CAP_MAX_DIM, Access::RO, 0, "Largest HEAD_DIM this configuration accepts in sprint mode (set from the configuration; shown for the one printed)", {}});
+    lohi(r, "K_ROWS_FETCHED", K_ROWS_FETCHED_LO, Access::RO,
+         "K rows fetched into the K buffer by the last job");
+    lohi(r, "V_ROWS_FETCHED", V_ROWS_FETCHED_LO, Access::RO,
+         "V rows fetched into the V buffer by the last job");
+    r.push_back({"CAP_MAX_SEQ",
+                 CAP_MAX_SEQ,
+                 Access::RO,
+                 0,
+                 "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= "
+                 "crossbar tile rows (set from the configuration; shown for the one printed)",
+                 {}});
+    r.push_back({"CAP_MAX_DIM",
+                 CAP_MAX_DIM,
+                 Access::RO,
+                 0,
+                 "Largest HEAD_DIM this configuration accepts in sprint mode (set from the "
+                 "configuration; shown for the one printed)",
+                 {}});
     return r;
 }
 
@@ -121,9 +191,12 @@ std::string regmap_markdown(const std::vector<std::pair<uint32_t, uint32_t>>& re
     for (const auto& r : register_map()) {
         for (const auto& f : r.fields) {
             const Field& b = f.field;
-            if (b.width == 1) std::snprintf(buf, sizeof buf, "%u", b.lsb);
-            else std::snprintf(buf, sizeof buf, "%u:%u", b.lsb + b.width - 1, b.lsb);
-            os << "| " << r.name << " | " << f.name << " | " << buf << " | " << f.description << " |\n";
+            if (b.width == 1)
+                std::snprintf(buf, sizeof buf, "%u", b.lsb);
+            else
+                std::snprintf(buf, sizeof buf, "%u:%u", b.lsb + b.width - 1, b.lsb);
+            os << "| " << r.name << " | " << f.name << " | " << buf << " | " << f.description
+               << " |\n";
         }
     }
     os << "\nError codes (STATUS.ERR_CODE):\n\n| code | meaning |\n|---|---|\n";
@@ -147,9 +220,12 @@ DecodedJobCfg decode_job_cfg(uint32_t v) {
     d.mode_ok = mode <= uint32_t(core::Mode::OnchipPrune);
     d.opt.mode = d.mode_ok ? core::Mode(mode) : core::Mode::Sprint;
     d.opt.causal = field::JOB_CFG_CAUSAL.get(v) != 0;
-    d.opt.softmax = field::JOB_CFG_SOFTMAX_FLOAT.get(v) ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
-    d.opt.output = field::JOB_CFG_OUT_INT16.get(v) ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
-    d.opt.empty_row = field::JOB_CFG_EMPTY_MAX.get(v) ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
+    d.opt.softmax =
+        field::JOB_CFG_SOFTMAX_FLOAT.get(v) ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
+    d.opt.output =
+        field::JOB_CFG_OUT_INT16.get(v) ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
+    d.opt.empty_row =
+        field::JOB_CFG_EMPTY_MAX.get(v) ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
     return d;
 }
 
@@ -181,17 +257,23 @@ core::HeadParams decode_head_entry(const uint8_t* e) {
 }
 
 bool head_entry_ok(const core::HeadParams& hp, uint32_t seq_len) {
-    const bool finite = std::isfinite(hp.threshold) && std::isfinite(hp.s_q) && std::isfinite(hp.s_k) &&
-                        std::isfinite(hp.s_v);
-    return finite && hp.s_q > 0 && hp.s_k > 0 && hp.s_v > 0 && hp.valid_len >= 1 && hp.valid_len <= seq_len;
+    const bool finite = std::isfinite(hp.threshold) && std::isfinite(hp.s_q) &&
+                        std::isfinite(hp.s_k) && std::isfinite(hp.s_v);
+    return finite && hp.s_q > 0 && hp.s_k > 0 && hp.s_v > 0 && hp.valid_len >= 1 &&
+           hp.valid_len <= seq_len;
 }
 
-uint32_t encode_status_done(bool overrun) { return STATUS_DONE | field::STATUS_OVERRUN.put(overrun); }
+uint32_t encode_status_done(bool overrun) {
+    return STATUS_DONE | field::STATUS_OVERRUN.put(overrun);
+}
 
 uint32_t encode_status_error(ErrorCode e, bool overrun) {
-    return STATUS_ERROR | field::STATUS_OVERRUN.put(overrun) | field::STATUS_ERR_CODE.put(uint32_t(e));
+    return STATUS_ERROR | field::STATUS_OVERRUN.put(overrun) |
+           field::STATUS_ERR_CODE.put(uint32_t(e));
 }
 
-ErrorCode status_error(uint32_t status) { return ErrorCode(field::STATUS_ERR_CODE.get(status)); }
+ErrorCode status_error(uint32_t status) {
+    return ErrorCode(field::STATUS_ERR_CODE.get(status));
+}
 
 }  // namespace sprint::regs

@@ -28,10 +28,10 @@ struct Field {
 namespace field {
 constexpr Field CTRL_START{0, 1};
 constexpr Field STATUS_BUSY{0, 1}, STATUS_DONE{1, 1}, STATUS_ERROR{2, 1}, STATUS_OVERRUN{3, 1},
-                STATUS_ERR_CODE{8, 8};
+    STATUS_ERR_CODE{8, 8};
 constexpr Field IRQ_DONE{0, 1}, IRQ_ERROR{1, 1};  // IRQ_ENABLE and IRQ_STATUS alike
 constexpr Field JOB_CFG_MODE{0, 2}, JOB_CFG_CAUSAL{4, 1}, JOB_CFG_SOFTMAX_FLOAT{5, 1},
-                JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1};
+    JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1};
 }  // namespace field
 
 struct FieldDesc {
@@ -72,28 +72,29 @@ constexpr uint32_t ID = 0x000, VERSION = 0x004, CTRL = 0x008, STATUS = 0x00C, IR
                    CYCLES_LO = 0x050, CYCLES_HI = 0x054, MEM_RD_BYTES_LO = 0x058,
                    MEM_RD_BYTES_HI = 0x05C, MEM_WR_BYTES_LO = 0x060, MEM_WR_BYTES_HI = 0x064,
                    KEPT_KEYS_LO = 0x068, KEPT_KEYS_HI = 0x06C, K_ROWS_FETCHED_LO = 0x070,
-                   K_ROWS_FETCHED_HI = 0x074, V_ROWS_FETCHED_LO = 0x078,
-                   V_ROWS_FETCHED_HI = 0x07C, CAP_MAX_SEQ = 0x080, CAP_MAX_DIM = 0x084;
+                   K_ROWS_FETCHED_HI = 0x074, V_ROWS_FETCHED_LO = 0x078, V_ROWS_FETCHED_HI = 0x07C,
+                   CAP_MAX_SEQ = 0x080, CAP_MAX_DIM = 0x084;
 
 // Single-bit field masks, for drivers and tests.
 constexpr uint32_t CTRL_START = field::CTRL_START.mask();
 constexpr uint32_t STATUS_BUSY = field::STATUS_BUSY.mask(), STATUS_DONE = field::STATUS_DONE.mask(),
-                   STATUS_ERROR = field::STATUS_ERROR.mask(), STATUS_OVERRUN = field::STATUS_OVERRUN.mask();
+                   STATUS_ERROR = field::STATUS_ERROR.mask(),
+                   STATUS_OVERRUN = field::STATUS_OVERRUN.mask();
 constexpr uint32_t IRQ_DONE = field::IRQ_DONE.mask(), IRQ_ERROR = field::IRQ_ERROR.mask();
 
 // STATUS.ERR_CODE values: why the last job failed.
 enum class ErrorCode : uint8_t {
     None = 0,
-    BadShape = 1,          // HEADS, SEQ_LEN or HEAD_DIM is zero
-    SeqTooLong = 2,        // SEQ_LEN above the crossbar capacity (sprint) or the score buffer
-    DimTooLarge = 3,       // HEAD_DIM above the crossbar rows or larger than a buffer
-    BadMode = 4,           // JOB_CFG.MODE = 3
-    Misaligned = 5,        // a base address is not a multiple of kBaseAlign
-    OutOfRange = 6,        // a buffer wraps the address space or leaves the mem window
-    Overlap = 7,           // the output buffer overlaps an input buffer or the head table
-    BadHeadTable = 8,      // valid_len of a head is 0 or above SEQ_LEN, or a value not finite
-    BusError = 9,          // the memory answered a transaction with an error response
-    Internal = 10,         // an internal link failed (a model bug; reported, never silent)
+    BadShape = 1,      // HEADS, SEQ_LEN or HEAD_DIM is zero
+    SeqTooLong = 2,    // SEQ_LEN above the crossbar capacity (sprint) or the score buffer
+    DimTooLarge = 3,   // HEAD_DIM above the crossbar rows or larger than a buffer
+    BadMode = 4,       // JOB_CFG.MODE = 3
+    Misaligned = 5,    // a base address is not a multiple of kBaseAlign
+    OutOfRange = 6,    // a buffer wraps the address space or leaves the mem window
+    Overlap = 7,       // the output buffer overlaps an input buffer or the head table
+    BadHeadTable = 8,  // valid_len of a head is 0 or above SEQ_LEN, or a value not finite
+    BusError = 9,      // the memory answered a transaction with an error response
+    Internal = 10,     // an internal link failed (a model bug; reported, never silent)
 };
 const char* to_string(ErrorCode e);
 

@@ -7,10 +7,10 @@
 //
 //   Controller.to_xbar        -> CrossbarArray.from_controller   XbarCommand
 //   CrossbarArray.to_comparators -> ComparatorBank.from_xbar     CompareCommand
-//   Controller.to_fetcher     -> Fetcher.from_controller         plain R/W (mem addresses) | FetchCommand
-//   Controller.to_sram        -> SramBuffer.from_controller      ResidencyCommand Reserve
-//   Fetcher.to_sram           -> SramBuffer.from_fetcher         plain W (SRAM addresses) | ResidencyCommand
-//   Controller.to_datapath    -> Datapath.from_controller        DatapathCommand
+//   Controller.to_fetcher     -> Fetcher.from_controller         plain R/W (mem addresses) |
+//   FetchCommand Controller.to_sram        -> SramBuffer.from_controller      ResidencyCommand
+//   Reserve Fetcher.to_sram           -> SramBuffer.from_fetcher         plain W (SRAM addresses) |
+//   ResidencyCommand Controller.to_datapath    -> Datapath.from_controller        DatapathCommand
 //   Datapath.to_sram          -> SramBuffer.from_datapath        plain R (SRAM addresses)
 //   Fetcher.mem               -> (IP boundary) mem               plain R/W, base protocol
 //
@@ -52,7 +52,7 @@ struct XbarCommand : Extension<XbarCommand> {
     uint8_t* mask_out = nullptr;  // key_end bytes, 1 = kept
     // Results.
     uint32_t kept_out = 0;
-    int32_t forced_out = -1;       // token kept by the empty-row policy, or -1
+    int32_t forced_out = -1;  // token kept by the empty-row policy, or -1
     uint64_t cells_written_out = 0;
 };
 
@@ -76,12 +76,12 @@ struct FetchCommand : Extension<FetchCommand> {
     FetchOp op = FetchOp::LoadRows;
     Buffer buffer = Buffer::K;
     uint32_t head = 0, query = 0;
-    uint64_t tensor_base = 0;  // mem address of row 0 of this head's K or V
-    uint32_t row_bytes = 0;    // d
+    uint64_t tensor_base = 0;          // mem address of row 0 of this head's K or V
+    uint32_t row_bytes = 0;            // d
     const uint32_t* tokens = nullptr;  // LoadRows: rows wanted, ascending
     const uint32_t* slots = nullptr;   // ReleaseRows: the slots to unpin
     uint32_t count = 0;
-    uint32_t* slots_out = nullptr;     // LoadRows: SRAM slot of each token
+    uint32_t* slots_out = nullptr;  // LoadRows: SRAM slot of each token
     // Results.
     uint32_t hits_out = 0, fetched_out = 0;
     bool no_room_out = false;  // LoadRows: too few unpinned slots now; nothing changed, retry later

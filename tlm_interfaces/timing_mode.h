@@ -9,11 +9,16 @@ namespace sprint {
 
 enum class TimingMode { LT, AT };
 
-inline const char* to_string(TimingMode m) { return m == TimingMode::AT ? "at" : "lt"; }
+inline const char* to_string(TimingMode m) {
+    return m == TimingMode::AT ? "at" : "lt";
+}
 inline bool parse(const std::string& s, TimingMode& out) {
-    if (s == "lt") out = TimingMode::LT;
-    else if (s == "at") out = TimingMode::AT;
-    else return false;
+    if (s == "lt")
+        out = TimingMode::LT;
+    else if (s == "at")
+        out = TimingMode::AT;
+    else
+        return false;
     return true;
 }
 

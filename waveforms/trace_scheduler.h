@@ -13,7 +13,7 @@
 namespace sprint {
 
 class TraceScheduler : public sc_core::sc_module {
-public:
+  public:
     explicit TraceScheduler(const sc_core::sc_module_name& name);
 
     void enable(bool on) { m_enabled = on; }
@@ -25,7 +25,7 @@ public:
         schedule(offset, [&sig, value] { sig.write(value); });
     }
 
-private:
+  private:
     void schedule(const sc_core::sc_time& offset, std::function<void()> fn);
     void apply();
 

@@ -12,7 +12,7 @@ namespace sprint {
 
 template <class T>
 class Channel {
-public:
+  public:
     explicit Channel(std::size_t capacity) : m_cap(capacity) {}
 
     bool put(T v) {
@@ -46,7 +46,7 @@ public:
     }
     bool empty() const { return m_q.empty(); }
 
-private:
+  private:
     std::deque<T> m_q;
     std::size_t m_cap;
     bool m_closed = false, m_aborted = false;

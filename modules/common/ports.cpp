@@ -18,7 +18,9 @@ InitiatorPort::InitiatorPort(const sc_module_name& name, TimingMode mode, bool n
     socket.register_invalidate_direct_mem_ptr(this, &InitiatorPort::invalidate);
 }
 
-void InitiatorPort::bind(TargetPort& target) { socket.bind(target.socket); }
+void InitiatorPort::bind(TargetPort& target) {
+    socket.bind(target.socket);
+}
 
 void InitiatorPort::invalidate(sc_dt::uint64 start, sc_dt::uint64 end) {
     if (on_invalidate) on_invalidate(start, end);

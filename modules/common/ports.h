@@ -38,7 +38,7 @@ namespace sprint {
 class TargetPort;
 
 class InitiatorPort : public sc_core::sc_module {
-public:
+  public:
     tlm_utils::simple_initiator_socket<InitiatorPort> socket;
 
     // `nonblocking` forces the 4-phase protocol even in LT (for targets that have no b_transport).
@@ -48,14 +48,16 @@ public:
     bool nonblocking() const { return m_nb; }
     void bind(TargetPort& target);
     template <class Socket>
-    void bind(Socket& s) { socket.bind(s); }
+    void bind(Socket& s) {
+        socket.bind(s);
+    }
     // Called when the target invalidates DMI pointers.
     std::function<void(sc_dt::uint64, sc_dt::uint64)> on_invalidate;
 
     uint64_t transactions = 0, max_in_flight = 0;
     sc_core::sc_time request_stall;  // AT: time waiting to send BEGIN_REQ or for END_REQ
 
-private:
+  private:
     struct Txn {
         sc_core::sc_event done;
         bool end_req = false, completed = false;
@@ -75,17 +77,17 @@ private:
 };
 
 class TargetPort : public sc_core::sc_module {
-public:
+  public:
     tlm_utils::simple_target_socket<TargetPort> socket;
     using Execute = std::function<void(tlm::tlm_generic_payload&, sc_core::sc_time&)>;
 
     TargetPort(const sc_core::sc_module_name& name, unsigned workers, Execute execute);
 
     uint64_t transactions = 0;
-    sc_core::sc_time busy;           // AT: time some worker was executing
-    sc_core::sc_time accept_stall;   // AT: time BEGIN_REQs waited for END_REQ
+    sc_core::sc_time busy;          // AT: time some worker was executing
+    sc_core::sc_time accept_stall;  // AT: time BEGIN_REQs waited for END_REQ
 
-private:
+  private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& gp, tlm::tlm_phase& phase,
                                        sc_core::sc_time& t);

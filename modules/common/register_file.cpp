@@ -36,13 +36,14 @@ void RegisterFile::access(tlm::tlm_generic_payload& gp, const sc_core::sc_time& 
     if (gp.get_data_length() != 4 || gp.get_streaming_width() < gp.get_data_length())
         return fail(TLM_BURST_ERROR_RESPONSE);
     const uint64_t addr = gp.get_address();
-    auto it = addr % 4 == 0 && addr < regs::kCsrWindowBytes ? m_regs.find(uint32_t(addr))
-                                                            : m_regs.end();
+    auto it =
+        addr % 4 == 0 && addr < regs::kCsrWindowBytes ? m_regs.find(uint32_t(addr)) : m_regs.end();
     if (it == m_regs.end()) return fail(TLM_ADDRESS_ERROR_RESPONSE);
     if (const unsigned char* be = gp.get_byte_enable_ptr()) {
         const unsigned len = gp.get_byte_enable_length();
         for (unsigned i = 0; i < 4; ++i)
-            if (len == 0 || be[i % len] != TLM_BYTE_ENABLED) return fail(TLM_BYTE_ENABLE_ERROR_RESPONSE);
+            if (len == 0 || be[i % len] != TLM_BYTE_ENABLED)
+                return fail(TLM_BYTE_ENABLE_ERROR_RESPONSE);
     }
     Register& r = it->second;
     const regs::Access acc = r.desc().access;
@@ -56,8 +57,10 @@ void RegisterFile::access(tlm::tlm_generic_payload& gp, const sc_core::sc_time& 
         std::memcpy(&v, gp.get_data_ptr(), 4);
         v &= r.desc().value_mask();
         if (acc == regs::Access::W1C) v = r.get() & ~v;
-        if (r.on_write) r.on_write(v, delay);
-        else r.set(v);
+        if (r.on_write)
+            r.on_write(v, delay);
+        else
+            r.set(v);
         ++writes;
     }
     gp.set_response_status(TLM_OK_RESPONSE);

@@ -16,7 +16,7 @@
 namespace sprint {
 
 class Register {
-public:
+  public:
     explicit Register(const regs::RegDesc& d) : m_desc(d), m_value(d.reset) {}
     const regs::RegDesc& desc() const { return m_desc; }
     uint32_t get() const { return m_value; }
@@ -27,13 +27,13 @@ public:
     std::function<uint32_t()> on_read;
     std::function<void(uint32_t, const sc_core::sc_time&)> on_write;
 
-private:
+  private:
     regs::RegDesc m_desc;
     uint32_t m_value;
 };
 
 class RegisterFile {
-public:
+  public:
     RegisterFile();
     Register& operator[](uint32_t offset);
     Register& by_name(const std::string& name);
@@ -51,7 +51,7 @@ public:
 
     uint64_t reads = 0, writes = 0, errors = 0;
 
-private:
+  private:
     std::map<uint32_t, Register> m_regs;
 };
 

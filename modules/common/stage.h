@@ -25,7 +25,7 @@ struct StageTimes {
 };
 
 class Stage {
-public:
+  public:
     explicit Stage(StageTimes& times) : m_times(&times) {}
 
     tlm_utils::tlm_quantumkeeper qk;
@@ -54,9 +54,11 @@ public:
         m_times->starved += ns_since(t0);
         return ok;
     }
-    static double ns_since(const sc_core::sc_time& t0) { return (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9; }
+    static double ns_since(const sc_core::sc_time& t0) {
+        return (sc_core::sc_time_stamp() - t0).to_seconds() * 1e9;
+    }
 
-private:
+  private:
     StageTimes* m_times;
 };
 

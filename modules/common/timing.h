@@ -9,13 +9,15 @@
 
 namespace sprint {
 
-inline uint64_t ceil_div(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+inline uint64_t ceil_div(uint64_t a, uint64_t b) {
+    return (a + b - 1) / b;
+}
 
 // A resource (an SRAM port, a compute unit) that serves one request at a time. Times are
 // absolute: an access arriving at `arrive` starts when the resource is free and occupies it for
 // `duration`; returns the absolute end time.
 class ResourceTimeline {
-public:
+  public:
     sc_core::sc_time occupy(const sc_core::sc_time& arrive, const sc_core::sc_time& duration) {
         const sc_core::sc_time start = std::max(arrive, m_free);
         m_free = start + duration;
@@ -27,7 +29,7 @@ public:
     const sc_core::sc_time& free_at() const { return m_free; }
     const sc_core::sc_time& busy() const { return m_busy; }
 
-private:
+  private:
     sc_core::sc_time m_free = sc_core::SC_ZERO_TIME;
     sc_core::sc_time m_busy = sc_core::SC_ZERO_TIME;
 };
@@ -36,7 +38,7 @@ private:
 // their [start, end) intervals (exact when intervals arrive in start order, as they do per
 // issuing thread).
 class BusyUnion {
-public:
+  public:
     void add(const sc_core::sc_time& start, const sc_core::sc_time& end) {
         if (end <= m_covered) return;
         const sc_core::sc_time from = std::max(start, m_covered);
@@ -45,7 +47,7 @@ public:
     }
     double ns() const { return m_total.to_seconds() * 1e9; }
 
-private:
+  private:
     sc_core::sc_time m_covered = sc_core::SC_ZERO_TIME, m_total = sc_core::SC_ZERO_TIME;
 };
 

@@ -51,7 +51,8 @@ ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
         c.slots = it.slots.data();
         c.count = it.count;
         e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
-        if (e == ErrorCode::None) e = release_rows(proto::Buffer::K, q, it.slots.data(), it.count, s);
+        if (e == ErrorCode::None)
+            e = release_rows(proto::Buffer::K, q, it.slots.data(), it.count, s);
     }
     if (e != ErrorCode::None || m_abort) return e;
     c.op = proto::DatapathOp::Softmax;
@@ -67,7 +68,9 @@ ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
         c.slots = it.slots.data();
         c.count = it.count;
         if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        if ((e = release_rows(proto::Buffer::V, q, it.slots.data(), it.count, s)) != ErrorCode::None) return e;
+        if ((e = release_rows(proto::Buffer::V, q, it.slots.data(), it.count, s)) !=
+            ErrorCode::None)
+            return e;
     }
     if (m_abort) return ErrorCode::None;
     return finish_query(s, q);
@@ -82,20 +85,25 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
     const uint32_t v_slots = q.kept.size() <= v_buffer ? v_buffer : std::max(1u, v_buffer / 2);
     for (uint32_t a = 0; a < q.kept.size() && !m_abort; a += v_slots) {
         const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
-        while ((e = reserve(proto::Buffer::V, cnt, s, granted)) == ErrorCode::None && !granted && !m_abort) {
+        while ((e = reserve(proto::Buffer::V, cnt, s, granted)) == ErrorCode::None && !granted &&
+               !m_abort) {
             const uint64_t seen = m_releases;
-            s.stall(m_release_ev, [&] { return m_releases != seen || m_abort; }, s.times().blocked);
+            s.stall(
+                m_release_ev, [&] { return m_releases != seen || m_abort; }, s.times().blocked);
         }
         if (e != ErrorCode::None || m_abort) return e;
         std::vector<uint32_t> slots(cnt);
-        if ((e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s)) != ErrorCode::None) return e;
+        if ((e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s)) !=
+            ErrorCode::None)
+            return e;
         if (m_abort) break;
         c.op = proto::DatapathOp::VChunk;
         c.tokens = &q.kept[a];
         c.slots = slots.data();
         c.count = cnt;
         if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        if ((e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s)) != ErrorCode::None) return e;
+        if ((e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s)) != ErrorCode::None)
+            return e;
     }
     return ErrorCode::None;
 }
@@ -110,14 +118,17 @@ ErrorCode Pipeline::finish_query(Stage& s, Query& q) {
     c.query = q.index;
     ErrorCode e = dp(c, TLM_READ_COMMAND, out.data(), d * eb, s);
     if (e != ErrorCode::None) return e;
-    e = mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb, out.data(), d * eb, s);
+    e = mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
+                     out.data(), d * eb, s);
     if (e != ErrorCode::None) return e;
     m_counts.kept_keys += q.kept.size();
     m_kept_pairs += q.kept.size();
     ++m_queries_done;
-    const uint64_t visible = uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
+    const uint64_t visible =
+        uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
     m_visible_pairs += visible;
-    if (m_heads.empty() || m_heads.back().head != q.head) m_heads.push_back({q.head, 0, 0, 0, 0, 0, 0});
+    if (m_heads.empty() || m_heads.back().head != q.head)
+        m_heads.push_back({q.head, 0, 0, 0, 0, 0, 0});
     HeadRecord& rec = m_heads.back();
     ++rec.queries;
     rec.visible += visible;

@@ -13,7 +13,7 @@ using regs::ErrorCode;
 // The loads a fetch stage has under way, oldest first, with the markers (Begin, Softmax, End)
 // between them: items reach the compute stage in this order.
 class Pipeline::FetchFlight {
-public:
+  public:
     FetchFlight(Pipeline& p, Stage& s, Channel<Item>& items) : m_p(p), m_s(s), m_items(items) {}
 
     unsigned loading = 0;  // loads (not markers) under way
@@ -30,7 +30,8 @@ public:
     // Wait for the oldest to be done (busy time) and hand it over.
     ErrorCode deliver_front() {
         LoadPtr l = m_q.front();
-        m_s.stall(l->ev, [&] { return l->done; }, m_s.times().busy);
+        m_s.stall(
+            l->ev, [&] { return l->done; }, m_s.times().busy);
         m_q.pop_front();
         if (l->item.kind == Item::KChunk || l->item.kind == Item::VChunk) --loading;
         if (l->e != ErrorCode::None) return l->e;
@@ -44,10 +45,12 @@ public:
     }
     // On an error, loads still running finish before the stage ends (they use this stage's data).
     void wait_all() {
-        for (auto& l : m_q) m_s.stall(l->ev, [&] { return l->done; }, m_s.times().blocked);
+        for (auto& l : m_q)
+            m_s.stall(
+                l->ev, [&] { return l->done; }, m_s.times().blocked);
     }
 
-private:
+  private:
     Pipeline& m_p;
     Stage& m_s;
     Channel<Item>& m_items;
@@ -74,13 +77,17 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
         // A query that fits the buffer is one chunk; one that does not goes in half-buffer chunks,
         // so the next chunk loads while the datapath works on the current one.
         const uint32_t cap = cand.size() <= slots ? slots : std::max(1u, slots / 2);
-        for (uint32_t a = 0; load && a < cand.size() && !m_abort && e == ErrorCode::None; a += cap) {
-            while (flight.loading >= m_cfg.controller.loads_in_flight && e == ErrorCode::None) e = flight.deliver_front();
+        for (uint32_t a = 0; load && a < cand.size() && !m_abort && e == ErrorCode::None;
+             a += cap) {
+            while (flight.loading >= m_cfg.controller.loads_in_flight && e == ErrorCode::None)
+                e = flight.deliver_front();
             if (e != ErrorCode::None) break;
             auto l = std::make_shared<Load>();
-            l->item = Item(k ? Item::KChunk : Item::VChunk, q, a, uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
+            l->item = Item(k ? Item::KChunk : Item::VChunk, q, a,
+                           uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
             l->item.slots.resize(l->item.count);
-            if ((e = reserve_in_order(s, b, l->item.count, flight)) != ErrorCode::None || m_abort) break;
+            if ((e = reserve_in_order(s, b, l->item.count, flight)) != ErrorCode::None || m_abort)
+                break;
             l->done = false;
             flight.push(l);
             l->buffer = b;
@@ -99,9 +106,12 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
 // Room for a chunk, reserved here in issue order: loads under way at once never take each other's
 // room (which could starve the oldest, the one the datapath waits for). While the buffer is full,
 // what is ready is handed over: the datapath may need it before it can free room.
-ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, uint32_t need, FetchFlight& flight) {
+ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, uint32_t need,
+                                     FetchFlight& flight) {
     const sc_time t0 = s.now();
-    auto counted = [&] { return s.times().busy.value() + s.times().starved.value() + s.times().blocked.value(); };
+    auto counted = [&] {
+        return s.times().busy.value() + s.times().starved.value() + s.times().blocked.value();
+    };
     const double counted0 = counted();
     ErrorCode e = ErrorCode::None;
     bool granted = false;

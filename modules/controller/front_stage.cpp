@@ -36,8 +36,9 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     trace_state(HeadTable, s.now());
     m_tracer.write(m_sig.head, h, offset_of(s.now()));
     uint8_t entry[regs::kHeadEntryBytes];
-    const ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes, entry,
-                                     regs::kHeadEntryBytes, s);
+    const ErrorCode e =
+        mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes, entry,
+                     regs::kHeadEntryBytes, s);
     if (e != ErrorCode::None) return e;
     hp = regs::decode_head_entry(entry);
     if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
@@ -54,7 +55,8 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
     for (uint32_t j0 = 0; j0 < hp.valid_len; j0 += tile) {
         const uint32_t cnt = std::min(tile, hp.valid_len - j0);
         buf.resize(std::size_t(cnt) * d);
-        ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.k + (uint64_t(h) * n + j0) * d, buf.data(), cnt * d, s);
+        ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.k + (uint64_t(h) * n + j0) * d,
+                                   buf.data(), cnt * d, s);
         if (e != ErrorCode::None) return e;
         proto::XbarCommand xc;
         xc.op = proto::XbarOp::Program;

@@ -15,8 +15,8 @@ namespace {
 
 // A command carried by an extension on TLM_IGNORE_COMMAND (or a plain access with `data`).
 template <class Ext>
-bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s, tlm_command cmd = TLM_IGNORE_COMMAND,
-          uint8_t* data = nullptr, uint32_t len = 0) {
+bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s,
+          tlm_command cmd = TLM_IGNORE_COMMAND, uint8_t* data = nullptr, uint32_t len = 0) {
     proto::PooledPayload gp(pool);
     prepare(*gp, cmd, 0, data, len);
     gp->set_extension(&ext);
@@ -27,7 +27,8 @@ bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s, tlm
 
 }  // namespace
 
-ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len, Stage& s) {
+ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
+                                 Stage& s) {
     proto::PooledPayload gp(m_pool);
     prepare(*gp, c, addr, data, len);
     if (!s.call(m_ports.fetcher, *gp)) return ErrorCode::BusError;
@@ -36,15 +37,18 @@ ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, ui
 }
 
 ErrorCode Pipeline::xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s) {
-    return send(m_ports.xbar, m_pool, c, s, TLM_WRITE_COMMAND, data, len) ? ErrorCode::None : ErrorCode::Internal;
+    return send(m_ports.xbar, m_pool, c, s, TLM_WRITE_COMMAND, data, len) ? ErrorCode::None
+                                                                          : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data, uint32_t len, Stage& s) {
-    return send(m_ports.datapath, m_pool, c, s, cmd, data, len) ? ErrorCode::None : ErrorCode::Internal;
+ErrorCode Pipeline::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data, uint32_t len,
+                       Stage& s) {
+    return send(m_ports.datapath, m_pool, c, s, cmd, data, len) ? ErrorCode::None
+                                                                : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s, bool* granted,
-                         uint32_t* capacity) {
+ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s,
+                         bool* granted, uint32_t* capacity) {
     proto::ResidencyCommand rc;
     rc.op = op;
     rc.buffer = b;
@@ -64,7 +68,8 @@ ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t count,
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted, uint32_t* capacity) {
+ErrorCode Pipeline::reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted,
+                            uint32_t* capacity) {
     return room(proto::ResidencyOp::Reserve, b, count, s, &granted, capacity);
 }
 
@@ -81,9 +86,10 @@ ErrorCode Pipeline::flush_buffers() {
     return gp->is_response_ok() ? ErrorCode::None : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n, uint32_t* slots,
-                              Stage& s) {
-    const uint64_t base = (b == proto::Buffer::K ? m_job.k : m_job.v) + uint64_t(q.head) * m_job.n * m_job.d;
+ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n,
+                              uint32_t* slots, Stage& s) {
+    const uint64_t base =
+        (b == proto::Buffer::K ? m_job.k : m_job.v) + uint64_t(q.head) * m_job.n * m_job.d;
     for (;;) {
         const uint64_t releases_seen = m_releases;
         proto::FetchCommand fc;
@@ -107,12 +113,15 @@ ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* t
         }
         // The chunks in flight fill the buffer: wait until the compute stage releases one (unless
         // it already did while this request was under way).
-        s.stall(m_release_ev, [&] { return m_releases != releases_seen || m_abort; }, s.times().blocked);
+        s.stall(
+            m_release_ev, [&] { return m_releases != releases_seen || m_abort; },
+            s.times().blocked);
         if (m_abort) return ErrorCode::None;
     }
 }
 
-ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n, Stage& s) {
+ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n,
+                                 Stage& s) {
     proto::FetchCommand fc;
     fc.op = proto::FetchOp::ReleaseRows;
     fc.buffer = b;

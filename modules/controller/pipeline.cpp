@@ -7,7 +7,8 @@ namespace sprint {
 using namespace sc_core;
 using regs::ErrorCode;
 
-Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Signals signals, core::StatGroup& stats)
+Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Signals signals,
+                   core::StatGroup& stats)
     : m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
@@ -33,24 +34,32 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
       m_compute(m_compute_times) {}
 
 void Pipeline::spawn_threads() {
-    auto stage = [this](const char* name, Stage& st, std::function<ErrorCode(Stage&)> run, std::function<void()> after) {
+    auto stage = [this](const char* name, Stage& st, std::function<ErrorCode(Stage&)> run,
+                        std::function<void()> after) {
         sc_spawn([this, &st, run, after] { stage_thread(st, run, after); }, name);
     };
-    stage("front_thread", m_front, [this](Stage& st) { return run_front(st); }, [this] {
-        m_queries_k.close();
-        m_queries_v.close();
-    });
-    stage("fetch_k_thread", m_fetch_k, [this](Stage& st) { return run_fetch(st, proto::Buffer::K); },
-          [this] { m_k_items.close(); });
-    stage("fetch_v_thread", m_fetch_v, [this](Stage& st) { return run_fetch(st, proto::Buffer::V); },
-          [this] { m_v_items.close(); });
-    stage("compute_thread", m_compute, [this](Stage& st) { return run_compute(st); }, nullptr);
+    stage(
+        "front_thread", m_front, [this](Stage& st) { return run_front(st); },
+        [this] {
+            m_queries_k.close();
+            m_queries_v.close();
+        });
+    stage(
+        "fetch_k_thread", m_fetch_k, [this](Stage& st) { return run_fetch(st, proto::Buffer::K); },
+        [this] { m_k_items.close(); });
+    stage(
+        "fetch_v_thread", m_fetch_v, [this](Stage& st) { return run_fetch(st, proto::Buffer::V); },
+        [this] { m_v_items.close(); });
+    stage(
+        "compute_thread", m_compute, [this](Stage& st) { return run_compute(st); }, nullptr);
     // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
     for (uint32_t i = 0; i < 2 * m_cfg.controller.loads_in_flight; ++i)
         sc_spawn(sc_bind(&Pipeline::loader_thread, this), sc_gen_unique_name("loader"));
 }
 
-void Pipeline::trace_state(uint32_t s, const sc_time& at) { m_tracer.write(m_sig.state, s, offset_of(at)); }
+void Pipeline::trace_state(uint32_t s, const sc_time& at) {
+    m_tracer.write(m_sig.state, s, offset_of(at));
+}
 
 void Pipeline::clear() {
     m_heads.clear();
@@ -85,7 +94,8 @@ void Pipeline::fail(ErrorCode e) {
     m_release_ev.notify(SC_ZERO_TIME);
 }
 
-void Pipeline::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& run, const std::function<void()>& after) {
+void Pipeline::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& run,
+                            const std::function<void()>& after) {
     for (;;) {
         wait(m_go_ev);
         s.qk.reset();
@@ -104,9 +114,11 @@ void Pipeline::loader_thread() {
         LoadPtr l = m_load_tasks.front();
         m_load_tasks.pop_front();
         Stage st(m_loader_times);  // the issuing stage counts the load as its own busy time
-        if (l->start > sc_time_stamp()) st.qk.set(l->start - sc_time_stamp());  // LT: the issuer's time
+        if (l->start > sc_time_stamp())
+            st.qk.set(l->start - sc_time_stamp());  // LT: the issuer's time
         const Query& q = *l->item.q;
-        l->e = load_rows(l->buffer, q, &q.candidates[l->item.first], l->item.count, l->item.slots.data(), st);
+        l->e = load_rows(l->buffer, q, &q.candidates[l->item.first], l->item.count,
+                         l->item.slots.data(), st);
         st.qk.sync();
         l->done = true;
         l->ev.notify();

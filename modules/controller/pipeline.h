@@ -43,7 +43,7 @@ namespace sprint {
 enum ControllerState : uint32_t { Idle = 0, Setup = 1, HeadTable = 2, Program = 3, Queries = 4 };
 
 class Pipeline {
-public:
+  public:
     struct Ports {
         InitiatorPort &xbar, &fetcher, &datapath, &sram;
     };
@@ -58,11 +58,13 @@ public:
         uint32_t head;
         uint64_t cycles, queries, visible, kept, k_fetched, v_fetched;
     };
-    using KeptObserver = std::function<void(uint32_t head, uint32_t query, const std::vector<uint32_t>& kept)>;
+    using KeptObserver =
+        std::function<void(uint32_t head, uint32_t query, const std::vector<uint32_t>& kept)>;
 
     // Registers its statistics (queries, pairs, heads, per-stage times) in `stats`, the
     // controller's group.
-    Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Signals signals, core::StatGroup& stats);
+    Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Signals signals,
+             core::StatGroup& stats);
     // The stage and loader threads, spawned by the controller's constructor after its own job
     // thread (the order in which SystemC runs processes of one time step).
     void spawn_threads();
@@ -77,7 +79,7 @@ public:
     void set_kept_observer(KeptObserver f) { m_observer = std::move(f); }
     void trace_state(uint32_t s, const sc_core::sc_time& at);
 
-private:
+  private:
     // A query travelling down the pipeline.
     struct Query {
         uint32_t head = 0, index = 0;
@@ -95,7 +97,8 @@ private:
         uint32_t first = 0, count = 0;  // into candidates (K, V in sprint/dense)
         std::vector<uint32_t> slots;
         Item() = default;
-        Item(Kind k, QueryPtr qq, uint32_t f = 0, uint32_t c = 0) : kind(k), q(std::move(qq)), first(f), count(c) {}
+        Item(Kind k, QueryPtr qq, uint32_t f = 0, uint32_t c = 0)
+            : kind(k), q(std::move(qq)), first(f), count(c) {}
     };
     // A LoadRows command a fetch stage hands to a loader thread.
     struct Load {
@@ -110,7 +113,8 @@ private:
     class FetchFlight;
 
     // A stage thread: for every job, run(stage), then after() (closes its output queues).
-    void stage_thread(Stage& s, const std::function<regs::ErrorCode(Stage&)>& run, const std::function<void()>& after);
+    void stage_thread(Stage& s, const std::function<regs::ErrorCode(Stage&)>& run,
+                      const std::function<void()>& after);
     void loader_thread();
     void fail(regs::ErrorCode e);
 
@@ -129,17 +133,21 @@ private:
     regs::ErrorCode finish_query(Stage& s, Query& q);
 
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
-    regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len, Stage& s);
+    regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
+                                 Stage& s);
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
-    regs::ErrorCode load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n, uint32_t* slots,
-                              Stage& s);
-    regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n, Stage& s);
-    regs::ErrorCode dp(proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data, uint32_t len, Stage& s);
+    regs::ErrorCode load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n,
+                              uint32_t* slots, Stage& s);
+    regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n,
+                                 Stage& s);
+    regs::ErrorCode dp(proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data, uint32_t len,
+                       Stage& s);
     // The SRAM buffer's room: reserve `count` rows of the job's row size (false: no room now), or
     // with count 0 only learn how many rows the buffer holds (`capacity`).
-    regs::ErrorCode reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted, uint32_t* capacity = nullptr);
-    regs::ErrorCode room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s, bool* granted,
-                         uint32_t* capacity);
+    regs::ErrorCode reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted,
+                            uint32_t* capacity = nullptr);
+    regs::ErrorCode room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s,
+                         bool* granted, uint32_t* capacity);
     regs::ErrorCode flush_buffers();
 
     const IpConfig& m_cfg;
@@ -161,7 +169,8 @@ private:
     sc_core::sc_event m_load_task_ev, m_load_ev;
     uint64_t m_releases = 0;
     sc_core::sc_event m_release_ev;
-    uint32_t m_own_v_capacity = 0;  // onchip-prune: V rows the buffer holds (the compute stage fetches V)
+    uint32_t m_own_v_capacity =
+        0;  // onchip-prune: V rows the buffer holds (the compute stage fetches V)
 
     // Accounting.
     JobCounts m_counts;

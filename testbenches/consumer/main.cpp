@@ -23,8 +23,10 @@ struct Ram : sc_core::sc_module {
         const auto a = gp.get_address();
         const auto n = gp.get_data_length();
         if (a + n > bytes.size()) return gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        if (gp.is_read()) std::memcpy(gp.get_data_ptr(), &bytes[a], n);
-        else std::memcpy(&bytes[a], gp.get_data_ptr(), n);
+        if (gp.is_read())
+            std::memcpy(gp.get_data_ptr(), &bytes[a], n);
+        else
+            std::memcpy(&bytes[a], gp.get_data_ptr(), n);
         d += sc_core::sc_time(20, sc_core::SC_NS);
         gp.set_response_status(tlm::TLM_OK_RESPONSE);
     }
@@ -63,10 +65,17 @@ struct Master : sc_core::sc_module {
         check(access(tlm::TLM_READ_COMMAND, CAP_MAX_SEQ) > 0, "CAP_MAX_SEQ is set");
         sprint::core::JobOptions dense;
         dense.mode = sprint::core::Mode::Dense;
-        const uint32_t cfg[][2] = {{JOB_CFG, encode_job_cfg(dense)}, {HEADS, 1}, {SEQ_LEN, 8}, {HEAD_DIM, 8},
-                                   {Q_BASE_LO, 0x000}, {K_BASE_LO, 0x040}, {V_BASE_LO, 0x080},
-                                   {HEAD_TABLE_LO, 0x0C0}, {OUT_BASE_LO, 0x100},
-                                   {IRQ_ENABLE, IRQ_DONE | IRQ_ERROR}, {CTRL, CTRL_START}};
+        const uint32_t cfg[][2] = {{JOB_CFG, encode_job_cfg(dense)},
+                                   {HEADS, 1},
+                                   {SEQ_LEN, 8},
+                                   {HEAD_DIM, 8},
+                                   {Q_BASE_LO, 0x000},
+                                   {K_BASE_LO, 0x040},
+                                   {V_BASE_LO, 0x080},
+                                   {HEAD_TABLE_LO, 0x0C0},
+                                   {OUT_BASE_LO, 0x100},
+                                   {IRQ_ENABLE, IRQ_DONE | IRQ_ERROR},
+                                   {CTRL, CTRL_START}};
         for (const auto& r : cfg) access(tlm::TLM_WRITE_COMMAND, r[0], r[1]);
         wait(irq.posedge_event());
         check(access(tlm::TLM_READ_COMMAND, STATUS) == STATUS_DONE, "the job completes");
@@ -93,7 +102,9 @@ int sc_main(int, char*[]) {
     float out0 = 0;
     std::memcpy(&out0, &ram.bytes[0x100], 4);
     if (out0 < 0.9f || out0 > 1.1f) {
-        std::printf("consumer: FAILED: output %g, expected about 1 (softmax-weighted mean of ones)\n", out0);
+        std::printf(
+            "consumer: FAILED: output %g, expected about 1 (softmax-weighted mean of ones)\n",
+            out0);
         ++cpu.failures;
     }
     for (const char* view : {"/overview.gtkw", "/memory.gtkw"})
