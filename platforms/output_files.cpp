@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +55,24 @@ int register_temp(const std::string& path, bool is_dir) {
     }
     return -1;
 }
+
+// Holds SIGINT, SIGTERM and SIGHUP while a temporary is created and registered, so a signal in
+// between cannot leave it behind: a held signal is delivered when the scope ends.
+class SignalsHeld {
+  public:
+    SignalsHeld() {
+        sigset_t s;
+        sigemptyset(&s);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&s, sig);
+        pthread_sigmask(SIG_BLOCK, &s, &m_old);
+    }
+    ~SignalsHeld() { pthread_sigmask(SIG_SETMASK, &m_old, nullptr); }
+    SignalsHeld(const SignalsHeld&) = delete;
+    SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+  private:
+    sigset_t m_old;
+};
 
 void unregister_temp(int& slot) {
     if (slot >= 0) g_slots[slot].used = 0;
@@ -179,10 +198,17 @@ void OutputFiles::claim(const std::string& option, const std::string& path) {
     const fs::path p(path);
     const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
     std::string tmpl = dir + "/." + p.filename().string() + ".tmp-XXXXXX";
-    f->fd = ::mkstemp(tmpl.data());
-    if (f->fd < 0) f->fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
+    int err = 0;
+    {
+        SignalsHeld held;
+        f->fd = ::mkstemp(tmpl.data());
+        if (f->fd >= 0)
+            f->slot = register_temp(tmpl, false);
+        else
+            err = errno;
+    }
+    if (f->fd < 0) f->fail("cannot be written (" + std::string(std::strerror(err)) + ")");
     f->temp = tmpl;
-    f->slot = register_temp(f->temp, false);
     // mkstemp creates 0600; the output gets the usual permissions of a new file.
     const mode_t mask = ::umask(0);
     ::umask(mask);
@@ -199,15 +225,20 @@ void OutputFiles::write(const std::string& option, const std::string& bytes) {
 std::string OutputFiles::relay(const std::string& option, const std::string& suffix) {
     File& f = find(option);
     std::string tmpl = (std::filesystem::temp_directory_path() / "sprint-relay-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-        f.fail("cannot be written (no temporary directory: " + std::string(std::strerror(errno)) +
-               ")");
-    f.relay_dir = tmpl;
-    f.relay_slots[0] = register_temp(f.relay_dir, true);
-    f.fifo = f.relay_dir + "/out" + suffix;
-    if (::mkfifo(f.fifo.c_str(), 0600) != 0)
-        f.fail("cannot be written (mkfifo: " + std::string(std::strerror(errno)) + ")");
-    f.relay_slots[1] = register_temp(f.fifo, false);
+    int fifo_errno = 0;
+    {
+        SignalsHeld held;
+        if (!::mkdtemp(tmpl.data()))
+            f.fail("cannot be written (no temporary directory: " +
+                   std::string(std::strerror(errno)) + ")");
+        f.relay_dir = tmpl;
+        f.fifo = f.relay_dir + "/out" + suffix;
+        f.relay_slots[0] = register_temp(f.relay_dir, true);
+        f.relay_slots[1] = register_temp(f.fifo, false);
+        if (::mkfifo(f.fifo.c_str(), 0600) != 0) fifo_errno = errno;
+    }
+    if (fifo_errno)
+        f.fail("cannot be written (mkfifo: " + std::string(std::strerror(fifo_errno)) + ")");
     // Our own reader and a writer that keeps the FIFO open, so neither the writer's open nor our
     // reads see the other side missing before the foreign writer opens it.
     f.relay_rd = ::open(f.fifo.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
