@@ -23,7 +23,9 @@ double threshold_raw(const HeadParams& hp, int d, const XbarNumerics& x) {
 double query_shift(const int8_t* q_dac, int d, const XbarNumerics& x) {
     int64_t sum = 0;
     for (int e = 0; e < d; ++e) sum += q_dac[e];
-    return double(sum) * double(1 << (x.key_bits - 1));
+    if (!x.midpoint) return double(sum) * double(1 << (x.key_bits - 1));
+    // (2^b - 1)/2 * (sum + d/2), exact in a double (a multiple of 1/4)
+    return double((int64_t(1) << x.key_bits) - 1) * double(2 * sum + d) / 4.0;
 }
 
 double comparator_offset(uint32_t j, const XbarNumerics& x) {
@@ -77,12 +79,18 @@ void CellArray::bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32
         if (m_integer) {
             const uint8_t* l = m_level.data() + std::size_t(j) * m_d;
             int32_t acc = 0;
-            for (int e = 0; e < m_d; ++e) acc += int32_t(q_dac[e]) * int32_t(l[e]);
-            v = double(acc);
+            if (x.midpoint) {  // in half LSBs: the DAC drives (2 q_dac + 1) / 2
+                for (int e = 0; e < m_d; ++e) acc += (2 * int32_t(q_dac[e]) + 1) * int32_t(l[e]);
+                v = double(acc) / 2.0;
+            } else {
+                for (int e = 0; e < m_d; ++e) acc += int32_t(q_dac[e]) * int32_t(l[e]);
+                v = double(acc);
+            }
         } else {
             const double* g = m_g.data() + std::size_t(j) * m_d;
+            const double half = x.midpoint ? 0.5 : 0.0;
             v = 0.0;
-            for (int e = 0; e < m_d; ++e) v += double(q_dac[e]) * g[e];
+            for (int e = 0; e < m_d; ++e) v += (double(q_dac[e]) + half) * g[e];
         }
         if (x.read_noise_sigma > 0.0)
             v += x.read_noise_sigma * rng_normal(rng_key(x.seed, kStreamReadNoise, head, query, j));

@@ -9,6 +9,20 @@
 // and the offset term 2^(b-1) * sum_e q_dac[e] is the same for every column of a query. The
 // controller therefore shifts the comparator reference by that amount instead of spending a
 // second (differential) column per key.
+//
+// Mid-point reconstruction (`midpoint`, the default): the top bits of a two's-complement value are
+// a floor, so k_msb lies on average half a step below k / 2^(8-b), and q_dac likewise: the
+// product sum is off by about d/4 - (sum q + sum k)/2 steps, a bias that depends on the query and
+// the key (on the default workload about +1.3 logits). Reading each code as the middle of its
+// interval (k_msb + 1/2, q_dac + 1/2) removes that bias without another cell: the DAC is mid-rise
+// (it drives q_dac + 1/2 LSB, the levels of a symmetric bipolar DAC), the cell keeps level
+// k_msb + 2^(b-1) = (k_msb + 1/2) + (2^b - 1)/2, and the reference shift becomes
+// (2^b - 1)/2 * sum_e (q_dac[e] + 1/2). Then
+//     v_j - shift = sum_e (q_dac[e] + 1/2) * (k_msb[j][e] + 1/2),
+// an unbiased estimate of q.k / 2^(16-kb-qb) when the dropped low bits are uniform. The stored
+// bits stay the plain top bits of the key, so the low bits remain its plain low bits (what the
+// K-LSB fetch needs). With `midpoint` off, the DAC drives q_dac and the shift is 2^(b-1) sum q_dac
+// (the floor mapping, kept for studies of the bias).
 #pragma once
 
 #include <cstdint>
@@ -27,6 +41,7 @@ struct XbarNumerics {
     double stuck_at_zero_rate = 0.0;       // fraction of cells stuck at level 0
     double stuck_at_max_rate = 0.0;        // fraction of cells stuck at level 2^b - 1
     double comparator_offset_sigma = 0.0;  // std-dev of a comparator's input offset, raw units
+    bool midpoint = true;                  // mid-point reconstruction of the codes (see above)
     uint64_t seed = 1;
 
     bool ideal() const {
@@ -36,7 +51,7 @@ struct XbarNumerics {
     }
 };
 
-// Top bits of an int8 (arithmetic shift).
+// Top bits of an int8 (arithmetic shift: a floor).
 inline int key_msb(int8_t k, int key_bits) {
     return int(k) >> (8 - key_bits);
 }
@@ -54,7 +69,8 @@ double raw_to_logit(const HeadParams& hp, int d, const XbarNumerics& x);
 double exact_logit_scale(const HeadParams& hp, int d);
 // The head's threshold converted to raw approximate-score units (the comparator reference).
 double threshold_raw(const HeadParams& hp, int d, const XbarNumerics& x);
-// Comparator reference shift of one query (offset encoding): 2^(b-1) * sum_e q_dac[e].
+// Comparator reference shift of one query (offset encoding): 2^(b-1) * sum_e q_dac[e], or with
+// mid-point reconstruction (2^b - 1)/2 * sum_e (q_dac[e] + 1/2).
 double query_shift(const int8_t* q_dac, int d, const XbarNumerics& x);
 // The fixed input offset of comparator j.
 double comparator_offset(uint32_t j, const XbarNumerics& x);
@@ -67,8 +83,8 @@ class CellArray {
     // Program keys [first, first+count) from int8 rows k_rows[count][d]; returns cells written.
     uint64_t program(const int8_t* k_rows, int first, int count, uint32_t head,
                      const XbarNumerics& x);
-    // Bitline values v_j for j in [0, key_end) for one query (q_dac = DAC codes, d of them),
-    // including read noise.
+    // Bitline values v_j for j in [0, key_end) for one query (q_dac = DAC codes, d of them; the
+    // DAC drives q_dac + 1/2 with mid-point reconstruction), including read noise.
     void bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
                   const XbarNumerics& x, double* out) const;
     double conductance(int j, int e) const { return m_g[std::size_t(j) * m_d + e]; }

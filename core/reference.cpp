@@ -164,32 +164,4 @@ Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3&
     return out;
 }
 
-float calibrate_threshold(const QuantizedWorkload& w, int h, bool causal, const XbarNumerics& x,
-                          double keep_fraction) {
-    const int n = w.q.n, d = w.q.d;
-    const HeadParams& hp = w.heads[std::size_t(h)];
-    std::vector<int32_t> scores;
-    std::vector<int8_t> qd(static_cast<std::size_t>(d)), kd(static_cast<std::size_t>(n) * d);
-    for (int j = 0; j < n; ++j)
-        for (int e = 0; e < d; ++e)
-            kd[std::size_t(j) * d + e] = int8_t(key_msb(w.k.row(h, j)[e], x.key_bits));
-    for (int i = 0; i < n; ++i) {
-        const int end = key_end(i, hp.valid_len, causal);
-        if (end == 0) continue;
-        query_to_dac(w.q.row(h, i), d, x, qd.data());
-        for (int j = 0; j < end; ++j)
-            scores.push_back(dot_i8(qd.data(), &kd[std::size_t(j) * d], d));
-    }
-    if (scores.empty()) return 0.0f;
-    const std::size_t total = scores.size();
-    std::size_t k = std::size_t(std::llround(keep_fraction * double(total)));
-    k = std::clamp<std::size_t>(k, 1, total);
-    std::sort(scores.begin(), scores.end(), std::greater<int32_t>());
-    const int32_t kth = scores[k - 1];
-    // Place the threshold halfway to the next lower distinct score: robust to rounding.
-    const auto below = std::upper_bound(scores.begin(), scores.end(), kth, std::greater<int32_t>());
-    const double lower = below == scores.end() ? double(kth) - 1.0 : double(*below);
-    return float((double(kth) + lower) / 2.0 * raw_to_logit(hp, d, x));
-}
-
 }  // namespace sprint::core

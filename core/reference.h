@@ -3,7 +3,6 @@
 //   (b) exact-score pruning with the same threshold (what the analog stage should have kept);
 //   (c) the bit-exact SPRINT result: the approximate keep mask from the crossbar numerics, then the
 //       datapath arithmetic of RowEngine. The SystemC model must write exactly (c)'s bytes.
-// Threshold calibration to a target keep fraction lives here too.
 #pragma once
 
 #include <cstdint>
@@ -49,10 +48,5 @@ double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int e
 // (a) dense float attention (padded query rows zero).
 Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
                               const std::vector<uint32_t>& valid_len, bool causal);
-
-// Threshold (logit units) such that a fraction `keep_fraction` (0, 1] of the visible pairs of head
-// h has an ideal approximate score at or above it (ideal: no non-idealities; bit widths from x).
-float calibrate_threshold(const QuantizedWorkload& w, int h, bool causal, const XbarNumerics& x,
-                          double keep_fraction);
 
 }  // namespace sprint::core

@@ -119,14 +119,28 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                            "seed", "q", "k", "v"}});
 
     r.add_double("keep-fraction", o.keep_fraction, "fraction",
-                 "calibrate each head's threshold so this fraction of visible pairs is kept (ideal "
-                 "approximate scores)",
+                 "calibrate each head's threshold so this fraction of its visible pairs is kept, "
+                 "on the scores the keep rule compares (comparator margins in sprint mode, exact "
+                 "scores in onchip-prune mode)",
                  1e-6, 1.0);
+    r.add_double("keep-mass", o.keep_mass, "share",
+                 "calibrate each head's threshold so the kept keys hold this share of each "
+                 "query's dense softmax mass, on average over the calibration queries (instead "
+                 "of --keep-fraction); 0 = unused",
+                 0.0, 1.0);
+    r.add_enum("calibrate-on", o.calibrate_on,
+               "calibrate on the ideal comparator margins or on the hardware's (with the "
+               "configured non-idealities)",
+               {{"ideal", core::CalibrateOn::Ideal}, {"hardware", core::CalibrateOn::Hardware}});
+    r.add_uint("calibrate-queries", o.calibrate_queries, "queries",
+               "calibration set: the first K queries of each head; 0 = all", 0, 1u << 20);
     r.add_string("threshold", m.threshold_text, "logit",
                  "keep threshold: one value for all heads or one per head, comma-separated "
                  "(overrides --keep-fraction)",
                  "finite float32 numbers separated by commas", check_threshold_list);
-    m.sections.push_back({"Threshold", {"keep-fraction", "threshold"}});
+    m.sections.push_back(
+        {"Threshold",
+         {"keep-fraction", "keep-mass", "calibrate-on", "calibrate-queries", "threshold"}});
 
     r.add_choice("mode", m.mode, "operating mode of the IP", {"sprint", "dense", "onchip-prune"});
     r.add_bool("causal", m.causal, "causal mask (query i sees keys 0..i)");

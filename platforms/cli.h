@@ -13,6 +13,7 @@
 
 #include <boost/program_options/variables_map.hpp>
 
+#include "core/calibration.h"
 #include "core/params.h"
 #include "core/types.h"
 #include "platforms/standalone_platform.h"
@@ -26,9 +27,12 @@ struct RunOptions {
     uint64_t seed = 1;
     uint32_t valid_len = 0;  // 0 = seq_len (no padding)
     std::string q_file, k_file, v_file;
-    // Threshold: one value, or one per head (logit units); else calibrated to keep_fraction.
+    // Threshold: one value, or one per head (logit units); else calibrated per head to
+    // keep_fraction, or to keep_mass when it is given (> 0).
     std::vector<double> thresholds;
-    double keep_fraction = 0.10;
+    double keep_fraction = 0.10, keep_mass = 0.0;
+    core::CalibrateOn calibrate_on = core::CalibrateOn::Ideal;
+    uint32_t calibrate_queries = 0;  // the first K queries of each head; 0: all
     // Job.
     core::JobOptions job;
     std::string timing = "lt";

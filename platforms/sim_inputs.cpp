@@ -102,6 +102,14 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         in.source = os.str();
     }
     const int H = in.q.heads, n = in.q.n;
+    core::CalibrationSpec cal;
+    cal.target = o.keep_mass > 0.0 ? core::CalibrationTarget::KeepMass
+                                   : core::CalibrationTarget::KeepFraction;
+    cal.value = o.keep_mass > 0.0 ? o.keep_mass : o.keep_fraction;
+    cal.mode = o.job.mode;
+    cal.on = o.calibrate_on;
+    cal.causal = o.job.causal;
+    cal.queries = o.calibrate_queries;
     in.w = {core::quantize_per_head(in.q),
             core::quantize_per_head(in.k),
             core::quantize_per_head(in.v),
@@ -118,7 +126,7 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
                 float(o.thresholds.size() == 1 ? o.thresholds[0] : o.thresholds[std::size_t(h)]);
         else
             in.w.heads.back().threshold =
-                core::calibrate_threshold(in.w, h, o.job.causal, x, o.keep_fraction);
+                core::calibrate_threshold(in.w, h, x, cal, {&in.q, &in.k});
     }
     return in;
 }

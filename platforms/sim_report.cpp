@@ -168,7 +168,15 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
     const IpConfig& ip = c.ip;
     out << "sprint-sim: " << in.q.heads << " heads x N=" << in.q.n << " x d=" << in.q.d << ", "
         << in.source;
-    if (o.thresholds.empty()) out << ", keep target " << o.keep_fraction;
+    if (o.thresholds.empty() && o.job.mode != core::Mode::Dense) {
+        out << ", thresholds calibrated to keep "
+            << (o.keep_mass > 0.0 ? "softmax mass " : "fraction ")
+            << (o.keep_mass > 0.0 ? o.keep_mass : o.keep_fraction) << " on the "
+            << (o.job.mode == core::Mode::OnchipPrune
+                    ? std::string("exact scores")
+                    : std::string(core::to_string(o.calibrate_on)) + " comparator margins");
+        if (o.calibrate_queries) out << " of the first " << o.calibrate_queries << " queries";
+    }
     out << (o.job.causal ? ", causal" : "") << "\n";
     out << "IP (" << o.timing << "): " << 1.0 / ip.clock_ns << " GHz, crossbar " << ip.xbar.tiles
         << " tiles of " << ip.xbar.tile_rows << "x" << ip.xbar.tile_cols << " (" << ip.xbar.key_bits

@@ -13,6 +13,7 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "core/calibration.h"
 #include "core/quant.h"
 #include "core/reference.h"
 #include "core/workload.h"
@@ -158,7 +159,8 @@ struct FlatJob {
              {}};
         for (uint32_t h = 0; h < kHeads; ++h) {
             w.heads.push_back({0.0f, w.q.scale[h], w.k.scale[h], w.v.scale[h], kN});
-            w.heads[h].threshold = core::calibrate_threshold(w, int(h), false, {}, 0.2);
+            w.heads[h].threshold =
+                core::calibrate_threshold(w, int(h), {}, core::CalibrationSpec::fraction(0.2));
         }
     }
     // The tensors and the head table, as a driver writes them (docs/registers.md).

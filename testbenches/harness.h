@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/calibration.h"
 #include "core/quant.h"
 #include "core/reference.h"
 #include "core/workload.h"
@@ -32,7 +33,8 @@ inline core::QuantizedWorkload make_workload(int heads, int n, int d, double kee
         hp.s_v = q.v.scale[std::size_t(h)];
         hp.valid_len = valid_len ? valid_len : uint32_t(n);
         q.heads.push_back(hp);
-        q.heads.back().threshold = core::calibrate_threshold(q, h, causal, x, keep);
+        q.heads.back().threshold =
+            core::calibrate_threshold(q, h, x, core::CalibrationSpec::fraction(keep, causal));
     }
     return q;
 }

@@ -110,6 +110,7 @@ TEST_CASE("core/crossbar: ideal bitlines minus the query shift are the small dot
           "[core][crossbar]") {
     XbarNumerics x;  // ideal, 4/4 bits
     REQUIRE(x.ideal());
+    x.midpoint = false;  // the floor mapping first; mid-point at the end
     CellArray cells;
     cells.reset(3, 4);
     CHECK(cells.keys() == 3);
@@ -147,36 +148,54 @@ TEST_CASE("core/crossbar: ideal bitlines minus the query shift are the small dot
     CHECK(chunked.program(kKeys + 8, 2, 1, 0, x) == 4);
     for (int j = 0; j < 3; ++j)
         for (int e = 0; e < 4; ++e) CHECK(chunked.conductance(j, e) == cells.conductance(j, e));
+
+    // mid-point reconstruction: the same cells, the DAC drives q_dac + 1/2 and the shift is
+    // 7.5 * sum(q_dac + 1/2), so v - shift = sum (q_dac + 1/2)(k_msb + 1/2)
+    XbarNumerics m;
+    REQUIRE(m.midpoint);
+    CHECK(query_shift(dac, 4, m) == 7.5 * (-1.0 + 4 * 0.5));
+    cells.bitlines(dac, 3, 0, 0, m, v);
+    for (int j = 0; j < 3; ++j) {
+        double expect = 0.0;
+        for (int e = 0; e < 4; ++e)
+            expect += (double(dac[e]) + 0.5) * (double(levels[j][e] - 8) + 0.5);
+        CHECK(v[j] - query_shift(dac, 4, m) == expect);
+    }
 }
 
 TEST_CASE("core/crossbar: bitline minus shift equals sum q_dac*k_msb on random data",
           "[core][crossbar]") {
-    for (int bits : {2, 3, 4, 5}) {
-        XbarNumerics x;
-        x.key_bits = bits;
-        x.query_bits = 7 - bits;  // mixed widths
-        const int n = 20, d = 24;
-        const auto k = random_i8(std::size_t(n) * d, 5 + bits);
-        const auto q = random_i8(std::size_t(d), 50 + bits);
-        CellArray cells;
-        cells.reset(n, d);
-        cells.program(k.data(), 0, n, 3, x);
-        std::vector<int8_t> dac(static_cast<std::size_t>(d));
-        query_to_dac(q.data(), d, x, dac.data());
-        std::vector<double> v(static_cast<std::size_t>(n));
-        cells.bitlines(dac.data(), n, 3, 9, x, v.data());
-        const double shift = query_shift(dac.data(), d, x);
-        for (int j = 0; j < n; ++j) {
-            long expect = 0, qsum = 0;
-            for (int e = 0; e < d; ++e) {
-                const int qd = q[std::size_t(e)] >> (8 - x.query_bits);
-                expect += long(qd) * long(k[std::size_t(j) * d + e] >> (8 - bits));
-                qsum += qd;
+    for (int bits : {2, 3, 4, 5})
+        for (bool midpoint : {false, true}) {
+            XbarNumerics x;
+            x.midpoint = midpoint;
+            x.key_bits = bits;
+            x.query_bits = 7 - bits;  // mixed widths
+            const int n = 20, d = 24;
+            const auto k = random_i8(std::size_t(n) * d, 5 + bits);
+            const auto q = random_i8(std::size_t(d), 50 + bits);
+            CellArray cells;
+            cells.reset(n, d);
+            cells.program(k.data(), 0, n, 3, x);
+            std::vector<int8_t> dac(static_cast<std::size_t>(d));
+            query_to_dac(q.data(), d, x, dac.data());
+            std::vector<double> v(static_cast<std::size_t>(n));
+            cells.bitlines(dac.data(), n, 3, 9, x, v.data());
+            const double shift = query_shift(dac.data(), d, x);
+            const double half = midpoint ? 0.5 : 0.0;
+            for (int j = 0; j < n; ++j) {
+                double expect = 0, qsum = 0;
+                for (int e = 0; e < d; ++e) {
+                    const double qd = double(q[std::size_t(e)] >> (8 - x.query_bits)) + half;
+                    expect += qd * (double(k[std::size_t(j) * d + e] >> (8 - bits)) + half);
+                    qsum += qd;
+                }
+                const double mid =
+                    midpoint ? double((1 << bits) - 1) / 2.0 : double(1 << (bits - 1));
+                REQUIRE(shift == qsum * mid);
+                REQUIRE(v[std::size_t(j)] - shift == expect);
             }
-            REQUIRE(shift == double(qsum * (1L << (bits - 1))));
-            REQUIRE(v[std::size_t(j)] - shift == double(expect));
         }
-    }
 }
 
 TEST_CASE("core/crossbar: threshold units and raw-to-logit scaling", "[core][crossbar]") {
@@ -481,14 +500,14 @@ TEST_CASE("core/crossbar: read noise depends on head, query and bitline, sd as c
     CellArray cells;
     cells.reset(n, d);
     cells.program(k.data(), 0, n, 0, x);
-    // ideal bitline = sum 1 * 8 = 64
+    // ideal bitline = sum (1 + 1/2) * 8 = 96 (mid-point: the DAC drives code + 1/2)
     std::vector<double> all;
     std::vector<double> v(static_cast<std::size_t>(n)), w(static_cast<std::size_t>(n));
     for (uint32_t qi = 0; qi < 80; ++qi) {
         cells.bitlines(dac.data(), n, 0, qi, x, v.data());
         cells.bitlines(dac.data(), n, 0, qi, x, w.data());
         REQUIRE(v == w);  // re-evaluating the same (head, query) repeats the noise
-        for (double b : v) all.push_back(b - 64.0);
+        for (double b : v) all.push_back(b - 96.0);
     }
     cells.bitlines(dac.data(), n, 1, 0, x, w.data());
     cells.bitlines(dac.data(), n, 0, 0, x, v.data());

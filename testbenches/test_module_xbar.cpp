@@ -23,9 +23,11 @@ namespace {
 
 // Six hand-made keys of d = 4. Their top 4 bits (arithmetic shift) are
 //   k0 [1 1 1 1]  k1 [2 1 0 3]  k2 [-1 0 2 5]  k3 [3 2 -2 -8]  k4 [0 2 -1 7]  k5 [-8 -8 -7 -8]
-// and the query's DAC codes are [1 2 -1 0], so the raw approximate scores are
-//   [2 4 -3 9 5 -17];  the offset-encoding shift is 8 * (1 + 2 - 1 + 0) = 16, and each bitline
-// integrates score + shift = [18 20 13 25 21 -1].
+// and the query's DAC codes are [1 2 -1 0]. With mid-point reconstruction (the default) the
+// DAC drives [1.5 2.5 -0.5 0.5] and each key code counts as code + 0.5, so the raw approximate
+// scores are [6 9 2 8.5 11 -30.5]; the offset-encoding shift is 7.5 * (1.5 + 2.5 - 0.5 + 0.5) =
+// 30, and each bitline integrates score + shift = [36 39 32 38.5 41 -0.5]. (The floor mapping
+// would give scores [2 4 -3 9 5 -17], shift 8 * 2 = 16.)
 const std::vector<int8_t> kKeys = {16, 31, 17,  25,   37, 20, 5,  50,  -3,   9,    40,   90,
                                    63, 33, -17, -128, 15, 47, -1, 127, -128, -113, -100, -120};
 const std::vector<int8_t> kQuery = {20, 47, -10, 15};
@@ -220,7 +222,7 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
         e.push_back(evaluate(ctl, 0, kD, kQuery, 0, kKeysN, core::EmptyRowPolicy::Self,
                              sc_core::SC_ZERO_TIME));
         sc_core::wait(e.back().delay);
-        // Only keys [0, 3) take part: scores [2 4 -3].
+        // Only keys [0, 3) take part: scores [6 9 2].
         e.push_back(
             evaluate(ctl, 0, kD, kQuery, 1, 3, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
     };
@@ -233,8 +235,8 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     const core::XbarNumerics x = cfg.numerics();
 
     CHECK(e[0].status == tlm::TLM_OK_RESPONSE);
-    CHECK(e[0].mask == std::vector<uint8_t>{0, 1, 0, 1, 1, 0});
-    CHECK(e[0].kept == 3);
+    CHECK(e[0].mask == std::vector<uint8_t>{1, 1, 0, 1, 1, 0});
+    CHECK(e[0].kept == 4);
     CHECK(e[0].forced == -1);
     CHECK(e[0].delay == ns(8));
     const CoreEval c0 =
@@ -243,8 +245,8 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(e[0].kept == c0.kept);
 
     CHECK(e[1].status == tlm::TLM_OK_RESPONSE);
-    CHECK(e[1].mask == std::vector<uint8_t>{0, 1, 0});
-    CHECK(e[1].kept == 1);
+    CHECK(e[1].mask == std::vector<uint8_t>{1, 1, 0});
+    CHECK(e[1].kept == 2);
     CHECK(e[1].delay == ns(8));
     const CoreEval c1 =
         core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 1, 3, core::EmptyRowPolicy::Self);
@@ -255,11 +257,12 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(b.xbar.stats().count("tile_evaluations") == 2);
     CHECK(b.xbar.stats().real("busy_ns") == Approx(10.0 + 7.0 + 7.0));
     CHECK(b.comparators.stats().count("decisions") == 9);
-    CHECK(b.comparators.stats().count("kept") == 4);
+    CHECK(b.comparators.stats().count("kept") == 6);
 }
 
 TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy picks") {
     IpConfig cfg;
+    cfg.xbar.midpoint = false;  // the floor mapping keeps the hand arithmetic short
     XbarBench b(cfg);
     // DAC codes [0 0 1 0]: raw scores are the keys' third elements [1 0 2 -2 -1 -7], all below
     // the 4-unit threshold. Self keeps the query's own key; Max keeps key 2 (margin 2) after a
@@ -328,7 +331,7 @@ TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and 
     CHECK(rec.cmd == tlm::TLM_WRITE_COMMAND);
     REQUIRE(rec.data.size() == kKeysN * sizeof(double));
     const std::vector<double> v = as_doubles(rec.data);
-    CHECK(v == std::vector<double>{18, 20, 13, 25, 21, -1});
+    CHECK(v == std::vector<double>{36, 39, 32, 38.5, 41, -0.5});
     const CoreEval c = core_eval(kKeys, kD, kQuery, hand_params(), cfg.numerics(), 0, 9, kKeysN,
                                  core::EmptyRowPolicy::Max);
     CHECK(v == c.bitlines);
@@ -338,7 +341,7 @@ TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and 
     CHECK(cc.head == 0);
     CHECK(cc.query == 9);
     CHECK(cc.key_end == kKeysN);
-    CHECK(cc.shift == 16.0);
+    CHECK(cc.shift == 30.0);
     CHECK(cc.shift == c.shift);
     CHECK(cc.threshold_raw == Approx(4.0));
     CHECK(cc.threshold_raw == c.t_raw);
@@ -400,6 +403,7 @@ TEST_CASE("module xbar: non-ideal keep-mask through the real comparators equals 
     cfg.xbar.cell_variation_sigma = 0.15;
     cfg.xbar.stuck_at_zero_rate = 0.03;
     cfg.comparators.offset_sigma = 3.0;
+    cfg.xbar.midpoint = false;  // so that a zero query drives nothing (below)
     XbarBench b(cfg);
     constexpr uint32_t d = 24, n = 40, head = 2;
     const auto keys = int8_rows(n, d, 11);

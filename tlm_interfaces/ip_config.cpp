@@ -32,6 +32,10 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_int(x + ".key_bits", xbar.key_bits, "bits", "key MSBs stored per cell [F]", 1, 8);
     r.add_int(x + ".query_bits", xbar.query_bits, "bits", "query bits driven by the DACs [F]", 1,
               8);
+    r.add_bool(x + ".midpoint", xbar.midpoint,
+               "read every DAC code and stored key code as the middle of its interval (mid-rise "
+               "DAC, reference shifted to match): unbiased in-memory scores; false = the floor "
+               "mapping [D]");
     r.add_uint(x + ".eval_cycles", xbar.eval_cycles, "cycles",
                "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
     r.add_uint(x + ".query_copy_bytes_per_cycle", xbar.query_copy_bytes_per_cycle, "B/cycle",
@@ -109,6 +113,7 @@ core::XbarNumerics IpConfig::numerics() const {
     core::XbarNumerics n;
     n.key_bits = xbar.key_bits;
     n.query_bits = xbar.query_bits;
+    n.midpoint = xbar.midpoint;
     n.read_noise_sigma = xbar.read_noise_sigma;
     n.cell_variation_sigma = xbar.cell_variation_sigma;
     n.stuck_at_zero_rate = xbar.stuck_at_zero_rate;

@@ -20,6 +20,7 @@ struct XbarConfig {
     uint32_t tiles = 32;
     int key_bits = 4;
     int query_bits = 4;
+    bool midpoint = true;
     uint32_t eval_cycles = 6;
     uint32_t query_copy_bytes_per_cycle = 16;
     double write_pulse_ns = 10.0;
