@@ -189,6 +189,49 @@ TEST_CASE("cli/run: --compare=false runs one job and --mode selects the column",
     }
 }
 
+TEST_CASE(
+    "cli/calibration: each mode keeps the target on its own scores; mass and hardware "
+    "targets; bad values exit 2",
+    "[cli][calibration]") {
+    TempDir dir;
+    auto overall = [&](const std::vector<std::string>& args) {
+        const std::string f = dir.file("cal.json");
+        RunResult r;
+        run_ok(dir, small(args), &r);
+        const auto j = nlohmann::json::parse(read_text(f));
+        return j["jobs"][0]["fidelity"]["overall"];
+    };
+    const std::vector<std::string> one{"--compare=false", "--stats", dir.file("cal.json")};
+    auto with = [&](std::vector<std::string> a) {
+        a.insert(a.end(), one.begin(), one.end());
+        return a;
+    };
+    // onchip-prune is calibrated on the exact scores it prunes on: it keeps the target (the
+    // empty-row policy adds nothing at 0.1)
+    const auto op = overall(with({"--mode", "onchip-prune", "--keep-fraction", "0.1"}));
+    CHECK(op["keep_fraction"].get<double>() == Approx(0.1).margin(0.002));
+    const auto sp = overall(with({"--keep-fraction", "0.1"}));
+    CHECK(sp["keep_fraction"].get<double>() == Approx(0.1).margin(0.01));
+    const auto ms = overall(with({"--keep-mass", "0.9"}));
+    CHECK(ms["attention_mass_retained"].get<double>() >= 0.9);
+    CHECK(ms["attention_mass_retained"].get<double>() <= 0.95);
+    // with strong non-idealities only the hardware calibration keeps the target
+    const std::vector<std::string> noisy{"--sprint.xbar.read_noise_sigma", "60",
+                                         "--sprint.comparators.offset_sigma", "30"};
+    auto noisy_with = [&](const std::string& on) {
+        auto a = with({"--calibrate-on", on});
+        a.insert(a.end(), noisy.begin(), noisy.end());
+        return overall(a)["keep_fraction"].get<double>();
+    };
+    const double hw = noisy_with("hardware"), ideal = noisy_with("ideal");
+    INFO("noisy keep: hardware-calibrated " << hw << ", ideal-calibrated " << ideal);
+    CHECK(hw == Approx(0.1).margin(0.01));
+    CHECK(std::fabs(ideal - 0.1) > 0.03);
+    check_bad_input(dir, small({"--calibrate-on", "sometimes"}),
+                    {"--calibrate-on", "ideal|hardware"});
+    check_bad_input(dir, small({"--keep-mass", "1.5"}), {"--keep-mass"});
+}
+
 TEST_CASE("cli/run: a job the IP rejects exits 1 naming the job and the error", "[cli]") {
     // A memory window of 4 KiB cannot hold the workload: the IP fails the job (STATUS.ERROR).
     TempDir dir;
