@@ -203,7 +203,9 @@ Table result_rows(const std::vector<JobReport>& reps) {
         return fmt(double(r.run->result.mem_write_bytes) / 1048576.0, 2);
     });
     row("keep fraction", [](const JobReport& r) { return fmt(r.fid.overall.keep_fraction, 4); });
-    row("new-fetch fraction", [](const JobReport& r) { return fmt(r.new_fetch, 4); });
+    row("K rows fetched / visible pairs", [](const JobReport& r) { return fmt(r.new_fetch, 4); });
+    row("new kept keys per query (paper)",
+        [](const JobReport& r) { return fmt(r.fid.overall.ideal_new_fetch_fraction, 4); });
     row("attention mass retained",
         [](const JobReport& r) { return fmt(r.fid.overall.mass_retained, 4); });
     row("output rel. error vs dense float",
@@ -240,6 +242,31 @@ Table engine_table(const std::vector<JobReport>& reps, double clock_ns) {
     return rows;
 }
 
+// What a user should see at once: the pruning job (the first, when it prunes) loses attention
+// mass or output accuracy, or is slower than the baseline it is compared with.
+std::vector<std::string> workload_warnings(const std::vector<JobReport>& reps) {
+    std::vector<std::string> w;
+    if (reps.empty() || reps[0].mode == core::Mode::Dense) return w;
+    const JobReport& r = reps[0];
+    const std::string mode = core::to_string(r.mode);
+    const core::Fidelity& f = r.fid.overall;
+    if (f.mass_retained < kWarnMassBelow)
+        w.push_back("the keys " + mode + " kept hold " + fmt(100.0 * f.mass_retained, 1) +
+                    "% of the softmax mass (under " + fmt(100.0 * kWarnMassBelow, 0) +
+                    "%): pruning drops attention this workload needs (--keep-mass " +
+                    fmt(kWarnMassBelow, 2) + " sets thresholds by mass)");
+    if (f.relative_l2_error > kWarnErrorAbove)
+        w.push_back("the " + mode + " output is " + fmt(100.0 * f.relative_l2_error, 1) +
+                    "% off dense float attention (relative L2 over " +
+                    fmt(100.0 * kWarnErrorAbove, 0) + "%)");
+    for (std::size_t i = 1; i < reps.size(); ++i)
+        if (reps[i].run->result.cycles < r.run->result.cycles)
+            w.push_back(mode + " is slower than " + core::to_string(reps[i].mode) + " (" +
+                        fmt_int(r.run->result.cycles) + " vs " +
+                        fmt_int(reps[i].run->result.cycles) + " cycles)");
+    return w;
+}
+
 json job_json(const JobReport& rep, double clock_ns) {
     const JobRun& r = *rep.run;
     json jj;
@@ -252,6 +279,10 @@ json job_json(const JobReport& rep, double clock_ns) {
     jj["k_rows_fetched"] = v(double(r.result.k_rows_fetched), "rows", "K_ROWS_FETCHED register");
     jj["v_rows_fetched"] = v(double(r.result.v_rows_fetched), "rows", "V_ROWS_FETCHED register");
     jj["new_fetch_fraction"] = v(rep.new_fetch, "fraction", "K rows fetched / visible pairs");
+    jj["paper_new_fetch_fraction"] =
+        v(rep.fid.overall.ideal_new_fetch_fraction, "fraction",
+          "the paper's locality measure: sum over queries of |kept(t) minus kept(t-1)| / visible "
+          "pairs");
     jj["achieved_bandwidth"] = v(double(r.result.mem_read_bytes + r.result.mem_write_bytes) /
                                      std::max(1e-9, rep.time_us * 1e3),
                                  "GB/s", "bytes moved on mem / job time");
@@ -310,6 +341,7 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
         ev.scores += rep.fid.overall.visible_pairs;
         ev.reports.push_back(rep);
     }
+    ev.warnings = workload_warnings(ev.reports);
     return ev;
 }
 
@@ -337,6 +369,8 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
             << "x, memory traffic " << fmt(100.0 * std::fabs(tr), 1)
             << (tr >= 0 ? "% lower\n" : "% higher\n");
     }
+    if (!ev.warnings.empty()) out << "\n";
+    for (const auto& w : ev.warnings) out << "  warning: " << w << "\n";
     out << "\nwall time " << fmt(wall, 2) << " s (simulation), "
         << fmt(double(ev.scores) / wall / 1e6, 2) << " M key scores per second, peak memory "
         << peak_rss_mib() << " MiB\n";
@@ -362,6 +396,7 @@ std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation
     j["jobs"] = json::array();
     for (const auto& rep : ev.reports)
         j["jobs"].push_back(job_json(rep, args.platform.ip.clock_ns));
+    j["warnings"] = ev.warnings;
     if (o.check_protocol)
         j["protocol"] = {{"links", p.protocol_links()},
                          {"transactions", p.protocol_transactions()},

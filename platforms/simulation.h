@@ -79,7 +79,12 @@ struct Evaluation {
     std::vector<JobReport> reports;
     bool all_exact = true;
     uint64_t scores = 0;  // visible pairs of all jobs
+    // Signs that the workload suits the pruning job (the first) badly: in the summary and JSON.
+    std::vector<std::string> warnings;
 };
+// The limits behind the warnings.
+constexpr double kWarnMassBelow = 0.90;   // attention mass retained by the kept keys
+constexpr double kWarnErrorAbove = 0.10;  // output relative L2 error vs dense float
 // Every job against the core's bit-exact reference and the fidelity references.
 Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in,
                     const std::vector<JobRun>& runs);

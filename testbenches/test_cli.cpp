@@ -150,7 +150,8 @@ TEST_CASE("cli/run: the default run prints sprint and dense side by side", "[cli
     CHECK_THAT(line_starting(r.out, "sprint-sim:"), Contains("12 heads x N=512 x d=64"));
     REQUIRE(t.columns == std::vector<std::string>{"sprint", "dense"});
     for (const char* row :
-         {"cycles", "memory read", "memory written", "keep fraction", "new-fetch fraction",
+         {"cycles", "memory read", "memory written", "keep fraction",
+          "K rows fetched / visible pairs", "new kept keys per query (paper)",
           "attention mass retained", "error vs dense float", "bit-exact vs core reference"}) {
         INFO("row " << row);
         CHECK(t.has_row(row));
@@ -190,8 +191,8 @@ TEST_CASE("cli/run: --compare=false runs one job and --mode selects the column",
 }
 
 TEST_CASE(
-    "cli/calibration: each mode keeps the target on its own scores; mass and hardware "
-    "targets; bad values exit 2",
+    "cli/calibration: each mode keeps the target on its own scores, mass and hardware "
+    "targets, bad values exit 2",
     "[cli][calibration]") {
     TempDir dir;
     auto overall = [&](const std::vector<std::string>& args) {
@@ -230,6 +231,35 @@ TEST_CASE(
     check_bad_input(dir, small({"--calibrate-on", "sometimes"}),
                     {"--calibrate-on", "ideal|hardware"});
     check_bad_input(dir, small({"--keep-mass", "1.5"}), {"--keep-mass"});
+}
+
+TEST_CASE("cli/run: warnings say when a workload suits the pruning badly", "[cli]") {
+    TempDir dir;
+    auto warnings = [&](const std::vector<std::string>& args, bool is_small = true) {
+        RunResult r;
+        run_ok(dir, is_small ? small(args) : args, &r);
+        std::vector<std::string> w;
+        for (const auto& l : split_lines(r.out))
+            if (l.find("warning: ") != std::string::npos) w.push_back(l);
+        return w;
+    };
+    // keep everything: no mass lost, but the crossbar's work buys nothing
+    const auto all = warnings({"--keep-fraction", "1"});
+    REQUIRE(all.size() == 1);
+    CHECK_THAT(all[0], Contains("sprint is slower than dense"));
+    // keep 2%: the kept keys hold too little of the softmax mass, and the output is far off
+    const auto few = warnings({"--keep-fraction", "0.02"});
+    REQUIRE(few.size() == 2);
+    CHECK_THAT(few[0], Contains("of the softmax mass (under 90%)"));
+    CHECK_THAT(few[1], Contains("off dense float attention"));
+    // enough mass and accuracy, and faster: nothing to say
+    CHECK(warnings({"--keep-fraction", "0.6", "--seq-len", "512", "--heads", "1"}, false).empty());
+    // dense alone has nothing to compare with
+    CHECK(warnings({"--mode", "dense"}).empty());
+    // the JSON lists the same warnings
+    const std::string f = dir.file("w.json");
+    run_ok(dir, small({"--keep-fraction", "0.02", "--stats", f}));
+    CHECK(nlohmann::json::parse(read_text(f))["warnings"].size() == 2);
 }
 
 TEST_CASE("cli/run: a job the IP rejects exits 1 naming the job and the error", "[cli]") {
