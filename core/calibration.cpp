@@ -144,7 +144,7 @@ double mass_threshold(const std::vector<double>& score, const std::vector<double
 
 float calibrate_threshold(const QuantizedWorkload& w, int h, const XbarNumerics& x,
                           const CalibrationSpec& c, const MassWeights& mass) {
-    if (c.mode == Mode::Dense) return 0.0f;
+    if (keeps_all(c.mode)) return 0.0f;
     const HeadScores s = head_scores(w, h, x, c);
     if (s.score.empty()) return 0.0f;
     double t;

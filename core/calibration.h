@@ -4,7 +4,7 @@
 //                  configured bit widths and mid-point mapping; without the non-idealities
 //                  (`Ideal`) or with them (`Hardware`, the same seeded draws as the IP's);
 //   onchip-prune - the exact int8 scores the datapath prunes on;
-//   dense        - nothing is pruned: the threshold is 0 and unused.
+//   dense, dense-stream - nothing is pruned: the threshold is 0 and unused.
 // The calibration set is the first `queries` queries of each head (0: all of them).
 #pragma once
 

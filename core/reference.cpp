@@ -66,6 +66,7 @@ KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt,
                 exact_masks_for_head(w, h, opt, m);
                 break;
             case Mode::Dense:
+            case Mode::DenseStream:
                 for (int i = 0; i < w.q.n; ++i) {
                     const int end = key_end(i, L, opt.causal);
                     std::fill(m.row(h, i), m.row(h, i) + end, uint8_t(1));

@@ -10,6 +10,8 @@ const char* to_string(Mode m) {
             return "dense";
         case Mode::OnchipPrune:
             return "onchip-prune";
+        case Mode::DenseStream:
+            return "dense-stream";
     }
     return "?";
 }
@@ -30,6 +32,8 @@ bool parse(const std::string& s, Mode& out) {
         out = Mode::Dense;
     else if (s == "onchip-prune")
         out = Mode::OnchipPrune;
+    else if (s == "dense-stream")
+        out = Mode::DenseStream;
     else
         return false;
     return true;

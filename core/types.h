@@ -10,7 +10,13 @@
 namespace sprint::core {
 
 // Operating mode of the IP (register field JOB_CFG.MODE).
-enum class Mode : uint32_t { Sprint = 0, Dense = 1, OnchipPrune = 2 };
+// Dense is the strong baseline (query blocks share every streamed K/V tile); DenseStream the naive
+// one (every query streams all its K/V rows through the buffers).
+enum class Mode : uint32_t { Sprint = 0, Dense = 1, OnchipPrune = 2, DenseStream = 3 };
+// Modes that keep every visible key (no threshold).
+inline bool keeps_all(Mode m) {
+    return m == Mode::Dense || m == Mode::DenseStream;
+}
 // What to keep when nothing passes the threshold (JOB_CFG.EMPTY_MAX).
 enum class EmptyRowPolicy : uint32_t { Self = 0, Max = 1 };
 // Softmax arithmetic (JOB_CFG.SOFTMAX_FLOAT).

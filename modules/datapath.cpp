@@ -19,6 +19,7 @@ Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceSchedul
       m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
+      m_engines(cfg.datapath.contexts),
       m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
     m_stats.add(
         "queued_ns",
@@ -34,10 +35,30 @@ void Datapath::mark(uint32_t ph, const sc_time& start, const sc_time& end) {
     m_tracer.write(phase, 0u, offset_of(end));
 }
 
+core::RowEngine* Datapath::engine(uint32_t context) {
+    return context < m_engines.size() ? &m_engines[context] : nullptr;
+}
+
+std::size_t Datapath::scores_held() const {
+    std::size_t n = 0;
+    for (const auto& e : m_engines) n += e.scores_held();
+    return n;
+}
+
 template <class Use>
 bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
-                           sc_time& delay, core::Duration& busy_ns, Use use) {
+                           sc_time& delay, core::Duration& busy_ns, uint64_t& uses, Use use) {
     if (cmd.count && (!cmd.tokens || !cmd.slots)) return false;
+    // The contexts served and how many of the rows each uses.
+    const uint32_t first = cmd.counts ? 0 : cmd.context;
+    const uint32_t last = cmd.counts ? cmd.contexts : cmd.context + 1;
+    if (last > m_engines.size() || first >= last) return false;
+    auto used_by = [&](uint32_t c) { return cmd.counts ? cmd.counts[c] : cmd.count; };
+    uses = 0;
+    for (uint32_t c = first; c < last; ++c) {
+        if (used_by(c) > cmd.count) return false;
+        uses += used_by(c);
+    }
     const sc_time start = std::max(abs_time(delay), m_unit.free_at());
     sc_time sram_done = start;
     for (uint32_t i = 0; i < cmd.count;) {
@@ -53,13 +74,15 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
         if (!p->is_response_ok()) return false;
         sram_done = abs_time(d);
         for (uint32_t a = 0; a < n; ++a)
-            if (!use(cmd.tokens[i + a],
-                     reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))
-                return false;
+            for (uint32_t c = first; c < last; ++c)
+                if (i + a < used_by(c) &&
+                    !use(m_engines[c], cmd.tokens[i + a],
+                         reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))
+                    return false;
         i += n;
     }
     // The unit consumes `lanes` MACs a cycle while the SRAM streams: the slower one sets the pace.
-    const sc_time compute = m_clock * double(ceil_div(uint64_t(cmd.count) * m_d, lanes));
+    const sc_time compute = m_clock * double(ceil_div(uses * m_d, lanes));
     const sc_time end = std::max(sram_done, m_unit.occupy(start, compute));
     m_unit.extend_to(end);  // an SRAM-bound stage keeps the unit busy until its last row
     busy_ns += compute.to_seconds() * 1e9;
@@ -69,34 +92,38 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
 
 bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
                      const sc_time& start, sc_time& delay) {
-    if (!gp.is_write() || cmd.d == 0 || gp.get_data_length() != cmd.d) return false;
+    core::RowEngine* e = engine(cmd.context);
+    if (!e || !gp.is_write() || cmd.d == 0 || gp.get_data_length() != cmd.d) return false;
     m_d = cmd.d;
     m_out = cmd.output;
-    m_engine.begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale,
-                   cmd.s_v, cmd.softmax, cmd.output);
+    e->begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale, cmd.s_v,
+             cmd.softmax, cmd.output);
     delay = offset_of(m_unit.occupy(start, m_clock));
     return true;
 }
 
 bool Datapath::qk_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
-    const bool ok = stream_rows(cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns,
-                                [this](uint32_t tok, const int8_t* row) {
-                                    return m_engine.scores_held() < m_cfg.datapath.score_entries &&
-                                           m_engine.score(tok, row);
-                                });
+    uint64_t uses = 0;
+    std::size_t held = scores_held();
+    const bool ok =
+        stream_rows(cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns, uses,
+                    [&](core::RowEngine& e, uint32_t tok, const int8_t* row) {
+                        return held++ < m_cfg.datapath.score_entries && e.score(tok, row);
+                    });
     if (ok) {
-        m_qk_macs += uint64_t(cmd.count) * m_d;
-        m_rows_scored += cmd.count;
+        m_qk_macs += uses * m_d;
+        m_rows_scored += uses;
     }
-    m_score_peak.record_max(m_engine.scores_held());
+    m_score_peak.record_max(scores_held());
     return ok;
 }
 
 bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, sc_time& delay) {
-    if (!cmd.kept_out) return false;
-    if (cmd.prune) m_engine.prune(cmd.threshold, cmd.empty_row, cmd.query);
-    const std::size_t n = m_engine.scores_held();
-    *cmd.kept_out = m_engine.softmax();
+    core::RowEngine* e = engine(cmd.context);
+    if (!cmd.kept_out || !e) return false;
+    if (cmd.prune) e->prune(cmd.threshold, cmd.empty_row, cmd.query);
+    const std::size_t n = e->scores_held();
+    *cmd.kept_out = e->softmax();
     m_exp_ops += n;
     m_div_ops += n;
     // Max search, exp, sum and normalise: two passes over the scores, pipelined.
@@ -108,19 +135,22 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
 }
 
 bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
+    uint64_t uses = 0;
     const bool ok = stream_rows(
-        cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns,
-        [this](uint32_t tok, const int8_t* row) { return m_engine.accumulate(tok, row); });
+        cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns, uses,
+        [](core::RowEngine& e, uint32_t tok, const int8_t* row) { return e.accumulate(tok, row); });
     if (ok) {
-        m_v_macs += uint64_t(cmd.count) * m_d;
-        m_rows_accumulated += cmd.count;
+        m_v_macs += uses * m_d;
+        m_rows_accumulated += uses;
     }
     return ok;
 }
 
-bool Datapath::finish(tlm_generic_payload& gp, const sc_time& start, sc_time& delay) {
-    if (!gp.is_read() || gp.get_data_length() != m_d * core::output_element_bytes(m_out) ||
-        !m_engine.finish(gp.get_data_ptr()))
+bool Datapath::finish(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                      const sc_time& start, sc_time& delay) {
+    core::RowEngine* e = engine(cmd.context);
+    if (!e || !gp.is_read() || gp.get_data_length() != m_d * core::output_element_bytes(m_out) ||
+        !e->finish(gp.get_data_ptr()))
         return false;
     ++m_rows_output;
     delay =
@@ -157,7 +187,7 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
             ph = 3, ok = v_chunk(*cmd, delay);
             break;
         case proto::DatapathOp::Finish:
-            ph = 4, ok = finish(gp, start, delay);
+            ph = 4, ok = finish(gp, *cmd, start, delay);
             break;
         default:
             gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);

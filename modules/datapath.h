@@ -1,7 +1,9 @@
 // Datapath: the digital exact-recompute engine: QK unit (int8 x int8 -> int32 on the kept keys,
 // scores into the score buffer) -> Softmax unit (fixed point with LUT exp, or float) -> V unit
-// (probability-weighted sum of V rows). Numerics are core::RowEngine's; this module adds the
-// SRAM reads, the lane/throughput timing and the counters.
+// (probability-weighted sum of V rows). It holds `contexts` queries at once (Q row, scores,
+// accumulator each; the score buffer is shared): a chunk of rows read once from SRAM serves
+// every context that needs it (the dense mode's query block). Numerics are core::RowEngine's,
+// one per context; this module adds the SRAM reads, the lane/throughput timing and the counters.
 // Sockets: from_controller (target: DatapathCommand), to_sram (initiator: row reads).
 // Counts: int8 MACs (QK, V), exp and divide operations, rows scored/accumulated, SRAM bytes read,
 // score buffer peak, busy time per unit.
@@ -43,19 +45,22 @@ class Datapath : public sc_core::sc_module {
     bool softmax(const proto::DatapathCommand& cmd, const sc_core::sc_time& start,
                  sc_core::sc_time& delay);
     bool v_chunk(const proto::DatapathCommand& cmd, sc_core::sc_time& delay);
-    bool finish(tlm::tlm_generic_payload& gp, const sc_core::sc_time& start,
-                sc_core::sc_time& delay);
+    bool finish(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                const sc_core::sc_time& start, sc_core::sc_time& delay);
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
     // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
+    // Each row goes to every context that uses it: use(context, token, row).
     template <class Use>
     bool stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
-                     sc_core::sc_time& delay, core::Duration& busy_ns, Use use);
+                     sc_core::sc_time& delay, core::Duration& busy_ns, uint64_t& uses, Use use);
+    core::RowEngine* engine(uint32_t context);
+    std::size_t scores_held() const;
     void mark(uint32_t ph, const sc_core::sc_time& start, const sc_core::sc_time& end);
 
     const IpConfig& m_cfg;
     sc_core::sc_time m_clock;
     TraceScheduler& m_tracer;
-    core::RowEngine m_engine;
+    std::vector<core::RowEngine> m_engines;
     uint32_t m_d = 0;
     core::OutputFormat m_out = core::OutputFormat::Float32;
     ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query

@@ -142,7 +142,8 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
         {"Threshold",
          {"keep-fraction", "keep-mass", "calibrate-on", "calibrate-queries", "threshold"}});
 
-    r.add_choice("mode", m.mode, "operating mode of the IP", {"sprint", "dense", "onchip-prune"});
+    r.add_choice("mode", m.mode, "operating mode of the IP",
+                 {"sprint", "dense", "onchip-prune", "dense-stream"});
     r.add_bool("causal", m.causal, "causal mask (query i sees keys 0..i)");
     r.add_choice("softmax", m.softmax,
                  "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});

@@ -183,10 +183,22 @@ TIMED_TEST_CASE("e2e dense: bit-exact and - with nothing pruned - close to dense
     // Fixed point: int8 inputs and 8-bit probabilities (1/255 steps) bound the agreement.
     CHECK(cos > 0.995);
     CHECK(rel < 0.10);
-    // Every query streams its 200 keys through the 128-row K buffer in half-buffer chunks of 64,
-    // two under way at once: each chunk evicts the oldest rows, so no row survives until the next
-    // query needs it and every visible row is fetched again.
+    // Blocks of 8 queries (the datapath's contexts; the score buffer would hold 20 rows of 200)
+    // stream their 200 keys through the 128-row K buffer in half-buffer chunks of 64, two under
+    // way at once: each chunk evicts the oldest rows, so no row survives until the next block
+    // needs it and every row is fetched once per block: 25 blocks per head.
+    CHECK(r.result.k_rows_fetched == 2ull * 25 * 200);
+    CHECK(r.result.v_rows_fetched == 2ull * 25 * 200);
+}
+
+TIMED_TEST_CASE("e2e dense-stream: bit-exact and every query streams all its rows") {
+    // The same arithmetic per query as dense (both equal the core's one dense reference); only
+    // the dataflow differs. Each query streams its 200 keys through the 128-row buffer: nothing
+    // survives to the next, 8 times the rows dense fetches with its blocks of 8 (test above).
+    const auto w = test::make_workload(2, 200, 64, 0.1, false);
+    const Run r = check_bit_exact(w, options(core::Mode::DenseStream), test::small_platform(mode));
     CHECK(r.result.k_rows_fetched == 2ull * 200 * 200);
+    CHECK(r.result.v_rows_fetched == 2ull * 200 * 200);
 }
 
 TIMED_TEST_CASE("e2e dense with float softmax: agrees with dense float to int8 accuracy") {

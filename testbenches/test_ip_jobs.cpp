@@ -64,8 +64,8 @@ TIMED_TEST_CASE("bad job: zero sequence length fails with BadShape") {
           regs::ErrorCode::BadShape);
 }
 
-TIMED_TEST_CASE("bad job: mode 3 fails with BadMode") {
-    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.raw_mode = 3; },
+TIMED_TEST_CASE("bad job: mode 5 fails with BadMode") {
+    const auto o = bad_then_good([](platform::Host&, platform::JobDesc& j) { j.raw_mode = 5; },
                                  test::small_platform(mode));
     check(o, regs::ErrorCode::BadMode);
     CHECK(o.bad.mem_read_bytes == 0u);

@@ -176,7 +176,7 @@ TEST_CASE("registers: reserved bits read as zero and ignore writes") {
             CHECK(h.read_reg(r.offset) == r.value_mask());
             REQUIRE(write32(h, r.offset, 0) == tlm::TLM_OK_RESPONSE);
         }
-        CHECK(regs::find("JOB_CFG")->value_mask() == 0x173u);
+        CHECK(regs::find("JOB_CFG")->value_mask() == 0x177u);
         CHECK(regs::find("IRQ_ENABLE")->value_mask() == 0x3u);
         // CTRL without START (every other bit set) starts nothing.
         CHECK(write32(h, regs::CTRL, ~regs::CTRL_START) == tlm::TLM_OK_RESPONSE);
@@ -416,7 +416,7 @@ TEST_CASE("registers: START right after a failed job runs the next job normally"
 }
 
 TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through the field table") {
-    for (int m = 0; m < 3; ++m)
+    for (int m = 0; m < 4; ++m)
         for (int bits = 0; bits < 16; ++bits) {
             core::JobOptions o;
             o.mode = core::Mode(m);
@@ -427,7 +427,7 @@ TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through t
             const uint32_t v = regs::encode_job_cfg(o);
             CHECK((v & ~regs::find("JOB_CFG")->value_mask()) == 0u);  // no reserved bit set
             const regs::DecodedJobCfg d =
-                regs::decode_job_cfg(v | ~regs::find("JOB_CFG")->value_mask() & ~3u);
+                regs::decode_job_cfg(v | ~regs::find("JOB_CFG")->value_mask() & ~7u);
             CHECK(d.mode_ok);
             CHECK(d.opt.mode == o.mode);
             CHECK(d.opt.causal == o.causal);
@@ -435,7 +435,7 @@ TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through t
             CHECK(d.opt.output == o.output);
             CHECK(d.opt.empty_row == o.empty_row);
         }
-    CHECK_FALSE(regs::decode_job_cfg(3).mode_ok);
+    for (uint32_t bad = 4; bad < 8; ++bad) CHECK_FALSE(regs::decode_job_cfg(bad).mode_ok);
     CHECK(regs::encode_job_cfg(core::JobOptions{}) == 0u);
 
     core::HeadParams hp{-1.5f, 0.25f, 0.5f, 2.0f, 77};

@@ -100,7 +100,11 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(d + ".softmax_latency", datapath.softmax_latency, "cycles",
                "softmax pipeline depth [D]", 0, 100000);
     r.add_uint(d + ".score_entries", datapath.score_entries, "entries",
-               "score buffer: longest row of scores [F]", 1, 1u << 24);
+               "score buffer: scores held at once, all contexts together [F]", 1, 1u << 24);
+    r.add_uint(d + ".contexts", datapath.contexts, "queries",
+               "query contexts held at once (Q row, scores, accumulator): dense mode's query "
+               "block [D]",
+               1, 1024);
 }
 
 std::string IpConfig::validate() const {

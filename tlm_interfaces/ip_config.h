@@ -67,6 +67,7 @@ struct DatapathConfig {
     uint32_t softmax_per_cycle = 4;
     uint32_t softmax_latency = 8;
     uint32_t score_entries = 4096;
+    uint32_t contexts = 8;
 };
 
 struct ControllerConfig {

@@ -42,7 +42,8 @@ uint32_t largest(uint32_t lo, uint32_t hi, Ok ok) {
 ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* why) {
     if (j.heads == 0 || j.n == 0 || j.d == 0)
         return fail(ErrorCode::BadShape, why, "HEADS, SEQ_LEN and HEAD_DIM must not be zero");
-    if (!j.mode_ok) return fail(ErrorCode::BadMode, why, "JOB_CFG.MODE 3 names no mode");
+    if (!j.mode_ok)
+        return fail(ErrorCode::BadMode, why, "JOB_CFG.MODE names no mode (modes are 0 to 3)");
     const bool sprint = j.opt.mode == core::Mode::Sprint;
     const uint32_t row_limit = std::min(cfg.sram.k_bytes, cfg.sram.v_bytes);
     if (j.d > row_limit)

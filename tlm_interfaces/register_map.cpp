@@ -108,20 +108,22 @@ std::vector<RegDesc> build() {
                  "Interrupt causes; write 1 to clear",
                  {{"DONE", field::IRQ_DONE, "a job completed"},
                   {"ERROR", field::IRQ_ERROR, "a job failed"}}});
-    r.push_back({"JOB_CFG",
-                 JOB_CFG,
-                 Access::RW,
-                 0,
-                 "Job options",
-                 {{"MODE", field::JOB_CFG_MODE,
-                   "0 sprint, 1 dense, 2 onchip-prune; 3 fails the job (BadMode)"},
-                  {"CAUSAL", field::JOB_CFG_CAUSAL, "causal mask: query i sees keys 0..i"},
-                  {"SOFTMAX_FLOAT", field::JOB_CFG_SOFTMAX_FLOAT,
-                   "float softmax instead of the fixed-point unit (studies)"},
-                  {"OUT_INT16", field::JOB_CFG_OUT_INT16,
-                   "write int16 outputs (units of s_v/128) instead of float32"},
-                  {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX,
-                   "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
+    r.push_back(
+        {"JOB_CFG",
+         JOB_CFG,
+         Access::RW,
+         0,
+         "Job options",
+         {{"MODE", field::JOB_CFG_MODE,
+           "0 sprint, 1 dense (query blocks), 2 onchip-prune, 3 dense-stream; 4 to 7 fail the job "
+           "(BadMode)"},
+          {"CAUSAL", field::JOB_CFG_CAUSAL, "causal mask: query i sees keys 0..i"},
+          {"SOFTMAX_FLOAT", field::JOB_CFG_SOFTMAX_FLOAT,
+           "float softmax instead of the fixed-point unit (studies)"},
+          {"OUT_INT16", field::JOB_CFG_OUT_INT16,
+           "write int16 outputs (units of s_v/128) instead of float32"},
+          {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX,
+           "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
     r.push_back({"HEADS", HEADS, Access::RW, 0, "Number of heads in the job", {}});
     r.push_back(
         {"SEQ_LEN", SEQ_LEN, Access::RW, 0, "Sequence length N (rows of Q, K, V per head)", {}});
@@ -217,7 +219,7 @@ uint32_t encode_job_cfg(const core::JobOptions& opt) {
 DecodedJobCfg decode_job_cfg(uint32_t v) {
     DecodedJobCfg d;
     const uint32_t mode = field::JOB_CFG_MODE.get(v);
-    d.mode_ok = mode <= uint32_t(core::Mode::OnchipPrune);
+    d.mode_ok = mode <= uint32_t(core::Mode::DenseStream);
     d.opt.mode = d.mode_ok ? core::Mode(mode) : core::Mode::Sprint;
     d.opt.causal = field::JOB_CFG_CAUSAL.get(v) != 0;
     d.opt.softmax =

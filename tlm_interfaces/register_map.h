@@ -30,7 +30,7 @@ constexpr Field CTRL_START{0, 1};
 constexpr Field STATUS_BUSY{0, 1}, STATUS_DONE{1, 1}, STATUS_ERROR{2, 1}, STATUS_OVERRUN{3, 1},
     STATUS_ERR_CODE{8, 8};
 constexpr Field IRQ_DONE{0, 1}, IRQ_ERROR{1, 1};  // IRQ_ENABLE and IRQ_STATUS alike
-constexpr Field JOB_CFG_MODE{0, 2}, JOB_CFG_CAUSAL{4, 1}, JOB_CFG_SOFTMAX_FLOAT{5, 1},
+constexpr Field JOB_CFG_MODE{0, 3}, JOB_CFG_CAUSAL{4, 1}, JOB_CFG_SOFTMAX_FLOAT{5, 1},
     JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1};
 }  // namespace field
 
@@ -88,7 +88,7 @@ enum class ErrorCode : uint8_t {
     BadShape = 1,      // HEADS, SEQ_LEN or HEAD_DIM is zero
     SeqTooLong = 2,    // SEQ_LEN above the crossbar capacity (sprint) or the score buffer
     DimTooLarge = 3,   // HEAD_DIM above the crossbar rows or larger than a buffer
-    BadMode = 4,       // JOB_CFG.MODE = 3
+    BadMode = 4,       // JOB_CFG.MODE is 4 to 7
     Misaligned = 5,    // a base address is not a multiple of kBaseAlign
     OutOfRange = 6,    // a buffer wraps the address space or leaves the mem window
     Overlap = 7,       // the output buffer overlaps an input buffer or the head table
@@ -110,7 +110,7 @@ constexpr uint32_t kHeadEntryBytes = 32;
 // The job registers (JOB_CFG to HEAD_TABLE), decoded: what CTRL.START latches.
 struct JobRegs {
     core::JobOptions opt;
-    bool mode_ok = true;  // JOB_CFG.MODE names a mode (3 does not)
+    bool mode_ok = true;  // JOB_CFG.MODE names a mode (4 to 7 do not)
     uint32_t heads = 0, n = 0, d = 0;
     uint64_t q = 0, k = 0, v = 0, out = 0, table = 0;
 };

@@ -126,6 +126,12 @@ enum class DatapathOp : uint8_t { Begin, QkChunk, Softmax, VChunk, Finish };
 struct DatapathCommand : Extension<DatapathCommand> {
     DatapathOp op = DatapathOp::Begin;
     uint32_t head = 0, query = 0;
+    // The query context (0 .. datapath.contexts - 1) a command is for. A chunk with `counts`
+    // serves several: its rows are read once, and context c uses the first counts[c] of them
+    // (c < contexts); without `counts` context `context` uses all `count`.
+    uint32_t context = 0;
+    const uint32_t* counts = nullptr;
+    uint32_t contexts = 0;
     // Begin: data = query row (WRITE, d bytes); scales and options of the row.
     uint32_t d = 0;
     double logit_scale = 1.0;

@@ -33,6 +33,7 @@ ErrorCode Pipeline::run_compute(Stage& s) {
 }
 
 ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
+    if (!q.members.empty()) return compute_block(s, q, it);
     const uint32_t d = m_job.d;
     proto::DatapathCommand c;
     c.head = q.head;
@@ -76,6 +77,68 @@ ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
     return finish_query(s, q);
 }
 
+// Dense mode: one context per member of the block. Every chunk is read once for all of them;
+// member c uses the chunk's tokens below its own key end (a prefix: candidates ascend).
+ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
+    const uint32_t d = m_job.d, nb = uint32_t(blk.members.size());
+    std::vector<uint32_t> counts(nb);
+    auto prefix_counts = [&](const uint32_t* tokens, uint32_t n) {
+        for (uint32_t c = 0; c < nb; ++c) {
+            const auto& cand = blk.members[c]->candidates;
+            const uint32_t end = cand.empty() ? 0 : cand.back() + 1;
+            counts[c] = uint32_t(std::lower_bound(tokens, tokens + n, end) - tokens);
+        }
+    };
+    proto::DatapathCommand c;
+    c.head = blk.head;
+    c.d = d;
+    m_tracer.write(m_sig.query, blk.index, offset_of(s.now()));
+    c.logit_scale = core::exact_logit_scale(blk.hp, int(d));
+    c.s_v = blk.hp.s_v;
+    c.softmax = m_job.opt.softmax;
+    c.output = m_job.opt.output;
+    ErrorCode e = ErrorCode::None;
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None; ++k) {
+        c.op = proto::DatapathOp::Begin;
+        c.query = blk.members[k]->index;
+        c.context = k;
+        e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(blk.members[k]->q.data()), d, s);
+    }
+    c.counts = counts.data();
+    c.contexts = nb;
+    while (e == ErrorCode::None && !m_abort && s.get(m_k_items, it) && it.kind == Item::KChunk) {
+        c.op = proto::DatapathOp::QkChunk;
+        c.tokens = &blk.candidates[it.first];
+        c.slots = it.slots.data();
+        c.count = it.count;
+        prefix_counts(c.tokens, c.count);
+        e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        if (e == ErrorCode::None)
+            e = release_rows(proto::Buffer::K, blk, it.slots.data(), it.count, s);
+    }
+    c.counts = nullptr;
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k) {
+        c.op = proto::DatapathOp::Softmax;
+        c.query = blk.members[k]->index;
+        c.context = k;
+        c.kept_out = &blk.members[k]->kept;
+        e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+    }
+    c.counts = counts.data();
+    while (e == ErrorCode::None && !m_abort && s.get(m_v_items, it) && it.kind == Item::VChunk) {
+        c.op = proto::DatapathOp::VChunk;
+        c.tokens = &blk.candidates[it.first];
+        c.slots = it.slots.data();
+        c.count = it.count;
+        prefix_counts(c.tokens, c.count);
+        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
+            e = release_rows(proto::Buffer::V, blk, it.slots.data(), it.count, s);
+    }
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
+        e = finish_query(s, *blk.members[k], k);
+    return e;
+}
+
 // On-chip pruning decides the V rows only after the softmax: they are fetched here, chunk by
 // chunk, each chunk's room reserved first (only this stage uses the V buffer in this mode).
 ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) {
@@ -108,7 +171,7 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::finish_query(Stage& s, Query& q) {
+ErrorCode Pipeline::finish_query(Stage& s, Query& q, uint32_t context) {
     const uint32_t n = m_job.n, d = m_job.d;
     const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
     std::vector<uint8_t> out(std::size_t(d) * eb);
@@ -116,6 +179,7 @@ ErrorCode Pipeline::finish_query(Stage& s, Query& q) {
     c.op = proto::DatapathOp::Finish;
     c.head = q.head;
     c.query = q.index;
+    c.context = context;
     ErrorCode e = dp(c, TLM_READ_COMMAND, out.data(), d * eb, s);
     if (e != ErrorCode::None) return e;
     e = mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,

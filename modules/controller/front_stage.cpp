@@ -18,6 +18,8 @@ ErrorCode Pipeline::run_front(Stage& s) {
         ErrorCode e = front_head(s, h, hp);
         if (e != ErrorCode::None) return e;
         trace_state(Queries, s.now());
+        const uint32_t block = query_block(hp);
+        QueryPtr blk;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             auto q = std::make_shared<Query>();
             q->head = h;
@@ -25,10 +27,26 @@ ErrorCode Pipeline::run_front(Stage& s) {
             q->hp = hp;
             q->last_of_head = i + 1 == hp.valid_len;
             if ((e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
+            if (block) {  // dense: into the block, which goes on when full or at the head's end
+                if (!blk) blk = std::make_shared<Query>(*q);
+                blk->members.push_back(q);
+                if (q->candidates.size() > blk->candidates.size()) blk->candidates = q->candidates;
+                if (blk->members.size() < block && !q->last_of_head) continue;
+                blk->last_of_head = q->last_of_head;
+                q = std::move(blk);
+            }
             if (!s.put(m_queries_k, q) || !s.put(m_queries_v, q)) return ErrorCode::None;
         }
     }
     return ErrorCode::None;
+}
+
+// As many queries as the datapath has contexts, and as many as the score buffer holds the scores
+// of (each member sees at most valid_len keys); 0 outside dense mode.
+uint32_t Pipeline::query_block(const core::HeadParams& hp) const {
+    if (m_job.opt.mode != core::Mode::Dense) return 0;
+    const uint32_t by_scores = m_cfg.datapath.score_entries / std::max(1u, hp.valid_len);
+    return std::max(1u, std::min(m_cfg.datapath.contexts, by_scores));
 }
 
 ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {

@@ -10,6 +10,10 @@
 //             at once on loader threads;
 //   compute - the datapath: QK per chunk, softmax, V per chunk, the output row written back;
 //             every chunk's rows are released after use.
+// In dense mode the front stage groups a head's queries into blocks (query_block); a block goes
+// down the pipeline as one entry whose candidates are every key a member sees, so each K/V tile
+// is fetched once per block and the datapath, one context per member, reads each row once for
+// all of them.
 // The stages are joined by bounded queues, so the crossbar works on later queries while the
 // datapath works on an earlier one, and the next query's rows are fetched while the current one
 // computes, within the SRAM capacity. The same code runs both timing modes: in LT every stage
@@ -88,6 +92,9 @@ class Pipeline {
         std::vector<uint32_t> candidates;  // keys to score (kept in sprint, visible otherwise)
         std::vector<uint32_t> kept;        // after softmax
         bool last_of_head = false;
+        // Dense mode: the block's queries, one datapath context each; this entry is their union
+        // (candidates = every key a member sees) and travels down the pipeline for all of them.
+        std::vector<std::shared_ptr<Query>> members;
     };
     using QueryPtr = std::shared_ptr<Query>;
     // A unit of work for the compute stage.
@@ -123,6 +130,8 @@ class Pipeline {
     regs::ErrorCode front_head(Stage& s, uint32_t h, core::HeadParams& hp);
     regs::ErrorCode program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp);
     regs::ErrorCode front_query(Stage& s, uint32_t h, uint32_t i, Query& q);
+    // Dense mode: how many queries of a head share each streamed K/V tile.
+    uint32_t query_block(const core::HeadParams& hp) const;
     // fetch stages (fetch_stage.cpp)
     regs::ErrorCode run_fetch(Stage& s, proto::Buffer b);
     regs::ErrorCode reserve_in_order(Stage& s, proto::Buffer b, uint32_t need, FetchFlight& flight);
@@ -130,7 +139,8 @@ class Pipeline {
     regs::ErrorCode run_compute(Stage& s);
     regs::ErrorCode compute_query(Stage& s, Query& q, Item& it);
     regs::ErrorCode fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c);
-    regs::ErrorCode finish_query(Stage& s, Query& q);
+    regs::ErrorCode compute_block(Stage& s, Query& blk, Item& it);
+    regs::ErrorCode finish_query(Stage& s, Query& q, uint32_t context = 0);
 
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
     regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
