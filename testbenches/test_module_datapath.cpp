@@ -629,3 +629,93 @@ TEST_CASE("module datapath: chunk commands carried by READ or WRITE are command 
     CHECK(b.dp.stats().count("rows_scored") == 2);
     CHECK(b.dp.stats().count("qk_macs") == 2 * 16);
 }
+
+TEST_CASE(
+    "module datapath: a chunk with counts serves several contexts, each its own RowEngine, "
+    "every row read once") {
+    // Three queries of a block share the row's six keys; query c sees the first 6, 4 and 2 of
+    // them (a causal block). One QK chunk and one V chunk carry them all.
+    IpConfig cfg;
+    Bench b(cfg);
+    const Row row;
+    const std::vector<std::vector<int8_t>> qs = {row.q, int8_rows(1, Row::d, 41),
+                                                 int8_rows(1, Row::d, 42)};
+    const Tokens counts = {6, 4, 2};
+    std::vector<tlm::tlm_response_status> st;
+    std::vector<std::vector<uint8_t>> outs(3, out_buffer(Row::d, OutputFormat::Float32));
+    std::vector<Tokens> kept(3);
+    uint64_t sram_reads_before = 0, sram_reads_after = 0;
+    b.ctl.body = [&](TestInitiator& ctl) {
+        row.fill(b);
+        Driver dr{ctl};
+        auto with = [&](proto::DatapathCommand c, uint32_t ctx) {
+            c.context = ctx;
+            return c;
+        };
+        for (uint32_t c = 0; c < 3; ++c) {
+            proto::DatapathCommand cmd;
+            cmd.op = DatapathOp::Begin;
+            cmd.d = Row::d;
+            cmd.logit_scale = row.logit_scale;
+            cmd.s_v = row.s_v;
+            cmd = with(cmd, c);
+            st.push_back(
+                dr.call(cmd, tlm::TLM_WRITE_COMMAND, const_cast<int8_t*>(qs[c].data()), Row::d));
+        }
+        proto::DatapathCommand chunk;
+        chunk.tokens = row.tokens.data();
+        chunk.count = 6;
+        chunk.counts = counts.data();
+        chunk.contexts = 3;
+        chunk.op = DatapathOp::QkChunk;
+        chunk.slots = row.k_slots.data();
+        sram_reads_before = b.sram.stats().count("read_bytes");
+        st.push_back(dr.call(chunk, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        sram_reads_after = b.sram.stats().count("read_bytes");
+        for (uint32_t c = 0; c < 3; ++c) {
+            proto::DatapathCommand sm;
+            sm.op = DatapathOp::Softmax;
+            sm.context = c;
+            sm.kept_out = &kept[c];
+            st.push_back(dr.call(sm, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        }
+        chunk.op = DatapathOp::VChunk;
+        chunk.slots = row.v_slots.data();
+        st.push_back(dr.call(chunk, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        for (uint32_t c = 0; c < 3; ++c) {
+            proto::DatapathCommand f;
+            f.op = DatapathOp::Finish;
+            f.context = c;
+            st.push_back(
+                dr.call(f, tlm::TLM_READ_COMMAND, outs[c].data(), unsigned(outs[c].size())));
+        }
+        // a context the datapath does not have is refused
+        proto::DatapathCommand bad;
+        bad.op = DatapathOp::Finish;
+        bad.context = cfg.datapath.contexts;
+        st.push_back(dr.call(bad, tlm::TLM_READ_COMMAND, outs[0].data(), unsigned(outs[0].size())));
+    };
+    sc_core::sc_start();
+
+    REQUIRE(st.size() == 3 + 1 + 3 + 1 + 3 + 1);
+    for (std::size_t i = 0; i + 1 < st.size(); ++i) CHECK(st[i] == tlm::TLM_OK_RESPONSE);
+    CHECK(st.back() == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    for (uint32_t c = 0; c < 3; ++c) {
+        core::RowEngine e;
+        e.begin(qs[c].data(), int(Row::d), row.logit_scale, row.s_v, SoftmaxKind::Fixed,
+                OutputFormat::Float32);
+        for (uint32_t i = 0; i < counts[c]; ++i)
+            REQUIRE(e.score(row.tokens[i], row.k_row(row.tokens[i])));
+        const Tokens use = e.softmax();
+        for (uint32_t t : use) REQUIRE(e.accumulate(t, row.v_row(t)));
+        std::vector<uint8_t> r(Row::d * 4);
+        REQUIRE(e.finish(r.data()));
+        INFO("context " << c);
+        CHECK(outs[c] == r);
+        CHECK(kept[c] == Tokens(row.tokens.begin(), row.tokens.begin() + counts[c]));
+    }
+    // the six K rows were read once for the three contexts, and the MACs are 6 + 4 + 2 rows
+    CHECK(sram_reads_after - sram_reads_before == 6 * Row::d);
+    CHECK(b.dp.stats().count("qk_macs") == (6 + 4 + 2) * Row::d);
+    CHECK(b.dp.stats().count("rows_scored") == 12);
+}
