@@ -121,6 +121,10 @@ void ParamRegistry::add_double(const std::string& name, double& ref, const std::
          }});
 }
 
+void ParamRegistry::set_implicit(const std::string& name, const std::string& value) {
+    m_entries.at(name).implicit = value;
+}
+
 void ParamRegistry::add_bool(const std::string& name, bool& ref, const std::string& desc) {
     add({name, "", desc, "true or false", "",
          [&ref] { return std::string(ref ? "true" : "false"); },
@@ -133,6 +137,7 @@ void ParamRegistry::add_bool(const std::string& name, bool& ref, const std::stri
                  return bad(name, v, "true or false");
              return "";
          }});
+    set_implicit(name, "true");
 }
 
 void ParamRegistry::add_choice(const std::string& name, std::string& ref, const std::string& desc,

@@ -27,6 +27,7 @@ class ParamRegistry {
         std::function<std::string()> get;
         // Parse and store; returns an error sentence or "".
         std::function<std::string(const std::string&)> set;
+        std::string implicit = "";  // the value when given without one (a flag), or "": needed
     };
 
     void add_uint(const std::string& name, uint64_t& ref, const std::string& unit,
@@ -67,6 +68,8 @@ class ParamRegistry {
                     std::function<std::string(const std::string&)> check = nullptr);
 
     const Entry* find(const std::string& name) const;
+    // Let `name` be given without a value, meaning `value` (as booleans mean "true").
+    void set_implicit(const std::string& name, const std::string& value);
     // Set by name from text; returns "" or a message naming the parameter, value and what is
     // allowed.
     std::string set(const std::string& name, const std::string& value);

@@ -159,9 +159,12 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_bool("check-protocol", o.check_protocol,
                "insert a TLM-2.0 base-protocol checker on every link of the IP and the platform; "
                "violations are listed and the exit status is 1");
-    r.add_bool("compare", o.compare,
-               "also run the dense baseline on the same workload and print both (on by default; "
-               "--compare=false to skip)");
+    r.add_enum("compare", o.compare,
+               "baselines run on the same workload and printed beside the selected mode: true = "
+               "the strong dense baseline (query blocks), all = dense, dense-stream, "
+               "onchip-prune and sprint, false = none (--compare=false)",
+               {{"true", Compare::Strong}, {"false", Compare::None}, {"all", Compare::All}});
+    r.set_implicit("compare", "true");
     m.sections.push_back({"Job",
                           {"mode", "causal", "softmax", "output-format", "empty-row", "timing",
                            "check-protocol", "compare"}});
@@ -178,13 +181,15 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
 
 namespace {
 
-void add_entry(po::options_description& d, const core::ParamRegistry::Entry& e, bool is_flag) {
+// Run options may be flags (a value of their own when given alone: `--compare`); model parameters
+// always take a value (`--sprint.xbar.midpoint false`).
+void add_entry(po::options_description& d, const core::ParamRegistry::Entry& e, bool flags = true) {
     const std::string name = e.name == "help" ? "help,h" : e.name;
     std::string help = e.description;
     if (!e.unit.empty()) help += " [" + e.unit + "]";
     help += "; " + e.allowed;
     auto* v = po::value<std::string>()->value_name(e.unit.empty() ? "arg" : e.unit);
-    if (is_flag) v->implicit_value("true");
+    if (flags && !e.implicit.empty()) v->implicit_value(e.implicit);
     if (!e.default_value.empty()) help += "; default " + e.default_value;
     d.add_options()(name.c_str(), v, help.c_str());
 }
@@ -201,7 +206,7 @@ void Arguments::print_help(std::ostream& os) const {
         po::options_description d(sec.first, 120, 60);
         for (const auto& n : sec.second) {
             const auto* e = m.run_reg.find(n);
-            add_entry(d, *e, e->allowed == "true or false");
+            add_entry(d, *e);
         }
         os << d << "\n";
     }
@@ -276,7 +281,7 @@ void set_or_throw(core::ParamRegistry& reg, const std::string& name, const std::
 Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     Impl& m = *m_impl;
     po::options_description all;
-    for (const auto* e : m.run_reg.entries()) add_entry(all, *e, e->allowed == "true or false");
+    for (const auto* e : m.run_reg.entries()) add_entry(all, *e);
     for (const auto* e : registry.entries()) add_entry(all, *e, false);
     po::variables_map vm;
     store_command_line(argc, argv, all, vm);

@@ -20,6 +20,9 @@
 
 namespace sprint::platform {
 
+// Which baselines run beside the selected mode.
+enum class Compare : uint8_t { None, Strong, All };
+
 struct RunOptions {
     // Workload.
     int heads = 12, seq_len = 512, head_dim = 64;  // BERT-base-like layer
@@ -36,7 +39,7 @@ struct RunOptions {
     // Job.
     core::JobOptions job;
     std::string timing = "lt";
-    bool compare = true;
+    Compare compare = Compare::Strong;
     bool check_protocol = false;
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;

@@ -187,13 +187,17 @@ JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& op
     mem_write(j.q, w.q.data.data(), elems);
     mem_write(j.k, w.k.data.data(), elems);
     mem_write(j.v, w.v.data.data(), elems);
-    std::vector<uint8_t> table(std::size_t(j.heads) * regs::kHeadEntryBytes, 0);
-    for (uint32_t h = 0; h < j.heads; ++h)
-        regs::encode_head_entry(w.heads[h], &table[std::size_t(h) * regs::kHeadEntryBytes]);
-    mem_write(j.table, table.data(), table.size());
+    write_head_table(j.table, w.heads);
     const std::vector<uint8_t> zeros(elems * core::output_element_bytes(opt.output), 0);
     mem_write(j.out, zeros.data(), zeros.size());
     return j;
+}
+
+void Host::write_head_table(uint64_t at, const std::vector<core::HeadParams>& heads) {
+    std::vector<uint8_t> table(heads.size() * regs::kHeadEntryBytes, 0);
+    for (std::size_t h = 0; h < heads.size(); ++h)
+        regs::encode_head_entry(heads[h], &table[h * regs::kHeadEntryBytes]);
+    mem_write(at, table.data(), table.size());
 }
 
 void Host::program_job(const JobDesc& j) {

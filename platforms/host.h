@@ -63,6 +63,8 @@ class Host : public sc_core::sc_module {
     // Lay a quantised workload out in memory as `layout` says (output zeroed) and return the job.
     JobDesc place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                   uint64_t* end_out = nullptr);
+    // A head table (docs/registers.md) at `table`.
+    void write_head_table(uint64_t table, const std::vector<core::HeadParams>& heads);
     // Write the job registers (JOB_CFG to HEAD_TABLE); nothing starts.
     void program_job(const JobDesc& job);
     // Program the registers, START, wait for irq (or `timeout`), read back, clear the irq.

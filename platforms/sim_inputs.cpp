@@ -38,18 +38,48 @@ Shape workload_shape(const RunOptions& o) {
     return {q.heads, q.n, q.d};
 }
 
+std::vector<core::Mode> run_modes(const RunOptions& o) {
+    std::vector<core::Mode> modes{o.job.mode};
+    auto add = [&](core::Mode m) {
+        if (std::find(modes.begin(), modes.end(), m) == modes.end()) modes.push_back(m);
+    };
+    if (o.compare != Compare::None) add(core::Mode::Dense);
+    if (o.compare == Compare::All)
+        for (core::Mode m : {core::Mode::DenseStream, core::Mode::OnchipPrune, core::Mode::Sprint})
+            add(m);
+    return modes;
+}
+
+std::vector<core::HeadParams> Inputs::heads_for(core::Mode m) const {
+    std::vector<core::HeadParams> heads = w.heads;
+    const auto it = thresholds.find(m);
+    if (it != thresholds.end())
+        for (std::size_t h = 0; h < heads.size(); ++h) heads[h].threshold = it->second[h];
+    return heads;
+}
+
+core::QuantizedWorkload Inputs::for_mode(core::Mode m) const {
+    core::QuantizedWorkload r = w;
+    r.heads = heads_for(m);
+    return r;
+}
+
 std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
                                uint64_t* end_out) {
     uint64_t end = 0;
     std::vector<JobDesc> jobs{
         Host::layout(uint32_t(sh.heads), uint32_t(sh.n), uint32_t(sh.d), o.job, base, &end)};
-    if (o.compare && o.job.mode != core::Mode::Dense) {
-        jobs.push_back(jobs[0]);
-        jobs[1].opt.mode = core::Mode::Dense;
-        jobs[1].out = end;
+    const std::vector<core::Mode> modes = run_modes(o);
+    for (std::size_t i = 1; i < modes.size(); ++i) {
+        JobDesc j = jobs[0];
+        j.opt.mode = modes[i];
+        j.table = end;
+        end = align_up(end + uint64_t(sh.heads) * regs::kHeadEntryBytes, regs::kBaseAlign);
+        j.out = end;
         end = align_up(
             end + uint64_t(sh.heads) * sh.n * sh.d * core::output_element_bytes(o.job.output),
             regs::kBaseAlign);
+        jobs.push_back(j);
     }
     if (end_out) *end_out = end;
     return jobs;
@@ -106,7 +136,6 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
     cal.target = o.keep_mass > 0.0 ? core::CalibrationTarget::KeepMass
                                    : core::CalibrationTarget::KeepFraction;
     cal.value = o.keep_mass > 0.0 ? o.keep_mass : o.keep_fraction;
-    cal.mode = o.job.mode;
     cal.on = o.calibrate_on;
     cal.causal = o.job.causal;
     cal.queries = o.calibrate_queries;
@@ -121,13 +150,21 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         hp.s_v = in.w.v.scale[std::size_t(h)];
         hp.valid_len = o.valid_len ? o.valid_len : uint32_t(n);
         in.w.heads.push_back(hp);
-        if (!o.thresholds.empty())
-            in.w.heads.back().threshold =
-                float(o.thresholds.size() == 1 ? o.thresholds[0] : o.thresholds[std::size_t(h)]);
-        else
-            in.w.heads.back().threshold =
-                core::calibrate_threshold(in.w, h, x, cal, {&in.q, &in.k});
     }
+    // Given thresholds serve every mode; else each pruning mode calibrates on its own scores.
+    for (core::Mode m : run_modes(o)) {
+        if (core::keeps_all(m)) continue;
+        std::vector<float>& t = in.thresholds[m];
+        for (int h = 0; h < H; ++h) {
+            cal.mode = m;
+            if (!o.thresholds.empty())
+                t.push_back(float(o.thresholds.size() == 1 ? o.thresholds[0]
+                                                           : o.thresholds[std::size_t(h)]));
+            else
+                t.push_back(core::calibrate_threshold(in.w, h, x, cal, {&in.q, &in.k}));
+        }
+    }
+    in.w = in.for_mode(o.job.mode);
     return in;
 }
 

@@ -323,13 +323,16 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
     const core::Tensor3 dense = core::dense_float_attention(in.q, in.k, in.v, valid, o.job.causal);
     core::JobOptions exact_opt = o.job;
     exact_opt.mode = core::Mode::OnchipPrune;
-    const core::KeepMasks exact = core::reference_masks(in.w, exact_opt, x);
     Evaluation ev;
     for (const JobRun& r : runs) {
         JobReport rep;
         rep.mode = r.desc.opt.mode;
         rep.run = &r;
-        rep.bit_exact = r.out == core::reference_output(in.w, r.desc.opt, x);
+        // Each job against its own thresholds: the bit-exact result and reference (b), what
+        // exact scores with the same thresholds would keep.
+        const core::QuantizedWorkload w = in.for_mode(rep.mode);
+        const core::KeepMasks exact = core::reference_masks(w, exact_opt, x);
+        rep.bit_exact = r.out == core::reference_output(w, r.desc.opt, x);
         ev.all_exact &= rep.bit_exact;
         const core::Tensor3 dec =
             core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);
@@ -358,15 +361,16 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
     out << "\n  engines: cycles busy / stalled (stages: waiting for input, output or SRAM room;\n"
            "  blocks: requests queued for them; fetcher: memory requests awaiting END_REQ)\n";
     print_table(out, engines, name_width, w);
-    if (reps.size() == 2) {
-        const double su = double(reps[1].run->result.cycles) /
+    if (reps.size() > 1) out << "\n";
+    auto bytes = [](const JobReport& r) {
+        return double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes);
+    };
+    for (std::size_t i = 1; i < reps.size(); ++i) {
+        const double su = double(reps[i].run->result.cycles) /
                           double(std::max<uint64_t>(1, reps[0].run->result.cycles));
-        const double tr =
-            1.0 - double(reps[0].run->result.mem_read_bytes + reps[0].run->result.mem_write_bytes) /
-                      double(std::max<uint64_t>(1, reps[1].run->result.mem_read_bytes +
-                                                       reps[1].run->result.mem_write_bytes));
-        out << "\n  " << core::to_string(reps[0].mode) << " vs dense: speed-up " << fmt(su, 2)
-            << "x, memory traffic " << fmt(100.0 * std::fabs(tr), 1)
+        const double tr = 1.0 - bytes(reps[0]) / std::max(1.0, bytes(reps[i]));
+        out << "  " << core::to_string(reps[0].mode) << " vs " << core::to_string(reps[i].mode)
+            << ": speed-up " << fmt(su, 2) << "x, memory traffic " << fmt(100.0 * std::fabs(tr), 1)
             << (tr >= 0 ? "% lower\n" : "% higher\n");
     }
     if (!ev.warnings.empty()) out << "\n";

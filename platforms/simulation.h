@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,9 +26,19 @@ namespace sprint::platform {
 
 struct Inputs {
     core::Tensor3 q, k, v;
-    core::QuantizedWorkload w;
+    core::QuantizedWorkload w;  // with the thresholds of the selected mode
     std::string source;
+    // Each pruning mode of the run calibrates its own thresholds (on the scores it compares).
+    std::map<core::Mode, std::vector<float>> thresholds;
+    // The head table entries of mode m, and `w` with them (modes that keep every key: any
+    // threshold).
+    std::vector<core::HeadParams> heads_for(core::Mode m) const;
+    core::QuantizedWorkload for_mode(core::Mode m) const;
 };
+
+// The modes a run simulates, in order: the selected one, then the baselines --compare asks for
+// (the strong dense first).
+std::vector<core::Mode> run_modes(const RunOptions& o);
 
 // The workload's shape, known before anything is generated, loaded or calibrated: from the
 // options, or from the .npy headers (which must agree with each other and with --heads etc.).
@@ -36,9 +47,9 @@ struct Shape {
 };
 Shape workload_shape(const RunOptions& o);
 
-// The jobs of a run as the host places them from `base`: the selected mode, then (with --compare)
-// the dense baseline on the same tensors, its output after the first job's buffers. `end_out`
-// gets the first address after all of them.
+// The jobs of a run as the host places them from `base`, one per run_modes entry: the first job's
+// tensors, head table and output, then for each baseline its own head table and output (the
+// tensors are shared). `end_out` gets the first address after all of them.
 std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
                                uint64_t* end_out);
 

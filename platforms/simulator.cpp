@@ -63,8 +63,10 @@ void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
     const std::vector<uint8_t> zeros(
         std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(plan[0].opt.output),
         0);
-    for (std::size_t i = 1; i < plan.size(); ++i)
+    for (std::size_t i = 1; i < plan.size(); ++i) {
+        host.write_head_table(plan[i].table, in.heads_for(plan[i].opt.mode));
         host.mem_write(plan[i].out, zeros.data(), zeros.size());
+    }
     for (current = 0; current < plan.size(); ++current) {
         JobRun& r = runs[current];
         r.desc = plan[current];

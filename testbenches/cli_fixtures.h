@@ -253,7 +253,7 @@ struct SummaryTable {
 };
 
 inline SummaryTable parse_summary(const std::string& out) {
-    static const std::set<std::string> modes{"sprint", "dense", "onchip-prune"};
+    static const std::set<std::string> modes{"sprint", "dense", "onchip-prune", "dense-stream"};
     SummaryTable t;
     const std::vector<std::string> lines = split_lines(out);
     std::size_t i = 0;

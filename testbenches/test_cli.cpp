@@ -93,13 +93,16 @@ TEST_CASE("cli/help: lists every run option and model parameter with its default
         {"v", "file", "", ""},
         {"keep-fraction", "fraction", "0.1", "number"},
         {"threshold", "logit", "", "comma"},
-        {"mode", "", "sprint", "sprint|dense|onchip-prune"},
+        {"mode", "", "sprint", "sprint|dense|onchip-prune|dense-stream"},
+        {"keep-mass", "share", "0", ""},
+        {"calibrate-on", "", "ideal", "ideal|hardware"},
+        {"calibrate-queries", "queries", "0", ""},
         {"causal", "", "false", "true or false"},
         {"softmax", "", "fixed", "fixed|float"},
         {"output-format", "", "float32", "float32|int16"},
         {"empty-row", "", "self", "self|max"},
         {"timing", "", "lt", "lt"},
-        {"compare", "", "true", "true or false"},
+        {"compare", "", "true", "true|false|all"},
         {"stats", "file", "", ""},
         {"output", "file", "", ""},
         {"vcd", "file", "", ""},
@@ -183,6 +186,24 @@ TEST_CASE("cli/run: --compare=false runs one job and --mode selects the column",
         const SummaryTable t = run_ok(dir, small({"--mode", "onchip-prune"}));
         CHECK(t.columns == std::vector<std::string>{"onchip-prune", "dense"});
         CHECK(t.row("bit-exact") == std::vector<std::string>{"yes", "yes"});
+    }
+    SECTION("--compare all: every mode, each pruning mode with its own thresholds") {
+        RunResult r;
+        // 256 keys do not fit the 128-row buffers
+        const SummaryTable t =
+            run_ok(dir, {"--heads", "1", "--seq-len", "256", "--compare", "all"}, &r);
+        CHECK(t.columns ==
+              std::vector<std::string>{"sprint", "dense", "dense-stream", "onchip-prune"});
+        CHECK(t.row("bit-exact") == std::vector<std::string>{"yes", "yes", "yes", "yes"});
+        const auto keep = t.row("keep fraction");
+        CHECK(std::stod(keep[3]) == Approx(0.1).margin(0.002));  // onchip-prune: exact scores
+        for (const char* b :
+             {"sprint vs dense:", "sprint vs dense-stream:", "sprint vs onchip-prune:"})
+            CHECK_THAT(r.out, Contains(b));
+        // the strong baseline fetches each row once per query block, the naive one per query
+        const auto fetched = t.row("K rows fetched");
+        CHECK(std::stod(fetched[1]) < std::stod(fetched[2]) / 4);
+        CHECK(parse_grouped(t.row("cycles")[1]) < parse_grouped(t.row("cycles")[2]));
     }
     SECTION("--compare (implicit true) and --compare true") {
         CHECK(run_ok(dir, small({"--compare"})).columns.size() == 2);
@@ -304,8 +325,11 @@ TEST_CASE("cli/bad-option: unknown option and malformed values exit 2 naming the
                         {"'--mode'", "'fast'", "sprint|dense|onchip-prune"});
     }
     SECTION("bad boolean") {
+        check_bad_input(dir, small({"--causal=maybe"}), {"'--causal'", "'maybe'", "true or false"});
+    }
+    SECTION("bad --compare") {
         check_bad_input(dir, small({"--compare=maybe"}),
-                        {"'--compare'", "'maybe'", "true or false"});
+                        {"'--compare'", "'maybe'", "true|false|all"});
     }
     SECTION("missing value") {
         check_bad_input(dir, {"--seq-len", "96", "--heads"}, {"'--heads'"});
