@@ -61,26 +61,29 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
     }
     const sc_time start = std::max(abs_time(delay), m_unit.free_at());
     sc_time sram_done = start;
-    for (uint32_t i = 0; i < cmd.count;) {
-        // One SRAM access per run of consecutive slots.
-        uint32_t n = 1;
-        while (i + n < cmd.count && cmd.slots[i + n] == cmd.slots[i] + n) ++n;
-        m_rows.resize(std::size_t(n) * m_d);
+    if (cmd.count) {
+        // The chunk's rows in one gather read: the SRAM streams them wherever their slots lie.
+        m_rows.resize(std::size_t(cmd.count) * m_d);
         proto::PooledPayload p(m_pool);
-        proto::prepare(*p, TLM_READ_COMMAND, proto::sram_address(buf, cmd.slots[i], m_d),
-                       m_rows.data(), n * m_d);
+        proto::prepare(*p, TLM_READ_COMMAND, proto::sram_address(buf, 0, m_d), m_rows.data(),
+                       cmd.count * m_d);
+        proto::RowGather g;
+        g.slots = cmd.slots;
+        g.count = cmd.count;
+        g.row_bytes = m_d;
+        p->set_extension(&g);
         sc_time d = offset_of(sram_done);
         to_sram.transport(*p, d);
+        p->clear_extension(&g);
         if (!p->is_response_ok()) return false;
         sram_done = abs_time(d);
-        for (uint32_t a = 0; a < n; ++a)
-            for (uint32_t c = first; c < last; ++c)
-                if (i + a < used_by(c) &&
-                    !use(m_engines[c], cmd.tokens[i + a],
-                         reinterpret_cast<const int8_t*>(&m_rows[std::size_t(a) * m_d])))
-                    return false;
-        i += n;
     }
+    for (uint32_t i = 0; i < cmd.count; ++i)
+        for (uint32_t c = first; c < last; ++c)
+            if (i < used_by(c) &&
+                !use(m_engines[c], cmd.tokens[i],
+                     reinterpret_cast<const int8_t*>(&m_rows[std::size_t(i) * m_d])))
+                return false;
     // The unit consumes `lanes` MACs a cycle while the SRAM streams: the slower one sets the pace.
     const sc_time compute = m_clock * double(ceil_div(uses * m_d, lanes));
     const sc_time end = std::max(sram_done, m_unit.occupy(start, compute));

@@ -85,10 +85,45 @@ bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTi
         std::memcpy(gp.get_data_ptr(), mem, len);
     else
         std::memcpy(mem, gp.get_data_ptr(), len);
+    port_access(len, delay, port, busy);
+    gp.set_response_status(TLM_OK_RESPONSE);
+    return true;
+}
+
+void SramBuffer::port_access(uint64_t len, sc_time& delay, ResourceTimeline& port,
+                             core::Duration& busy) {
     const sc_time dur =
         m_clock * double(m_cfg.sram.access_cycles + ceil_div(len, m_cfg.sram.bytes_per_cycle));
     busy += dur.to_seconds() * 1e9;
     delay = offset_of(port.occupy(abs_time(delay), dur));
+}
+
+// The rows of a RowGather, each checked against its buffer, in one pipelined port access.
+bool SramBuffer::gather(tlm_generic_payload& gp, const proto::RowGather& g, sc_time& delay) {
+    const uint64_t a = gp.get_address();
+    const std::vector<uint8_t>* mem = a == proto::kSramKBase   ? &m_kmem
+                                      : a == proto::kSramVBase ? &m_vmem
+                                                               : nullptr;
+    const uint64_t len = uint64_t(g.count) * g.row_bytes;
+    if (!mem || !g.slots || g.count == 0 || g.row_bytes == 0 || gp.get_data_length() != len) {
+        gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+    }
+    if (gp.get_streaming_width() != gp.get_data_length() || gp.get_byte_enable_ptr()) {
+        gp.set_response_status(gp.get_byte_enable_ptr() ? TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                        : TLM_BURST_ERROR_RESPONSE);
+        return false;
+    }
+    const uint64_t rows = mem->size() / g.row_bytes;
+    for (uint32_t i = 0; i < g.count; ++i)
+        if (g.slots[i] >= rows) {
+            gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
+            return false;
+        }
+    for (uint32_t i = 0; i < g.count; ++i)
+        std::memcpy(gp.get_data_ptr() + std::size_t(i) * g.row_bytes,
+                    mem->data() + std::size_t(g.slots[i]) * g.row_bytes, g.row_bytes);
+    port_access(len, delay, m_read_port, m_read_port_busy_ns);
     gp.set_response_status(TLM_OK_RESPONSE);
     return true;
 }
@@ -98,7 +133,8 @@ void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
-    if (data_access(gp, delay, m_read_port, m_read_port_busy_ns)) {
+    const auto* g = gp.get_extension<proto::RowGather>();
+    if (g ? gather(gp, *g, delay) : data_access(gp, delay, m_read_port, m_read_port_busy_ns)) {
         m_read_bytes += gp.get_data_length();
         ++m_reads;
     }

@@ -3,7 +3,8 @@
 // a replacement policy chosen by configuration (lru | fifo).
 // Sockets: from_controller (target: ResidencyCommand Reserve/Unreserve, the room chunks take),
 // from_fetcher (target: row writes at SRAM addresses, ResidencyCommand
-// Acquire/Release/Abandon/Flush), from_datapath (target: row reads). Address map: K at
+// Acquire/Release/Abandon/Flush), from_datapath (target: row reads, and RowGather reads: a list
+// of slots streamed as one pipelined access). Address map: K at
 // proto::kSramKBase, V at proto::kSramVBase. The buffer is the one owner of its capacity: slots,
 // pins and reservations.
 // Counts: bytes and accesses per port, acquires, hits, misses, evictions, peak occupancy.
@@ -61,6 +62,9 @@ class SramBuffer : public sc_core::sc_module {
     void fetcher_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool reserve(proto::ResidencyCommand& cmd);
     void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    bool gather(tlm::tlm_generic_payload& gp, const proto::RowGather& g, sc_core::sc_time& delay);
+    void port_access(uint64_t len, sc_core::sc_time& delay, ResourceTimeline& port,
+                     core::Duration& busy);
     bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,
                      core::Duration& busy_ns);
     bool acquire(proto::ResidencyCommand& cmd);

@@ -207,8 +207,8 @@ void check_row_equals_engine(SoftmaxKind kind, OutputFormat fmt) {
     CHECK(b.dp.stats().count("exp_ops") == 12);
     CHECK(b.dp.stats().count("div_ops") == 12);
     CHECK(b.dp.stats().count("score_peak") == 6);
-    // One SRAM read per run of consecutive slots: QK 3 + 4, V 3 + 5.
-    CHECK(b.sram.stats().count("reads") == 15);
+    // One SRAM gather read per chunk: QK 1 + 3, V 1 + 3.
+    CHECK(b.sram.stats().count("reads") == 8);
     CHECK(b.sram.stats().count("read_bytes") == 4 * 6 * 16);
 }
 
@@ -298,7 +298,7 @@ TEST_CASE("module datapath: on-chip pruning keeps what RowEngine prune keeps") {
     CHECK(b.dp.stats().count("rows_accumulated") == kept[0].size() + 2);
 }
 
-TEST_CASE("module datapath: one SRAM read per run of consecutive slots at sram_address") {
+TEST_CASE("module datapath: one SRAM gather read per chunk, its slots in the RowGather") {
     IpConfig cfg;
     TraceScheduler tracer("tracer");
     Datapath dp("datapath", cfg, tracer);
@@ -313,11 +313,16 @@ TEST_CASE("module datapath: one SRAM read per run of consecutive slots at sram_a
         std::memcpy(&kmem[row.k_slot(t) * row.d], row.k_row(t), row.d);
         std::memcpy(&vmem[row.v_slot(t) * row.d], row.v_row(t), row.d);
     }
+    std::vector<Tokens> gathered;
     sram.respond = [&](tlm::tlm_generic_payload& gp, sc_time&) {
-        const uint64_t a = gp.get_address();
-        const auto& mem = a >= proto::kSramVBase ? vmem : kmem;
-        const uint64_t off = a >= proto::kSramVBase ? a - proto::kSramVBase : a;
-        std::memcpy(gp.get_data_ptr(), &mem[off], gp.get_data_length());
+        const auto& mem = gp.get_address() == proto::kSramVBase ? vmem : kmem;
+        const auto* g = gp.get_extension<proto::RowGather>();
+        REQUIRE(g);
+        REQUIRE(g->row_bytes == row.d);
+        REQUIRE(gp.get_data_length() == g->count * g->row_bytes);
+        gathered.emplace_back(g->slots, g->slots + g->count);
+        for (uint32_t i = 0; i < g->count; ++i)
+            std::memcpy(gp.get_data_ptr() + i * row.d, &mem[g->slots[i] * row.d], row.d);
     };
     std::vector<tlm::tlm_response_status> st;
     std::vector<uint8_t> out = out_buffer(row.d, OutputFormat::Float32);
@@ -334,19 +339,17 @@ TEST_CASE("module datapath: one SRAM read per run of consecutive slots at sram_a
 
     for (auto s : st) CHECK(s == tlm::TLM_OK_RESPONSE);
     CHECK(out == row.reference(SoftmaxKind::Fixed, OutputFormat::Float32));
-    // K slots [7 8 9 | 2 3 | 0], V slots [4 5 | 0 1 2 | 10], rows of 16 B.
-    const std::vector<std::pair<uint64_t, std::size_t>> want = {{7 * 16, 48},
-                                                                {2 * 16, 32},
-                                                                {0, 16},
-                                                                {proto::kSramVBase + 4 * 16, 32},
-                                                                {proto::kSramVBase, 48},
-                                                                {proto::kSramVBase + 10 * 16, 16}};
+    // One read of the six K rows at the K buffer's base, one of the six V rows at the V base,
+    // wherever their slots lie.
+    const std::vector<std::pair<uint64_t, std::size_t>> want = {{proto::kSramKBase, 6 * 16},
+                                                                {proto::kSramVBase, 6 * 16}};
     std::vector<std::pair<uint64_t, std::size_t>> got;
     for (const auto& r : sram.log) {
         CHECK(r.cmd == tlm::TLM_READ_COMMAND);
         got.emplace_back(r.addr, r.data.size());
     }
     CHECK(got == want);
+    CHECK(gathered == std::vector<Tokens>{row.k_slots, row.v_slots});
 }
 
 TEST_CASE("module datapath: QK - softmax - V - finish times and the counters") {
@@ -375,14 +378,14 @@ TEST_CASE("module datapath: QK - softmax - V - finish times and the counters") {
         step("qk compute-bound", dr.chunk(DatapathOp::QkChunk, {0, 1, 2, 3, 4}, {0, 1, 2, 3, 4}));
         // 5 + 2 * ceil(5 / 3) = 9 cycles.
         step("softmax 5", dr.softmax());
-        // 5 rows in slots 0 2 4 6 8: five reads of 2 + 2 cycles = 20; 320 / 64 = 5 cycles.
+        // 5 rows in slots 0 2 4 6 8: one 320 B gather, 2 + 10 = 12 cycles; 320 / 64 = 5 cycles.
         step("v sram-bound", dr.chunk(DatapathOp::VChunk, {0, 1, 2, 3, 4}, {0, 2, 4, 6, 8}));
         step("finish d64", dr.finish(out64));  // ceil(64 / 64) = 1
         // d = 32.
         step("begin d32", dr.begin(std::vector<int8_t>(32, 1), 1e-3, 1.0f, SoftmaxKind::Fixed,
                                    OutputFormat::Float32));
-        // 3 rows in slots 20 22 24: three reads of 2 + 1 = 9 cycles; 96 / 16 = 6 cycles.
-        step("qk sram-bound", dr.chunk(DatapathOp::QkChunk, {0, 1, 2}, {20, 22, 24}));
+        // 3 rows in slots 20 22 24: one 96 B gather, 2 + 3 = 5 cycles; 96 / 16 = 6 cycles.
+        step("qk compute-bound", dr.chunk(DatapathOp::QkChunk, {0, 1, 2}, {20, 22, 24}));
         step("softmax 3", dr.softmax());  // 5 + 2 * 1 = 7
         // One 96 B read: 2 + 3 = 5 cycles; 96 / 64 -> 2 cycles.
         step("v sram-bound", dr.chunk(DatapathOp::VChunk, {0, 1, 2}, {0, 1, 2}));
@@ -390,7 +393,7 @@ TEST_CASE("module datapath: QK - softmax - V - finish times and the counters") {
     };
     sc_core::sc_start();
 
-    const std::vector<double> want = {1, 21, 30, 50, 51, 52, 61, 68, 73, 74};
+    const std::vector<double> want = {1, 21, 30, 42, 43, 44, 50, 57, 62, 63};
     REQUIRE(t.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(t[i].first);
@@ -408,7 +411,7 @@ TEST_CASE("module datapath: QK - softmax - V - finish times and the counters") {
     CHECK(b.dp.stats().real("qk_busy_ns") == Approx(20 + 6));
     CHECK(b.dp.stats().real("softmax_busy_ns") == Approx(9 + 7));
     CHECK(b.dp.stats().real("v_busy_ns") == Approx(5 + 2));
-    CHECK(b.sram.stats().count("reads") == 1 + 5 + 3 + 1);
+    CHECK(b.sram.stats().count("reads") == 4);
     CHECK(b.sram.stats().count("read_bytes") == 320 + 320 + 96 + 96);
     CHECK(b.dp.stats().value("rows_output") == 2);
 }

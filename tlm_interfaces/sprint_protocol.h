@@ -5,14 +5,19 @@
 // vehicle for extensions"). A target that receives an ignore command without its extension, or an
 // unknown op, answers TLM_COMMAND_ERROR_RESPONSE.
 //
-//   Controller.to_xbar        -> CrossbarArray.from_controller   XbarCommand
-//   CrossbarArray.to_comparators -> ComparatorBank.from_xbar     CompareCommand
-//   Controller.to_fetcher     -> Fetcher.from_controller         plain R/W (mem addresses) |
-//   FetchCommand Controller.to_sram        -> SramBuffer.from_controller      ResidencyCommand
-//   Reserve Fetcher.to_sram           -> SramBuffer.from_fetcher         plain W (SRAM addresses) |
-//   ResidencyCommand Controller.to_datapath    -> Datapath.from_controller        DatapathCommand
-//   Datapath.to_sram          -> SramBuffer.from_datapath        plain R (SRAM addresses)
-//   Fetcher.mem               -> (IP boundary) mem               plain R/W, base protocol
+// clang-format off
+//   Controller.to_xbar           -> CrossbarArray.from_controller  XbarCommand
+//   CrossbarArray.to_comparators -> ComparatorBank.from_xbar       CompareCommand
+//   Controller.to_fetcher        -> Fetcher.from_controller        plain R/W (mem addresses),
+//                                                                  FetchCommand
+//   Controller.to_sram           -> SramBuffer.from_controller     ResidencyCommand (Reserve)
+//   Fetcher.to_sram              -> SramBuffer.from_fetcher        plain W (SRAM addresses),
+//                                                                  ResidencyCommand
+//   Controller.to_datapath       -> Datapath.from_controller       DatapathCommand
+//   Datapath.to_sram             -> SramBuffer.from_datapath       plain R (SRAM addresses), or
+//                                                                  R with RowGather
+//   Fetcher.mem                  -> (IP boundary) mem              plain R/W, base protocol
+// clang-format on
 //
 // Pointers in the extensions refer to storage owned by the initiator and valid until the
 // transaction completes (END_RESP in AT).
@@ -148,6 +153,16 @@ struct DatapathCommand : Extension<DatapathCommand> {
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
     std::vector<uint32_t>* kept_out = nullptr;  // filled with the tokens whose V rows are needed
     // Finish: data = the output row (READ, d x element bytes).
+};
+
+// ---- Datapath -> SramBuffer ---------------------------------------------------------------------
+// A gather read: the data array (count x row_bytes) receives row i from slot slots[i] of the
+// buffer the address names (its base, sram_address(buffer, 0, row_bytes)). The SRAM streams the
+// rows through its read port as one pipelined access: access latency once, then the bytes at
+// bytes_per_cycle, wherever the slots lie.
+struct RowGather : Extension<RowGather> {
+    const uint32_t* slots = nullptr;
+    uint32_t count = 0, row_bytes = 0;
 };
 
 // ---- SRAM address map (the SramBuffer's target address space) ----------------------------------
