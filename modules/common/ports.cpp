@@ -38,8 +38,10 @@ void InitiatorPort::transport(tlm_generic_payload& gp, sc_time& delay) {
     }
     Txn t;
     t.asked = sc_time_stamp();
-    while (m_req_open) wait(m_req_free);
+    const uint64_t ticket = m_next_ticket++;
+    while (m_req_open || ticket != m_serving) wait(m_req_free);
     m_req_open = true;
+    ++m_serving;
     m_txns[&gp] = &t;
     max_in_flight = std::max<uint64_t>(max_in_flight, m_txns.size());
     tlm_phase phase = BEGIN_REQ;

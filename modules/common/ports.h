@@ -72,7 +72,11 @@ class InitiatorPort : public sc_core::sc_module {
     bool m_nb;
     tlm_utils::peq_with_cb_and_phase<InitiatorPort> m_peq;
     std::map<tlm::tlm_generic_payload*, Txn*> m_txns;
+    // The request channel (one BEGIN_REQ awaiting END_REQ at a time) goes to the callers in the
+    // order they asked for it: tickets, not whichever waiting thread the kernel resumes first.
+    // (Order matters: a LoadRows acquires its SRAM slots when it is served.)
     bool m_req_open = false;
+    uint64_t m_next_ticket = 0, m_serving = 0;
     sc_core::sc_event m_req_free;
 };
 
