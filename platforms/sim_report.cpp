@@ -83,10 +83,12 @@ double num(const json& j, std::initializer_list<const char*> path) {
 
 std::vector<EngineRow> engine_rows() {
     std::vector<EngineRow> rows;
-    const std::pair<const char*, const char*> stages[] = {{"stage front (Q, crossbar)", "front"},
-                                                          {"stage fetch K", "fetch_k"},
-                                                          {"stage fetch V", "fetch_v"},
-                                                          {"stage compute (datapath)", "compute"}};
+    const std::pair<const char*, const char*> stages[] = {
+        {"stage front (Q, crossbar)", "front"},
+        {"stage fetch K", "fetch_k"},
+        {"stage fetch V", "fetch_v"},
+        {"stage compute (datapath)", "compute"},
+        {"stage write-back (outputs)", "writeback"}};
     for (const auto& s : stages) {
         const std::string g = std::string("stage_") + s.second;
         rows.push_back({s.first, s.second,

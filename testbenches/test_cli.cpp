@@ -265,7 +265,7 @@ TEST_CASE("cli/run: warnings say when a workload suits the pruning badly", "[cli
         return w;
     };
     // keep everything: no mass lost, but the crossbar's work buys nothing
-    const auto all = warnings({"--keep-fraction", "1"});
+    const auto all = warnings({"--keep-fraction", "1", "--heads", "1", "--seq-len", "512"}, false);
     REQUIRE(all.size() == 1);
     CHECK_THAT(all[0], Contains("sprint is slower than dense"));
     // keep 2%: the kept keys hold too little of the softmax mass, and the output is far off

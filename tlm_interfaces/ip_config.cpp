@@ -20,6 +20,8 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
     r.add_uint(c + ".loads_in_flight", controller.loads_in_flight, "commands",
                "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
+    r.add_uint(c + ".posted_writes", controller.posted_writes, "rows",
+               "output rows the datapath may run ahead of their memory writes [D]", 1, 1024);
     r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks",
                "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
 

@@ -26,13 +26,14 @@ ErrorCode Pipeline::run_compute(Stage& s) {
     // stream.
     while (!m_abort && s.get(m_k_items, it)) {
         QueryPtr qp = it.q;
-        const ErrorCode e = compute_query(s, *qp, it);
+        const ErrorCode e = compute_query(s, qp, it);
         if (e != ErrorCode::None) return e;
     }
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
+ErrorCode Pipeline::compute_query(Stage& s, const QueryPtr& qp, Item& it) {
+    Query& q = *qp;
     if (!q.members.empty()) return compute_block(s, q, it);
     const uint32_t d = m_job.d;
     proto::DatapathCommand c;
@@ -74,7 +75,7 @@ ErrorCode Pipeline::compute_query(Stage& s, Query& q, Item& it) {
             return e;
     }
     if (m_abort) return ErrorCode::None;
-    return finish_query(s, q);
+    return finish_query(s, qp);
 }
 
 // Dense mode: one context per member of the block. Every chunk is read once for all of them;
@@ -135,7 +136,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
             e = release_rows(proto::Buffer::V, blk, it.slots.data(), it.count, s);
     }
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
-        e = finish_query(s, *blk.members[k], k);
+        e = finish_query(s, blk.members[k], k);
     return e;
 }
 
@@ -171,20 +172,39 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::finish_query(Stage& s, Query& q, uint32_t context) {
-    const uint32_t n = m_job.n, d = m_job.d;
+// The output row out of the datapath, handed to the write-back stage.
+ErrorCode Pipeline::finish_query(Stage& s, const QueryPtr& q, uint32_t context) {
+    const uint32_t d = m_job.d;
     const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
-    std::vector<uint8_t> out(std::size_t(d) * eb);
+    Output o{q, std::vector<uint8_t>(std::size_t(d) * eb)};
     proto::DatapathCommand c;
     c.op = proto::DatapathOp::Finish;
-    c.head = q.head;
-    c.query = q.index;
+    c.head = q->head;
+    c.query = q->index;
     c.context = context;
-    ErrorCode e = dp(c, TLM_READ_COMMAND, out.data(), d * eb, s);
+    const ErrorCode e = dp(c, TLM_READ_COMMAND, o.bytes.data(), d * eb, s);
     if (e != ErrorCode::None) return e;
-    e = mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
-                     out.data(), d * eb, s);
-    if (e != ErrorCode::None) return e;
+    s.put(m_outputs, std::move(o));  // false only when the job is aborting
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::run_writeback(Stage& s) {
+    const uint32_t n = m_job.n, d = m_job.d;
+    const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
+    Output o;
+    while (!m_abort && s.get(m_outputs, o)) {
+        const Query& q = *o.q;
+        const ErrorCode e =
+            mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
+                         o.bytes.data(), d * eb, s);
+        if (e != ErrorCode::None) return e;
+        account(s, q);
+    }
+    return ErrorCode::None;
+}
+
+// A query whose output row is in memory: the job's counters, its head's record, the observer.
+void Pipeline::account(Stage& s, const Query& q) {
     m_counts.kept_keys += q.kept.size();
     m_kept_pairs += q.kept.size();
     ++m_queries_done;
@@ -204,7 +224,6 @@ ErrorCode Pipeline::finish_query(Stage& s, Query& q, uint32_t context) {
         rec.cycles = uint64_t(std::llround((s.now() - m_head_start[q.head]) / m_clock));
     }
     if (m_observer) m_observer(q.head, q.index, q.kept);
-    return ErrorCode::None;
 }
 
 }  // namespace sprint

@@ -18,6 +18,7 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
       m_queries_v(cfg.controller.query_queue),
       m_k_items(cfg.controller.chunk_queue),
       m_v_items(cfg.controller.chunk_queue),
+      m_outputs(cfg.controller.posted_writes),
       m_heads_done(stats, "heads", "heads", "heads processed"),
       m_queries_done(stats, "queries", "queries", "query rows processed (padding skipped)"),
       m_visible_pairs(stats, "visible_pairs", "pairs", "(query, key) pairs after mask and padding"),
@@ -26,12 +27,14 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
       m_fetch_k_times(stats.group("stage_fetch_k", "pipeline stage: fetch_k")),
       m_fetch_v_times(stats.group("stage_fetch_v", "pipeline stage: fetch_v")),
       m_compute_times(stats.group("stage_compute", "pipeline stage: compute")),
+      m_writeback_times(stats.group("stage_writeback", "pipeline stage: write-back")),
       m_loader_group("loader", "loader threads (not reported)"),
       m_loader_times(m_loader_group),
       m_front(m_front_times),
       m_fetch_k(m_fetch_k_times),
       m_fetch_v(m_fetch_v_times),
-      m_compute(m_compute_times) {}
+      m_compute(m_compute_times),
+      m_writeback(m_writeback_times) {}
 
 void Pipeline::spawn_threads() {
     auto stage = [this](const char* name, Stage& st, std::function<ErrorCode(Stage&)> run,
@@ -51,7 +54,10 @@ void Pipeline::spawn_threads() {
         "fetch_v_thread", m_fetch_v, [this](Stage& st) { return run_fetch(st, proto::Buffer::V); },
         [this] { m_v_items.close(); });
     stage(
-        "compute_thread", m_compute, [this](Stage& st) { return run_compute(st); }, nullptr);
+        "compute_thread", m_compute, [this](Stage& st) { return run_compute(st); },
+        [this] { m_outputs.close(); });
+    stage(
+        "writeback_thread", m_writeback, [this](Stage& st) { return run_writeback(st); }, nullptr);
     // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
     for (uint32_t i = 0; i < 2 * m_cfg.controller.loads_in_flight; ++i)
         sc_spawn(sc_bind(&Pipeline::loader_thread, this), sc_gen_unique_name("loader"));
@@ -76,9 +82,10 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_queries_v.reset();
     m_k_items.reset();
     m_v_items.reset();
+    m_outputs.reset();
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
     m_head_rows.assign(m_job.heads, {0, 0});
-    m_stages_running = 4;
+    m_stages_running = 5;
     m_go_ev.notify(SC_ZERO_TIME);
     while (m_stages_running) wait(m_stage_done_ev);
     return m_error;
@@ -91,6 +98,7 @@ void Pipeline::fail(ErrorCode e) {
     m_queries_v.abort();
     m_k_items.abort();
     m_v_items.abort();
+    m_outputs.abort();
     m_release_ev.notify(SC_ZERO_TIME);
 }
 

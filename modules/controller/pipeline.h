@@ -8,8 +8,10 @@
 //             second thread, every V chunk when the kept set is already known (fetch V), each
 //             chunk's room reserved in the SRAM buffer in issue order, several loads under way
 //             at once on loader threads;
-//   compute - the datapath: QK per chunk, softmax, V per chunk, the output row written back;
-//             every chunk's rows are released after use.
+//   compute - the datapath: QK per chunk, softmax, V per chunk, the output row read out of it;
+//             every chunk's rows are released after use;
+//   write-back - the output rows written to memory: posted, so the datapath goes on with the
+//             next query while a row is on its way (up to posted_writes rows queued).
 // In dense mode the front stage groups a head's queries into blocks (query_block); a block goes
 // down the pipeline as one entry whose candidates are every key a member sees, so each K/V tile
 // is fetched once per block and the datapath, one context per member, reads each row once for
@@ -117,6 +119,11 @@ class Pipeline {
         sc_core::sc_event ev;
     };
     using LoadPtr = std::shared_ptr<Load>;
+    // An output row on its way to memory.
+    struct Output {
+        QueryPtr q;
+        std::vector<uint8_t> bytes;
+    };
     class FetchFlight;
 
     // A stage thread: for every job, run(stage), then after() (closes its output queues).
@@ -137,10 +144,13 @@ class Pipeline {
     regs::ErrorCode reserve_in_order(Stage& s, proto::Buffer b, uint32_t need, FetchFlight& flight);
     // compute stage (compute_stage.cpp)
     regs::ErrorCode run_compute(Stage& s);
-    regs::ErrorCode compute_query(Stage& s, Query& q, Item& it);
+    regs::ErrorCode compute_query(Stage& s, const QueryPtr& qp, Item& it);
     regs::ErrorCode fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c);
     regs::ErrorCode compute_block(Stage& s, Query& blk, Item& it);
-    regs::ErrorCode finish_query(Stage& s, Query& q, uint32_t context = 0);
+    regs::ErrorCode finish_query(Stage& s, const QueryPtr& q, uint32_t context = 0);
+    // write-back stage (compute_stage.cpp): the output rows to memory, then each query counted
+    regs::ErrorCode run_writeback(Stage& s);
+    void account(Stage& s, const Query& q);
 
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
     regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
@@ -175,6 +185,7 @@ class Pipeline {
     sc_core::sc_event m_go_ev, m_stage_done_ev;
     Channel<QueryPtr> m_queries_k, m_queries_v;
     Channel<Item> m_k_items, m_v_items;
+    Channel<Output> m_outputs;
     std::deque<LoadPtr> m_load_tasks;
     sc_core::sc_event m_load_task_ev, m_load_ev;
     uint64_t m_releases = 0;
@@ -189,10 +200,10 @@ class Pipeline {
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     KeptObserver m_observer;
     core::Counter m_heads_done, m_queries_done, m_visible_pairs, m_kept_pairs;
-    StageTimes m_front_times, m_fetch_k_times, m_fetch_v_times, m_compute_times;
+    StageTimes m_front_times, m_fetch_k_times, m_fetch_v_times, m_compute_times, m_writeback_times;
     core::StatGroup m_loader_group;  // not reported: a load's time is its issuing stage's busy time
     StageTimes m_loader_times;
-    Stage m_front, m_fetch_k, m_fetch_v, m_compute;
+    Stage m_front, m_fetch_k, m_fetch_v, m_compute, m_writeback;
 };
 
 }  // namespace sprint
