@@ -73,6 +73,7 @@ struct DatapathConfig {
 struct ControllerConfig {
     uint32_t csr_cycles = 1;
     uint32_t posted_writes = 4;
+    uint32_t q_rows_per_read = 8;
     uint32_t job_setup_cycles = 16;
     uint32_t query_queue = 2;
     uint32_t chunk_queue = 8;

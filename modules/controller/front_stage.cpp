@@ -20,6 +20,7 @@ ErrorCode Pipeline::run_front(Stage& s) {
         trace_state(Queries, s.now());
         const uint32_t block = query_block(hp);
         QueryPtr blk;
+        m_q_first = m_q_count = 0;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             auto q = std::make_shared<Query>();
             q->head = h;
@@ -91,10 +92,18 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
 ErrorCode Pipeline::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
     const uint32_t n = m_job.n, d = m_job.d;
     const int end = core::key_end(int(i), q.hp.valid_len, m_job.opt.causal);
-    q.q.resize(d);
-    ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
-                               reinterpret_cast<uint8_t*>(q.q.data()), d, s);
-    if (e != ErrorCode::None) return e;
+    // Q rows come in groups of q_rows_per_read (one burst, one memory latency for the group).
+    ErrorCode e = ErrorCode::None;
+    if (i >= m_q_first + m_q_count) {
+        m_q_first = i;
+        m_q_count = std::min(m_cfg.controller.q_rows_per_read, q.hp.valid_len - i);
+        m_q_rows.resize(std::size_t(m_q_count) * d);
+        e = mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
+                         reinterpret_cast<uint8_t*>(m_q_rows.data()), m_q_count * d, s);
+        if (e != ErrorCode::None) return e;
+    }
+    const auto row = m_q_rows.begin() + std::ptrdiff_t(i - m_q_first) * d;
+    q.q.assign(row, row + d);
     if (m_job.opt.mode != core::Mode::Sprint) {
         for (int j = 0; j < end; ++j) q.candidates.push_back(uint32_t(j));
         return ErrorCode::None;

@@ -193,6 +193,10 @@ class Pipeline {
     uint32_t m_own_v_capacity =
         0;  // onchip-prune: V rows the buffer holds (the compute stage fetches V)
 
+    // The front stage's group of Q rows read at once: rows [m_q_first, m_q_first + m_q_count).
+    std::vector<int8_t> m_q_rows;
+    uint32_t m_q_first = 0, m_q_count = 0;
+
     // Accounting.
     JobCounts m_counts;
     std::vector<HeadRecord> m_heads;
