@@ -221,6 +221,12 @@ Table result_rows(const std::vector<JobReport>& reps) {
     });
     row("max memory requests in flight",
         [](const JobReport& r) { return fmt_int(r.run->max_in_flight); });
+    row("limiting bound", [](const JobReport& r) { return r.bounds.limit; });
+    row("largest bound (cycles)",
+        [](const JobReport& r) { return fmt_int(uint64_t(std::llround(r.bounds.largest))); });
+    row("cycles / largest bound", [](const JobReport& r) {
+        return fmt(double(r.run->result.cycles) / std::max(1.0, r.bounds.largest), 2);
+    });
     row("bit-exact vs core reference",
         [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
     return rows;
@@ -242,6 +248,34 @@ Table engine_table(const std::vector<JobReport>& reps, double clock_ns) {
         rows.push_back(line);
     }
     return rows;
+}
+
+Bounds job_bounds(const JobRun& r, const PlatformConfig& c) {
+    const json m = r.model();
+    const double clk = c.ip.clock_ns;
+    Bounds b;
+    b.datapath = (num(m, {"datapath", "qk_busy_ns"}) + num(m, {"datapath", "softmax_busy_ns"}) +
+                  num(m, {"datapath", "v_busy_ns"})) /
+                 clk;
+    b.sram =
+        std::max(num(m, {"sram", "read_port_busy_ns"}), num(m, {"sram", "write_port_busy_ns"})) /
+        clk;
+    const double bytes = double(r.result.mem_read_bytes + r.result.mem_write_bytes);
+    b.memory_bandwidth = bytes / c.dram.bandwidth_gbps / clk;  // GB/s = B/ns
+    const double in_flight = double(c.ip.fetcher.max_outstanding) * c.ip.fetcher.max_burst_bytes;
+    b.memory_latency = bytes * c.dram.latency_ns / in_flight / clk;
+    b.crossbar = num(m, {"xbar", "busy_ns"}) / clk;
+    const std::pair<const char*, double> all[] = {{"datapath", b.datapath},
+                                                  {"sram", b.sram},
+                                                  {"mem-bandwidth", b.memory_bandwidth},
+                                                  {"mem-latency", b.memory_latency},
+                                                  {"crossbar", b.crossbar}};
+    for (const auto& [name, v] : all)
+        if (v > b.largest) {
+            b.largest = v;
+            b.limit = name;
+        }
+    return b;
 }
 
 // What a user should see at once: the pruning job (the first, when it prunes) loses attention
@@ -289,6 +323,18 @@ json job_json(const JobReport& rep, double clock_ns) {
                                      std::max(1e-9, rep.time_us * 1e3),
                                  "GB/s", "bytes moved on mem / job time");
     jj["bit_exact_vs_core"] = rep.bit_exact;
+    const Bounds& b = rep.bounds;
+    jj["bounds"] = {
+        {"datapath",
+         v(b.datapath, "cycles", "datapath units busy (QK, softmax, V at their lanes)")},
+        {"sram", v(b.sram, "cycles", "busier SRAM port (datapath reads, fetcher writes)")},
+        {"memory_bandwidth", v(b.memory_bandwidth, "cycles", "bytes on mem / memory bandwidth")},
+        {"memory_latency",
+         v(b.memory_latency, "cycles",
+           "bytes on mem / (max_outstanding x max_burst_bytes / memory latency), Little's law")},
+        {"crossbar", v(b.crossbar, "cycles", "crossbar programming and evaluations")},
+        {"limit", b.limit},
+        {"cycles_over_largest", double(rep.run->result.cycles) / std::max(1.0, b.largest)}};
     jj["fidelity"] = {{"overall", fidelity_json(rep.fid.overall)}, {"per_head", json::array()}};
     for (const auto& f : rep.fid.per_head) jj["fidelity"]["per_head"].push_back(fidelity_json(f));
     jj["per_head"] = json::array();
@@ -343,6 +389,7 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
         rep.new_fetch = double(r.result.k_rows_fetched) /
                         double(std::max<uint64_t>(1, rep.fid.overall.visible_pairs));
         rep.time_us = double(r.result.cycles) * c.ip.clock_ns / 1000.0;
+        rep.bounds = job_bounds(r, c);
         ev.scores += rep.fid.overall.visible_pairs;
         ev.reports.push_back(rep);
     }

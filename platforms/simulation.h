@@ -78,12 +78,23 @@ struct JobRun {
 // ---- the report (sim_report.cpp)
 // -------------------------------------------------------------------
 
+// Lower bounds on a job's cycles, each from one resource's work in this job: the datapath units
+// (busy time at their lanes), the SRAM ports, the memory's bandwidth (bytes / bandwidth), its
+// latency (bytes / the throughput max_outstanding bursts in flight allow: Little's law) and the
+// crossbar (programming and evaluations). The job cannot be shorter than the largest.
+struct Bounds {
+    double datapath = 0, sram = 0, memory_bandwidth = 0, memory_latency = 0, crossbar = 0;
+    std::string limit;   // the largest one's name
+    double largest = 0;  // its cycles
+};
+
 struct JobReport {
     core::Mode mode;
     const JobRun* run;
     bool bit_exact = false;
     core::FidelityReport fid;
     double new_fetch = 0.0, time_us = 0.0;
+    Bounds bounds;
 };
 
 struct Evaluation {

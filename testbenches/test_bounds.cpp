@@ -1,0 +1,101 @@
+// The timing bounds sprint-sim reports (the --stats "bounds" of every job) hold, and each job
+// responds to the resource its largest bound names: more bandwidth speeds a bandwidth-bound job,
+// more lanes a compute-bound one, and added memory latency is hidden where enough requests are in
+// flight. Real runs of the simulator; assertions on cycles, never on wall time.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_checks.h"
+
+using namespace sprint::test;
+
+namespace {
+
+struct Job {
+    double cycles = 0;
+    std::map<std::string, double> bounds;
+    std::string limit;
+};
+
+// Every mode on one head of 512 x 64, plus `more`; the jobs by mode.
+std::map<std::string, Job> run_all(const TempDir& dir, std::vector<std::string> more = {}) {
+    const std::string f = dir.file("b.json");
+    std::vector<std::string> a{"--heads", "1", "--compare", "all", "--stats", f};
+    a.insert(a.end(), more.begin(), more.end());
+    run_ok(dir, a);
+    std::map<std::string, Job> jobs;
+    const nlohmann::json doc = nlohmann::json::parse(read_text(f));
+    for (const auto& j : doc["jobs"]) {
+        Job& r = jobs[j["mode"].get<std::string>()];
+        r.cycles = j["cycles"]["value"].get<double>();
+        for (const auto& [k, v] : j["bounds"].items())
+            if (v.is_object()) r.bounds[k] = v["value"].get<double>();
+        r.limit = j["bounds"]["limit"].get<std::string>();
+    }
+    return jobs;
+}
+
+}  // namespace
+
+TEST_CASE("bounds: every job takes at least each bound and sits near the largest", "[bounds]") {
+    TempDir dir;
+    for (const auto& extra : std::vector<std::vector<std::string>>{
+             {}, {"--timing", "at"}, {"--dram.preset", "hbm2"}, {"--causal"}}) {
+        for (const auto& [mode, j] : run_all(dir, extra)) {
+            INFO("mode " << mode << (extra.empty() ? "" : " with " + extra[0]) << ", limit "
+                         << j.limit);
+            double largest = 0;
+            for (const auto& [name, b] : j.bounds) {
+                INFO("bound " << name << " = " << b << ", cycles " << j.cycles);
+                CHECK(j.cycles >= 0.999 * b);
+                largest = std::max(largest, b);
+            }
+            // the pipeline overlaps its engines: what is left beyond the largest bound is the
+            // fill and drain of the pipeline and the waits no engine covers
+            CHECK(j.cycles <= 1.6 * largest);
+        }
+    }
+}
+
+TEST_CASE("bounds: more bandwidth speeds a bandwidth-bound job, not a compute-bound one",
+          "[bounds]") {
+    TempDir dir;
+    const auto base = run_all(dir);
+    const auto fast = run_all(dir, {"--dram.bandwidth_gbps", "76.8"});
+    REQUIRE(base.at("dense-stream").limit == "mem-bandwidth");
+    CHECK(fast.at("dense-stream").cycles < base.at("dense-stream").cycles / 1.6);
+    REQUIRE(base.at("dense").limit == "datapath");
+    CHECK(fast.at("dense").cycles > base.at("dense").cycles * 0.95);
+}
+
+TEST_CASE("bounds: more MAC lanes speed a compute-bound job", "[bounds]") {
+    TempDir dir;
+    const auto base = run_all(dir);
+    const auto wide =
+        run_all(dir, {"--sprint.datapath.qk_lanes", "128", "--sprint.datapath.v_lanes", "128"});
+    REQUIRE(base.at("dense").limit == "datapath");
+    CHECK(wide.at("dense").cycles < base.at("dense").cycles / 1.4);
+    // sprint at 64 lanes reads one 64-byte row per cycle, as fast as the SRAM streams: twice the
+    // lanes leave it at the SRAM's bound
+    CHECK(wide.at("sprint").limit == "sram");
+    CHECK(wide.at("sprint").cycles > base.at("sprint").cycles * 0.95);
+    // dense-stream stays memory-bound
+    CHECK(wide.at("dense-stream").cycles > base.at("dense-stream").cycles * 0.95);
+}
+
+TEST_CASE("bounds: memory latency is hidden while enough requests are in flight", "[bounds]") {
+    TempDir dir;
+    const auto base = run_all(dir);
+    const auto slow = run_all(dir, {"--dram.latency_ns", "320"});
+    // dense streams long bursts, 16 in flight: 4x the latency costs it little
+    CHECK(slow.at("dense").cycles < base.at("dense").cycles * 1.1);
+    CHECK(slow.at("dense-stream").cycles < base.at("dense-stream").cycles * 1.4);
+    // with one request in flight the latency is the bound (Little's law), and it is paid
+    const auto one =
+        run_all(dir, {"--dram.latency_ns", "320", "--sprint.fetcher.max_outstanding", "1"});
+    CHECK(one.at("dense-stream").limit == "mem-latency");
+    CHECK(one.at("dense-stream").cycles > 2.0 * slow.at("dense-stream").cycles);
+}
