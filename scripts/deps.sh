@@ -1,11 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages sprint-vp builds with, if any are missing (idempotent).
+# Installs the Debian packages sprint-vp builds with, if any are missing (idempotent); the
+# arguments name more packages a script needs (bench/bounds.sh: python3).
 # As root it runs apt-get; otherwise it uses sudo when that works without a password prompt;
 # otherwise it prints the exact command to run and fails.
 set -eu
 
 PACKAGES="cmake make g++ pkg-config libsystemc-dev libboost-program-options-dev catch2 \
-nlohmann-json3-dev libxtensor-dev clang-format"
+nlohmann-json3-dev libxtensor-dev clang-format $*"
 
 missing=""
 for p in $PACKAGES; do
