@@ -8,7 +8,8 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
 
 cycles() {  # prints "first [second]" cycles columns of the summary
-    ./build/sprint-sim "$@" | awk '/^  cycles/ { $1 = ""; print }' | sed 's/^ *//'
+    ./build/sprint-sim "$@" | awk '$1 == "cycles" && $2 ~ /^[0-9]/ { $1 = ""; print }' |
+        sed 's/^ *//'
 }
 
 echo "| workload | options | LT cycles | AT cycles | AT / LT |"
@@ -22,9 +23,10 @@ row() {
     echo "| $name | \`$*\` | $lt | $at | $ratio |"
 }
 row "BERT-base layer, SPRINT" --heads 12 --seq-len 512
-row "BERT-base layer, dense" --heads 12 --seq-len 512 --mode dense
+row "BERT-base layer, dense (query blocks)" --heads 12 --seq-len 512 --mode dense
+row "BERT-base layer, dense-stream" --heads 12 --seq-len 512 --mode dense-stream
 row "BERT-base layer, on-chip pruning" --heads 12 --seq-len 512 --mode onchip-prune
 row "long head, SPRINT" --heads 1 --seq-len 4096
-row "memory-bound dense (wide datapath)" --heads 1 --seq-len 512 --mode dense --sprint.datapath.qk_lanes 1024 --sprint.datapath.v_lanes 1024 --sprint.sram.bytes_per_cycle 1024
+row "memory-bound dense-stream (wide datapath)" --heads 1 --seq-len 512 --mode dense-stream --sprint.datapath.qk_lanes 1024 --sprint.datapath.v_lanes 1024 --sprint.sram.bytes_per_cycle 1024
 row "compute-bound dense (8 lanes, HBM2)" --heads 1 --seq-len 256 --mode dense --dram.preset hbm2 --sprint.datapath.qk_lanes 8 --sprint.datapath.v_lanes 8
 row "SPRINT on HBM2" --heads 12 --seq-len 512 --dram.preset hbm2
