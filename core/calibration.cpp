@@ -14,16 +14,6 @@ const char* to_string(CalibrateOn c) {
     return c == CalibrateOn::Hardware ? "hardware" : "ideal";
 }
 
-bool parse(const std::string& s, CalibrateOn& out) {
-    if (s == "ideal")
-        out = CalibrateOn::Ideal;
-    else if (s == "hardware")
-        out = CalibrateOn::Hardware;
-    else
-        return false;
-    return true;
-}
-
 namespace {
 
 // The scores of one head's calibration pairs, in the keep rule's own units (raw comparator

@@ -18,7 +18,6 @@ namespace sprint::core {
 enum class CalibrationTarget : uint8_t { KeepFraction, KeepMass };
 enum class CalibrateOn : uint8_t { Ideal, Hardware };
 const char* to_string(CalibrateOn c);
-bool parse(const std::string& s, CalibrateOn& out);
 
 struct CalibrationSpec {
     CalibrationTarget target = CalibrationTarget::KeepFraction;
