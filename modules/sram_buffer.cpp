@@ -150,8 +150,7 @@ void SramBuffer::controller_transport(tlm_generic_payload& gp, sc_time&) {
         return;
     }
     if (cmd->op == proto::ResidencyOp::Unreserve) {
-        Table& t = table(cmd->buffer);
-        t.reserved -= std::min(t.reserved, cmd->count);
+        unreserve(*cmd);
     } else if (!reserve(*cmd)) {
         SC_REPORT_WARNING("sprint/sram",
                           "Reserve refused: no row size, or a new row size while rows are in use");
@@ -167,9 +166,40 @@ bool SramBuffer::reserve(proto::ResidencyCommand& cmd) {
     if (!use_row_size(t, bytes, cmd.row_bytes)) return false;
     const uint32_t slots = uint32_t(t.slot_token.size());
     cmd.capacity_out = slots;
-    cmd.no_room_out = cmd.count > slots - std::min(slots, t.reserved);
-    if (!cmd.no_room_out) t.reserved += cmd.count;
+    // With tokens, only rows no chunk in flight claims yet need room: the chunks in flight never
+    // hold more distinct rows than there are slots, so every Acquire (made in the same order)
+    // finds room. Without tokens, every row counts.
+    uint32_t fresh = cmd.count;
+    if (cmd.tokens) {
+        fresh = 0;
+        for (uint32_t i = 0; i < cmd.count; ++i) fresh += t.claims.count(claim_key(cmd, i)) == 0;
+    }
+    const uint32_t held = t.reserved + t.claimed;
+    cmd.no_room_out = fresh > slots - std::min(slots, held);
+    if (cmd.no_room_out) return true;
+    if (!cmd.tokens) {
+        t.reserved += cmd.count;
+        return true;
+    }
+    for (uint32_t i = 0; i < cmd.count; ++i)
+        if (t.claims[claim_key(cmd, i)]++ == 0) ++t.claimed;
     return true;
+}
+
+void SramBuffer::unreserve(const proto::ResidencyCommand& cmd) {
+    Table& t = table(cmd.buffer);
+    if (!cmd.tokens) {
+        t.reserved -= std::min(t.reserved, cmd.count);
+        return;
+    }
+    for (uint32_t i = 0; i < cmd.count; ++i) {
+        auto it = t.claims.find(claim_key(cmd, i));
+        if (it == t.claims.end()) continue;  // never claimed (a Flush ended it)
+        if (--it->second == 0) {
+            t.claims.erase(it);
+            --t.claimed;
+        }
+    }
 }
 
 void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
@@ -230,12 +260,14 @@ void SramBuffer::flush(Table& t) {
     std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
     t.reserved = 0;
+    t.claims.clear();
+    t.claimed = 0;
 }
 
 bool SramBuffer::use_row_size(Table& t, uint32_t bytes, uint32_t row_bytes) {
     if (row_bytes == 0 || row_bytes > bytes) return false;
     if (row_bytes == t.row_bytes) return true;
-    if (t.reserved) return false;  // a new row size while rows are in use or promised
+    if (t.reserved || t.claimed) return false;  // a new row size while rows are in use or promised
     for (uint32_t p : t.pins)
         if (p) return false;
     reshape(t, bytes, row_bytes);
@@ -252,6 +284,8 @@ void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t row_bytes) {
     std::fill(t.where.begin(), t.where.end(), ~0u);
     t.valid = 0;
     t.reserved = 0;
+    t.claims.clear();
+    t.claimed = 0;
 }
 
 bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {

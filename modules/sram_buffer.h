@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -55,12 +56,20 @@ class SramBuffer : public sc_core::sc_module {
         std::vector<uint32_t> where;  // token -> slot of its newest head, ~0u = none (grows)
         uint64_t clock = 0;
         uint32_t valid = 0;
-        uint32_t reserved = 0;  // rows reserved by chunks not yet released
+        uint32_t reserved = 0;  // rows reserved without tokens, by chunks not yet released
+        // Reservations with tokens: how many chunks in flight claim each (head, token); a row
+        // claimed by several takes one slot, so the room they hold is the number claimed.
+        std::unordered_map<uint64_t, uint32_t> claims;
+        uint32_t claimed = 0;
     };
 
     void controller_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void fetcher_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool reserve(proto::ResidencyCommand& cmd);
+    void unreserve(const proto::ResidencyCommand& cmd);
+    static uint64_t claim_key(const proto::ResidencyCommand& c, uint32_t i) {
+        return (uint64_t(c.head) << 32) | c.tokens[i];
+    }
     void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool gather(tlm::tlm_generic_payload& gp, const proto::RowGather& g, sc_core::sc_time& delay);
     void port_access(uint64_t len, sc_core::sc_time& delay, ResourceTimeline& port,

@@ -552,3 +552,38 @@ TEST_CASE("module sram: reservations are the buffer's own - reserve, unreserve, 
     CHECK_FALSE(got[5].no_room);
     CHECK(wrong_port == tlm::TLM_COMMAND_ERROR_RESPONSE);
 }
+
+TEST_CASE("module sram: chunks reserving with tokens hold one slot per distinct row they claim") {
+    IpConfig cfg = tiny(Replacement::Lru);  // 4 slots of 16 B
+    Bench b(cfg);
+    std::vector<bool> no_room;
+    b.controller.body = [&](TestInitiator& c) {
+        auto room = [&](proto::ResidencyOp op, uint32_t head, std::vector<uint32_t> tokens) {
+            proto::ResidencyCommand r;
+            r.op = op;
+            r.buffer = Buffer::K;
+            r.row_bytes = 16;
+            r.head = head;
+            r.tokens = tokens.data();
+            r.count = uint32_t(tokens.size());
+            sc_time d = sc_core::SC_ZERO_TIME;
+            REQUIRE(c.command(r, d) == tlm::TLM_OK_RESPONSE);
+            return r.no_room_out;
+        };
+        using proto::ResidencyOp;
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {1, 2, 3}));  // 3 distinct rows
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {2, 3, 4}));  // shares 2 and 3: 4 rows
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {3, 5}));     // 5 would be a fifth
+        no_room.push_back(room(ResidencyOp::Reserve, 1, {1}));        // another head's row 1 too
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {1, 4}));     // only shared rows: fits
+        room(ResidencyOp::Unreserve, 0,
+             {1, 2, 3});                          // 1 stays claimed by {1, 4}, 2 and 3 by {2, 3, 4}
+        room(ResidencyOp::Unreserve, 0, {1, 4});  // 2, 3, 4 of {2, 3, 4} are left
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {5}));  // now room for 5
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {6}));  // but not for 6 too
+        flush(b.fetcher, Buffer::K);                            // a job's start ends them all
+        no_room.push_back(room(ResidencyOp::Reserve, 0, {6, 7, 8, 9}));
+    };
+    sc_core::sc_start();
+    CHECK(no_room == std::vector<bool>{false, false, true, true, false, false, true, false});
+}

@@ -101,20 +101,20 @@ struct ResidencyCommand : Extension<ResidencyCommand> {
     Buffer buffer = Buffer::K;
     uint32_t head = 0;
     uint32_t row_bytes = 0;
-    // Reserve (Controller -> SramBuffer): claim room for `count` rows of `row_bytes` for a chunk
-    // about to be loaded, in issue order; no_room_out when the rows reserved and not given back
-    // leave too little (nothing changes). capacity_out: the rows the buffer holds at this row
-    // size (count 0 only asks that). Unreserve: give `count` rows back once their chunk has been
-    // released. The SRAM buffer is the one owner of its capacity and of these reservations; a
-    // Flush ends them all.
-    // Acquire: find or make room for `count` rows (`tokens` of `head`) and pin each slot once;
-    // all or nothing: when too few unpinned slots are left, nothing changes and no_room_out is set.
-    // Release: unpin `count` slots (`slots`).
-    // Abandon: undo an Acquire whose rows did not all arrive (a memory error): unpin its `count`
-    // `slots` once each and invalidate those whose filled[i] is 0 (allocated, data never
-    // written), so no row without data is ever taken as resident; other chunks' rows and pins are
-    // untouched.
-    const uint32_t* tokens = nullptr;  // Acquire
+    // Reserve (Controller -> SramBuffer): claim room for a chunk of `count` rows of `row_bytes`
+    // about to be loaded, in issue order. With `tokens` (of `head`) the chunk claims its rows and
+    // needs room only for those no chunk in flight claims yet (rows shared by chunks take one
+    // slot); without, for all `count`. no_room_out when too little room is left (nothing
+    // changes). capacity_out: the rows the buffer holds at this row size (count 0 only asks
+    // that). Unreserve: give the same chunk's claim back (the same tokens, or `count`) once it
+    // has been released. The SRAM buffer is the one owner of its capacity and of these
+    // reservations; a Flush ends them all. Acquire: find or make room for `count` rows (`tokens` of
+    // `head`) and pin each slot once; all or nothing: when too few unpinned slots are left, nothing
+    // changes and no_room_out is set. Release: unpin `count` slots (`slots`). Abandon: undo an
+    // Acquire whose rows did not all arrive (a memory error): unpin its `count` `slots` once each
+    // and invalidate those whose filled[i] is 0 (allocated, data never written), so no row without
+    // data is ever taken as resident; other chunks' rows and pins are untouched.
+    const uint32_t* tokens = nullptr;  // Acquire, Reserve, Unreserve
     const uint32_t* slots = nullptr;   // Release, Abandon
     const uint8_t* filled = nullptr;   // Abandon: 1 = the slot holds its row's data
     uint32_t count = 0;

@@ -18,7 +18,7 @@ using regs::ErrorCode;
 ErrorCode Pipeline::run_compute(Stage& s) {
     if (m_job.opt.mode == core::Mode::OnchipPrune) {  // this stage fetches the V rows itself
         bool granted = false;
-        const ErrorCode e = reserve(proto::Buffer::V, 0, s, granted, &m_own_v_capacity);
+        const ErrorCode e = reserve(proto::Buffer::V, 0, nullptr, 0, s, granted, &m_own_v_capacity);
         if (e != ErrorCode::None) return e;
     }
     Item it;
@@ -54,7 +54,7 @@ ErrorCode Pipeline::compute_query(Stage& s, const QueryPtr& qp, Item& it) {
         c.count = it.count;
         e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
         if (e == ErrorCode::None)
-            e = release_rows(proto::Buffer::K, q, it.slots.data(), it.count, s);
+            e = release_rows(proto::Buffer::K, q, c.tokens, it.slots.data(), it.count, s);
     }
     if (e != ErrorCode::None || m_abort) return e;
     c.op = proto::DatapathOp::Softmax;
@@ -70,7 +70,7 @@ ErrorCode Pipeline::compute_query(Stage& s, const QueryPtr& qp, Item& it) {
         c.slots = it.slots.data();
         c.count = it.count;
         if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        if ((e = release_rows(proto::Buffer::V, q, it.slots.data(), it.count, s)) !=
+        if ((e = release_rows(proto::Buffer::V, q, c.tokens, it.slots.data(), it.count, s)) !=
             ErrorCode::None)
             return e;
     }
@@ -115,7 +115,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
         prefix_counts(c.tokens, c.count);
         e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
         if (e == ErrorCode::None)
-            e = release_rows(proto::Buffer::K, blk, it.slots.data(), it.count, s);
+            e = release_rows(proto::Buffer::K, blk, c.tokens, it.slots.data(), it.count, s);
     }
     c.counts = nullptr;
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k) {
@@ -133,7 +133,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
         c.count = it.count;
         prefix_counts(c.tokens, c.count);
         if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
-            e = release_rows(proto::Buffer::V, blk, it.slots.data(), it.count, s);
+            e = release_rows(proto::Buffer::V, blk, c.tokens, it.slots.data(), it.count, s);
     }
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
         e = finish_query(s, blk.members[k], k);
@@ -149,8 +149,9 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
     const uint32_t v_slots = q.kept.size() <= v_buffer ? v_buffer : std::max(1u, v_buffer / 2);
     for (uint32_t a = 0; a < q.kept.size() && !m_abort; a += v_slots) {
         const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
-        while ((e = reserve(proto::Buffer::V, cnt, s, granted)) == ErrorCode::None && !granted &&
-               !m_abort) {
+        while ((e = reserve(proto::Buffer::V, q.head, &q.kept[a], cnt, s, granted)) ==
+                   ErrorCode::None &&
+               !granted && !m_abort) {
             const uint64_t seen = m_releases;
             s.stall(
                 m_release_ev, [&] { return m_releases != seen || m_abort; }, s.times().blocked);
@@ -166,7 +167,8 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
         c.slots = slots.data();
         c.count = cnt;
         if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        if ((e = release_rows(proto::Buffer::V, q, slots.data(), cnt, s)) != ErrorCode::None)
+        if ((e = release_rows(proto::Buffer::V, q, &q.kept[a], slots.data(), cnt, s)) !=
+            ErrorCode::None)
             return e;
     }
     return ErrorCode::None;

@@ -61,7 +61,7 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
     const bool k = b == proto::Buffer::K;
     bool granted = false;
     uint32_t slots = 0;  // rows the buffer holds at this head dimension: the SRAM buffer's to say
-    ErrorCode e = reserve(b, 0, s, granted, &slots);
+    ErrorCode e = reserve(b, 0, nullptr, 0, s, granted, &slots);
     if (e != ErrorCode::None) return e;
     // On-chip pruning decides the V rows only after the softmax: the compute stage fetches them.
     const bool load = k || m_job.opt.mode != core::Mode::OnchipPrune;
@@ -86,7 +86,9 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
             l->item = Item(k ? Item::KChunk : Item::VChunk, q, a,
                            uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
             l->item.slots.resize(l->item.count);
-            if ((e = reserve_in_order(s, b, l->item.count, flight)) != ErrorCode::None || m_abort)
+            if ((e = reserve_in_order(s, b, *q, &cand[a], l->item.count, flight)) !=
+                    ErrorCode::None ||
+                m_abort)
                 break;
             l->done = false;
             flight.push(l);
@@ -106,8 +108,8 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
 // Room for a chunk, reserved here in issue order: loads under way at once never take each other's
 // room (which could starve the oldest, the one the datapath waits for). While the buffer is full,
 // what is ready is handed over: the datapath may need it before it can free room.
-ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, uint32_t need,
-                                     FetchFlight& flight) {
+ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, const Query& q,
+                                     const uint32_t* tokens, uint32_t need, FetchFlight& flight) {
     const sc_time t0 = s.now();
     auto counted = [&] {
         return s.times().busy.value() + s.times().starved.value() + s.times().blocked.value();
@@ -116,13 +118,13 @@ ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, uint32_t need,
     ErrorCode e = ErrorCode::None;
     bool granted = false;
     while (!m_abort && e == ErrorCode::None) {
-        if ((e = reserve(b, need, s, granted)) != ErrorCode::None || granted) break;
+        if ((e = reserve(b, q.head, tokens, need, s, granted)) != ErrorCode::None || granted) break;
         if (flight.front_done()) {
             e = flight.deliver_front();
             continue;
         }
         s.qk.sync();
-        if ((e = reserve(b, need, s, granted)) != ErrorCode::None || granted) break;
+        if ((e = reserve(b, q.head, tokens, need, s, granted)) != ErrorCode::None || granted) break;
         if (!m_abort && !flight.front_done()) wait(m_release_ev | m_load_ev);
     }
     // Waiting for room is blocked time, less what handing over items counted meanwhile.

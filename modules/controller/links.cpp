@@ -47,12 +47,15 @@ ErrorCode Pipeline::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data
                                                                 : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s,
-                         bool* granted, uint32_t* capacity) {
+ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t head,
+                         const uint32_t* tokens, uint32_t count, Stage& s, bool* granted,
+                         uint32_t* capacity) {
     proto::ResidencyCommand rc;
     rc.op = op;
     rc.buffer = b;
     rc.row_bytes = m_job.d;
+    rc.head = head;
+    rc.tokens = tokens;
     rc.count = count;
     // Reservations are bookkeeping of no duration: sent at the stage's local time without the
     // quantum keeper's check, so they never make the stage yield to others (a sync would).
@@ -68,9 +71,9 @@ ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t count,
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted,
-                            uint32_t* capacity) {
-    return room(proto::ResidencyOp::Reserve, b, count, s, &granted, capacity);
+ErrorCode Pipeline::reserve(proto::Buffer b, uint32_t head, const uint32_t* tokens, uint32_t count,
+                            Stage& s, bool& granted, uint32_t* capacity) {
+    return room(proto::ResidencyOp::Reserve, b, head, tokens, count, s, &granted, capacity);
 }
 
 ErrorCode Pipeline::flush_buffers() {
@@ -120,8 +123,8 @@ ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* t
     }
 }
 
-ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n,
-                                 Stage& s) {
+ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t* tokens,
+                                 const uint32_t* slots, uint32_t n, Stage& s) {
     proto::FetchCommand fc;
     fc.op = proto::FetchOp::ReleaseRows;
     fc.buffer = b;
@@ -130,7 +133,8 @@ ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t
     fc.slots = slots;
     const bool ok = send(m_ports.fetcher, m_pool, fc, s);
     // The chunk's room goes back once the release has returned (after the stage's sync).
-    const ErrorCode e = room(proto::ResidencyOp::Unreserve, b, n, s, nullptr, nullptr);
+    const ErrorCode e =
+        room(proto::ResidencyOp::Unreserve, b, q.head, tokens, n, s, nullptr, nullptr);
     ++m_releases;
     m_release_ev.notify(s.qk.get_local_time());
     return ok ? e : ErrorCode::Internal;

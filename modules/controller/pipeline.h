@@ -141,7 +141,8 @@ class Pipeline {
     uint32_t query_block(const core::HeadParams& hp) const;
     // fetch stages (fetch_stage.cpp)
     regs::ErrorCode run_fetch(Stage& s, proto::Buffer b);
-    regs::ErrorCode reserve_in_order(Stage& s, proto::Buffer b, uint32_t need, FetchFlight& flight);
+    regs::ErrorCode reserve_in_order(Stage& s, proto::Buffer b, const Query& q,
+                                     const uint32_t* tokens, uint32_t need, FetchFlight& flight);
     // compute stage (compute_stage.cpp)
     regs::ErrorCode run_compute(Stage& s);
     regs::ErrorCode compute_query(Stage& s, const QueryPtr& qp, Item& it);
@@ -158,16 +159,18 @@ class Pipeline {
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n,
                               uint32_t* slots, Stage& s);
-    regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* slots, uint32_t n,
-                                 Stage& s);
+    regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* tokens,
+                                 const uint32_t* slots, uint32_t n, Stage& s);
     regs::ErrorCode dp(proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data, uint32_t len,
                        Stage& s);
-    // The SRAM buffer's room: reserve `count` rows of the job's row size (false: no room now), or
-    // with count 0 only learn how many rows the buffer holds (`capacity`).
-    regs::ErrorCode reserve(proto::Buffer b, uint32_t count, Stage& s, bool& granted,
-                            uint32_t* capacity = nullptr);
-    regs::ErrorCode room(proto::ResidencyOp op, proto::Buffer b, uint32_t count, Stage& s,
-                         bool* granted, uint32_t* capacity);
+    // The SRAM buffer's room: reserve the slots a chunk of `count` rows (`tokens` of `head`) may
+    // need (false: no room now), or with count 0 only learn how many rows the buffer holds
+    // (`capacity`).
+    regs::ErrorCode reserve(proto::Buffer b, uint32_t head, const uint32_t* tokens, uint32_t count,
+                            Stage& s, bool& granted, uint32_t* capacity = nullptr);
+    regs::ErrorCode room(proto::ResidencyOp op, proto::Buffer b, uint32_t head,
+                         const uint32_t* tokens, uint32_t count, Stage& s, bool* granted,
+                         uint32_t* capacity);
     regs::ErrorCode flush_buffers();
 
     const IpConfig& m_cfg;
