@@ -12,34 +12,53 @@ using namespace tlm;
 
 // ---- LT request window -------------------------------------------------------------------------
 
-Fetcher::Window::Window(const Fetcher& f, const sc_time& start) : m_f(f), m_last_issue(start) {}
+Fetcher::Window::Window(Fetcher& f, const sc_time& start) : m_f(f), m_last_issue(start) {}
 
 sc_time Fetcher::Window::next_issue() const {
     sc_time t = m_first ? m_last_issue
                         : m_last_issue + m_f.m_clock * double(m_f.m_cfg.fetcher.issue_cycles);
-    // m_done is sorted: requests still in flight at t are those completing after t. With o of
-    // them in flight, the next one waits for the earliest completion that leaves o - 1.
+    // While max_outstanding requests are in flight at t, move t to the first of them to end.
     const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
-    const auto first_pending = std::upper_bound(m_done.begin(), m_done.end(), t);
-    const std::size_t pending = std::size_t(m_done.end() - first_pending);
-    if (pending >= o) t = m_done[m_done.size() - o];
-    return t;
+    for (;;) {
+        std::size_t in_flight = 0;
+        sc_time first_end = sc_max_time();
+        for (const auto& [issue, done] : m_f.m_lt_flight)
+            if (issue <= t && t < done) {
+                ++in_flight;
+                first_end = std::min(first_end, done);
+            }
+        if (in_flight < o) return t;
+        t = first_end;
+    }
 }
 
 void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
     m_first = false;
     m_last_issue = issue;
-    m_done.insert(std::upper_bound(m_done.begin(), m_done.end(), done), done);
-    // Issue times never go back: completions at or before this issue can no longer limit one.
-    const auto stale = std::upper_bound(m_done.begin(), m_done.end(), issue);
-    if (stale - m_done.begin() > 64) m_done.erase(m_done.begin(), stale);
+    auto& flight = m_f.m_lt_flight;
+    flight.emplace_back(issue, done);
+    // Threads' times stay within a quantum or so of simulated time: older ends cannot matter.
+    const sc_time horizon = 2 * tlm::tlm_global_quantum::instance().get();
+    if (flight.size() > 4 * m_f.m_cfg.fetcher.max_outstanding + 64 && sc_time_stamp() > horizon) {
+        const sc_time old = sc_time_stamp() - horizon;
+        flight.erase(std::remove_if(flight.begin(), flight.end(),
+                                    [&](const auto& r) { return r.second < old; }),
+                     flight.end());
+    }
 }
 
 // ---- construction ------------------------------------------------------------------------------
 
+// The commands the controller can have under way at once: LoadRows of both buffers, the posted
+// output writes, and one more (a Q read, a head-table read or a release). A command that waits
+// for memory never keeps another from starting.
+unsigned Fetcher::command_slots(const IpConfig& cfg) {
+    return 2 * cfg.controller.loads_in_flight + cfg.controller.posted_writes + 2;
+}
+
 Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
-      from_controller("from_controller", 3,
+      from_controller("from_controller", command_slots(cfg),
                       [this](tlm_generic_payload& gp, sc_time& d) { execute(gp, d); }),
       mem("mem", cfg.timing, cfg.fetcher.mem_protocol == MemProtocol::Nb),
       to_sram("to_sram", cfg.timing),

@@ -3,7 +3,8 @@
 // to max_outstanding requests in flight, and writes the rows into the slots the SRAM assigned.
 // Also carries the controller's plain reads (Q rows, head table, K tiles) and the output
 // write-back. Sockets: from_controller (target: plain R/W at mem addresses, FetchCommand
-// LoadRows/ReleaseRows/Flush; three workers, so Q reads, row loads and write-backs overlap in AT),
+// LoadRows/ReleaseRows/Flush; as many workers as the controller can have commands under way:
+// both buffers' loads, the posted writes and one plain read or release, see command_slots()),
 // mem (initiator, to the IP boundary: ALL main-memory traffic), to_sram (initiator).
 // Counts: bytes and transactions on mem, rows requested / resident / fetched per buffer,
 // DMI accesses, memory errors, requests in flight, busy time; a per-command fetch log.
@@ -54,6 +55,7 @@ class Fetcher : public sc_core::sc_module {
     void reset_peaks() { m_max_in_flight.set(m_in_flight); }
 
   private:
+    static unsigned command_slots(const IpConfig& cfg);
     BusyUnion m_busy;
     // One memory request of a command.
     struct MemReq {
@@ -71,20 +73,23 @@ class Fetcher : public sc_core::sc_module {
         std::deque<MemReq*> finished;
         sc_core::sc_event ev;
     };
-    // LT: request k issues when an earlier one completes if max_outstanding are in flight, and
-    // never earlier than issue_cycles after request k - 1.
+    // LT: a command's request k issues no earlier than issue_cycles after its request k - 1, and
+    // when max_outstanding requests (of every command: the fetcher's own limit) are in flight,
+    // when the first of them completes.
     class Window {
       public:
-        Window(const Fetcher& f, const sc_core::sc_time& start);
+        Window(Fetcher& f, const sc_core::sc_time& start);
         sc_core::sc_time next_issue() const;
         void completed(const sc_core::sc_time& issue, const sc_core::sc_time& done);
 
       private:
-        const Fetcher& m_f;
-        std::vector<sc_core::sc_time> m_done;
+        Fetcher& m_f;
         sc_core::sc_time m_last_issue;
         bool m_first = true;
     };
+    // LT: the fetcher's requests in flight, (issue, done), of all commands; pruned of those that
+    // ended well before any thread's time can be (two global quanta).
+    std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> m_lt_flight;
 
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

@@ -262,8 +262,9 @@ Bounds job_bounds(const JobRun& r, const PlatformConfig& c) {
         clk;
     const double bytes = double(r.result.mem_read_bytes + r.result.mem_write_bytes);
     b.memory_bandwidth = bytes / c.dram.bandwidth_gbps / clk;  // GB/s = B/ns
-    const double in_flight = double(c.ip.fetcher.max_outstanding) * c.ip.fetcher.max_burst_bytes;
-    b.memory_latency = bytes * c.dram.latency_ns / in_flight / clk;
+    // Little's law on requests: each is in flight at least one latency, max_outstanding at once.
+    const double requests = num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"});
+    b.memory_latency = requests * c.dram.latency_ns / double(c.ip.fetcher.max_outstanding) / clk;
     b.crossbar = num(m, {"xbar", "busy_ns"}) / clk;
     const std::pair<const char*, double> all[] = {{"datapath", b.datapath},
                                                   {"sram", b.sram},
@@ -329,9 +330,8 @@ json job_json(const JobReport& rep, double clock_ns) {
          v(b.datapath, "cycles", "datapath units busy (QK, softmax, V at their lanes)")},
         {"sram", v(b.sram, "cycles", "busier SRAM port (datapath reads, fetcher writes)")},
         {"memory_bandwidth", v(b.memory_bandwidth, "cycles", "bytes on mem / memory bandwidth")},
-        {"memory_latency",
-         v(b.memory_latency, "cycles",
-           "bytes on mem / (max_outstanding x max_burst_bytes / memory latency), Little's law")},
+        {"memory_latency", v(b.memory_latency, "cycles",
+                             "memory requests x latency / max_outstanding (Little's law)")},
         {"crossbar", v(b.crossbar, "cycles", "crossbar programming and evaluations")},
         {"limit", b.limit},
         {"cycles_over_largest", double(rep.run->result.cycles) / std::max(1.0, b.largest)}};

@@ -80,8 +80,9 @@ struct JobRun {
 
 // Lower bounds on a job's cycles, each from one resource's work in this job: the datapath units
 // (busy time at their lanes), the SRAM ports, the memory's bandwidth (bytes / bandwidth), its
-// latency (bytes / the throughput max_outstanding bursts in flight allow: Little's law) and the
-// crossbar (programming and evaluations). The job cannot be shorter than the largest.
+// latency (requests x latency / max_outstanding: Little's law) and the crossbar (programming and
+// evaluations). The job cannot be shorter than the largest (in AT; LT gives each fetcher command
+// its own window of max_outstanding, so at high latency it can undercut the latency bound).
 struct Bounds {
     double datapath = 0, sram = 0, memory_bandwidth = 0, memory_latency = 0, crossbar = 0;
     std::string limit;   // the largest one's name

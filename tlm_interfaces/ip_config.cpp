@@ -21,7 +21,8 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(c + ".loads_in_flight", controller.loads_in_flight, "commands",
                "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
     r.add_uint(c + ".posted_writes", controller.posted_writes, "rows",
-               "output rows the datapath may run ahead of their memory writes [D]", 1, 1024);
+               "output rows on their way to memory at once (write-back threads and queue) [D]", 1,
+               1024);
     r.add_uint(c + ".q_rows_per_read", controller.q_rows_per_read, "rows",
                "query rows the front stage reads in one memory request [D]", 1, 4096);
     r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks",

@@ -213,15 +213,19 @@ void Pipeline::account(Stage& s, const Query& q) {
     const uint64_t visible =
         uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
     m_visible_pairs += visible;
-    if (m_heads.empty() || m_heads.back().head != q.head)
+    // Several writers finish rows out of order: a head's record is found by its index, and the
+    // head is done when its last row (whichever it is) is in memory.
+    if (m_head_record[q.head] == ~0u) {
+        m_head_record[q.head] = uint32_t(m_heads.size());
         m_heads.push_back({q.head, 0, 0, 0, 0, 0, 0});
-    HeadRecord& rec = m_heads.back();
+    }
+    HeadRecord& rec = m_heads[m_head_record[q.head]];
     ++rec.queries;
     rec.visible += visible;
     rec.kept += q.kept.size();
     rec.k_fetched = m_head_rows[q.head].first;
     rec.v_fetched = m_head_rows[q.head].second;
-    if (q.last_of_head) {
+    if (--m_head_left[q.head] == 0) {
         ++m_heads_done;
         rec.cycles = uint64_t(std::llround((s.now() - m_head_start[q.head]) / m_clock));
     }

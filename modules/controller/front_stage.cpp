@@ -61,6 +61,7 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     if (e != ErrorCode::None) return e;
     hp = regs::decode_head_entry(entry);
     if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
+    m_head_left[h] = hp.valid_len;
     if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
     return program_crossbar(s, h, hp);
 }

@@ -30,6 +30,8 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
       m_writeback_times(stats.group("stage_writeback", "pipeline stage: write-back")),
       m_loader_group("loader", "loader threads (not reported)"),
       m_loader_times(m_loader_group),
+      m_writer_group("writers", "write-back threads after the first (not reported)"),
+      m_writer_times(m_writer_group),
       m_front(m_front_times),
       m_fetch_k(m_fetch_k_times),
       m_fetch_v(m_fetch_v_times),
@@ -58,6 +60,12 @@ void Pipeline::spawn_threads() {
         [this] { m_outputs.close(); });
     stage(
         "writeback_thread", m_writeback, [this](Stage& st) { return run_writeback(st); }, nullptr);
+    for (uint32_t i = 1; i < m_cfg.controller.posted_writes; ++i) {
+        m_writers.push_back(std::make_unique<Stage>(m_writer_times));
+        stage(
+            sc_gen_unique_name("writeback_thread"), *m_writers.back(),
+            [this](Stage& st) { return run_writeback(st); }, nullptr);
+    }
     // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
     for (uint32_t i = 0; i < 2 * m_cfg.controller.loads_in_flight; ++i)
         sc_spawn(sc_bind(&Pipeline::loader_thread, this), sc_gen_unique_name("loader"));
@@ -84,8 +92,10 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_v_items.reset();
     m_outputs.reset();
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
+    m_head_left.assign(m_job.heads, 0);
+    m_head_record.assign(m_job.heads, ~0u);
     m_head_rows.assign(m_job.heads, {0, 0});
-    m_stages_running = 5;
+    m_stages_running = 4 + std::max(1u, m_cfg.controller.posted_writes);
     m_go_ev.notify(SC_ZERO_TIME);
     while (m_stages_running) wait(m_stage_done_ev);
     return m_error;

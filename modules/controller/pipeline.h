@@ -11,7 +11,8 @@
 //   compute - the datapath: QK per chunk, softmax, V per chunk, the output row read out of it;
 //             every chunk's rows are released after use;
 //   write-back - the output rows written to memory: posted, so the datapath goes on with the
-//             next query while a row is on its way (up to posted_writes rows queued).
+//             next query while rows are on their way (posted_writes writes under way at once,
+//             on as many threads; the first is the reported stage).
 // In dense mode the front stage groups a head's queries into blocks (query_block); a block goes
 // down the pipeline as one entry whose candidates are every key a member sees, so each K/V tile
 // is fetched once per block and the datapath, one context per member, reads each row once for
@@ -204,12 +205,17 @@ class Pipeline {
     JobCounts m_counts;
     std::vector<HeadRecord> m_heads;
     std::vector<sc_core::sc_time> m_head_start;
+    std::vector<uint32_t> m_head_left;    // queries of the head not yet accounted
+    std::vector<uint32_t> m_head_record;  // head -> index in m_heads (~0u: none yet)
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     KeptObserver m_observer;
     core::Counter m_heads_done, m_queries_done, m_visible_pairs, m_kept_pairs;
     StageTimes m_front_times, m_fetch_k_times, m_fetch_v_times, m_compute_times, m_writeback_times;
     core::StatGroup m_loader_group;  // not reported: a load's time is its issuing stage's busy time
     StageTimes m_loader_times;
+    core::StatGroup m_writer_group;  // not reported: the write-back threads after the first
+    StageTimes m_writer_times;
+    std::vector<std::unique_ptr<Stage>> m_writers;
     Stage m_front, m_fetch_k, m_fetch_v, m_compute, m_writeback;
 };
 
