@@ -37,12 +37,12 @@ void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
     m_last_issue = issue;
     auto& flight = m_f.m_lt_flight;
     flight.emplace_back(issue, done);
-    // Threads' times stay within a quantum or so of simulated time: older ends cannot matter.
-    const sc_time horizon = 2 * tlm::tlm_global_quantum::instance().get();
-    if (flight.size() > 4 * m_f.m_cfg.fetcher.max_outstanding + 64 && sc_time_stamp() > horizon) {
-        const sc_time old = sc_time_stamp() - horizon;
+    // Every issue time to come is at or after simulated time (a command starts at its caller's
+    // local time, never before now): requests that ended before now cannot limit one.
+    if (flight.size() > 2 * std::size_t(m_f.m_cfg.fetcher.max_outstanding) + 16) {
+        const sc_time now = sc_time_stamp();
         flight.erase(std::remove_if(flight.begin(), flight.end(),
-                                    [&](const auto& r) { return r.second < old; }),
+                                    [&](const auto& r) { return r.second <= now; }),
                      flight.end());
     }
 }

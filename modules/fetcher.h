@@ -88,7 +88,7 @@ class Fetcher : public sc_core::sc_module {
         bool m_first = true;
     };
     // LT: the fetcher's requests in flight, (issue, done), of all commands; pruned of those that
-    // ended well before any thread's time can be (two global quanta).
+    // ended before simulated time.
     std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> m_lt_flight;
 
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
