@@ -170,7 +170,7 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
     const IpConfig& ip = c.ip;
     out << "sprint-sim: " << in.q.heads << " heads x N=" << in.q.n << " x d=" << in.q.d << ", "
         << in.source;
-    if (o.thresholds.empty() && o.job.mode != core::Mode::Dense) {
+    if (o.thresholds.empty() && !core::keeps_all(o.job.mode)) {
         out << ", thresholds calibrated to keep "
             << (o.keep_mass > 0.0 ? "softmax mass " : "fraction ")
             << (o.keep_mass > 0.0 ? o.keep_mass : o.keep_fraction) << " on the "
@@ -283,7 +283,7 @@ Bounds job_bounds(const JobRun& r, const PlatformConfig& c) {
 // mass or output accuracy, or is slower than the baseline it is compared with.
 std::vector<std::string> workload_warnings(const std::vector<JobReport>& reps) {
     std::vector<std::string> w;
-    if (reps.empty() || reps[0].mode == core::Mode::Dense) return w;
+    if (reps.empty() || core::keeps_all(reps[0].mode)) return w;
     const JobReport& r = reps[0];
     const std::string mode = core::to_string(r.mode);
     const core::Fidelity& f = r.fid.overall;
@@ -371,16 +371,22 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
     const core::Tensor3 dense = core::dense_float_attention(in.q, in.k, in.v, valid, o.job.causal);
     core::JobOptions exact_opt = o.job;
     exact_opt.mode = core::Mode::OnchipPrune;
+    // Reference (b), what exact scores with a job's thresholds would keep, once per set of
+    // thresholds: a mode that calibrated its own, or the selected mode's (which the others use).
+    std::map<int, core::KeepMasks> exact_by;
     Evaluation ev;
     for (const JobRun& r : runs) {
         JobReport rep;
         rep.mode = r.desc.opt.mode;
         rep.run = &r;
-        // Each job against its own thresholds: the bit-exact result and reference (b), what
-        // exact scores with the same thresholds would keep.
-        const core::QuantizedWorkload w = in.for_mode(rep.mode);
-        const core::KeepMasks exact = core::reference_masks(w, exact_opt, x);
-        rep.bit_exact = r.out == core::reference_output(w, r.desc.opt, x);
+        const bool own = in.thresholds.count(rep.mode) && rep.mode != o.job.mode;
+        const core::QuantizedWorkload* w = &in.w;
+        core::QuantizedWorkload own_w;
+        if (own) w = &(own_w = in.for_mode(rep.mode));
+        const int key = own ? int(rep.mode) : -1;
+        if (!exact_by.count(key)) exact_by[key] = core::reference_masks(*w, exact_opt, x);
+        const core::KeepMasks& exact = exact_by[key];
+        rep.bit_exact = r.out == core::reference_output(*w, r.desc.opt, x);
         ev.all_exact &= rep.bit_exact;
         const core::Tensor3 dec =
             core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);
