@@ -53,7 +53,7 @@ void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
 // output writes, and one more (a Q read, a head-table read or a release). A command that waits
 // for memory never keeps another from starting.
 unsigned Fetcher::command_slots(const IpConfig& cfg) {
-    return 2 * cfg.controller.loads_in_flight + cfg.controller.posted_writes + 2;
+    return cfg.units * (2 * cfg.controller.loads_in_flight + cfg.controller.posted_writes) + 2;
 }
 
 Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
@@ -61,7 +61,8 @@ Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler
       from_controller("from_controller", command_slots(cfg),
                       [this](tlm_generic_payload& gp, sc_time& d) { execute(gp, d); }),
       mem("mem", cfg.timing, cfg.fetcher.mem_protocol == MemProtocol::Nb),
-      to_sram("to_sram", cfg.timing),
+      to_sram("to_sram", cfg.units,
+              [&cfg](const char* n, std::size_t) { return new InitiatorPort(n, cfg.timing); }),
       busy("busy"),
       outstanding("outstanding"),
       m_cfg(cfg),
@@ -105,13 +106,14 @@ void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
         rc.buffer = cmd->buffer;
         rc.count = cmd->count;
         rc.slots = cmd->slots;
-        ok = residency(rc, delay);
+        ok = cmd->unit < to_sram.size() && residency(cmd->unit, rc, delay);
     } else {
         rc.op = proto::ResidencyOp::Flush;
-        for (proto::Buffer b : {proto::Buffer::K, proto::Buffer::V}) {
-            rc.buffer = b;
-            ok = ok && residency(rc, delay);
-        }
+        for (uint32_t u = 0; u < to_sram.size(); ++u)
+            for (proto::Buffer b : {proto::Buffer::K, proto::Buffer::V}) {
+                rc.buffer = b;
+                ok = ok && residency(u, rc, delay);
+            }
     }
     if (!ok)
         SC_REPORT_WARNING("sprint/fetcher",
@@ -119,11 +121,11 @@ void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
     gp.set_response_status(ok ? TLM_OK_RESPONSE : TLM_GENERIC_ERROR_RESPONSE);
 }
 
-bool Fetcher::residency(proto::ResidencyCommand& rc, sc_time& delay) {
+bool Fetcher::residency(uint32_t unit, proto::ResidencyCommand& rc, sc_time& delay) {
     proto::PooledPayload p(m_pool);
     proto::prepare(*p, TLM_IGNORE_COMMAND, 0, nullptr, 0);
     p->set_extension(&rc);
-    to_sram.transport(*p, delay);
+    to_sram[unit].transport(*p, delay);
     p->clear_extension(&rc);
     return p->is_response_ok();
 }
@@ -151,13 +153,13 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     gp.set_response_status(st);
 }
 
-bool Fetcher::sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
-                         uint8_t* data, sc_time& at) {
+bool Fetcher::sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
+                         uint32_t row_bytes, uint8_t* data, sc_time& at) {
     proto::PooledPayload p(m_pool);
     proto::prepare(*p, TLM_WRITE_COMMAND, proto::sram_address(b, slot, row_bytes), data,
                    rows * row_bytes);
     sc_time d = offset_of(at);
-    to_sram.transport(*p, d);
+    to_sram[unit].transport(*p, d);
     at = abs_time(d);
     return p->is_response_ok();
 }
@@ -213,7 +215,7 @@ bool Fetcher::acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_ti
     rc.count = cmd.count;
     rc.slots_out = cmd.slots_out;
     rc.hit_out = hit.data();
-    if (!residency(rc, t)) return false;
+    if (!residency(cmd.unit, rc, t)) return false;
     cmd.no_room_out = rc.no_room_out;
     return true;
 }
@@ -231,7 +233,7 @@ void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>
     ab.slots = cmd.slots_out;
     ab.filled = filled.data();
     sc_time at = offset_of(end);
-    if (residency(ab, at)) return;
+    if (residency(cmd.unit, ab, at)) return;
     // Cannot happen for the slots Acquire just pinned; if it does, no row may stay.
     SC_REPORT_WARNING(
         "sprint/fetcher",
@@ -239,14 +241,15 @@ void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>
     proto::ResidencyCommand fl;
     fl.op = proto::ResidencyOp::Flush;
     fl.buffer = cmd.buffer;
-    residency(fl, at);
+    residency(cmd.unit, fl, at);
 }
 
 void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_time& delay) {
     const sc_time start = abs_time(delay);
     const uint32_t rb = cmd.row_bytes;
-    if (rb == 0 || !cmd.slots_out || (cmd.count && !cmd.tokens)) {
-        SC_REPORT_WARNING("sprint/fetcher", "LoadRows without a row size, slots or tokens");
+    if (rb == 0 || !cmd.slots_out || (cmd.count && !cmd.tokens) || cmd.unit >= to_sram.size()) {
+        SC_REPORT_WARNING("sprint/fetcher",
+                          "LoadRows without a row size, slots or tokens, or for no unit");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -279,7 +282,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
                    cmd.slots_out[r.first + a + m] == cmd.slots_out[r.first + a] + m)
                 ++m;
             sc_time at = req.done;
-            if (!sram_write(cmd.buffer, cmd.slots_out[r.first + a], m, rb,
+            if (!sram_write(cmd.unit, cmd.buffer, cmd.slots_out[r.first + a], m, rb,
                             &plan.stage[std::size_t(r.first + a) * rb], at))
                 return sram_ok = false;
             sram_end = std::max(sram_end, at);

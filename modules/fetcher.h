@@ -5,7 +5,9 @@
 // write-back. Sockets: from_controller (target: plain R/W at mem addresses, FetchCommand
 // LoadRows/ReleaseRows/Flush; as many workers as the controller can have commands under way:
 // both buffers' loads, the posted writes and one plain read or release, see command_slots()),
-// mem (initiator, to the IP boundary: ALL main-memory traffic), to_sram (initiator).
+// mem (initiator, to the IP boundary: ALL main-memory traffic), to_sram[u] (initiators, one per
+// compute unit: a command's unit field says whose buffers). One fetcher serves every unit: it is
+// the IP's DMA engine, and max_outstanding limits all units' requests together.
 // Counts: bytes and transactions on mem, rows requested / resident / fetched per buffer,
 // DMI accesses, memory errors, requests in flight, busy time; a per-command fetch log.
 //
@@ -37,7 +39,7 @@ class Fetcher : public sc_core::sc_module {
   public:
     TargetPort from_controller;
     InitiatorPort mem;
-    InitiatorPort to_sram;
+    sc_core::sc_vector<InitiatorPort> to_sram;  // one per compute unit
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> outstanding;
 
@@ -98,7 +100,7 @@ class Fetcher : public sc_core::sc_module {
     bool acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_core::sc_time& t);
     void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled,
                  const sc_core::sc_time& end);
-    bool residency(proto::ResidencyCommand& rc, sc_core::sc_time& delay);
+    bool residency(uint32_t unit, proto::ResidencyCommand& rc, sc_core::sc_time& delay);
     // Run the requests from absolute time `start`; `done_fn` sees each completed one (in
     // completion order, at its completion time) and may issue follow-up work. Returns the time
     // everything ended and the first error response.
@@ -109,8 +111,8 @@ class Fetcher : public sc_core::sc_module {
     void request_thread();
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
-    bool sram_write(proto::Buffer b, uint32_t slot, uint32_t rows, uint32_t row_bytes,
-                    uint8_t* data, sc_core::sc_time& at);
+    bool sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
+                    uint32_t row_bytes, uint8_t* data, sc_core::sc_time& at);
     void trace_in_flight(int change, const sc_core::sc_time& at);
 
     const IpConfig& m_cfg;

@@ -25,26 +25,32 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
       xbar("xbar", m_cfg, tracer),
       comparators("comparators", m_cfg, tracer),
       fetcher("fetcher", m_cfg, tracer),
-      sram("sram", m_cfg, tracer),
-      datapath("datapath", m_cfg, tracer),
+      units("unit", m_cfg.units,
+            [this](const char*, std::size_t u) {
+                return new ComputeUnit(unit_name(uint32_t(u)).c_str(), m_cfg, tracer);
+            }),
       m_stats(basename(), "SPRINT IP") {
     csr.bind(controller.csr);
     controller.irq(irq);
     link(controller.to_xbar, xbar.from_controller.socket, "check_to_xbar");
     link(controller.to_fetcher, fetcher.from_controller.socket, "check_to_fetcher");
-    link(controller.to_datapath, datapath.from_controller.socket, "check_to_datapath");
-    link(controller.to_sram, sram.from_controller.socket, "check_to_sram");
     link(xbar.to_comparators, comparators.from_xbar.socket, "check_to_comparators");
-    link(fetcher.to_sram, sram.from_fetcher.socket, "check_fetcher_to_sram");
-    link(datapath.to_sram, sram.from_datapath.socket, "check_datapath_to_sram");
+    for (std::size_t u = 0; u < units.size(); ++u) {
+        ComputeUnit& cu = units[u];
+        const std::string n = std::string(cu.basename()) + "_";
+        link(controller.to_datapath[u], cu.datapath.from_controller.socket,
+             n + "check_to_datapath");
+        link(controller.to_sram[u], cu.sram.from_controller.socket, n + "check_to_sram");
+        link(fetcher.to_sram[u], cu.sram.from_fetcher.socket, n + "check_fetcher_to_sram");
+        link(cu.datapath.to_sram, cu.sram.from_datapath.socket, n + "check_datapath_to_sram");
+    }
     link(fetcher.mem, mem, "check_mem");
 
     m_stats.attach(&controller.stats());
     m_stats.attach(&xbar.stats());
     m_stats.attach(&comparators.stats());
     m_stats.attach(&fetcher.stats());
-    m_stats.attach(&sram.stats());
-    m_stats.attach(&datapath.stats());
+    for (const ComputeUnit& cu : units) m_stats.attach(&cu.stats());
     if (!m_checkers.empty()) {
         auto& g = m_stats.group("protocol", "TLM-2.0 base-protocol checkers on every link");
         g.add(
@@ -65,12 +71,12 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
 }
 
 template <class Port, class Target>
-void SprintIp::link(Port& from, Target& to, const char* name) {
+void SprintIp::link(Port& from, Target& to, const std::string& name) {
     if (!m_cfg.check_protocol) {
         from.socket.bind(to);
         return;
     }
-    m_checkers.push_back(std::make_unique<ProtocolChecker>(name));
+    m_checkers.push_back(std::make_unique<ProtocolChecker>(name.c_str()));
     from.socket.bind(m_checkers.back()->target);
     m_checkers.back()->initiator.bind(to);
 }
@@ -94,10 +100,13 @@ void SprintIp::trace(sc_core::sc_trace_file* tf) {
     sc_core::sc_trace(tf, comparators.kept_count, p + ".comparators.kept_count");
     sc_core::sc_trace(tf, fetcher.busy, p + ".fetcher.busy");
     sc_core::sc_trace(tf, fetcher.outstanding, p + ".fetcher.outstanding");
-    sc_core::sc_trace(tf, sram.occupancy_k, p + ".sram.occupancy_k");
-    sc_core::sc_trace(tf, sram.occupancy_v, p + ".sram.occupancy_v");
-    sc_core::sc_trace(tf, datapath.busy, p + ".datapath.busy");
-    sc_core::sc_trace(tf, datapath.phase, p + ".datapath.phase");
+    for (const ComputeUnit& cu : units) {
+        const std::string u = p + "." + cu.basename();
+        sc_core::sc_trace(tf, cu.sram.occupancy_k, u + ".sram.occupancy_k");
+        sc_core::sc_trace(tf, cu.sram.occupancy_v, u + ".sram.occupancy_v");
+        sc_core::sc_trace(tf, cu.datapath.busy, u + ".datapath.busy");
+        sc_core::sc_trace(tf, cu.datapath.phase, u + ".datapath.phase");
+    }
 }
 
 }  // namespace sprint

@@ -2,8 +2,10 @@
 //   csr  - base-protocol target socket, 32-bit registers (tlm_interfaces/register_map.h)
 //   mem  - base-protocol initiator socket: every main-memory access of the IP
 //   irq  - sc_out<bool>, level, raised on job completion or error when enabled
-// Inside: Controller, CrossbarArray, ComparatorBank, Fetcher, SramBuffer, Datapath, each its own
-// sc_module joined only by TLM sockets. Counts: see each block; stats() is the whole tree.
+// Inside: Controller, CrossbarArray, ComparatorBank, Fetcher and IpConfig::units ComputeUnits
+// (each a SramBuffer and a Datapath), every block its own sc_module joined only by TLM sockets.
+// The crossbar, comparators, controller and fetcher serve every unit. Counts: see each block;
+// stats() is the whole tree (units as unit_0, unit_1, ...).
 #pragma once
 
 #include <memory>
@@ -15,11 +17,10 @@
 
 #include "core/stats.h"
 #include "modules/comparator_bank.h"
+#include "modules/compute_unit.h"
 #include "modules/controller.h"
 #include "modules/crossbar_array.h"
-#include "modules/datapath.h"
 #include "modules/fetcher.h"
-#include "modules/sram_buffer.h"
 #include "tlm_interfaces/ip_config.h"
 #include "tlm_interfaces/protocol_checker.h"
 #include "waveforms/trace_scheduler.h"
@@ -48,7 +49,7 @@ class SprintIp : public sc_core::sc_module {
     const std::vector<Controller::HeadRecord>& head_log() const { return controller.head_log(); }
     // Waveforms: schedule architectural-state changes at their annotated times and add every
     // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
-    // SRAM occupancy, outstanding memory requests).
+    // SRAM occupancy, outstanding memory requests; per unit, unit_<i>.sram/datapath).
     void trace(sc_core::sc_trace_file* tf);
     // With IpConfig::check_protocol: the checkers on the internal links and on mem.
     const std::vector<std::unique_ptr<ProtocolChecker>>& checkers() const { return m_checkers; }
@@ -63,12 +64,11 @@ class SprintIp : public sc_core::sc_module {
     CrossbarArray xbar;
     ComparatorBank comparators;
     Fetcher fetcher;
-    SramBuffer sram;
-    Datapath datapath;
+    sc_core::sc_vector<ComputeUnit> units;
 
   private:
     template <class Port, class Target>
-    void link(Port& from, Target& to, const char* name);
+    void link(Port& from, Target& to, const std::string& name);
     std::vector<std::unique_ptr<ProtocolChecker>> m_checkers;
     core::StatGroup m_stats;
 };

@@ -19,6 +19,7 @@ namespace sprint::platform {
 struct Arguments::Impl {
     // Run options as the registry sees them (text for the enumerations and lists).
     std::string mode = "sprint", softmax = "fixed", output_format = "float32", empty_row = "self";
+    std::string preset = "none";
     std::string threshold_text, config_file;
     bool causal = false, help = false;
     core::ParamRegistry run_reg{"option", "--"};
@@ -142,6 +143,14 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
         {"Threshold",
          {"keep-fraction", "keep-mass", "calibrate-on", "calibrate-queries", "threshold"}});
 
+    std::vector<std::string> presets{"none"};
+    for (const auto& n : IpConfig::size_preset_names()) presets.push_back(n);
+    r.add_choice("preset", m.preset,
+                 "IP size of the paper: S, M, L = 1, 2, 4 compute units of 8 KB K + 8 KB V SRAM "
+                 "each, 16 fetcher request slots per unit (sets sprint.units, sprint.sram.k_bytes, "
+                 "sprint.sram.v_bytes, sprint.fetcher.max_outstanding; explicit values win); none "
+                 "= the parameters as given",
+                 presets);
     r.add_choice("mode", m.mode, "operating mode of the IP",
                  {"sprint", "dense", "onchip-prune", "dense-stream"});
     r.add_bool("causal", m.causal, "causal mask (query i sees keys 0..i)");
@@ -166,8 +175,8 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                {{"true", Compare::Strong}, {"false", Compare::None}, {"all", Compare::All}});
     r.set_implicit("compare", "true");
     m.sections.push_back({"Job",
-                          {"mode", "causal", "softmax", "output-format", "empty-row", "timing",
-                           "check-protocol", "compare"}});
+                          {"preset", "mode", "causal", "softmax", "output-format", "empty-row",
+                           "timing", "check-protocol", "compare"}});
 
     r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)",
                  "a writable path");
@@ -313,6 +322,8 @@ void Arguments::apply(const po::variables_map& vm) {
         set_or_throw(registry, "dram.preset", p);
         MemoryConfig::apply_preset(p, platform.dram);
     }
+    // The IP size preset next, under every explicit parameter.
+    if (m.preset != "none") IpConfig::apply_size_preset(m.preset, platform.ip);
     for (const auto* e : registry.entries())
         if (vm.count(e->name) && e->name != "dram.preset")
             set_or_throw(registry, e->name, vm[e->name].as<std::string>());

@@ -92,6 +92,11 @@ void MemoryConfig::register_params(core::ParamRegistry& reg, const std::string& 
         prefix + ".burst_bytes", burst_bytes, "B",
         "transfer granule; an access occupies the bus for whole bursts [D] from the preset", 1u,
         65536u);
+    reg.add_uint(prefix + ".channels", channels, "channels",
+                 "independent data buses of bandwidth_gbps each, addresses interleaved [D]", 1u,
+                 64u);
+    reg.add_uint(prefix + ".interleave_bytes", interleave_bytes, "B",
+                 "consecutive bytes on one channel before the next channel [D]", 1u, 1u << 30);
     reg.add_uint(prefix + ".size_mb", size_mb, "MiB",
                  "capacity; storage is allocated only where written [D]", uint64_t(1),
                  uint64_t(1) << 24);
@@ -118,6 +123,9 @@ std::string MemoryConfig::validate() const {
         return bad("latency_ns", core::format_double(latency_ns), "must be >= 0");
     if (!(write_latency_ns >= 0) || !std::isfinite(write_latency_ns))
         return bad("write_latency_ns", core::format_double(write_latency_ns), "must be >= 0");
+    if (channels == 0 || channels > 64)
+        return bad("channels", std::to_string(channels), "must be 1 to 64");
+    if (interleave_bytes == 0) return bad("interleave_bytes", "0", "must be > 0");
     return "";
 }
 
@@ -138,6 +146,7 @@ Memory::Memory(sc_core::sc_module_name name, const MemoryConfig& cfg)
     }
     m_size = m_cfg.size_mb * kChunkBytes;
     m_latency = sc_core::sc_time(m_cfg.latency_ns, sc_core::SC_NS);
+    m_bus_free.assign(m_cfg.channels, sc_core::SC_ZERO_TIME);
     m_write_latency = sc_core::sc_time(m_cfg.write_latency_ns, sc_core::SC_NS);
 
     target.register_b_transport(this, &Memory::b_transport);
@@ -200,7 +209,7 @@ void Memory::b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& dela
         ++m_count.read_transactions;
         m_count.read_bytes += len;
     }
-    delay = schedule(write, len, delay);
+    delay = schedule(write, addr, len, delay);
     trans.set_dmi_allowed(m_cfg.dmi);
     trans.set_response_status(tlm::TLM_OK_RESPONSE);
 }
@@ -275,7 +284,7 @@ void Memory::accept_waiting() {
                 ++m_count.read_transactions;
                 m_count.read_bytes += len;
             }
-            if (cmd != tlm::TLM_IGNORE_COMMAND) done = schedule(write, len, extra);
+            if (cmd != tlm::TLM_IGNORE_COMMAND) done = schedule(write, addr, len, extra);
             trans->set_dmi_allowed(m_cfg.dmi);
             trans->set_response_status(tlm::TLM_OK_RESPONSE);
         }
@@ -313,14 +322,30 @@ sc_core::sc_time Memory::transfer_time(uint64_t bytes) const {
                             sc_core::SC_NS);
 }
 
-sc_core::sc_time Memory::schedule(bool write, uint64_t bytes, const sc_core::sc_time& delay) {
+sc_core::sc_time Memory::schedule(bool write, uint64_t addr, uint64_t bytes,
+                                  const sc_core::sc_time& delay) {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
     const sc_core::sc_time ready = now + delay + (write ? m_write_latency : m_latency);
-    const sc_core::sc_time start = std::max(ready, m_bus_free);
-    const sc_core::sc_time xfer = transfer_time(bytes);
-    m_bus_free = start + xfer;
-    m_count.busy_ps += uint64_t(std::llround(xfer / sc_core::sc_time(1, sc_core::SC_PS)));
-    return m_bus_free - now;
+    sc_core::sc_time end = ready;
+    auto piece = [&](uint32_t channel, uint64_t n) {
+        const sc_core::sc_time xfer = transfer_time(n);
+        sc_core::sc_time& bus = m_bus_free[channel];
+        bus = std::max(ready, bus) + xfer;
+        end = std::max(end, bus);
+        m_count.busy_ps += uint64_t(std::llround(xfer / sc_core::sc_time(1, sc_core::SC_PS)));
+    };
+    if (m_cfg.channels == 1) {
+        piece(0, bytes);
+        return end - now;
+    }
+    const uint64_t block = m_cfg.interleave_bytes;
+    for (uint64_t a = addr, left = bytes; left > 0;) {
+        const uint64_t n = std::min(left, block - a % block);
+        piece(uint32_t((a / block) % m_cfg.channels), n);
+        a += n;
+        left -= n;
+    }
+    return end - now;
 }
 
 unsigned Memory::transport_dbg(tlm::tlm_generic_payload& trans) {

@@ -26,9 +26,11 @@ struct MemoryConfig {
     std::string preset = "lpddr4";
     double latency_ns;        // read: request arrival to first data
     double write_latency_ns;  // write: request arrival to first data accepted
-    double bandwidth_gbps;    // data-bus bandwidth, GB/s = 1e9 bytes/s
+    double bandwidth_gbps;    // data-bus bandwidth of each channel, GB/s = 1e9 bytes/s
     uint32_t burst_bytes = 64;
-    uint64_t size_mb = 1024;  // MiB
+    uint32_t channels = 1;            // independent data buses, addresses interleaved over them
+    uint32_t interleave_bytes = 256;  // consecutive bytes on one channel before the next
+    uint64_t size_mb = 1024;          // MiB
     bool dmi = true;
     // Approximately timed (nb_transport) only:
     uint32_t queue_depth = 16;  // requests accepted (END_REQ) and not yet answered [D]
@@ -52,11 +54,15 @@ struct MemoryConfig {
     std::string validate() const;
 };
 
-// Loosely-timed timing contract (one shared data bus, a resource timeline):
+// Loosely-timed timing contract (per channel one data bus, a resource timeline):
 //   t_arrive   = sc_time_stamp() + delay
-//   data_start = max(t_arrive + latency, bus_free)      (write_latency_ns for writes)
-//   transfer   = ceil(length / burst_bytes) * burst_bytes / bandwidth
-//   data_end   = bus_free = data_start + transfer;  delay = data_end - sc_time_stamp()
+//   each piece of the access within one interleave_bytes block goes to channel
+//   (offset / interleave_bytes) mod channels:
+//   data_start = max(t_arrive + latency, bus_free[channel])      (write_latency_ns for writes)
+//   transfer   = ceil(piece / burst_bytes) * burst_bytes / bandwidth
+//   bus_free[channel] = data_start + transfer
+//   data_end   = the last piece's end;  delay = data_end - sc_time_stamp()
+// With one channel (the default) an access is one piece on the one bus.
 // A burst of requests issued at one annotated time therefore costs one latency followed by the
 // transfers back to back at the memory bandwidth; a request arriving while the bus is busy queues.
 // Streaming (streaming_width < data_length) is not supported: TLM_BURST_ERROR_RESPONSE.
@@ -81,7 +87,7 @@ class Memory : public sc_core::sc_module {
         uint64_t debug_bytes = 0;                  // transport_dbg, both directions
         uint64_t dmi_grants = 0;
         uint64_t error_responses = 0;
-        uint64_t busy_ps = 0;          // sum of data-bus transfer times
+        uint64_t busy_ps = 0;          // sum of data-bus transfer times, all channels
         uint64_t nb_requests = 0;      // requests that came by nb_transport
         uint64_t max_queued = 0;       // most accepted, unanswered nb requests
         uint64_t backpressure_ps = 0;  // time BEGIN_REQs waited for END_REQ
@@ -124,7 +130,8 @@ class Memory : public sc_core::sc_module {
 
     tlm::tlm_response_status check(const tlm::tlm_generic_payload& trans) const;
     sc_core::sc_time transfer_time(uint64_t bytes) const;
-    sc_core::sc_time schedule(bool write, uint64_t bytes, const sc_core::sc_time& delay);
+    sc_core::sc_time schedule(bool write, uint64_t addr, uint64_t bytes,
+                              const sc_core::sc_time& delay);
     void copy_in(uint64_t addr, const uint8_t* src, uint64_t n, const uint8_t* be, unsigned be_len);
     void copy_out(uint64_t addr, uint8_t* dst, uint64_t n, const uint8_t* be,
                   unsigned be_len) const;
@@ -135,7 +142,7 @@ class Memory : public sc_core::sc_module {
     MemoryConfig m_cfg;
     uint64_t m_size;
     sc_core::sc_time m_latency, m_write_latency;
-    sc_core::sc_time m_bus_free;
+    std::vector<sc_core::sc_time> m_bus_free;  // per channel
     // AT state.
     tlm_utils::peq_with_cb_and_phase<Memory> m_peq, m_done_peq;
     std::deque<std::pair<tlm::tlm_generic_payload*, sc_core::sc_time>> m_waiting;  // no END_REQ yet

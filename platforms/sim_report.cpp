@@ -8,6 +8,7 @@
 
 #include "core/metrics.h"
 #include "core/reference.h"
+#include "modules/compute_unit.h"
 #include "platforms/simulation.h"
 
 namespace sprint::platform {
@@ -72,34 +73,27 @@ struct EngineRow {
     std::function<double(const json&, const json&)> busy, stall;
 };
 
-double num(const json& j, std::initializer_list<const char*> path) {
+double num(const json& j, const std::vector<std::string>& path) {
     const json* p = &j;
-    for (const char* k : path) {
+    for (const std::string& k : path) {
         if (!p->is_object() || !p->contains(k)) return 0.0;
         p = &(*p)[k];
     }
     return p->contains("value") && (*p)["value"].is_number() ? (*p)["value"].get<double>() : 0.0;
 }
 
-std::vector<EngineRow> engine_rows() {
+// One row per engine; with several compute units, each unit's stages and datapath have a row of
+// their own ("unit_1.compute", "unit 1: stage compute (datapath)").
+std::vector<EngineRow> engine_rows(uint32_t units, uint32_t channels) {
     std::vector<EngineRow> rows;
-    const std::pair<const char*, const char*> stages[] = {
-        {"stage front (Q, crossbar)", "front"},
-        {"stage fetch K", "fetch_k"},
-        {"stage fetch V", "fetch_v"},
-        {"stage compute (datapath)", "compute"},
-        {"stage write-back (outputs)", "writeback"}};
-    for (const auto& s : stages) {
-        const std::string g = std::string("stage_") + s.second;
-        rows.push_back({s.first, s.second,
-                        [g](const json& m, const json&) {
-                            return num(m, {"controller", g.c_str(), "busy_ns"});
-                        },
-                        [g](const json& m, const json&) {
-                            return num(m, {"controller", g.c_str(), "starved_ns"}) +
-                                   num(m, {"controller", g.c_str(), "blocked_ns"});
-                        }});
-    }
+    rows.push_back({"stage front (Q, crossbar)", "front",
+                    [](const json& m, const json&) {
+                        return num(m, {"controller", "stage_front", "busy_ns"});
+                    },
+                    [](const json& m, const json&) {
+                        return num(m, {"controller", "stage_front", "starved_ns"}) +
+                               num(m, {"controller", "stage_front", "blocked_ns"});
+                    }});
     rows.push_back({"crossbar array", "xbar",
                     [](const json& m, const json&) {
                         return num(m, {"xbar", "busy_ns"});
@@ -107,15 +101,36 @@ std::vector<EngineRow> engine_rows() {
                     [](const json& m, const json&) {
                         return num(m, {"xbar", "queued_ns"});
                     }});
-    rows.push_back({"datapath units", "datapath",
-                    [](const json& m, const json&) {
-                        return num(m, {"datapath", "qk_busy_ns"}) +
-                               num(m, {"datapath", "softmax_busy_ns"}) +
-                               num(m, {"datapath", "v_busy_ns"});
-                    },
-                    [](const json& m, const json&) {
-                        return num(m, {"datapath", "queued_ns"});
-                    }});
+    const std::pair<const char*, const char*> stages[] = {
+        {"stage fetch K", "fetch_k"},
+        {"stage fetch V", "fetch_v"},
+        {"stage compute (datapath)", "compute"},
+        {"stage write-back (outputs)", "writeback"}};
+    for (uint32_t u = 0; u < units; ++u) {
+        const std::string unit = unit_name(u);
+        const std::string label = units > 1 ? "unit " + std::to_string(u) + ": " : "";
+        const std::string key = units > 1 ? unit + "." : "";
+        for (const auto& s : stages) {
+            const std::string g = std::string("stage_") + s.second;
+            rows.push_back({label + s.first, key + s.second,
+                            [g, unit](const json& m, const json&) {
+                                return num(m, {"controller", unit, g, "busy_ns"});
+                            },
+                            [g, unit](const json& m, const json&) {
+                                return num(m, {"controller", unit, g, "starved_ns"}) +
+                                       num(m, {"controller", unit, g, "blocked_ns"});
+                            }});
+        }
+        rows.push_back({label + "datapath units", key + "datapath",
+                        [unit](const json& m, const json&) {
+                            return num(m, {unit, "datapath", "qk_busy_ns"}) +
+                                   num(m, {unit, "datapath", "softmax_busy_ns"}) +
+                                   num(m, {unit, "datapath", "v_busy_ns"});
+                        },
+                        [unit](const json& m, const json&) {
+                            return num(m, {unit, "datapath", "queued_ns"});
+                        }});
+    }
     rows.push_back({"fetcher", "fetcher",
                     [](const json& m, const json&) {
                         return num(m, {"fetcher", "busy_ns"});
@@ -123,16 +138,18 @@ std::vector<EngineRow> engine_rows() {
                     [](const json& m, const json&) {
                         return num(m, {"fetcher", "mem_request_stall_ns"});
                     }});
-    rows.push_back({"memory data bus", "memory_bus",
-                    [](const json&, const json& d) { return num(d, {"busy_ps"}) / 1000.0; },
-                    nullptr});
+    rows.push_back(
+        {channels > 1 ? "memory data buses (mean)" : "memory data bus", "memory_bus",
+         [channels](const json&, const json& d) { return num(d, {"busy_ps"}) / 1000.0 / channels; },
+         nullptr});
     return rows;
 }
 
-json engines_json(const JobRun& r, double clock_ns) {
+json engines_json(const JobRun& r, const PlatformConfig& c) {
+    const double clock_ns = c.ip.clock_ns;
     json e = json::object();
     const json m = r.model(), d = r.dram();
-    for (const auto& row : engine_rows()) {
+    for (const auto& row : engine_rows(c.ip.units, c.dram.channels)) {
         e[row.key]["busy_cycles"] = {{"value", row.busy(m, d) / clock_ns},
                                      {"unit", "cycles"},
                                      {"description", "time " + row.label + " was working"}};
@@ -182,10 +199,13 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
     out << (o.job.causal ? ", causal" : "") << "\n";
     out << "IP (" << o.timing << "): " << 1.0 / ip.clock_ns << " GHz, crossbar " << ip.xbar.tiles
         << " tiles of " << ip.xbar.tile_rows << "x" << ip.xbar.tile_cols << " (" << ip.xbar.key_bits
-        << "-bit keys, " << ip.xbar.query_bits << "-bit queries), SRAM " << ip.sram.k_bytes << " + "
-        << ip.sram.v_bytes << " B, softmax " << core::to_string(o.job.softmax) << "\n";
-    out << "memory: " << c.dram.preset << ", " << c.dram.bandwidth_gbps << " GB/s, "
-        << c.dram.latency_ns << " ns\n\n";
+        << "-bit keys, " << ip.xbar.query_bits << "-bit queries), " << ip.units
+        << (ip.units == 1 ? " compute unit" : " compute units") << " with SRAM " << ip.sram.k_bytes
+        << " + " << ip.sram.v_bytes << " B" << (ip.units == 1 ? "" : " each") << ", softmax "
+        << core::to_string(o.job.softmax) << "\n";
+    out << "memory: " << c.dram.preset << ", "
+        << (c.dram.channels > 1 ? std::to_string(c.dram.channels) + " channels x " : "")
+        << c.dram.bandwidth_gbps << " GB/s, " << c.dram.latency_ns << " ns\n\n";
 }
 
 Table result_rows(const std::vector<JobReport>& reps) {
@@ -233,9 +253,10 @@ Table result_rows(const std::vector<JobReport>& reps) {
 }
 
 // Busy and stalled cycles of the pipeline stages, busy cycles of the blocks.
-Table engine_table(const std::vector<JobReport>& reps, double clock_ns) {
+Table engine_table(const std::vector<JobReport>& reps, const PlatformConfig& c) {
+    const double clock_ns = c.ip.clock_ns;
     Table rows;
-    for (const auto& e : engine_rows()) {
+    for (const auto& e : engine_rows(c.ip.units, c.dram.channels)) {
         std::vector<std::string> line{e.label};
         for (const auto& r : reps) {
             const json m = r.run->model(), d = r.run->dram();
@@ -254,14 +275,19 @@ Bounds job_bounds(const JobRun& r, const PlatformConfig& c) {
     const json m = r.model();
     const double clk = c.ip.clock_ns;
     Bounds b;
-    b.datapath = (num(m, {"datapath", "qk_busy_ns"}) + num(m, {"datapath", "softmax_busy_ns"}) +
-                  num(m, {"datapath", "v_busy_ns"})) /
-                 clk;
-    b.sram =
-        std::max(num(m, {"sram", "read_port_busy_ns"}), num(m, {"sram", "write_port_busy_ns"})) /
-        clk;
+    // The units work in parallel: the busiest one's datapath and SRAM port bound the job.
+    for (uint32_t u = 0; u < c.ip.units; ++u) {
+        const std::string unit = unit_name(u);
+        b.datapath = std::max(b.datapath, (num(m, {unit, "datapath", "qk_busy_ns"}) +
+                                           num(m, {unit, "datapath", "softmax_busy_ns"}) +
+                                           num(m, {unit, "datapath", "v_busy_ns"})) /
+                                              clk);
+        b.sram = std::max(b.sram, std::max(num(m, {unit, "sram", "read_port_busy_ns"}),
+                                           num(m, {unit, "sram", "write_port_busy_ns"})) /
+                                      clk);
+    }
     const double bytes = double(r.result.mem_read_bytes + r.result.mem_write_bytes);
-    b.memory_bandwidth = bytes / c.dram.bandwidth_gbps / clk;  // GB/s = B/ns
+    b.memory_bandwidth = bytes / (c.dram.bandwidth_gbps * c.dram.channels) / clk;  // GB/s = B/ns
     // Little's law on requests: each is in flight at least one latency, max_outstanding at once.
     const double requests = num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"});
     b.memory_latency = requests * c.dram.latency_ns / double(c.ip.fetcher.max_outstanding) / clk;
@@ -304,7 +330,7 @@ std::vector<std::string> workload_warnings(const std::vector<JobReport>& reps) {
     return w;
 }
 
-json job_json(const JobReport& rep, double clock_ns) {
+json job_json(const JobReport& rep, const PlatformConfig& c) {
     const JobRun& r = *rep.run;
     json jj;
     jj["mode"] = core::to_string(rep.mode);
@@ -348,7 +374,7 @@ json job_json(const JobReport& rep, double clock_ns) {
                                   {"v_rows_fetched", h.v_fetched}});
     jj["max_outstanding_requests"] =
         v(double(r.max_in_flight), "requests", "most memory requests of the IP in flight at once");
-    jj["engines"] = engines_json(r, clock_ns);
+    jj["engines"] = engines_json(r, c);
     jj["model"] = r.model();
     jj["memory"] = r.dram();
     return jj;
@@ -408,7 +434,7 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
     const std::vector<JobReport>& reps = ev.reports;
     print_header(out, o, c, in);
     const Table results = result_rows(reps);
-    const Table engines = engine_table(reps, c.ip.clock_ns);
+    const Table engines = engine_table(reps, c);
     std::size_t name_width = 0;
     for (const Table* t : {&results, &engines})
         for (const auto& l : *t) name_width = std::max(name_width, l[0].size());
@@ -453,8 +479,7 @@ std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation
     j["key_scores_per_second"] =
         v(double(ev.scores) / wall, "1/s", "visible (query, key) pairs simulated per wall second");
     j["jobs"] = json::array();
-    for (const auto& rep : ev.reports)
-        j["jobs"].push_back(job_json(rep, args.platform.ip.clock_ns));
+    for (const auto& rep : ev.reports) j["jobs"].push_back(job_json(rep, args.platform));
     j["warnings"] = ev.warnings;
     if (o.check_protocol)
         j["protocol"] = {{"links", p.protocol_links()},

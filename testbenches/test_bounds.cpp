@@ -109,3 +109,31 @@ TEST_CASE("bounds: memory latency is hidden while enough requests are in flight"
     CHECK(one.at("dense-stream").limit == "mem-latency");
     CHECK(one.at("dense-stream").cycles > 2.0 * slow.at("dense-stream").cycles);
 }
+
+TEST_CASE("bounds: compute units speed a datapath-bound job, channels a bandwidth-bound one",
+          "[bounds]") {
+    TempDir dir;
+    const auto base = run_all(dir);
+    const auto two = run_all(dir, {"--sprint.units", "2"});
+    // dense is datapath-bound on one unit: two units share its query blocks
+    REQUIRE(base.at("dense").limit == "datapath");
+    CHECK(two.at("dense").cycles < base.at("dense").cycles / 1.7);
+    // dense-stream is bandwidth-bound: a second unit gives it nothing, a second channel does
+    REQUIRE(base.at("dense-stream").limit == "mem-bandwidth");
+    CHECK(two.at("dense-stream").cycles > base.at("dense-stream").cycles * 0.9);
+    const auto wide = run_all(dir, {"--dram.channels", "2"});
+    CHECK(wide.at("dense-stream").cycles < base.at("dense-stream").cycles / 1.4);
+    CHECK(wide.at("dense").cycles > base.at("dense").cycles * 0.95);
+    // with four units and four channels every job still takes at least each bound (the busiest
+    // unit's datapath and SRAM, the channels' bandwidth together) and sits near the largest
+    for (const auto& [mode, j] : run_all(dir, {"--preset", "L", "--dram.channels", "4"})) {
+        INFO("mode " << mode << ", limit " << j.limit);
+        double largest = 0;
+        for (const auto& [name, b] : j.bounds) {
+            INFO("bound " << name << " = " << b << ", cycles " << j.cycles);
+            CHECK(j.cycles >= 0.999 * b);
+            largest = std::max(largest, b);
+        }
+        CHECK(j.cycles <= 1.6 * largest);
+    }
+}

@@ -773,6 +773,39 @@ TEST_CASE("cli/config: dram.preset sets the bandwidth unless it is given explici
     }
 }
 
+TEST_CASE(
+    "cli/config: --preset S M L set units and buffers - shown in --dump-config - explicit "
+    "values win",
+    "[cli]") {
+    TempDir dir;
+    const std::pair<const char*, const char*> sizes[] = {{"S", "1"}, {"M", "2"}, {"L", "4"}};
+    for (const auto& [preset, units] : sizes) {
+        INFO("preset " << preset);
+        const std::string f = dir.file(std::string(preset) + ".ini");
+        RunResult r;
+        run_ok(dir, small({"--preset", preset, "--dump-config", f, "--compare=false"}), &r);
+        const std::string ini = read_text(f);
+        CHECK_THAT(ini, Contains(std::string("preset = ") + preset));
+        CHECK_THAT(ini, Contains(std::string("units = ") + units));
+        CHECK_THAT(ini, Contains("k_bytes = 8192"));
+        CHECK_THAT(ini, Contains("v_bytes = 8192"));
+        CHECK_THAT(ini, Contains("max_outstanding = " + std::to_string(16 * std::stoi(units))));
+        CHECK_THAT(line_starting(r.out, "IP ("), Contains(std::string(units) + " compute unit"));
+    }
+    // An explicit parameter wins over the preset, wherever it stands.
+    RunResult r;
+    run_ok(dir,
+           small({"--sprint.units", "3", "--preset", "L", "--sprint.sram.k_bytes", "4096",
+                  "--compare=false"}),
+           &r);
+    CHECK_THAT(line_starting(r.out, "IP ("),
+               Contains("3 compute units with SRAM 4096 + 8192 B each"));
+    // Every unit's stages and datapath have their own rows.
+    for (const char* row : {"unit 0: stage compute (datapath)", "unit 2: datapath units"})
+        CHECK_THAT(r.out, Contains(row));
+    check_bad_input(dir, small({"--preset", "XL"}), {"--preset", "'XL'"});
+}
+
 TEST_CASE("cli/config: a dumped config still runs after moving platform.dram_base", "[cli]") {
     // --dump-config once wrote the IP's window derived from platform.dram_base as explicit values,
     // so moving the DRAM on the command line left the window behind and the job failed (exit 1).
@@ -848,8 +881,9 @@ TEST_CASE("cli/vcd: waveform file with 1 ps timescale traced signals and value c
     REQUIRE(file_exists(f));
     const Vcd v = parse_vcd(read_text(f));
     CHECK(v.timescale == "1 ps");
-    for (const char* name : {"sprint.controller.state", "sprint.controller.query",
-                             "sprint.fetcher.outstanding", "sprint.sram.occupancy_k", "irq"}) {
+    for (const char* name :
+         {"sprint.controller.state", "sprint.controller.query", "sprint.fetcher.outstanding",
+          "sprint.unit_0.sram.occupancy_k", "irq"}) {
         INFO(name);
         CHECK_FALSE(v.find(name).empty());
     }
@@ -866,6 +900,21 @@ TEST_CASE("cli/vcd: waveform file with 1 ps timescale traced signals and value c
     const auto outstanding = values("sprint.fetcher.outstanding");
     CHECK(std::any_of(outstanding.begin(), outstanding.end(),
                       [](const std::string& s) { return s.find('1') != std::string::npos; }));
+}
+
+TEST_CASE("cli/vcd: every compute unit's buffers and datapath are traced and active", "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("w.vcd");
+    run_ok(dir, small({"--vcd", f, "--preset", "M", "--compare=false"}));
+    const Vcd v = parse_vcd(read_text(f));
+    for (const char* name : {"sprint.unit_0.datapath.busy", "sprint.unit_1.datapath.busy",
+                             "sprint.unit_0.sram.occupancy_k", "sprint.unit_1.sram.occupancy_v"}) {
+        INFO(name);
+        REQUIRE_FALSE(v.find(name).empty());
+        const auto it = v.values.find(v.find(name));
+        REQUIRE(it != v.values.end());
+        CHECK(std::set<std::string>(it->second.begin(), it->second.end()).size() >= 2);
+    }
 }
 
 // ---- --dump-regmap

@@ -10,6 +10,7 @@
 
 #include "core/metrics.h"
 #include "harness.h"
+#include "modules/compute_unit.h"
 
 using namespace sprint;
 
@@ -24,6 +25,8 @@ struct Run {
     uint64_t checked = 0;
     uint64_t fetcher_read_bytes = 0, fetcher_write_bytes = 0, dram_read_bytes = 0,
              dram_write_bytes = 0, dmi_accesses = 0, k_rows = 0, v_rows = 0;
+    // Per compute unit: output rows produced, K rows scored, bytes written into its buffers.
+    std::vector<uint64_t> unit_rows_output, unit_rows_scored, unit_sram_writes;
 };
 
 Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
@@ -50,6 +53,12 @@ Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
     r.dmi_accesses = p.sprint.stats().count("fetcher.dmi_accesses");
     r.k_rows = p.sprint.stats().count("fetcher.rows_fetched_k");
     r.v_rows = p.sprint.stats().count("fetcher.rows_fetched_v");
+    for (uint32_t u = 0; u < cfg.ip.units; ++u) {
+        const std::string n = unit_name(u);
+        r.unit_rows_output.push_back(p.sprint.stats().count(n + ".datapath.rows_output"));
+        r.unit_rows_scored.push_back(p.sprint.stats().count(n + ".datapath.rows_scored"));
+        r.unit_sram_writes.push_back(p.sprint.stats().count(n + ".sram.write_bytes"));
+    }
     return r;
 }
 
@@ -301,4 +310,55 @@ TIMED_TEST_CASE("e2e: DMI on the mem port gives the same output and the same byt
     const Run r = check_bit_exact(w, options(), cfg);
     CHECK(r.dmi_accesses > 0);
     CHECK(r.dram_read_bytes < r.fetcher_read_bytes);  // most reads bypassed the memory's transport
+}
+
+// ---- compute units ------------------------------------------------------------------------------
+
+namespace {
+
+// Every mode on `units` compute units: bit-exact (the same bytes as one unit: the core's
+// reference), every unit busy with its share: in sprint mode query i of a head on unit i mod
+// units, in dense mode query block b (of `contexts` queries) on unit b mod units.
+void check_units(core::Mode m, uint32_t units, TimingMode mode) {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.units = units;
+    const int heads = 2, n = 90;
+    const auto w = test::make_workload(heads, n, 64, 0.15, true, 0, 11);
+    const Run r = check_bit_exact(w, options(m, true), cfg);
+    REQUIRE(r.unit_rows_output.size() == units);
+    std::vector<uint64_t> expect(units, 0);
+    const uint32_t block = m == core::Mode::Dense ? cfg.ip.datapath.contexts : 1;
+    for (int h = 0; h < heads; ++h)
+        for (int i = 0; i < n; ++i) ++expect[(uint32_t(i) / block) % units];
+    uint64_t scored = 0;
+    for (uint32_t u = 0; u < units; ++u) {
+        INFO("unit " << u);
+        CHECK(r.unit_rows_output[u] == expect[u]);
+        CHECK(r.unit_rows_scored[u] > 0);
+        CHECK(r.unit_sram_writes[u] > 0);
+        scored += r.unit_rows_scored[u];
+    }
+    // Each unit scores the keys its own queries use: in sprint mode the kept pairs, no more.
+    if (m == core::Mode::Sprint) CHECK(scored == r.result.kept_keys);
+}
+
+}  // namespace
+
+TIMED_TEST_CASE("e2e units: sprint on 2 units - bit-exact - queries dealt out in turn") {
+    check_units(core::Mode::Sprint, 2, mode);
+}
+TIMED_TEST_CASE("e2e units: sprint on 3 units - bit-exact - queries dealt out in turn") {
+    check_units(core::Mode::Sprint, 3, mode);
+}
+TIMED_TEST_CASE("e2e units: sprint on 4 units - bit-exact - queries dealt out in turn") {
+    check_units(core::Mode::Sprint, 4, mode);
+}
+TIMED_TEST_CASE("e2e units: dense on 3 units - bit-exact - query blocks dealt out in turn") {
+    check_units(core::Mode::Dense, 3, mode);
+}
+TIMED_TEST_CASE("e2e units: dense-stream on 2 units - bit-exact") {
+    check_units(core::Mode::DenseStream, 2, mode);
+}
+TIMED_TEST_CASE("e2e units: onchip-prune on 2 units - bit-exact - V fetched by each unit") {
+    check_units(core::Mode::OnchipPrune, 2, mode);
 }

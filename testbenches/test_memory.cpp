@@ -269,6 +269,43 @@ TEST_CASE("memory: LT timeline pipelines same-time requests and queues behind a 
     CHECK(mem.counters().busy_ps == 18 * 4000);
 }
 
+TEST_CASE("memory: channels - interleaved blocks on their own buses, an access split over them",
+          "[memory]") {
+    MemoryConfig cfg = round_config();  // read 50 ns, 4 ns per 64 B on each channel
+    cfg.channels = 2;
+    cfg.interleave_bytes = 256;  // bytes 0-255 on channel 0, 256-511 on 1, 512-767 on 0 ...
+    Memory mem("mem", cfg);
+    Host host("host");
+    host.socket.bind(mem.target);
+    std::vector<sc_time> d;
+    host.body = [&](Host& h) {
+        uint8_t buf[1024] = {};
+        auto go = [&](uint64_t addr, unsigned len) {
+            sc_time t = sc_core::SC_ZERO_TIME;
+            h.transport(tlm::TLM_READ_COMMAND, addr, buf, len, t);
+            d.push_back(t);
+        };
+        go(0, 256);    // d[0]: channel 0, 50 + 16
+        go(256, 256);  // d[1]: channel 1, free: 50 + 16, beside d[0]
+        go(512, 256);  // d[2]: channel 0 again, behind d[0]: 66 + 16
+        sc_core::wait(1, sc_core::SC_US);
+        go(128, 256);  // d[3]: 128 B on channel 0 and 128 B on channel 1 at once: 50 + 8
+        sc_core::wait(1, sc_core::SC_US);
+        go(0, 1024);  // d[4]: 512 B on each channel, both at once: 50 + 32
+    };
+    sc_core::sc_start();
+    REQUIRE(d.size() == 5);
+    CHECK(d[0] == sc_time(66, SC_NS));
+    CHECK(d[1] == sc_time(66, SC_NS));
+    CHECK(d[2] == sc_time(82, SC_NS));
+    CHECK(d[3] == sc_time(58, SC_NS));
+    CHECK(d[4] == sc_time(82, SC_NS));
+    CHECK(mem.counters().busy_ps == (4 + 4 + 4 + 4 + 16) * 4000);  // bursts on all channels
+    MemoryConfig bad = round_config();
+    bad.channels = 0;
+    CHECK_THAT(bad.validate(), Catch::Matchers::Contains("channels"));
+}
+
 TEST_CASE("memory: default lpddr4 timing of one 64-byte read", "[memory]") {
     Memory mem("mem");
     Host host("host");

@@ -57,7 +57,7 @@ struct Bench : sc_core::sc_module {
           sram("sram", c, tracer),
           fetcher("fetcher", c, tracer) {
         ctl.socket.bind(fetcher.from_controller.socket);
-        fetcher.to_sram.bind(sram.from_fetcher.socket);
+        fetcher.to_sram[0].bind(sram.from_fetcher.socket);
         reader.socket.bind(sram.from_datapath.socket);
         allocator.socket.bind(sram.from_controller.socket);
         if (direct) {

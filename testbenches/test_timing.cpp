@@ -34,9 +34,9 @@ Timed run(const core::QuantizedWorkload& w, const core::JobOptions& opt,
     t.dram_max_queued = p.dram.counters().max_queued;
     t.dram_backpressure_ps = p.dram.counters().backpressure_ps;
     t.xbar_busy = p.sprint.stats().real("xbar.busy_ns");
-    t.dp_busy = p.sprint.stats().real("datapath.qk_busy_ns") +
-                p.sprint.stats().real("datapath.softmax_busy_ns") +
-                p.sprint.stats().real("datapath.v_busy_ns");
+    t.dp_busy = p.sprint.stats().real("unit_0.datapath.qk_busy_ns") +
+                p.sprint.stats().real("unit_0.datapath.softmax_busy_ns") +
+                p.sprint.stats().real("unit_0.datapath.v_busy_ns");
     t.fetch_busy = p.sprint.stats().real("fetcher.busy_ns");
     t.violations = p.protocol_violations();
     return t;

@@ -11,6 +11,11 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_uint(p + ".seed", seed, "", "seed of the non-ideality random streams", 0,
                std::numeric_limits<uint64_t>::max());
 
+    r.add_uint(p + ".units", units, "units",
+               "compute units (CORELETs), each with its own K/V SRAM buffers (sram.*, per unit) "
+               "and datapath; adjacent queries go to different units [F] S 1, M 2, L 4",
+               1, 64);
+
     const std::string c = p + ".controller";
     r.add_uint(c + ".csr_cycles", controller.csr_cycles, "cycles", "register access latency [D]", 0,
                1000);
@@ -87,8 +92,10 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                std::numeric_limits<uint64_t>::max());
 
     const std::string s = p + ".sram";
-    r.add_uint(s + ".k_bytes", sram.k_bytes, "B", "K buffer capacity [F]", 16, 1u << 20);
-    r.add_uint(s + ".v_bytes", sram.v_bytes, "B", "V buffer capacity [F]", 16, 1u << 20);
+    r.add_uint(s + ".k_bytes", sram.k_bytes, "B", "K buffer capacity of each unit [F]", 16,
+               1u << 20);
+    r.add_uint(s + ".v_bytes", sram.v_bytes, "B", "V buffer capacity of each unit [F]", 16,
+               1u << 20);
     r.add_uint(s + ".bytes_per_cycle", sram.bytes_per_cycle, "B/cycle",
                "bandwidth of each buffer port [D]", 1, 1u << 20);
     r.add_uint(s + ".access_cycles", sram.access_cycles, "cycles", "access latency [D]", 0, 100000);
@@ -110,6 +117,36 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "query contexts held at once (Q row, scores, accumulator): dense mode's query "
                "block [D]",
                1, 1024);
+}
+
+namespace {
+
+struct SizePreset {
+    const char* name;
+    uint32_t units;
+};
+// [F] S-SPRINT 1 CORELET with 16 KB, M 2 with 32 KB (16 KB K + 16 KB V), L 4 with 64 KB (PAPER.md).
+constexpr SizePreset kSizePresets[] = {{"S", 1}, {"M", 2}, {"L", 4}};
+constexpr uint32_t kPresetUnitBufferBytes = 8192;  // K and V each, per unit [F]
+constexpr uint32_t kPresetRequestsPerUnit = 16;    // fetcher request slots per unit [D]
+
+}  // namespace
+
+bool IpConfig::apply_size_preset(const std::string& name, IpConfig& cfg) {
+    for (const SizePreset& p : kSizePresets) {
+        if (name != p.name) continue;
+        cfg.units = p.units;
+        cfg.sram.k_bytes = cfg.sram.v_bytes = kPresetUnitBufferBytes;
+        cfg.fetcher.max_outstanding = kPresetRequestsPerUnit * p.units;
+        return true;
+    }
+    return false;
+}
+
+std::vector<std::string> IpConfig::size_preset_names() {
+    std::vector<std::string> v;
+    for (const SizePreset& p : kSizePresets) v.push_back(p.name);
+    return v;
 }
 
 std::string IpConfig::validate() const {

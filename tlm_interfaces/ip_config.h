@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/crossbar.h"
 #include "core/params.h"
@@ -85,6 +86,9 @@ struct IpConfig {
     bool check_protocol = false;         // a ProtocolChecker on every internal link and on mem
     double clock_ns = 1.0;
     uint64_t seed = 1;
+    // Compute units (CORELETs): each its own K/V SRAM buffer (sram.*, per unit) and datapath;
+    // query i of a head (dense: query block i) goes to unit i mod units.
+    uint32_t units = 1;
     ControllerConfig controller;
     XbarConfig xbar;
     ComparatorConfig comparators;
@@ -94,6 +98,11 @@ struct IpConfig {
 
     // Register every field as `<prefix>.<block>.<field>`.
     void register_params(core::ParamRegistry& reg, const std::string& prefix);
+    // The paper's configurations S, M, L: 1, 2, 4 compute units of 8 KB K + 8 KB V each (16, 32,
+    // 64 KB on chip), the fetcher's request slots 16 per unit. Sets units, sram.k_bytes,
+    // sram.v_bytes and fetcher.max_outstanding of `cfg`; false for an unknown name (unchanged).
+    static bool apply_size_preset(const std::string& name, IpConfig& cfg);
+    static std::vector<std::string> size_preset_names();
     // Cross-field checks; returns "" or a sentence naming the problem.
     std::string validate() const;
     core::XbarNumerics numerics() const;

@@ -80,6 +80,7 @@ enum class FetchOp : uint8_t { LoadRows, ReleaseRows, Flush };
 struct FetchCommand : Extension<FetchCommand> {
     FetchOp op = FetchOp::LoadRows;
     Buffer buffer = Buffer::K;
+    uint32_t unit = 0;  // LoadRows, ReleaseRows: the compute unit whose buffer (Flush: all)
     uint32_t head = 0, query = 0;
     uint64_t tensor_base = 0;          // mem address of row 0 of this head's K or V
     uint32_t row_bytes = 0;            // d

@@ -15,26 +15,27 @@ using namespace sc_core;
 using namespace tlm;
 using regs::ErrorCode;
 
-ErrorCode Pipeline::run_compute(Stage& s) {
+ErrorCode Pipeline::run_compute(Stage& s, Lane& l) {
     if (m_job.opt.mode == core::Mode::OnchipPrune) {  // this stage fetches the V rows itself
         bool granted = false;
-        const ErrorCode e = reserve(proto::Buffer::V, 0, nullptr, 0, s, granted, &m_own_v_capacity);
+        const ErrorCode e =
+            reserve(l, proto::Buffer::V, 0, nullptr, 0, s, granted, &l.own_v_capacity);
         if (e != ErrorCode::None) return e;
     }
     Item it;
     // Per query: Begin, K chunks and Softmax from the K stream, then V chunks and End from the V
     // stream.
-    while (!m_abort && s.get(m_k_items, it)) {
+    while (!m_abort && s.get(l.k_items, it)) {
         QueryPtr qp = it.q;
-        const ErrorCode e = compute_query(s, qp, it);
+        const ErrorCode e = compute_query(s, l, qp, it);
         if (e != ErrorCode::None) return e;
     }
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::compute_query(Stage& s, const QueryPtr& qp, Item& it) {
+ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it) {
     Query& q = *qp;
-    if (!q.members.empty()) return compute_block(s, q, it);
+    if (!q.members.empty()) return compute_block(s, l, q, it);
     const uint32_t d = m_job.d;
     proto::DatapathCommand c;
     c.head = q.head;
@@ -46,15 +47,15 @@ ErrorCode Pipeline::compute_query(Stage& s, const QueryPtr& qp, Item& it) {
     c.s_v = q.hp.s_v;
     c.softmax = m_job.opt.softmax;
     c.output = m_job.opt.output;
-    ErrorCode e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(q.q.data()), d, s);
-    while (e == ErrorCode::None && !m_abort && s.get(m_k_items, it) && it.kind == Item::KChunk) {
+    ErrorCode e = dp(l, c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(q.q.data()), d, s);
+    while (e == ErrorCode::None && !m_abort && s.get(l.k_items, it) && it.kind == Item::KChunk) {
         c.op = proto::DatapathOp::QkChunk;
         c.tokens = &q.candidates[it.first];
         c.slots = it.slots.data();
         c.count = it.count;
-        e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
         if (e == ErrorCode::None)
-            e = release_rows(proto::Buffer::K, q, c.tokens, it.slots.data(), it.count, s);
+            e = release_rows(l, proto::Buffer::K, q, c.tokens, it.slots.data(), it.count, s);
     }
     if (e != ErrorCode::None || m_abort) return e;
     c.op = proto::DatapathOp::Softmax;
@@ -62,25 +63,25 @@ ErrorCode Pipeline::compute_query(Stage& s, const QueryPtr& qp, Item& it) {
     c.prune = m_job.opt.mode == core::Mode::OnchipPrune;
     c.threshold = q.hp.threshold;
     c.empty_row = m_job.opt.empty_row;
-    if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-    if (c.prune && (e = fetch_kept_v(s, q, c)) != ErrorCode::None) return e;
-    while (!m_abort && s.get(m_v_items, it) && it.kind == Item::VChunk) {
+    if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+    if (c.prune && (e = fetch_kept_v(s, l, q, c)) != ErrorCode::None) return e;
+    while (!m_abort && s.get(l.v_items, it) && it.kind == Item::VChunk) {
         c.op = proto::DatapathOp::VChunk;
         c.tokens = &q.kept[it.first];
         c.slots = it.slots.data();
         c.count = it.count;
-        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        if ((e = release_rows(proto::Buffer::V, q, c.tokens, it.slots.data(), it.count, s)) !=
+        if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+        if ((e = release_rows(l, proto::Buffer::V, q, c.tokens, it.slots.data(), it.count, s)) !=
             ErrorCode::None)
             return e;
     }
     if (m_abort) return ErrorCode::None;
-    return finish_query(s, qp);
+    return finish_query(s, l, qp);
 }
 
 // Dense mode: one context per member of the block. Every chunk is read once for all of them;
 // member c uses the chunk's tokens below its own key end (a prefix: candidates ascend).
-ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
+ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     const uint32_t d = m_job.d, nb = uint32_t(blk.members.size());
     std::vector<uint32_t> counts(nb);
     auto prefix_counts = [&](const uint32_t* tokens, uint32_t n) {
@@ -103,19 +104,19 @@ ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
         c.op = proto::DatapathOp::Begin;
         c.query = blk.members[k]->index;
         c.context = k;
-        e = dp(c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(blk.members[k]->q.data()), d, s);
+        e = dp(l, c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(blk.members[k]->q.data()), d, s);
     }
     c.counts = counts.data();
     c.contexts = nb;
-    while (e == ErrorCode::None && !m_abort && s.get(m_k_items, it) && it.kind == Item::KChunk) {
+    while (e == ErrorCode::None && !m_abort && s.get(l.k_items, it) && it.kind == Item::KChunk) {
         c.op = proto::DatapathOp::QkChunk;
         c.tokens = &blk.candidates[it.first];
         c.slots = it.slots.data();
         c.count = it.count;
         prefix_counts(c.tokens, c.count);
-        e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
         if (e == ErrorCode::None)
-            e = release_rows(proto::Buffer::K, blk, c.tokens, it.slots.data(), it.count, s);
+            e = release_rows(l, proto::Buffer::K, blk, c.tokens, it.slots.data(), it.count, s);
     }
     c.counts = nullptr;
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k) {
@@ -123,42 +124,42 @@ ErrorCode Pipeline::compute_block(Stage& s, Query& blk, Item& it) {
         c.query = blk.members[k]->index;
         c.context = k;
         c.kept_out = &blk.members[k]->kept;
-        e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
     }
     c.counts = counts.data();
-    while (e == ErrorCode::None && !m_abort && s.get(m_v_items, it) && it.kind == Item::VChunk) {
+    while (e == ErrorCode::None && !m_abort && s.get(l.v_items, it) && it.kind == Item::VChunk) {
         c.op = proto::DatapathOp::VChunk;
         c.tokens = &blk.candidates[it.first];
         c.slots = it.slots.data();
         c.count = it.count;
         prefix_counts(c.tokens, c.count);
-        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
-            e = release_rows(proto::Buffer::V, blk, c.tokens, it.slots.data(), it.count, s);
+        if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
+            e = release_rows(l, proto::Buffer::V, blk, c.tokens, it.slots.data(), it.count, s);
     }
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
-        e = finish_query(s, blk.members[k], k);
+        e = finish_query(s, l, blk.members[k], k);
     return e;
 }
 
 // On-chip pruning decides the V rows only after the softmax: they are fetched here, chunk by
 // chunk, each chunk's room reserved first (only this stage uses the V buffer in this mode).
-ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) {
+ErrorCode Pipeline::fetch_kept_v(Stage& s, Lane& l, Query& q, proto::DatapathCommand& c) {
     bool granted = false;
     ErrorCode e = ErrorCode::None;
-    const uint32_t v_buffer = m_own_v_capacity;
+    const uint32_t v_buffer = l.own_v_capacity;
     const uint32_t v_slots = q.kept.size() <= v_buffer ? v_buffer : std::max(1u, v_buffer / 2);
     for (uint32_t a = 0; a < q.kept.size() && !m_abort; a += v_slots) {
         const uint32_t cnt = uint32_t(std::min<std::size_t>(v_slots, q.kept.size() - a));
-        while ((e = reserve(proto::Buffer::V, q.head, &q.kept[a], cnt, s, granted)) ==
+        while ((e = reserve(l, proto::Buffer::V, q.head, &q.kept[a], cnt, s, granted)) ==
                    ErrorCode::None &&
                !granted && !m_abort) {
-            const uint64_t seen = m_releases;
+            const uint64_t seen = l.releases;
             s.stall(
-                m_release_ev, [&] { return m_releases != seen || m_abort; }, s.times().blocked);
+                l.release_ev, [&] { return l.releases != seen || m_abort; }, s.times().blocked);
         }
         if (e != ErrorCode::None || m_abort) return e;
         std::vector<uint32_t> slots(cnt);
-        if ((e = load_rows(proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s)) !=
+        if ((e = load_rows(l, proto::Buffer::V, q, &q.kept[a], cnt, slots.data(), s)) !=
             ErrorCode::None)
             return e;
         if (m_abort) break;
@@ -166,8 +167,8 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
         c.tokens = &q.kept[a];
         c.slots = slots.data();
         c.count = cnt;
-        if ((e = dp(c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
-        if ((e = release_rows(proto::Buffer::V, q, &q.kept[a], slots.data(), cnt, s)) !=
+        if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) != ErrorCode::None) return e;
+        if ((e = release_rows(l, proto::Buffer::V, q, &q.kept[a], slots.data(), cnt, s)) !=
             ErrorCode::None)
             return e;
     }
@@ -175,7 +176,7 @@ ErrorCode Pipeline::fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c) 
 }
 
 // The output row out of the datapath, handed to the write-back stage.
-ErrorCode Pipeline::finish_query(Stage& s, const QueryPtr& q, uint32_t context) {
+ErrorCode Pipeline::finish_query(Stage& s, Lane& l, const QueryPtr& q, uint32_t context) {
     const uint32_t d = m_job.d;
     const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
     Output o{q, std::vector<uint8_t>(std::size_t(d) * eb)};
@@ -184,17 +185,17 @@ ErrorCode Pipeline::finish_query(Stage& s, const QueryPtr& q, uint32_t context) 
     c.head = q->head;
     c.query = q->index;
     c.context = context;
-    const ErrorCode e = dp(c, TLM_READ_COMMAND, o.bytes.data(), d * eb, s);
+    const ErrorCode e = dp(l, c, TLM_READ_COMMAND, o.bytes.data(), d * eb, s);
     if (e != ErrorCode::None) return e;
-    s.put(m_outputs, std::move(o));  // false only when the job is aborting
+    s.put(l.outputs, std::move(o));  // false only when the job is aborting
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::run_writeback(Stage& s) {
+ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
     const uint32_t n = m_job.n, d = m_job.d;
     const uint32_t eb = uint32_t(core::output_element_bytes(m_job.opt.output));
     Output o;
-    while (!m_abort && s.get(m_outputs, o)) {
+    while (!m_abort && s.get(l.outputs, o)) {
         const Query& q = *o.q;
         const ErrorCode e =
             mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,

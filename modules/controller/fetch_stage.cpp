@@ -57,16 +57,16 @@ class Pipeline::FetchFlight {
     std::deque<LoadPtr> m_q;
 };
 
-ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
+ErrorCode Pipeline::run_fetch(Stage& s, Lane& lane, proto::Buffer b) {
     const bool k = b == proto::Buffer::K;
     bool granted = false;
     uint32_t slots = 0;  // rows the buffer holds at this head dimension: the SRAM buffer's to say
-    ErrorCode e = reserve(b, 0, nullptr, 0, s, granted, &slots);
+    ErrorCode e = reserve(lane, b, 0, nullptr, 0, s, granted, &slots);
     if (e != ErrorCode::None) return e;
     // On-chip pruning decides the V rows only after the softmax: the compute stage fetches them.
     const bool load = k || m_job.opt.mode != core::Mode::OnchipPrune;
-    auto& queries = k ? m_queries_k : m_queries_v;
-    FetchFlight flight(*this, s, k ? m_k_items : m_v_items);
+    auto& queries = k ? lane.queries_k : lane.queries_v;
+    FetchFlight flight(*this, s, k ? lane.k_items : lane.v_items);
     QueryPtr q;
     for (;;) {
         // Nothing more to issue until the next query arrives: hand over what is in flight first.
@@ -86,7 +86,7 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
             l->item = Item(k ? Item::KChunk : Item::VChunk, q, a,
                            uint32_t(std::min<std::size_t>(cap, cand.size() - a)));
             l->item.slots.resize(l->item.count);
-            if ((e = reserve_in_order(s, b, *q, &cand[a], l->item.count, flight)) !=
+            if ((e = reserve_in_order(s, lane, b, *q, &cand[a], l->item.count, flight)) !=
                     ErrorCode::None ||
                 m_abort)
                 break;
@@ -94,8 +94,8 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
             flight.push(l);
             l->buffer = b;
             l->start = s.now();
-            m_load_tasks.push_back(l);
-            m_load_task_ev.notify();
+            lane.load_tasks.push_back(l);
+            lane.load_task_ev.notify();
         }
         if (e != ErrorCode::None) break;
         flight.marker(k ? Item::Softmax : Item::End, q);
@@ -108,7 +108,7 @@ ErrorCode Pipeline::run_fetch(Stage& s, proto::Buffer b) {
 // Room for a chunk, reserved here in issue order: loads under way at once never take each other's
 // room (which could starve the oldest, the one the datapath waits for). While the buffer is full,
 // what is ready is handed over: the datapath may need it before it can free room.
-ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, const Query& q,
+ErrorCode Pipeline::reserve_in_order(Stage& s, Lane& l, proto::Buffer b, const Query& q,
                                      const uint32_t* tokens, uint32_t need, FetchFlight& flight) {
     const sc_time t0 = s.now();
     auto counted = [&] {
@@ -118,14 +118,16 @@ ErrorCode Pipeline::reserve_in_order(Stage& s, proto::Buffer b, const Query& q,
     ErrorCode e = ErrorCode::None;
     bool granted = false;
     while (!m_abort && e == ErrorCode::None) {
-        if ((e = reserve(b, q.head, tokens, need, s, granted)) != ErrorCode::None || granted) break;
+        if ((e = reserve(l, b, q.head, tokens, need, s, granted)) != ErrorCode::None || granted)
+            break;
         if (flight.front_done()) {
             e = flight.deliver_front();
             continue;
         }
         s.qk.sync();
-        if ((e = reserve(b, q.head, tokens, need, s, granted)) != ErrorCode::None || granted) break;
-        if (!m_abort && !flight.front_done()) wait(m_release_ev | m_load_ev);
+        if ((e = reserve(l, b, q.head, tokens, need, s, granted)) != ErrorCode::None || granted)
+            break;
+        if (!m_abort && !flight.front_done()) wait(l.release_ev | l.load_ev);
     }
     // Waiting for room is blocked time, less what handing over items counted meanwhile.
     s.times().blocked += std::max(0.0, (s.now() - t0).to_seconds() * 1e9 - (counted() - counted0));

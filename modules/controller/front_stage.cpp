@@ -20,6 +20,7 @@ ErrorCode Pipeline::run_front(Stage& s) {
         trace_state(Queries, s.now());
         const uint32_t block = query_block(hp);
         QueryPtr blk;
+        uint32_t entry = 0;  // the head's entries so far: entry i goes to unit i mod units
         m_q_first = m_q_count = 0;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             auto q = std::make_shared<Query>();
@@ -36,7 +37,9 @@ ErrorCode Pipeline::run_front(Stage& s) {
                 blk->last_of_head = q->last_of_head;
                 q = std::move(blk);
             }
-            if (!s.put(m_queries_k, q) || !s.put(m_queries_v, q)) return ErrorCode::None;
+            q->unit = entry++ % uint32_t(m_lanes.size());
+            Lane& l = *m_lanes[q->unit];
+            if (!s.put(l.queries_k, q) || !s.put(l.queries_v, q)) return ErrorCode::None;
         }
     }
     return ErrorCode::None;

@@ -41,13 +41,12 @@ ErrorCode Pipeline::xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Sta
                                                                           : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::dp(proto::DatapathCommand& c, tlm_command cmd, uint8_t* data, uint32_t len,
-                       Stage& s) {
-    return send(m_ports.datapath, m_pool, c, s, cmd, data, len) ? ErrorCode::None
-                                                                : ErrorCode::Internal;
+ErrorCode Pipeline::dp(Lane& l, proto::DatapathCommand& c, tlm_command cmd, uint8_t* data,
+                       uint32_t len, Stage& s) {
+    return send(l.datapath, m_pool, c, s, cmd, data, len) ? ErrorCode::None : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t head,
+ErrorCode Pipeline::room(Lane& l, proto::ResidencyOp op, proto::Buffer b, uint32_t head,
                          const uint32_t* tokens, uint32_t count, Stage& s, bool* granted,
                          uint32_t* capacity) {
     proto::ResidencyCommand rc;
@@ -63,7 +62,7 @@ ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t head,
     prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
     gp->set_extension(&rc);
     sc_time d = s.qk.get_local_time();
-    m_ports.sram.transport(*gp, d);
+    l.sram.transport(*gp, d);
     gp->clear_extension(&rc);
     if (!gp->is_response_ok()) return ErrorCode::Internal;
     if (granted) *granted = !rc.no_room_out;
@@ -71,9 +70,9 @@ ErrorCode Pipeline::room(proto::ResidencyOp op, proto::Buffer b, uint32_t head,
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::reserve(proto::Buffer b, uint32_t head, const uint32_t* tokens, uint32_t count,
-                            Stage& s, bool& granted, uint32_t* capacity) {
-    return room(proto::ResidencyOp::Reserve, b, head, tokens, count, s, &granted, capacity);
+ErrorCode Pipeline::reserve(Lane& l, proto::Buffer b, uint32_t head, const uint32_t* tokens,
+                            uint32_t count, Stage& s, bool& granted, uint32_t* capacity) {
+    return room(l, proto::ResidencyOp::Reserve, b, head, tokens, count, s, &granted, capacity);
 }
 
 ErrorCode Pipeline::flush_buffers() {
@@ -89,15 +88,16 @@ ErrorCode Pipeline::flush_buffers() {
     return gp->is_response_ok() ? ErrorCode::None : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n,
-                              uint32_t* slots, Stage& s) {
+ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
+                              uint32_t n, uint32_t* slots, Stage& s) {
     const uint64_t base =
         (b == proto::Buffer::K ? m_job.k : m_job.v) + uint64_t(q.head) * m_job.n * m_job.d;
     for (;;) {
-        const uint64_t releases_seen = m_releases;
+        const uint64_t releases_seen = l.releases;
         proto::FetchCommand fc;
         fc.op = proto::FetchOp::LoadRows;
         fc.buffer = b;
+        fc.unit = l.unit;
         fc.head = q.head;
         fc.query = q.index;
         fc.tensor_base = base;
@@ -117,26 +117,27 @@ ErrorCode Pipeline::load_rows(proto::Buffer b, const Query& q, const uint32_t* t
         // The chunks in flight fill the buffer: wait until the compute stage releases one (unless
         // it already did while this request was under way).
         s.stall(
-            m_release_ev, [&] { return m_releases != releases_seen || m_abort; },
+            l.release_ev, [&] { return l.releases != releases_seen || m_abort; },
             s.times().blocked);
         if (m_abort) return ErrorCode::None;
     }
 }
 
-ErrorCode Pipeline::release_rows(proto::Buffer b, const Query& q, const uint32_t* tokens,
+ErrorCode Pipeline::release_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
                                  const uint32_t* slots, uint32_t n, Stage& s) {
     proto::FetchCommand fc;
     fc.op = proto::FetchOp::ReleaseRows;
     fc.buffer = b;
+    fc.unit = l.unit;
     fc.head = q.head;
     fc.count = n;
     fc.slots = slots;
     const bool ok = send(m_ports.fetcher, m_pool, fc, s);
     // The chunk's room goes back once the release has returned (after the stage's sync).
     const ErrorCode e =
-        room(proto::ResidencyOp::Unreserve, b, q.head, tokens, n, s, nullptr, nullptr);
-    ++m_releases;
-    m_release_ev.notify(s.qk.get_local_time());
+        room(l, proto::ResidencyOp::Unreserve, b, q.head, tokens, n, s, nullptr, nullptr);
+    ++l.releases;
+    l.release_ev.notify(s.qk.get_local_time());
     return ok ? e : ErrorCode::Internal;
 }
 

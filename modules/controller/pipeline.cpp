@@ -1,11 +1,52 @@
 #include "modules/controller/pipeline.h"
 
 #include "modules/common/timing.h"
+#include "modules/compute_unit.h"
 
 namespace sprint {
 
 using namespace sc_core;
 using regs::ErrorCode;
+
+Pipeline::Lane::Lane(const IpConfig& cfg, uint32_t u, core::StatGroup& g, InitiatorPort& dp,
+                     InitiatorPort& sr)
+    : unit(u),
+      datapath(dp),
+      sram(sr),
+      queries_k(cfg.controller.query_queue),
+      queries_v(cfg.controller.query_queue),
+      k_items(cfg.controller.chunk_queue),
+      v_items(cfg.controller.chunk_queue),
+      outputs(cfg.controller.posted_writes),
+      fetch_k_times(g.group("stage_fetch_k", "pipeline stage: fetch_k")),
+      fetch_v_times(g.group("stage_fetch_v", "pipeline stage: fetch_v")),
+      compute_times(g.group("stage_compute", "pipeline stage: compute")),
+      writeback_times(g.group("stage_writeback", "pipeline stage: write-back")),
+      loader_group("loader", "loader threads (not reported)"),
+      loader_times(loader_group),
+      writer_group("writers", "write-back threads after the first (not reported)"),
+      writer_times(writer_group),
+      fetch_k(fetch_k_times),
+      fetch_v(fetch_v_times),
+      compute(compute_times),
+      writeback(writeback_times) {}
+
+void Pipeline::Lane::reset() {
+    queries_k.reset();
+    queries_v.reset();
+    k_items.reset();
+    v_items.reset();
+    outputs.reset();
+}
+
+void Pipeline::Lane::abort() {
+    queries_k.abort();
+    queries_v.abort();
+    k_items.abort();
+    v_items.abort();
+    outputs.abort();
+    release_ev.notify(SC_ZERO_TIME);
+}
 
 Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Signals signals,
                    core::StatGroup& stats)
@@ -14,61 +55,60 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
       m_tracer(tracer),
       m_ports(ports),
       m_sig(signals),
-      m_queries_k(cfg.controller.query_queue),
-      m_queries_v(cfg.controller.query_queue),
-      m_k_items(cfg.controller.chunk_queue),
-      m_v_items(cfg.controller.chunk_queue),
-      m_outputs(cfg.controller.posted_writes),
       m_heads_done(stats, "heads", "heads", "heads processed"),
       m_queries_done(stats, "queries", "queries", "query rows processed (padding skipped)"),
       m_visible_pairs(stats, "visible_pairs", "pairs", "(query, key) pairs after mask and padding"),
       m_kept_pairs(stats, "kept_pairs", "pairs", "(query, key) pairs kept for exact recompute"),
       m_front_times(stats.group("stage_front", "pipeline stage: front")),
-      m_fetch_k_times(stats.group("stage_fetch_k", "pipeline stage: fetch_k")),
-      m_fetch_v_times(stats.group("stage_fetch_v", "pipeline stage: fetch_v")),
-      m_compute_times(stats.group("stage_compute", "pipeline stage: compute")),
-      m_writeback_times(stats.group("stage_writeback", "pipeline stage: write-back")),
-      m_loader_group("loader", "loader threads (not reported)"),
-      m_loader_times(m_loader_group),
-      m_writer_group("writers", "write-back threads after the first (not reported)"),
-      m_writer_times(m_writer_group),
-      m_front(m_front_times),
-      m_fetch_k(m_fetch_k_times),
-      m_fetch_v(m_fetch_v_times),
-      m_compute(m_compute_times),
-      m_writeback(m_writeback_times) {}
+      m_front(m_front_times) {
+    // Each unit's stages report under "unit_<i>" (the unit's module name).
+    for (uint32_t u = 0; u < cfg.units; ++u)
+        m_lanes.push_back(std::make_unique<Lane>(
+            cfg, u, stats.group(unit_name(u), "the pipeline stages of one compute unit"),
+            ports.datapath[u], ports.sram[u]));
+}
 
 void Pipeline::spawn_threads() {
-    auto stage = [this](const char* name, Stage& st, std::function<ErrorCode(Stage&)> run,
+    auto stage = [this](const std::string& name, Stage& st, std::function<ErrorCode(Stage&)> run,
                         std::function<void()> after) {
-        sc_spawn([this, &st, run, after] { stage_thread(st, run, after); }, name);
+        sc_spawn([this, &st, run, after] { stage_thread(st, run, after); },
+                 sc_gen_unique_name(name.c_str()));
     };
     stage(
         "front_thread", m_front, [this](Stage& st) { return run_front(st); },
         [this] {
-            m_queries_k.close();
-            m_queries_v.close();
+            for (auto& l : m_lanes) {
+                l->queries_k.close();
+                l->queries_v.close();
+            }
         });
-    stage(
-        "fetch_k_thread", m_fetch_k, [this](Stage& st) { return run_fetch(st, proto::Buffer::K); },
-        [this] { m_k_items.close(); });
-    stage(
-        "fetch_v_thread", m_fetch_v, [this](Stage& st) { return run_fetch(st, proto::Buffer::V); },
-        [this] { m_v_items.close(); });
-    stage(
-        "compute_thread", m_compute, [this](Stage& st) { return run_compute(st); },
-        [this] { m_outputs.close(); });
-    stage(
-        "writeback_thread", m_writeback, [this](Stage& st) { return run_writeback(st); }, nullptr);
-    for (uint32_t i = 1; i < m_cfg.controller.posted_writes; ++i) {
-        m_writers.push_back(std::make_unique<Stage>(m_writer_times));
+    for (auto& lp : m_lanes) {
+        Lane& l = *lp;
+        const std::string u = unit_name(l.unit) + "_";
         stage(
-            sc_gen_unique_name("writeback_thread"), *m_writers.back(),
-            [this](Stage& st) { return run_writeback(st); }, nullptr);
+            u + "fetch_k_thread", l.fetch_k,
+            [this, &l](Stage& st) { return run_fetch(st, l, proto::Buffer::K); },
+            [&l] { l.k_items.close(); });
+        stage(
+            u + "fetch_v_thread", l.fetch_v,
+            [this, &l](Stage& st) { return run_fetch(st, l, proto::Buffer::V); },
+            [&l] { l.v_items.close(); });
+        stage(
+            u + "compute_thread", l.compute, [this, &l](Stage& st) { return run_compute(st, l); },
+            [&l] { l.outputs.close(); });
+        stage(
+            u + "writeback_thread", l.writeback,
+            [this, &l](Stage& st) { return run_writeback(st, l); }, nullptr);
+        for (uint32_t i = 1; i < m_cfg.controller.posted_writes; ++i) {
+            l.writers.push_back(std::make_unique<Stage>(l.writer_times));
+            stage(
+                u + "writeback_thread", *l.writers.back(),
+                [this, &l](Stage& st) { return run_writeback(st, l); }, nullptr);
+        }
+        // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
+        for (uint32_t i = 0; i < 2 * m_cfg.controller.loads_in_flight; ++i)
+            sc_spawn([this, &l] { loader_thread(l); }, sc_gen_unique_name((u + "loader").c_str()));
     }
-    // Loader threads: the LoadRows commands of both fetch stages that are under way at once.
-    for (uint32_t i = 0; i < 2 * m_cfg.controller.loads_in_flight; ++i)
-        sc_spawn(sc_bind(&Pipeline::loader_thread, this), sc_gen_unique_name("loader"));
 }
 
 void Pipeline::trace_state(uint32_t s, const sc_time& at) {
@@ -86,16 +126,13 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     if (flush_buffers() != ErrorCode::None) return ErrorCode::Internal;
     m_error = ErrorCode::None;
     m_abort = false;
-    m_queries_k.reset();
-    m_queries_v.reset();
-    m_k_items.reset();
-    m_v_items.reset();
-    m_outputs.reset();
+    for (auto& l : m_lanes) l->reset();
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
     m_head_left.assign(m_job.heads, 0);
     m_head_record.assign(m_job.heads, ~0u);
     m_head_rows.assign(m_job.heads, {0, 0});
-    m_stages_running = 4 + std::max(1u, m_cfg.controller.posted_writes);
+    m_stages_running =
+        1 + uint32_t(m_lanes.size()) * (3 + std::max(1u, m_cfg.controller.posted_writes));
     m_go_ev.notify(SC_ZERO_TIME);
     while (m_stages_running) wait(m_stage_done_ev);
     return m_error;
@@ -104,12 +141,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
 void Pipeline::fail(ErrorCode e) {
     if (m_error == ErrorCode::None) m_error = e;
     m_abort = true;
-    m_queries_k.abort();
-    m_queries_v.abort();
-    m_k_items.abort();
-    m_v_items.abort();
-    m_outputs.abort();
-    m_release_ev.notify(SC_ZERO_TIME);
+    for (auto& l : m_lanes) l->abort();
 }
 
 void Pipeline::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& run,
@@ -126,21 +158,21 @@ void Pipeline::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& ru
     }
 }
 
-void Pipeline::loader_thread() {
+void Pipeline::loader_thread(Lane& lane) {
     for (;;) {
-        while (m_load_tasks.empty()) wait(m_load_task_ev);
-        LoadPtr l = m_load_tasks.front();
-        m_load_tasks.pop_front();
-        Stage st(m_loader_times);  // the issuing stage counts the load as its own busy time
+        while (lane.load_tasks.empty()) wait(lane.load_task_ev);
+        LoadPtr l = lane.load_tasks.front();
+        lane.load_tasks.pop_front();
+        Stage st(lane.loader_times);  // the issuing stage counts the load as its own busy time
         if (l->start > sc_time_stamp())
             st.qk.set(l->start - sc_time_stamp());  // LT: the issuer's time
         const Query& q = *l->item.q;
-        l->e = load_rows(l->buffer, q, &q.candidates[l->item.first], l->item.count,
+        l->e = load_rows(lane, l->buffer, q, &q.candidates[l->item.first], l->item.count,
                          l->item.slots.data(), st);
         st.qk.sync();
         l->done = true;
         l->ev.notify();
-        m_load_ev.notify();
+        lane.load_ev.notify();
     }
 }
 

@@ -13,6 +13,9 @@
 //   write-back - the output rows written to memory: posted, so the datapath goes on with the
 //             next query while rows are on their way (posted_writes writes under way at once,
 //             on as many threads; the first is the reported stage).
+// With several compute units the front stage deals a head's queries (dense: blocks) out in turn,
+// entry i to unit i mod units; each unit has its own fetch, compute and write-back stages (a Lane),
+// so units work on different queries at once and contend only in the fetcher and memory.
 // In dense mode the front stage groups a head's queries into blocks (query_block); a block goes
 // down the pipeline as one entry whose candidates are every key a member sees, so each K/V tile
 // is fetched once per block and the datapath, one context per member, reads each row once for
@@ -52,7 +55,8 @@ enum ControllerState : uint32_t { Idle = 0, Setup = 1, HeadTable = 2, Program = 
 class Pipeline {
   public:
     struct Ports {
-        InitiatorPort &xbar, &fetcher, &datapath, &sram;
+        InitiatorPort &xbar, &fetcher;
+        sc_core::sc_vector<InitiatorPort>&datapath, &sram;  // one per compute unit
     };
     struct Signals {
         sc_core::sc_signal<uint32_t>&state, &head, &query;
@@ -98,6 +102,7 @@ class Pipeline {
         // Dense mode: the block's queries, one datapath context each; this entry is their union
         // (candidates = every key a member sees) and travels down the pipeline for all of them.
         std::vector<std::shared_ptr<Query>> members;
+        uint32_t unit = 0;  // the compute unit (lane) it goes to
     };
     using QueryPtr = std::shared_ptr<Query>;
     // A unit of work for the compute stage.
@@ -126,11 +131,35 @@ class Pipeline {
         std::vector<uint8_t> bytes;
     };
     class FetchFlight;
+    // One compute unit's part of the pipeline: its stages, their queues and its buffers' state.
+    struct Lane {
+        Lane(const IpConfig& cfg, uint32_t unit, core::StatGroup& stats, InitiatorPort& dp,
+             InitiatorPort& sram);
+        uint32_t unit;
+        InitiatorPort &datapath, &sram;
+        Channel<QueryPtr> queries_k, queries_v;
+        Channel<Item> k_items, v_items;
+        Channel<Output> outputs;
+        std::deque<LoadPtr> load_tasks;
+        sc_core::sc_event load_task_ev, load_ev;
+        uint64_t releases = 0;
+        sc_core::sc_event release_ev;
+        uint32_t own_v_capacity = 0;  // onchip-prune: V rows the buffer holds
+        StageTimes fetch_k_times, fetch_v_times, compute_times, writeback_times;
+        core::StatGroup loader_group;  // not reported: a load's time is its issuer's busy time
+        StageTimes loader_times;
+        core::StatGroup writer_group;  // not reported: the write-back threads after the first
+        StageTimes writer_times;
+        std::vector<std::unique_ptr<Stage>> writers;
+        Stage fetch_k, fetch_v, compute, writeback;
+        void reset();
+        void abort();
+    };
 
     // A stage thread: for every job, run(stage), then after() (closes its output queues).
     void stage_thread(Stage& s, const std::function<regs::ErrorCode(Stage&)>& run,
                       const std::function<void()>& after);
-    void loader_thread();
+    void loader_thread(Lane& l);
     void fail(regs::ErrorCode e);
 
     // front stage (front_stage.cpp)
@@ -141,35 +170,35 @@ class Pipeline {
     // Dense mode: how many queries of a head share each streamed K/V tile.
     uint32_t query_block(const core::HeadParams& hp) const;
     // fetch stages (fetch_stage.cpp)
-    regs::ErrorCode run_fetch(Stage& s, proto::Buffer b);
-    regs::ErrorCode reserve_in_order(Stage& s, proto::Buffer b, const Query& q,
+    regs::ErrorCode run_fetch(Stage& s, Lane& l, proto::Buffer b);
+    regs::ErrorCode reserve_in_order(Stage& s, Lane& l, proto::Buffer b, const Query& q,
                                      const uint32_t* tokens, uint32_t need, FetchFlight& flight);
     // compute stage (compute_stage.cpp)
-    regs::ErrorCode run_compute(Stage& s);
-    regs::ErrorCode compute_query(Stage& s, const QueryPtr& qp, Item& it);
-    regs::ErrorCode fetch_kept_v(Stage& s, Query& q, proto::DatapathCommand& c);
-    regs::ErrorCode compute_block(Stage& s, Query& blk, Item& it);
-    regs::ErrorCode finish_query(Stage& s, const QueryPtr& q, uint32_t context = 0);
+    regs::ErrorCode run_compute(Stage& s, Lane& l);
+    regs::ErrorCode compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it);
+    regs::ErrorCode fetch_kept_v(Stage& s, Lane& l, Query& q, proto::DatapathCommand& c);
+    regs::ErrorCode compute_block(Stage& s, Lane& l, Query& blk, Item& it);
+    regs::ErrorCode finish_query(Stage& s, Lane& l, const QueryPtr& q, uint32_t context = 0);
     // write-back stage (compute_stage.cpp): the output rows to memory, then each query counted
-    regs::ErrorCode run_writeback(Stage& s);
+    regs::ErrorCode run_writeback(Stage& s, Lane& l);
     void account(Stage& s, const Query& q);
 
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
     regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
                                  Stage& s);
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
-    regs::ErrorCode load_rows(proto::Buffer b, const Query& q, const uint32_t* tokens, uint32_t n,
-                              uint32_t* slots, Stage& s);
-    regs::ErrorCode release_rows(proto::Buffer b, const Query& q, const uint32_t* tokens,
+    regs::ErrorCode load_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
+                              uint32_t n, uint32_t* slots, Stage& s);
+    regs::ErrorCode release_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
                                  const uint32_t* slots, uint32_t n, Stage& s);
-    regs::ErrorCode dp(proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data, uint32_t len,
-                       Stage& s);
+    regs::ErrorCode dp(Lane& l, proto::DatapathCommand& c, tlm::tlm_command cmd, uint8_t* data,
+                       uint32_t len, Stage& s);
     // The SRAM buffer's room: reserve the slots a chunk of `count` rows (`tokens` of `head`) may
     // need (false: no room now), or with count 0 only learn how many rows the buffer holds
     // (`capacity`).
-    regs::ErrorCode reserve(proto::Buffer b, uint32_t head, const uint32_t* tokens, uint32_t count,
-                            Stage& s, bool& granted, uint32_t* capacity = nullptr);
-    regs::ErrorCode room(proto::ResidencyOp op, proto::Buffer b, uint32_t head,
+    regs::ErrorCode reserve(Lane& l, proto::Buffer b, uint32_t head, const uint32_t* tokens,
+                            uint32_t count, Stage& s, bool& granted, uint32_t* capacity = nullptr);
+    regs::ErrorCode room(Lane& l, proto::ResidencyOp op, proto::Buffer b, uint32_t head,
                          const uint32_t* tokens, uint32_t count, Stage& s, bool* granted,
                          uint32_t* capacity);
     regs::ErrorCode flush_buffers();
@@ -187,15 +216,7 @@ class Pipeline {
     bool m_abort = false;
     unsigned m_stages_running = 0;
     sc_core::sc_event m_go_ev, m_stage_done_ev;
-    Channel<QueryPtr> m_queries_k, m_queries_v;
-    Channel<Item> m_k_items, m_v_items;
-    Channel<Output> m_outputs;
-    std::deque<LoadPtr> m_load_tasks;
-    sc_core::sc_event m_load_task_ev, m_load_ev;
-    uint64_t m_releases = 0;
-    sc_core::sc_event m_release_ev;
-    uint32_t m_own_v_capacity =
-        0;  // onchip-prune: V rows the buffer holds (the compute stage fetches V)
+    std::vector<std::unique_ptr<Lane>> m_lanes;  // one per compute unit
 
     // The front stage's group of Q rows read at once: rows [m_q_first, m_q_first + m_q_count).
     std::vector<int8_t> m_q_rows;
@@ -210,13 +231,8 @@ class Pipeline {
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     KeptObserver m_observer;
     core::Counter m_heads_done, m_queries_done, m_visible_pairs, m_kept_pairs;
-    StageTimes m_front_times, m_fetch_k_times, m_fetch_v_times, m_compute_times, m_writeback_times;
-    core::StatGroup m_loader_group;  // not reported: a load's time is its issuing stage's busy time
-    StageTimes m_loader_times;
-    core::StatGroup m_writer_group;  // not reported: the write-back threads after the first
-    StageTimes m_writer_times;
-    std::vector<std::unique_ptr<Stage>> m_writers;
-    Stage m_front, m_fetch_k, m_fetch_v, m_compute, m_writeback;
+    StageTimes m_front_times;
+    Stage m_front;
 };
 
 }  // namespace sprint
