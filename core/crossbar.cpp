@@ -98,6 +98,61 @@ void CellArray::bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32
     }
 }
 
+int CellArray::read_msb(int j, int e, const XbarNumerics& x) const {
+    const double max_level = double((1 << x.key_bits) - 1);
+    const double level = std::clamp(std::nearbyint(conductance(j, e)), 0.0, max_level);
+    return int(level) - (1 << (x.key_bits - 1));
+}
+
+void CellArray::read_back(const uint32_t* tokens, uint32_t count, const XbarNumerics& x,
+                          int8_t* msb) const {
+    for (uint32_t c = 0; c < count; ++c)
+        for (int e = 0; e < m_d; ++e)
+            msb[std::size_t(c) * m_d + e] = int8_t(read_msb(int(tokens[c]), e, x));
+}
+
+uint32_t key_lsb_row_bytes(int d, int key_bits) {
+    return uint32_t((d * (8 - key_bits) + 7) / 8);
+}
+
+void pack_key_lsbs(const int8_t* k, int d, int key_bits, uint8_t* out) {
+    const int lb = 8 - key_bits;
+    std::fill_n(out, key_lsb_row_bytes(d, key_bits), uint8_t(0));
+    for (int e = 0; e < d; ++e) {
+        const uint32_t v = uint32_t(uint8_t(k[e])) & ((1u << lb) - 1u);
+        const int bit = e * lb;
+        out[bit / 8] |= uint8_t(v << (bit % 8));
+        if (bit % 8 + lb > 8) out[bit / 8 + 1] |= uint8_t(v >> (8 - bit % 8));
+    }
+}
+
+void join_key_row(const int8_t* msb, const uint8_t* lsb, int d, int key_bits, int8_t* out) {
+    const int lb = 8 - key_bits;
+    for (int e = 0; e < d; ++e) {
+        const int bit = e * lb;
+        uint32_t v = uint32_t(lsb[bit / 8]) >> (bit % 8);
+        if (bit % 8 + lb > 8) v |= uint32_t(lsb[bit / 8 + 1]) << (8 - bit % 8);
+        v &= (1u << lb) - 1u;
+        out[e] = int8_t(int(msb[e]) * (1 << lb) + int(v));
+    }
+}
+
+std::vector<int8_t> readback_keys(const int8_t* k_rows, int n, int d, uint32_t valid, uint32_t head,
+                                  const XbarNumerics& x) {
+    std::vector<int8_t> out(k_rows, k_rows + std::size_t(n) * d);
+    CellArray cells;
+    cells.reset(n, d);
+    cells.program(k_rows, 0, int(valid), head, x);
+    std::vector<int8_t> msb(static_cast<std::size_t>(d));
+    std::vector<uint8_t> lsb(key_lsb_row_bytes(d, x.key_bits));
+    for (uint32_t j = 0; j < valid; ++j) {
+        cells.read_back(&j, 1, x, msb.data());
+        pack_key_lsbs(k_rows + std::size_t(j) * d, d, x.key_bits, lsb.data());
+        join_key_row(msb.data(), lsb.data(), d, x.key_bits, out.data() + std::size_t(j) * d);
+    }
+    return out;
+}
+
 void query_to_dac(const int8_t* q, int d, const XbarNumerics& x, int8_t* q_dac) {
     for (int e = 0; e < d; ++e) q_dac[e] = int8_t(query_dac(q[e], x.query_bits));
 }

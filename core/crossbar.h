@@ -88,6 +88,13 @@ class CellArray {
     void bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
                   const XbarNumerics& x, double* out) const;
     double conductance(int j, int e) const { return m_g[std::size_t(j) * m_d + e]; }
+    // K-MSB read-back: what sensing cell (j, e) gives back, the nearest level in [0, 2^b - 1]
+    // with the offset removed: the key's top bits for a well-programmed cell, another code for
+    // a stuck or badly varied one.
+    int read_msb(int j, int e, const XbarNumerics& x) const;
+    // The d read-back codes of keys tokens[0..count) into msb[count][d].
+    void read_back(const uint32_t* tokens, uint32_t count, const XbarNumerics& x,
+                   int8_t* msb) const;
     int keys() const { return m_keys; }
     int dim() const { return m_d; }
 
@@ -99,6 +106,18 @@ class CellArray {
     std::vector<uint8_t> m_level;
     bool m_integer = true;
 };
+
+// K-MSB read-back layout: the low 8 - key_bits bits of each element of a key row, packed
+// little-endian (element e at bit e * (8 - key_bits) of the row), ceil(d (8 - b) / 8) bytes a row;
+// a row starts on a byte. join_key_row rebuilds int8 keys from top-bit codes and packed low bits:
+// k = msb * 2^(8-b) + lsb, the exact key when msb is its top bits.
+uint32_t key_lsb_row_bytes(int d, int key_bits);
+void pack_key_lsbs(const int8_t* k, int d, int key_bits, uint8_t* out);
+void join_key_row(const int8_t* msb, const uint8_t* lsb, int d, int key_bits, int8_t* out);
+// One head's keys as the datapath sees them with read-back: rows [0, valid) rebuilt from the
+// programmed cells' read-back codes and the keys' own low bits (rows past valid copied).
+std::vector<int8_t> readback_keys(const int8_t* k_rows, int n, int d, uint32_t valid, uint32_t head,
+                                  const XbarNumerics& x);
 
 // DAC codes of a query row.
 void query_to_dac(const int8_t* q, int d, const XbarNumerics& x, int8_t* q_dac);

@@ -88,16 +88,22 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
     if (opt.mode == Mode::OnchipPrune) cand.mode = Mode::Dense;
     KeepMasks m = reference_masks(w, cand, x);
     RowEngine eng;
+    std::vector<int8_t> k_read;  // K-MSB read-back: the keys the datapath gets
     for (int h = 0; h < H; ++h) {
         const HeadParams& hp = w.heads[std::size_t(h)];
         const double ls = exact_logit_scale(hp, d);
+        const bool readback = opt.k_readback && opt.mode == Mode::Sprint;
+        if (readback) k_read = readback_keys(w.k.head(h), n, d, hp.valid_len, uint32_t(h), x);
+        auto k_row = [&](int j) {
+            return readback ? k_read.data() + std::size_t(j) * d : w.k.row(h, j);
+        };
         for (int i = 0; i < n; ++i) {
             const int end = key_end(i, hp.valid_len, opt.causal);
             if (end == 0) continue;
             eng.begin(w.q.row(h, i), d, ls, hp.s_v, opt.softmax, opt.output);
             const uint8_t* mask = m.row(h, i);
             for (int j = 0; j < end; ++j)
-                if (mask[j]) eng.score(uint32_t(j), w.k.row(h, j));
+                if (mask[j]) eng.score(uint32_t(j), k_row(j));
             if (opt.mode == Mode::OnchipPrune) {
                 eng.prune(hp.threshold, opt.empty_row, uint32_t(i));
                 uint8_t* row = m.row(h, i);

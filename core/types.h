@@ -74,6 +74,10 @@ struct JobOptions {
     EmptyRowPolicy empty_row = EmptyRowPolicy::Self;
     SoftmaxKind softmax = SoftmaxKind::Fixed;
     OutputFormat output = OutputFormat::Float32;
+    // Sprint mode: K-MSB read-back. The datapath's K rows are rebuilt from the top key_bits bits
+    // read back out of the crossbar and the low bits fetched from a packed plane in memory (see
+    // core/crossbar.h); the other modes ignore it.
+    bool k_readback = false;
 };
 
 }  // namespace sprint::core

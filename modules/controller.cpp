@@ -104,6 +104,7 @@ regs::JobRegs Controller::latch_job() {
     j.v = get64(regs::V_BASE_LO);
     j.out = get64(regs::OUT_BASE_LO);
     j.table = get64(regs::HEAD_TABLE_LO);
+    j.k_lsb = get64(regs::K_LSB_BASE_LO);
     return j;
 }
 

@@ -12,6 +12,8 @@ CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg,
     : sc_module(name),
       from_controller("from_controller", 1,
                       [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
+      from_fetcher("from_fetcher", 1,
+                   [this](tlm_generic_payload& gp, sc_time& d) { b_transport(gp, d); }),
       to_comparators("to_comparators", cfg.timing),
       busy("busy"),
       m_cfg(cfg),
@@ -21,8 +23,21 @@ CrossbarArray::CrossbarArray(const sc_module_name& name, const IpConfig& cfg,
       m_stats(basename(), "ReRAM crossbar array: K MSB storage and approximate scoring") {
     m_stats.add(
         "queued_ns",
-        [this] { return nlohmann::json(from_controller.accept_stall.to_seconds() * 1e9); }, "ns",
-        "AT: time requests waited for this block to accept them (END_REQ), summed");
+        [this] {
+            return nlohmann::json(
+                (from_controller.accept_stall + from_fetcher.accept_stall).to_seconds() * 1e9);
+        },
+        "ns", "AT: time requests waited for this block to accept them (END_REQ), summed");
+}
+
+// The array is busy for `dur` from the request's time (or when it is next free).
+void CrossbarArray::occupy(const sc_time& dur, sc_time& delay) {
+    sc_time start;
+    const sc_time end = m_array.occupy(abs_time(delay), dur, &start);
+    m_busy_ns += dur.to_seconds() * 1e9;
+    m_tracer.write(busy, true, offset_of(start));
+    m_tracer.write(busy, false, offset_of(end));
+    delay = offset_of(end);
 }
 
 uint32_t CrossbarArray::tiles_for(uint32_t keys, uint32_t d) const {
@@ -32,11 +47,15 @@ uint32_t CrossbarArray::tiles_for(uint32_t keys, uint32_t d) const {
 
 void CrossbarArray::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     auto* cmd = gp.get_extension<proto::XbarCommand>();
-    if (!cmd || gp.get_command() != TLM_WRITE_COMMAND) {
+    const tlm_command want =
+        cmd && cmd->op == proto::XbarOp::ReadBack ? TLM_READ_COMMAND : TLM_WRITE_COMMAND;
+    if (!cmd || gp.get_command() != want) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
-    if (cmd->op == proto::XbarOp::Program)
+    if (cmd->op == proto::XbarOp::ReadBack)
+        read_back(gp, *cmd, delay);
+    else if (cmd->op == proto::XbarOp::Program)
         program(gp, *cmd, delay);
     else
         evaluate(gp, *cmd, delay);
@@ -65,13 +84,28 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
     m_write_pulses += pulses;
     ++m_programs;
     cmd.cells_written_out = cells;
-    const sc_time dur = sc_time(m_cfg.xbar.write_pulse_ns * double(pulses), SC_NS);
-    const sc_time start = std::max(abs_time(delay), m_array.free_at());
-    const sc_time end = m_array.occupy(abs_time(delay), dur);
-    m_busy_ns += dur.to_seconds() * 1e9;
-    m_tracer.write(busy, true, offset_of(start));
-    m_tracer.write(busy, false, offset_of(end));
-    delay = offset_of(end);
+    occupy(sc_time(m_cfg.xbar.write_pulse_ns * double(pulses), SC_NS), delay);
+    gp.set_response_status(TLM_OK_RESPONSE);
+}
+
+// K-MSB read-back: the programmed head's key columns sensed back into top-bit codes (what a
+// stuck or varied cell gives is what the datapath gets).
+void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
+    if (cmd.head != m_head || cmd.d != m_d ||
+        uint64_t(cmd.first_key) + cmd.key_count > uint64_t(m_cells.keys()) ||
+        gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
+        SC_REPORT_WARNING("sprint/xbar",
+                          "ReadBack refused: another head or row size than programmed, keys past "
+                          "the programmed ones, or the data is not key_count x d bytes");
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    std::vector<uint32_t> keys(cmd.key_count);
+    for (uint32_t c = 0; c < cmd.key_count; ++c) keys[c] = cmd.first_key + c;
+    m_cells.read_back(keys.data(), cmd.key_count, m_num,
+                      reinterpret_cast<int8_t*>(gp.get_data_ptr()));
+    m_keys_read_back += cmd.key_count;
+    occupy(cycles(uint64_t(cmd.key_count) * m_cfg.xbar.readback_cycles), delay);
     gp.set_response_status(TLM_OK_RESPONSE);
 }
 
@@ -95,13 +129,8 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     m_tile_evaluations += tiles_for(n, d);
 
     // Query copy into the DAC buffer, then drive + integrate + compare (tAxTh): all tiles at once.
-    const sc_time dur =
-        cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) + m_cfg.xbar.eval_cycles);
-    const sc_time start = std::max(abs_time(delay), m_array.free_at());
-    const sc_time end = m_array.occupy(abs_time(delay), dur);
-    m_busy_ns += dur.to_seconds() * 1e9;
-    m_tracer.write(busy, true, offset_of(start));
-    m_tracer.write(busy, false, offset_of(end));
+    sc_time t = delay;
+    occupy(cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) + m_cfg.xbar.eval_cycles), t);
 
     proto::CompareCommand cc;
     cc.head = cmd.head;
@@ -114,7 +143,6 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     proto::PooledPayload out(m_pool);
     proto::prepare(*out, TLM_WRITE_COMMAND, 0, m_bitlines.data(), unsigned(n * sizeof(double)));
     out->set_extension(&cc);
-    sc_time t = offset_of(end);
     to_comparators.transport(*out, t);
     out->clear_extension(&cc);
     if (!out->is_response_ok()) {

@@ -1,8 +1,9 @@
 // CrossbarArray: the ReRAM crossbar tiles that hold the top key bits of one head (one key per
 // bitline column) and integrate a query's DAC-driven wordlines into bitline values.
-// Sockets: from_controller (target: XbarCommand Program / Evaluate), to_comparators (initiator).
+// Sockets: from_controller (target: XbarCommand Program / Evaluate), from_fetcher (target:
+// XbarCommand ReadBack, the K-MSB read-back of kept keys), to_comparators (initiator).
 // Counts: cell writes and write pulses (programming is a real cost), evaluations, analog MACs,
-// active tiles, busy time.
+// active tiles, keys read back, busy time. Program, evaluate and read-back share the array.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +26,7 @@ namespace sprint {
 class CrossbarArray : public sc_core::sc_module {
   public:
     TargetPort from_controller;
+    TargetPort from_fetcher;
     InitiatorPort to_comparators;
     sc_core::sc_signal<bool> busy;
 
@@ -35,6 +37,8 @@ class CrossbarArray : public sc_core::sc_module {
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void program(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
     void evaluate(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
+    void read_back(tlm::tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_core::sc_time& delay);
+    void occupy(const sc_core::sc_time& dur, sc_core::sc_time& delay);
     sc_core::sc_time cycles(uint64_t n) const { return m_clock * double(n); }
     uint32_t tiles_for(uint32_t keys, uint32_t d) const;
 
@@ -42,7 +46,9 @@ class CrossbarArray : public sc_core::sc_module {
     core::XbarNumerics m_num;
     sc_core::sc_time m_clock;
     TraceScheduler& m_tracer;
-    ResourceTimeline m_array;  // the array does one program or evaluate at a time
+    // The array does one program, evaluate or read-back at a time; the controller and the
+    // fetcher book it at their own (LT: decoupled) times.
+    ResourceCalendar m_array;
     core::CellArray m_cells;
     uint32_t m_head = ~0u, m_d = 0;
     core::HeadParams m_params{};
@@ -61,7 +67,10 @@ class CrossbarArray : public sc_core::sc_module {
                                 "wordline x cell products integrated"};
     core::Counter m_tile_evaluations{m_stats, "tile_evaluations", "tiles",
                                      "tiles activated, summed over queries"};
-    core::Duration m_busy_ns{m_stats, "busy_ns", "ns", "time programming or evaluating"};
+    core::Counter m_keys_read_back{m_stats, "keys_read_back", "keys",
+                                   "key columns sensed for the K-MSB read-back"};
+    core::Duration m_busy_ns{m_stats, "busy_ns", "ns",
+                             "time programming, evaluating or reading back"};
 };
 
 }  // namespace sprint

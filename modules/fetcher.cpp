@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/crossbar.h"
 #include "tlm_interfaces/payload.h"
 
 namespace sprint {
@@ -63,6 +64,7 @@ Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler
       mem("mem", cfg.timing, cfg.fetcher.mem_protocol == MemProtocol::Nb),
       to_sram("to_sram", cfg.units,
               [&cfg](const char* n, std::size_t) { return new InitiatorPort(n, cfg.timing); }),
+      to_xbar("to_xbar", cfg.timing),
       busy("busy"),
       outstanding("outstanding"),
       m_cfg(cfg),
@@ -153,6 +155,33 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     gp.set_response_status(st);
 }
 
+// K-MSB read-back of `rows` consecutive tokens from cmd.tokens[first]: one ReadBack on the
+// crossbar's socket at `at` (which becomes its end), the codes joined with the packed low bits.
+bool Fetcher::read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
+                        const uint8_t* lsb, uint8_t* full, sc_time& at) {
+    const uint32_t d = cmd.row_bytes, kb = uint32_t(m_cfg.xbar.key_bits);
+    const uint32_t lrb = core::key_lsb_row_bytes(int(d), int(kb));
+    std::vector<int8_t> msb(std::size_t(rows) * d);
+    proto::XbarCommand xc;
+    xc.op = proto::XbarOp::ReadBack;
+    xc.head = cmd.head;
+    xc.d = d;
+    xc.first_key = cmd.tokens[first];
+    xc.key_count = rows;
+    proto::PooledPayload p(m_pool);
+    proto::prepare(*p, TLM_READ_COMMAND, 0, reinterpret_cast<uint8_t*>(msb.data()), rows * d);
+    p->set_extension(&xc);
+    sc_time dl = offset_of(at);
+    to_xbar.transport(*p, dl);
+    p->clear_extension(&xc);
+    at = abs_time(dl);
+    if (!p->is_response_ok()) return false;
+    for (uint32_t r = 0; r < rows; ++r)
+        core::join_key_row(&msb[std::size_t(r) * d], lsb + std::size_t(r) * lrb, int(d), int(kb),
+                           reinterpret_cast<int8_t*>(full) + std::size_t(r) * d);
+    return true;
+}
+
 bool Fetcher::sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
                          uint32_t row_bytes, uint8_t* data, sc_time& at) {
     proto::PooledPayload p(m_pool);
@@ -176,8 +205,9 @@ struct Fetcher::BurstPlan {
     std::vector<uint32_t> pieces_left;
     std::vector<uint8_t> stage;
 
-    BurstPlan(const proto::FetchCommand& cmd, const std::vector<uint8_t>& hit, uint32_t burst) {
-        const uint32_t rb = cmd.row_bytes;
+    // rb: bytes of a row in memory (the packed low bits with K-MSB read-back, else row_bytes).
+    BurstPlan(const proto::FetchCommand& cmd, const std::vector<uint8_t>& hit, uint32_t burst,
+              uint32_t rb) {
         const uint32_t max_rows = std::max<uint32_t>(1, burst / rb);
         for (uint32_t i = 0; i < cmd.count;) {
             if (hit[i]) {
@@ -194,7 +224,8 @@ struct Fetcher::BurstPlan {
         }
         stage.resize(std::size_t(cmd.count) * rb);
         for (std::size_t r = 0; r < runs.size(); ++r) {
-            const uint64_t addr = cmd.tensor_base + uint64_t(cmd.tokens[runs[r].first]) * rb;
+            const uint64_t addr = (cmd.readback ? cmd.lsb_base : cmd.tensor_base) +
+                                  uint64_t(cmd.tokens[runs[r].first]) * rb;
             uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
             for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
                 reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off,
@@ -267,7 +298,9 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     }
     uint32_t hits = 0;
     for (uint8_t h : hit) hits += h;
-    BurstPlan plan(cmd, hit, m_cfg.fetcher.max_burst_bytes);
+    const uint32_t mrb = cmd.readback ? core::key_lsb_row_bytes(int(rb), m_cfg.xbar.key_bits) : rb;
+    BurstPlan plan(cmd, hit, m_cfg.fetcher.max_burst_bytes, mrb);
+    std::vector<uint8_t> full;  // read-back: a run's rows rebuilt
     // When the last piece of a run arrives, its rows go to their slots (runs of consecutive slots
     // in one SRAM access).
     sc_time sram_end = abs_time(t);
@@ -276,14 +309,21 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     auto on_done = [&](MemReq& req) {
         const BurstPlan::Run& r = plan.runs[plan.run_of[std::size_t(&req - plan.reqs.data())]];
         if (--plan.pieces_left[std::size_t(&r - plan.runs.data())]) return true;
+        sc_time ready = req.done;
+        const uint8_t* rows = &plan.stage[std::size_t(r.first) * mrb];
+        if (cmd.readback) {  // the run's top bits from the crossbar, joined with the low bits
+            full.resize(std::size_t(r.rows) * rb);
+            if (!read_back(cmd, r.first, r.rows, rows, full.data(), ready)) return sram_ok = false;
+            rows = full.data();
+        }
         for (uint32_t a = 0; a < r.rows;) {
             uint32_t m = 1;
             while (a + m < r.rows &&
                    cmd.slots_out[r.first + a + m] == cmd.slots_out[r.first + a] + m)
                 ++m;
-            sc_time at = req.done;
+            sc_time at = ready;
             if (!sram_write(cmd.unit, cmd.buffer, cmd.slots_out[r.first + a], m, rb,
-                            &plan.stage[std::size_t(r.first + a) * rb], at))
+                            const_cast<uint8_t*>(rows + std::size_t(a) * rb), at))
                 return sram_ok = false;
             sram_end = std::max(sram_end, at);
             std::fill_n(&hit[r.first + a], m, uint8_t(1));  // from now on the slot holds the row
@@ -303,6 +343,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     (k ? m_rows_fetched_k : m_rows_fetched_v) += fetched;
     cmd.hits_out = hits;
     cmd.fetched_out = fetched;
+    cmd.mem_bytes_out = uint64_t(fetched) * mrb;
+    if (cmd.readback) m_readback_rows += fetched;
     m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
     m_busy.add(start, end);
     m_busy_ns.set(m_busy.ns());

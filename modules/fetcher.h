@@ -7,7 +7,9 @@
 // both buffers' loads, the posted writes and one plain read or release, see command_slots()),
 // mem (initiator, to the IP boundary: ALL main-memory traffic), to_sram[u] (initiators, one per
 // compute unit: a command's unit field says whose buffers). One fetcher serves every unit: it is
-// the IP's DMA engine, and max_outstanding limits all units' requests together.
+// the IP's DMA engine, and max_outstanding limits all units' requests together. to_xbar
+// (initiator): with K-MSB read-back a K row's top bits are read back from the crossbar (a
+// ReadBack per run of rows) and joined with the low bits fetched from memory.
 // Counts: bytes and transactions on mem, rows requested / resident / fetched per buffer,
 // DMI accesses, memory errors, requests in flight, busy time; a per-command fetch log.
 //
@@ -40,6 +42,7 @@ class Fetcher : public sc_core::sc_module {
     TargetPort from_controller;
     InitiatorPort mem;
     sc_core::sc_vector<InitiatorPort> to_sram;  // one per compute unit
+    InitiatorPort to_xbar;                      // K-MSB read-back of the rows it loads
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> outstanding;
 
@@ -111,6 +114,8 @@ class Fetcher : public sc_core::sc_module {
     void request_thread();
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
+    bool read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
+                   const uint8_t* lsb, uint8_t* full, sc_core::sc_time& at);
     bool sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
                     uint32_t row_bytes, uint8_t* data, sc_core::sc_time& at);
     void trace_in_flight(int change, const sc_core::sc_time& at);
@@ -143,6 +148,8 @@ class Fetcher : public sc_core::sc_module {
                                     "V rows found resident (re-used)"};
     core::Counter m_rows_fetched_k{m_stats, "rows_fetched_k", "rows", "K rows fetched from memory"};
     core::Counter m_rows_fetched_v{m_stats, "rows_fetched_v", "rows", "V rows fetched from memory"};
+    core::Counter m_readback_rows{m_stats, "readback_rows", "rows",
+                                  "K rows whose top bits came from the crossbar"};
     core::Counter m_dmi_accesses{m_stats, "dmi_accesses", "accesses",
                                  "accesses served through DMI pointers"};
     core::Counter m_mem_errors{m_stats, "mem_errors", "responses", "error responses from memory"};

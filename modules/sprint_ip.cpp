@@ -44,6 +44,7 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
         link(fetcher.to_sram[u], cu.sram.from_fetcher.socket, n + "check_fetcher_to_sram");
         link(cu.datapath.to_sram, cu.sram.from_datapath.socket, n + "check_datapath_to_sram");
     }
+    link(fetcher.to_xbar, xbar.from_fetcher.socket, "check_fetcher_to_xbar");
     link(fetcher.mem, mem, "check_mem");
 
     m_stats.attach(&controller.stats());

@@ -154,6 +154,11 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_choice("mode", m.mode, "operating mode of the IP",
                  {"sprint", "dense", "onchip-prune", "dense-stream"});
     r.add_bool("causal", m.causal, "causal mask (query i sees keys 0..i)");
+    o.job.k_readback = true;  // the paper's design
+    r.add_bool("k-readback", o.job.k_readback,
+               "sprint mode: K-MSB read-back, only the low 8 - key_bits bits of each kept K row "
+               "come from memory, the top bits are read back out of the crossbar (false: whole "
+               "K rows fetched)");
     r.add_choice("softmax", m.softmax,
                  "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});
     r.add_choice("output-format", m.output_format, "element format the IP writes",
@@ -175,8 +180,8 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                {{"true", Compare::Strong}, {"false", Compare::None}, {"all", Compare::All}});
     r.set_implicit("compare", "true");
     m.sections.push_back({"Job",
-                          {"preset", "mode", "causal", "softmax", "output-format", "empty-row",
-                           "timing", "check-protocol", "compare"}});
+                          {"preset", "mode", "causal", "k-readback", "softmax", "output-format",
+                           "empty-row", "timing", "check-protocol", "compare"}});
 
     r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)",
                  "a writable path");

@@ -1,5 +1,7 @@
 #include "platforms/host.h"
 
+#include "core/crossbar.h"
+
 #include <algorithm>
 #include <cstring>
 #include <stdexcept>
@@ -159,7 +161,7 @@ constexpr uint64_t align(uint64_t x) {
 }  // namespace
 
 JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOptions& opt,
-                     uint64_t base, uint64_t* end_out) {
+                     uint64_t base, uint64_t* end_out, int key_bits) {
     JobDesc j;
     j.opt = opt;
     j.heads = heads;
@@ -171,6 +173,10 @@ JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOpti
         *buf = a;
         a = align(a + elems);
     }
+    if (opt.k_readback) {
+        j.k_lsb = a;
+        a = align(a + uint64_t(heads) * n * core::key_lsb_row_bytes(int(d), key_bits));
+    }
     j.table = a;
     a = align(a + uint64_t(heads) * regs::kHeadEntryBytes);
     j.out = a;
@@ -181,12 +187,20 @@ JobDesc Host::layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOpti
 
 JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                     uint64_t* end_out) {
+    const int key_bits = opt.k_readback ? int(read_reg(regs::CAP_KEY_BITS)) : 4;
     const JobDesc j =
-        layout(uint32_t(w.q.heads), uint32_t(w.q.n), uint32_t(w.q.d), opt, base, end_out);
+        layout(uint32_t(w.q.heads), uint32_t(w.q.n), uint32_t(w.q.d), opt, base, end_out, key_bits);
     const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
     mem_write(j.q, w.q.data.data(), elems);
     mem_write(j.k, w.k.data.data(), elems);
     mem_write(j.v, w.v.data.data(), elems);
+    if (opt.k_readback) {
+        const uint32_t rb = core::key_lsb_row_bytes(int(j.d), key_bits);
+        std::vector<uint8_t> plane(std::size_t(j.heads) * j.n * rb);
+        for (std::size_t r = 0; r < std::size_t(j.heads) * j.n; ++r)
+            core::pack_key_lsbs(w.k.data.data() + r * j.d, int(j.d), key_bits, &plane[r * rb]);
+        mem_write(j.k_lsb, plane.data(), plane.size());
+    }
     write_head_table(j.table, w.heads);
     const std::vector<uint8_t> zeros(elems * core::output_element_bytes(opt.output), 0);
     mem_write(j.out, zeros.data(), zeros.size());
@@ -208,11 +222,9 @@ void Host::program_job(const JobDesc& j) {
     write_reg(regs::HEADS, j.heads);
     write_reg(regs::SEQ_LEN, j.n);
     write_reg(regs::HEAD_DIM, j.d);
-    const std::pair<uint32_t, uint64_t> bases[] = {{regs::Q_BASE_LO, j.q},
-                                                   {regs::K_BASE_LO, j.k},
-                                                   {regs::V_BASE_LO, j.v},
-                                                   {regs::OUT_BASE_LO, j.out},
-                                                   {regs::HEAD_TABLE_LO, j.table}};
+    const std::pair<uint32_t, uint64_t> bases[] = {
+        {regs::Q_BASE_LO, j.q},     {regs::K_BASE_LO, j.k},         {regs::V_BASE_LO, j.v},
+        {regs::OUT_BASE_LO, j.out}, {regs::HEAD_TABLE_LO, j.table}, {regs::K_LSB_BASE_LO, j.k_lsb}};
     for (const auto& b : bases) {
         write_reg(b.first, uint32_t(b.second));
         write_reg(b.first + 4, uint32_t(b.second >> 32));

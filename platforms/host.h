@@ -56,11 +56,13 @@ class Host : public sc_core::sc_module {
     // Untimed memory access (DMI if granted, else debug transport). Throws on failure.
     void mem_write(uint64_t addr, const void* data, uint64_t bytes);
     void mem_read(uint64_t addr, void* data, uint64_t bytes);
-    // Where `place` puts a job of this shape from `base`: Q, K, V, head table, output, each
-    // 64-byte aligned; `end_out` gets the first free address after them. Nothing is written.
+    // Where `place` puts a job of this shape from `base`: Q, K, V, (with opt.k_readback) the K
+    // low-bit plane for a crossbar of `key_bits`, head table, output, each 64-byte aligned;
+    // `end_out` gets the first free address after them. Nothing is written.
     static JobDesc layout(uint32_t heads, uint32_t n, uint32_t d, const core::JobOptions& opt,
-                          uint64_t base, uint64_t* end_out = nullptr);
-    // Lay a quantised workload out in memory as `layout` says (output zeroed) and return the job.
+                          uint64_t base, uint64_t* end_out = nullptr, int key_bits = 4);
+    // Lay a quantised workload out in memory as `layout` says (output zeroed) and return the job;
+    // with opt.k_readback, K's low bits packed for the IP's CAP_KEY_BITS (read from the IP).
     JobDesc place(const core::QuantizedWorkload& w, const core::JobOptions& opt, uint64_t base,
                   uint64_t* end_out = nullptr);
     // A head table (docs/registers.md) at `table`.

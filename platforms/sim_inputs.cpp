@@ -65,10 +65,10 @@ core::QuantizedWorkload Inputs::for_mode(core::Mode m) const {
 }
 
 std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
-                               uint64_t* end_out) {
+                               uint64_t* end_out, int key_bits) {
     uint64_t end = 0;
-    std::vector<JobDesc> jobs{
-        Host::layout(uint32_t(sh.heads), uint32_t(sh.n), uint32_t(sh.d), o.job, base, &end)};
+    std::vector<JobDesc> jobs{Host::layout(uint32_t(sh.heads), uint32_t(sh.n), uint32_t(sh.d),
+                                           o.job, base, &end, key_bits)};
     const std::vector<core::Mode> modes = run_modes(o);
     for (std::size_t i = 1; i < modes.size(); ++i) {
         JobDesc j = jobs[0];
@@ -95,7 +95,7 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
                                  ")");
     uint64_t end = 0;
     const IpConfig ip = c.ip_for_platform();
-    for (const JobDesc& j : plan_jobs(o, sh, c.dram_base, &end)) {
+    for (const JobDesc& j : plan_jobs(o, sh, c.dram_base, &end, ip.xbar.key_bits)) {
         std::string why;
         const regs::ErrorCode e = check_job(ip, j, &why);
         if (e == regs::ErrorCode::None) continue;

@@ -202,7 +202,9 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
         << "-bit keys, " << ip.xbar.query_bits << "-bit queries), " << ip.units
         << (ip.units == 1 ? " compute unit" : " compute units") << " with SRAM " << ip.sram.k_bytes
         << " + " << ip.sram.v_bytes << " B" << (ip.units == 1 ? "" : " each") << ", softmax "
-        << core::to_string(o.job.softmax) << "\n";
+        << core::to_string(o.job.softmax)
+        << (o.job.k_readback && o.job.mode == core::Mode::Sprint ? ", K-MSB read-back" : "")
+        << "\n";
     out << "memory: " << c.dram.preset << ", "
         << (c.dram.channels > 1 ? std::to_string(c.dram.channels) + " channels x " : "")
         << c.dram.bandwidth_gbps << " GB/s, " << c.dram.latency_ns << " ns\n\n";

@@ -49,9 +49,10 @@ Shape workload_shape(const RunOptions& o);
 
 // The jobs of a run as the host places them from `base`, one per run_modes entry: the first job's
 // tensors, head table and output, then for each baseline its own head table and output (the
-// tensors are shared). `end_out` gets the first address after all of them.
+// tensors are shared; with K read-back the K low-bit plane for a crossbar of `key_bits`).
+// `end_out` gets the first address after all of them.
 std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
-                               uint64_t* end_out);
+                               uint64_t* end_out, int key_bits);
 
 // Everything about the run that can be refused before any work: the options against the shape,
 // then every job against the IP's own rule (check_job) and the platform's memory. Throws

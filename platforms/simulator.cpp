@@ -131,7 +131,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
 
     // Jobs: the selected mode, then the dense baseline on the same tensors.
     const std::vector<JobDesc> plan =
-        plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr);
+        plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr,
+                  args.platform.ip.xbar.key_bits);
     std::vector<JobRun> runs(plan.size());
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;

@@ -862,6 +862,29 @@ TEST_CASE("cli/stats: JSON with modes units bit-exactness and the printed cycles
     CHECK(j["config"]["sprint.sram.k_bytes"] == "8192");
 }
 
+TEST_CASE("cli/k-readback: the K traffic saved is the top bits of every fetched K row", "[cli]") {
+    TempDir dir;
+    auto job = [&](const char* readback, const std::string& out) {
+        const std::string f = dir.file(std::string("s_") + readback + ".json");
+        run_ok(dir, small({"--k-readback", readback, "--compare=false", "--stats", f, "--output",
+                           out, "--head-dim", "64"}));
+        return nlohmann::json::parse(read_text(f))["jobs"][0];
+    };
+    const auto on = job("true", dir.file("on.npy")), off = job("false", dir.file("off.npy"));
+    // The same rows are kept and fetched (the K buffer holds whole rows either way) ...
+    const auto rows = on["k_rows_fetched"]["value"].get<uint64_t>();
+    REQUIRE(rows > 0);
+    CHECK(off["k_rows_fetched"]["value"].get<uint64_t>() == rows);
+    CHECK(on["model"]["fetcher"]["readback_rows"]["value"].get<uint64_t>() == rows);
+    CHECK(on["model"]["xbar"]["keys_read_back"]["value"].get<uint64_t>() == rows);
+    CHECK(off["model"]["fetcher"]["readback_rows"]["value"].get<uint64_t>() == 0);
+    // ... but each K row read 32 of its 64 bytes (the 4 low bits of each element) from memory.
+    CHECK(off["mem_read_bytes"]["value"].get<uint64_t>() -
+              on["mem_read_bytes"]["value"].get<uint64_t>() ==
+          rows * 32);
+    CHECK(read_text(dir.file("on.npy")) == read_text(dir.file("off.npy")));  // ideal cells
+}
+
 TEST_CASE("cli/stats: --compare=false writes one job", "[cli]") {
     TempDir dir;
     const std::string f = dir.file("s.json");
@@ -991,7 +1014,10 @@ TEST_CASE("cli/regmap: --dump-regmap prints the register table and does not simu
                                                     {regs::V_ROWS_FETCHED_LO, "V_ROWS_FETCHED_LO"},
                                                     {regs::V_ROWS_FETCHED_HI, "V_ROWS_FETCHED_HI"},
                                                     {regs::CAP_MAX_SEQ, "CAP_MAX_SEQ"},
-                                                    {regs::CAP_MAX_DIM, "CAP_MAX_DIM"}};
+                                                    {regs::CAP_MAX_DIM, "CAP_MAX_DIM"},
+                                                    {regs::CAP_KEY_BITS, "CAP_KEY_BITS"},
+                                                    {regs::K_LSB_BASE_LO, "K_LSB_BASE_LO"},
+                                                    {regs::K_LSB_BASE_HI, "K_LSB_BASE_HI"}};
     CHECK(rows == header);
     CHECK(rows.size() == regs::register_map().size());
     CHECK_THAT(r.out, Contains("| 0x000 | ID | RO | 0x53505254 |"));

@@ -176,7 +176,7 @@ TEST_CASE("registers: reserved bits read as zero and ignore writes") {
             CHECK(h.read_reg(r.offset) == r.value_mask());
             REQUIRE(write32(h, r.offset, 0) == tlm::TLM_OK_RESPONSE);
         }
-        CHECK(regs::find("JOB_CFG")->value_mask() == 0x177u);
+        CHECK(regs::find("JOB_CFG")->value_mask() == 0x377u);
         CHECK(regs::find("IRQ_ENABLE")->value_mask() == 0x3u);
         // CTRL without START (every other bit set) starts nothing.
         CHECK(write32(h, regs::CTRL, ~regs::CTRL_START) == tlm::TLM_OK_RESPONSE);
@@ -222,7 +222,7 @@ TEST_CASE("registers: every read-only register refuses writes, the _HI halves in
             CHECK(write32(h, r.offset, 0) == tlm::TLM_COMMAND_ERROR_RESPONSE);
             CHECK(h.read_reg(r.offset) == before);
         }
-        CHECK(ro == 17);  // ID, VERSION, STATUS, 6 counters x 2 halves, 2 capabilities
+        CHECK(ro == 18);  // ID, VERSION, STATUS, 6 counters x 2 halves, 3 capabilities
         CHECK(h.read_reg(regs::CYCLES_LO) > 0u);
     });
 }
@@ -303,10 +303,11 @@ TEST_CASE("registers: debug reads at misaligned, unmapped and partly mapped offs
         CHECK(dbg(regs::HEAD_DIM + 2, 4, b) == 0u);  // misaligned
         CHECK(dbg(0x0F0, 8, b) == 0u);               // unmapped
         CHECK(dbg(0xFFC, 16, b) == 0u);  // the last word of the window, unmapped, and past it
-        // From CAP_MAX_SEQ on: two registers, then the first unmapped offset ends the read.
-        CHECK(dbg(regs::CAP_MAX_SEQ, 64, b) == 8u);
-        uint32_t caps[2];
-        std::memcpy(caps, b, 8);
+        // From CAP_MAX_SEQ on: three registers, then the first unmapped offset ends the read.
+        CHECK(dbg(regs::CAP_MAX_SEQ, 64, b) == 12u);
+        uint32_t caps[3];
+        std::memcpy(caps, b, 12);
+        CHECK(caps[2] == h.read_reg(regs::CAP_KEY_BITS));
         CHECK(caps[0] == h.read_reg(regs::CAP_MAX_SEQ));
         CHECK(caps[1] == h.read_reg(regs::CAP_MAX_DIM));
         // An incomplete last word is not transferred.

@@ -47,6 +47,7 @@ struct Bench : sc_core::sc_module {
     TestInitiator ctl{"ctl"};
     TestInitiator reader{"reader"};
     TestInitiator allocator{"allocator"};  // the controller's reservations: unused here
+    StubTarget xbar{"xbar"};               // K-MSB read-back: not used by these loads
     std::vector<uint8_t> k_rows = byte_rows(64, kRow, 3), v_rows = byte_rows(64, kRow, 101);
 
     Bench(const sc_core::sc_module_name& n, const IpConfig& c, const MemoryConfig& m,
@@ -58,6 +59,7 @@ struct Bench : sc_core::sc_module {
           fetcher("fetcher", c, tracer) {
         ctl.socket.bind(fetcher.from_controller.socket);
         fetcher.to_sram[0].bind(sram.from_fetcher.socket);
+        fetcher.to_xbar.bind(xbar.socket);
         reader.socket.bind(sram.from_datapath.socket);
         allocator.socket.bind(sram.from_controller.socket);
         if (direct) {

@@ -132,9 +132,11 @@ struct XbarBench {
     CrossbarArray xbar;
     ComparatorBank comparators;
     TestInitiator ctl{"ctl"};
+    TestInitiator fetch{"fetch"};  // the fetcher's read-back requests
     explicit XbarBench(const IpConfig& c)
         : cfg(c), xbar("xbar", c, tracer), comparators("comparators", c, tracer) {
         ctl.socket.bind(xbar.from_controller.socket);
+        fetch.socket.bind(xbar.from_fetcher.socket);
         xbar.to_comparators.bind(comparators.from_xbar.socket);
     }
 };
@@ -146,9 +148,11 @@ struct XbarStubBench {
     CrossbarArray xbar;
     StubTarget cmp{"cmp"};
     TestInitiator ctl{"ctl"};
+    TestInitiator fetch{"fetch"};             // the fetcher's read-back requests
     std::vector<proto::CompareCommand> seen;  // copies of the CompareCommand of each call
     explicit XbarStubBench(const IpConfig& c) : cfg(c), xbar("xbar", c, tracer) {
         ctl.socket.bind(xbar.from_controller.socket);
+        fetch.socket.bind(xbar.from_fetcher.socket);
         xbar.to_comparators.bind(cmp.socket);
     }
 };
@@ -561,4 +565,62 @@ TEST_CASE(
     // The three evaluates that reached the comparators.
     CHECK(b.cmp.log.size() == 3);
     CHECK(b.xbar.stats().count("evaluations") == 3);
+}
+
+TEST_CASE("module xbar: read-back returns the programmed top bits, stuck cells as they read") {
+    IpConfig cfg;
+    cfg.xbar.readback_cycles = 2;
+    cfg.xbar.stuck_at_max_rate = 0.05;
+    cfg.seed = 5;
+    XbarStubBench b(cfg);
+    const uint32_t d = 64, n = 40;
+    const auto keys = int8_rows(n, d, 9);
+    std::vector<int8_t> got(std::size_t(10) * d, 99);
+    tlm::tlm_response_status st = tlm::TLM_INCOMPLETE_RESPONSE, wrong_head = st, too_far = st;
+    sc_time at;
+    b.ctl.body = [&](TestInitiator& ctl) {
+        program(ctl, 3, d, hand_params(), 0, n, keys.data(), sc_core::SC_ZERO_TIME);
+    };
+    b.fetch.body = [&](TestInitiator& f) {
+        sc_core::wait(1, sc_core::SC_US);  // after the programming
+        auto read_back = [&](uint32_t head, uint32_t first, uint32_t count) {
+            proto::XbarCommand c;
+            c.op = proto::XbarOp::ReadBack;
+            c.head = head;
+            c.d = d;
+            c.first_key = first;
+            c.key_count = count;
+            sc_time delay = sc_core::SC_ZERO_TIME;
+            const auto s =
+                f.transport(Request{tlm::TLM_READ_COMMAND, 0, got.data(), count * d}, delay, &c);
+            at = delay;
+            return s;
+        };
+        wrong_head = read_back(4, 0, 10);
+        too_far = read_back(3, cfg.xbar_capacity(d) - 5, 10);
+        st = read_back(3, 20, 10);
+    };
+    sc_core::sc_start();
+    CHECK(wrong_head == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    CHECK(too_far == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    REQUIRE(st == tlm::TLM_OK_RESPONSE);
+    CHECK(at == ns(2 * 10));  // readback_cycles per key column
+    // The core's cells give the same codes: the key's top bits, or the top code where stuck.
+    const core::XbarNumerics x = cfg.numerics();
+    core::CellArray cells;
+    cells.reset(n, int(d));
+    cells.program(keys.data(), 0, int(n), 3, x);
+    int stuck = 0;
+    for (uint32_t c = 0; c < 10; ++c)
+        for (uint32_t e = 0; e < d; ++e) {
+            const int8_t k = keys[std::size_t(20 + c) * d + e];
+            const int code = got[std::size_t(c) * d + e];
+            CHECK(code == cells.read_msb(int(20 + c), int(e), x));
+            if (code != core::key_msb(k, x.key_bits)) {
+                ++stuck;
+                CHECK(code == (1 << (x.key_bits - 1)) - 1);  // stuck at the top level
+            }
+        }
+    CHECK(stuck > 0);
+    CHECK(b.xbar.stats().count("keys_read_back") == 10);
 }

@@ -48,6 +48,9 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "mapping [D]");
     r.add_uint(x + ".eval_cycles", xbar.eval_cycles, "cycles",
                "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
+    r.add_uint(x + ".readback_cycles", xbar.readback_cycles, "cycles",
+               "K-MSB read-back: array time per key column sensed (its d cells at once) [D]", 0,
+               100000);
     r.add_uint(x + ".query_copy_bytes_per_cycle", xbar.query_copy_bytes_per_cycle, "B/cycle",
                "query copy into the DAC buffer [D]", 1, 4096);
     r.add_double(x + ".write_pulse_ns", xbar.write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0,

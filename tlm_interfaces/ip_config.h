@@ -23,6 +23,7 @@ struct XbarConfig {
     int query_bits = 4;
     bool midpoint = true;
     uint32_t eval_cycles = 6;
+    uint32_t readback_cycles = 1;  // per key column read back (K-MSB read-back)
     uint32_t query_copy_bytes_per_cycle = 16;
     double write_pulse_ns = 10.0;
     uint32_t write_parallel_cells = 128;

@@ -75,10 +75,13 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
         const char* name;
         uint64_t base, bytes;
     };
+    const uint64_t lsb_bytes = j.k_lsb_bytes(cfg.xbar.key_bits);
+    // The K low-bit plane only when the job reads it (K_READBACK in sprint mode).
     const Buf bufs[] = {{"Q", j.q, elems},
                         {"K", j.k, elems},
                         {"V", j.v, elems},
                         {"head table", j.table, uint64_t(j.heads) * regs::kHeadEntryBytes},
+                        {"K low-bit", lsb_bytes ? j.k_lsb : 0, lsb_bytes},
                         {"output", j.out, out_bytes}};
     for (const Buf& b : bufs)
         if (b.base % regs::kBaseAlign)
@@ -87,6 +90,7 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
                             " is not a multiple of " + std::to_string(regs::kBaseAlign));
     const uint64_t wb = cfg.fetcher.window_base, ws = cfg.fetcher.window_size;
     for (const Buf& b : bufs) {
+        if (b.bytes == 0) continue;  // the K low-bit plane of a job that does not read it
         if (b.base + b.bytes < b.base)
             return fail(
                 ErrorCode::OutOfRange, why,
@@ -98,7 +102,7 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
                             hex(wb) + ", " + hex(wb + ws) +
                             ") (sprint.fetcher.window_base/window_size)");
     }
-    for (int i = 0; i < 4; ++i)
+    for (int i = 0; i < 5; ++i)
         if (overlap(j.out, out_bytes, bufs[i].base, bufs[i].bytes))
             return fail(ErrorCode::Overlap, why,
                         std::string("the output buffer overlaps the ") + bufs[i].name + " buffer");
@@ -130,7 +134,8 @@ uint32_t capability_max_seq(const IpConfig& cfg) {
 
 std::vector<std::pair<uint32_t, uint32_t>> capability_registers(const IpConfig& cfg) {
     return {{regs::CAP_MAX_SEQ, capability_max_seq(cfg)},
-            {regs::CAP_MAX_DIM, capability_max_dim(cfg)}};
+            {regs::CAP_MAX_DIM, capability_max_dim(cfg)},
+            {regs::CAP_KEY_BITS, uint32_t(cfg.xbar.key_bits)}};
 }
 
 }  // namespace sprint

@@ -1,5 +1,7 @@
 #include "tlm_interfaces/register_map.h"
 
+#include "core/crossbar.h"
+
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -123,7 +125,11 @@ std::vector<RegDesc> build() {
           {"OUT_INT16", field::JOB_CFG_OUT_INT16,
            "write int16 outputs (units of s_v/128) instead of float32"},
           {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX,
-           "empty-row policy: 0 keep the query's own key, 1 keep the highest score"}}});
+           "empty-row policy: 0 keep the query's own key, 1 keep the highest score"},
+          {"K_READBACK", field::JOB_CFG_K_READBACK,
+           "sprint mode: K-MSB read-back, the datapath's K rows are the crossbar's read-back top "
+           "bits joined with the low bits fetched from K_LSB_BASE (K_BASE is read only to "
+           "program the crossbar)"}}});
     r.push_back({"HEADS", HEADS, Access::RW, 0, "Number of heads in the job", {}});
     r.push_back(
         {"SEQ_LEN", SEQ_LEN, Access::RW, 0, "Sequence length N (rows of Q, K, V per head)", {}});
@@ -159,6 +165,16 @@ std::vector<RegDesc> build() {
                  "Largest HEAD_DIM this configuration accepts in sprint mode (set from the "
                  "configuration; shown for the one printed)",
                  {}});
+    r.push_back({"CAP_KEY_BITS",
+                 CAP_KEY_BITS,
+                 Access::RO,
+                 0,
+                 "Bits of each key the crossbar stores (sprint.xbar.key_bits): the K_LSB plane "
+                 "holds the other 8 - CAP_KEY_BITS bits of each element",
+                 {}});
+    lohi(r, "K_LSB_BASE", K_LSB_BASE_LO, Access::RW,
+         "Address of the packed low bits of K (JOB_CFG.K_READBACK), [HEADS, SEQ_LEN, "
+         "ceil(HEAD_DIM x (8 - CAP_KEY_BITS) / 8)] bytes");
     return r;
 }
 
@@ -213,7 +229,13 @@ uint32_t encode_job_cfg(const core::JobOptions& opt) {
     return field::JOB_CFG_MODE.put(uint32_t(opt.mode)) | field::JOB_CFG_CAUSAL.put(opt.causal) |
            field::JOB_CFG_SOFTMAX_FLOAT.put(opt.softmax == core::SoftmaxKind::Float) |
            field::JOB_CFG_OUT_INT16.put(opt.output == core::OutputFormat::Int16) |
-           field::JOB_CFG_EMPTY_MAX.put(opt.empty_row == core::EmptyRowPolicy::Max);
+           field::JOB_CFG_EMPTY_MAX.put(opt.empty_row == core::EmptyRowPolicy::Max) |
+           field::JOB_CFG_K_READBACK.put(opt.k_readback);
+}
+
+uint64_t JobRegs::k_lsb_bytes(int key_bits) const {
+    if (!opt.k_readback || opt.mode != core::Mode::Sprint) return 0;
+    return uint64_t(heads) * n * core::key_lsb_row_bytes(int(d), key_bits);
 }
 
 DecodedJobCfg decode_job_cfg(uint32_t v) {
@@ -228,6 +250,7 @@ DecodedJobCfg decode_job_cfg(uint32_t v) {
         field::JOB_CFG_OUT_INT16.get(v) ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
     d.opt.empty_row =
         field::JOB_CFG_EMPTY_MAX.get(v) ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
+    d.opt.k_readback = field::JOB_CFG_K_READBACK.get(v) != 0;
     return d;
 }
 

@@ -31,7 +31,7 @@ constexpr Field STATUS_BUSY{0, 1}, STATUS_DONE{1, 1}, STATUS_ERROR{2, 1}, STATUS
     STATUS_ERR_CODE{8, 8};
 constexpr Field IRQ_DONE{0, 1}, IRQ_ERROR{1, 1};  // IRQ_ENABLE and IRQ_STATUS alike
 constexpr Field JOB_CFG_MODE{0, 3}, JOB_CFG_CAUSAL{4, 1}, JOB_CFG_SOFTMAX_FLOAT{5, 1},
-    JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1};
+    JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1}, JOB_CFG_K_READBACK{9, 1};
 }  // namespace field
 
 struct FieldDesc {
@@ -73,7 +73,8 @@ constexpr uint32_t ID = 0x000, VERSION = 0x004, CTRL = 0x008, STATUS = 0x00C, IR
                    MEM_RD_BYTES_HI = 0x05C, MEM_WR_BYTES_LO = 0x060, MEM_WR_BYTES_HI = 0x064,
                    KEPT_KEYS_LO = 0x068, KEPT_KEYS_HI = 0x06C, K_ROWS_FETCHED_LO = 0x070,
                    K_ROWS_FETCHED_HI = 0x074, V_ROWS_FETCHED_LO = 0x078, V_ROWS_FETCHED_HI = 0x07C,
-                   CAP_MAX_SEQ = 0x080, CAP_MAX_DIM = 0x084;
+                   CAP_MAX_SEQ = 0x080, CAP_MAX_DIM = 0x084, CAP_KEY_BITS = 0x088,
+                   K_LSB_BASE_LO = 0x090, K_LSB_BASE_HI = 0x094;
 
 // Single-bit field masks, for drivers and tests.
 constexpr uint32_t CTRL_START = field::CTRL_START.mask();
@@ -100,6 +101,8 @@ const char* to_string(ErrorCode e);
 
 // Memory layout of a job (all little-endian):
 //   Q, K, V:   int8 [HEADS, SEQ_LEN, HEAD_DIM], row-major, one tensor each
+//   K_LSB:     with JOB_CFG.K_READBACK in sprint mode, the low 8 - CAP_KEY_BITS bits of every K
+//              element, packed (core::pack_key_lsbs): [HEADS, SEQ_LEN, key_lsb_row_bytes] bytes
 //   OUT:       float32 or int16 [HEADS, SEQ_LEN, HEAD_DIM]; rows of padded queries not written
 //   HEAD_TABLE: HEADS entries of kHeadEntryBytes (encode_head_entry below)
 constexpr uint64_t kBaseAlign = 64;
@@ -113,6 +116,9 @@ struct JobRegs {
     bool mode_ok = true;  // JOB_CFG.MODE names a mode (4 to 7 do not)
     uint32_t heads = 0, n = 0, d = 0;
     uint64_t q = 0, k = 0, v = 0, out = 0, table = 0;
+    uint64_t k_lsb = 0;  // K_LSB_BASE: used with opt.k_readback in sprint mode
+    // The K_LSB plane's bytes at this shape (0 when the job does not read it).
+    uint64_t k_lsb_bytes(int key_bits) const;
 };
 
 // JOB_CFG from the job options, and back. A MODE field of 3 decodes with mode_ok = false (the job

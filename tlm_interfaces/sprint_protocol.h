@@ -42,7 +42,7 @@ struct Extension : tlm::tlm_extension<T> {
 };
 
 // ---- Controller -> CrossbarArray ---------------------------------------------------------------
-enum class XbarOp : uint8_t { Program, Evaluate };
+enum class XbarOp : uint8_t { Program, Evaluate, ReadBack };
 
 struct XbarCommand : Extension<XbarCommand> {
     XbarOp op = XbarOp::Evaluate;
@@ -50,6 +50,8 @@ struct XbarCommand : Extension<XbarCommand> {
     uint32_t d = 0;
     core::HeadParams params{};  // scales and threshold of the head (Program latches them)
     // Program: write keys [first_key, first_key + key_count); data = key_count x d int8 (WRITE).
+    // ReadBack (Fetcher -> CrossbarArray): sense keys [first_key, first_key + key_count) of the
+    // programmed head; data = key_count x d int8 top-bit codes (READ).
     uint32_t first_key = 0, key_count = 0;
     // Evaluate: data = the int8 query row (WRITE); keys [0, key_end) take part.
     uint32_t query = 0, key_end = 0;
@@ -81,6 +83,10 @@ struct FetchCommand : Extension<FetchCommand> {
     FetchOp op = FetchOp::LoadRows;
     Buffer buffer = Buffer::K;
     uint32_t unit = 0;  // LoadRows, ReleaseRows: the compute unit whose buffer (Flush: all)
+    // LoadRows of K with K-MSB read-back: only the packed low bits of each row come from memory,
+    // at lsb_base + token x key_lsb_row_bytes; the top bits are read back from the crossbar.
+    bool readback = false;
+    uint64_t lsb_base = 0;
     uint32_t head = 0, query = 0;
     uint64_t tensor_base = 0;          // mem address of row 0 of this head's K or V
     uint32_t row_bytes = 0;            // d
@@ -90,6 +96,7 @@ struct FetchCommand : Extension<FetchCommand> {
     uint32_t* slots_out = nullptr;  // LoadRows: SRAM slot of each token
     // Results.
     uint32_t hits_out = 0, fetched_out = 0;
+    uint64_t mem_bytes_out = 0;  // LoadRows: bytes read from memory
     bool no_room_out = false;  // LoadRows: too few unpinned slots now; nothing changed, retry later
     tlm::tlm_response_status mem_status = tlm::TLM_OK_RESPONSE;  // first failing mem response
 };

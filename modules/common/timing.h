@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cstdint>
 
+#include <iterator>
+#include <map>
+
 #include <systemc>
 
 namespace sprint {
@@ -32,6 +35,35 @@ class ResourceTimeline {
   private:
     sc_core::sc_time m_free = sc_core::SC_ZERO_TIME;
     sc_core::sc_time m_busy = sc_core::SC_ZERO_TIME;
+};
+
+// A resource that does one thing at a time and serves requests that may arrive out of time
+// order (loosely-timed initiators run ahead of each other): each request takes the first gap of
+// its length at or after its arrival, so a request is never held up by one that is booked later
+// in time. In time order (AT) it behaves as ResourceTimeline. Bookings that ended before the
+// current simulated time are dropped (no request can arrive before it).
+class ResourceCalendar {
+  public:
+    // Books `duration` at the first free gap from `arrive`; returns the end, `start` the start.
+    sc_core::sc_time occupy(const sc_core::sc_time& arrive, const sc_core::sc_time& duration,
+                            sc_core::sc_time* start = nullptr) {
+        const sc_core::sc_time now = sc_core::sc_time_stamp();
+        while (!m_busy_at.empty() && m_busy_at.begin()->second <= now)
+            m_busy_at.erase(m_busy_at.begin());
+        sc_core::sc_time t = arrive;
+        auto it = m_busy_at.upper_bound(t);
+        if (it != m_busy_at.begin() && std::prev(it)->second > t) t = std::prev(it)->second;
+        for (; it != m_busy_at.end() && it->first < t + duration; ++it) t = std::max(t, it->second);
+        if (start) *start = t;
+        m_total += duration;
+        if (duration > sc_core::SC_ZERO_TIME) m_busy_at.emplace(t, t + duration);
+        return t + duration;
+    }
+    const sc_core::sc_time& busy() const { return m_total; }
+
+  private:
+    std::map<sc_core::sc_time, sc_core::sc_time> m_busy_at;  // start -> end, disjoint
+    sc_core::sc_time m_total = sc_core::SC_ZERO_TIME;
 };
 
 // Busy time of a unit that can have several operations under way: the length of the union of

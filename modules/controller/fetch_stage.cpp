@@ -35,6 +35,7 @@ class Pipeline::FetchFlight {
         m_q.pop_front();
         if (l->item.kind == Item::KChunk || l->item.kind == Item::VChunk) --loading;
         if (l->e != ErrorCode::None) return l->e;
+        if (l->item.kind == Item::Softmax) m_p.k_fetched(*l->item.q);  // its K rows are loaded
         if (!m_p.m_abort) m_s.put(m_items, std::move(l->item));
         return ErrorCode::None;
     }
@@ -103,6 +104,11 @@ ErrorCode Pipeline::run_fetch(Stage& s, Lane& lane, proto::Buffer b) {
     if (e == ErrorCode::None) e = flight.drain();
     flight.wait_all();
     return e;
+}
+
+void Pipeline::k_fetched(const Query& q) {
+    if (!readback() || m_k_left[q.head] == 0) return;
+    if (--m_k_left[q.head] == 0) m_k_fetched_ev.notify(SC_ZERO_TIME);
 }
 
 // Room for a chunk, reserved here in issue order: loads under way at once never take each other's

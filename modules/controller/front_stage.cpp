@@ -66,6 +66,13 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
     m_head_left[h] = hp.valid_len;
     if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
+    // With K-MSB read-back the previous head's K rows are read out of the array: it is
+    // reprogrammed only once they are all loaded.
+    if (readback() && h > 0)
+        s.stall(
+            m_k_fetched_ev, [&] { return m_k_left[h - 1] == 0 || m_abort; }, s.times().blocked);
+    if (m_abort) return ErrorCode::None;
+    m_k_left[h] = hp.valid_len;
     return program_crossbar(s, h, hp);
 }
 

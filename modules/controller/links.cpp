@@ -2,6 +2,7 @@
 // block, and turns the response into an error code and the job's accounting.
 #include "modules/controller/pipeline.h"
 
+#include "core/crossbar.h"
 #include "tlm_interfaces/payload.h"
 
 namespace sprint {
@@ -105,10 +106,16 @@ ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, const Query& q, const ui
         fc.tokens = tokens;
         fc.count = n;
         fc.slots_out = slots;
+        if (b == proto::Buffer::K && readback()) {
+            fc.readback = true;
+            fc.lsb_base =
+                m_job.k_lsb + uint64_t(q.head) * m_job.n *
+                                  core::key_lsb_row_bytes(int(m_job.d), m_cfg.xbar.key_bits);
+        }
         if (!send(m_ports.fetcher, m_pool, fc, s))
             return fc.mem_status != TLM_OK_RESPONSE ? ErrorCode::BusError : ErrorCode::Internal;
         if (!fc.no_room_out) {
-            m_counts.rd_bytes += uint64_t(fc.fetched_out) * m_job.d;
+            m_counts.rd_bytes += fc.mem_bytes_out;
             (b == proto::Buffer::K ? m_counts.k_rows : m_counts.v_rows) += fc.fetched_out;
             auto& per_head = m_head_rows[q.head];
             (b == proto::Buffer::K ? per_head.first : per_head.second) += fc.fetched_out;

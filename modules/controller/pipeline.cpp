@@ -129,6 +129,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     for (auto& l : m_lanes) l->reset();
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
     m_head_left.assign(m_job.heads, 0);
+    m_k_left.assign(m_job.heads, 0);
     m_head_record.assign(m_job.heads, ~0u);
     m_head_rows.assign(m_job.heads, {0, 0});
     m_stages_running =
@@ -141,6 +142,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
 void Pipeline::fail(ErrorCode e) {
     if (m_error == ErrorCode::None) m_error = e;
     m_abort = true;
+    m_k_fetched_ev.notify(SC_ZERO_TIME);
     for (auto& l : m_lanes) l->abort();
 }
 

@@ -169,6 +169,10 @@ class Pipeline {
     regs::ErrorCode front_query(Stage& s, uint32_t h, uint32_t i, Query& q);
     // Dense mode: how many queries of a head share each streamed K/V tile.
     uint32_t query_block(const core::HeadParams& hp) const;
+    // K-MSB read-back: the job's K rows take their top bits from the crossbar, so the crossbar
+    // keeps a head until every K row of it is loaded (the front stage waits before the next).
+    bool readback() const { return m_job.opt.k_readback && m_job.opt.mode == core::Mode::Sprint; }
+    void k_fetched(const Query& q);
     // fetch stages (fetch_stage.cpp)
     regs::ErrorCode run_fetch(Stage& s, Lane& l, proto::Buffer b);
     regs::ErrorCode reserve_in_order(Stage& s, Lane& l, proto::Buffer b, const Query& q,
@@ -226,7 +230,9 @@ class Pipeline {
     JobCounts m_counts;
     std::vector<HeadRecord> m_heads;
     std::vector<sc_core::sc_time> m_head_start;
-    std::vector<uint32_t> m_head_left;    // queries of the head not yet accounted
+    std::vector<uint32_t> m_head_left;  // queries of the head not yet accounted
+    std::vector<uint32_t> m_k_left;     // read-back: entries of the head whose K is not loaded
+    sc_core::sc_event m_k_fetched_ev;
     std::vector<uint32_t> m_head_record;  // head -> index in m_heads (~0u: none yet)
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     KeptObserver m_observer;
