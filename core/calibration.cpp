@@ -58,7 +58,8 @@ HeadScores head_scores(const QuantizedWorkload& w, int h, const XbarNumerics& x0
             cells.bitlines(q_dac.data(), end, uint32_t(h), i, x, v.data());
             const double shift = query_shift(q_dac.data(), d, x);
             for (int j = 0; j < end; ++j)
-                s.score.push_back(v[std::size_t(j)] - shift + comparator_offset(uint32_t(j), x));
+                s.score.push_back(v[std::size_t(j)] - shift +
+                                  comparator_offset(x.column(uint32_t(j), uint32_t(d)), x));
         } else {
             for (int j = 0; j < end; ++j)
                 s.score.push_back(double(dot_i8(w.q.row(h, int(i)), w.k.row(h, j), d)));

@@ -28,9 +28,9 @@ double query_shift(const int8_t* q_dac, int d, const XbarNumerics& x) {
     return double((int64_t(1) << x.key_bits) - 1) * double(2 * sum + d) / 4.0;
 }
 
-double comparator_offset(uint32_t j, const XbarNumerics& x) {
+double comparator_offset(uint32_t column, const XbarNumerics& x) {
     if (x.comparator_offset_sigma == 0.0) return 0.0;
-    return x.comparator_offset_sigma * rng_normal(rng_key(x.seed, kStreamComparatorOffset, j));
+    return x.comparator_offset_sigma * rng_normal(rng_key(x.seed, kStreamComparatorOffset, column));
 }
 
 void CellArray::reset(int keys, int d) {
@@ -56,7 +56,8 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
             }
             if (stuck) {
                 // A stuck cell is a physical defect: it does not depend on the head programmed.
-                const double u = rng_uniform(rng_key(x.seed, kStreamStuckCell, j, e));
+                const uint32_t col = x.column(uint32_t(j), uint32_t(m_d));
+                const double u = rng_uniform(rng_key(x.seed, kStreamStuckCell, col, e));
                 if (u < x.stuck_at_zero_rate)
                     level = 0.0;
                 else if (u < x.stuck_at_zero_rate + x.stuck_at_max_rate)
@@ -73,8 +74,8 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
 }
 
 void CellArray::bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
-                         const XbarNumerics& x, double* out) const {
-    for (int j = 0; j < key_end; ++j) {
+                         const XbarNumerics& x, double* out, int first) const {
+    for (int j = first; j < key_end; ++j) {
         double v;
         if (m_integer) {
             const uint8_t* l = m_level.data() + std::size_t(j) * m_d;
@@ -158,10 +159,10 @@ void query_to_dac(const int8_t* q, int d, const XbarNumerics& x, int8_t* q_dac) 
 }
 
 uint32_t compare_bitlines(const double* v, int key_end, double shift, double t_raw,
-                          const XbarNumerics& x, uint8_t* mask, double* margins) {
+                          const XbarNumerics& x, uint8_t* mask, double* margins, int first, int d) {
     uint32_t kept = 0;
-    for (int j = 0; j < key_end; ++j) {
-        const double m = v[j] - shift + comparator_offset(uint32_t(j), x);
+    for (int j = first; j < key_end; ++j) {
+        const double m = v[j] - shift + comparator_offset(x.column(uint32_t(j), uint32_t(d)), x);
         if (margins) margins[j] = m;
         mask[j] = m >= t_raw ? 1 : 0;
         kept += mask[j];

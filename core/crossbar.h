@@ -25,6 +25,7 @@
 // (the floor mapping, kept for studies of the bias).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -43,6 +44,25 @@ struct XbarNumerics {
     double comparator_offset_sigma = 0.0;  // std-dev of a comparator's input offset, raw units
     bool midpoint = true;                  // mid-point reconstruction of the codes (see above)
     uint64_t seed = 1;
+    // Array geometry (0 = unbounded: every key its own column). Key j of a head sits in physical
+    // column column(j, d) of the array; a head with more keys than capacity(d) is evaluated in
+    // passes of capacity(d) keys, so keys j and j + capacity share a column (and its comparator
+    // and cell defects).
+    uint32_t tile_rows = 0, tile_cols = 0, tiles = 0;
+
+    // Keys the array holds at once at head dimension d: tiles / ceil(d / tile_rows) tile groups
+    // of tile_cols columns (0 when d needs more rows than all tiles have; 0 unbounded without a
+    // geometry: see bounded()).
+    uint32_t capacity(uint32_t d) const {
+        if (!bounded() || d == 0) return 0;
+        const uint32_t row_groups = (d + tile_rows - 1) / tile_rows;
+        return row_groups > tiles ? 0 : (tiles / row_groups) * tile_cols;
+    }
+    bool bounded() const { return tiles != 0 && tile_rows != 0 && tile_cols != 0; }
+    uint32_t column(uint32_t j, uint32_t d) const {
+        const uint32_t c = capacity(d);
+        return c ? j % c : j;
+    }
 
     bool ideal() const {
         return read_noise_sigma == 0.0 && cell_variation_sigma == 0.0 &&
@@ -72,8 +92,8 @@ double threshold_raw(const HeadParams& hp, int d, const XbarNumerics& x);
 // Comparator reference shift of one query (offset encoding): 2^(b-1) * sum_e q_dac[e], or with
 // mid-point reconstruction (2^b - 1)/2 * sum_e (q_dac[e] + 1/2).
 double query_shift(const int8_t* q_dac, int d, const XbarNumerics& x);
-// The fixed input offset of comparator j.
-double comparator_offset(uint32_t j, const XbarNumerics& x);
+// The fixed input offset of comparator (physical column) `column`.
+double comparator_offset(uint32_t column, const XbarNumerics& x);
 
 // Programmed conductances of one head's keys (what the crossbar tiles hold), column-major: the d
 // cells of key j are contiguous.
@@ -83,10 +103,10 @@ class CellArray {
     // Program keys [first, first+count) from int8 rows k_rows[count][d]; returns cells written.
     uint64_t program(const int8_t* k_rows, int first, int count, uint32_t head,
                      const XbarNumerics& x);
-    // Bitline values v_j for j in [0, key_end) for one query (q_dac = DAC codes, d of them; the
-    // DAC drives q_dac + 1/2 with mid-point reconstruction), including read noise.
+    // Bitline values v_j for j in [first, key_end) for one query (q_dac = DAC codes, d of them;
+    // the DAC drives q_dac + 1/2 with mid-point reconstruction), including read noise; out[j].
     void bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
-                  const XbarNumerics& x, double* out) const;
+                  const XbarNumerics& x, double* out, int first = 0) const;
     double conductance(int j, int e) const { return m_g[std::size_t(j) * m_d + e]; }
     // K-MSB read-back: what sensing cell (j, e) gives back, the nearest level in [0, 2^b - 1]
     // with the offset removed: the key's top bits for a well-programmed cell, another code for
@@ -107,6 +127,18 @@ class CellArray {
     bool m_integer = true;
 };
 
+// Passes the crossbar takes over a head of `valid_len` keys at dimension d (1 when unbounded).
+inline uint32_t crossbar_passes(const XbarNumerics& x, uint32_t valid_len, uint32_t d) {
+    const uint32_t c = x.capacity(d);
+    return c ? std::max(1u, (valid_len + c - 1) / c) : 1u;
+}
+// Whether a head's K rows take their top bits from the crossbar: with K-MSB read-back in sprint
+// mode, for a head the array holds whole (a head scored in passes has left it: whole K rows).
+inline bool head_reads_back(const JobOptions& opt, const XbarNumerics& x, uint32_t valid_len,
+                            uint32_t d) {
+    return opt.k_readback && opt.mode == Mode::Sprint && crossbar_passes(x, valid_len, d) == 1;
+}
+
 // K-MSB read-back layout: the low 8 - key_bits bits of each element of a key row, packed
 // little-endian (element e at bit e * (8 - key_bits) of the row), ceil(d (8 - b) / 8) bytes a row;
 // a row starts on a byte. join_key_row rebuilds int8 keys from top-bit codes and packed low bits:
@@ -122,9 +154,11 @@ std::vector<int8_t> readback_keys(const int8_t* k_rows, int n, int d, uint32_t v
 // DAC codes of a query row.
 void query_to_dac(const int8_t* q, int d, const XbarNumerics& x, int8_t* q_dac);
 
-// Comparator bank decision for columns [0, key_end): margin_j = v_j - shift + offset_j;
-// mask[j] = margin_j >= t_raw. Writes the margins when `margins` is not null. Returns the count.
+// Comparator bank decision for keys [first, key_end) of a head of dimension d: margin_j = v_j -
+// shift + offset of column(j, d); mask[j] = margin_j >= t_raw. Writes the margins when `margins`
+// is not null. Returns the count.
 uint32_t compare_bitlines(const double* v, int key_end, double shift, double t_raw,
-                          const XbarNumerics& x, uint8_t* mask, double* margins);
+                          const XbarNumerics& x, uint8_t* mask, double* margins, int first = 0,
+                          int d = 0);
 
 }  // namespace sprint::core

@@ -28,7 +28,7 @@ void analog_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& 
         cells.bitlines(q_dac.data(), end, uint32_t(h), uint32_t(i), x, v.data());
         const double shift = query_shift(q_dac.data(), d, x);
         uint8_t* mask = m.row(h, i);
-        compare_bitlines(v.data(), end, shift, t_raw, x, mask, margins.data());
+        compare_bitlines(v.data(), end, shift, t_raw, x, mask, margins.data(), 0, d);
         apply_empty_row_policy(mask, end, i, opt.empty_row, margins.data());
     }
 }
@@ -92,7 +92,7 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
     for (int h = 0; h < H; ++h) {
         const HeadParams& hp = w.heads[std::size_t(h)];
         const double ls = exact_logit_scale(hp, d);
-        const bool readback = opt.k_readback && opt.mode == Mode::Sprint;
+        const bool readback = head_reads_back(opt, x, hp.valid_len, uint32_t(d));
         if (readback) k_read = readback_keys(w.k.head(h), n, d, hp.valid_len, uint32_t(h), x);
         auto k_row = [&](int j) {
             return readback ? k_read.data() + std::size_t(j) * d : w.k.row(h, j);

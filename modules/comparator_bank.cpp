@@ -1,5 +1,7 @@
 #include "modules/comparator_bank.h"
 
+#include <cstring>
+
 #include "core/keep_rule.h"
 
 namespace sprint {
@@ -30,25 +32,38 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
     }
-    const uint32_t n = cmd->key_end;
+    const uint32_t first = cmd->key_begin, last = cmd->key_end;
+    const uint32_t n = last > first ? last - first : 0;
     if (gp.get_data_length() != n * sizeof(double) || !cmd->mask_out || n == 0) {
-        SC_REPORT_WARNING(
-            "sprint/comparators",
-            "compare refused: no keys, no mask storage, or not key_end bitline values");
+        SC_REPORT_WARNING("sprint/comparators",
+                          "compare refused: no keys, no mask storage, or not key_end - key_begin "
+                          "bitline values");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    m_margins.resize(n);
-    const auto* v = reinterpret_cast<const double*>(gp.get_data_ptr());
-    uint32_t k = core::compare_bitlines(v, int(n), cmd->shift, cmd->threshold_raw, m_num,
-                                        cmd->mask_out, m_margins.data());
+    // Bitlines and margins indexed by key: the values arrive for [first, end).
+    m_values.assign(last, 0.0);
+    std::memcpy(&m_values[first], gp.get_data_ptr(), n * sizeof(double));
+    m_margins.assign(last, 0.0);
+    uint32_t k =
+        core::compare_bitlines(m_values.data(), int(last), cmd->shift, cmd->threshold_raw, m_num,
+                               cmd->mask_out, m_margins.data(), int(first), int(cmd->d));
     uint64_t extra = 0;
-    cmd->forced_out = core::apply_empty_row_policy(cmd->mask_out, int(n), int(cmd->query),
-                                                   cmd->empty_row, m_margins.data());
-    if (cmd->forced_out >= 0) {
-        ++k;
-        ++m_empty_rows;
+    if (cmd->defer_empty) {  // a pass of several: the winner-take-all finds the best key
+        uint32_t best = first;
+        for (uint32_t j = first + 1; j < last; ++j)
+            if (m_margins[j] > m_margins[best]) best = j;
+        cmd->best_out = int32_t(best);
+        cmd->best_margin_out = m_margins[best];
         if (cmd->empty_row == core::EmptyRowPolicy::Max) extra = m_cfg.comparators.wta_cycles;
+    } else {
+        cmd->forced_out = core::apply_empty_row_policy(cmd->mask_out, int(last), int(cmd->query),
+                                                       cmd->empty_row, m_margins.data());
+        if (cmd->forced_out >= 0) {
+            ++k;
+            ++m_empty_rows;
+            if (cmd->empty_row == core::EmptyRowPolicy::Max) extra = m_cfg.comparators.wta_cycles;
+        }
     }
     cmd->kept_out = k;
     m_decisions += n;

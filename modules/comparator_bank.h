@@ -39,7 +39,7 @@ class ComparatorBank : public sc_core::sc_module {
     sc_core::sc_time m_clock;
     TraceScheduler& m_tracer;
     ResourceTimeline m_bank;
-    std::vector<double> m_margins;
+    std::vector<double> m_values, m_margins;  // by key
     core::StatGroup m_stats;
     core::Counter m_decisions{m_stats, "decisions", "comparisons",
                               "comparator decisions (visible keys)"};

@@ -63,19 +63,30 @@ void CrossbarArray::b_transport(tlm_generic_payload& gp, sc_time& delay) {
 
 void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     const uint32_t capacity = m_cfg.xbar_capacity(cmd.d);
-    if (cmd.d == 0 || capacity == 0 || uint64_t(cmd.first_key) + cmd.key_count > capacity ||
+    const uint32_t total = std::max(cmd.keys_total, cmd.first_key + cmd.key_count);
+    if (cmd.d == 0 || capacity == 0 || cmd.key_count == 0 ||
+        cmd.first_key % capacity + cmd.key_count > capacity ||
         gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
         SC_REPORT_WARNING("sprint/xbar",
-                          "Program refused: the keys do not fit the tiles at this head dimension, "
-                          "or the data is not key_count x d bytes");
+                          "Program refused: the keys do not fit one pass of the tiles at this head "
+                          "dimension, or the data is not key_count x d bytes");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    if (cmd.head != m_head || cmd.d != m_d || cmd.first_key == 0) {
-        m_cells.reset(int(capacity), int(cmd.d));
+    if (cmd.head != m_head || cmd.d != m_d || cmd.first_key == 0 ||
+        uint32_t(m_cells.keys()) < total) {
+        m_cells.reset(int(std::max(capacity, total)), int(cmd.d));
         m_head = cmd.head;
         m_d = cmd.d;
     }
+    // A Program at a multiple of the capacity starts a pass: the array's columns get new keys.
+    if (cmd.first_key % capacity == 0) m_pass_first = m_pass_end = cmd.first_key;
+    if (cmd.first_key != m_pass_end) {
+        SC_REPORT_WARNING("sprint/xbar", "Program refused: keys out of order within a pass");
+        gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
+        return;
+    }
+    m_pass_end = cmd.first_key + cmd.key_count;
     m_params = cmd.params;
     const uint64_t cells = m_cells.program(reinterpret_cast<const int8_t*>(gp.get_data_ptr()),
                                            int(cmd.first_key), int(cmd.key_count), cmd.head, m_num);
@@ -91,8 +102,8 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
 // K-MSB read-back: the programmed head's key columns sensed back into top-bit codes (what a
 // stuck or varied cell gives is what the datapath gets).
 void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
-    if (cmd.head != m_head || cmd.d != m_d ||
-        uint64_t(cmd.first_key) + cmd.key_count > uint64_t(m_cells.keys()) ||
+    if (cmd.head != m_head || cmd.d != m_d || cmd.first_key < m_pass_first ||
+        uint64_t(cmd.first_key) + cmd.key_count > m_pass_end ||
         gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
         SC_REPORT_WARNING("sprint/xbar",
                           "ReadBack refused: another head or row size than programmed, keys past "
@@ -111,19 +122,21 @@ void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, 
 
 void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     if (cmd.head != m_head || cmd.d != m_d || gp.get_data_length() != cmd.d ||
-        cmd.key_end > uint32_t(m_cells.keys()) || cmd.key_end == 0 || !cmd.mask_out) {
+        cmd.key_begin < m_pass_first || cmd.key_end > m_pass_end || cmd.key_end <= cmd.key_begin ||
+        !cmd.mask_out) {
         SC_REPORT_WARNING("sprint/xbar",
-                          "Evaluate refused: another head or row size than programmed, more keys "
-                          "than programmed, or no mask storage");
+                          "Evaluate refused: another head or row size than programmed, keys "
+                          "outside the array's current pass, or no mask storage");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    const uint32_t d = cmd.d, n = cmd.key_end;
+    const uint32_t d = cmd.d, first = cmd.key_begin, n = cmd.key_end - cmd.key_begin;
     m_q_dac.resize(d);
-    m_bitlines.resize(n);
+    m_bitlines.resize(cmd.key_end);
     core::query_to_dac(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(d), m_num,
                        m_q_dac.data());
-    m_cells.bitlines(m_q_dac.data(), int(n), cmd.head, cmd.query, m_num, m_bitlines.data());
+    m_cells.bitlines(m_q_dac.data(), int(cmd.key_end), cmd.head, cmd.query, m_num,
+                     m_bitlines.data(), int(first));
     ++m_evaluations;
     m_analog_macs += uint64_t(n) * d;
     m_tile_evaluations += tiles_for(n, d);
@@ -135,13 +148,17 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     proto::CompareCommand cc;
     cc.head = cmd.head;
     cc.query = cmd.query;
-    cc.key_end = n;
+    cc.key_begin = first;
+    cc.key_end = cmd.key_end;
+    cc.d = d;
+    cc.defer_empty = cmd.defer_empty;
     cc.shift = core::query_shift(m_q_dac.data(), int(d), m_num);
     cc.threshold_raw = core::threshold_raw(m_params, int(d), m_num);
     cc.empty_row = cmd.empty_row;
     cc.mask_out = cmd.mask_out;
     proto::PooledPayload out(m_pool);
-    proto::prepare(*out, TLM_WRITE_COMMAND, 0, m_bitlines.data(), unsigned(n * sizeof(double)));
+    proto::prepare(*out, TLM_WRITE_COMMAND, 0, m_bitlines.data() + first,
+                   unsigned(n * sizeof(double)));
     out->set_extension(&cc);
     to_comparators.transport(*out, t);
     out->clear_extension(&cc);
@@ -153,6 +170,8 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     }
     cmd.kept_out = cc.kept_out;
     cmd.forced_out = cc.forced_out;
+    cmd.best_out = cc.best_out;
+    cmd.best_margin_out = cc.best_margin_out;
     delay = t;
     gp.set_response_status(TLM_OK_RESPONSE);
 }

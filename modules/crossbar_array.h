@@ -1,5 +1,7 @@
 // CrossbarArray: the ReRAM crossbar tiles that hold the top key bits of one head (one key per
 // bitline column) and integrate a query's DAC-driven wordlines into bitline values.
+// A head with more keys than the array holds (capacity at its d) is programmed and evaluated in
+// passes of `capacity` keys; only the current pass's keys can be evaluated or read back.
 // Sockets: from_controller (target: XbarCommand Program / Evaluate), from_fetcher (target:
 // XbarCommand ReadBack, the K-MSB read-back of kept keys), to_comparators (initiator).
 // Counts: cell writes and write pulses (programming is a real cost), evaluations, analog MACs,
@@ -51,6 +53,7 @@ class CrossbarArray : public sc_core::sc_module {
     ResourceCalendar m_array;
     core::CellArray m_cells;
     uint32_t m_head = ~0u, m_d = 0;
+    uint32_t m_pass_first = 0, m_pass_end = 0;  // the keys the array holds now (current pass)
     core::HeadParams m_params{};
     std::vector<int8_t> m_q_dac;
     std::vector<double> m_bitlines;

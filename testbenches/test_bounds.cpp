@@ -137,3 +137,30 @@ TEST_CASE("bounds: compute units speed a datapath-bound job, channels a bandwidt
         CHECK(j.cycles <= 1.6 * largest);
     }
 }
+
+TEST_CASE("bounds: fewer crossbar tiles mean more passes - evaluations, Q reads and cycles grow",
+          "[bounds]") {
+    TempDir dir;
+    struct Pass {
+        double cycles, read_bytes, evaluations;
+    };
+    auto run = [&](const char* tiles) {
+        const std::string f = dir.file(std::string("p") + tiles + ".json");
+        run_ok(dir, {"--heads", "2", "--seq-len", "1024", "--sprint.xbar.tiles", tiles,
+                     "--k-readback", "false", "--compare=false", "--stats", f});
+        const auto j = nlohmann::json::parse(read_text(f))["jobs"][0];
+        return Pass{j["cycles"]["value"].get<double>(), j["mem_read_bytes"]["value"].get<double>(),
+                    j["model"]["xbar"]["evaluations"]["value"].get<double>()};
+    };
+    // 128 keys per tile at d = 64: 8 tiles hold the 1024 keys, 2 tiles take 4 passes, 1 takes 8.
+    const Pass one = run("8"), four = run("2"), eight = run("1");
+    CHECK(one.evaluations == 2 * 1024);
+    CHECK(four.evaluations == 4 * 2 * 1024);
+    CHECK(eight.evaluations == 8 * 2 * 1024);
+    // The same keys are kept and fetched; each extra pass reads every Q row (2 x 1024 x 64 B)
+    // again.
+    CHECK(four.read_bytes - one.read_bytes == 3 * 2 * 1024 * 64);
+    CHECK(eight.read_bytes - one.read_bytes == 7 * 2 * 1024 * 64);
+    CHECK(four.cycles > one.cycles);
+    CHECK(eight.cycles > four.cycles);
+}

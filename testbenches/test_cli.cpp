@@ -396,13 +396,10 @@ TEST_CASE("cli/bad-option: workload that does not fit the configuration exits 2"
         check_bad_input(dir, small({"--dram.preset", "foo"}),
                         {"dram.preset", "'foo'", "lpddr4|hbm2|ddr4|reram"});
     }
-    SECTION("--seq-len above the crossbar capacity in sprint mode") {
-        // 2 tiles of 128 keys at d = 64 <= 128 wordlines: 256 keys.
-        check_bad_input(dir, {"--heads", "1", "--seq-len", "300", "--sprint.xbar.tiles", "2"},
-                        {"300", "crossbar capacity of 256", "sprint.xbar.tiles"});
-        // The dense mode does not use the crossbar.
-        run_ok(dir,
-               {"--heads", "1", "--seq-len", "300", "--sprint.xbar.tiles", "2", "--mode", "dense"});
+    SECTION("--seq-len above the score buffer") {
+        check_bad_input(
+            dir, {"--heads", "1", "--seq-len", "300", "--sprint.datapath.score_entries", "256"},
+            {"300", "score buffer", "sprint.datapath.score_entries"});
     }
     SECTION("--seq-len above the score buffer") {
         check_bad_input(

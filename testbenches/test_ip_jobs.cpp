@@ -71,9 +71,9 @@ TIMED_TEST_CASE("bad job: mode 5 fails with BadMode") {
     CHECK(o.bad.mem_read_bytes == 0u);
 }
 
-TIMED_TEST_CASE("bad job: a sequence longer than the crossbar fails with SeqTooLong") {
+TIMED_TEST_CASE("bad job: a sequence longer than the score buffer fails with SeqTooLong") {
     auto cfg = test::small_platform(mode);
-    cfg.ip.xbar.tiles = 1;  // 128 keys
+    cfg.ip.datapath.score_entries = 128;
     check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 129; }, cfg),
           regs::ErrorCode::SeqTooLong);
 }

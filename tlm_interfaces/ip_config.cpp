@@ -169,14 +169,14 @@ core::XbarNumerics IpConfig::numerics() const {
     n.stuck_at_max_rate = xbar.stuck_at_max_rate;
     n.comparator_offset_sigma = comparators.offset_sigma;
     n.seed = seed;
+    n.tile_rows = xbar.tile_rows;
+    n.tile_cols = xbar.tile_cols;
+    n.tiles = xbar.tiles;
     return n;
 }
 
 uint32_t IpConfig::xbar_capacity(uint32_t d) const {
-    if (d == 0) return 0;
-    const uint32_t row_groups = (d + xbar.tile_rows - 1) / xbar.tile_rows;
-    if (row_groups > xbar.tiles) return 0;
-    return (xbar.tiles / row_groups) * xbar.tile_cols;
+    return numerics().capacity(d);
 }
 
 }  // namespace sprint

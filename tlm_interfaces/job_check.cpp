@@ -63,12 +63,6 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
                     "sequence length " + std::to_string(j.n) +
                         " exceeds the score buffer (sprint.datapath.score_entries = " +
                         std::to_string(cfg.datapath.score_entries) + ")");
-    if (sprint && j.n > cfg.xbar_capacity(j.d))
-        return fail(
-            ErrorCode::SeqTooLong, why,
-            "sequence length " + std::to_string(j.n) + " exceeds the crossbar capacity of " +
-                std::to_string(cfg.xbar_capacity(j.d)) + " keys at d = " + std::to_string(j.d) +
-                " (raise sprint.xbar.tiles, or run in dense mode)");
     const uint64_t elems = uint64_t(j.heads) * j.n * j.d;
     const uint64_t out_bytes = elems * core::output_element_bytes(j.opt.output);
     struct Buf {

@@ -53,26 +53,38 @@ struct XbarCommand : Extension<XbarCommand> {
     // ReadBack (Fetcher -> CrossbarArray): sense keys [first_key, first_key + key_count) of the
     // programmed head; data = key_count x d int8 top-bit codes (READ).
     uint32_t first_key = 0, key_count = 0;
-    // Evaluate: data = the int8 query row (WRITE); keys [0, key_end) take part.
-    uint32_t query = 0, key_end = 0;
+    // Program: the head's key count (a head with more keys than the array holds is programmed
+    // and evaluated in passes: a Program at a multiple of the capacity starts the next pass).
+    uint32_t keys_total = 0;
+    // Evaluate: data = the int8 query row (WRITE); keys [key_begin, key_end), all in the array's
+    // current pass, take part. With defer_empty (a pass of several) the empty-row policy is left
+    // to the controller: best_out is the pass's first key with the highest margin.
+    uint32_t query = 0, key_begin = 0, key_end = 0;
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
-    uint8_t* mask_out = nullptr;  // key_end bytes, 1 = kept
+    bool defer_empty = false;
+    uint8_t* mask_out = nullptr;  // key_end bytes (index = key), 1 = kept
     // Results.
     uint32_t kept_out = 0;
     int32_t forced_out = -1;  // token kept by the empty-row policy, or -1
+    int32_t best_out = -1;    // defer_empty: the key with the highest margin, and that margin
+    double best_margin_out = 0.0;
     uint64_t cells_written_out = 0;
 };
 
 // ---- CrossbarArray -> ComparatorBank ------------------------------------------------------------
 struct CompareCommand : Extension<CompareCommand> {
-    // data = key_end doubles: the integrated bitline values (WRITE).
-    uint32_t head = 0, query = 0, key_end = 0;
+    // data = key_end - key_begin doubles: the integrated bitline values of keys [key_begin,
+    // key_end) (WRITE); d: the head dimension (which column each key sits in).
+    uint32_t head = 0, query = 0, key_begin = 0, key_end = 0, d = 0;
     double shift = 0.0;          // reference shift of this query (offset encoding)
     double threshold_raw = 0.0;  // threshold in raw approximate-score units
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
-    uint8_t* mask_out = nullptr;
+    bool defer_empty = false;     // report the best key instead of applying the empty-row policy
+    uint8_t* mask_out = nullptr;  // indexed by key, [key_begin, key_end) written
     uint32_t kept_out = 0;
     int32_t forced_out = -1;
+    int32_t best_out = -1;
+    double best_margin_out = 0.0;
 };
 
 // ---- Controller -> Fetcher ----------------------------------------------------------------------

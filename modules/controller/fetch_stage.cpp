@@ -107,7 +107,7 @@ ErrorCode Pipeline::run_fetch(Stage& s, Lane& lane, proto::Buffer b) {
 }
 
 void Pipeline::k_fetched(const Query& q) {
-    if (!readback() || m_k_left[q.head] == 0) return;
+    if (!readback_head(q.head) || m_k_left[q.head] == 0) return;
     if (--m_k_left[q.head] == 0) m_k_fetched_ev.notify(SC_ZERO_TIME);
 }
 

@@ -2,6 +2,7 @@
 // row and its keep mask from the crossbar and comparators.
 #include <algorithm>
 
+#include "core/crossbar.h"
 #include "core/keep_rule.h"
 #include "modules/common/timing.h"
 #include "modules/controller/pipeline.h"
@@ -16,19 +17,29 @@ ErrorCode Pipeline::run_front(Stage& s) {
     for (uint32_t h = 0; h < m_job.heads && !m_abort; ++h) {
         core::HeadParams hp;
         ErrorCode e = front_head(s, h, hp);
-        if (e != ErrorCode::None) return e;
+        if (e != ErrorCode::None || m_abort) return e;
+        std::vector<QueryPtr> qs;
+        qs.reserve(hp.valid_len);
+        for (uint32_t i = 0; i < hp.valid_len; ++i) {
+            auto q = std::make_shared<Query>();
+            q->head = h;
+            q->index = i;
+            q->hp = hp;
+            q->last_of_head = i + 1 == hp.valid_len;
+            qs.push_back(std::move(q));
+        }
+        // A head with more keys than the crossbar holds is scored in passes, all queries per
+        // pass; its queries go on when the last pass is done. Otherwise each goes on at once.
+        const uint32_t passes = m_passes[h];
+        if (passes > 1 && (e = front_passes(s, h, hp, qs)) != ErrorCode::None) return e;
         trace_state(Queries, s.now());
         const uint32_t block = query_block(hp);
         QueryPtr blk;
         uint32_t entry = 0;  // the head's entries so far: entry i goes to unit i mod units
         m_q_first = m_q_count = 0;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
-            auto q = std::make_shared<Query>();
-            q->head = h;
-            q->index = i;
-            q->hp = hp;
-            q->last_of_head = i + 1 == hp.valid_len;
-            if ((e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
+            QueryPtr q = qs[i];
+            if (passes <= 1 && (e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
             if (block) {  // dense: into the block, which goes on when full or at the head's end
                 if (!blk) blk = std::make_shared<Query>(*q);
                 blk->members.push_back(q);
@@ -41,6 +52,46 @@ ErrorCode Pipeline::run_front(Stage& s) {
             Lane& l = *m_lanes[q->unit];
             if (!s.put(l.queries_k, q) || !s.put(l.queries_v, q)) return ErrorCode::None;
         }
+    }
+    return ErrorCode::None;
+}
+
+// The passes of a head longer than the crossbar: pass p programs keys [p C, (p + 1) C) and
+// evaluates every query that sees any of them (its Q row read again); the kept keys of the
+// passes are joined in key order, and a query that kept none gets the empty-row key at the end
+// (the best margin over all passes for the max policy).
+ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& hp,
+                                 std::vector<QueryPtr>& qs) {
+    const uint32_t cap = m_cfg.xbar_capacity(m_job.d);
+    std::vector<int32_t> best(hp.valid_len, -1);
+    std::vector<double> best_margin(hp.valid_len, 0.0);
+    for (uint32_t p = 0; p < m_passes[h] && !m_abort; ++p) {
+        const uint32_t first = p * cap, last = std::min(hp.valid_len, first + cap);
+        ErrorCode e = program_crossbar(s, h, hp, first, last);
+        if (e != ErrorCode::None) return e;
+        trace_state(Queries, s.now());
+        m_q_first = m_q_count = 0;
+        for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
+            const uint32_t end = uint32_t(core::key_end(int(i), hp.valid_len, m_job.opt.causal));
+            if (end <= first) continue;
+            Query& q = *qs[i];
+            if ((e = read_q_row(s, h, i, q)) != ErrorCode::None) return e;
+            proto::XbarCommand xc;
+            if ((e = evaluate(s, h, i, q, first, std::min(end, last), true, xc)) != ErrorCode::None)
+                return e;
+            if (xc.best_out >= 0 && (best[i] < 0 || xc.best_margin_out > best_margin[i])) {
+                best[i] = xc.best_out;
+                best_margin[i] = xc.best_margin_out;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
+        Query& q = *qs[i];
+        if (!q.candidates.empty()) continue;
+        const uint32_t end = uint32_t(core::key_end(int(i), hp.valid_len, m_job.opt.causal));
+        q.candidates.push_back(m_job.opt.empty_row == core::EmptyRowPolicy::Max
+                                   ? uint32_t(best[i])
+                                   : std::min(i, end - 1));
     }
     return ErrorCode::None;
 }
@@ -66,24 +117,28 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
     m_head_left[h] = hp.valid_len;
     if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
+    m_passes[h] = core::crossbar_passes(m_cfg.numerics(), hp.valid_len, m_job.d);
     // With K-MSB read-back the previous head's K rows are read out of the array: it is
     // reprogrammed only once they are all loaded.
-    if (readback() && h > 0)
+    if (h > 0 && readback_head(h - 1))
         s.stall(
             m_k_fetched_ev, [&] { return m_k_left[h - 1] == 0 || m_abort; }, s.times().blocked);
     if (m_abort) return ErrorCode::None;
-    m_k_left[h] = hp.valid_len;
-    return program_crossbar(s, h, hp);
+    if (m_passes[h] > 1) return ErrorCode::None;  // programmed pass by pass (front_passes)
+    if (readback_head(h)) m_k_left[h] = hp.valid_len;
+    return program_crossbar(s, h, hp, 0, hp.valid_len);
 }
 
-// The head's keys into the crossbar, one tile of keys at a time; padded keys are not written.
-ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp) {
+// Keys [first, last) of the head into the crossbar, one tile of keys at a time; padded keys are
+// not written.
+ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp,
+                                     uint32_t first, uint32_t last) {
     const uint32_t n = m_job.n, d = m_job.d;
     trace_state(Program, s.now());
     const uint32_t tile = m_cfg.xbar.tile_cols;
     std::vector<uint8_t> buf;
-    for (uint32_t j0 = 0; j0 < hp.valid_len; j0 += tile) {
-        const uint32_t cnt = std::min(tile, hp.valid_len - j0);
+    for (uint32_t j0 = first; j0 < last; j0 += tile) {
+        const uint32_t cnt = std::min(tile, last - j0);
         buf.resize(std::size_t(cnt) * d);
         ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.k + (uint64_t(h) * n + j0) * d,
                                    buf.data(), cnt * d, s);
@@ -95,44 +150,62 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
         xc.params = hp;
         xc.first_key = j0;
         xc.key_count = cnt;
+        xc.keys_total = hp.valid_len;
         if ((e = xbar(xc, buf.data(), cnt * d, s)) != ErrorCode::None) return e;
     }
     return ErrorCode::None;
 }
 
-ErrorCode Pipeline::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
+// Query i's Q row, from the group of q_rows_per_read rows read in one burst (one memory latency
+// for the group).
+ErrorCode Pipeline::read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q) {
     const uint32_t n = m_job.n, d = m_job.d;
-    const int end = core::key_end(int(i), q.hp.valid_len, m_job.opt.causal);
-    // Q rows come in groups of q_rows_per_read (one burst, one memory latency for the group).
-    ErrorCode e = ErrorCode::None;
-    if (i >= m_q_first + m_q_count) {
+    if (i < m_q_first || i >= m_q_first + m_q_count) {
         m_q_first = i;
         m_q_count = std::min(m_cfg.controller.q_rows_per_read, q.hp.valid_len - i);
         m_q_rows.resize(std::size_t(m_q_count) * d);
-        e = mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
+        const ErrorCode e =
+            mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
                          reinterpret_cast<uint8_t*>(m_q_rows.data()), m_q_count * d, s);
         if (e != ErrorCode::None) return e;
     }
     const auto row = m_q_rows.begin() + std::ptrdiff_t(i - m_q_first) * d;
     q.q.assign(row, row + d);
+    return ErrorCode::None;
+}
+
+// Query i on the crossbar and comparators over keys [first, last): the kept ones appended to its
+// candidates.
+ErrorCode Pipeline::evaluate(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_t first,
+                             uint32_t last, bool defer_empty, proto::XbarCommand& xc) {
+    std::vector<uint8_t> mask(last, 0);
+    xc.op = proto::XbarOp::Evaluate;
+    xc.head = h;
+    xc.d = m_job.d;
+    xc.params = q.hp;
+    xc.query = i;
+    xc.key_begin = first;
+    xc.key_end = last;
+    xc.empty_row = m_job.opt.empty_row;
+    xc.defer_empty = defer_empty;
+    xc.mask_out = mask.data();
+    const ErrorCode e = xbar(xc, reinterpret_cast<uint8_t*>(q.q.data()), m_job.d, s);
+    if (e != ErrorCode::None) return e;
+    for (uint32_t j = first; j < last; ++j)
+        if (mask[j]) q.candidates.push_back(j);
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
+    const int end = core::key_end(int(i), q.hp.valid_len, m_job.opt.causal);
+    ErrorCode e = read_q_row(s, h, i, q);
+    if (e != ErrorCode::None) return e;
     if (m_job.opt.mode != core::Mode::Sprint) {
         for (int j = 0; j < end; ++j) q.candidates.push_back(uint32_t(j));
         return ErrorCode::None;
     }
-    std::vector<uint8_t> mask(std::size_t(end), 0);
     proto::XbarCommand xc;
-    xc.op = proto::XbarOp::Evaluate;
-    xc.head = h;
-    xc.d = d;
-    xc.params = q.hp;
-    xc.query = i;
-    xc.key_end = uint32_t(end);
-    xc.empty_row = m_job.opt.empty_row;
-    xc.mask_out = mask.data();
-    if ((e = xbar(xc, reinterpret_cast<uint8_t*>(q.q.data()), d, s)) != ErrorCode::None) return e;
-    for (int j = 0; j < end; ++j)
-        if (mask[std::size_t(j)]) q.candidates.push_back(uint32_t(j));
-    return ErrorCode::None;
+    return evaluate(s, h, i, q, 0, uint32_t(end), false, xc);
 }
 
 }  // namespace sprint

@@ -106,7 +106,7 @@ ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, const Query& q, const ui
         fc.tokens = tokens;
         fc.count = n;
         fc.slots_out = slots;
-        if (b == proto::Buffer::K && readback()) {
+        if (b == proto::Buffer::K && readback_head(q.head)) {
             fc.readback = true;
             fc.lsb_base =
                 m_job.k_lsb + uint64_t(q.head) * m_job.n *

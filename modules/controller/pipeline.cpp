@@ -130,6 +130,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
     m_head_left.assign(m_job.heads, 0);
     m_k_left.assign(m_job.heads, 0);
+    m_passes.assign(m_job.heads, 1);
     m_head_record.assign(m_job.heads, ~0u);
     m_head_rows.assign(m_job.heads, {0, 0});
     m_stages_running =

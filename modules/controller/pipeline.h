@@ -3,7 +3,8 @@
 // controller, and every transaction goes out through the controller's initiator ports.
 //
 //   front   - per head: read the head-table entry, program the crossbar; per query: read the
-//             Q row, evaluate it on the crossbar and comparators (the keep mask);
+//             Q row, evaluate it on the crossbar and comparators (the keep mask); a head with
+//             more keys than the crossbar holds in passes (front_passes);
 //   fetch   - make the query's rows resident: LoadRows for every K chunk (fetch K) and, in a
 //             second thread, every V chunk when the kept set is already known (fetch V), each
 //             chunk's room reserved in the SRAM buffer in issue order, several loads under way
@@ -165,13 +166,22 @@ class Pipeline {
     // front stage (front_stage.cpp)
     regs::ErrorCode run_front(Stage& s);
     regs::ErrorCode front_head(Stage& s, uint32_t h, core::HeadParams& hp);
-    regs::ErrorCode program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp);
+    regs::ErrorCode program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp,
+                                     uint32_t first, uint32_t last);
     regs::ErrorCode front_query(Stage& s, uint32_t h, uint32_t i, Query& q);
+    regs::ErrorCode front_passes(Stage& s, uint32_t h, const core::HeadParams& hp,
+                                 std::vector<QueryPtr>& qs);
+    regs::ErrorCode read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q);
+    regs::ErrorCode evaluate(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_t first,
+                             uint32_t last, bool defer_empty, proto::XbarCommand& xc);
     // Dense mode: how many queries of a head share each streamed K/V tile.
     uint32_t query_block(const core::HeadParams& hp) const;
     // K-MSB read-back: the job's K rows take their top bits from the crossbar, so the crossbar
     // keeps a head until every K row of it is loaded (the front stage waits before the next).
     bool readback() const { return m_job.opt.k_readback && m_job.opt.mode == core::Mode::Sprint; }
+    // Only a head the crossbar holds whole (one pass) reads its K top bits back; the keys of a
+    // head scored in passes have left the array, and its K rows are fetched whole.
+    bool readback_head(uint32_t h) const { return readback() && m_passes[h] == 1; }
     void k_fetched(const Query& q);
     // fetch stages (fetch_stage.cpp)
     regs::ErrorCode run_fetch(Stage& s, Lane& l, proto::Buffer b);
@@ -232,6 +242,7 @@ class Pipeline {
     std::vector<sc_core::sc_time> m_head_start;
     std::vector<uint32_t> m_head_left;  // queries of the head not yet accounted
     std::vector<uint32_t> m_k_left;     // read-back: entries of the head whose K is not loaded
+    std::vector<uint32_t> m_passes;     // sprint: crossbar passes of each head
     sc_core::sc_event m_k_fetched_ev;
     std::vector<uint32_t> m_head_record;  // head -> index in m_heads (~0u: none yet)
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
