@@ -171,3 +171,48 @@ uint32_t compare_bitlines(const double* v, int key_end, double shift, double t_r
 }
 
 }  // namespace sprint::core
+
+namespace sprint::core {
+
+double adc_step_raw(const HeadParams& hp, int d, const XbarNumerics& x) {
+    return 2.0 * x.adc_full_scale / double(int64_t(1) << x.adc_bits) / raw_to_logit(hp, d, x);
+}
+
+int adc_code(double margin_raw, double step_raw, const XbarNumerics& x) {
+    const double lo = -double(int64_t(1) << (x.adc_bits - 1)), hi = -lo - 1.0;
+    return int(std::clamp(std::nearbyint(margin_raw / step_raw), lo, hi));
+}
+
+uint32_t adc_select(const double* margins, int key_end, double t_raw, double step_raw,
+                    const XbarNumerics& x, uint8_t* mask, double* codes, int first) {
+    std::vector<std::pair<double, uint32_t>> coded;
+    uint32_t kept = 0;
+    for (int j = first; j < key_end; ++j) {
+        const double c = double(adc_code(margins[j], step_raw, x));
+        if (codes) codes[j] = c;
+        if (x.adc_topk) {
+            coded.emplace_back(c, uint32_t(j));
+            mask[j] = 0;
+        } else {
+            mask[j] = c * step_raw >= t_raw ? 1 : 0;
+            kept += mask[j];
+        }
+    }
+    if (!x.adc_topk) return kept;
+    for (uint32_t j : adc_topk_merge(std::move(coded), x.adc_topk)) mask[j] = 1;
+    return std::min<uint32_t>(x.adc_topk, uint32_t(std::max(0, key_end - first)));
+}
+
+std::vector<uint32_t> adc_topk_merge(std::vector<std::pair<double, uint32_t>> coded, uint32_t k) {
+    const std::size_t n = std::min<std::size_t>(k, coded.size());
+    std::partial_sort(coded.begin(), coded.begin() + std::ptrdiff_t(n), coded.end(),
+                      [](const auto& a, const auto& b) {
+                          return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
+    std::vector<uint32_t> keys;
+    for (std::size_t i = 0; i < n; ++i) keys.push_back(coded[i].second);
+    std::sort(keys.begin(), keys.end());
+    return keys;
+}
+
+}  // namespace sprint::core

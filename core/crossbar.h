@@ -49,6 +49,13 @@ struct XbarNumerics {
     // passes of capacity(d) keys, so keys j and j + capacity share a column (and its comparator
     // and cell defects).
     uint32_t tile_rows = 0, tile_cols = 0, tiles = 0;
+    // ADC read-out (studies against the comparators; adc_bits 0 = the comparator bank): each
+    // column's margin digitised by an adc_bits ADC over +-adc_full_scale logits (round to
+    // nearest, clipped), then kept when code x step >= the threshold, or (adc_topk > 0) the
+    // adc_topk highest codes of the row (ties: the lower key).
+    int adc_bits = 0;
+    double adc_full_scale = 8.0;  // logits
+    uint32_t adc_topk = 0;
 
     // Keys the array holds at once at head dimension d: tiles / ceil(d / tile_rows) tile groups
     // of tile_cols columns (0 when d needs more rows than all tiles have; 0 unbounded without a
@@ -153,6 +160,17 @@ std::vector<int8_t> readback_keys(const int8_t* k_rows, int n, int d, uint32_t v
 
 // DAC codes of a query row.
 void query_to_dac(const int8_t* q, int d, const XbarNumerics& x, int8_t* q_dac);
+
+// ADC read-out: the step (raw units per code) for a head, and the code of a raw margin.
+double adc_step_raw(const HeadParams& hp, int d, const XbarNumerics& x);
+int adc_code(double margin_raw, double step_raw, const XbarNumerics& x);
+// The ADC decision for keys [first, key_end) from their margins: mask[j] by threshold or top-k;
+// codes[j] (when not null) gets each key's code. Returns the count kept. For top-k over several
+// passes the controller merges the passes' kept keys by code (adc_topk_merge).
+uint32_t adc_select(const double* margins, int key_end, double t_raw, double step_raw,
+                    const XbarNumerics& x, uint8_t* mask, double* codes, int first = 0);
+// The adc_topk best of (code, key) pairs (highest code first, ties: the lower key), in key order.
+std::vector<uint32_t> adc_topk_merge(std::vector<std::pair<double, uint32_t>> coded, uint32_t k);
 
 // Comparator bank decision for keys [first, key_end) of a head of dimension d: margin_j = v_j -
 // shift + offset of column(j, d); mask[j] = margin_j >= t_raw. Writes the margins when `margins`

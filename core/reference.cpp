@@ -29,6 +29,8 @@ void analog_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& 
         const double shift = query_shift(q_dac.data(), d, x);
         uint8_t* mask = m.row(h, i);
         compare_bitlines(v.data(), end, shift, t_raw, x, mask, margins.data(), 0, d);
+        if (x.adc_bits)  // ADC read-out: decisions (and the max policy) on the codes
+            adc_select(margins.data(), end, t_raw, adc_step_raw(hp, d, x), x, mask, margins.data());
         apply_empty_row_policy(mask, end, i, opt.empty_row, margins.data());
     }
 }

@@ -49,20 +49,31 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         core::compare_bitlines(m_values.data(), int(last), cmd->shift, cmd->threshold_raw, m_num,
                                cmd->mask_out, m_margins.data(), int(first), int(cmd->d));
     uint64_t extra = 0;
+    if (m_num.adc_bits) {  // ADC read-out: the decisions (and the best key) on the codes
+        k = core::adc_select(m_margins.data(), int(last), cmd->threshold_raw, cmd->adc_step, m_num,
+                             cmd->mask_out, m_margins.data(), int(first));
+        if (cmd->codes_out)
+            for (uint32_t j = first; j < last; ++j) cmd->codes_out[j] = m_margins[j];
+        // Each ADC converts its columns one after another; a top-k selection emits a key a cycle.
+        const uint32_t columns = std::max(last, m_cfg.xbar_capacity(cmd->d));
+        const uint64_t adcs = ceil_div(columns, m_cfg.comparators.adc_columns);
+        extra += ceil_div(n, adcs) * m_cfg.comparators.adc_cycles + m_num.adc_topk;
+        m_conversions += n;
+    }
     if (cmd->defer_empty) {  // a pass of several: the winner-take-all finds the best key
         uint32_t best = first;
         for (uint32_t j = first + 1; j < last; ++j)
             if (m_margins[j] > m_margins[best]) best = j;
         cmd->best_out = int32_t(best);
         cmd->best_margin_out = m_margins[best];
-        if (cmd->empty_row == core::EmptyRowPolicy::Max) extra = m_cfg.comparators.wta_cycles;
+        if (cmd->empty_row == core::EmptyRowPolicy::Max) extra += m_cfg.comparators.wta_cycles;
     } else {
         cmd->forced_out = core::apply_empty_row_policy(cmd->mask_out, int(last), int(cmd->query),
                                                        cmd->empty_row, m_margins.data());
         if (cmd->forced_out >= 0) {
             ++k;
             ++m_empty_rows;
-            if (cmd->empty_row == core::EmptyRowPolicy::Max) extra = m_cfg.comparators.wta_cycles;
+            if (cmd->empty_row == core::EmptyRowPolicy::Max) extra += m_cfg.comparators.wta_cycles;
         }
     }
     cmd->kept_out = k;

@@ -1,8 +1,11 @@
-// ComparatorBank: one comparator per bitline (no multi-bit ADC). Compares each integrated bitline
-// value, shifted by the query's offset-encoding term, with the head's threshold reference and
-// returns the one-bit keep-mask; applies the empty-row policy (a max search for policy 'max').
+// ComparatorBank: one comparator per bitline. Compares each integrated bitline value, shifted by
+// the query's offset-encoding term, with the head's threshold reference and returns the one-bit
+// keep-mask; applies the empty-row policy (a max search for policy 'max'). For studies it can
+// instead digitise each margin with shared multi-bit ADCs (comparators.adc_bits > 0) and decide
+// on the codes: threshold, or the adc_topk highest codes of the row (core::adc_select).
 // Sockets: from_xbar (target: CompareCommand, data = bitline values).
-// Counts: comparator decisions, keys kept, empty rows fixed, mask bits read out, busy time.
+// Counts: comparator decisions, keys kept, empty rows fixed, mask bits read out, ADC
+// conversions, busy time.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +50,8 @@ class ComparatorBank : public sc_core::sc_module {
     core::Counter m_empty_rows{m_stats, "empty_rows", "queries",
                                "queries where the empty-row policy kept a key"};
     core::Counter m_mask_bits_read{m_stats, "mask_bits_read", "bits", "keep-mask bits read out"};
+    core::Counter m_conversions{m_stats, "adc_conversions", "conversions",
+                                "ADC read-out: margins digitised"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns",
                              "time reading out masks and searching the max"};
 };

@@ -152,6 +152,8 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     cc.key_end = cmd.key_end;
     cc.d = d;
     cc.defer_empty = cmd.defer_empty;
+    cc.codes_out = cmd.codes_out;
+    if (m_num.adc_bits) cc.adc_step = core::adc_step_raw(m_params, int(d), m_num);
     cc.shift = core::query_shift(m_q_dac.data(), int(d), m_num);
     cc.threshold_raw = core::threshold_raw(m_params, int(d), m_num);
     cc.empty_row = cmd.empty_row;

@@ -204,6 +204,12 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
         << " + " << ip.sram.v_bytes << " B" << (ip.units == 1 ? "" : " each") << ", softmax "
         << core::to_string(o.job.softmax)
         << (o.job.k_readback && o.job.mode == core::Mode::Sprint ? ", K-MSB read-back" : "")
+        << (ip.comparators.adc_bits
+                ? ", " + std::to_string(ip.comparators.adc_bits) + "-bit ADC read-out" +
+                      (ip.comparators.adc_topk
+                           ? " keeping the top " + std::to_string(ip.comparators.adc_topk)
+                           : std::string(" against the threshold"))
+                : std::string())
         << "\n";
     out << "memory: " << c.dram.preset << ", "
         << (c.dram.channels > 1 ? std::to_string(c.dram.channels) + " channels x " : "")

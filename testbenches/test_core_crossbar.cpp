@@ -608,3 +608,33 @@ TEST_CASE("core/keep_rule: a non-empty mask is left unchanged", "[core][keep]") 
     CHECK(apply_empty_row_policy(b, 3, 1, EmptyRowPolicy::Self, nullptr) == 1);
     CHECK(std::vector<uint8_t>(b, b + 4) == std::vector<uint8_t>{0, 1, 0, 1});
 }
+
+TEST_CASE(
+    "core/crossbar: ADC codes round and clip - top-k takes the highest codes, lower key on "
+    "ties",
+    "[core][crossbar]") {
+    XbarNumerics x;
+    x.adc_bits = 3;  // codes -4 .. 3
+    CHECK(adc_code(0.4, 1.0, x) == 0);
+    CHECK(adc_code(0.6, 1.0, x) == 1);
+    CHECK(adc_code(-2.6, 1.0, x) == -3);
+    CHECK(adc_code(100.0, 1.0, x) == 3);
+    CHECK(adc_code(-100.0, 1.0, x) == -4);
+    CHECK(adc_code(5.0, 2.0, x) == 2);  // 2.5 rounds to even
+    const double m[] = {0.2, 2.9, 1.1, 2.7, -5.0, 3.2};
+    uint8_t mask[6];
+    double codes[6];
+    // Threshold: code x step >= t.
+    CHECK(adc_select(m, 6, 2.0, 1.0, x, mask, codes) == 3);
+    CHECK(std::vector<uint8_t>(mask, mask + 6) == std::vector<uint8_t>{0, 1, 0, 1, 0, 1});
+    CHECK(codes[4] == -4.0);
+    // Top 2: codes 0, 3, 1, 3, -4, 3: the three 3s tie, the lower keys win.
+    x.adc_topk = 2;
+    CHECK(adc_select(m, 6, 1e9, 1.0, x, mask, nullptr) == 2);
+    CHECK(std::vector<uint8_t>(mask, mask + 6) == std::vector<uint8_t>{0, 1, 0, 1, 0, 0});
+    // From key 2 on only; the merge of two passes' picks is the top-k of the union.
+    CHECK(adc_select(m, 6, 1e9, 1.0, x, mask, nullptr, 2) == 2);
+    CHECK(mask[3] == 1);
+    CHECK(mask[5] == 1);
+    CHECK(adc_topk_merge({{3.0, 5}, {1.0, 2}, {3.0, 3}}, 2) == std::vector<uint32_t>{3, 5});
+}

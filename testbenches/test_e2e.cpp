@@ -434,3 +434,31 @@ TIMED_TEST_CASE("e2e passes: causal - queries skip the passes they cannot see - 
     // Query i sees keys 0..i: passes 0 (all), 1 (i >= 128), 2 (i >= 256).
     CHECK(r.xbar_evaluations == 2u * (300 + 172 + 44));
 }
+
+// ---- ADC read-out -------------------------------------------------------------------------------
+
+TIMED_TEST_CASE("e2e adc: 5-bit ADC read-out against the threshold - bit-exact") {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.comparators.adc_bits = 5;
+    cfg.ip.comparators.adc_full_scale = 6.0;
+    cfg.ip.comparators.offset_sigma = 3.0;
+    const auto w = test::make_workload(2, 160, 64, 0.1, false);
+    const Run r = check_bit_exact(w, options(core::Mode::Sprint, false), cfg);
+    // The coarse codes move keys across the threshold: not the comparators' masks.
+    auto comparators = cfg.ip;
+    comparators.comparators.adc_bits = 0;
+    CHECK(r.masks.bits != core::reference_masks(w, options(), comparators.numerics()).bits);
+}
+
+TIMED_TEST_CASE("e2e adc: top-k read-out keeps k keys a query - across crossbar passes") {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.comparators.adc_bits = 6;
+    cfg.ip.comparators.adc_topk = 12;
+    cfg.ip.xbar.tile_cols = 32;
+    cfg.ip.xbar.tiles = 2;  // 64 keys a pass: 200 keys in 4 passes
+    const auto w = test::make_workload(1, 200, 64, 0.1, true);
+    const Run r = check_bit_exact(w, options(core::Mode::Sprint, true), cfg);
+    uint64_t want = 0;  // causal: query i sees i + 1 keys, keeps min(12, i + 1)
+    for (uint64_t i = 0; i < 200; ++i) want += std::min<uint64_t>(12, i + 1);
+    CHECK(r.result.kept_keys == want);
+}

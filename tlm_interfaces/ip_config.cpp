@@ -73,6 +73,21 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "keep-mask read-out width [D]", 1, U32);
     r.add_uint(k + ".wta_cycles", comparators.wta_cycles, "cycles",
                "max search for the empty-row policy 'max' [D]", 0, 100000);
+    r.add_uint(k + ".adc_bits", comparators.adc_bits, "bits",
+               "ADC read-out instead of the comparators (studies): each margin digitised to this "
+               "many bits, decisions on the codes; 0 = analog comparators [D]",
+               0, 16);
+    r.add_double(k + ".adc_full_scale", comparators.adc_full_scale, "logits",
+                 "ADC read-out: input range +- this many logits (clipped beyond) [D]", 1e-6, 1e6);
+    r.add_uint(k + ".adc_topk", comparators.adc_topk, "keys",
+               "ADC read-out: keep the k highest codes of each query instead of the threshold; "
+               "0 = threshold [D]",
+               0, 1u << 24);
+    r.add_uint(k + ".adc_columns", comparators.adc_columns, "columns",
+               "ADC read-out: columns sharing one ADC (converted one after another) [D]", 1,
+               1u << 24);
+    r.add_uint(k + ".adc_cycles", comparators.adc_cycles, "cycles",
+               "ADC read-out: cycles per conversion [D]", 1, 100000);
 
     const std::string f = p + ".fetcher";
     r.add_uint(f + ".max_burst_bytes", fetcher.max_burst_bytes, "B",
@@ -168,6 +183,9 @@ core::XbarNumerics IpConfig::numerics() const {
     n.stuck_at_zero_rate = xbar.stuck_at_zero_rate;
     n.stuck_at_max_rate = xbar.stuck_at_max_rate;
     n.comparator_offset_sigma = comparators.offset_sigma;
+    n.adc_bits = int(comparators.adc_bits);
+    n.adc_full_scale = comparators.adc_full_scale;
+    n.adc_topk = comparators.adc_topk;
     n.seed = seed;
     n.tile_rows = xbar.tile_rows;
     n.tile_cols = xbar.tile_cols;

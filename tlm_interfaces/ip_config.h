@@ -37,6 +37,12 @@ struct ComparatorConfig {
     double offset_sigma = 0.0;
     uint32_t readout_bits_per_cycle = 64;
     uint32_t wta_cycles = 8;
+    // ADC read-out instead of the comparators (studies; core::XbarNumerics has the rule).
+    uint32_t adc_bits = 0;  // 0 = comparators
+    double adc_full_scale = 8.0;
+    uint32_t adc_topk = 0;     // 0 = threshold on the codes
+    uint32_t adc_columns = 8;  // columns sharing one ADC
+    uint32_t adc_cycles = 1;   // per conversion
 };
 
 // How the fetcher talks to memory: b_transport in LT and the 4-phase nb_transport in AT, or the

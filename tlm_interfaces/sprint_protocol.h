@@ -63,6 +63,7 @@ struct XbarCommand : Extension<XbarCommand> {
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
     bool defer_empty = false;
     uint8_t* mask_out = nullptr;  // key_end bytes (index = key), 1 = kept
+    double* codes_out = nullptr;  // ADC read-out: each key's code (index = key), when not null
     // Results.
     uint32_t kept_out = 0;
     int32_t forced_out = -1;  // token kept by the empty-row policy, or -1
@@ -81,6 +82,8 @@ struct CompareCommand : Extension<CompareCommand> {
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
     bool defer_empty = false;     // report the best key instead of applying the empty-row policy
     uint8_t* mask_out = nullptr;  // indexed by key, [key_begin, key_end) written
+    double* codes_out = nullptr;  // ADC read-out: the codes, indexed by key (when not null)
+    double adc_step = 0.0;        // ADC read-out: raw units per code for this head
     uint32_t kept_out = 0;
     int32_t forced_out = -1;
     int32_t best_out = -1;

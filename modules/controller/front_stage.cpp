@@ -65,6 +65,11 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
     const uint32_t cap = m_cfg.xbar_capacity(m_job.d);
     std::vector<int32_t> best(hp.valid_len, -1);
     std::vector<double> best_margin(hp.valid_len, 0.0);
+    // ADC top-k: each pass keeps its own best k; the row keeps the best k of all passes.
+    const core::XbarNumerics x = m_cfg.numerics();
+    const bool topk = x.adc_bits && x.adc_topk;
+    std::vector<std::vector<std::pair<double, uint32_t>>> coded(topk ? hp.valid_len : 0);
+    std::vector<double> codes(topk ? hp.valid_len : 0);
     for (uint32_t p = 0; p < m_passes[h] && !m_abort; ++p) {
         const uint32_t first = p * cap, last = std::min(hp.valid_len, first + cap);
         ErrorCode e = program_crossbar(s, h, hp, first, last);
@@ -77,8 +82,15 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
             Query& q = *qs[i];
             if ((e = read_q_row(s, h, i, q)) != ErrorCode::None) return e;
             proto::XbarCommand xc;
+            xc.codes_out = topk ? codes.data() : nullptr;
+            const std::size_t before = q.candidates.size();
             if ((e = evaluate(s, h, i, q, first, std::min(end, last), true, xc)) != ErrorCode::None)
                 return e;
+            if (topk) {
+                for (std::size_t c = before; c < q.candidates.size(); ++c)
+                    coded[i].emplace_back(codes[q.candidates[c]], q.candidates[c]);
+                q.candidates.resize(before);
+            }
             if (xc.best_out >= 0 && (best[i] < 0 || xc.best_margin_out > best_margin[i])) {
                 best[i] = xc.best_out;
                 best_margin[i] = xc.best_margin_out;
@@ -87,6 +99,7 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
     }
     for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
         Query& q = *qs[i];
+        if (topk) q.candidates = core::adc_topk_merge(std::move(coded[i]), x.adc_topk);
         if (!q.candidates.empty()) continue;
         const uint32_t end = uint32_t(core::key_end(int(i), hp.valid_len, m_job.opt.causal));
         q.candidates.push_back(m_job.opt.empty_row == core::EmptyRowPolicy::Max
