@@ -135,13 +135,20 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                {{"ideal", core::CalibrateOn::Ideal}, {"hardware", core::CalibrateOn::Hardware}});
     r.add_uint("calibrate-queries", o.calibrate_queries, "queries",
                "calibration set: the first K queries of each head; 0 = all", 0, 1u << 20);
+    r.add_string("calibrate-q", o.calibrate_q_file, "file",
+                 "calibration set from files: .npy float32 queries [heads, Nc, d] (with "
+                 "--calibrate-k; the workload's heads and d, any Nc) instead of the workload's own",
+                 "a readable .npy file", readable);
+    r.add_string("calibrate-k", o.calibrate_k_file, "file",
+                 "calibration set from files: .npy float32 keys, the shape of --calibrate-q",
+                 "a readable .npy file", readable);
     r.add_string("threshold", m.threshold_text, "logit",
                  "keep threshold: one value for all heads or one per head, comma-separated "
                  "(overrides --keep-fraction)",
                  "finite float32 numbers separated by commas", check_threshold_list);
-    m.sections.push_back(
-        {"Threshold",
-         {"keep-fraction", "keep-mass", "calibrate-on", "calibrate-queries", "threshold"}});
+    m.sections.push_back({"Threshold",
+                          {"keep-fraction", "keep-mass", "calibrate-on", "calibrate-queries",
+                           "calibrate-q", "calibrate-k", "threshold"}});
 
     std::vector<std::string> presets{"none"};
     for (const auto& n : IpConfig::size_preset_names()) presets.push_back(n);
@@ -347,6 +354,9 @@ void Arguments::apply(const po::variables_map& vm) {
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();
     if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
+    if (run.calibrate_q_file.empty() != run.calibrate_k_file.empty())
+        throw std::runtime_error(
+            "options '--calibrate-q' and '--calibrate-k' must be given together");
 }
 
 std::string Arguments::params_markdown() const {
@@ -369,7 +379,10 @@ std::string Arguments::config_text() const {
         for (const auto& n : sec.second) {
             const auto* e = m.run_reg.find(n);
             const std::string v = e->get();
-            if ((n == "q" || n == "k" || n == "v" || n == "threshold") && v.empty()) continue;
+            if ((n == "q" || n == "k" || n == "v" || n == "threshold" || n == "calibrate-q" ||
+                 n == "calibrate-k") &&
+                v.empty())
+                continue;
             os << n << " = " << v << "\n";
         }
     }

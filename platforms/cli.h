@@ -36,6 +36,8 @@ struct RunOptions {
     double keep_fraction = 0.10, keep_mass = 0.0;
     core::CalibrateOn calibrate_on = core::CalibrateOn::Ideal;
     uint32_t calibrate_queries = 0;  // the first K queries of each head; 0: all
+    // A separate calibration set (Q and K .npy files, [heads, Nc, d]) instead of the workload.
+    std::string calibrate_q_file, calibrate_k_file;
     // Job.
     core::JobOptions job;
     std::string timing = "lt";

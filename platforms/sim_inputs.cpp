@@ -86,6 +86,17 @@ std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t ba
 }
 
 void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
+    if (!o.calibrate_q_file.empty()) {  // the calibration set: the workload's heads and d
+        const NpyShape q = npy_shape(o.calibrate_q_file), k = npy_shape(o.calibrate_k_file);
+        if (q.heads != k.heads || q.n != k.n || q.d != k.d)
+            throw std::runtime_error("files '" + o.calibrate_q_file + "' and '" +
+                                     o.calibrate_k_file + "' must have the same shape");
+        if (q.heads != sh.heads || q.d != sh.d)
+            throw std::runtime_error(
+                "calibration file '" + o.calibrate_q_file + "' has " + std::to_string(q.heads) +
+                " heads of d = " + std::to_string(q.d) + "; the workload has " +
+                std::to_string(sh.heads) + " of d = " + std::to_string(sh.d));
+    }
     if (o.valid_len > uint32_t(sh.n))
         throw std::runtime_error("option '--valid-len' (" + std::to_string(o.valid_len) +
                                  ") exceeds the sequence length " + std::to_string(sh.n));
@@ -151,6 +162,30 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         hp.valid_len = o.valid_len ? o.valid_len : uint32_t(n);
         in.w.heads.push_back(hp);
     }
+    // The calibration set: the workload itself, or Q and K from separate files (quantised on
+    // their own scales: thresholds are in logits, so they carry over).
+    core::Tensor3 cal_q, cal_k;
+    core::QuantizedWorkload cal_w;
+    const bool cal_files = !o.calibrate_q_file.empty();
+    if (cal_files) {
+        cal_q = load_tensor_npy(o.calibrate_q_file);
+        cal_k = load_tensor_npy(o.calibrate_k_file);
+        cal_w = {core::quantize_per_head(cal_q),
+                 core::quantize_per_head(cal_k),
+                 core::quantize_per_head(cal_k),
+                 {}};
+        for (int h = 0; h < H; ++h) {
+            core::HeadParams hp;
+            hp.s_q = cal_w.q.scale[std::size_t(h)];
+            hp.s_k = cal_w.k.scale[std::size_t(h)];
+            hp.s_v = hp.s_k;
+            hp.valid_len = uint32_t(cal_q.n);
+            cal_w.heads.push_back(hp);
+        }
+    }
+    const core::QuantizedWorkload& cw = cal_files ? cal_w : in.w;
+    const core::MassWeights mass =
+        cal_files ? core::MassWeights{&cal_q, &cal_k} : core::MassWeights{&in.q, &in.k};
     // Given thresholds serve every mode; else each pruning mode calibrates on its own scores.
     for (core::Mode m : run_modes(o)) {
         if (core::keeps_all(m)) continue;
@@ -161,7 +196,7 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
                 t.push_back(float(o.thresholds.size() == 1 ? o.thresholds[0]
                                                            : o.thresholds[std::size_t(h)]));
             else
-                t.push_back(core::calibrate_threshold(in.w, h, x, cal, {&in.q, &in.k}));
+                t.push_back(core::calibrate_threshold(cw, h, x, cal, mass));
         }
     }
     in.w = in.for_mode(o.job.mode);

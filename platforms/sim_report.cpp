@@ -195,6 +195,8 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
                     ? std::string("exact scores")
                     : std::string(core::to_string(o.calibrate_on)) + " comparator margins");
         if (o.calibrate_queries) out << " of the first " << o.calibrate_queries << " queries";
+        if (!o.calibrate_q_file.empty())
+            out << " of the calibration files " << o.calibrate_q_file << ", " << o.calibrate_k_file;
     }
     out << (o.job.causal ? ", causal" : "") << "\n";
     out << "IP (" << o.timing << "): " << 1.0 / ip.clock_ns << " GHz, crossbar " << ip.xbar.tiles

@@ -254,6 +254,41 @@ TEST_CASE(
     check_bad_input(dir, small({"--keep-mass", "1.5"}), {"--keep-mass"});
 }
 
+TEST_CASE("cli/calibration: a separate calibration set from files sets the thresholds",
+          "[cli][calibration]") {
+    TempDir dir;
+    // The workload's own queries and keys as the calibration set: the same thresholds, the same
+    // run as calibrating on the workload.
+    const QkvFiles self = write_qkv(dir, "w_", synthetic(2, 96, 64));
+    auto job = [&](const std::vector<std::string>& more) {
+        const std::string f = dir.file("c.json");
+        RunResult r;
+        std::vector<std::string> a = qkv_args(self, {"--compare=false", "--stats", f});
+        a.insert(a.end(), more.begin(), more.end());
+        run_ok(dir, a, &r);
+        const auto j = nlohmann::json::parse(read_text(f))["jobs"][0];
+        return std::make_pair(j, r.out);
+    };
+    const auto [own, own_out] = job({});
+    const auto [same, same_out] = job({"--calibrate-q", self.q, "--calibrate-k", self.k});
+    CHECK(same["kept_keys"]["value"] == own["kept_keys"]["value"]);
+    CHECK_THAT(line_starting(same_out, "sprint-sim:"), Contains("of the calibration files"));
+    // Another input (a different seed, 160 tokens) as the calibration set: thresholds that keep
+    // about the target on it keep about it here too, but not exactly the same pairs.
+    const QkvFiles other = write_qkv(dir, "o_", synthetic(2, 160, 64, 9));
+    const auto [cal, cal_out] = job({"--calibrate-q", other.q, "--calibrate-k", other.k});
+    CHECK(cal["kept_keys"]["value"] != own["kept_keys"]["value"]);
+    CHECK(cal["fidelity"]["overall"]["keep_fraction"].get<double>() == Approx(0.1).margin(0.05));
+    // Bad calibration sets are refused before simulating.
+    const QkvFiles narrow = write_qkv(dir, "n_", synthetic(2, 96, 32));
+    check_bad_input(dir, qkv_args(self, {"--calibrate-q", narrow.q, "--calibrate-k", narrow.k}),
+                    {narrow.q, "d = 32"});
+    check_bad_input(dir, qkv_args(self, {"--calibrate-q", other.q}),
+                    {"'--calibrate-q' and '--calibrate-k' must be given together"});
+    check_bad_input(dir, qkv_args(self, {"--calibrate-q", other.q, "--calibrate-k", self.k}),
+                    {"must have the same shape"});
+}
+
 TEST_CASE("cli/run: warnings say when a workload suits the pruning badly", "[cli]") {
     TempDir dir;
     auto warnings = [&](const std::vector<std::string>& args, bool is_small = true) {
