@@ -1,7 +1,8 @@
 // ComputeUnit: one CORELET of the paper, the block that recomputes exact attention for the
 // queries given to it: its own K and V SRAM buffers (SramBuffer, sram.* sizes) and its own
 // digital datapath (Datapath). An IP has IpConfig::units of them; the controller gives query i
-// of a head (dense mode: query block i) to unit i mod units, and the one fetcher (the IP's DMA
+// of a head to unit (i / controller.unit_run) mod units (dense mode: whole query blocks), and
+// the one fetcher (the IP's DMA
 // engine and memory port) loads each unit's rows into that unit's buffers.
 // Sockets (of its blocks, bound by SprintIp): sram.from_controller, sram.from_fetcher,
 // datapath.from_controller (targets); datapath.to_sram (initiator, to this unit's buffers).

@@ -164,3 +164,23 @@ TEST_CASE("bounds: fewer crossbar tiles mean more passes - evaluations, Q reads 
     CHECK(four.cycles > one.cycles);
     CHECK(eight.cycles > four.cycles);
 }
+
+TEST_CASE("bounds: units splitting adjacent queries fetch more - runs of queries win it back",
+          "[bounds]") {
+    TempDir dir;
+    auto sprint = [&](std::vector<std::string> more) {
+        const std::string f = dir.file("u.json");
+        std::vector<std::string> a{"--heads", "1", "--compare=false", "--stats", f};
+        a.insert(a.end(), more.begin(), more.end());
+        run_ok(dir, a);
+        return nlohmann::json::parse(read_text(f))["jobs"][0]["mem_read_bytes"]["value"]
+            .get<double>();
+    };
+    const double one = sprint({}), two = sprint({"--preset", "M"}),
+                 runs = sprint({"--preset", "M", "--sprint.controller.unit_run", "16"});
+    // Adjacent queries keep mostly the same keys: on two units each fetches them again.
+    CHECK(two > 1.3 * one);
+    // Runs of 16 adjacent queries per unit re-use them within the run.
+    CHECK(runs < 0.85 * two);
+    CHECK(runs > one);
+}

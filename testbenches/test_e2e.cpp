@@ -323,17 +323,20 @@ namespace {
 // Every mode on `units` compute units: bit-exact (the same bytes as one unit: the core's
 // reference), every unit busy with its share: in sprint mode query i of a head on unit i mod
 // units, in dense mode query block b (of `contexts` queries) on unit b mod units.
-void check_units(core::Mode m, uint32_t units, TimingMode mode) {
+void check_units(core::Mode m, uint32_t units, TimingMode mode, uint32_t run = 1) {
     auto cfg = test::small_platform(mode);
     cfg.ip.units = units;
+    cfg.ip.controller.unit_run = run;
     const int heads = 2, n = 90;
     const auto w = test::make_workload(heads, n, 64, 0.15, true, 0, 11);
     const Run r = check_bit_exact(w, options(m, true), cfg);
     REQUIRE(r.unit_rows_output.size() == units);
     std::vector<uint64_t> expect(units, 0);
+    // Runs of `run` queries (dense: whole blocks of `contexts`, at least one) per unit's turn.
     const uint32_t block = m == core::Mode::Dense ? cfg.ip.datapath.contexts : 1;
+    const uint32_t per_turn = std::max(1u, run / block);
     for (int h = 0; h < heads; ++h)
-        for (int i = 0; i < n; ++i) ++expect[(uint32_t(i) / block) % units];
+        for (int i = 0; i < n; ++i) ++expect[(uint32_t(i) / block / per_turn) % units];
     uint64_t scored = 0;
     for (uint32_t u = 0; u < units; ++u) {
         INFO("unit " << u);
@@ -359,6 +362,12 @@ TIMED_TEST_CASE("e2e units: sprint on 4 units - bit-exact - queries dealt out in
 }
 TIMED_TEST_CASE("e2e units: dense on 3 units - bit-exact - query blocks dealt out in turn") {
     check_units(core::Mode::Dense, 3, mode);
+}
+TIMED_TEST_CASE("e2e units: sprint on 3 units in runs of 5 queries - bit-exact") {
+    check_units(core::Mode::Sprint, 3, mode, 5);
+}
+TIMED_TEST_CASE("e2e units: dense on 2 units in runs of 16 queries (2 blocks) - bit-exact") {
+    check_units(core::Mode::Dense, 2, mode, 16);
 }
 TIMED_TEST_CASE("e2e units: dense-stream on 2 units - bit-exact") {
     check_units(core::Mode::DenseStream, 2, mode);

@@ -30,6 +30,12 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                1024);
     r.add_uint(c + ".q_rows_per_read", controller.q_rows_per_read, "rows",
                "query rows the front stage reads in one memory request [D]", 1, 4096);
+    r.add_uint(c + ".unit_run", controller.unit_run, "queries",
+               "queries dealt to one compute unit in a row before the next unit's turn (dense: "
+               "whole query blocks, at least one); 1 = adjacent queries on different units (the "
+               "paper); longer runs keep adjacent queries' shared keys in one unit's buffers "
+               "(each unit then queues a run) [D]",
+               1, 4096);
     r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks",
                "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
 

@@ -86,6 +86,7 @@ struct ControllerConfig {
     uint32_t query_queue = 2;
     uint32_t chunk_queue = 8;
     uint32_t loads_in_flight = 2;
+    uint32_t unit_run = 1;  // consecutive queries dealt to one unit in a row (dense: in blocks)
 };
 
 struct IpConfig {
@@ -94,7 +95,7 @@ struct IpConfig {
     double clock_ns = 1.0;
     uint64_t seed = 1;
     // Compute units (CORELETs): each its own K/V SRAM buffer (sram.*, per unit) and datapath;
-    // query i of a head (dense: query block i) goes to unit i mod units.
+    // query i of a head goes to unit (i / controller.unit_run) mod units (dense: whole blocks).
     uint32_t units = 1;
     ControllerConfig controller;
     XbarConfig xbar;

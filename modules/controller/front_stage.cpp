@@ -35,7 +35,10 @@ ErrorCode Pipeline::run_front(Stage& s) {
         trace_state(Queries, s.now());
         const uint32_t block = query_block(hp);
         QueryPtr blk;
-        uint32_t entry = 0;  // the head's entries so far: entry i goes to unit i mod units
+        // Entry i goes to unit (i / per_turn) mod units: runs of unit_run queries, in whole
+        // blocks in dense mode.
+        uint32_t entry = 0;
+        const uint32_t per_turn = std::max(1u, m_cfg.controller.unit_run / std::max(1u, block));
         m_q_first = m_q_count = 0;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             QueryPtr q = qs[i];
@@ -48,7 +51,7 @@ ErrorCode Pipeline::run_front(Stage& s) {
                 blk->last_of_head = q->last_of_head;
                 q = std::move(blk);
             }
-            q->unit = entry++ % uint32_t(m_lanes.size());
+            q->unit = (entry++ / per_turn) % uint32_t(m_lanes.size());
             Lane& l = *m_lanes[q->unit];
             if (!s.put(l.queries_k, q) || !s.put(l.queries_v, q)) return ErrorCode::None;
         }

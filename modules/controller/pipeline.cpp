@@ -13,8 +13,10 @@ Pipeline::Lane::Lane(const IpConfig& cfg, uint32_t u, core::StatGroup& g, Initia
     : unit(u),
       datapath(dp),
       sram(sr),
-      queries_k(cfg.controller.query_queue),
-      queries_v(cfg.controller.query_queue),
+      // A unit queues a whole run of queries, so the front stage need not wait for it while the
+      // other units have none.
+      queries_k(std::max(cfg.controller.query_queue, cfg.units > 1 ? cfg.controller.unit_run : 1u)),
+      queries_v(std::max(cfg.controller.query_queue, cfg.units > 1 ? cfg.controller.unit_run : 1u)),
       k_items(cfg.controller.chunk_queue),
       v_items(cfg.controller.chunk_queue),
       outputs(cfg.controller.posted_writes),
