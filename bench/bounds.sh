@@ -21,11 +21,11 @@ run base
 python3 - "$tmp/base.json" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-print("| mode | cycles | datapath | SRAM | memory bandwidth | memory latency | crossbar | limit | cycles / limit |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| mode | cycles | front | datapath | SRAM | memory bandwidth | memory latency | crossbar | limit | cycles / limit |")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for job in j["jobs"]:
     b = job["bounds"]
-    vals = [b[k]["value"] for k in ("datapath", "sram", "memory_bandwidth", "memory_latency", "crossbar")]
+    vals = [b[k]["value"] for k in ("front", "datapath", "sram", "memory_bandwidth", "memory_latency", "crossbar")]
     print("| %s | %d | %s | %s | %.2f |" % (job["mode"], job["cycles"]["value"],
           " | ".join("%d" % v for v in vals), b["limit"], b["cycles_over_largest"]))
 PY

@@ -302,7 +302,9 @@ Bounds job_bounds(const JobRun& r, const PlatformConfig& c) {
     const double requests = num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"});
     b.memory_latency = requests * c.dram.latency_ns / double(c.ip.fetcher.max_outstanding) / clk;
     b.crossbar = num(m, {"xbar", "busy_ns"}) / clk;
-    const std::pair<const char*, double> all[] = {{"datapath", b.datapath},
+    b.front = num(m, {"controller", "stage_front", "busy_ns"}) / clk;
+    const std::pair<const char*, double> all[] = {{"front", b.front},
+                                                  {"datapath", b.datapath},
                                                   {"sram", b.sram},
                                                   {"mem-bandwidth", b.memory_bandwidth},
                                                   {"mem-latency", b.memory_latency},
@@ -368,7 +370,10 @@ json job_json(const JobReport& rep, const PlatformConfig& c) {
         {"memory_bandwidth", v(b.memory_bandwidth, "cycles", "bytes on mem / memory bandwidth")},
         {"memory_latency", v(b.memory_latency, "cycles",
                              "memory requests x latency / max_outstanding (Little's law)")},
-        {"crossbar", v(b.crossbar, "cycles", "crossbar programming and evaluations")},
+        {"crossbar", v(b.crossbar, "cycles", "crossbar programming, evaluations and read-backs")},
+        {"front",
+         v(b.front, "cycles",
+           "front stage busy: head table, programming, Q reads and evaluations in series")},
         {"limit", b.limit},
         {"cycles_over_largest", double(rep.run->result.cycles) / std::max(1.0, b.largest)}};
     jj["fidelity"] = {{"overall", fidelity_json(rep.fid.overall)}, {"per_head", json::array()}};

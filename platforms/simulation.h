@@ -86,6 +86,7 @@ struct JobRun {
 // its own window of max_outstanding, so at high latency it can undercut the latency bound).
 struct Bounds {
     double datapath = 0, sram = 0, memory_bandwidth = 0, memory_latency = 0, crossbar = 0;
+    double front = 0;    // the front stage's busy time: one stage does it all, one query at a time
     std::string limit;   // the largest one's name
     double largest = 0;  // its cycles
 };
