@@ -129,7 +129,7 @@ std::vector<RegDesc> build() {
           {"K_READBACK", field::JOB_CFG_K_READBACK,
            "sprint mode: K-MSB read-back, the datapath's K rows are the crossbar's read-back top "
            "bits joined with the low bits fetched from K_LSB_BASE (K_BASE is read only to "
-           "program the crossbar)"}}});
+           "program the crossbar; a head scored in several crossbar passes fetches whole rows)"}}});
     r.push_back({"HEADS", HEADS, Access::RW, 0, "Number of heads in the job", {}});
     r.push_back(
         {"SEQ_LEN", SEQ_LEN, Access::RW, 0, "Sequence length N (rows of Q, K, V per head)", {}});
