@@ -38,6 +38,19 @@ std::map<std::string, Job> run_all(const TempDir& dir, std::vector<std::string> 
     return jobs;
 }
 
+// A job takes at least each of its bounds, and the pipeline overlaps its engines: what is left
+// beyond the largest bound is the fill and drain of the pipeline and the waits no engine covers.
+void check_near_bounds(const Job& j) {
+    INFO("limit " << j.limit);
+    double largest = 0;
+    for (const auto& [name, b] : j.bounds) {
+        INFO("bound " << name << " = " << b << ", cycles " << j.cycles);
+        CHECK(j.cycles >= 0.999 * b);
+        largest = std::max(largest, b);
+    }
+    CHECK(j.cycles <= 1.6 * largest);
+}
+
 }  // namespace
 
 TEST_CASE("bounds: every job takes at least each bound and sits near the largest", "[bounds]") {
@@ -48,17 +61,8 @@ TEST_CASE("bounds: every job takes at least each bound and sits near the largest
                                                                    {"--causal"},
                                                                    {"--dram.latency_ns", "320"}}) {
         for (const auto& [mode, j] : run_all(dir, extra)) {
-            INFO("mode " << mode << (extra.empty() ? "" : " with " + extra[0]) << ", limit "
-                         << j.limit);
-            double largest = 0;
-            for (const auto& [name, b] : j.bounds) {
-                INFO("bound " << name << " = " << b << ", cycles " << j.cycles);
-                CHECK(j.cycles >= 0.999 * b);
-                largest = std::max(largest, b);
-            }
-            // the pipeline overlaps its engines: what is left beyond the largest bound is the
-            // fill and drain of the pipeline and the waits no engine covers
-            CHECK(j.cycles <= 1.6 * largest);
+            INFO("mode " << mode << (extra.empty() ? "" : " with " + extra[0]));
+            check_near_bounds(j);
         }
     }
 }
@@ -127,14 +131,8 @@ TEST_CASE("bounds: compute units speed a datapath-bound job, channels a bandwidt
     // with four units and four channels every job still takes at least each bound (the busiest
     // unit's datapath and SRAM, the channels' bandwidth together) and sits near the largest
     for (const auto& [mode, j] : run_all(dir, {"--preset", "L", "--dram.channels", "4"})) {
-        INFO("mode " << mode << ", limit " << j.limit);
-        double largest = 0;
-        for (const auto& [name, b] : j.bounds) {
-            INFO("bound " << name << " = " << b << ", cycles " << j.cycles);
-            CHECK(j.cycles >= 0.999 * b);
-            largest = std::max(largest, b);
-        }
-        CHECK(j.cycles <= 1.6 * largest);
+        INFO("mode " << mode);
+        check_near_bounds(j);
     }
 }
 
