@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
 
 #include "tlm_interfaces/register_map.h"
 
@@ -86,11 +87,15 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_bool(
         "dump-params", o.dump_params,
         "print every model parameter as a Markdown table and exit unless a run is also asked for");
+    r.add_bool("dump-tech", o.dump_tech,
+               "print the technology table (energy, leakage, area; JSON, the --tech format) and "
+               "exit unless a run is also asked for");
     r.add_choice("verbosity", o.verbosity, "SystemC report verbosity",
                  {"none", "low", "medium", "high", "full", "debug"});
     r.add_bool("help", m.help, "print this help");
-    m.sections.push_back(
-        {"General", {"help", "config", "dump-config", "dump-regmap", "dump-params", "verbosity"}});
+    m.sections.push_back({"General",
+                          {"help", "config", "dump-config", "dump-regmap", "dump-params",
+                           "dump-tech", "verbosity"}});
 
     r.add_int("heads", o.heads, "heads", "synthetic workload: attention heads", 1, 4096);
     r.add_int("seq-len", o.seq_len, "tokens", "synthetic workload: sequence length N", 1, 1 << 20);
@@ -189,6 +194,12 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     m.sections.push_back({"Job",
                           {"preset", "mode", "causal", "k-readback", "softmax", "output-format",
                            "empty-row", "timing", "check-protocol", "compare"}});
+
+    r.add_string("tech", o.tech_file, "file",
+                 "technology table (JSON, the --dump-tech format): its entries replace the "
+                 "built-in 65 nm values; tech.<block>.<action> options override single entries",
+                 "a readable JSON file", readable);
+    m.sections.push_back({"Cost model", {"tech"}});
 
     r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)",
                  "a writable path");
@@ -312,8 +323,9 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         if (m.help) return Action::Help;
     }
     apply(vm);
-    if ((run.dump_regmap || run.dump_params) && run.given.empty() && run.dump_config_file.empty() &&
-        run.stats_file.empty() && run.output_file.empty() && run.vcd_file.empty())
+    if ((run.dump_regmap || run.dump_params || run.dump_tech) && run.given.empty() &&
+        run.dump_config_file.empty() && run.stats_file.empty() && run.output_file.empty() &&
+        run.vcd_file.empty())
         return Action::Exit;
     return Action::Run;
 }
@@ -321,8 +333,9 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
 void Arguments::apply(const po::variables_map& vm) {
     Impl& m = *m_impl;
     // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
-    static const std::set<std::string> not_the_run = {
-        "config", "dump-config", "stats", "output", "vcd", "dump-regmap", "help", "dump-params"};
+    static const std::set<std::string> not_the_run = {"config", "dump-config", "stats",
+                                                      "output", "vcd",         "dump-regmap",
+                                                      "help",   "dump-params", "dump-tech"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
@@ -333,6 +346,15 @@ void Arguments::apply(const po::variables_map& vm) {
         const std::string p = vm["dram.preset"].as<std::string>();
         set_or_throw(registry, "dram.preset", p);
         MemoryConfig::apply_preset(p, platform.dram);
+    }
+    // The technology table from --tech, under every explicit tech.* value.
+    if (!run.tech_file.empty()) {
+        std::ifstream in(run.tech_file);
+        try {
+            platform.tech.apply(core::TechTable::from_json(nlohmann::json::parse(in)));
+        } catch (const std::exception& e) {
+            throw std::runtime_error("option '--tech': file '" + run.tech_file + "': " + e.what());
+        }
     }
     // The IP size preset next, under every explicit parameter.
     if (m.preset != "none") IpConfig::apply_size_preset(m.preset, platform.ip);
@@ -380,7 +402,7 @@ std::string Arguments::config_text() const {
             const auto* e = m.run_reg.find(n);
             const std::string v = e->get();
             if ((n == "q" || n == "k" || n == "v" || n == "threshold" || n == "calibrate-q" ||
-                 n == "calibrate-k") &&
+                 n == "tech" || n == "calibrate-k") &&
                 v.empty())
                 continue;
             os << n << " = " << v << "\n";

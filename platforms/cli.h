@@ -45,7 +45,8 @@ struct RunOptions {
     bool check_protocol = false;
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
-    bool dump_regmap = false, dump_params = false;
+    bool dump_regmap = false, dump_params = false, dump_tech = false;
+    std::string tech_file;  // --tech: a technology table (JSON) over the built-in one
     std::string verbosity = "low";
     std::vector<std::string> given;  // run options given explicitly (for --dump-config)
 };

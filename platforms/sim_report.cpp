@@ -1,5 +1,6 @@
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <iomanip>
@@ -257,8 +258,36 @@ Table result_rows(const std::vector<JobReport>& reps) {
     row("cycles / largest bound", [](const JobReport& r) {
         return fmt(double(r.run->result.cycles) / std::max(1.0, r.bounds.largest), 2);
     });
+    row("energy (uJ)", [](const JobReport& r) { return fmt(r.energy.total_pj * 1e-6, 2); });
+    row("energy per query (nJ)", [](const JobReport& r) {
+        return fmt(r.energy.total_pj * 1e-3 / std::max(1.0, r.queries), 2);
+    });
+    row("GOPs/s, GOPs/J (dense-equivalent)", [](const JobReport& r) {
+        return fmt(r.ops / std::max(1e-9, r.time_us * 1e3), 0) + ", " +
+               fmt(1e3 * r.ops / std::max(1e-9, r.energy.total_pj), 0);
+    });
+    row("area (mm2)", [](const JobReport& r) { return fmt(r.energy.area_mm2, 2); });
     row("bit-exact vs core reference",
         [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
+    return rows;
+}
+
+// Energy per block (dynamic and leakage together), one column per job, in uJ.
+Table energy_table(const std::vector<JobReport>& reps) {
+    std::vector<std::string> blocks;
+    for (const auto& r : reps)
+        for (const auto& l : r.energy.lines)
+            if (std::find(blocks.begin(), blocks.end(), l.block) == blocks.end())
+                blocks.push_back(l.block);
+    Table rows;
+    for (const auto& b : blocks) {
+        std::vector<std::string> line{b};
+        for (const auto& r : reps) {
+            const auto it = r.energy.per_block_pj.find(b);
+            line.push_back(fmt((it == r.energy.per_block_pj.end() ? 0.0 : it->second) * 1e-6, 2));
+        }
+        rows.push_back(line);
+    }
     return rows;
 }
 
@@ -342,6 +371,39 @@ std::vector<std::string> workload_warnings(const std::vector<JobReport>& reps) {
     return w;
 }
 
+// The job's energy: total, per query, per block, every line (count x energy per event), the
+// energy-delay product, throughput and efficiency; and the area.
+json energy_json(const JobReport& rep) {
+    const double t_us = rep.time_us;
+    json e;
+    e["total"] = v(rep.energy.total_pj * 1e-6, "uJ", "dynamic energy of every event + leakage");
+    e["per_query"] = v(rep.energy.total_pj * 1e-3 / std::max(1.0, rep.queries), "nJ",
+                       "energy / query rows processed");
+    e["edp"] = v(rep.energy.total_pj * 1e-6 * t_us, "uJ x us", "energy-delay product");
+    e["ops"] = v(rep.ops, "ops",
+                 "dense-equivalent operations: 4 d per visible (query, key) pair (QK and V, "
+                 "multiply and add)");
+    e["gops_per_s"] = v(rep.ops / std::max(1e-9, t_us * 1e3), "GOPs/s", "ops / job time");
+    e["gops_per_j"] =
+        v(1e3 * rep.ops / std::max(1e-9, rep.energy.total_pj), "GOPs/J", "ops / energy");
+    e["per_block"] = json::object();
+    for (const auto& [b, pj] : rep.energy.per_block_pj)
+        e["per_block"][b] = v(pj * 1e-6, "uJ", ("dynamic + leakage of " + b).c_str());
+    e["lines"] = json::array();
+    for (const auto& l : rep.energy.lines)
+        e["lines"].push_back({{"block", l.block},
+                              {"action", l.action},
+                              {"count", l.count},
+                              {"per_event", l.per_event},
+                              {"unit", l.unit},
+                              {"pJ", l.pj}});
+    e["area"] = v(rep.energy.area_mm2, "mm2", "sum of the blocks' area");
+    e["area_per_block"] = json::object();
+    for (const auto& [b, a] : rep.energy.area_per_block_mm2)
+        e["area_per_block"][b] = v(a, "mm2", ("area of " + b).c_str());
+    return e;
+}
+
 json job_json(const JobReport& rep, const PlatformConfig& c) {
     const JobRun& r = *rep.run;
     json jj;
@@ -390,6 +452,7 @@ json job_json(const JobReport& rep, const PlatformConfig& c) {
     jj["max_outstanding_requests"] =
         v(double(r.max_in_flight), "requests", "most memory requests of the IP in flight at once");
     jj["engines"] = engines_json(r, c);
+    jj["energy"] = energy_json(rep);
     jj["model"] = r.model();
     jj["memory"] = r.dram();
     return jj;
@@ -402,6 +465,43 @@ json JobRun::model() const {
 }
 json JobRun::dram() const {
     return stats_delta(dram_after, dram_before);
+}
+
+// What the cost model multiplies, from the counts of one job: each action's events as the modules
+// counted them (and the memory traffic from the IP's registers), each block's structures from the
+// configuration. The one place that says which statistic an energy entry prices.
+core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d) {
+    const json m = r.model();
+    core::CostCounts k;
+    auto ev = [&](const char* block, const char* action, double n) {
+        k.events[{block, action}] += n;
+    };
+    ev("xbar", "mac", num(m, {"xbar", "analog_macs"}));
+    ev("xbar", "cell_write", num(m, {"xbar", "cell_writes"}));
+    ev("xbar", "readback", num(m, {"xbar", "keys_read_back"}) * d * c.ip.xbar.key_bits);
+    // In ADC read-out mode the ADCs decide, not the comparators.
+    ev("comparators", "decision",
+       c.ip.comparators.adc_bits ? 0.0 : num(m, {"comparators", "decisions"}));
+    ev("comparators", "adc_conversion", num(m, {"comparators", "adc_conversions"}));
+    ev("dram", "read", 8.0 * double(r.result.mem_read_bytes));
+    ev("dram", "write", 8.0 * double(r.result.mem_write_bytes));
+    for (uint32_t u = 0; u < c.ip.units; ++u) {
+        const std::string n = unit_name(u);
+        ev("sram", "read", num(m, {n, "sram", "read_bytes"}));
+        ev("sram", "write", num(m, {n, "sram", "write_bytes"}));
+        ev("datapath", "qk_mac", num(m, {n, "datapath", "qk_macs"}));
+        ev("datapath", "v_mac", num(m, {n, "datapath", "v_macs"}));
+        ev("datapath", "exp", num(m, {n, "datapath", "exp_ops"}));
+        ev("datapath", "div", num(m, {n, "datapath", "div_ops"}));
+    }
+    ev("fetcher", "request", num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"}));
+    ev("controller", "query", num(m, {"controller", "queries"}));
+    k.structures["xbar"] = c.ip.xbar.tiles;
+    k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
+    k.structures["sram"] = double(c.ip.units) * (c.ip.sram.k_bytes + c.ip.sram.v_bytes) / 1024.0;
+    k.structures["datapath"] = c.ip.units;
+    k.structures["control"] = 1.0;
+    return k;
 }
 
 Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in,
@@ -437,6 +537,9 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
                         double(std::max<uint64_t>(1, rep.fid.overall.visible_pairs));
         rep.time_us = double(r.result.cycles) * c.ip.clock_ns / 1000.0;
         rep.bounds = job_bounds(r, c);
+        rep.energy = core::cost(c.tech, job_counts(r, c, in.q.d), rep.time_us * 1000.0);
+        rep.ops = 4.0 * in.q.d * double(rep.fid.overall.visible_pairs);
+        rep.queries = num(r.model(), {"controller", "queries"});
         ev.scores += rep.fid.overall.visible_pairs;
         ev.reports.push_back(rep);
     }
@@ -457,6 +560,9 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
     out << "\n  engines: cycles busy / stalled (stages: waiting for input, output or SRAM room;\n"
            "  blocks: requests queued for them; fetcher: memory requests awaiting END_REQ)\n";
     print_table(out, engines, name_width, w);
+    out << "\n  energy by block, uJ (dynamic + leakage; technology " << c.tech.name
+        << ", docs/energy.md)\n";
+    print_table(out, energy_table(reps), name_width, w);
     if (reps.size() > 1) out << "\n";
     auto bytes = [](const JobReport& r) {
         return double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes);
@@ -465,8 +571,10 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
         const double su = double(reps[i].run->result.cycles) /
                           double(std::max<uint64_t>(1, reps[0].run->result.cycles));
         const double tr = 1.0 - bytes(reps[0]) / std::max(1.0, bytes(reps[i]));
+        const double er = reps[i].energy.total_pj / std::max(1e-9, reps[0].energy.total_pj);
         out << "  " << core::to_string(reps[0].mode) << " vs " << core::to_string(reps[i].mode)
-            << ": speed-up " << fmt(su, 2) << "x, memory traffic " << fmt(100.0 * std::fabs(tr), 1)
+            << ": speed-up " << fmt(su, 2) << "x, energy " << fmt(er, 2)
+            << "x lower, memory traffic " << fmt(100.0 * std::fabs(tr), 1)
             << (tr >= 0 ? "% lower\n" : "% higher\n");
     }
     if (!ev.warnings.empty()) out << "\n";

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/energy.h"
 #include "core/metrics.h"
 #include "core/reference.h"
 #include "core/types.h"
@@ -98,6 +99,11 @@ struct JobReport {
     core::FidelityReport fid;
     double new_fetch = 0.0, time_us = 0.0;
     Bounds bounds;
+    core::EnergyReport energy;  // counts x technology table (core/energy.h)
+    // Dense-equivalent operations of the job: 2 (multiply and add) x d for QK and again for V on
+    // every visible (query, key) pair, whatever the mode skipped (docs/energy.md).
+    double ops = 0.0;
+    double queries = 0.0;  // query rows the job processed
 };
 
 struct Evaluation {

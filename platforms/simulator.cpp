@@ -27,6 +27,7 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         if (o.dump_regmap)
             out << regs::regmap_markdown(capability_registers(args.platform.ip_for_platform()));
         if (o.dump_params) out << args.params_markdown();
+        if (o.dump_tech) out << args.platform.tech.to_json().dump(2) << "\n";
         if (action == Arguments::Action::Exit) return false;
         for (const auto& [file, option] :
              {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),

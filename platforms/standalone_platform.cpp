@@ -10,6 +10,7 @@ void PlatformConfig::register_params(core::ParamRegistry& reg) {
     ip.register_params(reg, "sprint");
     dram.register_params(reg, "dram");
     bus.register_params(reg, "bus");
+    tech.register_params(reg, "tech");
     reg.add_uint("platform.dram_base", dram_base, "address", "where the router maps the DRAM", 0,
                  std::numeric_limits<uint64_t>::max());
     reg.add_uint("platform.csr_base", csr_base, "address",

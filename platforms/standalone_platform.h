@@ -13,6 +13,7 @@
 
 #include <systemc>
 
+#include "core/energy.h"
 #include "core/params.h"
 #include "modules/sprint_ip.h"
 #include "platforms/address_map.h"
@@ -30,8 +31,11 @@ struct PlatformConfig {
     uint64_t dram_base = kDefaultDramBase;
     uint64_t csr_base = kDefaultCsrBase;
     double quantum_ns = 1000.0;  // global quantum for temporal decoupling
+    // The cost model's technology table (energy per event, leakage and area per structure):
+    // parameters tech.<block>.<action>; --tech FILE replaces the values.
+    core::TechTable tech = core::TechTable::defaults();
 
-    // Every parameter under its instance name (sprint.*, dram.*, bus.*, platform.*).
+    // Every parameter under its instance name (sprint.*, dram.*, bus.*, platform.*, tech.*).
     void register_params(core::ParamRegistry& reg);
     // The IP's configuration inside this platform: an unset address window (size 0) becomes the
     // DRAM region.

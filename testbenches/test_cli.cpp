@@ -917,6 +917,76 @@ TEST_CASE("cli/k-readback: the K traffic saved is the top bits of every fetched 
     CHECK(read_text(dir.file("on.npy")) == read_text(dir.file("off.npy")));  // ideal cells
 }
 
+TEST_CASE("cli/energy: every energy line is a count the model made x its table entry",
+          "[cli][energy]") {
+    TempDir dir;
+    const std::string f = dir.file("e.json");
+    RunResult r;
+    run_ok(dir, small({"--stats", f}), &r);
+    const auto doc = nlohmann::json::parse(read_text(f));
+    for (const auto& job : doc["jobs"]) {
+        INFO(job["mode"]);
+        const auto& e = job["energy"];
+        const auto& m = job["model"];
+        double sum = 0.0;
+        std::map<std::string, double> count;
+        for (const auto& l : e["lines"]) {
+            const std::string key =
+                l["block"].get<std::string>() + "." + l["action"].get<std::string>();
+            const double pj = l["pJ"].get<double>();
+            sum += pj;
+            count[key] = l["count"].get<double>();
+            // the table's value, as --dump-tech and the config give it
+            if (l["action"] != "leakage")
+                CHECK(pj == Approx(l["count"].get<double>() * l["per_event"].get<double>()));
+            CHECK(doc["config"]["tech." + key] ==
+                  core::format_double(l["per_event"].get<double>()));
+        }
+        CHECK(e["total"]["value"].get<double>() == Approx(sum * 1e-6));
+        // The counts are the modules' counts of this job.
+        CHECK(count.at("xbar.mac") == m["xbar"]["analog_macs"]["value"].get<double>());
+        CHECK(count.at("dram.read") == 8.0 * job["mem_read_bytes"]["value"].get<double>());
+        CHECK(count.at("dram.write") == 8.0 * job["mem_write_bytes"]["value"].get<double>());
+        CHECK(count.at("datapath.qk_mac") ==
+              m["unit_0"]["datapath"]["qk_macs"]["value"].get<double>());
+        CHECK(count.at("sram.read") == m["unit_0"]["sram"]["read_bytes"]["value"].get<double>());
+        CHECK(count.at("xbar.leakage") == 32);  // leakage line: the tiles
+        CHECK(e["area"]["value"].get<double>() > 0.0);
+    }
+    CHECK_THAT(r.out, Contains("energy by block, uJ"));
+    CHECK_THAT(line_starting(r.out, "  sprint vs dense:"), Contains("x lower"));
+}
+
+TEST_CASE("cli/energy: --tech FILE and tech.* options set the table - bad files exit 2",
+          "[cli][energy]") {
+    TempDir dir;
+    auto dram_uj = [&](std::vector<std::string> more) {
+        const std::string f = dir.file("t.json");
+        more.insert(more.end(), {"--compare=false", "--stats", f});
+        run_ok(dir, small(more));
+        return nlohmann::json::parse(
+                   read_text(f))["jobs"][0]["energy"]["per_block"]["dram"]["value"]
+            .get<double>();
+    };
+    const double base = dram_uj({});
+    const std::string hbm = dir.file("hbm.json");
+    write_text(hbm,
+               R"({"name": "hbm", "entries": [{"block": "dram", "action": "read", "value": 4.0,)"
+               R"( "unit": "pJ/bit", "source": "[X] HBM2"}, {"block": "dram", "action": "write",)"
+               R"( "value": 4.0, "unit": "pJ/bit", "source": "[X] HBM2"}]})");
+    CHECK(dram_uj({"--tech", hbm}) == Approx(base / 2));
+    CHECK(dram_uj({"--tech.dram.read", "4", "--tech.dram.write", "4"}) == Approx(base / 2));
+    CHECK(dram_uj({"--tech", hbm, "--tech.dram.read", "8", "--tech.dram.write", "8"}) ==
+          Approx(base));  // explicit values win over the file
+    const std::string bad = dir.file("bad.json");
+    write_text(
+        bad,
+        R"({"entries": [{"block": "dram", "action": "reed", "value": 1, "unit": "pJ/bit", "source": "x"}]})");
+    check_bad_input(dir, small({"--tech", bad}), {"--tech", bad, "dram.reed"});
+    write_text(bad, "{not json");
+    check_bad_input(dir, small({"--tech", bad}), {"--tech", bad});
+}
+
 TEST_CASE("cli/stats: --compare=false writes one job", "[cli]") {
     TempDir dir;
     const std::string f = dir.file("s.json");

@@ -5,6 +5,9 @@
 #include <fstream>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "core/energy.h"
 #include "platforms/cli.h"
 #include "tlm_interfaces/job_check.h"
 #include "tlm_interfaces/register_map.h"
@@ -38,4 +41,10 @@ TEST_CASE(
     CHECK(doc.find(args.params_markdown()) != std::string::npos);
     for (const auto* e : args.registry.entries())
         CHECK(doc.find("`" + e->name + "`") != std::string::npos);
+}
+
+TEST_CASE("docs: tech/65nm.json is the built-in technology table as --dump-tech prints it") {
+    const std::string doc = read("tech/65nm.json");
+    REQUIRE(!doc.empty());
+    CHECK(nlohmann::json::parse(doc) == sprint::core::TechTable::defaults().to_json());
 }
