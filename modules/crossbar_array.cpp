@@ -90,6 +90,17 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
     m_params = cmd.params;
     const uint64_t cells = m_cells.program(reinterpret_cast<const int8_t*>(gp.get_data_ptr()),
                                            int(cmd.first_key), int(cmd.key_count), cmd.head, m_num);
+    if (cmd.resident) {  // the keys are in place already: nothing is written
+        m_keys_resident += cmd.key_count;
+        gp.set_response_status(TLM_OK_RESPONSE);
+        return;
+    }
+    // Every cell of a key's column takes one write: the column's count is each of its cells'.
+    m_column_writes.resize(capacity, 0);
+    for (uint32_t c = 0; c < cmd.key_count; ++c) {
+        uint64_t& w = m_column_writes[m_num.column(cmd.first_key + c, cmd.d)];
+        m_max_cell_writes.record_max(++w);
+    }
     const uint64_t pulses = ceil_div(cells, m_cfg.xbar.write_parallel_cells);
     m_cell_writes += cells;
     m_write_pulses += pulses;

@@ -70,6 +70,11 @@ class CrossbarArray : public sc_core::sc_module {
                                 "wordline x cell products integrated"};
     core::Counter m_tile_evaluations{m_stats, "tile_evaluations", "tiles",
                                      "tiles activated, summed over queries"};
+    core::Counter m_keys_resident{m_stats, "keys_resident", "keys",
+                                  "keys found in place (k_resident): not written"};
+    core::Counter m_max_cell_writes{m_stats, "max_cell_writes", "writes",
+                                    "most writes any one cell has taken (endurance)"};
+    std::vector<uint64_t> m_column_writes;  // writes per physical column (each of its cells)
     core::Counter m_keys_read_back{m_stats, "keys_read_back", "keys",
                                    "key columns sensed for the K-MSB read-back"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns",

@@ -101,6 +101,15 @@ void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
         load_rows(gp, *cmd, delay);
         return;
     }
+    if (cmd->op == proto::FetchOp::Peek) {  // untimed and uncounted: debug transport
+        tlm_generic_payload dbg;
+        proto::prepare(dbg, TLM_READ_COMMAND, gp.get_address(), gp.get_data_ptr(),
+                       gp.get_data_length());
+        const unsigned n = mem.socket->transport_dbg(dbg);
+        gp.set_response_status(n == gp.get_data_length() ? TLM_OK_RESPONSE
+                                                         : TLM_ADDRESS_ERROR_RESPONSE);
+        return;
+    }
     proto::ResidencyCommand rc;
     rc.head = cmd->head;
     if (cmd->op == proto::FetchOp::ReleaseRows) {

@@ -267,6 +267,11 @@ Table result_rows(const std::vector<JobReport>& reps) {
                fmt(1e3 * r.ops / std::max(1e-9, r.energy.total_pj), 0);
     });
     row("area (mm2)", [](const JobReport& r) { return fmt(r.energy.area_mm2, 2); });
+    row("writes on the most written cell",
+        [](const JobReport& r) { return fmt_int(uint64_t(std::llround(r.cell_writes))); });
+    row("jobs until cell endurance", [](const JobReport& r) {
+        return r.cell_writes > 0 ? fmt(r.endurance_jobs, 0) : std::string("-");
+    });
     row("bit-exact vs core reference",
         [](const JobReport& r) { return std::string(r.bit_exact ? "yes" : "NO"); });
     return rows;
@@ -397,6 +402,10 @@ json energy_json(const JobReport& rep) {
                               {"per_event", l.per_event},
                               {"unit", l.unit},
                               {"pJ", l.pj}});
+    e["max_cell_writes"] =
+        v(rep.cell_writes, "writes", "writes this job put on the most written crossbar cell");
+    e["jobs_to_endurance"] =
+        v(rep.endurance_jobs, "jobs", "sprint.xbar.endurance_writes / max_cell_writes (0: none)");
     e["area"] = v(rep.energy.area_mm2, "mm2", "sum of the blocks' area");
     e["area_per_block"] = json::object();
     for (const auto& [b, a] : rep.energy.area_per_block_mm2)
@@ -540,6 +549,11 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
         rep.energy = core::cost(c.tech, job_counts(r, c, in.q.d), rep.time_us * 1000.0);
         rep.ops = 4.0 * in.q.d * double(rep.fid.overall.visible_pairs);
         rep.queries = num(r.model(), {"controller", "queries"});
+        // The hottest cell's writes in this job (the growth of the lifetime maximum: the same
+        // columns are written by every job), and how many such jobs the cells survive.
+        rep.cell_writes = num(r.model(), {"xbar", "max_cell_writes"});
+        rep.endurance_jobs =
+            rep.cell_writes > 0 ? c.ip.xbar.endurance_writes / rep.cell_writes : 0.0;
         ev.scores += rep.fid.overall.visible_pairs;
         ev.reports.push_back(rep);
     }

@@ -103,7 +103,8 @@ struct JobReport {
     // Dense-equivalent operations of the job: 2 (multiply and add) x d for QK and again for V on
     // every visible (query, key) pair, whatever the mode skipped (docs/energy.md).
     double ops = 0.0;
-    double queries = 0.0;  // query rows the job processed
+    double queries = 0.0;                            // query rows the job processed
+    double cell_writes = 0.0, endurance_jobs = 0.0;  // crossbar endurance (docs/energy.md)
 };
 
 struct Evaluation {

@@ -987,6 +987,32 @@ TEST_CASE("cli/energy: --tech FILE and tech.* options set the table - bad files 
     check_bad_input(dir, small({"--tech", bad}), {"--tech", bad});
 }
 
+TEST_CASE("cli/energy: K programming costs writes, time and K reads - resident K costs none",
+          "[cli][energy]") {
+    TempDir dir;
+    auto job = [&](const char* resident, const std::string& out) {
+        const std::string f = dir.file(std::string("r_") + resident + ".json");
+        run_ok(dir, small({"--sprint.xbar.k_resident", resident, "--compare=false", "--stats", f,
+                           "--output", out}));
+        return nlohmann::json::parse(read_text(f))["jobs"][0];
+    };
+    const auto prog = job("false", dir.file("p.npy")), res = job("true", dir.file("r.npy"));
+    // 2 heads x 96 keys x 64 cells programmed; each head writes the same columns: 2 writes on
+    // the most written cell, and the cells survive 1e6 / 2 such jobs.
+    CHECK(prog["model"]["xbar"]["cell_writes"]["value"] == 2 * 96 * 64);
+    CHECK(prog["energy"]["max_cell_writes"]["value"] == 2);
+    CHECK(prog["energy"]["jobs_to_endurance"]["value"].get<double>() == Approx(5e5));
+    CHECK(res["model"]["xbar"]["cell_writes"]["value"] == 0);
+    CHECK(res["model"]["xbar"]["keys_resident"]["value"] == 2 * 96);
+    CHECK(res["energy"]["max_cell_writes"]["value"] == 0);
+    // Resident K: no K rows read to program, less time, the same output.
+    CHECK(prog["mem_read_bytes"]["value"].get<uint64_t>() -
+              res["mem_read_bytes"]["value"].get<uint64_t>() ==
+          2u * 96 * 64);
+    CHECK(res["cycles"]["value"].get<double>() < prog["cycles"]["value"].get<double>());
+    CHECK(read_text(dir.file("p.npy")) == read_text(dir.file("r.npy")));
+}
+
 TEST_CASE("cli/stats: --compare=false writes one job", "[cli]") {
     TempDir dir;
     const std::string f = dir.file("s.json");

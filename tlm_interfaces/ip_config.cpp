@@ -61,6 +61,14 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "query copy into the DAC buffer [D]", 1, 4096);
     r.add_double(x + ".write_pulse_ns", xbar.write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0,
                  1e9);
+    r.add_bool(x + ".k_resident", xbar.k_resident,
+               "K's top bits are already in the array (written by the layer that produced K): "
+               "programming takes no pulses, time or K reads (the model fills the cells through "
+               "untimed debug reads); false = every head programs its keys [D]");
+    r.add_double(x + ".endurance_writes", xbar.endurance_writes, "writes",
+                 "set/reset cycles a cell survives, for the jobs-to-endurance figure [X] ReRAM "
+                 "1e6 to 1e12; 1e6 conservative",
+                 1.0, 1e18);
     r.add_uint(x + ".write_parallel_cells", xbar.write_parallel_cells, "cells",
                "cells written per pulse [D]", 1, U32);
     r.add_double(x + ".read_noise_sigma", xbar.read_noise_sigma, "raw units",

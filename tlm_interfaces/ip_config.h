@@ -27,6 +27,8 @@ struct XbarConfig {
     uint32_t query_copy_bytes_per_cycle = 16;
     double write_pulse_ns = 10.0;
     uint32_t write_parallel_cells = 128;
+    bool k_resident = false;        // K's top bits already in the array: no programming cost
+    double endurance_writes = 1e6;  // set/reset cycles a cell survives
     double read_noise_sigma = 0.0;
     double cell_variation_sigma = 0.0;
     double stuck_at_zero_rate = 0.0;

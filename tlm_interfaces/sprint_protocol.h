@@ -56,6 +56,7 @@ struct XbarCommand : Extension<XbarCommand> {
     // Program: the head's key count (a head with more keys than the array holds is programmed
     // and evaluated in passes: a Program at a multiple of the capacity starts the next pass).
     uint32_t keys_total = 0;
+    bool resident = false;  // Program: the cells already hold these keys (no pulses, no time)
     // Evaluate: data = the int8 query row (WRITE); keys [key_begin, key_end), all in the array's
     // current pass, take part. With defer_empty (a pass of several) the empty-row policy is left
     // to the controller: best_out is the pass's first key with the highest margin.
@@ -92,7 +93,9 @@ struct CompareCommand : Extension<CompareCommand> {
 
 // ---- Controller -> Fetcher ----------------------------------------------------------------------
 enum class Buffer : uint8_t { K = 0, V = 1 };
-enum class FetchOp : uint8_t { LoadRows, ReleaseRows, Flush };
+// Peek: an untimed, uncounted read of memory (the data pointer and length of the payload, at its
+// address) through debug transport: how the model fills a crossbar whose keys are resident.
+enum class FetchOp : uint8_t { LoadRows, ReleaseRows, Flush, Peek };
 
 struct FetchCommand : Extension<FetchCommand> {
     FetchOp op = FetchOp::LoadRows;

@@ -156,10 +156,14 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
     for (uint32_t j0 = first; j0 < last; j0 += tile) {
         const uint32_t cnt = std::min(tile, last - j0);
         buf.resize(std::size_t(cnt) * d);
-        ErrorCode e = mem_transfer(TLM_READ_COMMAND, m_job.k + (uint64_t(h) * n + j0) * d,
-                                   buf.data(), cnt * d, s);
+        const uint64_t at = m_job.k + (uint64_t(h) * n + j0) * d;
+        // Keys already in the array (xbar.k_resident): the model takes them untimed.
+        ErrorCode e = m_cfg.xbar.k_resident
+                          ? peek(at, buf.data(), cnt * d, s)
+                          : mem_transfer(TLM_READ_COMMAND, at, buf.data(), cnt * d, s);
         if (e != ErrorCode::None) return e;
         proto::XbarCommand xc;
+        xc.resident = m_cfg.xbar.k_resident;
         xc.op = proto::XbarOp::Program;
         xc.head = h;
         xc.d = d;

@@ -37,6 +37,17 @@ ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, ui
     return ErrorCode::None;
 }
 
+ErrorCode Pipeline::peek(uint64_t addr, uint8_t* data, uint32_t len, Stage& s) {
+    proto::FetchCommand fc;
+    fc.op = proto::FetchOp::Peek;
+    proto::PooledPayload gp(m_pool);
+    prepare(*gp, TLM_IGNORE_COMMAND, addr, data, len);
+    gp->set_extension(&fc);
+    const bool ok = s.call(m_ports.fetcher, *gp);
+    gp->clear_extension(&fc);
+    return ok ? ErrorCode::None : ErrorCode::BusError;
+}
+
 ErrorCode Pipeline::xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s) {
     return send(m_ports.xbar, m_pool, c, s, TLM_WRITE_COMMAND, data, len) ? ErrorCode::None
                                                                           : ErrorCode::Internal;

@@ -200,6 +200,8 @@ class Pipeline {
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
     regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
                                  Stage& s);
+    // An untimed, uncounted memory read (the keys of a crossbar with xbar.k_resident).
+    regs::ErrorCode peek(uint64_t addr, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode load_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
                               uint32_t n, uint32_t* slots, Stage& s);
