@@ -47,6 +47,9 @@ enum RngStream : uint64_t {
     kStreamWorkloadQ = 10,
     kStreamWorkloadK = 11,
     kStreamWorkloadV = 12,
+    kStreamWorkloadSink = 13,
+    kStreamWorkloadBand = 14,
+    kStreamWorkloadValid = 15,
 };
 
 }  // namespace sprint::core

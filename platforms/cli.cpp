@@ -11,6 +11,7 @@
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
 
+#include "core/workload.h"
 #include "tlm_interfaces/register_map.h"
 
 namespace po = boost::program_options;
@@ -106,6 +107,31 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_double("sharpness", o.sharpness, "logit std-dev",
                  "synthetic workload: spread of the logits across keys", 0.001, 100.0);
     r.add_uint("seed", o.seed, "", "synthetic workload: random seed", 0, ~uint64_t(0));
+    std::vector<std::string> workloads{"custom"};
+    for (const auto& w : core::workload_presets()) workloads.push_back(w.name);
+    r.add_choice("workload", o.workload,
+                 "a model's attention shape and structure (docs/workloads.md): sets heads, "
+                 "seq-len, head-dim, causal and the structure options below unless they are given; "
+                 "custom = the options as given",
+                 workloads);
+    r.add_double(
+        "sharpness-spread", o.sharpness_spread, "",
+        "synthetic workload: head h's sharpness is sharpness x (1 + spread x (2h/(H-1) - 1))", 0.0,
+        0.99);
+    r.add_int("sinks", o.sinks, "tokens",
+              "synthetic workload: heavy-hitter tokens 0 .. sinks-1 every query attends to", 0,
+              1 << 20);
+    r.add_double("sink-strength", o.sink_strength, "logit std-dev",
+                 "synthetic workload: the sinks' extra logit", 0.0, 100.0);
+    r.add_double("band", o.band, "logit std-dev",
+                 "synthetic workload: extra logit of keys near the query (a local band)", 0.0,
+                 100.0);
+    r.add_double("band-width", o.band_width, "tokens",
+                 "synthetic workload: the band falls as exp(-(i-j)^2 / (2 width^2))", 0.1, 1e6);
+    r.add_double("min-valid", o.min_valid, "fraction",
+                 "synthetic workload: each head's valid length uniform in [min-valid, 1] x N "
+                 "(padding; --valid-len sets one length for all)",
+                 0.001, 1.0);
     r.add_uint("valid-len", o.valid_len, "tokens",
                "valid length of every head (padding after it); 0 = N", 0, 1u << 20);
     auto readable = [](const std::string& f) -> std::string {
@@ -121,8 +147,9 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_string("v", o.v_file, "file", ".npy float32 values, same shape as --q",
                  "a readable .npy file", readable);
     m.sections.push_back({"Workload (built-in synthetic generator, or Q/K/V from .npy files)",
-                          {"heads", "seq-len", "head-dim", "valid-len", "locality", "sharpness",
-                           "seed", "q", "k", "v"}});
+                          {"workload", "heads", "seq-len", "head-dim", "valid-len", "locality",
+                           "sharpness", "sharpness-spread", "sinks", "sink-strength", "band",
+                           "band-width", "min-valid", "seed", "q", "k", "v"}});
 
     r.add_double("keep-fraction", o.keep_fraction, "fraction",
                  "calibrate each head's threshold so this fraction of its visible pairs is kept, "
@@ -340,6 +367,25 @@ void Arguments::apply(const po::variables_map& vm) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
         if (!not_the_run.count(e->name)) run.given.push_back(e->name);
+    }
+    // A workload preset fills the workload options not given explicitly.
+    if (const core::WorkloadPreset* wp = core::find_workload_preset(run.workload)) {
+        auto unless = [&](const char* name, auto& field, auto value) {
+            if (!vm.count(name)) field = value;
+        };
+        const core::SyntheticSpec& w = wp->spec;
+        unless("heads", run.heads, w.heads);
+        unless("seq-len", run.seq_len, w.n);
+        unless("head-dim", run.head_dim, w.d);
+        unless("locality", run.locality, w.locality);
+        unless("sharpness", run.sharpness, w.sharpness);
+        unless("sharpness-spread", run.sharpness_spread, w.sharpness_spread);
+        unless("sinks", run.sinks, w.sinks);
+        unless("sink-strength", run.sink_strength, w.sink_strength);
+        unless("band", run.band, w.band);
+        unless("band-width", run.band_width, w.band_width);
+        unless("min-valid", run.min_valid, w.min_valid);
+        unless("causal", m.causal, wp->causal);
     }
     // Model parameters: the memory preset first, then every explicit value over it.
     if (vm.count("dram.preset")) {

@@ -27,6 +27,10 @@ struct RunOptions {
     // Workload.
     int heads = 12, seq_len = 512, head_dim = 64;  // BERT-base-like layer
     double locality = 0.9, sharpness = 2.5;
+    std::string workload = "custom";  // a core::workload_presets() name sets the fields below
+    double sharpness_spread = 0.0, sink_strength = 0.0, band = 0.0, band_width = 16.0;
+    double min_valid = 1.0;
+    int sinks = 0;
     uint64_t seed = 1;
     uint32_t valid_len = 0;  // 0 = seq_len (no padding)
     std::string q_file, k_file, v_file;

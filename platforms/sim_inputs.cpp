@@ -133,13 +133,25 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         s.locality = o.locality;
         s.sharpness = o.sharpness;
         s.seed = o.seed;
+        s.sharpness_spread = o.sharpness_spread;
+        s.sinks = o.sinks;
+        s.sink_strength = o.sink_strength;
+        s.band = o.band;
+        s.band_width = o.band_width;
+        s.min_valid = o.min_valid;
         core::Workload w = core::generate_synthetic(s);
+        in.valid = core::valid_lengths(s);
         in.q = std::move(w.q);
         in.k = std::move(w.k);
         in.v = std::move(w.v);
         std::ostringstream os;
-        os << "synthetic (locality " << o.locality << ", sharpness " << o.sharpness << ", seed "
-           << o.seed << ")";
+        os << (o.workload == "custom" ? std::string("synthetic") : o.workload + "-like synthetic")
+           << " (locality " << o.locality << ", sharpness " << o.sharpness;
+        if (o.sharpness_spread > 0) os << " +-" << 100 * o.sharpness_spread << "% over heads";
+        if (o.sinks) os << ", " << o.sinks << " sinks +" << o.sink_strength;
+        if (o.band > 0) os << ", band +" << o.band << " over " << o.band_width << " tokens";
+        if (o.min_valid < 1) os << ", valid " << 100 * o.min_valid << "-100%";
+        os << ", seed " << o.seed << ")";
         in.source = os.str();
     }
     const int H = in.q.heads, n = in.q.n;
@@ -159,7 +171,9 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
         hp.s_q = in.w.q.scale[std::size_t(h)];
         hp.s_k = in.w.k.scale[std::size_t(h)];
         hp.s_v = in.w.v.scale[std::size_t(h)];
-        hp.valid_len = o.valid_len ? o.valid_len : uint32_t(n);
+        hp.valid_len = o.valid_len                ? o.valid_len
+                       : h < int(in.valid.size()) ? in.valid[std::size_t(h)]
+                                                  : uint32_t(n);
         in.w.heads.push_back(hp);
     }
     // The calibration set: the workload itself, or Q and K from separate files (quantised on

@@ -29,6 +29,7 @@ struct Inputs {
     core::Tensor3 q, k, v;
     core::QuantizedWorkload w;  // with the thresholds of the selected mode
     std::string source;
+    std::vector<uint32_t> valid;  // synthetic: each head's valid length (empty: N)
     // Each pruning mode of the run calibrates its own thresholds (on the scores it compares).
     std::map<core::Mode, std::vector<float>> thresholds;
     // The head table entries of mode m, and `w` with them (modes that keep every key: any

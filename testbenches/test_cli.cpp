@@ -289,6 +289,58 @@ TEST_CASE("cli/calibration: a separate calibration set from files sets the thres
                     {"must have the same shape"});
 }
 
+TEST_CASE("cli/workload: every preset loads with its shape and structure - explicit options win",
+          "[cli][workload]") {
+    TempDir dir;
+    struct Want {
+        const char* name;
+        int heads, n, d;
+        bool causal;
+    };
+    const Want presets[] = {{"bert-base", 12, 384, 64, false},  {"bert-large", 16, 512, 64, false},
+                            {"albert-xl", 16, 512, 128, false}, {"albert-xxl", 64, 512, 64, false},
+                            {"vit-base", 12, 197, 64, false},   {"gpt2-large", 20, 1024, 64, true},
+                            {"synth-1", 8, 2048, 64, false},    {"synth-2", 8, 4096, 64, false}};
+    std::set<std::string> sources;
+    for (const Want& w : presets) {
+        INFO(w.name);
+        // One head of each (the long synthetic ones at 512 tokens), calibrated by mass: the
+        // measured statistics are in the ranges docs/workloads.md gives.
+        std::vector<std::string> a{
+            "--workload",       w.name,          "--heads",         "1",
+            "--keep-mass",      "0.9",           "--compare=false", "--stats",
+            dir.file("w.json"), "--dump-config", dir.file("w.ini")};
+        if (w.n > 1024) a.insert(a.end(), {"--seq-len", "512"});
+        RunResult r;
+        run_ok(dir, a, &r);
+        const std::string ini = read_text(dir.file("w.ini"));
+        CHECK_THAT(ini, Contains(std::string("workload = ") + w.name));
+        CHECK_THAT(ini, Contains("head-dim = " + std::to_string(w.d)));
+        CHECK_THAT(ini, Contains(std::string("causal = ") + (w.causal ? "true" : "false")));
+        if (w.n <= 1024) CHECK_THAT(ini, Contains("seq-len = " + std::to_string(w.n)));
+        const auto j = nlohmann::json::parse(read_text(dir.file("w.json")));
+        const auto& f = j["jobs"][0]["fidelity"]["overall"];
+        CHECK(f["attention_mass_retained"].get<double>() >= 0.9);
+        CHECK(f["keep_fraction"].get<double>() > 0.03);
+        CHECK(f["keep_fraction"].get<double>() < 0.6);
+        CHECK(f["ideal_new_fetch_fraction"].get<double>() > 0.005);
+        CHECK(f["ideal_new_fetch_fraction"].get<double>() < 0.2);
+        CHECK(j["jobs"][0]["bit_exact_vs_core"] == true);
+        sources.insert(j["workload"]["source"].get<std::string>());
+    }
+    CHECK(sources.size() == 8);  // no two presets are the same run
+    // Padding: the BERT-like heads have their own valid lengths, below N.
+    run_ok(dir, {"--workload", "bert-base", "--heads", "4", "--compare=false", "--stats",
+                 dir.file("p.json")});
+    std::set<uint64_t> lens;
+    const auto padded = nlohmann::json::parse(read_text(dir.file("p.json")));
+    for (const auto& h : padded["jobs"][0]["per_head"]) lens.insert(h["queries"].get<uint64_t>());
+    CHECK(lens.size() > 1);
+    CHECK(*lens.rbegin() <= 384u);
+    CHECK(*lens.begin() >= 230u);  // min-valid 0.6 of 384
+    check_bad_input(dir, {"--workload", "bert-huge"}, {"--workload", "'bert-huge'"});
+}
+
 TEST_CASE("cli/run: warnings say when a workload suits the pruning badly", "[cli]") {
     TempDir dir;
     auto warnings = [&](const std::vector<std::string>& args, bool is_small = true) {

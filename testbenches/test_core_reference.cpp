@@ -8,6 +8,8 @@
 #include <vector>
 #include <catch2/catch.hpp>
 
+#include <set>
+
 #include "core/keep_rule.h"
 #include "core/metrics.h"
 #include "core/quant.h"
@@ -691,4 +693,90 @@ TEST_CASE("core/workload: logits have the configured sharpness", "[core][workloa
         const double mean = sum / cnt, sd = std::sqrt(sq / cnt - mean * mean);
         CHECK(sd == Approx(sharp).epsilon(0.1));
     }
+}
+
+namespace {
+
+// Mean logit q_i.k_j / sqrt(d) of head h over the pairs that `pick(i, j)` selects.
+template <class Pick>
+double mean_logit(const Workload& w, int h, Pick pick) {
+    double sum = 0;
+    long cnt = 0;
+    for (int i = 0; i < w.q.n; ++i)
+        for (int j = 0; j < w.k.n; ++j) {
+            if (!pick(i, j)) continue;
+            double s = 0;
+            for (int e = 0; e < w.q.d; ++e) s += double(w.q.row(h, i)[e]) * w.k.row(h, j)[e];
+            sum += s / std::sqrt(double(w.q.d));
+            ++cnt;
+        }
+    return sum / double(cnt);
+}
+
+}  // namespace
+
+TEST_CASE("core/workload: sinks, a local band, per-head sharpness and padding as specified",
+          "[core][workload]") {
+    SyntheticSpec s;
+    s.heads = 3;
+    s.n = 96;
+    s.d = 64;
+    s.seed = 4;
+    s.sharpness = 2.0;
+    const Workload plain = generate_synthetic(s);
+    // Sinks: tokens 0 and 1 gain sink_strength x sharpness (= 3) on average; others not.
+    SyntheticSpec sk = s;
+    sk.sinks = 2;
+    sk.sink_strength = 1.5;
+    const Workload w = generate_synthetic(sk);
+    // (each sink key also carries its own random offset, ~0.7 logits: averaged over the heads)
+    double gain = 0;
+    for (int h = 0; h < 3; ++h)
+        gain += mean_logit(w, h, [](int, int j) { return j < 2; }) -
+                mean_logit(w, h, [](int, int j) { return j >= 2; });
+    CHECK(gain / 3 == Approx(3.0).margin(1.0));
+    CHECK(std::fabs(mean_logit(plain, 0, [](int, int j) { return j < 2; })) < 0.8);
+    // Band: keys within a few tokens of the query gain about band x sharpness (= 2).
+    SyntheticSpec bd = s;
+    bd.band = 1.0;
+    bd.band_width = 4.0;
+    const Workload b = generate_synthetic(bd);
+    const double near = mean_logit(b, 1, [](int i, int j) { return std::abs(i - j) <= 1; });
+    const double far = mean_logit(b, 1, [](int i, int j) { return std::abs(i - j) > 20; });
+    CHECK(near - far == Approx(2.0 * std::exp(-1.0 / 32.0)).margin(0.6));
+    // Spread: head 0 at 0.5x, head 2 at 1.5x the sharpness (logit std-dev).
+    SyntheticSpec sp = s;
+    sp.sharpness_spread = 0.5;
+    const Workload v = generate_synthetic(sp);
+    auto sd = [&](int h) {
+        const double m = mean_logit(v, h, [](int, int) { return true; });
+        double sq = 0;
+        long n = 0;
+        for (int i = 0; i < v.q.n; ++i)
+            for (int j = 0; j < v.k.n; ++j) {
+                double x = 0;
+                for (int e = 0; e < v.q.d; ++e) x += double(v.q.row(h, i)[e]) * v.k.row(h, j)[e];
+                x = x / 8.0 - m;
+                sq += x * x;
+                ++n;
+            }
+        return std::sqrt(sq / double(n));
+    };
+    CHECK(sd(0) == Approx(1.0).epsilon(0.15));
+    CHECK(sd(2) == Approx(3.0).epsilon(0.15));
+    // Padding: valid lengths in [min_valid, 1] x n, deterministic per seed, not all equal.
+    SyntheticSpec pd = s;
+    pd.heads = 16;
+    pd.min_valid = 0.5;
+    const auto lens = valid_lengths(pd);
+    REQUIRE(lens.size() == 16);
+    for (uint32_t l : lens) {
+        CHECK(l >= 48u);
+        CHECK(l <= 96u);
+    }
+    CHECK(std::set<uint32_t>(lens.begin(), lens.end()).size() > 4);
+    CHECK(valid_lengths(pd) == lens);
+    CHECK(valid_lengths(s) == std::vector<uint32_t>(3, 96u));
+    // With every structure knob off the generator is the plain one.
+    CHECK(generate_synthetic(s).q.data == plain.q.data);
 }

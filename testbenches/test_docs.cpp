@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/energy.h"
+#include "core/workload.h"
 #include "platforms/cli.h"
 #include "tlm_interfaces/job_check.h"
 #include "tlm_interfaces/register_map.h"
@@ -47,4 +48,16 @@ TEST_CASE("docs: tech/65nm.json is the built-in technology table as --dump-tech 
     const std::string doc = read("tech/65nm.json");
     REQUIRE(!doc.empty());
     CHECK(nlohmann::json::parse(doc) == sprint::core::TechTable::defaults().to_json());
+}
+
+TEST_CASE("docs: workloads.md lists every workload preset with the shape the code gives it") {
+    const std::string doc = read("docs/workloads.md");
+    REQUIRE(!doc.empty());
+    for (const auto& w : sprint::core::workload_presets()) {
+        INFO(w.name);
+        const std::string row = "| " + std::string(w.name) + " | " + std::to_string(w.spec.heads) +
+                                " x " + std::to_string(w.spec.n) + " x " +
+                                std::to_string(w.spec.d) + " | " + (w.causal ? "yes" : "no") + " |";
+        CHECK(doc.find(row) != std::string::npos);
+    }
 }
