@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""The paper side by side: every workload preset on S, M and L, SPRINT against the dense
+baseline of the same size, one documented parameter set for all (thresholds that keep 90% of
+the softmax mass). Writes report.md, report.csv and bar charts (speed-up, energy reduction,
+main-memory traffic reduction: model beside paper) into OUT. Every model figure comes from
+sprint-sim --stats; the paper's figures are those of docs/paper.md ([F]: read from the paper's
+figures, about +-0.1x).
+
+usage: paper_report.py SPRINT_SIM OUT [--quick] [--jobs N]
+  --quick: one head of 128 tokens per preset, S only (what the test suite runs)
+"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+WORKLOADS = ["bert-base", "bert-large", "albert-xl", "albert-xxl", "vit-base", "gpt2-large",
+             "synth-1", "synth-2"]
+SIZES = ["S", "M", "L"]
+# docs/paper.md, "Results to compare against" [F]
+PAPER_SPEEDUP = {
+    "bert-base": (8.95, 8.84, 8.66), "bert-large": (10.35, 10.10, 9.59),
+    "albert-xl": (7.51, 7.33, 7.15), "albert-xxl": (9.20, 9.05, 8.55),
+    "vit-base": (2.80, 2.73, 2.69), "gpt2-large": (8.55, 8.48, 8.19),
+    "synth-1": (7.98, 7.91, 7.73), "synth-2": (7.98, 7.91, 7.73)}
+PAPER_ENERGY_S = {
+    "bert-base": 17.18, "bert-large": 20.54, "albert-xl": 17.61, "albert-xxl": 19.90,
+    "vit-base": 2.10, "gpt2-large": 31.63, "synth-1": 29.72, "synth-2": 26.75}
+PAPER_TRAFFIC = {"S": 0.946, "M": 0.986, "L": 0.986}  # average over the workloads
+# BERT-B baseline energy split, by eye [F]
+PAPER_SPLIT = {"main-memory read": 0.46, "main-memory write": 0.04, "on-chip read": 0.21,
+               "on-chip write": 0.08, "QK": 0.07, "V": 0.07, "softmax": 0.04}
+SETTINGS = ["--keep-mass", "0.9", "--compare", "true"]
+
+
+def geomean(xs):
+    xs = [x for x in xs if x > 0]
+    return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
+
+
+def run(sim, out, workload, size, quick):
+    stats = os.path.join(out, "runs", "%s_%s.json" % (workload, size))
+    args = [sim, "--workload", workload, "--preset", size, "--stats", stats] + SETTINGS
+    if quick:
+        args += ["--heads", "1", "--seq-len", "128"]
+    t0 = time.time()
+    r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise SystemExit("paper_report: %s failed (exit %d):\n%s" %
+                         (" ".join(args), r.returncode, r.stderr))
+    with open(stats) as f:
+        doc = json.load(f)
+    jobs = {j["mode"]: j for j in doc["jobs"]}
+    return {"workload": workload, "size": size, "seconds": time.time() - t0,
+            "sprint": jobs["sprint"], "dense": jobs["dense"]}
+
+
+def split(job):
+    """The energy of a job grouped as the paper's baseline split."""
+    lines = job["energy"]["lines"]
+    total = job["energy"]["total"]["value"] * 1e6
+    group = {"main-memory read": ("dram", "read"), "main-memory write": ("dram", "write"),
+             "on-chip read": ("sram", "read"), "on-chip write": ("sram", "write"),
+             "QK": ("datapath", "qk_mac"), "V": ("datapath", "v_mac")}
+    out = {k: 0.0 for k in PAPER_SPLIT}
+    for l in lines:
+        key = (l["block"], l["action"])
+        for name, g in group.items():
+            if key == g:
+                out[name] += l["pJ"]
+        if l["block"] == "datapath" and l["action"] in ("exp", "div"):
+            out["softmax"] += l["pJ"]
+    rest = total - sum(out.values())
+    out = {k: v / total for k, v in out.items()}
+    out["other (crossbar, control, leakage)"] = rest / total
+    return out
+
+
+def main():
+    argv = sys.argv[1:]
+    quick = "--quick" in argv
+    jobs = 2
+    if "--jobs" in argv:
+        jobs = int(argv[argv.index("--jobs") + 1])
+    pos = [a for i, a in enumerate(argv) if not a.startswith("--") and
+           (i == 0 or argv[i - 1] != "--jobs")]
+    if len(pos) != 2:
+        raise SystemExit(__doc__)
+    sim, out = pos
+    os.makedirs(os.path.join(out, "runs"), exist_ok=True)
+    sizes = ["S"] if quick else SIZES
+    todo = [(w, s) for w in WORKLOADS for s in sizes]
+    t0 = time.time()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        results = list(pool.map(lambda ws: run(sim, out, ws[0], ws[1], quick), todo))
+    wall = time.time() - t0
+
+    rows = []
+    for r in results:
+        s, d = r["sprint"], r["dense"]
+        si = SIZES.index(r["size"])
+        bytes_ = lambda j: j["mem_read_bytes"]["value"] + j["mem_write_bytes"]["value"]
+        row = {
+            "workload": r["workload"], "size": r["size"],
+            "speedup_model": d["cycles"]["value"] / s["cycles"]["value"],
+            "speedup_paper": PAPER_SPEEDUP[r["workload"]][si],
+            "energy_model": d["energy"]["total"]["value"] / s["energy"]["total"]["value"],
+            "energy_paper": PAPER_ENERGY_S[r["workload"]] if r["size"] == "S" else float("nan"),
+            "traffic_model": 1.0 - bytes_(s) / bytes_(d),
+            "traffic_paper": PAPER_TRAFFIC[r["size"]],
+            "keep_fraction": s["fidelity"]["overall"]["keep_fraction"],
+            "mass_retained": s["fidelity"]["overall"]["attention_mass_retained"],
+            "sprint_limit": s["bounds"]["limit"], "dense_limit": d["bounds"]["limit"],
+            "seconds": r["seconds"]}
+        rows.append(row)
+
+    with open(os.path.join(out, "report.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0].keys()))
+        w.writeheader()
+        for row in rows:
+            w.writerow(row)
+
+    md = []
+    md.append("| workload | size | speed-up model | paper | model/paper | energy model | paper |"
+              " model/paper | traffic reduction model | paper | keep | mass | SPRINT limit |")
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        e_ratio = r["energy_model"] / r["energy_paper"] if r["size"] == "S" else float("nan")
+        md.append("| %s | %s | %.2fx | %.2fx | %.2f | %.2fx | %s | %s | %.1f%% | %.1f%% | %.3f |"
+                  " %.3f | %s |" % (
+                      r["workload"], r["size"], r["speedup_model"], r["speedup_paper"],
+                      r["speedup_model"] / r["speedup_paper"], r["energy_model"],
+                      "%.2fx" % r["energy_paper"] if r["size"] == "S" else "-",
+                      "%.2f" % e_ratio if r["size"] == "S" else "-",
+                      100 * r["traffic_model"], 100 * r["traffic_paper"], r["keep_fraction"],
+                      r["mass_retained"], r["sprint_limit"]))
+    md.append("")
+    md.append("| size | geomean speed-up model | paper | model/paper | geomean energy model |"
+              " paper | mean traffic reduction model | paper |")
+    md.append("|---|---|---|---|---|---|---|---|")
+    for size in sizes:
+        rs = [r for r in rows if r["size"] == size]
+        gm, gp = geomean([r["speedup_model"] for r in rs]), geomean([r["speedup_paper"] for r in rs])
+        em = geomean([r["energy_model"] for r in rs])
+        ep = geomean([r["energy_paper"] for r in rs]) if size == "S" else float("nan")
+        tm = sum(r["traffic_model"] for r in rs) / len(rs)
+        md.append("| %s | %.2fx | %.2fx | %.2f | %.2fx | %s | %.1f%% | %.1f%% |" % (
+            size, gm, gp, gm / gp, em, "%.2fx" % ep if size == "S" else "-", 100 * tm,
+            100 * PAPER_TRAFFIC[size]))
+    bert = next(r for r in results if r["workload"] == "bert-base" and r["size"] == "S")
+    md.append("")
+    md.append("Baseline energy split, bert-base on S (model from its energy lines; paper by eye):")
+    md.append("")
+    md.append("| part | model | paper |")
+    md.append("|---|---|---|")
+    for k, v in split(bert["dense"]).items():
+        md.append("| %s | %.1f%% | %s |" % (k, 100 * v,
+                                            "%.0f%%" % (100 * PAPER_SPLIT[k]) if k in PAPER_SPLIT
+                                            else "-"))
+    md.append("")
+    md.append("%d runs (%s), %.0f s wall on %d parallel jobs; settings: %s." % (
+        len(rows), "quick: one head of 128 tokens, S" if quick else "every preset on S, M, L",
+        wall, jobs, " ".join(SETTINGS)))
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write("\n".join(md) + "\n")
+
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    for key, title, fname in [("speedup", "speed-up over the dense baseline", "speedup.png"),
+                              ("energy", "energy reduction over the dense baseline", "energy.png"),
+                              ("traffic", "main-memory traffic reduction", "traffic.png")]:
+        fig, ax = plt.subplots(figsize=(10, 4))
+        labels = ["%s %s" % (r["workload"], r["size"]) for r in rows]
+        xs = range(len(rows))
+        ax.bar([x - 0.2 for x in xs], [r[key + "_model"] for r in rows], 0.4, label="model")
+        ax.bar([x + 0.2 for x in xs], [r[key + "_paper"] for r in rows], 0.4, label="paper")
+        ax.set_xticks(list(xs))
+        ax.set_xticklabels(labels, rotation=70, fontsize=7)
+        ax.set_title(title)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(os.path.join(out, fname), dpi=100)
+        plt.close(fig)
+    print("paper_report: %d runs in %.0f s; %s" % (len(rows), wall,
+                                                   os.path.join(out, "report.md")))
+
+
+if __name__ == "__main__":
+    main()
