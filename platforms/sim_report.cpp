@@ -293,6 +293,13 @@ Table energy_table(const std::vector<JobReport>& reps) {
         }
         rows.push_back(line);
     }
+    // With several compute units, each unit's part of sram and datapath.
+    const std::size_t units = reps.empty() ? 0 : reps[0].unit_energy.size();
+    for (std::size_t u = 0; units > 1 && u < units; ++u) {
+        std::vector<std::string> line{"  unit " + std::to_string(u) + ": sram + datapath"};
+        for (const auto& r : reps) line.push_back(fmt(r.unit_energy[u].total_pj * 1e-6, 2));
+        rows.push_back(line);
+    }
     return rows;
 }
 
@@ -406,6 +413,11 @@ json energy_json(const JobReport& rep) {
         v(rep.cell_writes, "writes", "writes this job put on the most written crossbar cell");
     e["jobs_to_endurance"] =
         v(rep.endurance_jobs, "jobs", "sprint.xbar.endurance_writes / max_cell_writes (0: none)");
+    e["per_unit"] = json::object();
+    for (std::size_t u = 0; u < rep.unit_energy.size(); ++u)
+        e["per_unit"][unit_name(uint32_t(u))] =
+            v(rep.unit_energy[u].total_pj * 1e-6, "uJ",
+              "the unit's SRAM buffers and datapath: dynamic + leakage");
     e["area"] = v(rep.energy.area_mm2, "mm2", "sum of the blocks' area");
     e["area_per_block"] = json::object();
     for (const auto& [b, a] : rep.energy.area_per_block_mm2)
@@ -479,22 +491,34 @@ json JobRun::dram() const {
 // What the cost model multiplies, from the counts of one job: each action's events as the modules
 // counted them (and the memory traffic from the IP's registers), each block's structures from the
 // configuration. The one place that says which statistic an energy entry prices.
-core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d) {
+// With `unit` >= 0, only what that compute unit counted: its buffers and datapath (events,
+// leakage and area of one unit).
+core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int unit = -1) {
     const json m = r.model();
     core::CostCounts k;
     auto ev = [&](const char* block, const char* action, double n) {
         k.events[{block, action}] += n;
     };
-    ev("xbar", "mac", num(m, {"xbar", "analog_macs"}));
-    ev("xbar", "cell_write", num(m, {"xbar", "cell_writes"}));
-    ev("xbar", "readback", num(m, {"xbar", "keys_read_back"}) * d * c.ip.xbar.key_bits);
-    // In ADC read-out mode the ADCs decide, not the comparators.
-    ev("comparators", "decision",
-       c.ip.comparators.adc_bits ? 0.0 : num(m, {"comparators", "decisions"}));
-    ev("comparators", "adc_conversion", num(m, {"comparators", "adc_conversions"}));
-    ev("dram", "read", 8.0 * double(r.result.mem_read_bytes));
-    ev("dram", "write", 8.0 * double(r.result.mem_write_bytes));
+    const bool whole = unit < 0;
+    if (whole) {
+        ev("xbar", "mac", num(m, {"xbar", "analog_macs"}));
+        ev("xbar", "cell_write", num(m, {"xbar", "cell_writes"}));
+        ev("xbar", "readback", num(m, {"xbar", "keys_read_back"}) * d * c.ip.xbar.key_bits);
+        // In ADC read-out mode the ADCs decide, not the comparators.
+        ev("comparators", "decision",
+           c.ip.comparators.adc_bits ? 0.0 : num(m, {"comparators", "decisions"}));
+        ev("comparators", "adc_conversion", num(m, {"comparators", "adc_conversions"}));
+        ev("dram", "read", 8.0 * double(r.result.mem_read_bytes));
+        ev("dram", "write", 8.0 * double(r.result.mem_write_bytes));
+        ev("fetcher", "request",
+           num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"}));
+        ev("controller", "query", num(m, {"controller", "queries"}));
+        k.structures["xbar"] = c.ip.xbar.tiles;
+        k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
+        k.structures["control"] = 1.0;
+    }
     for (uint32_t u = 0; u < c.ip.units; ++u) {
+        if (!whole && u != uint32_t(unit)) continue;
         const std::string n = unit_name(u);
         ev("sram", "read", num(m, {n, "sram", "read_bytes"}));
         ev("sram", "write", num(m, {n, "sram", "write_bytes"}));
@@ -503,13 +527,9 @@ core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d) {
         ev("datapath", "exp", num(m, {n, "datapath", "exp_ops"}));
         ev("datapath", "div", num(m, {n, "datapath", "div_ops"}));
     }
-    ev("fetcher", "request", num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"}));
-    ev("controller", "query", num(m, {"controller", "queries"}));
-    k.structures["xbar"] = c.ip.xbar.tiles;
-    k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
-    k.structures["sram"] = double(c.ip.units) * (c.ip.sram.k_bytes + c.ip.sram.v_bytes) / 1024.0;
-    k.structures["datapath"] = c.ip.units;
-    k.structures["control"] = 1.0;
+    const double units = whole ? double(c.ip.units) : 1.0;
+    k.structures["sram"] = units * (c.ip.sram.k_bytes + c.ip.sram.v_bytes) / 1024.0;
+    k.structures["datapath"] = units;
     return k;
 }
 
@@ -547,6 +567,9 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
         rep.time_us = double(r.result.cycles) * c.ip.clock_ns / 1000.0;
         rep.bounds = job_bounds(r, c);
         rep.energy = core::cost(c.tech, job_counts(r, c, in.q.d), rep.time_us * 1000.0);
+        for (uint32_t u = 0; u < c.ip.units; ++u)
+            rep.unit_energy.push_back(
+                core::cost(c.tech, job_counts(r, c, in.q.d, int(u)), rep.time_us * 1000.0));
         rep.ops = 4.0 * in.q.d * double(rep.fid.overall.visible_pairs);
         rep.queries = num(r.model(), {"controller", "queries"});
         // The hottest cell's writes in this job (the growth of the lifetime maximum: the same

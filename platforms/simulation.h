@@ -100,7 +100,8 @@ struct JobReport {
     core::FidelityReport fid;
     double new_fetch = 0.0, time_us = 0.0;
     Bounds bounds;
-    core::EnergyReport energy;  // counts x technology table (core/energy.h)
+    core::EnergyReport energy;                    // counts x technology table (core/energy.h)
+    std::vector<core::EnergyReport> unit_energy;  // each compute unit's share of it
     // Dense-equivalent operations of the job: 2 (multiply and add) x d for QK and again for V on
     // every visible (query, key) pair, whatever the mode skipped (docs/energy.md).
     double ops = 0.0;

@@ -1009,6 +1009,25 @@ TEST_CASE("cli/energy: every energy line is a count the model made x its table e
     CHECK_THAT(line_starting(r.out, "  sprint vs dense:"), Contains("x lower"));
 }
 
+TEST_CASE("cli/energy: each compute unit's share is its buffers' and datapath's energy",
+          "[cli][energy]") {
+    TempDir dir;
+    const std::string f = dir.file("u.json");
+    RunResult r;
+    run_ok(dir, small({"--preset", "M", "--stats", f}), &r);
+    for (const auto& job : nlohmann::json::parse(read_text(f))["jobs"]) {
+        INFO(job["mode"]);
+        const auto& e = job["energy"];
+        const double u0 = e["per_unit"]["unit_0"]["value"].get<double>(),
+                     u1 = e["per_unit"]["unit_1"]["value"].get<double>();
+        CHECK(u0 > 0.0);
+        CHECK(u1 > 0.0);
+        CHECK(u0 + u1 == Approx(e["per_block"]["sram"]["value"].get<double>() +
+                                e["per_block"]["datapath"]["value"].get<double>()));
+    }
+    CHECK_THAT(r.out, Contains("unit 1: sram + datapath"));
+}
+
 TEST_CASE("cli/energy: --tech FILE and tech.* options set the table - bad files exit 2",
           "[cli][energy]") {
     TempDir dir;
