@@ -1015,7 +1015,8 @@ TEST_CASE("cli/energy: each compute unit's share is its buffers' and datapath's 
     const std::string f = dir.file("u.json");
     RunResult r;
     run_ok(dir, small({"--preset", "M", "--stats", f}), &r);
-    for (const auto& job : nlohmann::json::parse(read_text(f))["jobs"]) {
+    const auto doc = nlohmann::json::parse(read_text(f));
+    for (const auto& job : doc["jobs"]) {
         INFO(job["mode"]);
         const auto& e = job["energy"];
         const double u0 = e["per_unit"]["unit_0"]["value"].get<double>(),
