@@ -38,6 +38,14 @@ std::map<std::string, Job> run_all(const TempDir& dir, std::vector<std::string> 
     return jobs;
 }
 
+// The --stats of the one (sprint) job of `args` run with --compare=false.
+nlohmann::json sprint_job(const TempDir& dir, std::vector<std::string> args) {
+    const std::string f = dir.file("one.json");
+    args.insert(args.end(), {"--compare=false", "--stats", f});
+    run_ok(dir, args);
+    return nlohmann::json::parse(read_text(f))["jobs"][0];
+}
+
 // A job takes at least each of its bounds, and the pipeline overlaps its engines: what is left
 // beyond the largest bound is the fill and drain of the pipeline and the waits no engine covers.
 void check_near_bounds(const Job& j) {
@@ -143,10 +151,8 @@ TEST_CASE("bounds: fewer crossbar tiles mean more passes - evaluations, Q reads 
         double cycles, read_bytes, evaluations;
     };
     auto run = [&](const char* tiles) {
-        const std::string f = dir.file(std::string("p") + tiles + ".json");
-        run_ok(dir, {"--heads", "2", "--seq-len", "1024", "--sprint.xbar.tiles", tiles,
-                     "--k-readback", "false", "--compare=false", "--stats", f});
-        const auto j = nlohmann::json::parse(read_text(f))["jobs"][0];
+        const auto j = sprint_job(dir, {"--heads", "2", "--seq-len", "1024", "--sprint.xbar.tiles",
+                                        tiles, "--k-readback", "false"});
         return Pass{j["cycles"]["value"].get<double>(), j["mem_read_bytes"]["value"].get<double>(),
                     j["model"]["xbar"]["evaluations"]["value"].get<double>()};
     };
@@ -167,12 +173,8 @@ TEST_CASE("bounds: units splitting adjacent queries fetch more - runs of queries
           "[bounds]") {
     TempDir dir;
     auto sprint = [&](std::vector<std::string> more) {
-        const std::string f = dir.file("u.json");
-        std::vector<std::string> a{"--heads", "1", "--compare=false", "--stats", f};
-        a.insert(a.end(), more.begin(), more.end());
-        run_ok(dir, a);
-        return nlohmann::json::parse(read_text(f))["jobs"][0]["mem_read_bytes"]["value"]
-            .get<double>();
+        more.insert(more.begin(), {"--heads", "1"});
+        return sprint_job(dir, more)["mem_read_bytes"]["value"].get<double>();
     };
     const double one = sprint({}), two = sprint({"--preset", "M"}),
                  runs = sprint({"--preset", "M", "--sprint.controller.unit_run", "16"});
