@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/workload.h"
+#include "platforms/accelergy.h"
 #include "tlm_interfaces/register_map.h"
 
 namespace po = boost::program_options;
@@ -33,6 +34,13 @@ namespace {
 
 // The items of a comma-separated list, blanks around each removed; an empty item (as in "1," or
 // "1,,2") stays, so that it is reported instead of dropped.
+// "" when `f` is a regular file that opens for reading, else what is wrong.
+std::string readable(const std::string& f) {
+    std::error_code ec;
+    std::ifstream in(f, std::ios::binary);
+    return std::filesystem::is_regular_file(f, ec) && in ? "" : "cannot be opened for reading";
+}
+
 std::vector<std::string> split_list(const std::string& s) {
     std::vector<std::string> items(1);
     for (char c : s) {
@@ -134,11 +142,6 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                  0.001, 1.0);
     r.add_uint("valid-len", o.valid_len, "tokens",
                "valid length of every head (padding after it); 0 = N", 0, 1u << 20);
-    auto readable = [](const std::string& f) -> std::string {
-        std::error_code ec;
-        std::ifstream in(f, std::ios::binary);
-        return std::filesystem::is_regular_file(f, ec) && in ? "" : "cannot be opened for reading";
-    };
     r.add_string("q", o.q_file, "file",
                  ".npy float32 queries [heads, N, d] or [N, d] (with --k and --v)",
                  "a readable .npy file", readable);
@@ -223,9 +226,15 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                            "empty-row", "timing", "check-protocol", "compare"}});
 
     r.add_string("tech", o.tech_file, "file",
-                 "technology table (JSON, the --dump-tech format): its entries replace the "
+                 "technology tables, comma-separated, applied in order: JSON (the --dump-tech "
+                 "format) or Accelergy ERT/ART YAML (docs/energy.md); their entries replace the "
                  "built-in 65 nm values; tech.<block>.<action> options override single entries",
-                 "a readable JSON file", readable);
+                 "readable files, comma-separated", [](const std::string& list) {
+                     std::stringstream in(list);
+                     for (std::string f; std::getline(in, f, ',');)
+                         if (!readable(f).empty()) return "'" + f + "' " + readable(f);
+                     return std::string();
+                 });
     m.sections.push_back({"Cost model", {"tech"}});
 
     r.add_string("stats", o.stats_file, "file", "write hierarchical statistics (JSON, with units)",
@@ -393,13 +402,29 @@ void Arguments::apply(const po::variables_map& vm) {
         set_or_throw(registry, "dram.preset", p);
         MemoryConfig::apply_preset(p, platform.dram);
     }
-    // The technology table from --tech, under every explicit tech.* value.
+    // The technology tables from --tech (in the order given), under every explicit tech.* value.
     if (!run.tech_file.empty()) {
-        std::ifstream in(run.tech_file);
-        try {
-            platform.tech.apply(core::TechTable::from_json(nlohmann::json::parse(in)));
-        } catch (const std::exception& e) {
-            throw std::runtime_error("option '--tech': file '" + run.tech_file + "': " + e.what());
+        // Accelergy's idle energy is per cycle: the clock the run will have.
+        const double clock_ns = vm.count("sprint.clock_ns")
+                                    ? std::stod(vm["sprint.clock_ns"].as<std::string>())
+                                    : platform.ip.clock_ns;
+        std::stringstream list(run.tech_file);
+        for (std::string file; std::getline(list, file, ',');) {
+            try {
+                if (!readable(file).empty()) throw std::runtime_error(readable(file));
+                if (tech_file_is_json(file)) {
+                    std::ifstream in(file);
+                    platform.tech.apply(core::TechTable::from_json(nlohmann::json::parse(in)));
+                } else {
+                    std::vector<std::string> ignored;
+                    platform.tech.apply(
+                        tech_from_accelergy(file, platform.tech, clock_ns, ignored));
+                    for (const std::string& i : ignored)
+                        std::cerr << "sprint-sim: --tech " << file << ": ignored " << i << "\n";
+                }
+            } catch (const std::exception& e) {
+                throw std::runtime_error("option '--tech': file '" + file + "': " + e.what());
+            }
         }
     }
     // The IP size preset next, under every explicit parameter.

@@ -1059,6 +1059,66 @@ TEST_CASE("cli/energy: --tech FILE and tech.* options set the table - bad files 
     check_bad_input(dir, small({"--tech", bad}), {"--tech", bad});
 }
 
+TEST_CASE(
+    "cli/energy: --tech reads Accelergy ERT and ART files - per access and per instance "
+    "in the model's units",
+    "[cli][energy]") {
+    TempDir dir;
+    const std::string src = SPRINT_SOURCE_DIR;
+    const std::string ert = src + "/tech/accelergy/ERT.yaml",
+                      art = src + "/tech/accelergy/ART.yaml";
+    const std::string f = dir.file("a.json");
+    RunResult r;
+    run_ok(dir, small({"--tech", ert + "," + art, "--compare=false", "--stats", f}), &r);
+    const auto doc = nlohmann::json::parse(read_text(f));
+    const auto& cfg = doc["config"];
+    CHECK(cfg["tech.dram.read"] == "4");  // 256 pJ per 64-bit access
+    CHECK(cfg["tech.dram.write"] == "4");
+    CHECK(cfg["tech.sram.read"] == "2.25");     // 18 pJ per 64-bit access; the plain entry, not
+    CHECK(cfg["tech.sram.write"] == "1.75");    // the one with arguments
+    CHECK(cfg["tech.xbar.leakage"] == "0.08");  // idle 0.08 pJ per 1 ns cycle
+    CHECK(cfg["tech.xbar.area"] == "0.025");    // 25,000 um^2 per tile
+    CHECK(cfg["tech.sram.area"] == "0.012");    // 192,000 um^2 per 16 KB
+    CHECK(cfg["tech.xbar.mac"] == "0.1");
+    // What the model has not is said, not dropped silently.
+    CHECK_THAT(r.err, Contains("ignored system.sprint.noc"));
+    CHECK_THAT(r.err, Contains("ignored system.DRAM.idle"));
+    // The energy used them: the DRAM lines are half the built-in 8 pJ/bit ones.
+    double dram_bits = 0.0, dram_pj = 0.0;
+    for (const auto& l : doc["jobs"][0]["energy"]["lines"])
+        if (l["block"] == "dram") {
+            dram_bits += l["count"].get<double>();
+            dram_pj += l["pJ"].get<double>();
+        }
+    CHECK(dram_pj == Approx(4.0 * dram_bits));
+    // The leakage follows the clock: at 2 ns per cycle, idle 0.08 pJ per cycle is 0.04 mW.
+    const std::string f2 = dir.file("c.json");
+    run_ok(dir, small({"--tech", ert, "--sprint.clock_ns", "2", "--compare=false", "--stats", f2}));
+    CHECK(nlohmann::json::parse(read_text(f2))["config"]["tech.xbar.leakage"] == "0.04");
+
+    // Bad tables name what is wrong and exit 2 before simulating.
+    const std::string bad = dir.file("bad.yaml");
+    write_text(bad,
+               "ERT:\n  tables:\n  - name: top.sram\n    actions:\n    - name: read\n"
+               "      energy: 18\n");
+    check_bad_input(dir, small({"--tech", bad}), {"--tech", "top.sram", "width"});
+    write_text(bad,
+               "ERT:\n  tables:\n  - name: top.xbar\n    actions:\n    - name: mac\n"
+               "      arguments: {a: 1}\n      energy: 1\n    - name: mac\n"
+               "      arguments: {a: 2}\n      energy: 2\n");
+    check_bad_input(dir, small({"--tech", bad}), {"top.xbar", "mac", "arguments: null"});
+    write_text(bad,
+               "ERT:\n  tables:\n  - name: top.noc\n    actions:\n    - name: hop\n"
+               "      energy: 1\n");
+    check_bad_input(dir, small({"--tech", bad}), {"no table", "--dump-tech"});
+    write_text(bad, "tables: []\n");
+    check_bad_input(dir, small({"--tech", bad}), {"'ERT:' or 'ART:'"});
+    write_text(bad, "ERT: [unclosed\n");
+    check_bad_input(dir, small({"--tech", bad}), {"YAML"});
+    check_bad_input(dir, small({"--tech", ert + "," + dir.file("none.yaml")}),
+                    {"--tech", "none.yaml"});
+}
+
 TEST_CASE("cli/energy: K programming costs writes, time and K reads - resident K costs none",
           "[cli][energy]") {
     TempDir dir;
