@@ -10,6 +10,13 @@ Counter::Counter(StatGroup& g, const std::string& name, const std::string& unit,
         name, [this] { return nlohmann::json(m_value); }, unit, description);
 }
 
+HeadCounter::HeadCounter(StatGroup& g, const std::string& name, const std::string& unit,
+                         const std::string& description) {
+    g.add(
+        name, [this] { return nlohmann::json(m_value); },
+        [this] { return nlohmann::json(m_heads); }, unit, description);
+}
+
 Duration::Duration(StatGroup& g, const std::string& name, const std::string& unit,
                    const std::string& description) {
     g.add(
@@ -18,17 +25,25 @@ Duration::Duration(StatGroup& g, const std::string& name, const std::string& uni
 
 void StatGroup::add(const std::string& name, const uint64_t* counter, const std::string& unit,
                     const std::string& description) {
-    m_stats.push_back({name, unit, description, [counter] { return nlohmann::json(*counter); }});
+    m_stats.push_back(
+        {name, unit, description, [counter] { return nlohmann::json(*counter); }, nullptr});
 }
 
 void StatGroup::add(const std::string& name, const double* value, const std::string& unit,
                     const std::string& description) {
-    m_stats.push_back({name, unit, description, [value] { return nlohmann::json(*value); }});
+    m_stats.push_back(
+        {name, unit, description, [value] { return nlohmann::json(*value); }, nullptr});
 }
 
 void StatGroup::add(const std::string& name, std::function<nlohmann::json()> value,
                     const std::string& unit, const std::string& description) {
-    m_stats.push_back({name, unit, description, std::move(value)});
+    m_stats.push_back({name, unit, description, std::move(value), nullptr});
+}
+
+void StatGroup::add(const std::string& name, std::function<nlohmann::json()> value,
+                    std::function<nlohmann::json()> per_head, const std::string& unit,
+                    const std::string& description) {
+    m_stats.push_back({name, unit, description, std::move(value), std::move(per_head)});
 }
 
 StatGroup& StatGroup::group(const std::string& name, const std::string& description) {
@@ -41,8 +56,10 @@ StatGroup& StatGroup::group(const std::string& name, const std::string& descript
 nlohmann::json StatGroup::to_json() const {
     nlohmann::json j = nlohmann::json::object();
     j["description"] = m_description;
-    for (const auto& s : m_stats)
+    for (const auto& s : m_stats) {
         j[s.name] = {{"value", s.get()}, {"unit", s.unit}, {"description", s.description}};
+        if (s.per_head) j[s.name]["per_head"] = s.per_head();
+    }
     for (const auto& g : m_groups) j[g->name()] = g->to_json();
     for (const auto* g : m_attached) j[g->name()] = g->to_json();
     return j;

@@ -40,6 +40,27 @@ class Counter {
     uint64_t m_value = 0;
 };
 
+// A count that is also kept per attention head (what the per-head energy split needs): its entry
+// in the tree holds "per_head": [head 0, head 1, ...] beside the total "value".
+class HeadCounter {
+  public:
+    HeadCounter(StatGroup& group, const std::string& name, const std::string& unit,
+                const std::string& description);
+    HeadCounter(const HeadCounter&) = delete;
+    HeadCounter& operator=(const HeadCounter&) = delete;
+    void add(uint32_t head, uint64_t n) {
+        m_value += n;
+        if (head >= m_heads.size()) m_heads.resize(std::size_t(head) + 1, 0);
+        m_heads[head] += n;
+    }
+    uint64_t value() const { return m_value; }
+    const std::vector<uint64_t>& per_head() const { return m_heads; }
+
+  private:
+    uint64_t m_value = 0;
+    std::vector<uint64_t> m_heads;
+};
+
 // A real-valued statistic (a time in ns, a busy time ...) owned by a module.
 class Duration {
   public:
@@ -70,6 +91,10 @@ class StatGroup {
     // A value computed when the tree is written.
     void add(const std::string& name, std::function<nlohmann::json()> value,
              const std::string& unit, const std::string& description);
+    // A value with a per-head split ("per_head": an array), computed when the tree is written.
+    void add(const std::string& name, std::function<nlohmann::json()> value,
+             std::function<nlohmann::json()> per_head, const std::string& unit,
+             const std::string& description);
     StatGroup& group(const std::string& name, const std::string& description);
     void attach(const StatGroup* child) { m_attached.push_back(child); }
 
@@ -87,6 +112,7 @@ class StatGroup {
     struct Stat {
         std::string name, unit, description;
         std::function<nlohmann::json()> get;
+        std::function<nlohmann::json()> per_head;  // empty: no split
     };
     std::string m_name, m_description;
     std::vector<Stat> m_stats;

@@ -44,14 +44,14 @@ class ComparatorBank : public sc_core::sc_module {
     ResourceTimeline m_bank;
     std::vector<double> m_values, m_margins;  // by key
     core::StatGroup m_stats;
-    core::Counter m_decisions{m_stats, "decisions", "comparisons",
-                              "comparator decisions (visible keys)"};
+    core::HeadCounter m_decisions{m_stats, "decisions", "comparisons",
+                                  "comparator decisions (visible keys)"};
     core::Counter m_kept{m_stats, "kept", "keys", "keys kept, including the empty-row policy"};
     core::Counter m_empty_rows{m_stats, "empty_rows", "queries",
                                "queries where the empty-row policy kept a key"};
     core::Counter m_mask_bits_read{m_stats, "mask_bits_read", "bits", "keep-mask bits read out"};
-    core::Counter m_conversions{m_stats, "adc_conversions", "conversions",
-                                "ADC read-out: margins digitised"};
+    core::HeadCounter m_conversions{m_stats, "adc_conversions", "conversions",
+                                    "ADC read-out: margins digitised"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns",
                              "time reading out masks and searching the max"};
 };

@@ -59,15 +59,15 @@ class CrossbarArray : public sc_core::sc_module {
     std::vector<double> m_bitlines;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
-    core::Counter m_cell_writes{m_stats, "cell_writes", "cells",
-                                "ReRAM cells programmed (one per key element)"};
+    core::HeadCounter m_cell_writes{m_stats, "cell_writes", "cells",
+                                    "ReRAM cells programmed (one per key element)"};
     core::Counter m_write_pulses{m_stats, "write_pulses", "pulses",
                                  "set/reset pulses (write_parallel_cells each)"};
     core::Counter m_programs{m_stats, "programs", "commands",
                              "program commands (one per tile of keys)"};
     core::Counter m_evaluations{m_stats, "evaluations", "queries", "queries evaluated"};
-    core::Counter m_analog_macs{m_stats, "analog_macs", "MACs",
-                                "wordline x cell products integrated"};
+    core::HeadCounter m_analog_macs{m_stats, "analog_macs", "MACs",
+                                    "wordline x cell products integrated"};
     core::Counter m_tile_evaluations{m_stats, "tile_evaluations", "tiles",
                                      "tiles activated, summed over queries"};
     core::Counter m_keys_resident{m_stats, "keys_resident", "keys",
@@ -75,8 +75,8 @@ class CrossbarArray : public sc_core::sc_module {
     core::Counter m_max_cell_writes{m_stats, "max_cell_writes", "writes",
                                     "most writes any one cell has taken (endurance)"};
     std::vector<uint64_t> m_column_writes;  // writes per physical column (each of its cells)
-    core::Counter m_keys_read_back{m_stats, "keys_read_back", "keys",
-                                   "key columns sensed for the K-MSB read-back"};
+    core::HeadCounter m_keys_read_back{m_stats, "keys_read_back", "keys",
+                                       "key columns sensed for the K-MSB read-back"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns",
                              "time programming, evaluating or reading back"};
 };

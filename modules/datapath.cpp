@@ -114,7 +114,7 @@ bool Datapath::qk_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
                         return held++ < m_cfg.datapath.score_entries && e.score(tok, row);
                     });
     if (ok) {
-        m_qk_macs += uses * m_d;
+        m_qk_macs.add(cmd.head, uses * m_d);
         m_rows_scored += uses;
     }
     m_score_peak.record_max(scores_held());
@@ -127,8 +127,8 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
     if (cmd.prune) e->prune(cmd.threshold, cmd.empty_row, cmd.query);
     const std::size_t n = e->scores_held();
     *cmd.kept_out = e->softmax();
-    m_exp_ops += n;
-    m_div_ops += n;
+    m_exp_ops.add(cmd.head, n);
+    m_div_ops.add(cmd.head, n);
     // Max search, exp, sum and normalise: two passes over the scores, pipelined.
     const uint64_t cyc =
         m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
@@ -143,7 +143,7 @@ bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
         cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns, uses,
         [](core::RowEngine& e, uint32_t tok, const int8_t* row) { return e.accumulate(tok, row); });
     if (ok) {
-        m_v_macs += uses * m_d;
+        m_v_macs.add(cmd.head, uses * m_d);
         m_rows_accumulated += uses;
     }
     return ok;

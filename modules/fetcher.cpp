@@ -151,10 +151,11 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
         gp.set_response_status(TLM_BURST_ERROR_RESPONSE);
         return;
     }
+    const auto* tag = gp.get_extension<proto::HeadTag>();
     std::vector<MemReq> reqs;
     for (uint32_t off = 0; off < len; off += m_cfg.fetcher.max_burst_bytes)
         reqs.push_back({gp.get_command(), gp.get_address() + off, gp.get_data_ptr() + off,
-                        std::min(len - off, m_cfg.fetcher.max_burst_bytes)});
+                        std::min(len - off, m_cfg.fetcher.max_burst_bytes), tag ? tag->head : 0u});
     const sc_time start = abs_time(delay);
     sc_time end;
     const tlm_response_status st = run(reqs, start, nullptr, end);
@@ -238,7 +239,7 @@ struct Fetcher::BurstPlan {
             uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
             for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
                 reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off,
-                                std::min(runs[r].rows * rb - off, burst)});
+                                std::min(runs[r].rows * rb - off, burst), cmd.head});
                 run_of.push_back(uint32_t(r));
             }
         }
@@ -495,11 +496,11 @@ tlm_response_status Fetcher::mem_access(MemReq& r) {
         }
     }
     if (write) {
-        m_mem_write_bytes += r.len;
-        ++m_mem_writes;
+        m_mem_write_bytes.add(r.head, r.len);
+        m_mem_writes.add(r.head, 1);
     } else {
-        m_mem_read_bytes += r.len;
-        ++m_mem_reads;
+        m_mem_read_bytes.add(r.head, r.len);
+        m_mem_reads.add(r.head, 1);
     }
     return TLM_OK_RESPONSE;
 }

@@ -70,8 +70,9 @@ class Fetcher : public sc_core::sc_module {
         uint32_t len;
         tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
         sc_core::sc_time issue = sc_core::SC_ZERO_TIME, done = sc_core::SC_ZERO_TIME;
-        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l)
-            : cmd(c), addr(a), data(d), len(l) {}
+        uint32_t head = 0;  // the head it serves (per-head counts)
+        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l, uint32_t h)
+            : cmd(c), addr(a), data(d), len(l), head(h) {}
     };
     // Requests of one command that the AT request threads work on.
     struct Batch {
@@ -131,13 +132,14 @@ class Fetcher : public sc_core::sc_module {
     std::vector<LoadRecord> m_log;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
-    core::Counter m_mem_read_bytes{m_stats, "mem_read_bytes", "B", "bytes read on the mem port"};
-    core::Counter m_mem_write_bytes{m_stats, "mem_write_bytes", "B",
-                                    "bytes written on the mem port"};
-    core::Counter m_mem_reads{m_stats, "mem_reads", "transactions",
-                              "read requests on the mem port"};
-    core::Counter m_mem_writes{m_stats, "mem_writes", "transactions",
-                               "write requests on the mem port"};
+    core::HeadCounter m_mem_read_bytes{m_stats, "mem_read_bytes", "B",
+                                       "bytes read on the mem port"};
+    core::HeadCounter m_mem_write_bytes{m_stats, "mem_write_bytes", "B",
+                                        "bytes written on the mem port"};
+    core::HeadCounter m_mem_reads{m_stats, "mem_reads", "transactions",
+                                  "read requests on the mem port"};
+    core::HeadCounter m_mem_writes{m_stats, "mem_writes", "transactions",
+                                   "write requests on the mem port"};
     core::Counter m_rows_requested_k{m_stats, "rows_requested_k", "rows",
                                      "K rows the datapath needed"};
     core::Counter m_rows_requested_v{m_stats, "rows_requested_v", "rows",

@@ -90,6 +90,14 @@ bool SramBuffer::data_access(tlm_generic_payload& gp, sc_time& delay, ResourceTi
     return true;
 }
 
+uint32_t SramBuffer::head_at(uint64_t a) const {
+    const bool v = a >= proto::kSramVBase;
+    const Table& t = v ? m_v : m_k;
+    const uint64_t off = a - (v ? proto::kSramVBase : proto::kSramKBase);
+    const uint64_t slot = t.row_bytes ? off / t.row_bytes : 0;
+    return slot < t.slot_head.size() ? t.slot_head[slot] : 0;
+}
+
 void SramBuffer::port_access(uint64_t len, sc_time& delay, ResourceTimeline& port,
                              core::Duration& busy) {
     const sc_time dur =
@@ -135,7 +143,12 @@ void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
     }
     const auto* g = gp.get_extension<proto::RowGather>();
     if (g ? gather(gp, *g, delay) : data_access(gp, delay, m_read_port, m_read_port_busy_ns)) {
-        m_read_bytes += gp.get_data_length();
+        const uint64_t first =
+            g ? proto::sram_address(
+                    gp.get_address() == proto::kSramVBase ? proto::Buffer::V : proto::Buffer::K,
+                    g->slots[0], g->row_bytes)
+              : gp.get_address();
+        m_read_bytes.add(head_at(first), gp.get_data_length());
         ++m_reads;
     }
 }
@@ -205,7 +218,7 @@ void SramBuffer::unreserve(const proto::ResidencyCommand& cmd) {
 void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
     if (gp.get_command() == TLM_WRITE_COMMAND) {
         if (data_access(gp, delay, m_write_port, m_write_port_busy_ns)) {
-            m_write_bytes += gp.get_data_length();
+            m_write_bytes.add(head_at(gp.get_address()), gp.get_data_length());
             ++m_writes;
         }
         return;

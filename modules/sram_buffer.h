@@ -85,6 +85,9 @@ class SramBuffer : public sc_core::sc_module {
     // Slots of `row_bytes` rows: reshapes the table when nothing is pinned or reserved.
     bool use_row_size(Table& t, uint32_t bytes, uint32_t row_bytes);
     Table& table(proto::Buffer b) { return b == proto::Buffer::K ? m_k : m_v; }
+    // The head whose row the slot at buffer address `a` holds (per-head statistics: an access
+    // always serves one head's chunk, so its first row names it).
+    uint32_t head_at(uint64_t a) const;
 
     const IpConfig& m_cfg;
     sc_core::sc_time m_clock;
@@ -95,8 +98,8 @@ class SramBuffer : public sc_core::sc_module {
     ResourceTimeline m_write_port, m_read_port;
     std::vector<std::pair<uint64_t, uint32_t>> m_victims;  // (rank, slot) scratch of acquire()
     core::StatGroup m_stats;
-    core::Counter m_read_bytes{m_stats, "read_bytes", "B", "bytes read by the datapath"};
-    core::Counter m_write_bytes{m_stats, "write_bytes", "B", "bytes written by the fetcher"};
+    core::HeadCounter m_read_bytes{m_stats, "read_bytes", "B", "bytes read by the datapath"};
+    core::HeadCounter m_write_bytes{m_stats, "write_bytes", "B", "bytes written by the fetcher"};
     core::Counter m_reads{m_stats, "reads", "accesses", "read accesses"};
     core::Counter m_writes{m_stats, "writes", "accesses", "write accesses"};
     core::Counter m_acquires{m_stats, "acquires", "commands", "resident-table acquire commands"};

@@ -27,7 +27,13 @@ json stats_delta(const json& after, const json& before) {
             before.is_object() && before.contains(it.key()) ? &before[it.key()] : nullptr;
         if (it.key() == "value" && it->is_number() && b && b->is_number())
             r[it.key()] = it->get<double>() - b->get<double>();
-        else
+        else if (it.key() == "per_head" && it->is_array()) {  // element-wise, heads from 0
+            r[it.key()] = json::array();
+            for (std::size_t h = 0; h < it->size(); ++h)
+                r[it.key()].push_back((*it)[h].get<double>() - (b && b->is_array() && h < b->size()
+                                                                    ? (*b)[h].get<double>()
+                                                                    : 0.0));
+        } else
             r[it.key()] = stats_delta(*it, b ? *b : json());
     }
     return r;
@@ -418,6 +424,24 @@ json energy_json(const JobReport& rep) {
         e["per_unit"][unit_name(uint32_t(u))] =
             v(rep.unit_energy[u].total_pj * 1e-6, "uJ",
               "the unit's SRAM buffers and datapath: dynamic + leakage");
+    // Per head: the dynamic energy of the events each head caused (every module counts per head);
+    // leakage stays the job's, since heads overlap in the pipeline.
+    e["per_head"] = json::array();
+    for (std::size_t h = 0; h < rep.head_energy.size(); ++h) {
+        const core::EnergyReport& he = rep.head_energy[h];
+        double queries = 0.0;
+        for (const auto& l : he.lines)
+            if (l.block == "controller" && l.action == "query") queries = l.count;
+        json hj = {{"head", h},
+                   {"dynamic", v(he.total_pj * 1e-6, "uJ", "the head's events x the table")},
+                   {"queries", v(queries, "queries", "query rows of the head")},
+                   {"per_query",
+                    v(he.total_pj / std::max(1.0, queries), "pJ/query", "dynamic / queries")}};
+        hj["per_block"] = json::object();
+        for (const auto& [b, pj] : he.per_block_pj)
+            hj["per_block"][b] = v(pj * 1e-6, "uJ", ("dynamic energy of " + b).c_str());
+        e["per_head"].push_back(hj);
+    }
     e["area"] = v(rep.energy.area_mm2, "mm2", "sum of the blocks' area");
     e["area_per_block"] = json::object();
     for (const auto& [b, a] : rep.energy.area_per_block_mm2)
@@ -493,43 +517,64 @@ json JobRun::dram() const {
 // configuration. The one place that says which statistic an energy entry prices.
 // With `unit` >= 0, only what that compute unit counted: its buffers and datapath (events,
 // leakage and area of one unit).
-core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int unit = -1) {
+core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int unit = -1,
+                            int head = -1) {
     const json m = r.model();
     core::CostCounts k;
+    // A module's count, or with `head` its count for that head (the per_head split).
+    auto get = [&](const std::vector<std::string>& path) {
+        if (head < 0) return num(m, path);
+        const json* p = &m;
+        for (const std::string& key : path) {
+            if (!p->is_object() || !p->contains(key))
+                throw std::runtime_error("no statistic " + key + " for the per-head energy");
+            p = &(*p)[key];
+        }
+        const json& a = p->at("per_head");
+        return std::size_t(head) < a.size() ? a[std::size_t(head)].get<double>() : 0.0;
+    };
     auto ev = [&](const char* block, const char* action, double n) {
         k.events[{block, action}] += n;
     };
     const bool whole = unit < 0;
     if (whole) {
-        ev("xbar", "mac", num(m, {"xbar", "analog_macs"}));
-        ev("xbar", "cell_write", num(m, {"xbar", "cell_writes"}));
-        ev("xbar", "readback", num(m, {"xbar", "keys_read_back"}) * d * c.ip.xbar.key_bits);
+        ev("xbar", "mac", get({"xbar", "analog_macs"}));
+        ev("xbar", "cell_write", get({"xbar", "cell_writes"}));
+        ev("xbar", "readback", get({"xbar", "keys_read_back"}) * d * c.ip.xbar.key_bits);
         // In ADC read-out mode the ADCs decide, not the comparators.
         ev("comparators", "decision",
-           c.ip.comparators.adc_bits ? 0.0 : num(m, {"comparators", "decisions"}));
-        ev("comparators", "adc_conversion", num(m, {"comparators", "adc_conversions"}));
-        ev("dram", "read", 8.0 * double(r.result.mem_read_bytes));
-        ev("dram", "write", 8.0 * double(r.result.mem_write_bytes));
-        ev("fetcher", "request",
-           num(m, {"fetcher", "mem_reads"}) + num(m, {"fetcher", "mem_writes"}));
-        ev("controller", "query", num(m, {"controller", "queries"}));
-        k.structures["xbar"] = c.ip.xbar.tiles;
-        k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
-        k.structures["control"] = 1.0;
+           c.ip.comparators.adc_bits ? 0.0 : get({"comparators", "decisions"}));
+        ev("comparators", "adc_conversion", get({"comparators", "adc_conversions"}));
+        // The job's byte counters (MEM_RD_BYTES, MEM_WR_BYTES); per head, the fetcher's counts
+        // of the same traffic (a test keeps their sums equal).
+        ev("dram", "read",
+           8.0 * (head < 0 ? double(r.result.mem_read_bytes) : get({"fetcher", "mem_read_bytes"})));
+        ev("dram", "write",
+           8.0 *
+               (head < 0 ? double(r.result.mem_write_bytes) : get({"fetcher", "mem_write_bytes"})));
+        ev("fetcher", "request", get({"fetcher", "mem_reads"}) + get({"fetcher", "mem_writes"}));
+        ev("controller", "query", get({"controller", "queries"}));
+        if (head < 0) {  // what leaks and takes area: the job's, not a head's
+            k.structures["xbar"] = c.ip.xbar.tiles;
+            k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
+            k.structures["control"] = 1.0;
+        }
     }
     for (uint32_t u = 0; u < c.ip.units; ++u) {
         if (!whole && u != uint32_t(unit)) continue;
         const std::string n = unit_name(u);
-        ev("sram", "read", num(m, {n, "sram", "read_bytes"}));
-        ev("sram", "write", num(m, {n, "sram", "write_bytes"}));
-        ev("datapath", "qk_mac", num(m, {n, "datapath", "qk_macs"}));
-        ev("datapath", "v_mac", num(m, {n, "datapath", "v_macs"}));
-        ev("datapath", "exp", num(m, {n, "datapath", "exp_ops"}));
-        ev("datapath", "div", num(m, {n, "datapath", "div_ops"}));
+        ev("sram", "read", get({n, "sram", "read_bytes"}));
+        ev("sram", "write", get({n, "sram", "write_bytes"}));
+        ev("datapath", "qk_mac", get({n, "datapath", "qk_macs"}));
+        ev("datapath", "v_mac", get({n, "datapath", "v_macs"}));
+        ev("datapath", "exp", get({n, "datapath", "exp_ops"}));
+        ev("datapath", "div", get({n, "datapath", "div_ops"}));
     }
-    const double units = whole ? double(c.ip.units) : 1.0;
-    k.structures["sram"] = units * (c.ip.sram.k_bytes + c.ip.sram.v_bytes) / 1024.0;
-    k.structures["datapath"] = units;
+    if (head < 0) {
+        const double units = whole ? double(c.ip.units) : 1.0;
+        k.structures["sram"] = units * (c.ip.sram.k_bytes + c.ip.sram.v_bytes) / 1024.0;
+        k.structures["datapath"] = units;
+    }
     return k;
 }
 
@@ -570,6 +615,9 @@ Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& 
         for (uint32_t u = 0; u < c.ip.units; ++u)
             rep.unit_energy.push_back(
                 core::cost(c.tech, job_counts(r, c, in.q.d, int(u)), rep.time_us * 1000.0));
+        // Each head's dynamic energy (leakage is the job's: heads overlap in the pipeline).
+        for (int h = 0; h < in.q.heads; ++h)
+            rep.head_energy.push_back(core::cost(c.tech, job_counts(r, c, in.q.d, -1, h), 0.0));
         rep.ops = 4.0 * in.q.d * double(rep.fid.overall.visible_pairs);
         rep.queries = num(r.model(), {"controller", "queries"});
         // The hottest cell's writes in this job (the growth of the lifetime maximum: the same

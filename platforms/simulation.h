@@ -102,6 +102,7 @@ struct JobReport {
     Bounds bounds;
     core::EnergyReport energy;                    // counts x technology table (core/energy.h)
     std::vector<core::EnergyReport> unit_energy;  // each compute unit's share of it
+    std::vector<core::EnergyReport> head_energy;  // each head's dynamic energy (no leakage)
     // Dense-equivalent operations of the job: 2 (multiply and add) x d for QK and again for V on
     // every visible (query, key) pair, whatever the mode skipped (docs/energy.md).
     double ops = 0.0;

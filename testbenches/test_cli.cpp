@@ -1119,6 +1119,137 @@ TEST_CASE(
                     {"--tech", "none.yaml"});
 }
 
+// Every count the energy uses, per head, against what the head's shape and its fetched and kept
+// rows make it by hand (d = 64, one unit, 8 query contexts for the dense baseline, K-MSB
+// read-back of 4 of 8 bits, float32 output, every K/V row of a head fits the 8 KB buffers).
+void check_hand_counts(const nlohmann::json& doc, bool causal) {
+    const double d = 64, entry = regs::kHeadEntryBytes;
+    for (const auto& job : doc["jobs"]) {
+        const std::string mode = job["mode"];
+        INFO("mode " << mode << (causal ? ", causal" : ""));
+        const auto& m = job["model"];
+        double dram_rd = 0, dram_wr = 0, dynamic = 0;
+        for (std::size_t h = 0; h < job["per_head"].size(); ++h) {
+            INFO("head " << h);
+            const auto& ph = job["per_head"][h];
+            const double L = ph["queries"], vis = ph["visible_pairs"], kept = ph["kept_pairs"],
+                         kf = ph["k_rows_fetched"], vf = ph["v_rows_fetched"];
+            auto n = [&](std::initializer_list<const char*> path) {
+                const nlohmann::json* p = &m;
+                for (const char* k : path) p = &(*p)[k];
+                const auto& a = (*p)["per_head"];
+                return h < a.size() ? a[h].get<double>() : 0.0;
+            };
+            CHECK(n({"controller", "queries"}) == L);
+            CHECK(n({"fetcher", "mem_write_bytes"}) == 4 * L * d);  // float32 output rows
+            CHECK(n({"unit_0", "sram", "write_bytes"}) == (kf + vf) * d);
+            const double qk = n({"unit_0", "datapath", "qk_macs"}),
+                         v = n({"unit_0", "datapath", "v_macs"}),
+                         ex = n({"unit_0", "datapath", "exp_ops"}),
+                         dv = n({"unit_0", "datapath", "div_ops"}),
+                         sr = n({"unit_0", "sram", "read_bytes"}),
+                         rd = n({"fetcher", "mem_read_bytes"});
+            CHECK(dv == ex);
+            if (mode == "sprint") {
+                CHECK(n({"xbar", "analog_macs"}) == vis * d);  // every visible key, every query
+                CHECK(n({"comparators", "decisions"}) == vis);
+                CHECK(n({"xbar", "cell_writes"}) == L * d);  // each valid key programmed once
+                CHECK(n({"xbar", "keys_read_back"}) == kf);
+                CHECK(kf == vf);
+                CHECK(qk == kept * d);
+                CHECK(v == kept * d);
+                CHECK(ex == kept);
+                CHECK(sr == 2 * kept * d);
+                // head entry, Q rows, K rows to program, the low half of each fetched K row, V rows
+                CHECK(rd == entry + L * d + L * d + kf * d / 2 + vf * d);
+            } else {
+                CHECK(n({"xbar", "analog_macs"}) == 0);
+                CHECK(n({"comparators", "decisions"}) == 0);
+                CHECK(n({"xbar", "cell_writes"}) == 0);
+                CHECK(rd == entry + L * d + (kf + vf) * d);
+                CHECK(kf == L);  // all keys, each once (they fit)
+                if (mode == "onchip-prune") {
+                    CHECK(qk == vis * d);  // exact scores of every visible key
+                    CHECK(v == kept * d);
+                    CHECK(ex == kept);
+                    CHECK(sr == (vis + kept) * d);
+                } else {
+                    CHECK(vf == L);
+                    CHECK(qk == vis * d);
+                    CHECK(v == vis * d);
+                    CHECK(ex == vis);
+                    if (mode == "dense-stream") {
+                        CHECK(sr == 2 * vis * d);  // every query reads its rows
+                    } else {  // blocks of 8 queries read each row once for all 8
+                        double rows = 0;
+                        for (double b = 0; b * 8 < L; ++b)
+                            rows += causal ? std::min(8 * b + 8, L) : L;
+                        CHECK(sr == 2 * rows * d);
+                    }
+                }
+            }
+            dram_rd += rd;
+            dram_wr += n({"fetcher", "mem_write_bytes"});
+            // The head's energy: its counts x the table.
+            const auto& he = job["energy"]["per_head"][h];
+            CHECK(he["queries"]["value"] == L);
+            dynamic += he["dynamic"]["value"].get<double>();
+        }
+        // The heads' traffic is the job's registers'; their energy is the job's without leakage.
+        CHECK(dram_rd == job["mem_read_bytes"]["value"].get<double>());
+        CHECK(dram_wr == job["mem_write_bytes"]["value"].get<double>());
+        double leakage = 0;
+        for (const auto& l : job["energy"]["lines"])
+            if (l["action"] == "leakage") leakage += l["pJ"].get<double>();
+        CHECK(dynamic * 1e6 + leakage ==
+              Approx(job["energy"]["total"]["value"].get<double>() * 1e6));
+    }
+}
+
+TEST_CASE("cli/energy: every mode's counts per head are the ones worked out by hand",
+          "[cli][energy]") {
+    TempDir dir;
+    const std::string f = dir.file("h.json");
+    // Two heads of different valid lengths (80 and 89 of 96 with this seed), then causal.
+    run_ok(dir, small({"--compare", "all", "--min-valid", "0.5", "--seed", "3", "--stats", f}));
+    const auto doc = nlohmann::json::parse(read_text(f));
+    REQUIRE(doc["jobs"].size() == 4);
+    REQUIRE(doc["jobs"][0]["per_head"][0]["queries"] != doc["jobs"][0]["per_head"][1]["queries"]);
+    check_hand_counts(doc, false);
+    run_ok(dir, small({"--compare", "all", "--causal", "--stats", f}));
+    check_hand_counts(nlohmann::json::parse(read_text(f)), true);
+}
+
+TEST_CASE(
+    "cli/energy: S, M and L compute the same output with the same work, at their own "
+    "cost and area",
+    "[cli][energy]") {
+    TempDir dir;
+    struct Run {
+        std::string out;
+        double kept, qk, area;
+    };
+    auto run = [&](const char* preset) {
+        const std::string f = dir.file(std::string(preset) + ".json"),
+                          o = dir.file(std::string(preset) + ".npy");
+        run_ok(dir, small({"--preset", preset, "--compare=false", "--stats", f, "--output", o}));
+        const auto j = nlohmann::json::parse(read_text(f))["jobs"][0];
+        double qk = 0;
+        for (const auto& l : j["energy"]["lines"])
+            if (l["block"] == "datapath" && l["action"] == "qk_mac") qk = l["count"];
+        return Run{read_text(o), j["kept_keys"]["value"], qk, j["energy"]["area"]["value"]};
+    };
+    const Run s = run("S"), m = run("M"), l = run("L");
+    CHECK(s.out == m.out);
+    CHECK(s.out == l.out);
+    CHECK(s.kept == m.kept);
+    CHECK(s.kept == l.kept);
+    CHECK(s.qk == m.qk);  // the same MACs, spread over 1, 2 or 4 datapaths
+    CHECK(s.qk == l.qk);
+    CHECK(s.area < m.area);
+    CHECK(m.area < l.area);
+}
+
 TEST_CASE("cli/energy: K programming costs writes, time and K reads - resident K costs none",
           "[cli][energy]") {
     TempDir dir;

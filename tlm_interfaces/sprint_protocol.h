@@ -92,6 +92,12 @@ struct CompareCommand : Extension<CompareCommand> {
 };
 
 // ---- Controller -> Fetcher ----------------------------------------------------------------------
+// On a plain READ or WRITE for memory (Q rows, head table, K rows to program, output rows): the
+// head it serves, for the fetcher's per-head counts. Without it, head 0.
+struct HeadTag : Extension<HeadTag> {
+    uint32_t head = 0;
+};
+
 enum class Buffer : uint8_t { K = 0, V = 1 };
 // Peek: an untimed, uncounted read of memory (the data pointer and length of the payload, at its
 // address) through debug transport: how the model fills a crossbar whose keys are resident.

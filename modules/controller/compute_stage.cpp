@@ -199,7 +199,7 @@ ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
         const Query& q = *o.q;
         const ErrorCode e =
             mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
-                         o.bytes.data(), d * eb, s);
+                         o.bytes.data(), d * eb, q.head, s);
         if (e != ErrorCode::None) return e;
         account(s, q);
     }
@@ -210,7 +210,7 @@ ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
 void Pipeline::account(Stage& s, const Query& q) {
     m_counts.kept_keys += q.kept.size();
     m_kept_pairs += q.kept.size();
-    ++m_queries_done;
+    m_queries_done.add(q.head, 1);
     const uint64_t visible =
         uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
     m_visible_pairs += visible;

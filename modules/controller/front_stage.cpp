@@ -127,7 +127,7 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     uint8_t entry[regs::kHeadEntryBytes];
     const ErrorCode e =
         mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes, entry,
-                     regs::kHeadEntryBytes, s);
+                     regs::kHeadEntryBytes, h, s);
     if (e != ErrorCode::None) return e;
     hp = regs::decode_head_entry(entry);
     if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
@@ -160,7 +160,7 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
         // Keys already in the array (xbar.k_resident): the model takes them untimed.
         ErrorCode e = m_cfg.xbar.k_resident
                           ? peek(at, buf.data(), cnt * d, s)
-                          : mem_transfer(TLM_READ_COMMAND, at, buf.data(), cnt * d, s);
+                          : mem_transfer(TLM_READ_COMMAND, at, buf.data(), cnt * d, h, s);
         if (e != ErrorCode::None) return e;
         proto::XbarCommand xc;
         xc.resident = m_cfg.xbar.k_resident;
@@ -186,7 +186,7 @@ ErrorCode Pipeline::read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q) {
         m_q_rows.resize(std::size_t(m_q_count) * d);
         const ErrorCode e =
             mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
-                         reinterpret_cast<uint8_t*>(m_q_rows.data()), m_q_count * d, s);
+                         reinterpret_cast<uint8_t*>(m_q_rows.data()), m_q_count * d, h, s);
         if (e != ErrorCode::None) return e;
     }
     const auto row = m_q_rows.begin() + std::ptrdiff_t(i - m_q_first) * d;

@@ -29,10 +29,15 @@ bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s,
 }  // namespace
 
 ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
-                                 Stage& s) {
+                                 uint32_t head, Stage& s) {
     proto::PooledPayload gp(m_pool);
     prepare(*gp, c, addr, data, len);
-    if (!s.call(m_ports.fetcher, *gp)) return ErrorCode::BusError;
+    proto::HeadTag tag;
+    tag.head = head;
+    gp->set_extension(&tag);
+    const bool ok = s.call(m_ports.fetcher, *gp);
+    gp->clear_extension(&tag);
+    if (!ok) return ErrorCode::BusError;
     (c == TLM_READ_COMMAND ? m_counts.rd_bytes : m_counts.wr_bytes) += len;
     return ErrorCode::None;
 }

@@ -199,7 +199,7 @@ class Pipeline {
 
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
     regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
-                                 Stage& s);
+                                 uint32_t head, Stage& s);
     // An untimed, uncounted memory read (the keys of a crossbar with xbar.k_resident).
     regs::ErrorCode peek(uint64_t addr, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
@@ -249,7 +249,9 @@ class Pipeline {
     std::vector<uint32_t> m_head_record;  // head -> index in m_heads (~0u: none yet)
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     KeptObserver m_observer;
-    core::Counter m_heads_done, m_queries_done, m_visible_pairs, m_kept_pairs;
+    core::Counter m_heads_done;
+    core::HeadCounter m_queries_done;
+    core::Counter m_visible_pairs, m_kept_pairs;
     StageTimes m_front_times;
     Stage m_front;
 };
