@@ -1218,6 +1218,15 @@ TEST_CASE("cli/energy: every mode's counts per head are the ones worked out by h
     check_hand_counts(doc, false);
     run_ok(dir, small({"--compare", "all", "--causal", "--stats", f}));
     check_hand_counts(nlohmann::json::parse(read_text(f)), true);
+    // The paper's 16-bit outputs: half the output bytes, and half their write energy.
+    run_ok(dir, small({"--output-format", "int16", "--compare=false", "--stats", f}));
+    const auto j = nlohmann::json::parse(read_text(f))["jobs"][0];
+    double rows = 0;
+    for (const auto& ph : j["per_head"]) rows += ph["queries"].get<double>();
+    CHECK(j["mem_write_bytes"]["value"].get<double>() == 2 * rows * 64);
+    for (const auto& l : j["energy"]["lines"])
+        if (l["block"] == "dram" && l["action"] == "write")
+            CHECK(l["pJ"].get<double>() == Approx(2 * rows * 64 * 8 * 8.0));  // 8 pJ/bit
 }
 
 TEST_CASE(
