@@ -9,72 +9,62 @@
 
 namespace sprint::core {
 
-namespace {
-
-void analog_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& opt,
-                           const XbarNumerics& x, KeepMasks& m) {
+HeadMasks::HeadMasks(const QuantizedWorkload& w, int h, const JobOptions& opt,
+                     const XbarNumerics& x)
+    : m_w(w), m_h(h), m_opt(opt), m_x(x) {
     const int n = w.k.n, d = w.k.d;
     const HeadParams& hp = w.heads[std::size_t(h)];
-    CellArray cells;
-    cells.reset(n, d);
-    cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), x);
-    const double t_raw = threshold_raw(hp, d, x);
-    std::vector<int8_t> q_dac(static_cast<std::size_t>(d));
-    std::vector<double> v(static_cast<std::size_t>(n)), margins(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) {
-        const int end = key_end(i, hp.valid_len, opt.causal);
-        if (end == 0) continue;
-        query_to_dac(w.q.row(h, i), d, x, q_dac.data());
-        cells.bitlines(q_dac.data(), end, uint32_t(h), uint32_t(i), x, v.data());
-        const double shift = query_shift(q_dac.data(), d, x);
-        uint8_t* mask = m.row(h, i);
-        compare_bitlines(v.data(), end, shift, t_raw, x, mask, margins.data(), 0, d);
-        if (x.adc_bits)  // ADC read-out: decisions (and the max policy) on the codes
-            adc_select(margins.data(), end, t_raw, adc_step_raw(hp, d, x), x, mask, margins.data());
-        apply_empty_row_policy(mask, end, i, opt.empty_row, margins.data());
+    m_v.resize(std::size_t(n));
+    m_margins.resize(std::size_t(n));
+    if (opt.mode == Mode::Sprint) {
+        m_cells.reset(n, d);
+        m_cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), x);
+        m_t_raw = threshold_raw(hp, d, x);
+        m_q_dac.resize(std::size_t(d));
     }
+    m_scale = exact_logit_scale(hp, d);
 }
 
-void exact_masks_for_head(const QuantizedWorkload& w, int h, const JobOptions& opt, KeepMasks& m) {
-    const int n = w.k.n, d = w.k.d;
-    const HeadParams& hp = w.heads[std::size_t(h)];
-    const double scale = exact_logit_scale(hp, d);
-    std::vector<double> logits(static_cast<std::size_t>(n));
-    for (int i = 0; i < n; ++i) {
-        const int end = key_end(i, hp.valid_len, opt.causal);
-        uint8_t* mask = m.row(h, i);
-        for (int j = 0; j < end; ++j) {
-            const int32_t s = dot_i8(w.q.row(h, i), w.k.row(h, j), d);
-            logits[std::size_t(j)] = double(s) * scale;
-            mask[j] = exact_keep(s, scale, hp.threshold) ? 1 : 0;
+int HeadMasks::row(int i, uint8_t* mask) {
+    const int d = m_w.k.d, h = m_h;
+    const HeadParams& hp = m_w.heads[std::size_t(h)];
+    const int end = key_end(i, hp.valid_len, m_opt.causal);
+    if (end == 0) return 0;
+    switch (m_opt.mode) {
+        case Mode::Sprint: {
+            query_to_dac(m_w.q.row(h, i), d, m_x, m_q_dac.data());
+            m_cells.bitlines(m_q_dac.data(), end, uint32_t(h), uint32_t(i), m_x, m_v.data());
+            const double shift = query_shift(m_q_dac.data(), d, m_x);
+            compare_bitlines(m_v.data(), end, shift, m_t_raw, m_x, mask, m_margins.data(), 0, d);
+            if (m_x.adc_bits)  // ADC read-out: decisions (and the max policy) on the codes
+                adc_select(m_margins.data(), end, m_t_raw, adc_step_raw(hp, d, m_x), m_x, mask,
+                           m_margins.data());
+            apply_empty_row_policy(mask, end, i, m_opt.empty_row, m_margins.data());
+            break;
         }
-        apply_empty_row_policy(mask, end, i, opt.empty_row, logits.data());
+        case Mode::OnchipPrune:
+            for (int j = 0; j < end; ++j) {
+                const int32_t s = dot_i8(m_w.q.row(h, i), m_w.k.row(h, j), d);
+                m_margins[std::size_t(j)] = double(s) * m_scale;
+                mask[j] = exact_keep(s, m_scale, hp.threshold) ? 1 : 0;
+            }
+            apply_empty_row_policy(mask, end, i, m_opt.empty_row, m_margins.data());
+            break;
+        case Mode::Dense:
+        case Mode::DenseStream:
+            std::fill(mask, mask + end, uint8_t(1));
+            break;
     }
+    return end;
 }
-
-}  // namespace
 
 KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt,
                           const XbarNumerics& x) {
     KeepMasks m;
     m.reset(w.q.heads, w.q.n);
     for (int h = 0; h < w.q.heads; ++h) {
-        const uint32_t L = w.heads[std::size_t(h)].valid_len;
-        switch (opt.mode) {
-            case Mode::Sprint:
-                analog_masks_for_head(w, h, opt, x, m);
-                break;
-            case Mode::OnchipPrune:
-                exact_masks_for_head(w, h, opt, m);
-                break;
-            case Mode::Dense:
-            case Mode::DenseStream:
-                for (int i = 0; i < w.q.n; ++i) {
-                    const int end = key_end(i, L, opt.causal);
-                    std::fill(m.row(h, i), m.row(h, i) + end, uint8_t(1));
-                }
-                break;
-        }
+        HeadMasks hm(w, h, opt, x);
+        for (int i = 0; i < w.q.n; ++i) hm.row(i, m.row(h, i));
     }
     return m;
 }
@@ -88,7 +78,8 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
     // so its candidate set is the dense one.
     JobOptions cand = opt;
     if (opt.mode == Mode::OnchipPrune) cand.mode = Mode::Dense;
-    KeepMasks m = reference_masks(w, cand, x);
+    if (masks_out) masks_out->reset(H, n);  // only when asked: N x N bytes per head
+    std::vector<uint8_t> row(static_cast<std::size_t>(n));
     RowEngine eng;
     std::vector<int8_t> k_read;  // K-MSB read-back: the keys the datapath gets
     for (int h = 0; h < H; ++h) {
@@ -99,24 +90,23 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
         auto k_row = [&](int j) {
             return readback ? k_read.data() + std::size_t(j) * d : w.k.row(h, j);
         };
+        HeadMasks hm(w, h, cand, x);
         for (int i = 0; i < n; ++i) {
-            const int end = key_end(i, hp.valid_len, opt.causal);
+            const int end = hm.row(i, row.data());
             if (end == 0) continue;
             eng.begin(w.q.row(h, i), d, ls, hp.s_v, opt.softmax, opt.output);
-            const uint8_t* mask = m.row(h, i);
             for (int j = 0; j < end; ++j)
-                if (mask[j]) eng.score(uint32_t(j), k_row(j));
+                if (row[std::size_t(j)]) eng.score(uint32_t(j), k_row(j));
             if (opt.mode == Mode::OnchipPrune) {
                 eng.prune(hp.threshold, opt.empty_row, uint32_t(i));
-                uint8_t* row = m.row(h, i);
-                std::fill(row, row + n, uint8_t(0));
+                std::fill(row.begin(), row.end(), uint8_t(0));
                 for (uint32_t t : eng.tokens()) row[t] = 1;
             }
+            if (masks_out) std::copy(row.begin(), row.begin() + end, masks_out->row(h, i));
             for (uint32_t t : eng.softmax()) eng.accumulate(t, w.v.row(h, int(t)));
             eng.finish(out.data() + (std::size_t(h) * n + i) * d * eb);
         }
     }
-    if (masks_out) *masks_out = std::move(m);
     return out;
 }
 

@@ -32,6 +32,25 @@ struct QuantizedWorkload {
     std::vector<HeadParams> heads;  // scales copied from q/k/v, thresholds, valid lengths
 };
 
+// One head's keep decisions in `mode`, a query row at a time: O(N d) state (the programmed cells
+// for Sprint), so a whole job's references never hold an N x N mask.
+class HeadMasks {
+  public:
+    HeadMasks(const QuantizedWorkload& w, int h, const JobOptions& opt, const XbarNumerics& x);
+    // The mask of query i over its visible keys [0, end) into mask[0, end); returns end.
+    int row(int i, uint8_t* mask);
+
+  private:
+    const QuantizedWorkload& m_w;
+    int m_h;
+    JobOptions m_opt;
+    XbarNumerics m_x;
+    CellArray m_cells;
+    double m_t_raw = 0.0, m_scale = 0.0;
+    std::vector<int8_t> m_q_dac;
+    std::vector<double> m_v, m_margins;
+};
+
 // The mask the IP uses in `mode` (analog for Sprint, exact for OnchipPrune, all visible for Dense).
 KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt, const XbarNumerics& x);
 // The bytes the IP writes for the whole [heads, n, d] output (padded query rows stay zero).

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Simulation speed against numpy, side by side in one run (issue: simulation speed). For each
+# shape (heads x N x d) it times numpy's dense attention (float32, one OpenBLAS thread; the script
+# installs Debian's numpy and OpenBLAS when missing and prints the BLAS numpy mapped), then
+# sprint-sim on the SPRINT job alone (LT and AT) and the dense baseline alone (AT), and prints
+# query-key pairs per second of the whole process (wall clock from start to exit, all set-up and
+# checks included), the simulation phase's own figure, peak memory, and the ratio to numpy.
+# Usage: bench/speed.sh [shape ...]   (shapes as HxNxD; default: the four of docs/PERFORMANCE.md)
+# Record the output in docs/PERFORMANCE.md with the date.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/deps.sh python3 python3-numpy libopenblas0-pthread
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
+
+shapes=${*:-"12x512x64 20x1024x64 1x4096x64 1x16384x64"}
+export OPENBLAS_NUM_THREADS=1
+echo "sprint-vp speed benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "pairs: visible query-key pairs (heads x N x N here); whole = the process from start to exit"
+
+now() { date +%s.%N; }
+
+for shape in $shapes; do
+    h=${shape%%x*}; rest=${shape#*x}; n=${rest%%x*}; d=${rest#*x}
+    echo
+    echo "== $h x $n x $d"
+    np=$(/usr/bin/python3 bench/numpy_attention.py "$h" "$n" "$d" 3)
+    np_rate=$(echo "$np" | sed 's/.*pairs_per_s=\([^ ]*\).*/\1/')
+    echo "   $np"
+    for run in "sprint lt" "sprint at" "dense at"; do
+        mode=${run% *}; timing=${run#* }
+        t0=$(now)
+        if out=$(./build/sprint-sim --heads "$h" --seq-len "$n" --head-dim "$d" --mode "$mode" \
+                 --timing "$timing" --compare=false 2>&1); then
+            t1=$(now)
+            wall=$(awk "BEGIN { print $t1 - $t0 }")
+            line=$(echo "$out" | grep '^wall time')
+            sim=$(echo "$line" | sed 's/wall time \([0-9.]*\) s.*/\1/')
+            mem=$(echo "$line" | sed 's/.*peak memory \([0-9]*\) MiB.*/\1/')
+            awk -v m="$mode" -v t="$timing" -v p="$h*$n*$n" -v w="$wall" -v s="$sim" -v mem="$mem" -v np="$np_rate" 'BEGIN {
+                split(p, a, "*"); pairs = a[1] * a[2] * a[3];
+                printf "   %-6s %s: whole %7.2f s %8.3f M pairs/s (%.4fx numpy) | simulation %7.2f s %8.3f M pairs/s | whole/simulation %.2f | peak %s MiB\n",
+                    m, t, w, pairs / w / 1e6, pairs / w / np, s, pairs / s / 1e6, w / s, mem }'
+        else
+            echo "   $mode $timing: refused or failed: $(echo "$out" | grep -m1 error)"
+        fi
+    done
+done
