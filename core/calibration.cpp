@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <functional>
+#include <map>
 
 #include "core/crossbar.h"
 #include "core/keep_rule.h"
@@ -16,14 +18,6 @@ const char* to_string(CalibrateOn c) {
 
 namespace {
 
-// The scores of one head's calibration pairs, in the keep rule's own units (raw comparator
-// units, or int8 score units), and the factor that turns them into logits.
-struct HeadScores {
-    std::vector<double> score;
-    std::vector<std::pair<uint32_t, uint32_t>> range;  // per calibration query: [begin, end)
-    double to_logit = 1.0;
-};
-
 XbarNumerics ideal_of(XbarNumerics x) {
     XbarNumerics i;
     i.key_bits = x.key_bits;
@@ -33,120 +27,172 @@ XbarNumerics ideal_of(XbarNumerics x) {
     return i;
 }
 
-HeadScores head_scores(const QuantizedWorkload& w, int h, const XbarNumerics& x0,
-                       const CalibrationSpec& c) {
-    const int n = w.q.n, d = w.q.d;
-    const HeadParams& hp = w.heads[std::size_t(h)];
-    const uint32_t nq = c.queries ? std::min(c.queries, hp.valid_len) : hp.valid_len;
-    HeadScores s;
-    const XbarNumerics x = c.on == CalibrateOn::Ideal ? ideal_of(x0) : x0;
-    CellArray cells;
-    if (c.mode == Mode::Sprint) {
-        cells.reset(n, d);
-        cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), x);
-        s.to_logit = raw_to_logit(hp, d, x);
-    } else {
-        s.to_logit = exact_logit_scale(hp, d);
+// One head's calibration scores, a query row at a time, in the keep rule's own units (raw
+// comparator units, or int8 score units); to_logit turns them into logits. O(N d) state.
+class HeadScorer {
+  public:
+    HeadScorer(const QuantizedWorkload& w, int h, const XbarNumerics& x0, const CalibrationSpec& c)
+        : m_w(w), m_h(h), m_c(c), m_x(c.on == CalibrateOn::Ideal ? ideal_of(x0) : x0) {
+        const int n = w.q.n, d = w.q.d;
+        const HeadParams& hp = w.heads[std::size_t(h)];
+        queries = c.queries ? std::min(c.queries, hp.valid_len) : hp.valid_len;
+        if (c.mode == Mode::Sprint) {
+            m_cells.reset(n, d);
+            m_cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), m_x);
+            to_logit = raw_to_logit(hp, d, m_x);
+        } else {
+            to_logit = exact_logit_scale(hp, d);
+        }
+        m_q_dac.assign(std::size_t(d), 0);
+        m_v.resize(std::size_t(n));
     }
-    std::vector<int8_t> q_dac(std::size_t(d), 0);
-    std::vector<double> v(static_cast<std::size_t>(n));
-    for (uint32_t i = 0; i < nq; ++i) {
-        const int end = key_end(int(i), hp.valid_len, c.causal);
-        const uint32_t b = uint32_t(s.score.size());
-        if (c.mode == Mode::Sprint && end > 0) {
-            query_to_dac(w.q.row(h, int(i)), d, x, q_dac.data());
-            cells.bitlines(q_dac.data(), end, uint32_t(h), i, x, v.data());
-            const double shift = query_shift(q_dac.data(), d, x);
+    // The scores of calibration query i into out[0, end); returns end.
+    int row(uint32_t i, double* out) {
+        const int d = m_w.q.d, h = m_h;
+        const int end = key_end(int(i), m_w.heads[std::size_t(h)].valid_len, m_c.causal);
+        if (m_c.mode == Mode::Sprint && end > 0) {
+            query_to_dac(m_w.q.row(h, int(i)), d, m_x, m_q_dac.data());
+            m_cells.bitlines(m_q_dac.data(), end, uint32_t(h), i, m_x, m_v.data());
+            const double shift = query_shift(m_q_dac.data(), d, m_x);
             for (int j = 0; j < end; ++j)
-                s.score.push_back(v[std::size_t(j)] - shift +
-                                  comparator_offset(x.column(uint32_t(j), uint32_t(d)), x));
+                out[j] = m_v[std::size_t(j)] - shift +
+                         comparator_offset(m_x.column(uint32_t(j), uint32_t(d)), m_x);
         } else {
             for (int j = 0; j < end; ++j)
-                s.score.push_back(double(dot_i8(w.q.row(h, int(i)), w.k.row(h, j), d)));
+                out[j] = double(dot_i8(m_w.q.row(h, int(i)), m_w.k.row(h, j), d));
         }
-        s.range.push_back({b, uint32_t(s.score.size())});
+        return end;
     }
-    return s;
-}
+    uint32_t queries = 0;
+    double to_logit = 1.0;
 
-// Halfway between `kth` and the highest score below it (kth - 1 when there is none).
-double halfway_below(const std::vector<double>& score, double kth) {
-    double lower = -INFINITY;
-    for (double v : score)
-        if (v < kth) lower = std::max(lower, v);
-    return std::isinf(lower) ? kth - 1.0 : (kth + lower) / 2.0;
-}
+  private:
+    const QuantizedWorkload& m_w;
+    int m_h;
+    CalibrationSpec m_c;
+    XbarNumerics m_x;
+    CellArray m_cells;
+    std::vector<int8_t> m_q_dac;
+    std::vector<double> m_v;
+};
 
-double fraction_threshold(std::vector<double> score, double fraction) {
-    const std::size_t total = score.size();
-    std::size_t k = std::size_t(std::llround(fraction * double(total)));
-    k = std::clamp<std::size_t>(k, 1, total);
-    auto kth = score.begin() + std::ptrdiff_t(k - 1);
-    std::nth_element(score.begin(), kth, score.end(), std::greater<double>());
-    return halfway_below(score, *kth);
-}
-
-// Each calibration query's softmax weights of its pairs, summing to 1 per query.
-std::vector<double> pair_weights(const QuantizedWorkload& w, int h, const HeadScores& s,
-                                 const MassWeights& mass) {
+// Query i's softmax weights of its `end` keys into p, summing to 1.
+void pair_weights(const QuantizedWorkload& w, int h, uint32_t i, int end, const MassWeights& mass,
+                  double* p) {
     const int d = w.q.d;
-    std::vector<double> wgt(s.score.size(), 0.0);
-    const double scale = exact_logit_scale(w.heads[std::size_t(h)], d);
-    for (std::size_t i = 0; i < s.range.size(); ++i) {
-        const auto [b, e] = s.range[i];
-        const int end = int(e - b);
-        if (end == 0) continue;
-        double* p = wgt.data() + b;
-        double sum = 0.0;
-        if (mass.q && mass.k) {
-            sum = dense_softmax_row(*mass.q, *mass.k, h, int(i), end, p);
-        } else {
-            double mx = -INFINITY;
-            for (int j = 0; j < end; ++j) {
-                p[j] = double(dot_i8(w.q.row(h, int(i)), w.k.row(h, j), d)) * scale;
-                mx = std::max(mx, p[j]);
-            }
-            for (int j = 0; j < end; ++j) sum += (p[j] = std::exp(p[j] - mx));
+    double sum = 0.0;
+    if (mass.q && mass.k) {
+        sum = dense_softmax_row(*mass.q, *mass.k, h, int(i), end, p);
+    } else {
+        const double scale = exact_logit_scale(w.heads[std::size_t(h)], d);
+        double mx = -INFINITY;
+        for (int j = 0; j < end; ++j) {
+            p[j] = double(dot_i8(w.q.row(h, int(i)), w.k.row(h, j), d)) * scale;
+            mx = std::max(mx, p[j]);
         }
-        for (int j = 0; j < end; ++j) p[j] /= sum;
+        for (int j = 0; j < end; ++j) sum += (p[j] = std::exp(p[j] - mx));
     }
-    return wgt;
+    for (int j = 0; j < end; ++j) p[j] /= sum;
 }
 
-double mass_threshold(const std::vector<double>& score, const std::vector<double>& wgt,
-                      double queries, double share) {
-    std::vector<uint32_t> order(score.size());
-    for (uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::sort(order.begin(), order.end(),
-              [&](uint32_t a, uint32_t b) { return score[a] > score[b]; });
-    const double goal = share * queries;
-    double cum = 0.0;
-    std::size_t k = 0;
-    // Whole groups of equal scores: the keep rule cannot split them.
-    while (k < order.size()) {
-        const double v = score[order[k]];
-        while (k < order.size() && score[order[k]] == v) cum += wgt[order[k++]];
-        if (cum >= goal * (1.0 - 1e-12)) return halfway_below(score, v);
+// The threshold from the scores in two streaming passes, never holding them all: pass 1 sums the
+// weight (count or softmax mass) of the scores in 2^20 bins ordered as the doubles are (the top
+// bits of an order-preserving key, so no range is needed in advance) and finds the bin where the
+// running sum from the top reaches the goal; pass 2 gathers the distinct scores of that bin with
+// their weights, and the highest score below it. The walk over whole groups of equal scores is
+// then the one a full sort would make. O(N) memory besides the 8 MiB of bins.
+class Selector {
+  public:
+    static constexpr int kBits = 20;
+    static uint32_t bin(double v) {
+        uint64_t b;
+        std::memcpy(&b, &v, sizeof b);
+        b = (b >> 63) ? ~b : (b | (uint64_t(1) << 63));  // order-preserving
+        return uint32_t(b >> (64 - kBits));
     }
-    return halfway_below(score, score[order.back()]);
-}
+    Selector() : m_weight(std::size_t(1) << kBits, 0.0) {}
+    void add1(double v, double wgt) { m_weight[bin(v)] += wgt; }
+    // After pass 1: the bin where the sum from the top reaches `goal` (tolerance as the walk).
+    void locate(double goal) {
+        m_goal = goal;
+        double cum = 0.0;
+        for (std::size_t b = m_weight.size(); b-- > 0;) {
+            if (m_weight[b] == 0.0) continue;
+            m_lowest = uint32_t(b);
+            if (cum + m_weight[b] >= goal * (1.0 - 1e-12)) {
+                m_bin = uint32_t(b);
+                m_above = cum;
+                return;
+            }
+            cum += m_weight[b];
+        }
+        m_bin = m_lowest;  // never reached: the lowest bin, and the walk ends at the lowest score
+        m_above = cum - m_weight[m_lowest];
+    }
+    void add2(double v, double wgt) {
+        const uint32_t b = bin(v);
+        if (b == m_bin)
+            m_group[v] += wgt;
+        else if (b < m_bin && v > m_below)
+            m_below = v;
+    }
+    // Halfway between the score where the walk stops and the next lower distinct score (the
+    // lowest score when the goal is never reached).
+    double threshold() const {
+        double cum = m_above, stop = 0.0;
+        for (auto it = m_group.rbegin(); it != m_group.rend(); ++it) {
+            cum += it->second;
+            stop = it->first;
+            if (cum >= m_goal * (1.0 - 1e-12)) {
+                auto next = std::next(it);
+                const double lower = next != m_group.rend() ? next->first : m_below;
+                return std::isinf(lower) ? stop - 1.0 : (stop + lower) / 2.0;
+            }
+        }
+        return std::isinf(m_below) ? stop - 1.0 : (stop + m_below) / 2.0;
+    }
+
+  private:
+    std::vector<double> m_weight;
+    double m_goal = 0.0, m_above = 0.0, m_below = -INFINITY;
+    uint32_t m_bin = 0, m_lowest = 0;
+    std::map<double, double> m_group;
+};
 
 }  // namespace
 
 float calibrate_threshold(const QuantizedWorkload& w, int h, const XbarNumerics& x,
                           const CalibrationSpec& c, const MassWeights& mass) {
     if (keeps_all(c.mode)) return 0.0f;
-    const HeadScores s = head_scores(w, h, x, c);
-    if (s.score.empty()) return 0.0f;
-    double t;
-    if (c.target == CalibrationTarget::KeepFraction) {
-        t = fraction_threshold(s.score, c.value);
-    } else {
-        double queries = 0.0;
-        for (const auto& r : s.range) queries += r.second > r.first ? 1.0 : 0.0;
-        t = mass_threshold(s.score, pair_weights(w, h, s, mass), queries, c.value);
+    HeadScorer scorer(w, h, x, c);
+    const bool by_mass = c.target == CalibrationTarget::KeepMass;
+    std::vector<double> score(std::size_t(w.q.n)), p(std::size_t(w.q.n), 1.0);
+    double total = 0.0, queries = 0.0;
+    for (uint32_t i = 0; i < scorer.queries; ++i) {
+        const int end = key_end(int(i), w.heads[std::size_t(h)].valid_len, c.causal);
+        total += end;
+        queries += end > 0 ? 1.0 : 0.0;
     }
-    return float(t * s.to_logit);
+    if (total == 0.0) return 0.0f;
+    Selector sel;
+    // One pass over the calibration queries, feeding `add` each (score, weight).
+    auto pass = [&](auto add) {
+        for (uint32_t i = 0; i < scorer.queries; ++i) {
+            const int end = scorer.row(i, score.data());
+            if (end == 0) continue;
+            if (by_mass) pair_weights(w, h, i, end, mass, p.data());
+            for (int j = 0; j < end; ++j) add(score[std::size_t(j)], p[std::size_t(j)]);
+        }
+    };
+    pass([&](double v, double wgt) { sel.add1(v, wgt); });
+    // KeepFraction: reach the k-th highest score (k of all pairs, at least one); KeepMass: the
+    // share of each query's mass, summed over the queries.
+    const double goal =
+        by_mass ? c.value * queries
+                : double(std::clamp<long long>(std::llround(c.value * total), 1, (long long)total));
+    sel.locate(goal);
+    pass([&](double v, double wgt) { sel.add2(v, wgt); });
+    return float(sel.threshold() * scorer.to_logit);
 }
 
 }  // namespace sprint::core

@@ -267,3 +267,80 @@ TEST_CASE("core/crossbar: the floor mapping biases the in-memory scores, mid-poi
         }
     }
 }
+
+namespace {
+
+// The threshold a full sort of every score gives (what the streaming calibration must equal):
+// all (score, weight) pairs sorted from the highest, walked in whole groups of equal scores
+// until the running weight reaches the goal, then halfway to the next lower distinct score.
+double sorted_threshold(std::vector<std::pair<double, double>> sw, double goal) {
+    std::sort(sw.begin(), sw.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+    double cum = 0.0;
+    std::size_t k = 0;
+    double stop = sw.back().first;
+    while (k < sw.size()) {
+        const double v = sw[k].first;
+        while (k < sw.size() && sw[k].first == v) cum += sw[k++].second;
+        if (cum >= goal * (1.0 - 1e-12)) {
+            stop = v;
+            break;
+        }
+    }
+    double lower = -INFINITY;
+    for (const auto& p : sw)
+        if (p.first < stop) lower = std::max(lower, p.first);
+    return std::isinf(lower) ? stop - 1.0 : (stop + lower) / 2.0;
+}
+
+}  // namespace
+
+TEST_CASE("core/calibration: the streaming thresholds equal those of a full sort of the scores",
+          "[core][calibration]") {
+    Fixture fx = make(2, 160, 64, 17);
+    const XbarNumerics x;
+    for (Mode mode : {Mode::Sprint, Mode::OnchipPrune})
+        for (bool causal : {false, true})
+            for (bool by_mass : {false, true})
+                for (double target : {0.03, 0.1, 0.5, 0.9, 1.0})
+                    for (int h = 0; h < 2; ++h) {
+                        const HeadParams& hp = fx.w.heads[std::size_t(h)];
+                        const int n = fx.w.q.n, d = fx.w.q.d;
+                        std::vector<std::pair<double, double>> sw;
+                        double queries = 0;
+                        for (int i = 0; i < n; ++i) {
+                            const int end = key_end(i, hp.valid_len, causal);
+                            queries += end > 0;
+                            // the int8 logits' softmax (no float inputs given), as the weights
+                            std::vector<double> p(static_cast<std::size_t>(end));
+                            double mx = -INFINITY, sum = 0.0;
+                            for (int j = 0; j < end; ++j) {
+                                p[std::size_t(j)] =
+                                    double(dot_i8(fx.w.q.row(h, i), fx.w.k.row(h, j), d)) *
+                                    exact_logit_scale(hp, d);
+                                mx = std::max(mx, p[std::size_t(j)]);
+                            }
+                            for (double& v : p) sum += (v = std::exp(v - mx));
+                            for (int j = 0; j < end; ++j) {
+                                const double s =
+                                    mode == Mode::Sprint
+                                        ? margin(fx.w, h, i, j, x.midpoint, x.key_bits,
+                                                 x.query_bits)
+                                        : double(dot_i8(fx.w.q.row(h, i), fx.w.k.row(h, j), d));
+                                sw.push_back({s, by_mass ? p[std::size_t(j)] / sum : 1.0});
+                            }
+                        }
+                        const double goal = by_mass
+                                                ? target * queries
+                                                : double(std::max<long long>(
+                                                      1, std::llround(target * double(sw.size()))));
+                        const double to_logit = mode == Mode::Sprint ? raw_to_logit(hp, d, x)
+                                                                     : exact_logit_scale(hp, d);
+                        CalibrationSpec c = by_mass
+                                                ? CalibrationSpec::mass(target, causal, mode)
+                                                : CalibrationSpec::fraction(target, causal, mode);
+                        INFO("mode " << to_string(mode) << " causal " << causal << " mass "
+                                     << by_mass << " target " << target << " head " << h);
+                        CHECK(calibrate_threshold(fx.w, h, x, c) ==
+                              float(sorted_threshold(sw, goal) * to_logit));
+                    }
+}
