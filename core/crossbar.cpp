@@ -1,4 +1,5 @@
 #include "core/crossbar.h"
+#include "core/simd.h"
 
 #include <algorithm>
 #include <cmath>
@@ -73,6 +74,7 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
     return uint64_t(count) * uint64_t(m_d);
 }
 
+SPRINT_SIMD_CLONES
 void CellArray::bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
                          const XbarNumerics& x, double* out, int first) const {
     for (int j = first; j < key_end; ++j) {
@@ -107,6 +109,15 @@ int CellArray::read_msb(int j, int e, const XbarNumerics& x) const {
 
 void CellArray::read_back(const uint32_t* tokens, uint32_t count, const XbarNumerics& x,
                           int8_t* msb) const {
+    if (m_integer) {  // every cell at a whole level within range: read_msb is the level, offset
+        const int off = 1 << (x.key_bits - 1), max_level = (1 << x.key_bits) - 1;
+        for (uint32_t c = 0; c < count; ++c) {
+            const uint8_t* l = m_level.data() + std::size_t(tokens[c]) * m_d;
+            for (int e = 0; e < m_d; ++e)
+                msb[std::size_t(c) * m_d + e] = int8_t(std::min(int(l[e]), max_level) - off);
+        }
+        return;
+    }
     for (uint32_t c = 0; c < count; ++c)
         for (int e = 0; e < m_d; ++e)
             msb[std::size_t(c) * m_d + e] = int8_t(read_msb(int(tokens[c]), e, x));
@@ -129,6 +140,11 @@ void pack_key_lsbs(const int8_t* k, int d, int key_bits, uint8_t* out) {
 
 void join_key_row(const int8_t* msb, const uint8_t* lsb, int d, int key_bits, int8_t* out) {
     const int lb = 8 - key_bits;
+    if (lb == 4) {  // nibbles: element e in the low (even e) or high (odd e) half of byte e / 2
+        for (int e = 0; e < d; ++e)
+            out[e] = int8_t(int(msb[e]) * 16 + int((lsb[e / 2] >> (4 * (e % 2))) & 15u));
+        return;
+    }
     for (int e = 0; e < d; ++e) {
         const int bit = e * lb;
         uint32_t v = uint32_t(lsb[bit / 8]) >> (bit % 8);

@@ -7,79 +7,129 @@
 
 namespace sprint::core {
 
-namespace {
+void FidelityStream::Acc::add(const Acc& o) {
+    visible += o.visible;
+    kept += o.kept;
+    exact_kept += o.exact_kept;
+    exact_pruned += o.exact_pruned;
+    false_prune += o.false_prune;
+    false_keep += o.false_keep;
+    new_fetch += o.new_fetch;
+    queries += o.queries;
+    mass += o.mass;
+    dot += o.dot;
+    nout += o.nout;
+    nref += o.nref;
+    nerr += o.nerr;
+}
 
-struct Acc {
-    uint64_t visible = 0, kept = 0, exact_kept = 0, exact_pruned = 0, false_prune = 0,
-             false_keep = 0, new_fetch = 0, queries = 0;
-    double mass = 0.0, dot = 0.0, nout = 0.0, nref = 0.0, nerr = 0.0;
+Fidelity FidelityStream::Acc::result() const {
+    Fidelity f;
+    f.visible_pairs = visible;
+    f.kept_pairs = kept;
+    f.keep_fraction = visible ? double(kept) / double(visible) : 0.0;
+    f.false_prune_rate = exact_kept ? double(false_prune) / double(exact_kept) : 0.0;
+    f.false_keep_rate = exact_pruned ? double(false_keep) / double(exact_pruned) : 0.0;
+    f.mass_retained = queries ? mass / double(queries) : 0.0;
+    f.cosine_similarity = (nout > 0 && nref > 0) ? dot / std::sqrt(nout * nref) : 0.0;
+    f.relative_l2_error = nref > 0 ? std::sqrt(nerr / nref) : 0.0;
+    f.ideal_new_fetch_fraction = visible ? double(new_fetch) / double(visible) : 0.0;
+    return f;
+}
 
-    void add(const Acc& o) {
-        visible += o.visible;
-        kept += o.kept;
-        exact_kept += o.exact_kept;
-        exact_pruned += o.exact_pruned;
-        false_prune += o.false_prune;
-        false_keep += o.false_keep;
-        new_fetch += o.new_fetch;
-        queries += o.queries;
-        mass += o.mass;
-        dot += o.dot;
-        nout += o.nout;
-        nref += o.nref;
-        nerr += o.nerr;
+FidelityStream::FidelityStream(const Tensor3& q, const Tensor3& k, ExactRow exact_row,
+                               std::vector<uint32_t> valid_len, bool causal, const Tensor3* v,
+                               Tensor3* dense_out)
+    : m_q(q),
+      m_k(k),
+      m_exact(std::move(exact_row)),
+      m_valid(std::move(valid_len)),
+      m_causal(causal),
+      m_v(v),
+      m_dense_out(v ? dense_out : nullptr),
+      m_acc(std::size_t(q.heads)),
+      m_p(std::size_t(q.n)),
+      m_o(std::size_t(q.d)),
+      m_mask(std::size_t(q.n)) {}
+
+// |cur \ prev|: the keys query i fetches that query i - 1 did not hold.
+void FidelityStream::new_fetches(uint32_t h, uint32_t, const std::vector<uint32_t>& cur,
+                                 const std::vector<uint32_t>& prev) {
+    uint64_t n = 0;
+    std::size_t b = 0;
+    for (uint32_t t : cur) {
+        while (b < prev.size() && prev[b] < t) ++b;
+        n += !(b < prev.size() && prev[b] == t);
     }
-    Fidelity result() const {
-        Fidelity f;
-        f.visible_pairs = visible;
-        f.kept_pairs = kept;
-        f.keep_fraction = visible ? double(kept) / double(visible) : 0.0;
-        f.false_prune_rate = exact_kept ? double(false_prune) / double(exact_kept) : 0.0;
-        f.false_keep_rate = exact_pruned ? double(false_keep) / double(exact_pruned) : 0.0;
-        f.mass_retained = queries ? mass / double(queries) : 0.0;
-        f.cosine_similarity = (nout > 0 && nref > 0) ? dot / std::sqrt(nout * nref) : 0.0;
-        f.relative_l2_error = nref > 0 ? std::sqrt(nerr / nref) : 0.0;
-        f.ideal_new_fetch_fraction = visible ? double(new_fetch) / double(visible) : 0.0;
-        return f;
+    m_acc[h].new_fetch += n;
+}
+
+void FidelityStream::add(uint32_t h, uint32_t i, const uint32_t* kept, std::size_t count) {
+    const int end = key_end(int(i), m_valid[h], m_causal);
+    if (end == 0) return;
+    Acc& a = m_acc[h];
+    const int d = m_q.d;
+    const double sum = dense_softmax_row(m_q, m_k, int(h), int(i), end, m_p.data());
+    if (m_dense_out) {  // reference (a)'s row, as dense_float_attention computes it
+        std::fill(m_o.begin(), m_o.end(), 0.0);
+        for (int j = 0; j < end; ++j) {
+            const double w = m_p[std::size_t(j)] / sum;
+            const float* vj = m_v->row(int(h), j);
+            for (int e = 0; e < d; ++e) m_o[std::size_t(e)] += w * double(vj[e]);
+        }
+        for (int e = 0; e < d; ++e)
+            m_dense_out->row(int(h), int(i))[e] = float(m_o[std::size_t(e)]);
     }
-};
+    m_exact(int(h), int(i), m_mask.data());
+    double kept_mass = 0.0;
+    uint64_t exact_kept = 0, both = 0;
+    for (int j = 0; j < end; ++j) exact_kept += m_mask[std::size_t(j)];
+    for (std::size_t c = 0; c < count; ++c) {
+        const uint32_t t = kept[c];
+        kept_mass += m_p[t];
+        both += m_mask[t];
+    }
+    a.visible += uint64_t(end);
+    a.kept += count;
+    a.exact_kept += exact_kept;
+    a.exact_pruned += uint64_t(end) - exact_kept;
+    a.false_prune += exact_kept - both;
+    a.false_keep += count - both;
+    a.mass += kept_mass / sum;
+    a.queries++;
+    // New fetches against the previous query of the head (none for its first visible query).
+    Pending& me = m_pending[{h, i}];
+    me.kept.assign(kept, kept + count);
+    const bool has_prev = i > 0 && key_end(int(i) - 1, m_valid[h], m_causal) > 0;
+    if (!has_prev) {
+        new_fetches(h, i, me.kept, {});
+        me.counted = true;
+    } else if (auto p = m_pending.find({h, i - 1}); p != m_pending.end()) {
+        new_fetches(h, i, me.kept, p->second.kept);
+        me.counted = true;
+        if (p->second.counted) m_pending.erase(p);  // i - 1 needed no more
+    }
+    if (auto n = m_pending.find({h, i + 1}); n != m_pending.end() && !n->second.counted) {
+        new_fetches(h, i + 1, n->second.kept, m_pending[{h, i}].kept);
+        n->second.counted = true;
+    }
+    // Query i is needed only by i + 1: drop it once i + 1 has counted (and i itself has).
+    auto self = m_pending.find({h, i});
+    auto next = m_pending.find({h, i + 1});
+    const bool last =
+        int(i) + 1 >= int(m_valid[h]) || key_end(int(i) + 1, m_valid[h], m_causal) == 0;
+    if (self->second.counted && (last || (next != m_pending.end() && next->second.counted)))
+        m_pending.erase(self);
+}
 
-}  // namespace
-
-FidelityReport compute_fidelity(const Tensor3& q, const Tensor3& k, const KeepMasks& used,
-                                const KeepMasks& exact, const Tensor3& out, const Tensor3& dense,
-                                const std::vector<uint32_t>& valid_len, bool causal) {
-    const int H = q.heads, n = q.n, d = q.d;
+FidelityReport FidelityStream::finish(const Tensor3& out, const Tensor3& dense) const {
     FidelityReport rep;
     Acc total;
-    std::vector<double> p(static_cast<std::size_t>(n));
-    for (int h = 0; h < H; ++h) {
-        Acc a;
-        for (int i = 0; i < n; ++i) {
-            const int end = key_end(i, valid_len[std::size_t(h)], causal);
-            if (end == 0) continue;
-            const uint8_t* um = used.row(h, i);
-            const uint8_t* em = exact.row(h, i);
-            const uint8_t* prev = i > 0 && key_end(i - 1, valid_len[std::size_t(h)], causal) > 0
-                                      ? used.row(h, i - 1)
-                                      : nullptr;
-            const double sum = dense_softmax_row(q, k, h, i, end, p.data());
-            double kept_mass = 0.0;
-            for (int j = 0; j < end; ++j) {
-                if (um[j]) kept_mass += p[std::size_t(j)];
-                a.visible++;
-                a.kept += um[j];
-                if (em[j]) {
-                    a.exact_kept++;
-                    if (!um[j]) a.false_prune++;
-                } else {
-                    a.exact_pruned++;
-                    if (um[j]) a.false_keep++;
-                }
-                if (um[j] && !(prev && prev[j])) a.new_fetch++;
-            }
-            a.mass += kept_mass / sum;
-            a.queries++;
+    const int d = m_q.d;
+    for (int h = 0; h < m_q.heads; ++h) {
+        Acc a = m_acc[std::size_t(h)];
+        for (int i = 0; i < m_q.n; ++i) {
+            if (key_end(i, m_valid[std::size_t(h)], m_causal) == 0) continue;
             for (int e = 0; e < d; ++e) {
                 const double o = out.row(h, i)[e], r = dense.row(h, i)[e];
                 a.dot += o * r;
@@ -93,6 +143,29 @@ FidelityReport compute_fidelity(const Tensor3& q, const Tensor3& k, const KeepMa
     }
     rep.overall = total.result();
     return rep;
+}
+
+FidelityReport compute_fidelity(const Tensor3& q, const Tensor3& k, const KeepMasks& used,
+                                const KeepMasks& exact, const Tensor3& out, const Tensor3& dense,
+                                const std::vector<uint32_t>& valid_len, bool causal) {
+    FidelityStream s(
+        q, k,
+        [&](int h, int i, uint8_t* mask) {
+            const int end = key_end(i, valid_len[std::size_t(h)], causal);
+            std::copy(exact.row(h, i), exact.row(h, i) + end, mask);
+            return end;
+        },
+        valid_len, causal);
+    std::vector<uint32_t> kept;
+    for (int h = 0; h < q.heads; ++h)
+        for (int i = 0; i < q.n; ++i) {
+            const int end = key_end(i, valid_len[std::size_t(h)], causal);
+            kept.clear();
+            for (int j = 0; j < end; ++j)
+                if (used.row(h, i)[j]) kept.push_back(uint32_t(j));
+            s.add(uint32_t(h), uint32_t(i), kept.data(), kept.size());
+        }
+    return s.finish(out, dense);
 }
 
 void output_error(const Tensor3& out, const Tensor3& ref, double& cosine, double& rel_l2) {

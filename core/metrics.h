@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <vector>
 
 #include "core/reference.h"
@@ -24,6 +26,53 @@ struct Fidelity {
 struct FidelityReport {
     std::vector<Fidelity> per_head;
     Fidelity overall;
+};
+
+// The fidelity of one job, accumulated a query at a time as its keep decisions arrive (queries in
+// any order: a query's new fetches are counted once its predecessor's set is in), with O(N d)
+// state: what a long sequence needs (no N x N mask is ever held). `exact_row(h, i, mask)` writes
+// reference (b)'s mask of query i over its visible keys and returns their count; q and k are the
+// float inputs (the dense softmax mass); with `v` and `dense_out`, the dense float attention rows
+// (reference (a)) are written into dense_out as they are computed (the same arithmetic as
+// dense_float_attention).
+class FidelityStream {
+  public:
+    using ExactRow = std::function<int(int h, int i, uint8_t* mask)>;
+    FidelityStream(const Tensor3& q, const Tensor3& k, ExactRow exact_row,
+                   std::vector<uint32_t> valid_len, bool causal, const Tensor3* v = nullptr,
+                   Tensor3* dense_out = nullptr);
+    // Query i of head h kept the keys `kept` (ascending, `count` of them).
+    void add(uint32_t h, uint32_t i, const uint32_t* kept, std::size_t count);
+    // The report, with the output error of `out` against reference (a) `dense`.
+    FidelityReport finish(const Tensor3& out, const Tensor3& dense) const;
+
+    struct Acc {
+        uint64_t visible = 0, kept = 0, exact_kept = 0, exact_pruned = 0, false_prune = 0,
+                 false_keep = 0, new_fetch = 0, queries = 0;
+        double mass = 0.0, dot = 0.0, nout = 0.0, nref = 0.0, nerr = 0.0;
+        void add(const Acc& o);
+        Fidelity result() const;
+    };
+
+  private:
+    void new_fetches(uint32_t h, uint32_t i, const std::vector<uint32_t>& cur,
+                     const std::vector<uint32_t>& prev);
+    const Tensor3 &m_q, &m_k;
+    ExactRow m_exact;
+    std::vector<uint32_t> m_valid;
+    bool m_causal;
+    const Tensor3* m_v;
+    Tensor3* m_dense_out;
+    std::vector<Acc> m_acc;
+    std::vector<double> m_p, m_o;
+    std::vector<uint8_t> m_mask;
+    // Kept sets waiting for a neighbour: (h, i) -> the set, and whether its own new fetches
+    // (against i - 1) are counted yet.
+    struct Pending {
+        std::vector<uint32_t> kept;
+        bool counted = false;
+    };
+    std::map<std::pair<uint32_t, uint32_t>, Pending> m_pending;
 };
 
 // `used` = the masks the IP applied, `exact` = reference (b) masks, `out` = the decoded output,

@@ -1,4 +1,5 @@
 #include "core/reference.h"
+#include "core/simd.h"
 
 #include <algorithm>
 #include <cmath>
@@ -128,13 +129,19 @@ Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int h
     return t;
 }
 
+// A reference, not the model's arithmetic: the dot products are summed in SIMD lanes (the order
+// of a double sum is free here), on AVX2 where the CPU has it (runtime dispatch).
+SPRINT_SIMD_CLONES
 double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p) {
     const int d = q.d;
     const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
+    const float* qi = q.row(h, i);
     double mx = -INFINITY;
     for (int j = 0; j < end; ++j) {
+        const float* kj = k.row(h, j);
         double s = 0.0;
-        for (int e = 0; e < d; ++e) s += double(q.row(h, i)[e]) * double(k.row(h, j)[e]);
+#pragma omp simd reduction(+ : s)
+        for (int e = 0; e < d; ++e) s += double(qi[e]) * double(kj[e]);
         p[j] = s * inv_sqrt_d;
         mx = std::max(mx, p[j]);
     }

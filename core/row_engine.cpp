@@ -1,4 +1,5 @@
 #include "core/row_engine.h"
+#include "core/simd.h"
 
 #include "core/keep_rule.h"
 
@@ -45,6 +46,7 @@ uint32_t softmax_input(int32_t s_max, int32_t s, double logit_scale) {
     return uint32_t(std::llround(x));
 }
 
+SPRINT_SIMD_CLONES
 int32_t dot_i8(const int8_t* a, const int8_t* b, int d) {
     int32_t s = 0;
     for (int e = 0; e < d; ++e) s += int32_t(a[e]) * int32_t(b[e]);

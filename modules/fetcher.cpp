@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/crossbar.h"
+#include "core/simd.h"
 #include "tlm_interfaces/payload.h"
 
 namespace sprint {
@@ -16,19 +17,23 @@ using namespace tlm;
 Fetcher::Window::Window(Fetcher& f, const sc_time& start) : m_f(f), m_last_issue(start) {}
 
 sc_time Fetcher::Window::next_issue() const {
-    sc_time t = m_first ? m_last_issue
-                        : m_last_issue + m_f.m_clock * double(m_f.m_cfg.fetcher.issue_cycles);
+    const sc_time t0 = m_first
+                           ? m_last_issue
+                           : m_last_issue + m_f.m_clock * double(m_f.m_cfg.fetcher.issue_cycles);
     // While max_outstanding requests are in flight at t, move t to the first of them to end.
     const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
+    const auto& fl = m_f.m_lt_flight;
+    uint64_t t = t0.value();
     for (;;) {
+        // In flight at t: done > t (a suffix, by done) and issue <= t; the first of them in the
+        // suffix is the first to end.
+        const std::size_t from =
+            std::size_t(std::upper_bound(fl.done.begin(), fl.done.end(), t) - fl.done.begin());
         std::size_t in_flight = 0;
-        sc_time first_end = sc_max_time();
-        for (const auto& [issue, done] : m_f.m_lt_flight)
-            if (issue <= t && t < done) {
-                ++in_flight;
-                first_end = std::min(first_end, done);
-            }
-        if (in_flight < o) return t;
+        uint64_t first_end = 0;
+        for (std::size_t k = from; k < fl.done.size(); ++k)
+            if (fl.issue[k] <= t && in_flight++ == 0) first_end = fl.done[k];
+        if (in_flight < o) return sc_time::from_value(t);
         t = first_end;
     }
 }
@@ -36,15 +41,18 @@ sc_time Fetcher::Window::next_issue() const {
 void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
     m_first = false;
     m_last_issue = issue;
-    auto& flight = m_f.m_lt_flight;
-    flight.emplace_back(issue, done);
+    auto& fl = m_f.m_lt_flight;
+    const auto at = std::upper_bound(fl.done.begin(), fl.done.end(), done.value());
+    fl.issue.insert(fl.issue.begin() + (at - fl.done.begin()), issue.value());
+    fl.done.insert(at, done.value());
     // Every issue time to come is at or after simulated time (a command starts at its caller's
     // local time, never before now): requests that ended before now cannot limit one.
-    if (flight.size() > 2 * std::size_t(m_f.m_cfg.fetcher.max_outstanding) + 16) {
-        const sc_time now = sc_time_stamp();
-        flight.erase(std::remove_if(flight.begin(), flight.end(),
-                                    [&](const auto& r) { return r.second <= now; }),
-                     flight.end());
+    if (fl.done.size() > 2 * std::size_t(m_f.m_cfg.fetcher.max_outstanding) + 16) {
+        const std::size_t ended =
+            std::size_t(std::upper_bound(fl.done.begin(), fl.done.end(), sc_time_stamp().value()) -
+                        fl.done.begin());
+        fl.issue.erase(fl.issue.begin(), fl.issue.begin() + std::ptrdiff_t(ended));
+        fl.done.erase(fl.done.begin(), fl.done.begin() + std::ptrdiff_t(ended));
     }
 }
 

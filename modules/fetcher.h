@@ -95,7 +95,11 @@ class Fetcher : public sc_core::sc_module {
     };
     // LT: the fetcher's requests in flight, (issue, done), of all commands; pruned of those that
     // ended before simulated time.
-    std::vector<std::pair<sc_core::sc_time, sc_core::sc_time>> m_lt_flight;
+    // As raw time values (sc_time::value), sorted by done: the requests still in flight at a time
+    // t are a suffix (done > t) found by binary search.
+    struct Flight {
+        std::vector<uint64_t> issue, done;
+    } m_lt_flight;
 
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

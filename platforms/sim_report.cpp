@@ -578,35 +578,20 @@ core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int
     return k;
 }
 
-Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in,
-                    const std::vector<JobRun>& runs) {
+Evaluation evaluate(const PlatformConfig& c, const Inputs& in,
+                    const core::Tensor3& dense, const std::vector<JobRun>& runs) {
     const core::XbarNumerics x = c.ip.numerics();
-    std::vector<uint32_t> valid;
-    for (const auto& hp : in.w.heads) valid.push_back(hp.valid_len);
-    const core::Tensor3 dense = core::dense_float_attention(in.q, in.k, in.v, valid, o.job.causal);
-    core::JobOptions exact_opt = o.job;
-    exact_opt.mode = core::Mode::OnchipPrune;
-    // Reference (b), what exact scores with a job's thresholds would keep, once per set of
-    // thresholds: a mode that calibrated its own, or the selected mode's (which the others use).
-    std::map<int, core::KeepMasks> exact_by;
     Evaluation ev;
     for (const JobRun& r : runs) {
         JobReport rep;
         rep.mode = r.desc.opt.mode;
         rep.run = &r;
-        const bool own = in.thresholds.count(rep.mode) && rep.mode != o.job.mode;
-        const core::QuantizedWorkload* w = &in.w;
-        core::QuantizedWorkload own_w;
-        if (own) w = &(own_w = in.for_mode(rep.mode));
-        const int key = own ? int(rep.mode) : -1;
-        if (!exact_by.count(key)) exact_by[key] = core::reference_masks(*w, exact_opt, x);
-        const core::KeepMasks& exact = exact_by[key];
-        rep.bit_exact = r.out == core::reference_output(*w, r.desc.opt, x);
+        // The job's own thresholds (a mode that calibrated its own, else the selected mode's).
+        rep.bit_exact = r.out == core::reference_output(r.exact_w, r.desc.opt, x);
         ev.all_exact &= rep.bit_exact;
         const core::Tensor3 dec =
             core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);
-        rep.fid =
-            core::compute_fidelity(in.q, in.k, r.masks, exact, dec, dense, valid, o.job.causal);
+        rep.fid = r.fidelity->finish(dec, dense);
         rep.new_fetch = double(r.result.k_rows_fetched) /
                         double(std::max<uint64_t>(1, rep.fid.overall.visible_pairs));
         rep.time_us = double(r.result.cycles) * c.ip.clock_ns / 1000.0;

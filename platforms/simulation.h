@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,11 @@ struct JobRun {
     JobDesc desc;
     JobResult result;
     std::vector<uint8_t> out;
-    core::KeepMasks masks;  // as observed from the IP
+    // Reference (b) for this job: the workload with the job's thresholds, one head's exact keep
+    // decisions at a time; the fidelity, accumulated as the IP reports each query's kept set.
+    core::QuantizedWorkload exact_w;
+    std::vector<std::unique_ptr<core::HeadMasks>> exact_heads;
+    std::unique_ptr<core::FidelityStream> fidelity;
     std::vector<Controller::HeadRecord> heads;
     nlohmann::json stats_before, stats_after, dram_before, dram_after;
     uint64_t max_in_flight = 0, dram_max_queued = 0;
@@ -121,7 +126,9 @@ struct Evaluation {
 constexpr double kWarnMassBelow = 0.90;   // attention mass retained by the kept keys
 constexpr double kWarnErrorAbove = 0.10;  // output relative L2 error vs dense float
 // Every job against the core's bit-exact reference and the fidelity references.
-Evaluation evaluate(const RunOptions& o, const PlatformConfig& c, const Inputs& in,
+// `dense`: reference (a), the dense float attention (filled by the first job's fidelity stream).
+Evaluation evaluate(const PlatformConfig& c, const Inputs& in,
+                    const core::Tensor3& dense,
                     const std::vector<JobRun>& runs);
 
 void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c,

@@ -1,5 +1,6 @@
 #include "platforms/simulator.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <ostream>
@@ -57,9 +58,31 @@ void set_verbosity(const std::string& level) {
 
 // The host's script: the tensors placed, then each planned job run and observed; stops at the
 // first job that fails.
+// The job's references (b) and its fidelity stream; the first job's also writes reference (a)
+// into `dense`.
+void start_fidelity(JobRun& r, const Inputs& in, const PlatformConfig& c, core::Tensor3* dense) {
+    const core::Mode mode = r.desc.opt.mode;
+    r.exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
+    r.exact_heads.clear();
+    r.exact_heads.resize(std::size_t(in.q.heads));
+    core::JobOptions exact_opt = r.desc.opt;
+    exact_opt.mode = core::Mode::OnchipPrune;
+    const core::XbarNumerics x = c.ip.numerics();
+    std::vector<uint32_t> valid;
+    for (const auto& hp : in.w.heads) valid.push_back(hp.valid_len);
+    r.fidelity = std::make_unique<core::FidelityStream>(
+        in.q, in.k,
+        [&r, exact_opt, x](int h, int i, uint8_t* mask) {
+            auto& hm = r.exact_heads[std::size_t(h)];
+            if (!hm) hm = std::make_unique<core::HeadMasks>(r.exact_w, h, exact_opt, x);
+            return hm->row(i, mask);
+        },
+        valid, r.desc.opt.causal, &in.v, dense);
+}
+
 void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
               const std::vector<JobDesc>& plan, std::vector<JobRun>& runs, std::size_t& current,
-              uint64_t base) {
+              uint64_t base, const PlatformConfig& c, core::Tensor3* dense) {
     host.place(in.w, plan[0].opt, base);  // the tensors and head table of plan[0]
     const std::vector<uint8_t> zeros(
         std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(plan[0].opt.output),
@@ -71,7 +94,7 @@ void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
     for (current = 0; current < plan.size(); ++current) {
         JobRun& r = runs[current];
         r.desc = plan[current];
-        r.masks.reset(in.q.heads, in.q.n);
+        start_fidelity(r, in, c, current == 0 ? dense : nullptr);
         plat.sprint.reset_peaks();
         plat.dram.reset_peaks();
         r.stats_before = plat.sprint.stats().to_json();
@@ -135,20 +158,34 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr,
                   args.platform.ip.xbar.key_bits);
     std::vector<JobRun> runs(plan.size());
+    core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);  // reference (a), written as queries end
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
     std::string script_error;
     StandalonePlatform p(args.platform, [&](Host& host) {
         try {
-            run_jobs(host, *plat, in, plan, runs, current, args.platform.dram_base);
+            run_jobs(host, *plat, in, plan, runs, current, args.platform.dram_base, args.platform,
+                     &dense);
         } catch (const std::exception& e) {
             script_error = e.what();
         }
     });
     plat = &p;
+    // Each query's kept set goes to the job's fidelity stream as the query completes (the
+    // references of that query computed then): no N x N mask is held.
+    double check_seconds = 0.0;
+    std::vector<uint32_t> sorted;
     p.sprint.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
-        uint8_t* row = runs[current].masks.row(int(h), int(i));
-        for (uint32_t t : kept) row[t] = 1;
+        const auto c0 = std::chrono::steady_clock::now();
+        const std::vector<uint32_t>* k = &kept;
+        if (!std::is_sorted(kept.begin(), kept.end())) {
+            sorted = kept;
+            std::sort(sorted.begin(), sorted.end());
+            k = &sorted;
+        }
+        runs[current].fidelity->add(h, i, k->data(), k->size());
+        check_seconds +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
     });
     if (outputs.claimed("vcd")) p.open_vcd(outputs.relay("vcd", ".vcd"));
     const auto t0 = std::chrono::steady_clock::now();
@@ -161,7 +198,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     }
     if (!jobs_ok(runs, err)) return kExitJobProblem;
 
-    const Evaluation ev = evaluate(o, args.platform, in, runs);
+    const Evaluation ev = evaluate(args.platform, in, dense, runs);
     print_summary(out, o, args.platform, in, ev, wall);
     const std::vector<std::string> violations = p.protocol_violations();
     if (o.check_protocol) {
