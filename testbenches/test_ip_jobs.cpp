@@ -71,10 +71,15 @@ TIMED_TEST_CASE("bad job: mode 5 fails with BadMode") {
     CHECK(o.bad.mem_read_bytes == 0u);
 }
 
-TIMED_TEST_CASE("bad job: a sequence longer than the score buffer fails with SeqTooLong") {
+TIMED_TEST_CASE("bad job: a dense sequence longer than the score buffer fails with SeqTooLong") {
     auto cfg = test::small_platform(mode);
     cfg.ip.datapath.score_entries = 128;
-    check(bad_then_good([](platform::Host&, platform::JobDesc& j) { j.n = 129; }, cfg),
+    check(bad_then_good(
+              [](platform::Host&, platform::JobDesc& j) {
+                  j.n = 129;
+                  j.opt.mode = core::Mode::Dense;
+              },
+              cfg),
           regs::ErrorCode::SeqTooLong);
 }
 
@@ -117,6 +122,22 @@ static void rewrite_head(platform::Host& h, const platform::JobDesc& j, uint32_t
     change(hp);
     regs::encode_head_entry(hp, e);
     h.mem_write(at, e, sizeof e);
+}
+
+TIMED_TEST_CASE(
+    "bad job: a sprint query keeping more keys than the score buffer holds fails with "
+    "ScoreOverflow") {
+    // 96 keys and 64 score entries: sprint mode is not refused (it holds the kept keys' scores
+    // only, about 20% here: the good job runs bit-exact); a threshold that keeps every key
+    // overflows on the first query.
+    auto cfg = test::small_platform(mode);
+    cfg.ip.datapath.score_entries = 64;
+    check(bad_then_good(
+              [](platform::Host& h, platform::JobDesc& j) {
+                  rewrite_head(h, j, 0, [](core::HeadParams& hp) { hp.threshold = -1e30f; });
+              },
+              cfg),
+          regs::ErrorCode::ScoreOverflow);
 }
 
 TIMED_TEST_CASE(

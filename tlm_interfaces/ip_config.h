@@ -119,6 +119,10 @@ struct IpConfig {
     // Keys the crossbar holds at head dimension d (0 if d does not fit). Whether a whole job fits
     // is check_job's (tlm_interfaces/job_check.h).
     uint32_t xbar_capacity(uint32_t d) const;
+    // The score buffer holds the scores of one query's candidates: in sprint mode the keys the
+    // comparators kept (checked per query: ErrorCode::ScoreOverflow), so SEQ_LEN may exceed it;
+    // in the other modes every visible key (checked per job: SEQ_LEN, ErrorCode::SeqTooLong).
+    bool scores_fit(uint64_t candidates) const { return candidates <= datapath.score_entries; }
 };
 
 }  // namespace sprint

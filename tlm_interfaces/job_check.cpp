@@ -58,7 +58,7 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
                         " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide (" +
                         std::to_string(cfg.xbar.tiles) + " x " +
                         std::to_string(cfg.xbar.tile_rows) + ")");
-    if (j.n > cfg.datapath.score_entries)
+    if (!sprint && !cfg.scores_fit(j.n))
         return fail(ErrorCode::SeqTooLong, why,
                     "sequence length " + std::to_string(j.n) +
                         " exceeds the score buffer (sprint.datapath.score_entries = " +

@@ -47,6 +47,8 @@ const char* to_string(ErrorCode e) {
             return "memory bus error";
         case ErrorCode::Internal:
             return "internal error";
+        case ErrorCode::ScoreOverflow:
+            return "a query kept more keys than the score buffer holds";
     }
     return "unknown error";
 }

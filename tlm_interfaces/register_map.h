@@ -86,16 +86,17 @@ constexpr uint32_t IRQ_DONE = field::IRQ_DONE.mask(), IRQ_ERROR = field::IRQ_ERR
 // STATUS.ERR_CODE values: why the last job failed.
 enum class ErrorCode : uint8_t {
     None = 0,
-    BadShape = 1,      // HEADS, SEQ_LEN or HEAD_DIM is zero
-    SeqTooLong = 2,    // SEQ_LEN above the crossbar capacity (sprint) or the score buffer
-    DimTooLarge = 3,   // HEAD_DIM above the crossbar rows or larger than a buffer
-    BadMode = 4,       // JOB_CFG.MODE is 4 to 7
-    Misaligned = 5,    // a base address is not a multiple of kBaseAlign
-    OutOfRange = 6,    // a buffer wraps the address space or leaves the mem window
-    Overlap = 7,       // the output buffer overlaps an input buffer or the head table
-    BadHeadTable = 8,  // valid_len of a head is 0 or above SEQ_LEN, or a value not finite
-    BusError = 9,      // the memory answered a transaction with an error response
-    Internal = 10,     // an internal link failed (a model bug; reported, never silent)
+    BadShape = 1,        // HEADS, SEQ_LEN or HEAD_DIM is zero
+    SeqTooLong = 2,      // SEQ_LEN above the score buffer (modes that score every visible key)
+    DimTooLarge = 3,     // HEAD_DIM above the crossbar rows or larger than a buffer
+    BadMode = 4,         // JOB_CFG.MODE is 4 to 7
+    Misaligned = 5,      // a base address is not a multiple of kBaseAlign
+    OutOfRange = 6,      // a buffer wraps the address space or leaves the mem window
+    Overlap = 7,         // the output buffer overlaps an input buffer or the head table
+    BadHeadTable = 8,    // valid_len of a head is 0 or above SEQ_LEN, or a value not finite
+    BusError = 9,        // the memory answered a transaction with an error response
+    Internal = 10,       // an internal link failed (a model bug; reported, never silent)
+    ScoreOverflow = 11,  // sprint: a query kept more keys than the score buffer holds
 };
 const char* to_string(ErrorCode e);
 

@@ -36,6 +36,7 @@ ErrorCode Pipeline::run_compute(Stage& s, Lane& l) {
 ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it) {
     Query& q = *qp;
     if (!q.members.empty()) return compute_block(s, l, q, it);
+    if (!m_cfg.scores_fit(q.candidates.size())) return ErrorCode::ScoreOverflow;
     const uint32_t d = m_job.d;
     proto::DatapathCommand c;
     c.head = q.head;

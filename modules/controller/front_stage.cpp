@@ -41,7 +41,7 @@ ErrorCode Pipeline::run_front(Stage& s) {
         const uint32_t per_turn = std::max(1u, m_cfg.controller.unit_run / std::max(1u, block));
         m_q_first = m_q_count = 0;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
-            QueryPtr q = qs[i];
+            QueryPtr q = std::move(qs[i]);  // the stages hold it from here: freed when done
             if (passes <= 1 && (e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
             if (block) {  // dense: into the block, which goes on when full or at the head's end
                 if (!blk) blk = std::make_shared<Query>(*q);
