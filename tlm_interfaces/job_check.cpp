@@ -115,9 +115,12 @@ uint32_t capability_max_dim(const IpConfig& cfg) {
     return ok(1) ? largest(1, ~0u >> 1, ok) : 0;
 }
 
+// SEQ_LEN: asked of a dense job (the modes that score every key); sprint mode takes longer ones
+// while each query keeps at most that many keys (ErrorCode::ScoreOverflow otherwise).
 uint32_t capability_max_seq(const IpConfig& cfg) {
     regs::JobRegs j;
     j.heads = 1;
+    j.opt.mode = core::Mode::Dense;
     j.d = std::max(1u, std::min(cfg.xbar.tile_rows, capability_max_dim(cfg)));
     auto ok = [&](uint32_t n) {
         j.n = n;

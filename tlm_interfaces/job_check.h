@@ -18,8 +18,6 @@ namespace sprint {
 regs::ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& job,
                           std::string* why = nullptr);
 
-// The capability registers, found with check_job itself: the largest SEQ_LEN accepted in sprint
-// mode at HEAD_DIM = min(tile_rows, CAP_MAX_DIM), and the largest HEAD_DIM accepted in sprint mode.
 uint32_t capability_max_seq(const IpConfig& cfg);
 uint32_t capability_max_dim(const IpConfig& cfg);
 // The capability registers and their values in this configuration ({offset, value}): what the

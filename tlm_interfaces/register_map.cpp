@@ -30,7 +30,7 @@ const char* to_string(ErrorCode e) {
         case ErrorCode::BadShape:
             return "bad shape (HEADS, SEQ_LEN or HEAD_DIM is zero)";
         case ErrorCode::SeqTooLong:
-            return "sequence too long for the crossbar or score buffer";
+            return "sequence too long for the score buffer (a mode that scores every key)";
         case ErrorCode::DimTooLarge:
             return "head dimension too large for the crossbar or buffers";
         case ErrorCode::BadMode:
@@ -157,8 +157,10 @@ std::vector<RegDesc> build() {
                  CAP_MAX_SEQ,
                  Access::RO,
                  0,
-                 "Largest SEQ_LEN this configuration accepts in sprint mode at HEAD_DIM <= "
-                 "crossbar tile rows (set from the configuration; shown for the one printed)",
+                 "Largest SEQ_LEN the modes that score every visible key accept at HEAD_DIM <= "
+                 "crossbar tile rows (the score buffer); sprint mode takes any SEQ_LEN while each "
+                 "query keeps at most this many keys, else ERR_CODE 11 (set from the "
+                 "configuration; shown for the one printed)",
                  {}});
     r.push_back({"CAP_MAX_DIM",
                  CAP_MAX_DIM,
@@ -220,7 +222,7 @@ std::string regmap_markdown(const std::vector<std::pair<uint32_t, uint32_t>>& re
         }
     }
     os << "\nError codes (STATUS.ERR_CODE):\n\n| code | meaning |\n|---|---|\n";
-    for (int c = 0; c <= int(ErrorCode::Internal); ++c)
+    for (int c = 0; c <= int(ErrorCode::ScoreOverflow); ++c)
         os << "| " << c << " | " << to_string(ErrorCode(c)) << " |\n";
     return os.str();
 }
