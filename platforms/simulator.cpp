@@ -198,7 +198,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     }
     if (!jobs_ok(runs, err)) return kExitJobProblem;
 
-    const Evaluation ev = evaluate(args.platform, in, dense, runs);
+    Evaluation ev = evaluate(args.platform, in, dense, runs);
+    ev.reference_seconds = check_seconds;
     print_summary(out, o, args.platform, in, ev, wall);
     const std::vector<std::string> violations = p.protocol_violations();
     if (o.check_protocol) {
