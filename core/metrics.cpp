@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "core/keep_rule.h"
+#include "core/simd.h"
 
 namespace sprint::core {
 
@@ -64,6 +65,7 @@ void FidelityStream::new_fetches(uint32_t h, uint32_t, const std::vector<uint32_
     m_acc[h].new_fetch += n;
 }
 
+SPRINT_SIMD_CLONES
 void FidelityStream::add(uint32_t h, uint32_t i, const uint32_t* kept, std::size_t count) {
     const int end = key_end(int(i), m_valid[h], m_causal);
     if (end == 0) return;

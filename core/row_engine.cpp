@@ -136,6 +136,7 @@ const std::vector<uint32_t>& RowEngine::softmax() {
     return m_tokens;
 }
 
+SPRINT_SIMD_CLONES
 bool RowEngine::accumulate(uint32_t token, const int8_t* v_row) {
     // Before softmax() (or after scores changed) there are no probabilities to weight V with.
     const std::size_t probs = m_kind == SoftmaxKind::Fixed ? m_p8.size() : m_pf.size();
