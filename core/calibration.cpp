@@ -129,6 +129,7 @@ class Selector {
         m_bin = m_lowest;  // never reached: the lowest bin, and the walk ends at the lowest score
         m_above = cum - m_weight[m_lowest];
     }
+    uint32_t crossing_bin() const { return m_bin; }
     void add2(double v, double wgt) {
         const uint32_t b = bin(v);
         if (b == m_bin)
@@ -176,22 +177,30 @@ float calibrate_threshold(const QuantizedWorkload& w, int h, const XbarNumerics&
     if (total == 0.0) return 0.0f;
     Selector sel;
     // One pass over the calibration queries, feeding `add` each (score, weight).
-    auto pass = [&](auto add) {
+    // With `only_bin`, the weights are computed only for a row with a score in that bin (pass 2
+    // weighs no other score).
+    auto pass = [&](auto add, int64_t only_bin) {
         for (uint32_t i = 0; i < scorer.queries; ++i) {
             const int end = scorer.row(i, score.data());
             if (end == 0) continue;
-            if (by_mass) pair_weights(w, h, i, end, mass, p.data());
+            bool weigh = by_mass;
+            if (weigh && only_bin >= 0) {
+                weigh = false;
+                for (int j = 0; j < end && !weigh; ++j)
+                    weigh = Selector::bin(score[std::size_t(j)]) == uint32_t(only_bin);
+            }
+            if (weigh) pair_weights(w, h, i, end, mass, p.data());
             for (int j = 0; j < end; ++j) add(score[std::size_t(j)], p[std::size_t(j)]);
         }
     };
-    pass([&](double v, double wgt) { sel.add1(v, wgt); });
+    pass([&](double v, double wgt) { sel.add1(v, wgt); }, -1);
     // KeepFraction: reach the k-th highest score (k of all pairs, at least one); KeepMass: the
     // share of each query's mass, summed over the queries.
     const double goal =
         by_mass ? c.value * queries
                 : double(std::clamp<long long>(std::llround(c.value * total), 1, (long long)total));
     sel.locate(goal);
-    pass([&](double v, double wgt) { sel.add2(v, wgt); });
+    pass([&](double v, double wgt) { sel.add2(v, wgt); }, int64_t(sel.crossing_bin()));
     return float(sel.threshold() * scorer.to_logit);
 }
 
