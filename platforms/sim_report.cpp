@@ -578,16 +578,15 @@ core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int
     return k;
 }
 
-Evaluation evaluate(const PlatformConfig& c, const Inputs& in,
-                    const core::Tensor3& dense, const std::vector<JobRun>& runs) {
-    const core::XbarNumerics x = c.ip.numerics();
+Evaluation evaluate(const PlatformConfig& c, const Inputs& in, const core::Tensor3& dense,
+                    const std::vector<JobRun>& runs) {
     Evaluation ev;
     for (const JobRun& r : runs) {
         JobReport rep;
         rep.mode = r.desc.opt.mode;
         rep.run = &r;
-        // The job's own thresholds (a mode that calibrated its own, else the selected mode's).
-        rep.bit_exact = r.out == core::reference_output(r.exact_w, r.desc.opt, x);
+        // Against the core's output with the job's own thresholds (computed during the run).
+        rep.bit_exact = r.out == r.reference.get();
         ev.all_exact &= rep.bit_exact;
         const core::Tensor3 dec =
             core::decode_output(r.out, r.desc.opt.output, in.q.heads, in.q.n, in.q.d, in.w.heads);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <iosfwd>
 #include <map>
 #include <memory>
@@ -74,6 +75,9 @@ struct JobRun {
     // Reference (b) for this job: the workload with the job's thresholds, one head's exact keep
     // decisions at a time; the fidelity, accumulated as the IP reports each query's kept set.
     core::QuantizedWorkload exact_w;
+    // The core's bit-exact output for this job, computed on a worker thread while the simulation
+    // runs (core only, no SystemC): set by run_simulator before sc_start.
+    std::shared_future<std::vector<uint8_t>> reference;
     std::vector<std::unique_ptr<core::HeadMasks>> exact_heads;
     std::unique_ptr<core::FidelityStream> fidelity;
     std::vector<Controller::HeadRecord> heads;
@@ -130,8 +134,7 @@ constexpr double kWarnMassBelow = 0.90;   // attention mass retained by the kept
 constexpr double kWarnErrorAbove = 0.10;  // output relative L2 error vs dense float
 // Every job against the core's bit-exact reference and the fidelity references.
 // `dense`: reference (a), the dense float attention (filled by the first job's fidelity stream).
-Evaluation evaluate(const PlatformConfig& c, const Inputs& in,
-                    const core::Tensor3& dense,
+Evaluation evaluate(const PlatformConfig& c, const Inputs& in, const core::Tensor3& dense,
                     const std::vector<JobRun>& runs);
 
 void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c,

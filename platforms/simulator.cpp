@@ -61,8 +61,6 @@ void set_verbosity(const std::string& level) {
 // The job's references (b) and its fidelity stream; the first job's also writes reference (a)
 // into `dense`.
 void start_fidelity(JobRun& r, const Inputs& in, const PlatformConfig& c, core::Tensor3* dense) {
-    const core::Mode mode = r.desc.opt.mode;
-    r.exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
     r.exact_heads.clear();
     r.exact_heads.resize(std::size_t(in.q.heads));
     core::JobOptions exact_opt = r.desc.opt;
@@ -158,6 +156,17 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr,
                   args.platform.ip.xbar.key_bits);
     std::vector<JobRun> runs(plan.size());
+    // Each job's workload with its thresholds, and its bit-exact reference started on a worker
+    // thread now: it overlaps the simulation instead of following it.
+    const core::XbarNumerics x = args.platform.ip.numerics();
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        const core::Mode mode = plan[i].opt.mode;
+        runs[i].exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
+        runs[i].reference =
+            std::async(std::launch::async, [&w = runs[i].exact_w, opt = plan[i].opt, x] {
+                return core::reference_output(w, opt, x);
+            }).share();
+    }
     core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);  // reference (a), written as queries end
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
