@@ -1,7 +1,9 @@
 #include "platforms/simulator.h"
 
+#include <pthread.h>
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <map>
 #include <ostream>
 
@@ -158,7 +160,14 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     std::vector<JobRun> runs(plan.size());
     // Each job's workload with its thresholds, and its bit-exact reference started on a worker
     // thread now: it overlaps the simulation instead of following it.
+    // The workers start with SIGINT, SIGTERM and SIGHUP blocked (a new thread inherits its
+    // creator's mask), so those signals always reach the main thread, whose handler removes the
+    // output temporaries and which holds them while it creates one.
     const core::XbarNumerics x = args.platform.ip.numerics();
+    sigset_t fatal, old_mask;
+    sigemptyset(&fatal);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&fatal, sig);
+    pthread_sigmask(SIG_BLOCK, &fatal, &old_mask);
     for (std::size_t i = 0; i < plan.size(); ++i) {
         const core::Mode mode = plan[i].opt.mode;
         runs[i].exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
@@ -167,6 +176,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
                 return core::reference_output(w, opt, x);
             }).share();
     }
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);  // reference (a), written as queries end
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
