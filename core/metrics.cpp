@@ -53,16 +53,30 @@ FidelityStream::FidelityStream(const Tensor3& q, const Tensor3& k, ExactRow exac
       m_o(std::size_t(q.d)),
       m_mask(std::size_t(q.n)) {}
 
-// |cur \ prev|: the keys query i fetches that query i - 1 did not hold.
-void FidelityStream::new_fetches(uint32_t h, uint32_t, const std::vector<uint32_t>& cur,
-                                 const std::vector<uint32_t>& prev) {
-    uint64_t n = 0;
-    std::size_t b = 0;
-    for (uint32_t t : cur) {
-        while (b < prev.size() && prev[b] < t) ++b;
-        n += !(b < prev.size() && prev[b] == t);
+void FidelityStream::try_count(uint32_t h, uint32_t i) {
+    const auto me = m_pending.find({h, i});
+    if (me == m_pending.end() || me->second.own) return;
+    const bool has_prev = i > 0 && key_end(int(i) - 1, m_valid[h], m_causal) > 0;
+    const auto prev = has_prev ? m_pending.find({h, i - 1}) : m_pending.end();
+    if (has_prev && prev == m_pending.end()) return;  // i - 1 not in yet: it counts i later
+    // |kept(i) \ kept(i - 1)|: the keys query i fetches that query i - 1 did not hold.
+    const std::vector<uint32_t>& cur = me->second.kept;
+    uint64_t n = cur.size();
+    if (has_prev) {
+        const std::vector<uint32_t>& pk = prev->second.kept;
+        std::size_t b = 0;
+        for (uint32_t t : cur) {
+            while (b < pk.size() && pk[b] < t) ++b;
+            n -= b < pk.size() && pk[b] == t;
+        }
     }
     m_acc[h].new_fetch += n;
+    me->second.own = true;
+    if (has_prev) {
+        prev->second.used = true;
+        if (prev->second.own) m_pending.erase(prev);
+    }
+    if (me->second.used) m_pending.erase(me);
 }
 
 SPRINT_SIMD_CLONES
@@ -70,18 +84,10 @@ void FidelityStream::add(uint32_t h, uint32_t i, const uint32_t* kept, std::size
     const int end = key_end(int(i), m_valid[h], m_causal);
     if (end == 0) return;
     Acc& a = m_acc[h];
-    const int d = m_q.d;
-    const double sum = dense_softmax_row(m_q, m_k, int(h), int(i), end, m_p.data());
-    if (m_dense_out) {  // reference (a)'s row, as dense_float_attention computes it
-        std::fill(m_o.begin(), m_o.end(), 0.0);
-        for (int j = 0; j < end; ++j) {
-            const double w = m_p[std::size_t(j)] / sum;
-            const float* vj = m_v->row(int(h), j);
-            for (int e = 0; e < d; ++e) m_o[std::size_t(e)] += w * double(vj[e]);
-        }
-        for (int e = 0; e < d; ++e)
-            m_dense_out->row(int(h), int(i))[e] = float(m_o[std::size_t(e)]);
-    }
+    const double sum = m_dense_out
+                           ? dense_attention_row(m_q, m_k, *m_v, int(h), int(i), end, m_p.data(),
+                                                 m_o.data(), m_dense_out->row(int(h), int(i)))
+                           : dense_softmax_row(m_q, m_k, int(h), int(i), end, m_p.data());
     m_exact(int(h), int(i), m_mask.data());
     double kept_mass = 0.0;
     uint64_t exact_kept = 0, both = 0;
@@ -99,29 +105,13 @@ void FidelityStream::add(uint32_t h, uint32_t i, const uint32_t* kept, std::size
     a.false_keep += count - both;
     a.mass += kept_mass / sum;
     a.queries++;
-    // New fetches against the previous query of the head (none for its first visible query).
+    // New fetches against the previous query of the head (none for its first visible query),
+    // whatever order the queries arrive in.
     Pending& me = m_pending[{h, i}];
     me.kept.assign(kept, kept + count);
-    const bool has_prev = i > 0 && key_end(int(i) - 1, m_valid[h], m_causal) > 0;
-    if (!has_prev) {
-        new_fetches(h, i, me.kept, {});
-        me.counted = true;
-    } else if (auto p = m_pending.find({h, i - 1}); p != m_pending.end()) {
-        new_fetches(h, i, me.kept, p->second.kept);
-        me.counted = true;
-        if (p->second.counted) m_pending.erase(p);  // i - 1 needed no more
-    }
-    if (auto n = m_pending.find({h, i + 1}); n != m_pending.end() && !n->second.counted) {
-        new_fetches(h, i + 1, n->second.kept, m_pending[{h, i}].kept);
-        n->second.counted = true;
-    }
-    // Query i is needed only by i + 1: drop it once i + 1 has counted (and i itself has).
-    auto self = m_pending.find({h, i});
-    auto next = m_pending.find({h, i + 1});
-    const bool last =
-        int(i) + 1 >= int(m_valid[h]) || key_end(int(i) + 1, m_valid[h], m_causal) == 0;
-    if (self->second.counted && (last || (next != m_pending.end() && next->second.counted)))
-        m_pending.erase(self);
+    me.used = int(i) + 1 >= m_q.n || key_end(int(i) + 1, m_valid[h], m_causal) == 0;
+    try_count(h, i);
+    try_count(h, i + 1);
 }
 
 FidelityReport FidelityStream::finish(const Tensor3& out, const Tensor3& dense) const {

@@ -55,8 +55,9 @@ class FidelityStream {
     };
 
   private:
-    void new_fetches(uint32_t h, uint32_t i, const std::vector<uint32_t>& cur,
-                     const std::vector<uint32_t>& prev);
+    // Count query i's new fetches if its set and its predecessor's are in; drop what no query
+    // needs any more.
+    void try_count(uint32_t h, uint32_t i);
     const Tensor3 &m_q, &m_k;
     ExactRow m_exact;
     std::vector<uint32_t> m_valid;
@@ -66,11 +67,11 @@ class FidelityStream {
     std::vector<Acc> m_acc;
     std::vector<double> m_p, m_o;
     std::vector<uint8_t> m_mask;
-    // Kept sets waiting for a neighbour: (h, i) -> the set, and whether its own new fetches
-    // (against i - 1) are counted yet.
+    // Kept sets waiting for a neighbour: (h, i) -> the set; own: its new fetches (against
+    // i - 1) are counted; used: query i + 1 has been counted against it (or there is none).
     struct Pending {
         std::vector<uint32_t> kept;
-        bool counted = false;
+        bool own = false, used = false;
     };
     std::map<std::pair<uint32_t, uint32_t>, Pending> m_pending;
 };

@@ -150,6 +150,21 @@ double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int e
     return sum;
 }
 
+SPRINT_SIMD_CLONES
+double dense_attention_row(const Tensor3& q, const Tensor3& k, const Tensor3& v, int h, int i,
+                           int end, double* p, double* acc, float* out) {
+    const int d = q.d;
+    const double sum = dense_softmax_row(q, k, h, i, end, p);
+    std::fill(acc, acc + d, 0.0);
+    for (int j = 0; j < end; ++j) {
+        const double w = p[j] / sum;
+        const float* vj = v.row(h, j);
+        for (int e = 0; e < d; ++e) acc[e] += w * double(vj[e]);
+    }
+    for (int e = 0; e < d; ++e) out[e] = float(acc[e]);
+    return sum;
+}
+
 Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
                               const std::vector<uint32_t>& valid_len, bool causal) {
     const int H = q.heads, n = q.n, d = q.d;
@@ -159,12 +174,7 @@ Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3&
         for (int i = 0; i < n; ++i) {
             const int end = key_end(i, valid_len[std::size_t(h)], causal);
             if (end == 0) continue;
-            const double sum = dense_softmax_row(q, k, h, i, end, p.data());
-            std::fill(acc.begin(), acc.end(), 0.0);
-            for (int j = 0; j < end; ++j)
-                for (int e = 0; e < d; ++e)
-                    acc[std::size_t(e)] += p[std::size_t(j)] / sum * double(v.row(h, j)[e]);
-            for (int e = 0; e < d; ++e) out.row(h, i)[e] = float(acc[std::size_t(e)]);
+            dense_attention_row(q, k, v, h, i, end, p.data(), acc.data(), out.row(h, i));
         }
     }
     return out;

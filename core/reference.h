@@ -64,6 +64,11 @@ Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int h
 // logit = q.k / sqrt(d)); returns their sum. The dense softmax of reference (a) and of the metrics.
 double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p);
 
+// Reference (a)'s row for query i of head h: the softmax row into p (as dense_softmax_row; its
+// sum is returned) and the attention output into out[0, d); acc is d doubles of scratch.
+double dense_attention_row(const Tensor3& q, const Tensor3& k, const Tensor3& v, int h, int i,
+                           int end, double* p, double* acc, float* out);
+
 // (a) dense float attention (padded query rows zero).
 Tensor3 dense_float_attention(const Tensor3& q, const Tensor3& k, const Tensor3& v,
                               const std::vector<uint32_t>& valid_len, bool causal);

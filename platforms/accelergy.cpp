@@ -34,16 +34,17 @@ bool has_block(const core::TechTable& model, const std::string& block) {
     return false;
 }
 
-double positive(const YAML::Node& table, const char* key, const std::string& where) {
-    const YAML::Node v = table[key];
+// A finite number >= 0 (> 0 with `positive`); `where` names it in the error.
+double number(const YAML::Node& v, const std::string& where, bool positive = false) {
     double x = 0.0;
     try {
         x = v.as<double>();
     } catch (const YAML::Exception&) {
-        throw std::runtime_error(where + ": '" + key + "' must be a number");
+        throw std::runtime_error(where + " is not a number");
     }
-    if (!std::isfinite(x) || x <= 0.0)
-        throw std::runtime_error(where + ": '" + key + "' must be a number > 0");
+    if (!std::isfinite(x) || x < 0.0 || (positive && x == 0.0))
+        throw std::runtime_error(where +
+                                 (positive ? " must be a number > 0" : " must be a number >= 0"));
     return x;
 }
 
@@ -57,23 +58,12 @@ double divisor(const core::TechEntry& e, const YAML::Node& table, const std::str
             throw std::runtime_error(where + ": the model counts " + e.block + "." + e.action +
                                      " in " + e.unit + "; add '" + key + ": <" + what +
                                      ">' to the table (Accelergy gives one access or instance)");
-        return positive(table, key, where);
+        return number(table[key], where + ": '" + key + "'", true);
     };
     if (per == "bit") return need("width", "bits per access");
     if (per == "B") return need("width", "bits per access") / 8.0;
     if (per == "KB") return need("kilobytes", "KB per instance");
     return 1.0;
-}
-
-double number(const YAML::Node& v, const std::string& where) {
-    double x = 0.0;
-    try {
-        x = v.as<double>();
-    } catch (const YAML::Exception&) {
-        throw std::runtime_error(where + " is not a number");
-    }
-    if (!std::isfinite(x) || x < 0.0) throw std::runtime_error(where + " must be a number >= 0");
-    return x;
 }
 
 void set_entry(core::TechTable& out, const core::TechEntry& like, double value,

@@ -80,13 +80,20 @@ struct EngineRow {
     std::function<double(const json&, const json&)> busy, stall;
 };
 
-double num(const json& j, const std::vector<std::string>& path) {
+// The statistic at `path` in a stats tree, or null.
+const json* stat(const json& j, const std::vector<std::string>& path) {
     const json* p = &j;
     for (const std::string& k : path) {
-        if (!p->is_object() || !p->contains(k)) return 0.0;
+        if (!p->is_object() || !p->contains(k)) return nullptr;
         p = &(*p)[k];
     }
-    return p->contains("value") && (*p)["value"].is_number() ? (*p)["value"].get<double>() : 0.0;
+    return p;
+}
+
+double num(const json& j, const std::vector<std::string>& path) {
+    const json* p = stat(j, path);
+    return p && p->contains("value") && (*p)["value"].is_number() ? (*p)["value"].get<double>()
+                                                                  : 0.0;
 }
 
 // One row per engine; with several compute units, each unit's stages and datapath have a row of
@@ -524,13 +531,10 @@ core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int
     // A module's count, or with `head` its count for that head (the per_head split).
     auto get = [&](const std::vector<std::string>& path) {
         if (head < 0) return num(m, path);
-        const json* p = &m;
-        for (const std::string& key : path) {
-            if (!p->is_object() || !p->contains(key))
-                throw std::runtime_error("no statistic " + key + " for the per-head energy");
-            p = &(*p)[key];
-        }
-        const json& a = p->at("per_head");
+        const json* p = stat(m, path);
+        if (!p || !p->contains("per_head"))
+            throw std::runtime_error("no per-head statistic " + path.back() + " for the energy");
+        const json& a = (*p)["per_head"];
         return std::size_t(head) < a.size() ? a[std::size_t(head)].get<double>() : 0.0;
     };
     auto ev = [&](const char* block, const char* action, double n) {
