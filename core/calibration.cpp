@@ -54,9 +54,7 @@ class HeadScorer {
             query_to_dac(m_w.q.row(h, int(i)), d, m_x, m_q_dac.data());
             m_cells.bitlines(m_q_dac.data(), end, uint32_t(h), i, m_x, m_v.data());
             const double shift = query_shift(m_q_dac.data(), d, m_x);
-            for (int j = 0; j < end; ++j)
-                out[j] = m_v[std::size_t(j)] - shift +
-                         comparator_offset(m_x.column(uint32_t(j), uint32_t(d)), m_x);
+            bitline_margins(m_v.data(), end, shift, m_x, d, out);
         } else {
             for (int j = 0; j < end; ++j)
                 out[j] = double(dot_i8(m_w.q.row(h, int(i)), m_w.k.row(h, j), d));
@@ -110,15 +108,27 @@ class Selector {
         b = (b >> 63) ? ~b : (b | (uint64_t(1) << 63));  // order-preserving
         return uint32_t(b >> (64 - kBits));
     }
-    Selector() : m_weight(std::size_t(1) << kBits, 0.0) {}
-    void add1(double v, double wgt) { m_weight[bin(v)] += wgt; }
+    // The bins are the thread's, kept zero between heads: only the bins a head touched are
+    // cleared after it (clearing or allocating 8 MiB per head cost more than the head's scores).
+    Selector() : m_weight(bins()) {}
+    ~Selector() {
+        for (uint32_t b : m_touched) m_weight[b] = 0.0;
+    }
+    Selector(const Selector&) = delete;
+    Selector& operator=(const Selector&) = delete;
+    void add1(double v, double wgt) {
+        double& w = m_weight[bin(v)];
+        if (w == 0.0 && wgt != 0.0) m_touched.push_back(bin(v));  // weights are never negative
+        w += wgt;
+    }
     // After pass 1: the bin where the sum from the top reaches `goal` (tolerance as the walk).
     void locate(double goal) {
         m_goal = goal;
         double cum = 0.0;
-        for (std::size_t b = m_weight.size(); b-- > 0;) {
-            if (m_weight[b] == 0.0) continue;
-            m_lowest = uint32_t(b);
+        std::sort(m_touched.begin(), m_touched.end());  // the bins with weight, in order
+        for (std::size_t t = m_touched.size(); t-- > 0;) {
+            const uint32_t b = m_touched[t];
+            m_lowest = b;
             if (cum + m_weight[b] >= goal * (1.0 - 1e-12)) {
                 m_bin = uint32_t(b);
                 m_above = cum;
@@ -154,7 +164,12 @@ class Selector {
     }
 
   private:
-    std::vector<double> m_weight;
+    static std::vector<double>& bins() {
+        thread_local std::vector<double> w(std::size_t(1) << kBits, 0.0);
+        return w;
+    }
+    std::vector<double>& m_weight;
+    std::vector<uint32_t> m_touched;
     double m_goal = 0.0, m_above = 0.0, m_below = -INFINITY;
     uint32_t m_bin = 0, m_lowest = 0;
     std::map<double, double> m_group;

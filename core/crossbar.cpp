@@ -3,6 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#if SPRINT_HAVE_AVX2_KERNELS
+#include <immintrin.h>
+#endif
 
 #include "core/rng.h"
 
@@ -40,6 +44,7 @@ void CellArray::reset(int keys, int d) {
     m_g.assign(std::size_t(keys) * std::size_t(d), 0.0);
     m_level.assign(std::size_t(keys) * std::size_t(d), 0);
     m_integer = true;
+    m_max_level = 0;
 }
 
 uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t head,
@@ -65,18 +70,86 @@ uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t
                     level = max_level;
             }
             g[e] = level;
-            if (level >= 0.0 && level <= 255.0 && level == std::floor(level))
+            if (level >= 0.0 && level <= 255.0 && level == std::floor(level)) {
                 m_level[std::size_t(j) * m_d + e] = uint8_t(level);
-            else
+                m_max_level = std::max(m_max_level, uint8_t(level));
+            } else
                 m_integer = false;
         }
     }
     return uint64_t(count) * uint64_t(m_d);
 }
 
+#if SPRINT_HAVE_AVX2_KERNELS
+namespace {
+
+// out[j] = sum_e levels[j][e] * q[e] for j in [first, end), d a multiple of 32, on AVX2: the
+// unsigned levels times the signed inputs in pairs (vpmaddubsw) and the pairs summed in 32 bits.
+// Exact while every pair sum fits 16 bits (the caller checks: 2 max_level max|q| <= 32767).
+__attribute__((target("avx2"))) void level_dots_avx2(const uint8_t* levels, int d, const int8_t* q,
+                                                     int first, int end, int32_t* out) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    for (int j = first; j < end; ++j) {
+        const uint8_t* l = levels + std::size_t(j) * std::size_t(d);
+        __m256i acc = _mm256_setzero_si256();
+        for (int e = 0; e < d; e += 32) {
+            const __m256i lv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(l + e));
+            const __m256i qv = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(q + e));
+            acc = _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_maddubs_epi16(lv, qv), ones));
+        }
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+        s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+        out[j] = _mm_cvtsi128_si32(s);
+    }
+}
+
+bool cpu_has_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+
+}  // namespace
+#endif
+
+// The integer bitlines of [first, key_end) through the AVX2 kernel, when the CPU has it and
+// every pair of products fits its 16-bit sums; false otherwise (the caller's loop does them).
+bool CellArray::fast_bitlines(const int8_t* q_dac, int key_end, bool midpoint, double* out,
+                              int first) const {
+#if SPRINT_HAVE_AVX2_KERNELS
+    if (!m_integer || m_d % 32 != 0 || key_end <= first || !cpu_has_avx2()) return false;
+    thread_local std::vector<int8_t> q;
+    thread_local std::vector<int32_t> acc;
+    q.resize(std::size_t(m_d));
+    int max_q = 0;
+    for (int e = 0; e < m_d; ++e) {  // in half LSBs with mid-point: (2 q_dac + 1)
+        const int v = midpoint ? 2 * int(q_dac[e]) + 1 : int(q_dac[e]);
+        if (v < -127 || v > 127) return false;
+        q[std::size_t(e)] = int8_t(v);
+        max_q = std::max(max_q, std::abs(v));
+    }
+    if (2 * int(m_max_level) * max_q > 32767) return false;
+    acc.resize(std::size_t(key_end));
+    level_dots_avx2(m_level.data(), m_d, q.data(), first, key_end, acc.data());
+    const double scale = midpoint ? 0.5 : 1.0;
+    for (int j = first; j < key_end; ++j) out[j] = double(acc[std::size_t(j)]) * scale;
+    return true;
+#else
+    (void)q_dac, (void)key_end, (void)midpoint, (void)out, (void)first;
+    return false;
+#endif
+}
+
 SPRINT_SIMD_CLONES
 void CellArray::bitlines(const int8_t* q_dac, int key_end, uint32_t head, uint32_t query,
                          const XbarNumerics& x, double* out, int first) const {
+    if (fast_bitlines(q_dac, key_end, x.midpoint, out, first)) {
+        if (x.read_noise_sigma > 0.0)
+            for (int j = first; j < key_end; ++j)
+                out[j] += x.read_noise_sigma *
+                          rng_normal(rng_key(x.seed, kStreamReadNoise, head, query, j));
+        return;
+    }
     for (int j = first; j < key_end; ++j) {
         double v;
         if (m_integer) {
@@ -174,13 +247,29 @@ void query_to_dac(const int8_t* q, int d, const XbarNumerics& x, int8_t* q_dac) 
     for (int e = 0; e < d; ++e) q_dac[e] = int8_t(query_dac(q[e], x.query_bits));
 }
 
+SPRINT_SIMD_CLONES
+void bitline_margins(const double* v, int key_end, double shift, const XbarNumerics& x, int d,
+                     double* margins, int first) {
+    if (x.comparator_offset_sigma == 0.0) {  // no offsets: no column to look up per key
+        for (int j = first; j < key_end; ++j) margins[j] = v[j] - shift;
+        return;
+    }
+    for (int j = first; j < key_end; ++j)
+        margins[j] = v[j] - shift + comparator_offset(x.column(uint32_t(j), uint32_t(d)), x);
+}
+
+SPRINT_SIMD_CLONES
 uint32_t compare_bitlines(const double* v, int key_end, double shift, double t_raw,
                           const XbarNumerics& x, uint8_t* mask, double* margins, int first, int d) {
+    thread_local std::vector<double> scratch;
+    if (!margins) {
+        scratch.resize(std::size_t(std::max(0, key_end)));
+        margins = scratch.data();
+    }
+    bitline_margins(v, key_end, shift, x, d, margins, first);
     uint32_t kept = 0;
     for (int j = first; j < key_end; ++j) {
-        const double m = v[j] - shift + comparator_offset(x.column(uint32_t(j), uint32_t(d)), x);
-        if (margins) margins[j] = m;
-        mask[j] = m >= t_raw ? 1 : 0;
+        mask[j] = margins[j] >= t_raw ? 1 : 0;
         kept += mask[j];
     }
     return kept;

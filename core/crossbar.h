@@ -132,6 +132,9 @@ class CellArray {
     // integer dot products are exact, so the result is bit-identical and several times faster.
     std::vector<uint8_t> m_level;
     bool m_integer = true;
+    uint8_t m_max_level = 0;  // the highest level programmed (the fast kernel's range check)
+    bool fast_bitlines(const int8_t* q_dac, int key_end, bool midpoint, double* out,
+                       int first) const;
 };
 
 // Passes the crossbar takes over a head of `valid_len` keys at dimension d (1 when unbounded).
@@ -172,6 +175,10 @@ uint32_t adc_select(const double* margins, int key_end, double t_raw, double ste
 // The adc_topk best of (code, key) pairs (highest code first, ties: the lower key), in key order.
 std::vector<uint32_t> adc_topk_merge(std::vector<std::pair<double, uint32_t>> coded, uint32_t k);
 
+// The comparator inputs of keys [first, key_end): margin_j = v_j - shift + the offset of
+// column(j, d), into margins[j].
+void bitline_margins(const double* v, int key_end, double shift, const XbarNumerics& x, int d,
+                     double* margins, int first = 0);
 // Comparator bank decision for keys [first, key_end) of a head of dimension d: margin_j = v_j -
 // shift + offset of column(j, d); mask[j] = margin_j >= t_raw. Writes the margins when `margins`
 // is not null. Returns the count.
