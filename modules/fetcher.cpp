@@ -94,6 +94,8 @@ Fetcher::Fetcher(const sc_module_name& name, const IpConfig& cfg, TraceScheduler
         "AT: time memory requests waited to be accepted (END_REQ), summed over requests");
 }
 
+Fetcher::~Fetcher() = default;  // here, where BurstPlan is complete
+
 // ---- commands ----------------------------------------------------------------------------------
 
 void Fetcher::execute(tlm_generic_payload& gp, sc_time& delay) {
@@ -176,10 +178,10 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
 // K-MSB read-back of `rows` consecutive tokens from cmd.tokens[first]: one ReadBack on the
 // crossbar's socket at `at` (which becomes its end), the codes joined with the packed low bits.
 bool Fetcher::read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
-                        const uint8_t* lsb, uint8_t* full, sc_time& at) {
+                        const uint8_t* lsb, uint8_t* full, std::vector<int8_t>& msb, sc_time& at) {
     const uint32_t d = cmd.row_bytes, kb = uint32_t(m_cfg.xbar.key_bits);
     const uint32_t lrb = core::key_lsb_row_bytes(int(d), int(kb));
-    std::vector<int8_t> msb(std::size_t(rows) * d);
+    msb.resize(std::size_t(rows) * d);
     proto::XbarCommand xc;
     xc.op = proto::XbarOp::ReadBack;
     xc.head = cmd.head;
@@ -213,19 +215,26 @@ bool Fetcher::sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t
 
 // The bursts of one LoadRows: runs of consecutive missing tokens (adjacent in memory) up to
 // max_burst_bytes, a row larger than that read in max_burst_bytes pieces, into a staging buffer.
+// Plans are reused (Fetcher::m_plans): commands under way at once each hold their own.
 struct Fetcher::BurstPlan {
     struct Run {
         uint32_t first, rows, pieces;
     };
+    std::vector<uint8_t> hit;  // per token: resident, then: its slot holds the row's data
     std::vector<Run> runs;
     std::vector<MemReq> reqs;
     std::vector<uint32_t> run_of;  // request -> run
     std::vector<uint32_t> pieces_left;
     std::vector<uint8_t> stage;
+    std::vector<uint8_t> full;  // read-back: a run's rows rebuilt
+    std::vector<int8_t> msb;    // and their top bits from the crossbar
 
     // rb: bytes of a row in memory (the packed low bits with K-MSB read-back, else row_bytes).
-    BurstPlan(const proto::FetchCommand& cmd, const std::vector<uint8_t>& hit, uint32_t burst,
-              uint32_t rb) {
+    void build(const proto::FetchCommand& cmd, uint32_t burst, uint32_t rb) {
+        runs.clear();
+        reqs.clear();
+        run_of.clear();
+        pieces_left.clear();
         const uint32_t max_rows = std::max<uint32_t>(1, burst / rb);
         for (uint32_t i = 0; i < cmd.count;) {
             if (hit[i]) {
@@ -252,6 +261,27 @@ struct Fetcher::BurstPlan {
             }
         }
     }
+};
+
+// A plan from the free list for one command, back on the list when the command ends.
+class Fetcher::PlanLease {
+  public:
+    explicit PlanLease(Fetcher& f) : m_f(f) {
+        if (f.m_plans.empty()) {
+            m_plan = std::make_unique<BurstPlan>();
+        } else {
+            m_plan = std::move(f.m_plans.back());
+            f.m_plans.pop_back();
+        }
+    }
+    ~PlanLease() { m_f.m_plans.push_back(std::move(m_plan)); }
+    PlanLease(const PlanLease&) = delete;
+    PlanLease& operator=(const PlanLease&) = delete;
+    BurstPlan& operator*() { return *m_plan; }
+
+  private:
+    Fetcher& m_f;
+    std::unique_ptr<BurstPlan> m_plan;
 };
 
 bool Fetcher::acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_time& t) {
@@ -302,7 +332,10 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    std::vector<uint8_t> hit(cmd.count, 0);  // then: the slot holds its row's data
+    PlanLease lease(*this);
+    BurstPlan& plan = *lease;
+    std::vector<uint8_t>& hit = plan.hit;
+    hit.assign(cmd.count, 0);
     sc_time t = delay;
     if (!acquire(cmd, hit, t)) {
         SC_REPORT_WARNING("sprint/fetcher", "LoadRows: the SRAM buffer refused the Acquire");
@@ -317,8 +350,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     uint32_t hits = 0;
     for (uint8_t h : hit) hits += h;
     const uint32_t mrb = cmd.readback ? core::key_lsb_row_bytes(int(rb), m_cfg.xbar.key_bits) : rb;
-    BurstPlan plan(cmd, hit, m_cfg.fetcher.max_burst_bytes, mrb);
-    std::vector<uint8_t> full;  // read-back: a run's rows rebuilt
+    plan.build(cmd, m_cfg.fetcher.max_burst_bytes, mrb);
+    std::vector<uint8_t>& full = plan.full;
     // When the last piece of a run arrives, its rows go to their slots (runs of consecutive slots
     // in one SRAM access).
     sc_time sram_end = abs_time(t);
@@ -331,7 +364,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         const uint8_t* rows = &plan.stage[std::size_t(r.first) * mrb];
         if (cmd.readback) {  // the run's top bits from the crossbar, joined with the low bits
             full.resize(std::size_t(r.rows) * rb);
-            if (!read_back(cmd, r.first, r.rows, rows, full.data(), ready)) return sram_ok = false;
+            if (!read_back(cmd, r.first, r.rows, rows, full.data(), plan.msb, ready))
+                return sram_ok = false;
             rows = full.data();
         }
         for (uint32_t a = 0; a < r.rows;) {
@@ -391,7 +425,8 @@ tlm_response_status Fetcher::run(std::vector<MemReq>& reqs, const sc_time& start
         // LT: sequential calls with annotated issue times through the window. The requests in
         // flight at once are traced from the issue and completion times.
         Window w(*this, start);
-        std::vector<std::pair<sc_time, int>> events;
+        std::vector<std::pair<sc_time, int>>& events = m_lt_events;  // LT never waits here
+        events.clear();
         for (MemReq& r : reqs) {
             r.issue = w.next_issue();
             const tlm_response_status st = mem_access(r);

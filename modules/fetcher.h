@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <systemc>
@@ -47,6 +48,7 @@ class Fetcher : public sc_core::sc_module {
     sc_core::sc_signal<uint32_t> outstanding;
 
     Fetcher(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
+    ~Fetcher() override;
     const core::StatGroup& stats() const { return m_stats; }
 
     // One LoadRows command, as the fetcher saw it (for analysis and tests).
@@ -104,6 +106,9 @@ class Fetcher : public sc_core::sc_module {
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     struct BurstPlan;
+    class PlanLease;
+    std::vector<std::unique_ptr<BurstPlan>> m_plans;            // free plans (LoadRows scratch)
+    std::vector<std::pair<sc_core::sc_time, int>> m_lt_events;  // LT: run()'s in-flight trace
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
     bool acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_core::sc_time& t);
     void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled,
@@ -120,7 +125,8 @@ class Fetcher : public sc_core::sc_module {
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
     bool read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
-                   const uint8_t* lsb, uint8_t* full, sc_core::sc_time& at);
+                   const uint8_t* lsb, uint8_t* full, std::vector<int8_t>& msb,
+                   sc_core::sc_time& at);
     bool sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
                     uint32_t row_bytes, uint8_t* data, sc_core::sc_time& at);
     void trace_in_flight(int change, const sc_core::sc_time& at);

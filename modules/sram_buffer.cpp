@@ -29,6 +29,68 @@ std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(Replacement r) {
     return std::make_unique<Lru>();
 }
 
+std::size_t ClaimCounts::find(uint64_t key) const {
+    const std::size_t mask = m_keys.size() - 1;
+    std::size_t c = std::size_t((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    while (m_keys[c] != kEmpty && m_keys[c] != key) c = (c + 1) & mask;
+    return c;
+}
+
+uint32_t ClaimCounts::count(uint64_t key) const {
+    if (m_size == 0) return 0;
+    const std::size_t c = find(key);
+    return m_keys[c] == key ? m_counts[c] : 0;
+}
+
+void ClaimCounts::grow() {
+    std::vector<uint64_t> keys = std::move(m_keys);
+    std::vector<uint32_t> counts = std::move(m_counts);
+    m_keys.assign(std::max<std::size_t>(64, 2 * keys.size()), kEmpty);
+    m_counts.assign(m_keys.size(), 0);
+    for (std::size_t i = 0; i < keys.size(); ++i)
+        if (keys[i] != kEmpty) {
+            const std::size_t c = find(keys[i]);
+            m_keys[c] = keys[i];
+            m_counts[c] = counts[i];
+        }
+}
+
+bool ClaimCounts::add(uint64_t key) {
+    if (2 * (m_size + 1) > m_keys.size()) grow();  // at most half full
+    const std::size_t c = find(key);
+    if (m_keys[c] == key) return ++m_counts[c] == 1;
+    m_keys[c] = key;
+    m_counts[c] = 1;
+    ++m_size;
+    return true;
+}
+
+bool ClaimCounts::remove(uint64_t key) {
+    if (m_size == 0) return false;
+    const std::size_t mask = m_keys.size() - 1;
+    std::size_t c = find(key);
+    if (m_keys[c] != key || --m_counts[c] > 0) return false;
+    // Backward-shift deletion: move later keys of the probe run into the gap.
+    m_keys[c] = kEmpty;
+    --m_size;
+    for (std::size_t n = (c + 1) & mask; m_keys[n] != kEmpty; n = (n + 1) & mask) {
+        const std::size_t home = std::size_t((m_keys[n] * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+        // The key at n may fill the gap at c when its home is not in (c, n] (cyclically).
+        const bool stays = c <= n ? (home > c && home <= n) : (home > c || home <= n);
+        if (stays) continue;
+        m_keys[c] = m_keys[n];
+        m_counts[c] = m_counts[n];
+        m_keys[n] = kEmpty;
+        c = n;
+    }
+    return true;
+}
+
+void ClaimCounts::clear() {
+    std::fill(m_keys.begin(), m_keys.end(), kEmpty);
+    m_size = 0;
+}
+
 SramBuffer::SramBuffer(const sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer)
     : sc_module(name),
       from_controller("from_controller", 1,
@@ -195,7 +257,7 @@ bool SramBuffer::reserve(proto::ResidencyCommand& cmd) {
         return true;
     }
     for (uint32_t i = 0; i < cmd.count; ++i)
-        if (t.claims[claim_key(cmd, i)]++ == 0) ++t.claimed;
+        if (t.claims.add(claim_key(cmd, i))) ++t.claimed;
     return true;
 }
 
@@ -206,12 +268,8 @@ void SramBuffer::unreserve(const proto::ResidencyCommand& cmd) {
         return;
     }
     for (uint32_t i = 0; i < cmd.count; ++i) {
-        auto it = t.claims.find(claim_key(cmd, i));
-        if (it == t.claims.end()) continue;  // never claimed (a Flush ended it)
-        if (--it->second == 0) {
-            t.claims.erase(it);
-            --t.claimed;
-        }
+        // A row never claimed (a Flush ended its claims) changes nothing.
+        if (t.claims.remove(claim_key(cmd, i))) --t.claimed;
     }
 }
 
@@ -326,7 +384,6 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         if (t.pins[s]) continue;
         m_victims.emplace_back(t.slot_token[s] == ~0u ? 0 : t.stamp[s] + 1, s);
     }
-    std::sort(m_victims.begin(), m_victims.end());
     uint32_t hit_unpinned = 0;
     for (uint32_t i = 0; i < cmd.count; ++i)
         if (cmd.hit_out[i] && t.pins[t.where[cmd.tokens[i]]] == 0) ++hit_unpinned;
@@ -334,6 +391,15 @@ bool SramBuffer::acquire(proto::ResidencyCommand& cmd) {
         cmd.no_room_out = true;  // all or nothing: wait for a release
         ++m_no_room;
         return true;
+    }
+    // Only the first missing + hit_unpinned candidates can be taken (the ranks are distinct, so
+    // they come out in the order a full sort gives).
+    const auto take =
+        std::ptrdiff_t(std::min<std::size_t>(m_victims.size(), missing + hit_unpinned));
+    if (missing) {
+        const auto mid = m_victims.begin() + take;
+        if (mid != m_victims.end()) std::nth_element(m_victims.begin(), mid - 1, m_victims.end());
+        std::sort(m_victims.begin(), mid);
     }
     for (uint32_t i = 0; i < cmd.count; ++i) {
         if (!cmd.hit_out[i]) continue;

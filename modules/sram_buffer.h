@@ -12,7 +12,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <vector>
 
 #include <systemc>
@@ -34,6 +33,28 @@ class ReplacementPolicy {
     virtual void on_insert(uint64_t& stamp, uint64_t now) = 0;
     virtual void on_hit(uint64_t& stamp, uint64_t now) = 0;
     static std::unique_ptr<ReplacementPolicy> create(Replacement r);
+};
+
+// How many chunks in flight claim each (head, token) row: an open-addressing table (linear
+// probing, backward-shift deletion), so claiming and releasing a row allocates nothing. It holds
+// at most as many rows as the buffer has slots.
+class ClaimCounts {
+  public:
+    // The count of `key` (0 when unclaimed).
+    uint32_t count(uint64_t key) const;
+    // Adds one claim; true when the row was unclaimed before.
+    bool add(uint64_t key);
+    // Removes one claim (none when unclaimed); true when it was the last.
+    bool remove(uint64_t key);
+    void clear();
+
+  private:
+    std::size_t find(uint64_t key) const;  // its cell, or an empty one where it would go
+    void grow();
+    static constexpr uint64_t kEmpty = ~uint64_t(0);
+    std::vector<uint64_t> m_keys;
+    std::vector<uint32_t> m_counts;
+    std::size_t m_size = 0;
 };
 
 class SramBuffer : public sc_core::sc_module {
@@ -59,7 +80,7 @@ class SramBuffer : public sc_core::sc_module {
         uint32_t reserved = 0;  // rows reserved without tokens, by chunks not yet released
         // Reservations with tokens: how many chunks in flight claim each (head, token); a row
         // claimed by several takes one slot, so the room they hold is the number claimed.
-        std::unordered_map<uint64_t, uint32_t> claims;
+        ClaimCounts claims;
         uint32_t claimed = 0;
     };
 

@@ -31,8 +31,9 @@ class PayloadPool : public tlm::tlm_mm_interface {
     }
 
     void free(tlm::tlm_generic_payload* gp) override {
-        gp->reset();  // frees auto extensions
-        for (unsigned i = 0; i < tlm::max_num_extensions(); ++i)
+        gp->reset();                                   // frees auto extensions
+        const unsigned n = tlm::max_num_extensions();  // a registry lookup: once per release
+        for (unsigned i = 0; i < n; ++i)
             if (gp->get_extension(i)) gp->set_extension(i, nullptr);  // caller-owned ones
         --m_in_use;
         m_free.push_back(gp);
