@@ -40,18 +40,19 @@ Fidelity FidelityStream::Acc::result() const {
 
 FidelityStream::FidelityStream(const Tensor3& q, const Tensor3& k, ExactRow exact_row,
                                std::vector<uint32_t> valid_len, bool causal, const Tensor3* v,
-                               Tensor3* dense_out)
+                               Tensor3* dense_out, bool accuracy)
     : m_q(q),
       m_k(k),
       m_exact(std::move(exact_row)),
       m_valid(std::move(valid_len)),
       m_causal(causal),
+      m_accuracy(accuracy),
       m_v(v),
-      m_dense_out(v ? dense_out : nullptr),
+      m_dense_out(v && accuracy ? dense_out : nullptr),
       m_acc(std::size_t(q.heads)),
-      m_p(std::size_t(q.n)),
-      m_o(std::size_t(q.d)),
-      m_mask(std::size_t(q.n)) {}
+      m_p(accuracy ? std::size_t(q.n) : 0),
+      m_o(accuracy ? std::size_t(q.d) : 0),
+      m_mask(accuracy ? std::size_t(q.n) : 0) {}
 
 void FidelityStream::try_count(uint32_t h, uint32_t i) {
     const auto me = m_pending.find({h, i});
@@ -79,11 +80,26 @@ void FidelityStream::try_count(uint32_t h, uint32_t i) {
     if (me->second.used) m_pending.erase(me);
 }
 
-SPRINT_SIMD_CLONES
 void FidelityStream::add(uint32_t h, uint32_t i, const uint32_t* kept, std::size_t count) {
     const int end = key_end(int(i), m_valid[h], m_causal);
     if (end == 0) return;
     Acc& a = m_acc[h];
+    a.visible += uint64_t(end);
+    a.kept += count;
+    a.queries++;
+    if (m_accuracy) accuracy_row(a, h, i, end, kept, count);
+    // New fetches against the previous query of the head (none for its first visible query),
+    // whatever order the queries arrive in.
+    Pending& me = m_pending[{h, i}];
+    me.kept.assign(kept, kept + count);
+    me.used = int(i) + 1 >= m_q.n || key_end(int(i) + 1, m_valid[h], m_causal) == 0;
+    try_count(h, i);
+    try_count(h, i + 1);
+}
+
+SPRINT_SIMD_CLONES
+void FidelityStream::accuracy_row(Acc& a, uint32_t h, uint32_t i, int end, const uint32_t* kept,
+                                  std::size_t count) {
     const double sum = m_dense_out
                            ? dense_attention_row(m_q, m_k, *m_v, int(h), int(i), end, m_p.data(),
                                                  m_o.data(), m_dense_out->row(int(h), int(i)))
@@ -97,21 +113,11 @@ void FidelityStream::add(uint32_t h, uint32_t i, const uint32_t* kept, std::size
         kept_mass += m_p[t];
         both += m_mask[t];
     }
-    a.visible += uint64_t(end);
-    a.kept += count;
     a.exact_kept += exact_kept;
     a.exact_pruned += uint64_t(end) - exact_kept;
     a.false_prune += exact_kept - both;
     a.false_keep += count - both;
     a.mass += kept_mass / sum;
-    a.queries++;
-    // New fetches against the previous query of the head (none for its first visible query),
-    // whatever order the queries arrive in.
-    Pending& me = m_pending[{h, i}];
-    me.kept.assign(kept, kept + count);
-    me.used = int(i) + 1 >= m_q.n || key_end(int(i) + 1, m_valid[h], m_causal) == 0;
-    try_count(h, i);
-    try_count(h, i + 1);
 }
 
 FidelityReport FidelityStream::finish(const Tensor3& out, const Tensor3& dense) const {
@@ -120,7 +126,7 @@ FidelityReport FidelityStream::finish(const Tensor3& out, const Tensor3& dense) 
     const int d = m_q.d;
     for (int h = 0; h < m_q.heads; ++h) {
         Acc a = m_acc[std::size_t(h)];
-        for (int i = 0; i < m_q.n; ++i) {
+        for (int i = 0; i < m_q.n && m_accuracy; ++i) {
             if (key_end(i, m_valid[std::size_t(h)], m_causal) == 0) continue;
             for (int e = 0; e < d; ++e) {
                 const double o = out.row(h, i)[e], r = dense.row(h, i)[e];
@@ -131,9 +137,11 @@ FidelityReport FidelityStream::finish(const Tensor3& out, const Tensor3& dense) 
             }
         }
         rep.per_head.push_back(a.result());
+        rep.per_head.back().accuracy = m_accuracy;
         total.add(a);
     }
     rep.overall = total.result();
+    rep.overall.accuracy = m_accuracy;
     return rep;
 }
 

@@ -21,6 +21,9 @@ struct Fidelity {
     double cosine_similarity = 0.0;  // output vs dense float (a), over all valid rows
     double relative_l2_error = 0.0;  // ||out - a|| / ||a||
     double ideal_new_fetch_fraction = 0.0;  // sum_t |kept(t) \ kept(t-1)| / visible pairs
+    // false: only the counts above (visible, kept, keep fraction, new fetches) were taken; the
+    // rates, mass and output error need the references (a) and (b) and are not computed.
+    bool accuracy = true;
 };
 
 struct FidelityReport {
@@ -38,9 +41,11 @@ struct FidelityReport {
 class FidelityStream {
   public:
     using ExactRow = std::function<int(int h, int i, uint8_t* mask)>;
+    // accuracy = false: counts only (no reference row per query; exact_row, v and dense_out
+    // unused).
     FidelityStream(const Tensor3& q, const Tensor3& k, ExactRow exact_row,
                    std::vector<uint32_t> valid_len, bool causal, const Tensor3* v = nullptr,
-                   Tensor3* dense_out = nullptr);
+                   Tensor3* dense_out = nullptr, bool accuracy = true);
     // Query i of head h kept the keys `kept` (ascending, `count` of them).
     void add(uint32_t h, uint32_t i, const uint32_t* kept, std::size_t count);
     // The report, with the output error of `out` against reference (a) `dense`.
@@ -58,10 +63,13 @@ class FidelityStream {
     // Count query i's new fetches if its set and its predecessor's are in; drop what no query
     // needs any more.
     void try_count(uint32_t h, uint32_t i);
+    // The references' figures of query i (end visible keys) into a.
+    void accuracy_row(Acc& a, uint32_t h, uint32_t i, int end, const uint32_t* kept,
+                      std::size_t count);
     const Tensor3 &m_q, &m_k;
     ExactRow m_exact;
     std::vector<uint32_t> m_valid;
-    bool m_causal;
+    bool m_causal, m_accuracy;
     const Tensor3* m_v;
     Tensor3* m_dense_out;
     std::vector<Acc> m_acc;

@@ -221,9 +221,19 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                "onchip-prune and sprint, false = none (--compare=false)",
                {{"true", Compare::Strong}, {"false", Compare::None}, {"all", Compare::All}});
     r.set_implicit("compare", "true");
-    m.sections.push_back({"Job",
-                          {"preset", "mode", "causal", "k-readback", "softmax", "output-format",
-                           "empty-row", "timing", "check-protocol", "compare"}});
+    r.add_bool("fidelity", o.fidelity,
+               "the fidelity references of each query: dense float attention (a) and the "
+               "exact-score keep decisions (b), for the mass retained, the output error against "
+               "dense float and the false prune/keep rates; false skips them (those figures are "
+               "reported as not computed; keep fraction and new-fetch counts remain)");
+    r.add_bool("verify", o.verify,
+               "check each job's output bit for bit against the core's reference (c), computed "
+               "on a worker thread during the simulation; false skips the check (reported as not "
+               "checked)");
+    m.sections.push_back(
+        {"Job",
+         {"preset", "mode", "causal", "k-readback", "softmax", "output-format", "empty-row",
+          "timing", "check-protocol", "compare", "fidelity", "verify"}});
 
     r.add_string("tech", o.tech_file, "file",
                  "technology tables, comma-separated, applied in order: JSON (the --dump-tech "

@@ -47,6 +47,9 @@ struct RunOptions {
     std::string timing = "lt";
     Compare compare = Compare::Strong;
     bool check_protocol = false;
+    // Checks after the simulation: the fidelity references (a) and (b) per query, and the
+    // bit-exact core reference (c) of each job's output.
+    bool fidelity = true, verify = true;
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
     bool dump_regmap = false, dump_params = false, dump_tech = false;

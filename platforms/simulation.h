@@ -105,7 +105,8 @@ struct Bounds {
 struct JobReport {
     core::Mode mode;
     const JobRun* run;
-    bool bit_exact = false;
+    bool verified = false;   // the output was checked against reference (c) (--verify)
+    bool bit_exact = false;  // and matched it
     core::FidelityReport fid;
     double new_fetch = 0.0, time_us = 0.0;
     Bounds bounds;

@@ -1488,3 +1488,59 @@ TEST_CASE("cli/timing: --check-protocol finds no violation in either mode and na
         CHECK(contains(r.out, "links, 0 violations"));
     }
 }
+
+// --fidelity=false and --verify=false skip the references and say so; everything the simulation
+// itself produces (cycles, traffic, energy, kept and fetched counts, the output) is unchanged.
+TEST_CASE("cli/checks: --fidelity=false and --verify=false skip the references, nothing else",
+          "[cli]") {
+    TempDir dir;
+    auto job = [&](const std::vector<std::string>& more, SummaryTable& t) {
+        const std::string f = dir.file("s.json"), o = dir.file("o.npy");
+        std::vector<std::string> a = small({"--stats", f, "--output", o});
+        a.insert(a.end(), more.begin(), more.end());
+        t = run_ok(dir, a);
+        return std::make_pair(nlohmann::json::parse(read_text(f)), read_text(o));
+    };
+    SummaryTable full, bare;
+    const auto [fj, fo] = job({}, full);
+    const auto [bj, bo] = job({"--fidelity=false", "--verify=false"}, bare);
+    CHECK(bo == fo);
+    for (const char* row : {"cycles", "memory read", "memory written", "keep fraction",
+                            "K rows fetched", "new kept keys", "energy (uJ)"})
+        CHECK(bare.row(row) == full.row(row));
+    CHECK(full.row("bit-exact") == std::vector<std::string>{"yes", "yes"});
+    CHECK(bare.row("bit-exact") == std::vector<std::string>{"skipped", "skipped"});
+    for (const char* row : {"attention mass retained", "output rel. error", "output cosine"}) {
+        CHECK(full.row(row)[0] != "skipped");
+        CHECK(bare.row(row) == std::vector<std::string>{"skipped", "skipped"});
+    }
+    for (std::size_t k = 0; k < 2; ++k) {
+        const auto& f = fj["jobs"][k];
+        const auto& b = bj["jobs"][k];
+        CHECK(f["bit_exact_vs_core"] == true);
+        CHECK(b["bit_exact_vs_core"].is_null());
+        CHECK(b["cycles"] == f["cycles"]);
+        CHECK(b["kept_keys"] == f["kept_keys"]);
+        CHECK(b["energy"]["total"] == f["energy"]["total"]);
+        for (const char* key :
+             {"visible_pairs", "kept_pairs", "keep_fraction", "ideal_new_fetch_fraction"})
+            CHECK(b["fidelity"]["overall"][key] == f["fidelity"]["overall"][key]);
+        for (const char* key :
+             {"attention_mass_retained", "output_relative_l2_vs_dense_float",
+              "output_cosine_vs_dense_float", "false_prune_rate", "false_keep_rate"}) {
+            CHECK(f["fidelity"]["overall"][key].is_number());
+            CHECK(b["fidelity"]["overall"][key].is_null());
+            CHECK(b["fidelity"]["per_head"][0][key].is_null());
+        }
+    }
+    // Either alone skips only its own part.
+    SummaryTable only_fid, only_ver;
+    job({"--fidelity=false"}, only_fid);
+    job({"--verify=false"}, only_ver);
+    CHECK(only_fid.row("bit-exact") == full.row("bit-exact"));
+    CHECK(only_fid.row("attention mass") == bare.row("attention mass"));
+    CHECK(only_ver.row("bit-exact") == bare.row("bit-exact"));
+    CHECK(only_ver.row("attention mass") == full.row("attention mass"));
+    // The sprint job's warnings need the references: none without them.
+    CHECK_FALSE(contains(run_sim(dir, small({"--fidelity=false"})).out, "softmax mass"));
+}
