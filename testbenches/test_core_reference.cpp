@@ -122,6 +122,45 @@ TEST_CASE("core/reference: dense_float_attention on a hand case", "[core][refere
     CHECK(p.data[1] == 0.0f);  // padded query row stays zero
 }
 
+// d = 64 and 48 take the AVX2 kernels where the CPU has them (four keys at a time, 16 outputs at
+// a time), d = 6 the plain loops; key counts that are not multiples of four take the kernel's
+// tail. Each must match a plain double computation to rounding.
+TEST_CASE("core/reference: dense_float_attention equals a plain double computation",
+          "[core][reference]") {
+    for (int d : {6, 48, 64})
+        for (int n : {1, 7, 33}) {
+            CAPTURE(d, n);
+            Tensor3 q(2, n, d), k(2, n, d), v(2, n, d);
+            uint64_t x = 12345u + uint64_t(d * 100 + n);
+            for (Tensor3* t : {&q, &k, &v})
+                for (float& e : t->data) {
+                    x = x * 6364136223846793005ull + 1442695040888963407ull;
+                    e = float(int((x >> 33) % 2001) - 1000) / 500.0f;
+                }
+            const std::vector<uint32_t> valid{uint32_t(n), uint32_t(std::max(1, n - 3))};
+            const Tensor3 a = dense_float_attention(q, k, v, valid, true);
+            for (int h = 0; h < 2; ++h)
+                for (int i = 0; i < n; ++i) {
+                    const int end = std::min(i + 1, int(valid[std::size_t(h)]));
+                    if (i >= int(valid[std::size_t(h)])) continue;
+                    std::vector<double> p(static_cast<std::size_t>(end));
+                    double mx = -1e300, sum = 0;
+                    for (int j = 0; j < end; ++j) {
+                        double s = 0;
+                        for (int e = 0; e < d; ++e) s += double(q.row(h, i)[e]) * k.row(h, j)[e];
+                        p[std::size_t(j)] = s / std::sqrt(double(d));
+                        mx = std::max(mx, p[std::size_t(j)]);
+                    }
+                    for (double& e : p) sum += (e = std::exp(e - mx));
+                    for (int e = 0; e < d; ++e) {
+                        double o = 0;
+                        for (int j = 0; j < end; ++j) o += p[std::size_t(j)] / sum * v.row(h, j)[e];
+                        REQUIRE(a.row(h, i)[e] == Approx(o).margin(1e-6));
+                    }
+                }
+        }
+}
+
 // ---- accuracy of the dense mode
 // ------------------------------------------------------------------
 
