@@ -31,9 +31,9 @@ sc_time Fetcher::Window::next_issue() const {
             std::size_t(std::upper_bound(fl.done.begin(), fl.done.end(), t) - fl.done.begin());
         std::size_t in_flight = 0;
         uint64_t first_end = 0;
-        for (std::size_t k = from; k < fl.done.size(); ++k)
+        for (std::size_t k = from; k < fl.done.size() && in_flight < o; ++k)
             if (fl.issue[k] <= t && in_flight++ == 0) first_end = fl.done[k];
-        if (in_flight < o) return sc_time::from_value(t);
+        if (in_flight < o) return sc_time::from_value(t);  // else: o found, the window is full
         t = first_end;
     }
 }
