@@ -6,11 +6,14 @@
 # query-key pairs per second of the whole process (wall clock from start to exit, all set-up and
 # checks included), the simulation phase alone (sc_start without the fidelity references that run
 # as each query completes, which are shown apart), peak memory, and the ratio to numpy.
+# Each SPRINT job runs twice: with the checks (the default) and bare (--fidelity=false
+# --verify=false: no reference at all); cpu is the process's user + system time (the bit-exact
+# reference runs on a second thread, so it can exceed the wall time).
 # Usage: bench/speed.sh [shape ...]   (shapes as HxNxD; default: the four of docs/PERFORMANCE.md)
 # Record the output in docs/PERFORMANCE.md with the date.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh python3 python3-numpy libopenblas0-pthread
+./scripts/deps.sh python3 python3-numpy libopenblas0-pthread time
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
 
@@ -29,23 +32,28 @@ for shape in $shapes; do
     np=$(/usr/bin/python3 bench/numpy_attention.py "$h" "$n" "$d" 3)
     np_rate=$(echo "$np" | sed 's/.*pairs_per_s=\([^ ]*\).*/\1/')
     echo "   $np"
-    for run in "sprint lt" "sprint at" "dense at"; do
-        mode=${run% *}; timing=${run#* }
+    # "bare": the same job with --fidelity=false --verify=false (no references at all).
+    for run in "sprint lt" "sprint lt bare" "sprint at" "sprint at bare" "dense at"; do
+        set -- $run
+        mode=$1; timing=$2; extra=""
+        label="$mode $timing"
+        if [ "${3:-}" = bare ]; then extra="--fidelity=false --verify=false"; label="$label, bare"; fi
         t0=$(now)
-        if out=$(./build/sprint-sim --heads "$h" --seq-len "$n" --head-dim "$d" --mode "$mode" \
-                 --timing "$timing" --compare=false 2>&1); then
+        if out=$(/usr/bin/time -f "cpu %U %S" ./build/sprint-sim --heads "$h" --seq-len "$n" \
+                 --head-dim "$d" --mode "$mode" --timing "$timing" --compare=false $extra 2>&1); then
             t1=$(now)
             wall=$(awk "BEGIN { print $t1 - $t0 }")
+            cpu=$(echo "$out" | awk '/^cpu / { print $2 + $3 }')
             line=$(echo "$out" | grep '^wall time')
             sim=$(echo "$line" | sed 's/wall time \([0-9.]*\) s.*/\1/')
             ref=$(echo "$line" | sed 's/.*of which \([0-9.]*\) s fidelity.*/\1/')
             mem=$(echo "$line" | sed 's/.*peak memory \([0-9]*\) MiB.*/\1/')
-            awk -v m="$mode" -v t="$timing" -v p="$h*$n*$n" -v w="$wall" -v s="$sim" -v r="$ref" -v mem="$mem" -v np="$np_rate" 'BEGIN {
+            awk -v m="$label" -v p="$h*$n*$n" -v w="$wall" -v c="$cpu" -v s="$sim" -v r="$ref" -v mem="$mem" -v np="$np_rate" 'BEGIN {
                 split(p, a, "*"); pairs = a[1] * a[2] * a[3]; sm = s - r; if (sm < 0.001) sm = 0.001;
-                printf "   %-6s %s: whole %7.2f s %7.3f M pairs/s (%.4fx numpy) | simulation alone %7.2f s %7.3f M pairs/s | references %6.2f s | whole/simulation %.2f | peak %s MiB\n",
-                    m, t, w, pairs / w / 1e6, pairs / w / np, sm, pairs / sm / 1e6, r, w / sm, mem }'
+                printf "   %-16s whole %7.2f s %7.3f M pairs/s (%.4fx numpy), cpu %7.2f s | simulation alone %7.2f s %7.3f M pairs/s | references %6.2f s | whole/simulation %.2f | peak %s MiB\n",
+                    m ":", w, pairs / w / 1e6, pairs / w / np, c, sm, pairs / sm / 1e6, r, w / sm, mem }'
         else
-            echo "   $mode $timing: refused or failed: $(echo "$out" | grep -m1 error)"
+            echo "   $label: refused or failed: $(echo "$out" | grep -m1 error)"
         fi
     done
 done
