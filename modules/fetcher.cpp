@@ -16,26 +16,46 @@ using namespace tlm;
 
 Fetcher::Window::Window(Fetcher& f, const sc_time& start) : m_f(f), m_last_issue(start) {}
 
+namespace {
+
+// How many of the sorted values v are <= t: a binary search without branches on the data (the
+// window asks several times per memory request, on comparisons that predict badly).
+std::size_t count_le(const std::vector<uint64_t>& v, uint64_t t) {
+    const uint64_t* a = v.data();
+    std::size_t n = v.size();
+    if (n == 0) return 0;
+    const uint64_t* b = a;
+    while (n > 1) {
+        const std::size_t h = n / 2;
+        b = b[h] <= t ? b + h : b;
+        n -= h;
+    }
+    return std::size_t(b - a) + (*b <= t ? 1 : 0);
+}
+
+}  // namespace
+
 sc_time Fetcher::Window::next_issue() const {
     const sc_time t0 = m_first
                            ? m_last_issue
                            : m_last_issue + m_f.m_clock * double(m_f.m_cfg.fetcher.issue_cycles);
-    // While max_outstanding requests are in flight at t, move t to the first of them to end.
+    // In flight at t: issued by t and not ended by t. Every request is issued before it ends,
+    // so that is #{issue <= t} - #{done <= t}: two binary searches. While max_outstanding are in
+    // flight at t, t moves to the first of them to end.
     const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
     const auto& fl = m_f.m_lt_flight;
+    auto in_flight = [&fl](uint64_t t) {
+        return count_le(fl.issue_sorted, t) - count_le(fl.done, t);
+    };
     uint64_t t = t0.value();
-    for (;;) {
-        // In flight at t: done > t (a suffix, by done) and issue <= t; the first of them in the
-        // suffix is the first to end.
-        const std::size_t from =
-            std::size_t(std::upper_bound(fl.done.begin(), fl.done.end(), t) - fl.done.begin());
-        std::size_t in_flight = 0;
-        uint64_t first_end = 0;
-        for (std::size_t k = from; k < fl.done.size() && in_flight < o; ++k)
-            if (fl.issue[k] <= t && in_flight++ == 0) first_end = fl.done[k];
-        if (in_flight < o) return sc_time::from_value(t);  // else: o found, the window is full
-        t = first_end;
+    while (in_flight(t) >= o) {
+        // Move t to the first of those in flight to end: by done, the first one after t that
+        // was issued by t.
+        std::size_t k = count_le(fl.done, t);
+        while (fl.issue[k] > t) ++k;  // one exists: o >= 1 are in flight
+        t = fl.done[k];
     }
+    return sc_time::from_value(t);
 }
 
 void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
@@ -45,12 +65,18 @@ void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
     const auto at = std::upper_bound(fl.done.begin(), fl.done.end(), done.value());
     fl.issue.insert(fl.issue.begin() + (at - fl.done.begin()), issue.value());
     fl.done.insert(at, done.value());
+    fl.issue_sorted.insert(
+        std::upper_bound(fl.issue_sorted.begin(), fl.issue_sorted.end(), issue.value()),
+        issue.value());
     // Every issue time to come is at or after simulated time (a command starts at its caller's
     // local time, never before now): requests that ended before now cannot limit one.
     if (fl.done.size() > 2 * std::size_t(m_f.m_cfg.fetcher.max_outstanding) + 16) {
         const std::size_t ended =
             std::size_t(std::upper_bound(fl.done.begin(), fl.done.end(), sc_time_stamp().value()) -
                         fl.done.begin());
+        for (std::size_t k = 0; k < ended; ++k)
+            fl.issue_sorted.erase(
+                std::lower_bound(fl.issue_sorted.begin(), fl.issue_sorted.end(), fl.issue[k]));
         fl.issue.erase(fl.issue.begin(), fl.issue.begin() + std::ptrdiff_t(ended));
         fl.done.erase(fl.done.begin(), fl.done.begin() + std::ptrdiff_t(ended));
     }

@@ -97,10 +97,11 @@ class Fetcher : public sc_core::sc_module {
     };
     // LT: the fetcher's requests in flight, (issue, done), of all commands; pruned of those that
     // ended before simulated time.
-    // As raw time values (sc_time::value), sorted by done: the requests still in flight at a time
-    // t are a suffix (done > t) found by binary search.
+    // As raw time values (sc_time::value): (issue, done) pairs sorted by done, and the same issue
+    // times sorted on their own, so the count in flight at any t is two binary searches.
     struct Flight {
         std::vector<uint64_t> issue, done;
+        std::vector<uint64_t> issue_sorted;
     } m_lt_flight;
 
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
