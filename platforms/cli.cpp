@@ -221,15 +221,16 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                "onchip-prune and sprint, false = none (--compare=false)",
                {{"true", Compare::Strong}, {"false", Compare::None}, {"all", Compare::All}});
     r.set_implicit("compare", "true");
-    r.add_bool("fidelity", o.fidelity,
-               "the fidelity references of each query: dense float attention (a) and the "
-               "exact-score keep decisions (b), for the mass retained, the output error against "
-               "dense float and the false prune/keep rates; false skips them (those figures are "
-               "reported as not computed; keep fraction and new-fetch counts remain)");
+    r.add_bool(
+        "fidelity", o.fidelity,
+        "the fidelity references of each query: dense float attention (a) and the "
+        "exact-score keep decisions (b), for the mass retained, the output error against "
+        "dense float and the false prune/keep rates; false skips them (those figures print as "
+        "skipped, null in --stats; keep fraction and new-fetch counts remain)");
     r.add_bool("verify", o.verify,
                "check each job's output bit for bit against the core's reference (c), computed "
-               "on a worker thread during the simulation; false skips the check (reported as not "
-               "checked)");
+               "on a worker thread during the simulation; false skips the check (printed as "
+               "skipped, null in --stats)");
     m.sections.push_back(
         {"Job",
          {"preset", "mode", "causal", "k-readback", "softmax", "output-format", "empty-row",
