@@ -4,11 +4,12 @@
 # installs Debian's numpy and OpenBLAS when missing and prints the BLAS numpy mapped), then
 # sprint-sim on the SPRINT job alone (LT and AT) and the dense baseline alone (AT), and prints
 # query-key pairs per second of the whole process (wall clock from start to exit, all set-up and
-# checks included), the simulation phase alone (sc_start without the fidelity references that run
-# as each query completes, which are shown apart), peak memory, and the ratio to numpy.
+# checks included), the simulation phase alone (sc_start; the fidelity references run beside it on
+# a thread of their own as each query completes, their host time shown apart), peak memory, and
+# the ratio to numpy.
 # Each SPRINT job runs twice: with the checks (the default) and bare (--fidelity=false
-# --verify=false: no reference at all); cpu is the process's user + system time (the bit-exact
-# reference runs on a second thread, so it can exceed the wall time).
+# --verify=false: no reference at all); cpu is the process's user + system time (the references
+# run on other threads, so it can exceed the wall time).
 # Usage: bench/speed.sh [shape ...]   (shapes as HxNxD; default: the four of docs/PERFORMANCE.md)
 # Record the output in docs/PERFORMANCE.md with the date.
 set -eu
@@ -46,10 +47,10 @@ for shape in $shapes; do
             cpu=$(echo "$out" | awk '/^cpu / { print $2 + $3 }')
             line=$(echo "$out" | grep '^wall time')
             sim=$(echo "$line" | sed 's/wall time \([0-9.]*\) s.*/\1/')
-            ref=$(echo "$line" | sed 's/.*of which \([0-9.]*\) s fidelity.*/\1/')
+            ref=$(echo "$line" | sed 's/.*; \([0-9.]*\) s fidelity.*/\1/')
             mem=$(echo "$line" | sed 's/.*peak memory \([0-9]*\) MiB.*/\1/')
             awk -v m="$label" -v p="$h*$n*$n" -v w="$wall" -v c="$cpu" -v s="$sim" -v r="$ref" -v mem="$mem" -v np="$np_rate" 'BEGIN {
-                split(p, a, "*"); pairs = a[1] * a[2] * a[3]; sm = s - r; if (sm < 0.001) sm = 0.001;
+                split(p, a, "*"); pairs = a[1] * a[2] * a[3]; sm = s; if (sm < 0.001) sm = 0.001;
                 printf "   %-16s whole %7.2f s %7.3f M pairs/s (%.4fx numpy), cpu %7.2f s | simulation alone %7.2f s %7.3f M pairs/s | references %6.2f s | whole/simulation %.2f | peak %s MiB\n",
                     m ":", w, pairs / w / 1e6, pairs / w / np, c, sm, pairs / sm / 1e6, r, w / sm, mem }'
         else

@@ -124,8 +124,8 @@ struct Evaluation {
     std::vector<JobReport> reports;
     bool all_exact = true;
     uint64_t scores = 0;  // visible pairs of all jobs
-    // Host time inside sc_start spent on the fidelity references of completed queries (the
-    // fidelity stream runs as each query's kept set arrives; part of the simulation's wall time).
+    // Host time of the fidelity references of completed queries, on their own thread beside
+    // the simulation (the stream is fed each query's kept set as it completes).
     double reference_seconds = 0.0;
     // Signs that the workload suits the pruning job (the first) badly: in the summary and JSON.
     std::vector<std::string> warnings;

@@ -3,9 +3,14 @@
 #include <pthread.h>
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <ostream>
+#include <stdexcept>
+#include <thread>
 
 #include "platforms/npy_io.h"
 #include "platforms/output_files.h"
@@ -111,6 +116,78 @@ void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
     }
 }
 
+// The fidelity references on a thread of their own: the simulation hands each completed query's
+// kept set over (a bounded queue: at most kMaxQueued sets wait, so memory stays O(N)) and goes
+// on; the worker feeds the job's stream. finish() waits for the queue to drain.
+class FidelityWorker {
+  public:
+    FidelityWorker() : m_thread([this] { loop(); }) {}
+    ~FidelityWorker() { stop(); }
+    FidelityWorker(const FidelityWorker&) = delete;
+    FidelityWorker& operator=(const FidelityWorker&) = delete;
+
+    void push(core::FidelityStream* s, uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
+        std::unique_lock<std::mutex> lk(m_mu);
+        m_space.wait(lk, [this] { return m_queue.size() < kMaxQueued; });
+        m_queue.push_back({s, h, i, kept});
+        m_ready.notify_one();
+    }
+    // Every set handed over processed; the host time the references took. Throws what the
+    // worker caught.
+    double finish() {
+        stop();
+        if (!m_error.empty()) throw std::runtime_error("fidelity references: " + m_error);
+        return m_seconds;
+    }
+
+  private:
+    static constexpr std::size_t kMaxQueued = 256;
+    struct Item {
+        core::FidelityStream* stream;
+        uint32_t h, i;
+        std::vector<uint32_t> kept;
+    };
+    void stop() {
+        {
+            std::lock_guard<std::mutex> lk(m_mu);
+            m_done = true;
+        }
+        m_ready.notify_one();
+        if (m_thread.joinable()) m_thread.join();
+    }
+    void loop() {
+        for (;;) {
+            Item it;
+            {
+                std::unique_lock<std::mutex> lk(m_mu);
+                m_ready.wait(lk, [this] { return m_done || !m_queue.empty(); });
+                if (m_queue.empty()) return;  // done and drained
+                it = std::move(m_queue.front());
+                m_queue.pop_front();
+            }
+            m_space.notify_one();
+            if (!m_error.empty()) continue;  // after a failure: drain only
+            const auto c0 = std::chrono::steady_clock::now();
+            try {
+                if (!std::is_sorted(it.kept.begin(), it.kept.end()))
+                    std::sort(it.kept.begin(), it.kept.end());
+                it.stream->add(it.h, it.i, it.kept.data(), it.kept.size());
+            } catch (const std::exception& e) {
+                m_error = e.what();
+            }
+            m_seconds +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+        }
+    }
+    std::mutex m_mu;
+    std::condition_variable m_ready, m_space;
+    std::deque<Item> m_queue;
+    bool m_done = false;
+    double m_seconds = 0.0;  // the worker's own
+    std::string m_error;     // the worker's own until joined
+    std::thread m_thread;    // last: starts once the members above exist
+};
+
 // The status of the simulated jobs; an error message for the first that did not complete.
 bool jobs_ok(const std::vector<JobRun>& runs, std::ostream& err) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -178,6 +255,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
                 return core::reference_output(w, opt, x);
             }).share();
     }
+    FidelityWorker fidelity;  // the fidelity references' thread, started with the same mask
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);  // reference (a), written as queries end
     std::size_t current = 0;
@@ -193,26 +271,22 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     });
     plat = &p;
     // Each query's kept set goes to the job's fidelity stream as the query completes (the
-    // references of that query computed then): no N x N mask is held.
-    double check_seconds = 0.0;
-    std::vector<uint32_t> sorted;
+    // references of that query computed then, on the fidelity thread): no N x N mask is held.
     p.sprint.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
-        const auto c0 = std::chrono::steady_clock::now();
-        const std::vector<uint32_t>* k = &kept;
-        if (!std::is_sorted(kept.begin(), kept.end())) {
-            sorted = kept;
-            std::sort(sorted.begin(), sorted.end());
-            k = &sorted;
-        }
-        runs[current].fidelity->add(h, i, k->data(), k->size());
-        check_seconds +=
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+        fidelity.push(runs[current].fidelity.get(), h, i, kept);
     });
     if (outputs.claimed("vcd")) p.open_vcd(outputs.relay("vcd", ".vcd"));
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double check_seconds = 0.0;
+    try {
+        check_seconds = fidelity.finish();
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        return kExitJobProblem;
+    }
     if (!script_error.empty()) {
         err << "sprint-sim: error: host: " << script_error << "\n";
         return kExitJobProblem;
