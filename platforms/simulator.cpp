@@ -242,6 +242,9 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     // creator's mask), so those signals always reach the main thread, whose handler removes the
     // output temporaries and which holds them while it creates one.
     const core::XbarNumerics x = args.platform.ip.numerics();
+    // Reference (a), written as queries end by the fidelity thread (declared before it: it is
+    // joined first on every way out).
+    core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);
     sigset_t fatal, old_mask;
     sigemptyset(&fatal);
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&fatal, sig);
@@ -257,7 +260,6 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     }
     FidelityWorker fidelity;  // the fidelity references' thread, started with the same mask
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-    core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);  // reference (a), written as queries end
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
     std::string script_error;
