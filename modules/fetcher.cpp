@@ -451,8 +451,10 @@ tlm_response_status Fetcher::run(std::vector<MemReq>& reqs, const sc_time& start
         // LT: sequential calls with annotated issue times through the window. The requests in
         // flight at once are traced from the issue and completion times.
         Window w(*this, start);
-        std::vector<std::pair<sc_time, int>>& events = m_lt_events;  // LT never waits here
-        events.clear();
+        // Its own list: with the 4-phase protocol on mem an LT run waits inside mem_access, and
+        // another command's run may start meanwhile.
+        std::vector<std::pair<sc_time, int>> events;
+        events.reserve(2 * reqs.size());
         for (MemReq& r : reqs) {
             r.issue = w.next_issue();
             const tlm_response_status st = mem_access(r);

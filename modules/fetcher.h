@@ -108,8 +108,7 @@ class Fetcher : public sc_core::sc_module {
     void transfer(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     struct BurstPlan;
     class PlanLease;
-    std::vector<std::unique_ptr<BurstPlan>> m_plans;            // free plans (LoadRows scratch)
-    std::vector<std::pair<sc_core::sc_time, int>> m_lt_events;  // LT: run()'s in-flight trace
+    std::vector<std::unique_ptr<BurstPlan>> m_plans;  // free plans (LoadRows scratch)
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
     bool acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_core::sc_time& t);
     void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled,
