@@ -104,11 +104,6 @@ __attribute__((target("avx2"))) void level_dots_avx2(const uint8_t* levels, int 
     }
 }
 
-bool cpu_has_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
-    return yes;
-}
-
 }  // namespace
 #endif
 

@@ -190,11 +190,6 @@ __attribute__((target("avx2,fma"))) void dense_weighted_avx2(const double* p, do
     }
 }
 
-bool cpu_has_avx2_fma() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
-}
-
 }  // namespace
 #endif
 

@@ -15,3 +15,17 @@
 #define SPRINT_SIMD_CLONES
 #define SPRINT_HAVE_AVX2_KERNELS 0
 #endif
+
+#if SPRINT_HAVE_AVX2_KERNELS
+namespace sprint::core {
+// Whether this CPU runs the hand-written AVX2 (and FMA) kernels: asked once per process.
+inline bool cpu_has_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+inline bool cpu_has_avx2_fma() {
+    static const bool yes = cpu_has_avx2() && __builtin_cpu_supports("fma");
+    return yes;
+}
+}  // namespace sprint::core
+#endif

@@ -29,9 +29,13 @@ std::unique_ptr<ReplacementPolicy> ReplacementPolicy::create(Replacement r) {
     return std::make_unique<Lru>();
 }
 
+std::size_t ClaimCounts::home(uint64_t key) const {
+    return std::size_t((key * 0x9E3779B97F4A7C15ull) >> 32) & (m_keys.size() - 1);
+}
+
 std::size_t ClaimCounts::find(uint64_t key) const {
     const std::size_t mask = m_keys.size() - 1;
-    std::size_t c = std::size_t((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    std::size_t c = home(key);
     while (m_keys[c] != kEmpty && m_keys[c] != key) c = (c + 1) & mask;
     return c;
 }
@@ -74,9 +78,9 @@ bool ClaimCounts::remove(uint64_t key) {
     m_keys[c] = kEmpty;
     --m_size;
     for (std::size_t n = (c + 1) & mask; m_keys[n] != kEmpty; n = (n + 1) & mask) {
-        const std::size_t home = std::size_t((m_keys[n] * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+        const std::size_t h = home(m_keys[n]);
         // The key at n may fill the gap at c when its home is not in (c, n] (cyclically).
-        const bool stays = c <= n ? (home > c && home <= n) : (home > c || home <= n);
+        const bool stays = c <= n ? (h > c && h <= n) : (h > c || h <= n);
         if (stays) continue;
         m_keys[c] = m_keys[n];
         m_counts[c] = m_counts[n];

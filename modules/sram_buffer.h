@@ -49,6 +49,7 @@ class ClaimCounts {
     void clear();
 
   private:
+    std::size_t home(uint64_t key) const;  // the cell its probe starts at
     std::size_t find(uint64_t key) const;  // its cell, or an empty one where it would go
     void grow();
     static constexpr uint64_t kEmpty = ~uint64_t(0);

@@ -638,14 +638,14 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
     for (const Table* t : {&results, &engines})
         for (const auto& l : *t) name_width = std::max(name_width, l[0].size());
     const std::size_t w = print_table(out, results, name_width, 12);
-    if (!reps.empty() && (!reps[0].fid.overall.accuracy || !reps[0].verified))
-        out << "  skipped: "
-            << (!reps[0].fid.overall.accuracy
-                    ? "the fidelity references (a) and (b): mass, output error (--fidelity=false)"
-                    : "")
-            << (!reps[0].fid.overall.accuracy && !reps[0].verified ? "; " : "")
-            << (!reps[0].verified ? "the bit-exact check against the core (--verify=false)" : "")
-            << "\n";
+    std::vector<std::string> skipped;
+    if (!reps.empty() && !reps[0].fid.overall.accuracy)
+        skipped.push_back(
+            "the fidelity references (a) and (b): mass, output error (--fidelity=false)");
+    if (!reps.empty() && !reps[0].verified)
+        skipped.push_back("the bit-exact check against the core (--verify=false)");
+    for (std::size_t k = 0; k < skipped.size(); ++k)
+        out << (k ? "; " : "  skipped: ") << skipped[k] << (k + 1 == skipped.size() ? "\n" : "");
     out << "\n  engines: cycles busy / stalled (stages: waiting for input, output or SRAM room;\n"
            "  blocks: requests queued for them; fetcher: memory requests awaiting END_REQ)\n";
     print_table(out, engines, name_width, w);
