@@ -24,7 +24,7 @@ struct Arguments::Impl {
     std::string mode = "sprint", softmax = "fixed", output_format = "float32", empty_row = "self";
     std::string preset = "none";
     std::string threshold_text, config_file;
-    bool causal = false, help = false;
+    bool causal = false, help = false, version = false;
     core::ParamRegistry run_reg{"option", "--"};
     // Help sections: (title, names).
     std::vector<std::pair<std::string, std::vector<std::string>>> sections;
@@ -102,8 +102,9 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
     r.add_choice("verbosity", o.verbosity, "SystemC report verbosity",
                  {"none", "low", "medium", "high", "full", "debug"});
     r.add_bool("help", m.help, "print this help");
+    r.add_bool("version", m.version, "print the tool's version and git commit, and exit");
     m.sections.push_back({"General",
-                          {"help", "config", "dump-config", "dump-regmap", "dump-params",
+                          {"help", "version", "config", "dump-config", "dump-regmap", "dump-params",
                            "dump-tech", "verbosity"}});
 
     r.add_int("heads", o.heads, "heads", "synthetic workload: attention heads", 1, 4096);
@@ -369,6 +370,10 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         set_or_throw(m.run_reg, "help", vm["help"].as<std::string>());
         if (m.help) return Action::Help;
     }
+    if (vm.count("version")) {
+        set_or_throw(m.run_reg, "version", vm["version"].as<std::string>());
+        if (m.version) return Action::Version;
+    }
     apply(vm);
     if ((run.dump_regmap || run.dump_params || run.dump_tech) && run.given.empty() &&
         run.dump_config_file.empty() && run.stats_file.empty() && run.output_file.empty() &&
@@ -380,9 +385,9 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
 void Arguments::apply(const po::variables_map& vm) {
     Impl& m = *m_impl;
     // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
-    static const std::set<std::string> not_the_run = {"config", "dump-config", "stats",
-                                                      "output", "vcd",         "dump-regmap",
-                                                      "help",   "dump-params", "dump-tech"};
+    static const std::set<std::string> not_the_run = {
+        "config",      "dump-config", "stats",       "output",    "vcd",
+        "dump-regmap", "help",        "dump-params", "dump-tech", "version"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
@@ -471,6 +476,12 @@ std::string Arguments::params_markdown() const {
         os << "| `" << e->name << "` | " << e->default_value << " | " << e->unit << " | "
            << e->allowed << " | " << e->description << " |\n";
     return os.str();
+}
+
+std::optional<std::string> Arguments::value(const std::string& name) const {
+    if (const auto* e = m_impl->run_reg.find(name)) return e->get();
+    if (const auto* e = registry.find(name)) return e->get();
+    return std::nullopt;
 }
 
 std::string Arguments::config_text() const {

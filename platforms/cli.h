@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,8 +70,9 @@ class Arguments {
     PlatformConfig platform;
     core::ParamRegistry registry;  // refers to fields of `platform`
 
-    enum class Action { Run, Help, Exit };
-    // Parse argv (and --config FILE). Returns Help for --help, Exit when nothing is left to do
+    enum class Action { Run, Help, Version, Exit };
+    // Parse argv (and --config FILE). Returns Help for --help, Version for --version, Exit when
+    // nothing is left to do
     // (--dump-regmap only). Throws std::runtime_error with a message naming the problem.
     Action parse(int argc, const char* const argv[]);
     void print_help(std::ostream& os) const;
@@ -78,6 +80,9 @@ class Arguments {
     std::string config_text() const;
     // Every model parameter as a Markdown table (what --dump-params prints, docs/parameters.md).
     std::string params_markdown() const;
+    // The effective value of a run option (seq-len) or a model parameter (sprint.sram.k_bytes)
+    // after parse(), as --dump-config writes it; nullopt when no option or parameter has the name.
+    std::optional<std::string> value(const std::string& name) const;
 
   private:
     // The stored options and parameters into `run` and `platform`, each checked.

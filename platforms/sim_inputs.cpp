@@ -111,10 +111,10 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
         const regs::ErrorCode e = check_job(ip, j, &why);
         if (e == regs::ErrorCode::None) continue;
         if (e == regs::ErrorCode::OutOfRange && end - c.dram_base > c.dram_bytes())
-            throw std::runtime_error(
+            throw DoesNotFit(
                 "the workload needs " + std::to_string(((end - c.dram_base) >> 20) + 1) +
                 " MiB of memory but dram.size_mb is " + std::to_string(c.dram.size_mb));
-        throw std::runtime_error(why);
+        throw DoesNotFit(why);
     }
 }
 

@@ -11,6 +11,7 @@
 #include "core/reference.h"
 #include "modules/compute_unit.h"
 #include "platforms/simulation.h"
+#include "platforms/version.h"
 
 namespace sprint::platform {
 
@@ -679,6 +680,8 @@ std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation
     const RunOptions& o = args.run;
     json j;
     j["tool"] = "sprint-sim";
+    j["version"] = tool_version();
+    j["git_commit"] = tool_commit();
     json thresholds = json::array();
     for (const auto& hp : in.w.heads) thresholds.push_back(hp.threshold);
     j["workload"] = {{"source", in.source}, {"heads", in.q.heads},    {"seq_len", in.q.n},

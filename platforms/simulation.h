@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -58,9 +59,15 @@ Shape workload_shape(const RunOptions& o);
 std::vector<JobDesc> plan_jobs(const RunOptions& o, const Shape& sh, uint64_t base,
                                uint64_t* end_out, int key_bits);
 
-// Everything about the run that can be refused before any work: the options against the shape,
-// then every job against the IP's own rule (check_job) and the platform's memory. Throws
-// std::runtime_error with the reason.
+// A configuration the workload does not fit: a job the IP's own rule (check_job) refuses, or
+// tensors beyond the platform's memory. A sweep records such a point as "does not fit".
+struct DoesNotFit : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Everything about the run that can be refused before any work: the options against the shape
+// (std::runtime_error), then every job against the IP's own rule and the platform's memory
+// (DoesNotFit), each with the reason.
 void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh);
 
 // The tensors (generated or loaded), quantised, with each head's threshold given or calibrated.

@@ -15,6 +15,7 @@
 #include "platforms/npy_io.h"
 #include "platforms/output_files.h"
 #include "platforms/simulation.h"
+#include "platforms/version.h"
 #include "tlm_interfaces/job_check.h"
 
 namespace sprint::platform {
@@ -30,6 +31,10 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         exit_code = kExitOk;
         if (action == Arguments::Action::Help) {
             args.print_help(out);
+            return false;
+        }
+        if (action == Arguments::Action::Version) {
+            out << "sprint-sim " << tool_version() << " (git " << tool_commit() << ")\n";
             return false;
         }
         if (o.dump_regmap)
