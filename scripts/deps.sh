@@ -6,7 +6,7 @@
 set -eu
 
 PACKAGES="cmake make g++ pkg-config libsystemc-dev libboost-program-options-dev catch2 \
-nlohmann-json3-dev libxtensor-dev libyaml-cpp-dev clang-format $*"
+nlohmann-json3-dev libxtensor-dev libyaml-cpp-dev libsqlite3-dev clang-format $*"
 
 missing=""
 for p in $PACKAGES; do

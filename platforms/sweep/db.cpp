@@ -1,0 +1,329 @@
+#include "platforms/sweep/db.h"
+
+#include <sqlite3.h>
+#include <ctime>
+#include <filesystem>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace sprint::sweep {
+
+namespace {
+
+const char* const kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS points (
+    id INTEGER PRIMARY KEY,  -- the point's index in the spec's expansion
+    key TEXT NOT NULL UNIQUE,  -- its sprint-sim options, sorted: the point's identity
+    workload TEXT NOT NULL,
+    axis_values TEXT NOT NULL,
+    options TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'ok', 'failed', 'does-not-fit')),
+    message TEXT NOT NULL DEFAULT '',
+    config TEXT NOT NULL DEFAULT '',
+    version TEXT NOT NULL DEFAULT '',
+    git_commit TEXT NOT NULL DEFAULT '',
+    host TEXT NOT NULL DEFAULT '',
+    finished TEXT NOT NULL DEFAULT '',
+    seconds REAL NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS figures (
+    point INTEGER NOT NULL REFERENCES points(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value REAL,
+    text TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (point, name));
+CREATE TABLE IF NOT EXISTS figure_info (name TEXT PRIMARY KEY, unit TEXT, description TEXT);
+)sql";
+
+class Stmt {
+  public:
+    Stmt(sqlite3* db, const std::string& sql) : m_db(db) {
+        if (sqlite3_prepare_v2(db, sql.c_str(), -1, &m_s, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("SQL error: ") + sqlite3_errmsg(db));
+    }
+    ~Stmt() { sqlite3_finalize(m_s); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+    Stmt& bind(int i, const std::string& v) {
+        sqlite3_bind_text(m_s, i, v.c_str(), int(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& bind(int i, double v) {
+        sqlite3_bind_double(m_s, i, v);
+        return *this;
+    }
+    Stmt& bind(int i, long long v) {
+        sqlite3_bind_int64(m_s, i, v);
+        return *this;
+    }
+    Stmt& bind_null(int i) {
+        sqlite3_bind_null(m_s, i);
+        return *this;
+    }
+    // True while a row is available.
+    bool step() {
+        const int rc = sqlite3_step(m_s);
+        if (rc == SQLITE_ROW) return true;
+        if (rc == SQLITE_DONE) return false;
+        throw std::runtime_error(std::string("SQL error: ") + sqlite3_errmsg(m_db));
+    }
+    void run() {
+        step();
+        sqlite3_reset(m_s);
+        sqlite3_clear_bindings(m_s);
+    }
+    std::string text(int c) const {
+        const auto* p = sqlite3_column_text(m_s, c);
+        return p ? reinterpret_cast<const char*>(p) : "";
+    }
+    double real(int c) const { return sqlite3_column_double(m_s, c); }
+    long long integer(int c) const { return sqlite3_column_int64(m_s, c); }
+    bool null(int c) const { return sqlite3_column_type(m_s, c) == SQLITE_NULL; }
+
+  private:
+    sqlite3* m_db;
+    sqlite3_stmt* m_s = nullptr;
+};
+
+std::string now_utc() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+}  // namespace
+
+Database::Database(const std::string& path) : m_path(path) {
+    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
+        const std::string why = m_db ? sqlite3_errmsg(m_db) : "out of memory";
+        sqlite3_close(m_db);
+        throw std::runtime_error("results database '" + path + "' cannot be opened: " + why);
+    }
+    sqlite3_busy_timeout(m_db, 10000);
+    try {
+        // WAL: a reader (report, export) never blocks the sweep writing results.
+        exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        exec(kSchema);
+        Stmt q(m_db, "INSERT OR REPLACE INTO figure_info VALUES (?, ?, ?)");
+        exec("BEGIN");
+        for (const auto& f : figure_infos())
+            q.bind(1, f.name).bind(2, f.unit).bind(3, f.description).run();
+        exec("COMMIT");
+    } catch (const std::exception& e) {
+        sqlite3_close(m_db);
+        throw std::runtime_error("results database '" + path + "': " + e.what());
+    }
+}
+
+Database::~Database() {
+    sqlite3_close(m_db);
+}
+
+void Database::exec(const std::string& sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(m_db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) {
+        const std::string why = err ? err : "unknown error";
+        sqlite3_free(err);
+        throw std::runtime_error("SQL error: " + why);
+    }
+}
+
+void Database::set_meta(const std::string& key, const std::string& value) {
+    Stmt(m_db, "INSERT OR REPLACE INTO meta VALUES (?, ?)").bind(1, key).bind(2, value).run();
+}
+
+std::optional<std::string> Database::meta(const std::string& key) const {
+    Stmt q(m_db, "SELECT value FROM meta WHERE key = ?");
+    q.bind(1, key);
+    if (!q.step()) return std::nullopt;
+    return q.text(0);
+}
+
+void Database::bind(const Spec& spec) {
+    const auto name = meta("spec_name"), text = meta("spec_text");
+    if (name) {
+        if (*name != spec.name || !text || *text != spec.text)
+            throw std::runtime_error(
+                "results database '" + m_path + "' holds sweep '" + *name + "'" +
+                (*name == spec.name ? " from a different version of the spec" : "") +
+                "; use another --db for this spec (or delete the file to start over)");
+        return;
+    }
+    nlohmann::json axes = nlohmann::json::array();
+    for (const auto& a : spec.axes) axes.push_back(a.name);
+    exec("BEGIN");
+    set_meta("spec_name", spec.name);
+    set_meta("spec_text", spec.text);
+    set_meta("axes", axes.dump());
+    set_meta("created", now_utc());
+    exec("COMMIT");
+}
+
+void Database::add_points(const std::vector<Point>& points) {
+    // The id is the point's index in the expansion: the same in every task's database.
+    Stmt q(m_db,
+           "INSERT OR IGNORE INTO points (id, key, workload, axis_values, options) "
+           "VALUES (?, ?, ?, ?, ?)");
+    exec("BEGIN");
+    for (const Point& p : points) {
+        nlohmann::json av = nlohmann::json::object(), opts = nlohmann::json::array();
+        for (const auto& [n, v] : p.axis_values) av[n] = v;
+        for (const auto& [n, v] : p.options) opts.push_back({n, v});
+        q.bind(1, static_cast<long long>(p.index)).bind(2, p.key).bind(3, p.workload);
+        q.bind(4, av.dump()).bind(5, opts.dump()).run();
+    }
+    exec("COMMIT");
+}
+
+std::map<std::string, std::string> Database::statuses() const {
+    std::map<std::string, std::string> out;
+    Stmt q(m_db, "SELECT key, status FROM points");
+    while (q.step()) out[q.text(0)] = q.text(1);
+    return out;
+}
+
+void Database::record(const std::string& key, const PointResult& r) {
+    exec("BEGIN IMMEDIATE");
+    try {
+        Stmt up(m_db,
+                "UPDATE points SET status = ?, message = ?, config = ?, version = ?, "
+                "git_commit = ?, host = ?, finished = ?, seconds = ? WHERE key = ?");
+        up.bind(1, r.status).bind(2, r.message).bind(3, r.config).bind(4, r.version);
+        up.bind(5, r.commit).bind(6, r.host).bind(7, now_utc()).bind(8, r.seconds).bind(9, key);
+        up.run();
+        if (sqlite3_changes(m_db) != 1) throw std::runtime_error("no point has this key");
+        Stmt id(m_db, "SELECT id FROM points WHERE key = ?");
+        id.bind(1, key);
+        id.step();
+        const long long pid = id.integer(0);
+        Stmt del(m_db, "DELETE FROM figures WHERE point = ?");
+        del.bind(1, pid).run();
+        Stmt ins(m_db, "INSERT INTO figures (point, name, value, text) VALUES (?, ?, ?, ?)");
+        for (const Figure& f : r.figures) {
+            ins.bind(1, pid).bind(2, f.name);
+            if (f.value)
+                ins.bind(3, *f.value);
+            else
+                ins.bind_null(3);
+            ins.bind(4, f.text).run();
+        }
+        exec("COMMIT");
+    } catch (...) {
+        exec("ROLLBACK");
+        throw;
+    }
+}
+
+std::vector<std::string> Database::axis_names() const {
+    std::vector<std::string> out;
+    if (const auto a = meta("axes")) {
+        const nlohmann::json names = nlohmann::json::parse(*a);
+        for (const auto& n : names) out.push_back(n.get<std::string>());
+    }
+    return out;
+}
+
+std::vector<Row> Database::rows() const {
+    std::vector<Row> out;
+    std::map<long long, std::size_t> at;
+    Stmt q(m_db,
+           "SELECT id, key, workload, axis_values, status, message, config, version, git_commit, "
+           "host, finished, seconds FROM points ORDER BY id");
+    while (q.step()) {
+        Row r;
+        r.id = q.integer(0);
+        r.key = q.text(1);
+        r.workload = q.text(2);
+        const nlohmann::json av = nlohmann::json::parse(q.text(3));
+        for (const auto& [n, v] : av.items()) r.axis_values.emplace_back(n, v.get<std::string>());
+        r.status = q.text(4);
+        r.message = q.text(5);
+        r.config = q.text(6);
+        r.version = q.text(7);
+        r.commit = q.text(8);
+        r.host = q.text(9);
+        r.finished = q.text(10);
+        r.seconds = q.real(11);
+        at[r.id] = out.size();
+        out.push_back(std::move(r));
+    }
+    // nlohmann's object sorts its keys: the axes are put back in the spec's order.
+    const std::vector<std::string> axes = axis_names();
+    for (Row& r : out) {
+        Options ordered;
+        for (const auto& a : axes)
+            for (const auto& [n, v] : r.axis_values)
+                if (n == a) ordered.emplace_back(n, v);
+        r.axis_values = ordered;
+    }
+    Stmt f(m_db, "SELECT point, name, value, text FROM figures");
+    while (f.step()) {
+        auto it = at.find(f.integer(0));
+        if (it == at.end()) continue;
+        Figure fig{f.text(1), f.null(2) ? std::nullopt : std::optional<double>(f.real(2)),
+                   f.text(3)};
+        out[it->second].figures[fig.name] = fig;
+    }
+    return out;
+}
+
+std::size_t Database::merge_from(const std::string& other) {
+    {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(other, ec))
+            throw std::runtime_error("results database '" + other + "' does not exist");
+        Database src(other);
+        const auto name = src.meta("spec_name"), text = src.meta("spec_text");
+        if (!name) throw std::runtime_error("'" + other + "' holds no sweep");
+        const auto mine = meta("spec_name");
+        if (!mine) {
+            exec("BEGIN");
+            for (const char* k : {"spec_name", "spec_text", "axes", "created"})
+                if (const auto v = src.meta(k)) set_meta(k, *v);
+            exec("COMMIT");
+        } else if (*mine != *name || meta("spec_text") != text) {
+            throw std::runtime_error("'" + other + "' holds sweep '" + *name +
+                                     "', not the spec of '" + m_path + "' ('" + *mine + "')");
+        }
+    }
+    Stmt(m_db, "ATTACH DATABASE ? AS src").bind(1, other).run();
+    long long copied = 0;
+    try {
+        exec("BEGIN IMMEDIATE");
+        // A finished point there fills a pending one here; an ok one also replaces a failure.
+        exec(R"sql(
+INSERT OR IGNORE INTO main.points (id, key, workload, axis_values, options)
+    SELECT id, key, workload, axis_values, options FROM src.points WHERE status != 'pending';
+CREATE TEMP TABLE merge_todo AS
+    SELECT s.id AS sid, m.id AS mid FROM src.points s JOIN main.points m ON m.key = s.key
+    WHERE s.status != 'pending' AND (m.status = 'pending' OR (s.status = 'ok' AND m.status != 'ok'));
+UPDATE main.points SET (status, message, config, version, git_commit, host, finished, seconds) =
+    (SELECT s.status, s.message, s.config, s.version, s.git_commit, s.host, s.finished, s.seconds
+     FROM src.points s JOIN merge_todo t ON t.sid = s.id WHERE t.mid = main.points.id)
+    WHERE id IN (SELECT mid FROM merge_todo);
+DELETE FROM main.figures WHERE point IN (SELECT mid FROM merge_todo);
+INSERT INTO main.figures (point, name, value, text)
+    SELECT t.mid, f.name, f.value, f.text FROM src.figures f JOIN merge_todo t ON f.point = t.sid;
+)sql");
+        {
+            Stmt n(m_db, "SELECT count(*) FROM merge_todo");
+            n.step();
+            copied = n.integer(0);
+        }
+        exec("DROP TABLE merge_todo; COMMIT");
+    } catch (...) {
+        sqlite3_exec(m_db, "ROLLBACK; DROP TABLE IF EXISTS merge_todo", nullptr, nullptr, nullptr);
+        exec("DETACH DATABASE src");
+        throw;
+    }
+    exec("DETACH DATABASE src");
+    return std::size_t(copied);
+}
+
+}  // namespace sprint::sweep

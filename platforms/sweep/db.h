@@ -1,0 +1,72 @@
+// The results database of a sweep (SQLite, one file): the spec it belongs to, one row per design
+// point (its options, the full effective configuration, tool version and commit, status and
+// message) and the point's summary figures. Every finished point is committed on its own, so a
+// sweep killed at any moment keeps what finished; docs/sweeps.md lists the tables.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "platforms/sweep/figures.h"
+#include "platforms/sweep/spec.h"
+
+struct sqlite3;
+
+namespace sprint::sweep {
+
+// Point statuses.
+inline const char* const kPending = "pending";
+inline const char* const kOk = "ok";
+inline const char* const kFailed = "failed";
+inline const char* const kDoesNotFit = "does-not-fit";
+
+struct PointResult {
+    std::string status, message, config, version, commit, host;
+    double seconds = 0;  // wall time of the point's process
+    std::vector<Figure> figures;
+};
+
+struct Row {
+    long long id = 0;
+    std::string key, workload, status, message, config, version, commit, host, finished;
+    double seconds = 0;
+    Options axis_values;
+    std::map<std::string, Figure> figures;
+};
+
+class Database {
+  public:
+    // Opens or creates the file; throws std::runtime_error naming it.
+    explicit Database(const std::string& path);
+    ~Database();
+    Database(const Database&) = delete;
+    Database& operator=(const Database&) = delete;
+
+    const std::string& path() const { return m_path; }
+    // Ties the database to a spec: stored if the database is new; a database of another spec
+    // (name or text differ) is refused with a message, so results of two sweeps never mix.
+    void bind(const Spec& spec);
+    // Adds the points not yet present (by key) as pending.
+    void add_points(const std::vector<Point>& points);
+    // Status by key.
+    std::map<std::string, std::string> statuses() const;
+    // One point's result, in its own transaction.
+    void record(const std::string& key, const PointResult& r);
+    // Every point, in order of id, with its figures.
+    std::vector<Row> rows() const;
+    std::vector<std::string> axis_names() const;
+    std::optional<std::string> meta(const std::string& key) const;
+    // Copies every finished point of another database of the same spec into this one (a point
+    // already finished here is replaced only by an ok one); returns the number copied.
+    std::size_t merge_from(const std::string& other);
+
+  private:
+    void exec(const std::string& sql);
+    void set_meta(const std::string& key, const std::string& value);
+    std::string m_path;
+    sqlite3* m_db = nullptr;
+};
+
+}  // namespace sprint::sweep

@@ -1,0 +1,330 @@
+#include "platforms/sweep/report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iomanip>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace sprint::sweep {
+
+namespace {
+
+std::string number_text(double v) {
+    return Value::of(v).text;
+}
+
+std::string figure_text(const Figure& f) {
+    return f.value ? number_text(*f.value) : f.text;
+}
+
+std::string csv_field(const std::string& s) {
+    if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+// The effective configuration's value of an option or a parameter (the INI --dump-config
+// writes: "name = value" lines, parameters under [section] headers).
+std::optional<std::string> config_value(const std::string& config, const std::string& name) {
+    std::stringstream ss(config);
+    std::string line, section;
+    while (std::getline(ss, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        if (line[0] == '[') {
+            section = line.substr(1, line.find(']') - 1);
+            continue;
+        }
+        const auto eq = line.find(" = ");
+        if (eq == std::string::npos) continue;
+        const std::string key = line.substr(0, eq);
+        if ((section.empty() ? key : section + "." + key) == name) return line.substr(eq + 3);
+    }
+    // Memory timing equal to its preset's is written as a comment ("# name = value").
+    ss.clear();
+    ss.seekg(0);
+    section.clear();
+    while (std::getline(ss, line)) {
+        if (!line.empty() && line[0] == '[') section = line.substr(1, line.find(']') - 1);
+        if (line.rfind("# ", 0) != 0) continue;
+        const auto eq = line.find(" = ");
+        if (eq == std::string::npos || line.find(' ', 2) != eq) continue;
+        if (section + "." + line.substr(2, eq - 2) == name) return line.substr(eq + 3);
+    }
+    return std::nullopt;
+}
+
+// Is a at least as good as b in every objective and better in one?
+bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
+    bool better = false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (a[i] > b[i]) return false;
+        if (a[i] < b[i]) better = true;
+    }
+    return better;
+}
+
+void print_table(std::ostream& os, const std::vector<std::string>& head,
+                 const std::vector<std::vector<std::string>>& rows) {
+    std::vector<std::size_t> w(head.size());
+    for (std::size_t c = 0; c < head.size(); ++c) w[c] = head[c].size();
+    for (const auto& r : rows)
+        for (std::size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], r[c].size());
+    auto line = [&](const std::vector<std::string>& r) {
+        os << " ";
+        for (std::size_t c = 0; c < r.size(); ++c)
+            os << " " << std::setw(int(w[c])) << (c == 0 ? std::left : std::right) << r[c];
+        os << std::right << "\n";
+    };
+    line(head);
+    for (const auto& r : rows) line(r);
+}
+
+std::string short_number(const std::string& s) {
+    const Value v = Value::of(s);
+    if (!v.number || s.size() <= 9) return s;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.5g", *v.number);
+    return buf;
+}
+
+}  // namespace
+
+std::optional<std::string> row_value(const Row& r, const std::string& name) {
+    const std::string fig = figure_name(name);
+    if (auto it = r.figures.find(fig); it != r.figures.end()) {
+        if (!it->second.value && it->second.text.empty()) return std::nullopt;
+        return figure_text(it->second);
+    }
+    if (figure_info(fig)) return std::nullopt;  // a figure this point has no value of
+    for (const auto& [n, v] : r.axis_values)
+        if (n == name) return v;
+    if (name == "workload") return r.workload;
+    if (name == "status") return r.status;
+    if (name == "id") return std::to_string(r.id);
+    return config_value(r.config, name);
+}
+
+std::vector<std::string> export_columns(const std::vector<std::string>& axes,
+                                        const std::vector<Row>& rows) {
+    std::vector<std::string> cols = {"id", "workload", "status", "message"};
+    cols.insert(cols.end(), axes.begin(), axes.end());
+    std::set<std::string> present;
+    for (const Row& r : rows)
+        for (const auto& [n, f] : r.figures) present.insert(n);
+    for (const auto& f : figure_infos())
+        if (present.erase(f.name)) cols.push_back(f.name);
+    cols.insert(cols.end(), present.begin(), present.end());
+    return cols;
+}
+
+void write_csv(std::ostream& os, const std::vector<std::string>& axes,
+               const std::vector<Row>& rows) {
+    const std::vector<std::string> cols = export_columns(axes, rows);
+    for (std::size_t c = 0; c < cols.size(); ++c) os << (c ? "," : "") << csv_field(cols[c]);
+    os << "\n";
+    for (const Row& r : rows) {
+        os << r.id << "," << csv_field(r.workload) << "," << r.status << ","
+           << csv_field(r.message);
+        for (std::size_t c = 4; c < cols.size(); ++c) {
+            std::string v;
+            if (c < 4 + axes.size()) {
+                for (const auto& [n, x] : r.axis_values)
+                    if (n == cols[c]) v = x;
+            } else if (auto it = r.figures.find(cols[c]); it != r.figures.end()) {
+                v = figure_text(it->second);
+            }
+            os << "," << csv_field(v);
+        }
+        os << "\n";
+    }
+}
+
+void write_jsonl(std::ostream& os, const std::vector<std::string>& axes,
+                 const std::vector<Row>& rows) {
+    for (const Row& r : rows) {
+        nlohmann::ordered_json j;
+        j["id"] = r.id;
+        j["workload"] = r.workload;
+        j["status"] = r.status;
+        j["message"] = r.message;
+        nlohmann::ordered_json av = nlohmann::ordered_json::object();
+        for (const auto& a : axes)
+            for (const auto& [n, v] : r.axis_values)
+                if (n == a) av[n] = v;
+        j["axes"] = av;
+        nlohmann::ordered_json figs = nlohmann::ordered_json::object();
+        for (const auto& f : figure_infos()) {
+            auto it = r.figures.find(f.name);
+            if (it == r.figures.end()) continue;
+            if (it->second.value)
+                figs[f.name] = *it->second.value;
+            else if (!it->second.text.empty())
+                figs[f.name] = it->second.text;
+            else
+                figs[f.name] = nullptr;
+        }
+        j["figures"] = figs;
+        j["version"] = r.version;
+        j["git_commit"] = r.commit;
+        j["host"] = r.host;
+        j["finished"] = r.finished;
+        j["seconds"] = r.seconds;
+        j["config"] = r.config;
+        os << j.dump() << "\n";
+    }
+}
+
+Objective parse_objective(const std::string& text) {
+    Objective o;
+    std::string name = text;
+    std::optional<bool> dir;
+    if (name.rfind("max:", 0) == 0) dir = true, name = name.substr(4);
+    if (name.rfind("min:", 0) == 0) dir = false, name = name.substr(4);
+    o.name = figure_name(name);
+    const FigureInfo* f = figure_info(o.name);
+    if (!f) {
+        std::string all;
+        for (const auto& i : figure_infos()) all += (all.empty() ? "" : ", ") + i.name;
+        throw std::runtime_error("'" + name + "' is not a figure (one of: " + all + ")");
+    }
+    if (o.name == "bound_limit" || o.name == "baseline_mode")
+        throw std::runtime_error("'" + o.name + "' is a text, not a number to optimise");
+    o.maximise = dir.value_or(f->higher_is_better);
+    return o;
+}
+
+bool report(std::ostream& os, const Database& db, const Query& q) {
+    const std::vector<Row> rows = db.rows();
+    const std::vector<std::string> axes = db.axis_names();
+    std::map<std::string, std::size_t> count;
+    for (const Row& r : rows) count[r.status]++;
+    os << "sweep '" << db.meta("spec_name").value_or("?") << "' in " << db.path() << ": "
+       << rows.size() << " points: ok " << count[kOk] << ", failed " << count[kFailed]
+       << ", does not fit " << count[kDoesNotFit] << ", pending " << count[kPending] << "\n";
+    for (const Row& r : rows)
+        if (r.status == kFailed) {
+            os << "  first failure, point " << r.id << ": " << r.message << "\n";
+            break;
+        }
+
+    std::optional<Expr> where;
+    if (q.where) where.emplace(*q.where);
+    std::vector<const Row*> cand;
+    for (const Row& r : rows) {
+        if (r.status != kOk) continue;
+        if (where) {
+            const auto v = where->eval([&](const std::string& n) -> std::optional<Value> {
+                const auto x = row_value(r, n);
+                if (!x) {
+                    if (figure_info(figure_name(n))) return std::nullopt;
+                    throw std::runtime_error("no figure, axis, option or parameter '" + n + "'");
+                }
+                return Value::of(*x);
+            });
+            if (!v || !v->truth()) continue;
+        }
+        cand.push_back(&r);
+    }
+    if (where) os << cand.size() << " ok points meet " << *q.where << "\n";
+    if (cand.empty()) {
+        os << "no ok point" << (where ? " meets the constraint" : "") << "\n";
+        return !(q.best || !q.pareto.empty());
+    }
+    auto objectives_of = [](const Row& r, const std::vector<Objective>& objs,
+                            std::vector<double>& out) {
+        out.clear();
+        for (const auto& o : objs) {
+            auto it = r.figures.find(o.name);
+            if (it == r.figures.end() || !it->second.value) return false;
+            out.push_back(o.maximise ? -*it->second.value : *it->second.value);
+        }
+        return true;
+    };
+    std::vector<std::string> head = {"id"};
+    {
+        std::set<std::string> wl;
+        for (const Row& r : rows) wl.insert(r.workload);
+        if (wl.size() > 1) head.push_back("workload");
+    }
+    head.insert(head.end(), axes.begin(), axes.end());
+    auto describe = [&](const Row& r, const std::vector<std::string>& figs) {
+        std::vector<std::string> line = {std::to_string(r.id)};
+        if (head.size() > 1 && head[1] == "workload") line.push_back(r.workload);
+        for (const auto& a : axes) line.push_back(row_value(r, a).value_or(""));
+        for (const auto& f : figs) line.push_back(short_number(row_value(r, f).value_or("-")));
+        return line;
+    };
+    if (!q.pareto.empty()) {
+        std::vector<std::pair<const Row*, std::vector<double>>> pts;
+        std::vector<double> v;
+        for (const Row* r : cand)
+            if (objectives_of(*r, q.pareto, v)) pts.emplace_back(r, v);
+        std::vector<const Row*> front;
+        for (const auto& a : pts) {
+            bool dominated = false;
+            for (const auto& b : pts) dominated = dominated || dominates(b.second, a.second);
+            if (!dominated) front.push_back(a.first);
+        }
+        std::sort(front.begin(), front.end(), [&](const Row* a, const Row* b) {
+            return row_value(*a, q.pareto[0].name) && row_value(*b, q.pareto[0].name) &&
+                   std::stod(*row_value(*a, q.pareto[0].name)) <
+                       std::stod(*row_value(*b, q.pareto[0].name));
+        });
+        std::string names;
+        std::vector<std::string> figs;
+        for (const auto& o : q.pareto) {
+            names +=
+                (names.empty() ? "" : ", ") + std::string(o.maximise ? "max " : "min ") + o.name;
+            figs.push_back(o.name);
+        }
+        os << "\nPareto front (" << names << "): " << front.size() << " of " << pts.size()
+           << " points\n";
+        std::vector<std::string> h = head;
+        for (const auto& o : q.pareto) {
+            const FigureInfo* f = figure_info(o.name);
+            h.push_back(o.name + (f && !f->unit.empty() ? " [" + f->unit + "]" : ""));
+        }
+        std::vector<std::vector<std::string>> lines;
+        for (const Row* r : front) lines.push_back(describe(*r, figs));
+        print_table(os, h, lines);
+    }
+    if (q.best) {
+        std::vector<std::pair<double, const Row*>> ranked;
+        std::vector<double> v;
+        for (const Row* r : cand)
+            if (objectives_of(*r, {*q.best}, v)) ranked.emplace_back(v[0], r);
+        if (ranked.empty()) {
+            os << "\nno ok point has a value of " << q.best->name << "\n";
+            return false;
+        }
+        std::stable_sort(ranked.begin(), ranked.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
+        const Row& b = *ranked.front().second;
+        os << "\nbest point (" << (q.best->maximise ? "largest " : "smallest ") << q.best->name
+           << (where ? ", meeting " + *q.where : "") << "): point " << b.id << "\n";
+        const std::vector<std::string> figs = {q.best->name,   "time_us",       "energy_uj",
+                                               "area_mm2",     "mass_retained", "speedup",
+                                               "energy_saving"};
+        std::vector<std::string> h = head;
+        std::vector<std::string> uniq;
+        for (const auto& f : figs)
+            if (std::find(uniq.begin(), uniq.end(), f) == uniq.end()) uniq.push_back(f);
+        h.insert(h.end(), uniq.begin(), uniq.end());
+        std::vector<std::vector<std::string>> lines;
+        for (std::size_t i = 0; i < std::min(q.top, ranked.size()); ++i)
+            lines.push_back(describe(*ranked[i].second, uniq));
+        print_table(os, h, lines);
+        os << "  to rerun it: sprint-sweep config --db " << db.path() << " --id " << b.id
+           << " > point.ini && sprint-sim --config point.ini\n";
+    }
+    return true;
+}
+
+}  // namespace sprint::sweep

@@ -1,0 +1,61 @@
+// Running a sweep's points: each point is checked in this process first (its options parsed by
+// sprint-sim's own parser, the spec's constraints, the model's fit check), then simulated by a
+// sprint-sim worker process of its own; results go to the database as each point ends.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "platforms/sweep/db.h"
+#include "platforms/sweep/spec.h"
+
+namespace sprint::sweep {
+
+// A point as checked before any simulation: runnable (status empty), does not fit, or failed
+// (an option value sprint-sim refuses), with the reason and the effective configuration.
+struct Checked {
+    std::string status, message, config;
+};
+Checked check_point(const Spec& spec, const Point& p);
+
+// Checks the spec against sprint-sim's option names (each option, axis and constraint name);
+// throws std::runtime_error naming the first unknown one.
+void check_names(const Spec& spec);
+
+// The sprint-sim command-line options of a point (--name=value, in order).
+std::vector<std::string> sim_options(const Point& p);
+
+// Shard i of n: the points whose expansion index is i modulo n (a Slurm array task's share).
+struct Shard {
+    uint64_t index = 0, count = 1;
+};
+Shard parse_shard(const std::string& text);  // "i/n"; throws on a malformed one
+std::vector<Point> shard_points(const std::vector<Point>& all, Shard s);
+
+struct RunSettings {
+    std::string sim;  // the sprint-sim executable
+    unsigned workers = 1;
+    Shard shard;
+    bool retry_failed = false;
+    bool quiet = false;  // no progress lines
+};
+
+struct RunSummary {
+    std::size_t points = 0, finished_before = 0, ran = 0, ok = 0, failed = 0, does_not_fit = 0,
+                pending = 0;
+    bool interrupted = false;
+};
+
+// Runs the points of `spec` (of the shard) that the database does not hold finished; progress
+// on `err`. SIGINT, SIGTERM and SIGHUP stop the workers and return with interrupted set (what
+// finished is kept; running points stay pending).
+RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::ostream& err);
+
+// The sprint-sim next to this executable, or "" when there is none.
+std::string default_sim();
+// "version (git commit)" as `sim --version` prints it, split; throws when sim does not run.
+std::pair<std::string, std::string> sim_version(const std::string& sim);
+
+}  // namespace sprint::sweep

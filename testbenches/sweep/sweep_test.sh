@@ -1,0 +1,300 @@
+#!/bin/sh
+# sprint-sweep, tried as a user would, one aspect per ctest entry:
+#   sweep_test.sh SOURCE_DIR SPRINT_SWEEP SPRINT_SIM CASE
+# CASE: expand | run | failure | resume | merge | report | slurm. Every check reads the results
+# back through sprint-sweep's own export (CSV, JSON lines) and compares with sprint-sim run by hand.
+set -eu
+src=$1
+sweep=$2
+sim=$3
+case_=$4
+tmp=$(mktemp -d)
+cluster=""
+cleanup() {
+    [ -n "$cluster" ] && bash "$src/testbenches/sweep/one_node.sh" stop "$cluster" >/dev/null 2>&1
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+cd "$tmp"
+fail() {
+    echo "sweep_test $case_: $*" >&2
+    [ -f log ] && cat log >&2
+    exit 1
+}
+# csv_col FILE NAME: the column NAME of a CSV, one value per line.
+csv_col() {
+    "$py" -c 'import csv,sys; [print(r[sys.argv[2]]) for r in csv.DictReader(open(sys.argv[1]))]' "$1" "$2"
+}
+
+# A small workload: 2 heads of 64 tokens run in ~50 ms.
+cat >small.yaml <<'SPEC'
+name: small
+base:
+  heads: 2
+  seq-len: 64
+axes:
+  sprint.sram.k_bytes, sprint.sram.v_bytes: [1024, 4096]
+  dram.preset: [lpddr4, hbm2]
+  keep-fraction: {from: 0.1, to: 0.3, step: 0.1}
+constraints:
+  - not (dram.preset == 'hbm2' and keep-fraction > 0.25)
+SPEC
+
+case $case_ in
+expand)
+    "$sweep" expand small.yaml --list >log 2>&1 || fail "expand failed"
+    grep -q "^sweep 'small': 12 points (10 to simulate, 2 do not fit, 0 refused)" log ||
+        fail "not 12 points, 2 refused by the constraint"
+    grep -q "^5 does-not-fit .*dram.preset=hbm2 keep-fraction=0.3  (constraint 'not" log ||
+        fail "the constraint's reason is not recorded"
+    grep -q "^0 runnable sprint.sram.k_bytes, sprint.sram.v_bytes=1024 dram.preset=lpddr4 keep-fraction=0.1$" log ||
+        fail "the first point (last axis fastest)"
+    # log range, the model's own fit check, a workload list
+    cat >b.yaml <<'SPEC'
+name: b
+workloads:
+  bert: {workload: bert-base}
+  one: {heads: 1, seq-len: 64}
+axes:
+  sprint.fetcher.max_outstanding: {from: 2, to: 32, num: 5, scale: log, type: int}
+  dram.size_mb: [1, 1024]
+SPEC
+    "$sweep" expand b.yaml --list >log 2>&1 || fail "expand b failed"
+    grep -q "^sweep 'b': 20 points (15 to simulate, 5 do not fit, 0 refused)" log || fail "b counts"
+    [ "$(grep -c 'does-not-fit .*workload=bert .*(the workload needs [0-9]* MiB of memory but dram.size_mb is 1)' log)" -eq 5 ] ||
+        fail "the memory fit check's reason"
+    [ "$(grep -o 'max_outstanding=[0-9]*' log | sort -u -t= -k2 -n | tr '\n' ' ')" = \
+        "max_outstanding=2 max_outstanding=4 max_outstanding=8 max_outstanding=16 max_outstanding=32 " ] ||
+        fail "log range 2..32 in 5 steps"
+    # random and Latin-hypercube sampling: seeded (the same list twice), the LHS uses every
+    # stratum of a continuous axis once
+    cat >c.yaml <<'SPEC'
+name: c
+axes:
+  keep-fraction: {from: 0.0, to: 1.0}
+  sharpness: {from: 1, to: 4}
+sampling: lhs
+samples: 10
+seed: 7
+SPEC
+    "$sweep" expand c.yaml --list >l1 2>&1 && "$sweep" expand c.yaml --list >l2 2>&1 || fail "lhs"
+    cmp -s l1 l2 || fail "LHS expansion is not repeatable"
+    strata=$(grep -o 'keep-fraction=[0-9.e-]*' l1 | cut -d= -f2 |
+        awk '{ s[int($1 * 10)]++ } END { n = 0; for (k in s) if (s[k] == 1) n++; print n }')
+    [ "$strata" -eq 10 ] || fail "LHS: $strata of 10 strata used once"
+    sed 's/lhs/random/' c.yaml >d.yaml
+    "$sweep" expand d.yaml >log 2>&1 && grep -q "10 points" log || fail "random sampling"
+    # bad specs: exit 2, naming what is wrong
+    printf 'name: e\naxes:\n  sprint.sram.kbytes: [1, 2]\n' >e.yaml
+    if "$sweep" expand e.yaml >log 2>&1; then fail "an unknown parameter was accepted"; fi
+    grep -q "no option or parameter 'sprint.sram.kbytes'" log || fail "unknown name not named"
+    printf 'name: f\naxes:\n  seq-len: {from: 1, to: 4}\n' >f.yaml
+    "$sweep" expand f.yaml >log 2>&1 && fail "a continuous axis on a grid was accepted"
+    grep -q "f.yaml:3: axis 'seq-len': grid sampling needs step or num" log || fail "grid range"
+    printf 'name: g\nbase: {stats: x.json}\n' >g.yaml
+    "$sweep" expand g.yaml >log 2>&1 && fail "a reserved option was accepted"
+    grep -q "option 'stats' is set by the sweep itself" log || fail "reserved option"
+    printf 'name: h\nconstraints: ["seq-len >"]\n' >h.yaml
+    "$sweep" expand h.yaml >log 2>&1 && fail "a bad constraint was accepted"
+    grep -q "expected a number" log || fail "constraint syntax"
+    ;;
+run)
+    "$sweep" run small.yaml --workers 2 >log 2>&1 || fail "run failed"
+    grep -q "this run: ok 10, failed 0, does not fit 2; pending 0" log || fail "summary"
+    "$sweep" export small.yaml --csv out.csv --jsonl out.jsonl >log 2>&1 || fail "export"
+    [ "$(wc -l <out.csv)" -eq 13 ] || fail "CSV: not a header and 12 rows"
+    head -1 out.csv | grep -q '^id,workload,status,message,"sprint.sram.k_bytes, sprint.sram.v_bytes",dram.preset,keep-fraction,cycles,time_us,energy_uj,' ||
+        fail "CSV header"
+    [ "$(csv_col out.csv status | sort | uniq -c | awk '{ printf "%s %s;", $1, $2 }')" = "2 does-not-fit;10 ok;" ] ||
+        fail "statuses"
+    # every point's figures are its simulation's: point 7 (4096 B, lpddr4, 0.2) by hand
+    "$sim" --heads 2 --seq-len 64 --sprint.sram.k_bytes 4096 --sprint.sram.v_bytes 4096 \
+        --dram.preset lpddr4 --keep-fraction 0.2 --stats p7.json >/dev/null || fail "sprint-sim"
+    "$py" - <<'PY' || fail "figures differ from sprint-sim's own run"
+import json
+row = [json.loads(l) for l in open("out.jsonl")][7]
+assert row["axes"] == {"sprint.sram.k_bytes, sprint.sram.v_bytes": "4096", "dram.preset": "lpddr4",
+                       "keep-fraction": "0.2"}, row["axes"]
+s = json.load(open("p7.json"))
+job, base = s["jobs"][0], s["jobs"][1]
+f = row["figures"]
+assert f["cycles"] == job["cycles"]["value"]
+assert f["energy_uj"] == job["energy"]["total"]["value"]
+assert f["mass_retained"] == job["fidelity"]["overall"]["attention_mass_retained"]
+assert f["energy_dram_uj"] == job["energy"]["per_block"]["dram"]["value"]
+assert f["bound_limit"] == job["bounds"]["limit"]
+assert abs(f["speedup"] - base["cycles"]["value"] / job["cycles"]["value"]) < 1e-12
+assert row["version"] and row["git_commit"] and row["host"] and row["finished"]
+assert "sprint.sram.k_bytes" in row["config"] or "k_bytes = 4096" in row["config"]
+PY
+    # the stored configuration runs the same point again
+    "$sweep" config small.yaml --id 7 >p7.ini || fail "config"
+    "$sim" --config p7.ini --stats again.json >/dev/null || fail "sprint-sim --config of the stored point"
+    "$py" -c 'import json,sys; a,b=(json.load(open(f))["jobs"][0]["cycles"]["value"] for f in ("p7.json","again.json")); sys.exit(a!=b)' ||
+        fail "the stored configuration does not give the same cycles"
+    # a second run has nothing to do
+    "$sweep" run small.yaml >log 2>&1 || fail "second run"
+    grep -q "12 finished before, this run: ok 0, failed 0, does not fit 0; pending 0" log ||
+        fail "a finished sweep ran again"
+    ;;
+failure)
+    # A simulator that fails for one point (as a crash or a failed job would), and an option
+    # value sprint-sim refuses: both recorded as failed with the message; the rest run.
+    cat >bad-sim <<EOF2
+#!/bin/sh
+case " \$* " in *keep-fraction=0.2*) echo "sprint-sim: error: injected failure" >&2; exit 1 ;; esac
+exec "$sim" "\$@"
+EOF2
+    chmod +x bad-sim
+    cat >fail.yaml <<'SPEC'
+name: fail
+base: {heads: 1, seq-len: 32}
+axes:
+  keep-fraction: [0.1, 0.2, 0.3]
+  sprint.sram.k_bytes: [8, 2048]
+SPEC
+    status=0
+    "$sweep" run fail.yaml --sim ./bad-sim --workers 2 >log 2>&1 || status=$?
+    [ "$status" -eq 1 ] || fail "exit status $status, not 1, with failed points"
+    grep -q "this run: ok 2, failed 4, does not fit 0; pending 0" log || fail "summary"
+    "$sweep" export fail.yaml --csv out.csv >/dev/null || fail "export"
+    grep -q '^2,default,failed,sprint-sim exited with status 1: sprint-sim: error: injected failure,0.2,8' out.csv ||
+        grep -q "^2,default,failed,parameter 'sprint.sram.k_bytes': value '8' is not allowed" out.csv ||
+        fail "no message for point 2"
+    grep -q "^3,default,failed,sprint-sim exited with status 1: sprint-sim: error: injected failure,0.2,2048," out.csv ||
+        fail "the injected failure is not recorded"
+    grep -q "^0,default,failed,parameter 'sprint.sram.k_bytes': value '8' is not allowed (allowed: integer 16" out.csv ||
+        fail "the refused value is not recorded"
+    [ "$(grep -c ',ok,' out.csv)" -eq 2 ] || fail "the other points did not run"
+    # --retry-failed runs them again (with the real simulator point 3 now passes)
+    "$sweep" run fail.yaml --sim "$sim" --retry-failed >log 2>&1 || true
+    grep -q "2 finished before, this run: ok 1, failed 3, does not fit 0; pending 0" log ||
+        fail "--retry-failed did not run the 4 failed points again"
+    ;;
+resume)
+    # A slow simulator that logs every point it starts; the sweep is killed (SIGKILL, no
+    # chance to clean up) halfway, then run again.
+    cat >slow-sim <<EOF2
+#!/bin/sh
+case "\$*" in --version) ;; *) echo "\$*" >>$tmp/starts ;; esac
+sleep 0.3
+exec "$sim" "\$@"
+EOF2
+    chmod +x slow-sim
+    "$sweep" run small.yaml --sim ./slow-sim --workers 2 --quiet >log 2>&1 &
+    pid=$!
+    i=0
+    while :; do
+        i=$((i + 1))
+        [ $i -lt 300 ] || fail "no point finished in 30 s"
+        sleep 0.1
+        n=$("$sweep" export small.yaml --csv - 2>/dev/null | grep -c ',ok,') || true
+        [ "$n" -ge 3 ] && break
+    done
+    kill -9 $pid
+    wait $pid 2>/dev/null || true
+    sleep 0.5
+    pgrep -f "$tmp/slow-sim" >/dev/null && fail "workers outlived the killed sweep"
+    "$sweep" export small.yaml --jsonl before.jsonl >/dev/null || fail "export after the kill"
+    done_before=$(grep -c '"status":"ok"' before.jsonl)
+    [ "$done_before" -lt 10 ] || fail "the sweep finished before the kill; nothing to resume"
+    starts_before=$(wc -l <starts)
+    "$sweep" run small.yaml --sim ./slow-sim --workers 2 --quiet >log 2>&1 || fail "resume failed"
+    grep -q "this run: ok $((10 - done_before)), failed 0" log || fail "resume did not run only the rest"
+    [ $(($(wc -l <starts) - starts_before)) -eq $((10 - done_before)) ] ||
+        fail "the resumed run started $(($(wc -l <starts) - starts_before)) points, not $((10 - done_before))"
+    "$sweep" export small.yaml --jsonl after.jsonl >/dev/null || fail "export"
+    "$py" - <<'PY' || fail "a point finished before the kill changed"
+import json
+before = {json.loads(l)["id"]: json.loads(l) for l in open("before.jsonl")}
+after = {json.loads(l)["id"]: json.loads(l) for l in open("after.jsonl")}
+assert len(after) == 12 and all(r["status"] != "pending" for r in after.values())
+for i, r in before.items():
+    if r["status"] == "ok":
+        assert after[i] == r, i
+PY
+    ;;
+merge)
+    # Two shards into their own databases, merged: the same as one local run.
+    "$sweep" run small.yaml --db all.db --quiet >/dev/null || fail "full run"
+    "$sweep" run small.yaml --db s0.db --shard 0/2 --quiet >log || fail "shard 0"
+    grep -q "^sweep 'small': 6 points" log || fail "shard 0 holds not 6 points"
+    "$sweep" run small.yaml --db s1.db --shard 1/2 --quiet >/dev/null || fail "shard 1"
+    "$sweep" merge --db merged.db s0.db s1.db >log || fail "merge"
+    grep -q "merged 12 points from 2 databases" log || fail "merge count"
+    "$sweep" export --db all.db --csv all.csv && "$sweep" export --db merged.db --csv merged.csv || fail "export"
+    for c in id status cycles energy_uj mass_retained; do
+        [ "$(csv_col all.csv $c)" = "$(csv_col merged.csv $c)" ] || fail "column $c differs after the merge"
+    done
+    "$sweep" merge --db merged.db s0.db >log || fail "merging again"
+    grep -q "merged 0 points" log || fail "a second merge copied points again"
+    printf 'name: other\n' >other.yaml
+    "$sweep" run other.yaml --db o.db --quiet >/dev/null || fail "other run"
+    "$sweep" merge --db merged.db o.db >log 2>&1 && fail "a database of another spec was merged"
+    grep -q "holds sweep 'other'" log || fail "no message for the wrong spec"
+    "$sweep" run other.yaml --db merged.db >log 2>&1 && fail "a database of another spec was used"
+    grep -q "holds sweep 'small'" log || fail "no message for the wrong database"
+    ;;
+report)
+    "$sweep" run small.yaml --quiet >/dev/null || fail "run"
+    "$sweep" report small.yaml --where 'mass >= 0.5 and sprint.sram.k_bytes <= 1024' --minimise energy >log ||
+        fail "report"
+    grep -q "5 ok points meet mass >= 0.5 and sprint.sram.k_bytes <= 1024" log || fail "where count"
+    best=$(sed -n 's/.*: point \([0-9]*\)$/\1/p' log)
+    "$sweep" export small.yaml --csv out.csv >/dev/null
+    expect=$("$py" - <<'PY'
+import csv
+rows = [r for r in csv.DictReader(open("out.csv")) if r["status"] == "ok"
+        and float(r["mass_retained"]) >= 0.5 and r["sprint.sram.k_bytes, sprint.sram.v_bytes"] == "1024"]
+print(min(rows, key=lambda r: float(r["energy_uj"]))["id"])
+PY
+)
+    [ "$best" = "$expect" ] || fail "best point $best, the CSV says $expect"
+    "$sweep" report small.yaml --pareto time,energy >log || fail "pareto"
+    front=$(sed -n 's/.*: \([0-9]*\) of 10 points$/\1/p' log)
+    expect=$("$py" - <<'PY'
+import csv
+p = [(float(r["time_us"]), float(r["energy_uj"])) for r in csv.DictReader(open("out.csv")) if r["status"] == "ok"]
+print(sum(1 for a in p if not any(b[0] <= a[0] and b[1] <= a[1] and b != a for b in p)))
+PY
+)
+    [ "$front" = "$expect" ] || fail "front of $front points, the CSV gives $expect"
+    "$sweep" report small.yaml --where 'mass > 2' --minimise energy >log && fail "an empty answer succeeded"
+    grep -q "no ok point meets the constraint" log || fail "empty answer not said"
+    "$sweep" report small.yaml --minimise nosuch >log 2>&1 && fail "an unknown figure was accepted"
+    grep -q "'nosuch' is not a figure" log || fail "unknown figure not named"
+    "$sweep" plot small.yaml --out plots >log 2>&1 || fail "plot"
+    for f in pareto axis-dram.preset axis-keep-fraction energy_breakdown; do
+        [ "$(head -c 4 "plots/$f.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$f.png"
+    done
+    ls plots | grep -q '^\.sweep' && fail "the plot left its CSV behind"
+    ;;
+slurm)
+    cluster=$tmp/cluster
+    rc=0
+    bash "$src/testbenches/sweep/one_node.sh" start "$cluster" >log 2>&1 || rc=$?
+    [ $rc -eq 77 ] && { cat log; exit 77; }
+    [ $rc -eq 0 ] || fail "the one-node cluster did not start"
+    . "$cluster/env"
+    export SLURM_CONF
+    "$sweep" run small.yaml --db local.db --quiet >/dev/null || fail "local run"
+    "$sweep" slurm small.yaml --db cluster.db --tasks 3 --partition debug --time 10 \
+        --sbatch=--mem=0 --submit --wait >log 2>&1 || fail "slurm run"
+    grep -q "3 of 3 task databases merged (12 points) into $tmp/cluster.db; 0 points pending" log ||
+        fail "not every task's points came back"
+    grep -q '^#SBATCH --array=0-2$' cluster.db.slurm/sweep.sbatch || fail "the batch script's array"
+    grep -q '^#SBATCH --partition=debug$' cluster.db.slurm/sweep.sbatch || fail "the partition"
+    grep -q -- '--shard "$task"/3' cluster.db.slurm/sweep.sbatch || fail "the shard"
+    "$sweep" export --db local.db --csv l.csv && "$sweep" export --db cluster.db --csv c.csv || fail "export"
+    for c in id status cycles energy_uj; do
+        [ "$(csv_col l.csv $c)" = "$(csv_col c.csv $c)" ] || fail "column $c differs between local and Slurm"
+    done
+    ;;
+*)
+    echo "usage: $0 SOURCE_DIR SPRINT_SWEEP SPRINT_SIM expand|run|failure|resume|merge|report|slurm" >&2
+    exit 2
+    ;;
+esac
+echo "sweep_test $case_: ok"

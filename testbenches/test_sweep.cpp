@@ -1,0 +1,315 @@
+// Unit tests of the sweep pieces that need no process: expressions (platforms/sweep/expr.h),
+// spec parsing and expansion (spec.h), the in-process point check (runner.h), the figures read
+// from a stats document (figures.h) and the database's resume and merge rules (db.h).
+#include <unistd.h>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <catch2/catch.hpp>
+
+#include "platforms/sweep/db.h"
+#include "platforms/sweep/expr.h"
+#include "platforms/sweep/figures.h"
+#include "platforms/sweep/runner.h"
+#include "platforms/sweep/spec.h"
+
+using namespace sprint::sweep;
+
+namespace {
+
+std::optional<Value> eval(const std::string& text, const std::map<std::string, std::string>& vars) {
+    return Expr(text).eval([&](const std::string& n) -> std::optional<Value> {
+        auto it = vars.find(n);
+        if (it == vars.end()) return std::nullopt;
+        return Value::of(it->second);
+    });
+}
+
+double num(const std::string& text, const std::map<std::string, std::string>& vars = {}) {
+    const auto v = eval(text, vars);
+    REQUIRE(v);
+    REQUIRE(v->number);
+    return *v->number;
+}
+
+Spec spec_of(const std::string& yaml) {
+    return parse_spec(yaml, "test.yaml", "/data");
+}
+
+std::string values_of(const Axis& a) {
+    std::string s;
+    for (const auto& v : a.values) s += (s.empty() ? "" : " ") + v;
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("sweep/expr: precedence, comparisons, text, names with dashes and dots", "[sweep]") {
+    CHECK(num("1 + 2 * 3") == 7);
+    CHECK(num("(1 + 2) * 3") == 9);
+    CHECK(num("-2 * -3") == 6);
+    CHECK(num("7 % 4 + 10 / 4") == 5.5);
+    CHECK(num("1 < 2 and 2 < 3") == 1);
+    CHECK(num("1 > 2 or not 2 > 3") == 1);
+    CHECK(num("not 1 == 2") == 1);  // not (1 == 2)
+    CHECK(num("true and false") == 0);
+    const std::map<std::string, std::string> v = {
+        {"keep-fraction", "0.25"}, {"sprint.sram.k_bytes", "4096"}, {"dram.preset", "hbm2"}};
+    CHECK(num("keep-fraction * 4", v) == 1);
+    CHECK(num("sprint.sram.k_bytes >= 2 * 1024", v) == 1);
+    CHECK(num("dram.preset == 'hbm2'", v) == 1);
+    CHECK(num("dram.preset != \"hbm2\"", v) == 0);
+    CHECK(num("sprint.sram.k_bytes == 4096.0", v) == 1);  // numbers compare as numbers
+    CHECK(num("'10' > '9'") == 0);                        // 'quoted' is text, compared as text
+    CHECK(num("'abc' < 'abd'") == 1);                     // text compares as text
+    CHECK(Expr("a - b > c-d").names() == std::vector<std::string>{"a", "b", "c-d"});
+    // A name without a value makes the result unknown, not false by accident.
+    CHECK_FALSE(eval("mass_retained >= 0.9", {}));
+    CHECK_FALSE(eval("not (mass_retained >= 0.9)", {}));
+    // ... unless the other side of and/or decides it.
+    CHECK(eval("1 == 2 and mass_retained >= 0.9", {})->number == 0);
+    CHECK(eval("1 == 1 or mass_retained >= 0.9", {})->number == 1);
+}
+
+TEST_CASE("sweep/expr: syntax and type errors name the position", "[sweep]") {
+    auto message = [](const std::string& text) {
+        try {
+            Expr e(text);
+            e.eval([](const std::string&) { return Value::of(std::string("x")); });
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(message("a >") ==
+          "expression 'a >': expected a number, a 'string', a name or '(' at "
+          "position 4 (the end)");
+    CHECK(message("(a") == "expression '(a': expected ')' at position 3 (the end)");
+    CHECK(message("a < b < c") ==
+          "expression 'a < b < c': expected 'and' or 'or' between comparisons at position 7 ('<')");
+    CHECK(message("a $ b") == "expression 'a $ b': unexpected character '$' at position 3");
+    CHECK(message("'open") == "expression ''open': unterminated string at position 1");
+    CHECK(message("a + 1") == "expression 'a + 1': '+' needs numbers, got the text 'x'");
+    CHECK(message("1 / 0") == "expression '1 / 0': division by zero");
+}
+
+TEST_CASE("sweep/spec: lists, stepped, counted and log ranges, linked options", "[sweep]") {
+    const Spec s = spec_of(R"(
+name: t
+base: {heads: 2, --seq-len: 64, q: in/q.npy}
+axes:
+  keep-fraction: {from: 0.1, to: 0.3, step: 0.1}
+  sprint.sram.k_bytes, sprint.sram.v_bytes: [1024, 4096]
+  sprint.fetcher.max_outstanding: {from: 1, to: 64, num: 4, scale: log, type: int}
+  sharpness: {from: 1, to: 2, num: 3}
+  dram.preset: hbm2
+)");
+    REQUIRE(s.axes.size() == 5);
+    CHECK(values_of(s.axes[0]) == "0.1 0.2 0.3");  // no 0.30000000000000004
+    CHECK(s.axes[1].params ==
+          std::vector<std::string>{"sprint.sram.k_bytes", "sprint.sram.v_bytes"});
+    CHECK(values_of(s.axes[2]) == "1 4 16 64");
+    CHECK(values_of(s.axes[3]) == "1 1.5 2");
+    CHECK(values_of(s.axes[4]) == "hbm2");
+    // The leading dashes go; file names are taken relative to the spec's directory.
+    CHECK(s.base == Options{{"heads", "2"}, {"seq-len", "64"}, {"q", "/data/in/q.npy"}});
+
+    const std::vector<Point> pts = expand(s);
+    REQUIRE(pts.size() == 3 * 2 * 4 * 3);
+    // The last axis varies fastest; a linked axis sets both options; base options stay.
+    CHECK(pts[0].axis_values[0].second == "0.1");
+    CHECK(pts[1].axis_values[3].second == "1.5");
+    CHECK(pts.back().axis_values[0].second == "0.3");
+    const Options& o = pts[5].options;
+    auto get = [&](const std::string& n) {
+        for (const auto& [k, v] : o)
+            if (k == n) return v;
+        return std::string("?");
+    };
+    CHECK(get("sprint.sram.k_bytes") == get("sprint.sram.v_bytes"));
+    CHECK(get("heads") == "2");
+    std::set<std::string> keys;
+    for (const auto& p : pts) keys.insert(p.key);
+    CHECK(keys.size() == pts.size());
+    CHECK(pts[7].index == 7);
+}
+
+TEST_CASE("sweep/spec: workloads, random and Latin-hypercube sampling are seeded", "[sweep]") {
+    const std::string yaml = R"(
+name: t
+workloads:
+  a: {heads: 1}
+  b: {heads: 2}
+axes:
+  keep-fraction: {from: 0.01, to: 1, scale: log}
+  sprint.units: [1, 2, 4, 8]
+sampling: lhs
+samples: 8
+seed: 3
+)";
+    const std::vector<Point> p1 = expand(spec_of(yaml)), p2 = expand(spec_of(yaml));
+    REQUIRE(p1.size() == 16);
+    for (std::size_t i = 0; i < p1.size(); ++i) CHECK(p1[i].key == p2[i].key);
+    // LHS: each of the 8 strata (of the log range) once per workload; each of the 4 units
+    // values twice.
+    std::map<std::string, int> units;
+    std::set<int> strata;
+    for (std::size_t i = 0; i < 8; ++i) {
+        const double kf = std::stod(p1[i].axis_values[0].second);
+        const double u = std::log(kf / 0.01) / std::log(100.0);
+        strata.insert(int(u * 8));
+        units[p1[i].axis_values[1].second]++;
+    }
+    CHECK(strata.size() == 8);
+    CHECK(units == std::map<std::string, int>{{"1", 2}, {"2", 2}, {"4", 2}, {"8", 2}});
+    // Another seed gives other points.
+    std::string other = yaml;
+    other.replace(other.find("seed: 3"), 7, "seed: 4");
+    CHECK(expand(spec_of(other))[0].key != p1[0].key);
+    // Random sampling of a discrete axis drops repeated draws.
+    const std::vector<Point> r =
+        expand(spec_of("name: r\naxes:\n  sprint.units: [1, 2]\nsampling: random\nsamples: 50\n"));
+    CHECK(r.size() == 2);
+}
+
+TEST_CASE("sweep/spec: mistakes are refused with the file, line and reason", "[sweep]") {
+    auto message = [](const std::string& yaml) {
+        try {
+            spec_of(yaml);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    CHECK(message("axes: {}\n") == "test.yaml:1: the spec needs a name");
+    CHECK(message("name: x\nnaxes: {}\n") ==
+          "test.yaml:2: unknown key 'naxes' (name, description, workloads, base, axes, sampling, "
+          "samples, seed, constraints)");
+    CHECK(message("name: x\naxes:\n  seq-len: {from: 4, to: 1, step: 1}\n") ==
+          "test.yaml:3: axis 'seq-len': to is below from");
+    CHECK(message("name: x\naxes:\n  seq-len: {from: 1, to: 4}\n") ==
+          "test.yaml:3: axis 'seq-len': grid sampling needs step or num on a range");
+    CHECK(message("name: x\naxes:\n  a: [1]\n  b, a: [2]\n") ==
+          "test.yaml:4: option 'a' is swept twice");
+    CHECK(message("name: x\nsampling: lhs\n") == "test.yaml:1: lhs sampling needs samples: N");
+    CHECK(message("name: x\naxes:\n  vcd: [a.vcd]\n") ==
+          "test.yaml:3: option 'vcd' is set by the sweep itself and cannot be swept");
+    CHECK(message("name: x\naxes:\n  seq-len: {from: 1, to: x, step: 1}\n") ==
+          "test.yaml:3: axis 'seq-len': to must be a number, not 'x'");
+    CHECK(message("name: x\nconstraints: ['a >']\n") ==
+          "test.yaml:2: expression 'a >': expected a number, a 'string', a name or '(' at "
+          "position 4 (the end)");
+}
+
+TEST_CASE("sweep/check: sprint-sim's parser, the constraints and the fit check decide a point",
+          "[sweep]") {
+    const Spec s = spec_of(R"(
+name: t
+base: {heads: 1, seq-len: 64}
+axes:
+  dram.size_mb: [1, 1024]
+  sprint.sram.k_bytes: [8, 4096]
+constraints:
+  - sprint.sram.k_bytes * 4 >= sprint.sram.v_bytes or dram.size_mb == 1
+)");
+    check_names(s);
+    const std::vector<Point> p = expand(s);
+    REQUIRE(p.size() == 4);
+    const Checked a = check_point(s, p[0]), b = check_point(s, p[3]);
+    CHECK(a.status == kFailed);  // k_bytes 8: sprint-sim's own range check
+    CHECK(a.message.find("parameter 'sprint.sram.k_bytes': value '8' is not allowed") == 0);
+    CHECK(b.status.empty());
+    CHECK(b.config.find("k_bytes = 4096") != std::string::npos);
+    const Checked c = check_point(s, p[1]);  // 1 MiB, 4096 B: passes the constraint; fits
+    CHECK(c.status.empty());
+    const Spec tight = spec_of(R"(
+name: t
+base: {heads: 64, seq-len: 2048}
+axes:
+  dram.size_mb: [1]
+  keep-fraction: [0.1]
+constraints: ["keep-fraction < 0.5"]
+)");
+    const Checked d = check_point(tight, expand(tight)[0]);
+    CHECK(d.status == kDoesNotFit);
+    CHECK(d.message.find("MiB of memory but dram.size_mb is 1") != std::string::npos);
+    const Spec odd = spec_of("name: t\nconstraints: ['keep-fraction > 0.5']\n");
+    const Checked e = check_point(odd, expand(odd)[0]);
+    CHECK(e.status == kDoesNotFit);
+    CHECK(e.message == "constraint 'keep-fraction > 0.5' is false");
+    CHECK_THROWS_WITH(check_names(spec_of("name: t\nconstraints: ['nosuch > 1']\n")),
+                      "constraint 'nosuch > 1': sprint-sim has no option or parameter 'nosuch' "
+                      "(sprint-sim --help lists them)");
+}
+
+TEST_CASE("sweep/figures: read from a stats document, the baseline gives speed-up", "[sweep]") {
+    const nlohmann::json stats = nlohmann::json::parse(R"({
+      "jobs": [
+        {"mode": "sprint", "cycles": {"value": 100, "unit": "cycles"},
+         "energy": {"total": {"value": 2.0}, "per_block": {"dram": {"value": 1.5}}},
+         "mem_read_bytes": {"value": 300}, "mem_write_bytes": {"value": 100},
+         "fidelity": {"overall": {"attention_mass_retained": 0.9, "output_relative_l2_vs_dense_float": null}},
+         "bounds": {"limit": "datapath", "datapath": {"value": 80}}, "bit_exact_vs_core": true},
+        {"mode": "dense", "cycles": {"value": 400}, "energy": {"total": {"value": 5.0}},
+         "mem_read_bytes": {"value": 1500}, "mem_write_bytes": {"value": 100}}
+      ],
+      "wall_seconds": {"value": 0.5}
+    })");
+    std::map<std::string, Figure> f;
+    for (const auto& x : extract_figures(stats)) f[x.name] = x;
+    CHECK(f.at("cycles").value == 100);
+    CHECK(f.at("energy_dram_uj").value == 1.5);
+    CHECK(f.at("mass_retained").value == 0.9);
+    CHECK_FALSE(f.at("output_error").value);  // skipped checks stay unknown, not 0
+    CHECK(f.at("bound_limit").text == "datapath");
+    CHECK(f.at("bound_datapath").value == 80);
+    CHECK(f.at("bit_exact").value == 1);
+    CHECK(f.at("speedup").value == 4);
+    CHECK(f.at("energy_saving").value == 2.5);
+    CHECK(f.at("traffic_saving").value == 4);
+    CHECK(f.at("sim_wall_seconds").value == 0.5);
+    for (const auto& i : figure_infos()) CHECK(f.count(i.name) == 1);
+    CHECK(figure_name("mass") == "mass_retained");
+    CHECK_THROWS(extract_figures(nlohmann::json::object()));
+}
+
+TEST_CASE("sweep/db: pending points, one transaction per result, merge by key", "[sweep]") {
+    const std::string dir =
+        std::filesystem::temp_directory_path() / ("sprint-sweep-test-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const Spec s = spec_of("name: t\naxes:\n  keep-fraction: [0.1, 0.2, 0.3]\n");
+    const std::vector<Point> pts = expand(s);
+    {
+        Database a(dir + "/a.db"), b(dir + "/b.db");
+        a.bind(s);
+        b.bind(s);
+        a.add_points(pts);
+        a.add_points(pts);  // again: nothing doubles
+        b.add_points(pts);
+        CHECK(a.statuses().size() == 3);
+        PointResult ok{kOk, "", "cfg", "0.1.0", "abc", "h", 1.0, {{"cycles", 10.0, ""}}};
+        PointResult bad{kFailed, "boom", "cfg", "0.1.0", "abc", "h", 1.0, {}};
+        a.record(pts[0].key, ok);
+        a.record(pts[1].key, bad);
+        b.record(pts[1].key, ok);
+        b.record(pts[2].key, bad);
+        // a's failure is replaced by b's ok; b's failure fills a's pending point; a's ok stays.
+        CHECK(a.merge_from(dir + "/b.db") == 2);
+        auto st = a.statuses();
+        CHECK(st[pts[0].key] == kOk);
+        CHECK(st[pts[1].key] == kOk);
+        CHECK(st[pts[2].key] == kFailed);
+        const std::vector<Row> rows = a.rows();
+        REQUIRE(rows.size() == 3);
+        CHECK(rows[1].figures.at("cycles").value == 10.0);
+        CHECK(rows[0].id == 0);
+        CHECK(a.merge_from(dir + "/b.db") == 0);
+        const Spec other = spec_of("name: t\naxes:\n  keep-fraction: [0.5]\n");
+        CHECK_THROWS_WITH(a.bind(other),
+                          Catch::Contains("holds sweep 't' from a different version of the spec"));
+        CHECK_THROWS_WITH(a.merge_from(dir + "/none.db"), Catch::Contains("does not exist"));
+    }
+    std::filesystem::remove_all(dir);
+}
