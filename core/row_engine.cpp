@@ -142,12 +142,17 @@ bool RowEngine::accumulate(uint32_t token, const int8_t* v_row) {
     const std::size_t probs = m_kind == SoftmaxKind::Fixed ? m_p8.size() : m_pf.size();
     if (m_next_v >= m_tokens.size() || m_next_v >= probs || m_tokens[m_next_v] != token)
         return false;
+    // Local length and pointers: a store through m_acc could otherwise alias m_d and the
+    // vector's own fields, which keeps the loop from vectorising.
+    const int d = m_d;
     if (m_kind == SoftmaxKind::Fixed) {
         const int32_t p = m_p8[m_next_v];
-        for (int e = 0; e < m_d; ++e) m_acc[std::size_t(e)] += p * int32_t(v_row[e]);
+        int32_t* __restrict acc = m_acc.data();
+        for (int e = 0; e < d; ++e) acc[e] += p * int32_t(v_row[e]);
     } else {
         const double p = m_pf[m_next_v];
-        for (int e = 0; e < m_d; ++e) m_accf[std::size_t(e)] += p * double(v_row[e]);
+        double* __restrict acc = m_accf.data();
+        for (int e = 0; e < d; ++e) acc[e] += p * double(v_row[e]);
     }
     ++m_next_v;
     return true;
