@@ -10,6 +10,7 @@
 #include "core/energy.h"
 #include "core/workload.h"
 #include "platforms/cli.h"
+#include "platforms/sweep/figures.h"
 #include "tlm_interfaces/job_check.h"
 #include "tlm_interfaces/register_map.h"
 
@@ -60,4 +61,10 @@ TEST_CASE("docs: workloads.md lists every workload preset with the shape the cod
                                 std::to_string(w.spec.d) + " | " + (w.causal ? "yes" : "no") + " |";
         CHECK(doc.find(row) != std::string::npos);
     }
+}
+
+TEST_CASE("docs: sweeps.md lists every sweep figure as sprint-sweep figures prints it") {
+    const std::string doc = read("docs/sweeps.md");
+    REQUIRE(!doc.empty());
+    CHECK(doc.find(sprint::sweep::figures_markdown()) != std::string::npos);
 }

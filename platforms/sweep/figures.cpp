@@ -53,14 +53,17 @@ std::vector<FigureInfo> make_infos() {
     f.push_back({"speedup", "x", "baseline cycles / cycles"});
     f.push_back({"energy_saving", "x", "baseline energy / energy"});
     f.push_back({"traffic_saving", "x", "baseline memory bytes / memory bytes"});
-    f.push_back({"sim_wall_seconds", "s", "sprint-sim's wall time for the point"});
+    f.push_back(
+        {"sim_wall_seconds", "s", "sprint-sim's simulation phase (sc_start) for the point"});
     f.push_back({"peak_memory_mib", "MiB", "sprint-sim's peak resident memory"});
-    for (auto& i : f)
+    for (auto& i : f) {
+        i.text = i.name == "bound_limit" || i.name == "baseline_mode";
         i.higher_is_better = i.name == "speedup" || i.name == "energy_saving" ||
                              i.name == "traffic_saving" || i.name == "mass_retained" ||
                              i.name == "output_cosine" || i.name == "gops_per_s" ||
                              i.name == "gops_per_j" || i.name == "jobs_to_endurance" ||
                              i.name == "bit_exact" || i.name == "bandwidth_gbps";
+    }
     return f;
 }
 
@@ -94,6 +97,18 @@ const FigureInfo* figure_info(const std::string& name) {
     for (const auto& f : figure_infos())
         if (f.name == name) return &f;
     return nullptr;
+}
+
+std::string figures_markdown() {
+    std::string md = "| figure | unit | --pareto default | meaning |\n|---|---|---|---|\n";
+    for (const auto& f : figure_infos()) {
+        md += "| `" + f.name + "` | " + f.unit + " | " +
+              (f.text               ? "- (text)"
+               : f.higher_is_better ? "max"
+                                    : "min") +
+              " | " + f.description + " |\n";
+    }
+    return md;
 }
 
 std::string figure_name(const std::string& alias) {

@@ -15,6 +15,7 @@ namespace sprint::sweep {
 struct FigureInfo {
     std::string name, unit, description;
     bool higher_is_better = false;  // speed-up, mass retained, ...: what a Pareto front maximises
+    bool text = false;              // a name (bound_limit), not a number
 };
 
 struct Figure {
@@ -29,6 +30,9 @@ const FigureInfo* figure_info(const std::string& name);
 // A figure's name from a short form a user may type (mass, energy, time, latency, area, error,
 // cosine), or the name itself.
 std::string figure_name(const std::string& alias);
+
+// The figure list as a Markdown table (what `sprint-sweep figures` prints, docs/sweeps.md).
+std::string figures_markdown();
 
 // The figures of one run from its stats document; throws std::runtime_error when the document
 // is not a sprint-sim stats file.

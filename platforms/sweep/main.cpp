@@ -36,8 +36,8 @@ const char* const kUsage = R"(sprint-sweep: design-space sweeps of the SPRINT mo
 
 Usage:
   sprint-sweep expand SPEC [--list] [--shard I/N]   the points of a spec, checked, not run
-  sprint-sweep run SPEC [--db FILE] [--workers N] [--shard I/N] [--retry-failed] [--quiet]
-                                                    run the points the database lacks
+  sprint-sweep run SPEC [--db FILE] [--workers N] [--shard I/N] [--retry-failed]
+                    [--timeout SECONDS] [--quiet]   run the points the database lacks
   sprint-sweep status [--db FILE | SPEC]            how many points are ok, failed, ...
   sprint-sweep report [--db FILE | SPEC] [--pareto F1,F2[,F3]] [--where EXPR]
                       [--minimise F | --maximise F] [--top K]
@@ -47,6 +47,7 @@ Usage:
   sprint-sweep slurm SPEC [--db FILE] [--tasks N] [--cpus-per-task C] [--partition P]
                      [--account A] [--time T] [--sbatch OPTION]... [--submit [--wait]]
   sprint-sweep merge --db FILE PART.db...           collect task databases into one
+  sprint-sweep figures                              every figure: name, unit, meaning (Markdown)
   sprint-sweep --version | --help
 
 The database defaults to SPEC's name with .db, in the current directory (sweeps/x.yaml: x.db).
@@ -155,7 +156,8 @@ int cmd_run(const std::vector<std::string>& args) {
     po::options_description d;
     d.add_options()("db", po::value<std::string>(), "")("workers", po::value<unsigned>(), "")(
         "shard", po::value<std::string>(), "")("sim", po::value<std::string>(), "")(
-        "retry-failed", po::bool_switch(), "")("quiet", po::bool_switch(), "");
+        "retry-failed", po::bool_switch(), "")("quiet", po::bool_switch(), "")(
+        "timeout", po::value<double>(), "");
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
     if (pos.size() != 1) throw std::runtime_error("run takes one spec");
@@ -169,6 +171,11 @@ int cmd_run(const std::vector<std::string>& args) {
     if (vm.count("shard")) s.shard = parse_shard(vm["shard"].as<std::string>());
     s.retry_failed = vm["retry-failed"].as<bool>();
     s.quiet = vm["quiet"].as<bool>();
+    if (vm.count("timeout")) {
+        s.timeout = vm["timeout"].as<double>();
+        if (!(s.timeout > 0))
+            throw std::runtime_error("option '--timeout' must be positive seconds");
+    }
     const std::string dbpath = vm.count("db") ? vm["db"].as<std::string>() : default_db(pos[0]);
     check_names(spec);  // before the database file is created
     Database db(dbpath);
@@ -406,6 +413,12 @@ int cmd_slurm(const std::vector<std::string>& args) {
     return pending ? kProblem : kExitOk;
 }
 
+int cmd_figures(const std::vector<std::string>& args) {
+    if (!args.empty()) throw std::runtime_error("figures takes no arguments");
+    std::cout << figures_markdown();
+    return kExitOk;
+}
+
 int cmd_merge(const std::vector<std::string>& args) {
     po::options_description d;
     d.add_options()("db", po::value<std::string>(), "");
@@ -443,9 +456,10 @@ int main(int argc, char* argv[]) {
     }
     const std::vector<std::string> rest(all.begin() + 1, all.end());
     static const std::map<std::string, int (*)(const std::vector<std::string>&)> commands = {
-        {"expand", cmd_expand}, {"run", cmd_run},       {"status", cmd_status},
-        {"report", cmd_report}, {"export", cmd_export}, {"plot", cmd_plot},
-        {"config", cmd_config}, {"slurm", cmd_slurm},   {"merge", cmd_merge}};
+        {"expand", cmd_expand},  {"run", cmd_run},       {"status", cmd_status},
+        {"report", cmd_report},  {"export", cmd_export}, {"plot", cmd_plot},
+        {"config", cmd_config},  {"slurm", cmd_slurm},   {"merge", cmd_merge},
+        {"figures", cmd_figures}};
     const auto it = commands.find(all[0]);
     if (it == commands.end()) {
         std::cerr << "sprint-sweep: error: unknown command '" << all[0]

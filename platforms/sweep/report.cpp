@@ -194,8 +194,7 @@ Objective parse_objective(const std::string& text) {
         for (const auto& i : figure_infos()) all += (all.empty() ? "" : ", ") + i.name;
         throw std::runtime_error("'" + name + "' is not a figure (one of: " + all + ")");
     }
-    if (o.name == "bound_limit" || o.name == "baseline_mode")
-        throw std::runtime_error("'" + o.name + "' is a text, not a number to optimise");
+    if (f->text) throw std::runtime_error("'" + o.name + "' is a text, not a number to optimise");
     o.maximise = dir.value_or(f->higher_is_better);
     return o;
 }

@@ -277,6 +277,7 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
         const Point* p;
         std::string stats, errf, config;
         std::chrono::steady_clock::time_point start;
+        bool timed_out = false;
     };
     std::vector<Running> running;
     std::size_t next = 0;
@@ -300,7 +301,8 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
                         (work / ("point-" + std::to_string(p.index) + ".json")).string(),
                         (work / ("point-" + std::to_string(p.index) + ".err")).string(),
                         c.config,
-                        std::chrono::steady_clock::now()};
+                        std::chrono::steady_clock::now(),
+                        false};
             std::vector<std::string> args{s.sim};
             for (auto& o : sim_options(p)) args.push_back(o);
             args.push_back("--stats=" + run.stats);
@@ -329,10 +331,22 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
         }
         if (running.empty()) continue;
         int wst = 0;
-        const pid_t pid = waitpid(-1, &wst, 0);
+        // With a time limit the workers are polled, and one past it is killed.
+        const pid_t pid = waitpid(-1, &wst, s.timeout > 0 ? WNOHANG : 0);
         if (pid < 0) {
             if (errno == EINTR) continue;
             throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+        }
+        if (pid == 0) {
+            const auto now = std::chrono::steady_clock::now();
+            for (Running& r : running)
+                if (!r.timed_out &&
+                    std::chrono::duration<double>(now - r.start).count() > s.timeout) {
+                    r.timed_out = true;
+                    kill(r.pid, SIGKILL);
+                }
+            usleep(20000);
+            continue;
         }
         auto it = running.begin();
         while (it != running.end() && it->pid != pid) ++it;
@@ -354,9 +368,13 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
             }
         } else {
             res.status = kFailed;
-            res.message = WIFEXITED(wst)
-                              ? "sprint-sim exited with status " + std::to_string(WEXITSTATUS(wst))
-                              : "sprint-sim was killed by signal " + std::to_string(WTERMSIG(wst));
+            if (r.timed_out)
+                res.message =
+                    "timed out: killed after the --timeout of " + Value::of(s.timeout).text + " s";
+            else if (WIFEXITED(wst))
+                res.message = "sprint-sim exited with status " + std::to_string(WEXITSTATUS(wst));
+            else
+                res.message = "sprint-sim was killed by signal " + std::to_string(WTERMSIG(wst));
             if (!errtext.empty()) res.message += ": " + errtext;
             // A job that ran but failed its checks still wrote its figures.
             try {

@@ -40,6 +40,7 @@ struct RunSettings {
     Shard shard;
     bool retry_failed = false;
     bool quiet = false;  // no progress lines
+    double timeout = 0;  // seconds a point may run before it is killed and failed; 0 = no limit
 };
 
 struct RunSummary {

@@ -168,6 +168,18 @@ SPEC
     grep -q "^0,default,failed,parameter 'sprint.sram.k_bytes': value '8' is not allowed (allowed: integer 16" out.csv ||
         fail "the refused value is not recorded"
     [ "$(grep -c ',ok,' out.csv)" -eq 2 ] || fail "the other points did not run"
+    # a point that hangs is killed at --timeout and recorded; the others finish
+    cat >hang-sim <<EOF2
+#!/bin/sh
+case " \$* " in *keep-fraction=0.3*) exec sleep 60 ;; esac
+exec "$sim" "\$@"
+EOF2
+    chmod +x hang-sim
+    "$sweep" run fail.yaml --db hang.db --sim ./hang-sim --timeout 2 --quiet >log 2>&1 && fail "a hung point passed"
+    grep -q "this run: ok 2, failed 4, does not fit 0; pending 0" log || fail "timeout summary"
+    "$sweep" export --db hang.db --csv hang.csv >/dev/null || fail "export"
+    grep -q '^5,default,failed,timed out: killed after the --timeout of 2 s,0.3,2048' hang.csv ||
+        fail "the hung point is not recorded as timed out"
     # --retry-failed runs them again (with the real simulator point 3 now passes)
     "$sweep" run fail.yaml --sim "$sim" --retry-failed >log 2>&1 || true
     grep -q "2 finished before, this run: ok 1, failed 3, does not fit 0; pending 0" log ||
