@@ -185,10 +185,14 @@ Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body) {
     return a;
 }
 
-// A value of a continuous axis at u in [0, 1).
+// A value of a continuous axis at u in [0, 1), to 4 significant digits (a drawn value needs
+// no more, and the point's key and its plots stay readable).
 std::string at(const Axis& a, double u) {
     const double v = a.log ? a.from * std::pow(a.to / a.from, u) : a.from + (a.to - a.from) * u;
-    return clean_number(v, a.integer);
+    if (a.integer) return clean_number(v, true);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.4g", v);
+    return Value::of(std::strtod(buf, nullptr)).text;
 }
 
 }  // namespace
