@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -177,7 +178,9 @@ int cmd_run(const std::vector<std::string>& args) {
             throw std::runtime_error("option '--timeout' must be positive seconds");
     }
     const std::string dbpath = vm.count("db") ? vm["db"].as<std::string>() : default_db(pos[0]);
-    check_names(spec);  // before the database file is created
+    // The spec and the simulator are checked before the database file is created.
+    check_names(spec);
+    (void)sim_version(s.sim);
     Database db(dbpath);
     const RunSummary r = run_sweep(spec, db, s, std::cerr);
     std::cout << "sweep '" << spec.name << "': " << r.points << " points in " << dbpath << "; "
@@ -395,18 +398,22 @@ int cmd_slurm(const std::vector<std::string>& args) {
                   << " merge --db " << s.db << " " << s.dir << "/task-*.db\n";
         return kExitOk;
     }
+    // The database the results merge into must be this spec's (or new) before anything runs.
+    std::optional<Database> db;
+    if (vm["wait"].as<bool>()) {
+        db.emplace(s.db);
+        db->bind(spec);
+    }
     const std::string job = submit(script);
     std::cout << "submitted job " << job << "\n" << std::flush;
-    if (!vm["wait"].as<bool>()) return kExitOk;
+    if (!db) return kExitOk;
     wait_for(job, std::cerr);
-    Database db(s.db);
-    db.bind(spec);
     std::size_t merged = 0;
     const auto parts = task_databases(s.dir, s.tasks);
-    for (const auto& p : parts) merged += db.merge_from(p);
-    db.add_points(expand(spec));
+    for (const auto& p : parts) merged += db->merge_from(p);
+    db->add_points(expand(spec));
     std::size_t pending = 0;
-    for (const auto& [k, st] : db.statuses()) pending += st == kPending;
+    for (const auto& [k, st] : db->statuses()) pending += st == kPending;
     std::cout << "job " << job << " ended: " << parts.size() << " of " << s.tasks
               << " task databases merged (" << merged << " points) into " << s.db << "; " << pending
               << " points pending" << (pending ? " (see " + s.dir + "/task-*.log)" : "") << "\n";

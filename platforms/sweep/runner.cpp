@@ -195,10 +195,10 @@ std::pair<std::string, std::string> sim_version(const std::string& sim) {
 
 RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::ostream& err) {
     check_names(spec);
+    const auto [version, commit] = sim_version(s.sim);  // a broken simulator stops us first
     const std::vector<Point> points = shard_points(expand(spec), s.shard);
     db.bind(spec);
     db.add_points(points);
-    const auto [version, commit] = sim_version(s.sim);
     const std::string host = host_name();
 
     // One run per database at a time; its scratch files live beside it.
