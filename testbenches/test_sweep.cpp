@@ -194,6 +194,8 @@ TEST_CASE("sweep/spec: mistakes are refused with the file, line and reason", "[s
     CHECK(message("name: x\naxes:\n  a: [1]\n  b, a: [2]\n") ==
           "test.yaml:4: option 'a' is swept twice");
     CHECK(message("name: x\nsampling: lhs\n") == "test.yaml:1: lhs sampling needs samples: N");
+    CHECK(message("name: x\nseed: -1\n") ==
+          "test.yaml:2: seed must be a whole number from 0 to 2^53");
     CHECK(message("name: x\naxes:\n  vcd: [a.vcd]\n") ==
           "test.yaml:3: option 'vcd' is set by the sweep itself and cannot be swept");
     CHECK(message("name: x\naxes:\n  seq-len: {from: 1, to: x, step: 1}\n") ==

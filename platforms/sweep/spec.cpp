@@ -246,7 +246,12 @@ Spec parse_spec(const std::string& text, const std::string& origin, const std::s
         s.sampling = Sampling::Lhs;
     else
         c.fail(root["sampling"], "sampling must be grid, random or lhs, not '" + sampling + "'");
-    if (root["seed"]) s.seed = uint64_t(c.number(root["seed"], "seed"));
+    if (root["seed"]) {
+        const double seed = c.number(root["seed"], "seed");
+        if (seed < 0 || seed > 9007199254740992.0 || seed != std::floor(seed))
+            c.fail(root["seed"], "seed must be a whole number from 0 to 2^53");
+        s.seed = uint64_t(seed);
+    }
     if (s.sampling == Sampling::Grid) {
         if (root["samples"]) c.fail(root["samples"], "samples is for random and lhs sampling");
         for (const auto& a : s.axes)
