@@ -24,7 +24,7 @@ run() {
     start=$(date +%s.%N)
     out=$(./build/sprint-sim "$@")
     end=$(date +%s.%N)
-    echo "$out" | grep -E '^ +(sprint|dense|onchip-prune) |  cycles|bit-exact|speed-up|wall time' | sed 's/^/   /'
+    echo "$out" | grep -E '^ +(sprint|dense|onchip-prune) |  cycles|bit-exact|speed-up|host time' | sed 's/^/   /'
     echo "   whole command (workload generation, simulation, reference checks): $(awk "BEGIN { printf \"%.2f\", $end - $start }") s"
 }
 

@@ -45,9 +45,9 @@ for shape in $shapes; do
             t1=$(now)
             wall=$(awk "BEGIN { print $t1 - $t0 }")
             cpu=$(echo "$out" | awk '/^cpu / { print $2 + $3 }')
-            line=$(echo "$out" | grep '^wall time')
-            sim=$(echo "$line" | sed 's/wall time \([0-9.]*\) s.*/\1/')
-            ref=$(echo "$line" | sed 's/.*; \([0-9.]*\) s fidelity.*/\1/')
+            line=$(echo "$out" | grep '^host time')
+            sim=$(echo "$line" | sed 's/.* simulation \([0-9.]*\) s.*/\1/')
+            ref=$(echo "$line" | sed 's/.*(fidelity references \([0-9.]*\) s.*/\1/')
             mem=$(echo "$line" | sed 's/.*peak memory \([0-9]*\) MiB.*/\1/')
             awk -v m="$label" -v p="$h*$n*$n" -v w="$wall" -v c="$cpu" -v s="$sim" -v r="$ref" -v mem="$mem" -v np="$np_rate" 'BEGIN {
                 split(p, a, "*"); pairs = a[1] * a[2] * a[3]; sm = s; if (sm < 0.001) sm = 0.001;

@@ -1,10 +1,10 @@
 // Approximate scoring and analog pruning: what the ReRAM crossbar and the comparator bank compute.
 //
-// Signed-value mapping (our choice, see docs/numerics.md): OFFSET encoding. A key element's top
-// `key_bits` bits k_msb (arithmetic shift of the int8 key, range [-2^(b-1), 2^(b-1)-1]) are stored
-// as one multi-level cell of level k_msb + 2^(b-1) in [0, 2^b - 1]: one cell per key element, one
-// key per bitline column. The bipolar query DAC drives q_dac (the top `query_bits` bits of the int8
-// query) on the wordlines, so a bitline integrates
+// Signed-value mapping (our choice, see docs/architecture.md, Numerics): OFFSET encoding. A key
+// element's top `key_bits` bits k_msb (arithmetic shift of the int8 key, range [-2^(b-1),
+// 2^(b-1)-1]) are stored as one multi-level cell of level k_msb + 2^(b-1) in [0, 2^b - 1]: one cell
+// per key element, one key per bitline column. The bipolar query DAC drives q_dac (the top
+// `query_bits` bits of the int8 query) on the wordlines, so a bitline integrates
 //     v_j = sum_e q_dac[e] * G[j][e]          (G = the cell's conductance in level units)
 // and the offset term 2^(b-1) * sum_e q_dac[e] is the same for every column of a query. The
 // controller therefore shifts the comparator reference by that amount instead of spending a

@@ -10,7 +10,7 @@ TechTable TechTable::defaults() {
     TechTable t;
     t.name = "65nm";
     t.description =
-        "65 nm, 1 GHz: the reference figures of ../shared/PAPER.md and public sources; [D] entries "
+        "65 nm, 1 GHz: the reference figures of docs/paper.md and public sources; [D] entries "
         "are our estimates (docs/energy.md gives the reasoning), none set from the paper's results";
     t.entries = {
         {"xbar", "mac", 0.10, "pJ/MAC", "[S] ReRAM in-memory compute at 65 nm"},

@@ -101,8 +101,8 @@ SyntheticSpec spec(int heads, int n, int d, double locality, double sharpness, d
 }  // namespace
 
 const std::vector<WorkloadPreset>& workload_presets() {
-    // heads, n, d: the models' attention shapes; n the paper does not give (PAPER.md): BERT and
-    // ALBERT at 384 / 512 (SQuAD-like, padded), ViT-B 197 patches + class token, GPT-2 1024,
+    // heads, n, d: the models' attention shapes; n the paper does not give (docs/paper.md): BERT
+    // and ALBERT at 384 / 512 (SQuAD-like, padded), ViT-B 197 patches + class token, GPT-2 1024,
     // synthetic 2048 and 4096. The structure knobs are our choices, each stated with its reason.
     static const std::vector<WorkloadPreset> p = {
         {"bert-base", spec(12, 384, 64, 0.9, 2.5, 0.3, 2, 1.5, 0.5, 8, 0.6), false,

@@ -92,20 +92,26 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                  "write the effective configuration (every option and parameter) to this file",
                  "a writable path");
     r.add_bool("dump-regmap", o.dump_regmap,
-               "print the register map (Markdown) and exit unless a run is also asked for");
-    r.add_bool(
-        "dump-params", o.dump_params,
-        "print every model parameter as a Markdown table and exit unless a run is also asked for");
+               "print the register map (Markdown) of the configuration given and exit without "
+               "simulating");
+    r.add_bool("dump-params", o.dump_params,
+               "print every model parameter as a Markdown table and exit without simulating");
     r.add_bool("dump-tech", o.dump_tech,
                "print the technology table (energy, leakage, area; JSON, the --tech format) and "
-               "exit unless a run is also asked for");
-    r.add_choice("verbosity", o.verbosity, "SystemC report verbosity",
+               "exit without simulating");
+    r.add_bool("dry-run", o.dry_run,
+               "check the options, the workload and every job against the IP and the memory, "
+               "write --dump-config if given, and exit without simulating");
+    r.add_choice("verbosity", o.verbosity,
+                 "SystemC report verbosity (-v, -vv, -vvv: medium, high, full)",
                  {"none", "low", "medium", "high", "full", "debug"});
+    r.add_bool("quiet", o.quiet,
+               "no progress line on stderr (shown only on a terminal, for runs over a second)");
     r.add_bool("help", m.help, "print this help");
     r.add_bool("version", m.version, "print the tool's version and git commit, and exit");
     m.sections.push_back({"General",
-                          {"help", "version", "config", "dump-config", "dump-regmap", "dump-params",
-                           "dump-tech", "verbosity"}});
+                          {"help", "version", "dry-run", "config", "dump-config", "dump-regmap",
+                           "dump-params", "dump-tech", "verbosity", "quiet"}});
 
     r.add_int("heads", o.heads, "heads", "synthetic workload: attention heads", 1, 4096);
     r.add_int("seq-len", o.seq_len, "tokens", "synthetic workload: sequence length N", 1, 1 << 20);
@@ -281,7 +287,29 @@ void Arguments::print_help(std::ostream& os) const {
     os << "sprint-sim: SystemC/TLM-2.0 virtual prototype of the SPRINT sparse attention "
           "accelerator\n"
           "Usage: sprint-sim [options]        (no options: BERT-base-like layer, SPRINT vs "
-          "dense)\n\n";
+          "dense)\n\n"
+          "Examples:\n"
+          "  sprint-sim                                  the default layer, SPRINT beside the "
+          "strong dense baseline\n"
+          "  sprint-sim --workload gpt2-large            a model's attention shape "
+          "(docs/workloads.md)\n"
+          "  sprint-sim --preset M --timing at --vcd run.vcd\n"
+          "                                              M-SPRINT, approximately timed, with "
+          "waveforms\n"
+          "  sprint-sim --keep-mass 0.9 --stats run.json thresholds by softmax mass; every "
+          "statistic as JSON\n"
+          "  sprint-sim --q q.npy --k k.npy --v v.npy --output out.npy\n"
+          "                                              your own tensors, the IP's output "
+          "written back\n"
+          "  sprint-sim --sprint.sram.k_bytes 16384 --dram.preset hbm2 --compare all\n"
+          "                                              one design point against every "
+          "baseline\n"
+          "  sprint-sim --dry-run --dump-config run.ini  check a configuration and write it; "
+          "simulate nothing\n"
+          "  sprint-sweep run sweeps/sram_x_memory.yaml  many design points (docs/sweeps.md)\n\n"
+          "Source tags in the descriptions: [F] read from the paper's figures or tables, [S] a "
+          "secondary summary\nof the paper, [X] another public source, [D] our own choice or "
+          "derivation (docs/parameters.md).\n\n";
     for (const auto& sec : m.sections) {
         po::options_description d(sec.first, 120, 60);
         for (const auto& n : sec.second) {
@@ -364,7 +392,16 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     for (const auto* e : m.run_reg.entries()) add_entry(all, *e);
     for (const auto* e : registry.entries()) add_entry(all, *e, false);
     po::variables_map vm;
-    store_command_line(argc, argv, all, vm);
+    // -v, -vv, -vvv: SystemC report verbosity medium, high, full.
+    std::vector<std::string> words(argv, argv + argc);
+    for (auto& w : words) {
+        if (w == "-v") w = "--verbosity=medium";
+        if (w == "-vv") w = "--verbosity=high";
+        if (w == "-vvv") w = "--verbosity=full";
+    }
+    std::vector<const char*> args;
+    for (const auto& w : words) args.push_back(w.c_str());
+    store_command_line(int(args.size()), args.data(), all, vm);
     if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), all, vm);
     if (vm.count("help")) {
         set_or_throw(m.run_reg, "help", vm["help"].as<std::string>());
@@ -375,10 +412,7 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
         if (m.version) return Action::Version;
     }
     apply(vm);
-    if ((run.dump_regmap || run.dump_params || run.dump_tech) && run.given.empty() &&
-        run.dump_config_file.empty() && run.stats_file.empty() && run.output_file.empty() &&
-        run.vcd_file.empty())
-        return Action::Exit;
+    if (run.dump_regmap || run.dump_params || run.dump_tech) return Action::Exit;
     return Action::Run;
 }
 
@@ -463,6 +497,11 @@ void Arguments::apply(const po::variables_map& vm) {
     const bool files = !run.q_file.empty() || !run.k_file.empty() || !run.v_file.empty();
     if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
+    if (run.dry_run &&
+        (!run.stats_file.empty() || !run.output_file.empty() || !run.vcd_file.empty()))
+        throw std::runtime_error(
+            "option '--dry-run' simulates nothing: '--stats', '--output' and '--vcd' need a run "
+            "(a dry run writes only --dump-config)");
     if (run.calibrate_q_file.empty() != run.calibrate_k_file.empty())
         throw std::runtime_error(
             "options '--calibrate-q' and '--calibrate-k' must be given together");

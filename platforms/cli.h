@@ -54,6 +54,8 @@ struct RunOptions {
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
     bool dump_regmap = false, dump_params = false, dump_tech = false;
+    bool dry_run = false;   // check everything, write --dump-config, simulate nothing
+    bool quiet = false;     // no progress line
     std::string tech_file;  // --tech: a technology table (JSON) over the built-in one
     std::string verbosity = "low";
     std::vector<std::string> given;  // run options given explicitly (for --dump-config)
@@ -71,8 +73,8 @@ class Arguments {
     core::ParamRegistry registry;  // refers to fields of `platform`
 
     enum class Action { Run, Help, Version, Exit };
-    // Parse argv (and --config FILE). Returns Help for --help, Version for --version, Exit when
-    // nothing is left to do
+    // Parse argv (and --config FILE). Returns Help for --help, Version for --version, Exit after
+    // a table dump (--dump-regmap, --dump-params, --dump-tech: nothing is simulated)
     // (--dump-regmap only). Throws std::runtime_error with a message naming the problem.
     Action parse(int argc, const char* const argv[]);
     void print_help(std::ostream& os) const;

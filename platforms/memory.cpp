@@ -15,7 +15,7 @@ namespace {
 
 constexpr const char* kMsgType = "sprint/memory";
 
-// Memory presets: the one place for timing defaults. Tags as in PAPER.md: [X] another public
+// Memory presets: the one place for timing defaults. Tags as in docs/paper.md: [X] another public
 // source (named), [D] our own choice or derivation. Latencies are request-to-first-data as seen
 // by an accelerator behind a memory controller (controller + tRCD + tCL class), not datasheet
 // core timings.
@@ -27,17 +27,18 @@ struct Preset {
     uint32_t burst_bytes;
 };
 constexpr Preset kPresets[] = {
-    // LPDDR4-2400 x64: 19.2 GB/s [X] (PAPER.md); 80 ns read and write [D]; 64 B burst: one
+    // LPDDR4-2400 x64: 19.2 GB/s [X] (docs/paper.md); 80 ns read and write [D]; 64 B burst: one
     // cache-line sized access over the x64 interface [D].
     {"lpddr4", 80.0, 80.0, 19.2, 64},
-    // HBM2, 8 channels x 32 GB/s (DRAMSys memspec): 256 GB/s [X] (PAPER.md); 60 ns [D] (shorter
+    // HBM2, 8 channels x 32 GB/s (DRAMSys memspec): 256 GB/s [X] (docs/paper.md); 60 ns [D]
+    // (shorter
     // wires and an on-package controller); 64 B burst [D].
     {"hbm2", 60.0, 60.0, 256.0, 64},
-    // DDR4-3200 x64: 25.6 GB/s [X] (PAPER.md); 70 ns [D]; 64 B = BL8 x 8 B [D].
+    // DDR4-3200 x64: 25.6 GB/s [X] (docs/paper.md); 70 ns [D]; 64 B = BL8 x 8 B [D].
     {"ddr4", 70.0, 70.0, 25.6, 64},
     // ReRAM main memory as in the paper's system: 40 ns read [D] (no precharge/refresh, sensing
     // only); 100 ns write [D]: a set/reset pulse is ~10 ns per cell [X] (NVMExplorer cell in the
-    // Accelergy NeuroSim plug-in, PAPER.md), times several program-and-verify rounds plus the
+    // Accelergy NeuroSim plug-in, docs/paper.md), times several program-and-verify rounds plus the
     // peripheral overhead; behind an LPDDR4-class interface, 19.2 GB/s and 64 B bursts [D].
     {"reram", 40.0, 100.0, 19.2, 64},
 };
@@ -77,9 +78,17 @@ std::vector<std::string> MemoryConfig::preset_names() {
 }
 
 void MemoryConfig::register_params(core::ParamRegistry& reg, const std::string& prefix) {
+    // The presets' values are listed in the description, so --help and docs/parameters.md
+    // show them (their sources are in the table above).
+    std::string list;
+    for (const Preset& p : kPresets) {
+        std::ostringstream os;
+        os << p.name << " " << p.latency_ns << "/" << p.write_latency_ns << " ns, "
+           << p.bandwidth_gbps << " GB/s, " << p.burst_bytes << " B";
+        list += (list.empty() ? "" : "; ") + os.str();
+    }
     reg.add_choice(prefix + ".preset", preset,
-                   "memory technology; sets latency, write latency, bandwidth and burst size "
-                   "(preset table in platforms/memory.cpp)",
+                   "memory technology; sets read/write latency, bandwidth and burst size: " + list,
                    preset_names());
     reg.add_double(prefix + ".latency_ns", latency_ns, "ns",
                    "read latency, request arrival to first data [D] from the preset", 0.0, 1e6);

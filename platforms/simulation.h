@@ -134,6 +134,9 @@ struct Evaluation {
     // Host time of the fidelity references of completed queries, on their own thread beside
     // the simulation (the stream is fed each query's kept set as it completes).
     double reference_seconds = 0.0;
+    // Host time before the simulation (options, inputs, calibration, references started,
+    // elaboration) and after it until the summary (the references joined and compared).
+    double setup_seconds = 0.0, check_seconds = 0.0;
     // Signs that the workload suits the pruning job (the first) badly: in the summary and JSON.
     std::vector<std::string> warnings;
 };

@@ -1,13 +1,16 @@
 #include "platforms/simulator.h"
 
 #include <pthread.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <thread>
@@ -49,6 +52,17 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         check_fits(o, args.platform, workload_shape(o));
         in = build_inputs(o, args.platform.ip.numerics());
         if (outputs.claimed("dump-config")) outputs.write("dump-config", args.config_text());
+        if (o.dry_run) {
+            const bool wrote = outputs.claimed("dump-config");
+            outputs.commit();
+            const Shape sh = workload_shape(o);
+            out << "sprint-sim: dry run: " << sh.heads << " heads x N=" << sh.n << " x d=" << sh.d
+                << ", " << run_modes(o).size()
+                << " job(s) checked against the IP and the memory; nothing simulated"
+                << (wrote ? "; configuration written to " + o.dump_config_file : std::string())
+                << "\n";
+            return false;
+        }
         return true;
     } catch (const std::exception& e) {
         err << "sprint-sim: error: " << e.what() << "\n";
@@ -193,6 +207,51 @@ class FidelityWorker {
     std::thread m_thread;    // last: starts once the members above exist
 };
 
+// A progress line on stderr while the simulation runs, for runs longer than about a second, only
+// when stderr is a terminal (and not with --quiet): jobs, queries done, simulated time, the rate
+// and the time left. Fed by each query's completion; erased when the simulation ends.
+class Progress {
+  public:
+    Progress(bool enabled, std::size_t jobs, uint64_t queries_per_job, std::ostream& err)
+        : m_on(enabled),
+          m_jobs(jobs),
+          m_per_job(queries_per_job),
+          m_err(err),
+          m_start(std::chrono::steady_clock::now()) {}
+    void query_done(std::size_t job) {
+        if (!m_on) return;
+        ++m_done;
+        const auto now = std::chrono::steady_clock::now();
+        const double t = std::chrono::duration<double>(now - m_start).count();
+        if (t < 1.0 || t - m_last < 0.25) return;
+        m_last = t;
+        const uint64_t total = m_per_job * m_jobs;
+        const double rate = double(m_done) / t;
+        char buf[200];
+        std::snprintf(buf, sizeof buf,
+                      "\rsprint-sim: job %zu of %zu, queries %llu of %llu, simulated %.1f us, "
+                      "%.0f queries/s, about %.0f s left\033[K",
+                      job + 1, m_jobs, static_cast<unsigned long long>(m_done),
+                      static_cast<unsigned long long>(total),
+                      sc_core::sc_time_stamp().to_seconds() * 1e6, rate,
+                      double(total > m_done ? total - m_done : 0) / rate);
+        m_err << buf << std::flush;
+        m_shown = true;
+    }
+    ~Progress() {
+        if (m_shown) m_err << "\r\033[K" << std::flush;
+    }
+
+  private:
+    bool m_on;
+    std::size_t m_jobs;
+    uint64_t m_per_job, m_done = 0;
+    std::ostream& m_err;
+    std::chrono::steady_clock::time_point m_start;
+    double m_last = 0.0;
+    bool m_shown = false;
+};
+
 // The status of the simulated jobs; an error message for the first that did not complete.
 bool jobs_ok(const std::vector<JobRun>& runs, std::ostream& err) {
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -226,6 +285,7 @@ void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments&
 }  // namespace
 
 int run_simulator(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
+    const auto t_start = std::chrono::steady_clock::now();
     Arguments args;
     Inputs in;
     // Declared before the platform, so the VCD writer has closed its file when this is destroyed;
@@ -279,14 +339,20 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     plat = &p;
     // Each query's kept set goes to the job's fidelity stream as the query completes (the
     // references of that query computed then, on the fidelity thread): no N x N mask is held.
+    uint64_t queries = 0;
+    for (const auto& hp : in.w.heads) queries += hp.valid_len;
+    std::optional<Progress> progress;
+    progress.emplace(!o.quiet && isatty(STDERR_FILENO), plan.size(), queries, err);
     p.sprint.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
         fidelity.push(runs[current].fidelity.get(), h, i, kept);
+        progress->query_done(current);
     });
     if (outputs.claimed("vcd")) p.open_vcd(outputs.relay("vcd", ".vcd"));
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
-    const double wall =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const auto t1 = std::chrono::steady_clock::now();
+    const double wall = std::chrono::duration<double>(t1 - t0).count();
+    progress.reset();  // the line erased before anything else is printed
     double check_seconds = 0.0;
     try {
         check_seconds = fidelity.finish();
@@ -302,6 +368,8 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
 
     Evaluation ev = evaluate(args.platform, in, dense, runs);
     ev.reference_seconds = check_seconds;
+    ev.setup_seconds = std::chrono::duration<double>(t0 - t_start).count();
+    ev.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
     print_summary(out, o, args.platform, in, ev, wall);
     const std::vector<std::string> violations = p.protocol_violations();
     if (o.check_protocol) {

@@ -14,6 +14,7 @@
 #include "platforms/cli.h"
 #include "platforms/npy_io.h"
 #include "platforms/simulator.h"
+#include "platforms/version.h"
 #include "tlm_interfaces/register_map.h"
 
 using namespace sprint;
@@ -1423,13 +1424,109 @@ TEST_CASE("cli/regmap: --dump-regmap prints the register table and does not simu
     CHECK_THAT(r.out, Contains("| 0x000 | ID | RO | 0x53505254 |"));
     CHECK_THAT(r.out, Contains("Error codes"));
 
-    SECTION("--dump-regmap with a run prints both") {
-        const RunResult both = run_sim(dir, small({"--dump-regmap", "--compare=false"}));
+    SECTION("--dump-regmap with run options prints the table and still does not simulate") {
+        const RunResult both = run_sim(
+            dir, small({"--dump-regmap", "--compare=false", "--stats", dir.file("s.json")}));
         SHOW(both);
         REQUIRE(both.exit_code == kOk);
         CHECK(register_rows(both.out) == header);
-        CHECK(parse_summary(both.out).found());
+        CHECK_FALSE(parse_summary(both.out).found());
+        CHECK_FALSE(std::filesystem::exists(dir.file("s.json")));
     }
+}
+
+TEST_CASE("cli/dry-run: checks everything and writes --dump-config, simulates nothing", "[cli]") {
+    TempDir dir;
+    const RunResult r =
+        run_sim(dir, small({"--dry-run", "--dump-config", dir.file("run.ini"), "--timing", "at"}));
+    SHOW(r);
+    REQUIRE(r.exit_code == kOk);
+    CHECK_THAT(r.out, Contains("sprint-sim: dry run: 2 heads x N=96 x d=64, 2 job(s) checked"));
+    CHECK_THAT(r.out, Contains("nothing simulated; configuration written to"));
+    CHECK_FALSE(parse_summary(r.out).found());
+    // The configuration it wrote runs.
+    const std::string ini = read_text(dir.file("run.ini"));
+    CHECK_THAT(ini, Contains("timing = at"));
+    const RunResult again = run_sim(dir, {"--config", dir.file("run.ini"), "--compare=false"});
+    SHOW(again);
+    CHECK(again.exit_code == kOk);
+    CHECK(parse_summary(again.out).found());
+    // A job that does not fit fails the dry run as it would fail the run, writing nothing.
+    const RunResult big = run_sim(dir, {"--heads", "12", "--dry-run", "--dram.size_mb", "1",
+                                        "--dump-config", dir.file("big.ini")});
+    SHOW(big);
+    CHECK(big.exit_code == kBad);
+    CHECK_THAT(big.err, Contains("MiB of memory but dram.size_mb is 1"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("big.ini")));
+    // Outputs of a simulation are refused.
+    const RunResult stats = run_sim(dir, small({"--dry-run", "--stats", dir.file("s.json")}));
+    CHECK(stats.exit_code == kBad);
+    CHECK_THAT(stats.err, Contains("option '--dry-run' simulates nothing"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("s.json")));
+}
+
+TEST_CASE("cli/version: --version prints the version and commit, the stats JSON has them too",
+          "[cli]") {
+    TempDir dir;
+    const RunResult v = run_sim(dir, {"--version", "--heads", "2"});
+    SHOW(v);
+    REQUIRE(v.exit_code == kOk);
+    CHECK_THAT(v.out, Contains("sprint-sim " + std::string(platform::tool_version()) + " (git " +
+                               platform::tool_commit() + ")\n"));
+    CHECK_FALSE(parse_summary(v.out).found());
+    const RunResult r = run_sim(dir, small({"--compare=false", "--stats", dir.file("s.json")}));
+    REQUIRE(r.exit_code == kOk);
+    const auto j = nlohmann::json::parse(read_text(dir.file("s.json")));
+    CHECK(j.at("version") == platform::tool_version());
+    CHECK(j.at("git_commit") == platform::tool_commit());
+    for (const char* k : {"setup_seconds", "wall_seconds", "check_seconds"}) {
+        CHECK(j.at(k).at("unit") == "s");
+        CHECK(j.at(k).at("value").get<double>() >= 0.0);
+    }
+    // The summary names the three phases apart.
+    CHECK_THAT(r.out, Contains("host time: set-up "));
+    CHECK_THAT(r.out, Contains(" s, simulation "));
+    CHECK_THAT(r.out, Contains(" s, checks after it "));
+}
+
+TEST_CASE(
+    "cli/progress: a progress line on a terminal only and never with --quiet, -v sets the "
+    "verbosity",
+    "[cli]") {
+    TempDir dir;
+    // A run of a few seconds under a pseudo-terminal (script from util-linux).
+    const std::string run = sim_path() +
+                            " --heads 1 --seq-len 4096 --compare=false --fidelity=false "
+                            "--verify=false";
+    auto on_tty = [&](const std::string& extra) {
+        const std::string cmd = "script -qec '" + run + extra + "' /dev/null 2>&1";
+        FILE* f = popen(cmd.c_str(), "r");
+        REQUIRE(f);
+        std::string out;
+        char buf[4096];
+        while (std::fgets(buf, sizeof buf, f)) out += buf;
+        CHECK(pclose(f) == 0);
+        return out;
+    };
+    const std::string shown = on_tty("");
+    CHECK_THAT(shown, Contains("sprint-sim: job 1 of 1, queries "));
+    CHECK_THAT(shown, Contains(" of 4096, simulated "));
+    CHECK_THAT(shown, Contains("host time: set-up "));
+    const std::string quiet = on_tty(" --quiet");
+    CHECK_THAT(quiet, !Contains("queries/s"));
+    CHECK_THAT(quiet, Contains("host time: set-up "));
+    // Not a terminal: nothing on stderr.
+    const RunResult plain = run_sim(dir, {"--heads", "1", "--seq-len", "4096", "--compare=false",
+                                          "--fidelity=false", "--verify=false"});
+    REQUIRE(plain.exit_code == kOk);
+    CHECK(plain.err.empty());
+    // -vv is --verbosity=high: the kernel's info messages show.
+    const RunResult vv = run_sim(dir, small({"-vv", "--compare=false"}));
+    SHOW(vv);
+    REQUIRE(vv.exit_code == kOk);
+    CHECK_THAT(vv.out + vv.err, Contains("Info: "));
+    const RunResult low = run_sim(dir, small({"--compare=false"}));
+    CHECK_THAT(low.out + low.err, !Contains("Info: "));
 }
 
 TEST_CASE("cli/regmap: docs/registers.md agrees with --dump-regmap", "[cli]") {

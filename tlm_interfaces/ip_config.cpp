@@ -157,7 +157,8 @@ struct SizePreset {
     const char* name;
     uint32_t units;
 };
-// [F] S-SPRINT 1 CORELET with 16 KB, M 2 with 32 KB (16 KB K + 16 KB V), L 4 with 64 KB (PAPER.md).
+// [F] S-SPRINT 1 CORELET with 16 KB, M 2 with 32 KB (16 KB K + 16 KB V), L 4 with 64 KB
+// (docs/paper.md).
 constexpr SizePreset kSizePresets[] = {{"S", 1}, {"M", 2}, {"L", 4}};
 constexpr uint32_t kPresetUnitBufferBytes = 8192;  // K and V each, per unit [F]
 constexpr uint32_t kPresetRequestsPerUnit = 16;    // fetcher request slots per unit [D]

@@ -1,7 +1,7 @@
 // Every parameter of the SPRINT IP with its default. What each one means, its unit, range and
 // source are written once, in register_params (ip_config.cpp): --help, --dump-params and
 // docs/parameters.md come from there, and the notes on the [D] choices are in docs/parameters.md.
-// Source tags as in PAPER.md: [F] read from the paper's figures, [S] secondary summary,
+// Source tags as in docs/paper.md: [F] read from the paper's figures, [S] secondary summary,
 // [X] another public source, [D] our own choice or derivation.
 #pragma once
 
