@@ -83,6 +83,7 @@ void ParamRegistry::add_uint(const std::string& name, uint64_t& ref, const std::
              ref = x;
              return "";
          }});
+    m_entries.at(name).kind = Entry::Kind::Integer;
 }
 
 void ParamRegistry::add_uint(const std::string& name, uint32_t& ref, const std::string& unit,
@@ -95,6 +96,7 @@ void ParamRegistry::add_uint(const std::string& name, uint32_t& ref, const std::
              ref = uint32_t(x);
              return "";
          }});
+    m_entries.at(name).kind = Entry::Kind::Integer;
 }
 
 void ParamRegistry::add_int(const std::string& name, int& ref, const std::string& unit,
@@ -107,6 +109,7 @@ void ParamRegistry::add_int(const std::string& name, int& ref, const std::string
              ref = int(x);
              return "";
          }});
+    m_entries.at(name).kind = Entry::Kind::Integer;
 }
 
 void ParamRegistry::add_double(const std::string& name, double& ref, const std::string& unit,
@@ -119,6 +122,7 @@ void ParamRegistry::add_double(const std::string& name, double& ref, const std::
              ref = x;
              return "";
          }});
+    m_entries.at(name).kind = Entry::Kind::Number;
 }
 
 void ParamRegistry::set_implicit(const std::string& name, const std::string& value) {
@@ -138,6 +142,7 @@ void ParamRegistry::add_bool(const std::string& name, bool& ref, const std::stri
              return "";
          }});
     set_implicit(name, "true");
+    m_entries.at(name).kind = Entry::Kind::Flag;
 }
 
 void ParamRegistry::add_choice(const std::string& name, std::string& ref, const std::string& desc,

@@ -28,6 +28,9 @@ class ParamRegistry {
         // Parse and store; returns an error sentence or "".
         std::function<std::string(const std::string&)> set;
         std::string implicit = "";  // the value when given without one (a flag), or "": needed
+        // What the value is, for typed output (the --stats JSON): text, a whole number, a
+        // number or a flag.
+        enum class Kind { Text, Integer, Number, Flag } kind = Kind::Text;
     };
 
     void add_uint(const std::string& name, uint64_t& ref, const std::string& unit,

@@ -13,6 +13,7 @@
 
 #include "core/workload.h"
 #include "platforms/accelergy.h"
+#include "platforms/version.h"
 #include "tlm_interfaces/register_map.h"
 
 namespace po = boost::program_options;
@@ -394,6 +395,8 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     po::variables_map vm;
     // -v, -vv, -vvv: SystemC report verbosity medium, high, full.
     std::vector<std::string> words(argv, argv + argc);
+    run.command_line = words;
+    run.started = utc_timestamp();
     for (auto& w : words) {
         if (w == "-v") w = "--verbosity=medium";
         if (w == "-vv") w = "--verbosity=high";
@@ -526,7 +529,14 @@ std::optional<std::string> Arguments::value(const std::string& name) const {
 std::string Arguments::config_text() const {
     const Impl& m = *m_impl;
     std::ostringstream os;
-    os << "# sprint-sim effective configuration; read it back with --config FILE\n";
+    os << "# sprint-sim effective configuration; read it back with --config FILE\n"
+       << "# written by sprint-sim " << tool_version() << " (git " << tool_commit() << ") on "
+       << host_name() << ", " << (run.started.empty() ? utc_timestamp() : run.started) << "\n";
+    if (!run.command_line.empty()) {
+        os << "# command:";
+        for (const auto& w : run.command_line) os << " " << w;
+        os << "\n";
+    }
     for (const auto& sec : m.sections) {
         if (sec.first == "General" || sec.first == "Outputs") continue;
         os << "\n# " << sec.first << "\n";

@@ -58,7 +58,9 @@ struct RunOptions {
     bool quiet = false;     // no progress line
     std::string tech_file;  // --tech: a technology table (JSON) over the built-in one
     std::string verbosity = "low";
-    std::vector<std::string> given;  // run options given explicitly (for --dump-config)
+    std::vector<std::string> given;         // run options given explicitly (for --dump-config)
+    std::vector<std::string> command_line;  // argv as given
+    std::string started;                    // when parse() ran, UTC
 };
 
 // Parsed arguments: the run options plus the platform configuration and its parameter registry.

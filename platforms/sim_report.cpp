@@ -676,6 +676,31 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
         << " M key scores per second simulated, peak memory " << peak_rss_mib() << " MiB\n";
 }
 
+namespace {
+
+// A parameter's value as JSON of its kind: a number, true/false, or text.
+json typed_value(const core::ParamRegistry::Entry& e) {
+    using Kind = core::ParamRegistry::Entry::Kind;
+    const std::string v = e.get();
+    double x = 0.0;
+    switch (e.kind) {
+        case Kind::Integer:
+            if (v.find_first_not_of("0123456789") == std::string::npos && !v.empty())
+                return json(std::stoull(v));
+            if (v.size() > 1 && v[0] == '-') return json(std::stoll(v));
+            return json(v);
+        case Kind::Number:
+            return core::parse_number(v, x) ? json(x) : json(v);
+        case Kind::Flag:
+            return json(v == "true");
+        case Kind::Text:
+            break;
+    }
+    return json(v);
+}
+
+}  // namespace
+
 std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation& ev, double wall,
                        const StandalonePlatform& p, const std::vector<std::string>& violations) {
     const RunOptions& o = args.run;
@@ -683,12 +708,17 @@ std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation
     j["tool"] = "sprint-sim";
     j["version"] = tool_version();
     j["git_commit"] = tool_commit();
+    j["run"] = {{"command_line", o.command_line},
+                {"started", o.started},
+                {"host", host_name()},
+                {"version", tool_version()},
+                {"git_commit", tool_commit()}};
     json thresholds = json::array();
     for (const auto& hp : in.w.heads) thresholds.push_back(hp.threshold);
     j["workload"] = {{"source", in.source}, {"heads", in.q.heads},    {"seq_len", in.q.n},
                      {"head_dim", in.q.d},  {"causal", o.job.causal}, {"thresholds", thresholds}};
     json cfg = json::object();
-    for (const auto* e : args.registry.entries()) cfg[e->name] = e->get();
+    for (const auto* e : args.registry.entries()) cfg[e->name] = typed_value(*e);
     j["config"] = cfg;
     j["timing"] = o.timing;
     j["wall_seconds"] = v(wall, "s", "host time spent in sc_start");

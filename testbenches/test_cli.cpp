@@ -790,9 +790,21 @@ TEST_CASE("cli/config: --dump-config round-trips through --config", "[cli]") {
         small({"--dump-config", a, "--causal", "--keep-fraction", "0.2", "--sprint.sram.k_bytes",
                "4096", "--dram.preset", "hbm2", "--sprint.xbar.read_noise_sigma", "0.5"}));
     const SummaryTable tb = run_ok(dir, {"--config", a, "--dump-config", b});
-    const std::string ia = read_text(a), ib = read_text(b);
+    // The provenance lines (tool, commit, host, date, command) say how each file was written;
+    // everything else is the same.
+    auto body = [](const std::string& text) {
+        std::istringstream in(text);
+        std::string line, out;
+        while (std::getline(in, line))
+            if (line.rfind("# written by ", 0) != 0 && line.rfind("# command: ", 0) != 0)
+                out += line + "\n";
+        return out;
+    };
+    const std::string ia = body(read_text(a)), ib = body(read_text(b));
     REQUIRE_FALSE(ia.empty());
     CHECK(ia == ib);
+    CHECK_THAT(read_text(a), Contains("# written by sprint-sim "));
+    CHECK_THAT(read_text(b), Contains("# command: " + sim_path() + " --config " + a));
     CHECK(ta.rows == tb.rows);
     CHECK_THAT(ia, Contains("heads = 2"));
     CHECK_THAT(ia, Contains("causal = true"));
@@ -831,9 +843,9 @@ TEST_CASE("cli/config: section keys and dotted keys both work in the file", "[cl
     CHECK_THAT(line_starting(r.out, "IP ("), Contains("SRAM 4096 + 2048 B"));
     CHECK_THAT(line_starting(r.out, "memory:"), Contains("42 ns"));
     const auto j = nlohmann::json::parse(read_text(dir.file("s.json")));
-    CHECK(j["config"]["sprint.sram.k_bytes"] == "4096");
-    CHECK(j["config"]["sprint.sram.v_bytes"] == "2048");
-    CHECK(j["config"]["dram.latency_ns"] == "42");
+    CHECK(j["config"]["sprint.sram.k_bytes"] == 4096);
+    CHECK(j["config"]["sprint.sram.v_bytes"] == 2048);
+    CHECK(j["config"]["dram.latency_ns"] == 42.0);
 }
 
 TEST_CASE("cli/config: dram.preset sets the bandwidth unless it is given explicitly", "[cli]") {
@@ -944,7 +956,7 @@ TEST_CASE("cli/stats: JSON with modes units bit-exactness and the printed cycles
     }
     CHECK(j["workload"]["heads"] == 2);
     CHECK(j["workload"]["seq_len"] == 96);
-    CHECK(j["config"]["sprint.sram.k_bytes"] == "8192");
+    CHECK(j["config"]["sprint.sram.k_bytes"] == 8192);
 }
 
 TEST_CASE("cli/k-readback: the K traffic saved is the top bits of every fetched K row", "[cli]") {
@@ -992,8 +1004,7 @@ TEST_CASE("cli/energy: every energy line is a count the model made x its table e
             // the table's value, as --dump-tech and the config give it
             if (l["action"] != "leakage")
                 CHECK(pj == Approx(l["count"].get<double>() * l["per_event"].get<double>()));
-            CHECK(doc["config"]["tech." + key] ==
-                  core::format_double(l["per_event"].get<double>()));
+            CHECK(doc["config"]["tech." + key] == l["per_event"].get<double>());
         }
         CHECK(e["total"]["value"].get<double>() == Approx(sum * 1e-6));
         // The counts are the modules' counts of this job.
@@ -1073,14 +1084,14 @@ TEST_CASE(
     run_ok(dir, small({"--tech", ert + "," + art, "--compare=false", "--stats", f}), &r);
     const auto doc = nlohmann::json::parse(read_text(f));
     const auto& cfg = doc["config"];
-    CHECK(cfg["tech.dram.read"] == "4");  // 256 pJ per 64-bit access
-    CHECK(cfg["tech.dram.write"] == "4");
-    CHECK(cfg["tech.sram.read"] == "2.25");     // 18 pJ per 64-bit access; the plain entry, not
-    CHECK(cfg["tech.sram.write"] == "1.75");    // the one with arguments
-    CHECK(cfg["tech.xbar.leakage"] == "0.08");  // idle 0.08 pJ per 1 ns cycle
-    CHECK(cfg["tech.xbar.area"] == "0.025");    // 25,000 um^2 per tile
-    CHECK(cfg["tech.sram.area"] == "0.012");    // 192,000 um^2 per 16 KB
-    CHECK(cfg["tech.xbar.mac"] == "0.1");
+    CHECK(cfg["tech.dram.read"] == 4.0);  // 256 pJ per 64-bit access
+    CHECK(cfg["tech.dram.write"] == 4.0);
+    CHECK(cfg["tech.sram.read"] == 2.25);     // 18 pJ per 64-bit access; the plain entry, not
+    CHECK(cfg["tech.sram.write"] == 1.75);    // the one with arguments
+    CHECK(cfg["tech.xbar.leakage"] == 0.08);  // idle 0.08 pJ per 1 ns cycle
+    CHECK(cfg["tech.xbar.area"] == 0.025);    // 25,000 um^2 per tile
+    CHECK(cfg["tech.sram.area"] == 0.012);    // 192,000 um^2 per 16 KB
+    CHECK(cfg["tech.xbar.mac"] == 0.1);
     // What the model has not is said, not dropped silently.
     CHECK_THAT(r.err, Contains("ignored system.sprint.noc"));
     CHECK_THAT(r.err, Contains("ignored system.DRAM.idle"));
@@ -1095,7 +1106,7 @@ TEST_CASE(
     // The leakage follows the clock: at 2 ns per cycle, idle 0.08 pJ per cycle is 0.04 mW.
     const std::string f2 = dir.file("c.json");
     run_ok(dir, small({"--tech", ert, "--sprint.clock_ns", "2", "--compare=false", "--stats", f2}));
-    CHECK(nlohmann::json::parse(read_text(f2))["config"]["tech.xbar.leakage"] == "0.04");
+    CHECK(nlohmann::json::parse(read_text(f2))["config"]["tech.xbar.leakage"] == 0.04);
 
     // Bad tables name what is wrong and exit 2 before simulating.
     const std::string bad = dir.file("bad.yaml");

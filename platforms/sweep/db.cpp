@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "platforms/version.h"
+
 namespace sprint::sweep {
 
 namespace {
@@ -87,15 +89,6 @@ class Stmt {
     sqlite3_stmt* m_s = nullptr;
 };
 
-std::string now_utc() {
-    const std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
-
 }  // namespace
 
 Database::Database(const std::string& path) : m_path(path) {
@@ -161,7 +154,7 @@ void Database::bind(const Spec& spec) {
     set_meta("spec_name", spec.name);
     set_meta("spec_text", spec.text);
     set_meta("axes", axes.dump());
-    set_meta("created", now_utc());
+    set_meta("created", platform::utc_timestamp());
     exec("COMMIT");
 }
 
@@ -195,7 +188,11 @@ void Database::record(const std::string& key, const PointResult& r) {
                 "UPDATE points SET status = ?, message = ?, config = ?, version = ?, "
                 "git_commit = ?, host = ?, finished = ?, seconds = ? WHERE key = ?");
         up.bind(1, r.status).bind(2, r.message).bind(3, r.config).bind(4, r.version);
-        up.bind(5, r.commit).bind(6, r.host).bind(7, now_utc()).bind(8, r.seconds).bind(9, key);
+        up.bind(5, r.commit)
+            .bind(6, r.host)
+            .bind(7, platform::utc_timestamp())
+            .bind(8, r.seconds)
+            .bind(9, key);
         up.run();
         if (sqlite3_changes(m_db) != 1) throw std::runtime_error("no point has this key");
         Stmt id(m_db, "SELECT id FROM points WHERE key = ?");

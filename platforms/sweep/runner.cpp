@@ -20,6 +20,7 @@
 
 #include "platforms/cli.h"
 #include "platforms/simulation.h"
+#include "platforms/version.h"
 
 namespace sprint::sweep {
 
@@ -71,12 +72,6 @@ std::string error_text(const std::string& err) {
     std::string out = errors.empty() ? last : errors;
     if (out.size() > 2000) out = out.substr(0, 2000) + "...";
     return out;
-}
-
-std::string host_name() {
-    char buf[256] = {};
-    gethostname(buf, sizeof buf - 1);
-    return buf;
 }
 
 std::string format_seconds(double s) {
@@ -199,7 +194,7 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
     const std::vector<Point> points = shard_points(expand(spec), s.shard);
     db.bind(spec);
     db.add_points(points);
-    const std::string host = host_name();
+    const std::string host = platform::host_name();
 
     // One run per database at a time; its scratch files live beside it.
     const fs::path work = db.path() + ".work";
