@@ -263,7 +263,15 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                  "a writable path");
     r.add_string("vcd", o.vcd_file, "file",
                  "write waveforms of the IP's architectural state (VCD, 1 ps)", "a writable path");
-    m.sections.push_back({"Outputs", {"stats", "output", "vcd"}});
+    r.add_string("trace-tlm", o.trace_tlm_file, "file",
+                 "write every transaction on the IP's csr and mem links as CSV: link, transport, "
+                 "command, address, length, response and phase times in ps (docs/observability.md)",
+                 "a writable path");
+    r.add_string("trace-stl", o.trace_stl_file, "file",
+                 "write the mem link's reads and writes as a DRAMSys STL trace (one line per "
+                 "dram.burst_bytes granule, ns timestamps: a 1 GHz player clock)",
+                 "a writable path");
+    m.sections.push_back({"Outputs", {"stats", "output", "vcd", "trace-tlm", "trace-stl"}});
 }
 
 namespace {
@@ -423,8 +431,9 @@ void Arguments::apply(const po::variables_map& vm) {
     Impl& m = *m_impl;
     // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
     static const std::set<std::string> not_the_run = {
-        "config",      "dump-config", "stats",       "output",    "vcd",
-        "dump-regmap", "help",        "dump-params", "dump-tech", "version"};
+        "config",    "dump-config", "stats",       "output", "vcd",
+        "trace-tlm", "trace-stl",   "dump-regmap", "help",   "dump-params",
+        "dump-tech", "version",     "dry-run",     "quiet"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
@@ -501,9 +510,11 @@ void Arguments::apply(const po::variables_map& vm) {
     if (files && (run.q_file.empty() || run.k_file.empty() || run.v_file.empty()))
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
     if (run.dry_run &&
-        (!run.stats_file.empty() || !run.output_file.empty() || !run.vcd_file.empty()))
+        (!run.stats_file.empty() || !run.output_file.empty() || !run.vcd_file.empty() ||
+         !run.trace_tlm_file.empty() || !run.trace_stl_file.empty()))
         throw std::runtime_error(
-            "option '--dry-run' simulates nothing: '--stats', '--output' and '--vcd' need a run "
+            "option '--dry-run' simulates nothing: '--stats', '--output', '--vcd' and the traces "
+            "need a run "
             "(a dry run writes only --dump-config)");
     if (run.calibrate_q_file.empty() != run.calibrate_k_file.empty())
         throw std::runtime_error(

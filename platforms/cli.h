@@ -53,6 +53,7 @@ struct RunOptions {
     bool fidelity = true, verify = true;
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
+    std::string trace_tlm_file, trace_stl_file;  // transaction traces (CSV; DRAMSys STL)
     bool dump_regmap = false, dump_params = false, dump_tech = false;
     bool dry_run = false;   // check everything, write --dump-config, simulate nothing
     bool quiet = false;     // no progress line

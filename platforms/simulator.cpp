@@ -18,6 +18,7 @@
 #include "platforms/npy_io.h"
 #include "platforms/output_files.h"
 #include "platforms/simulation.h"
+#include "platforms/transaction_trace.h"
 #include "platforms/version.h"
 #include "tlm_interfaces/job_check.h"
 
@@ -47,7 +48,8 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         if (action == Arguments::Action::Exit) return false;
         for (const auto& [file, option] :
              {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
-              std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config")})
+              std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config"),
+              std::pair(o.trace_tlm_file, "trace-tlm"), std::pair(o.trace_stl_file, "trace-stl")})
             outputs.claim(option, file);
         check_fits(o, args.platform, workload_shape(o));
         in = build_inputs(o, args.platform.ip.numerics());
@@ -328,14 +330,31 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
     std::string script_error;
-    StandalonePlatform p(args.platform, [&](Host& host) {
-        try {
-            run_jobs(host, *plat, in, plan, runs, current, args.platform.dram_base, args.platform,
-                     &dense, o.fidelity);
-        } catch (const std::exception& e) {
-            script_error = e.what();
-        }
-    });
+    TransactionTraceFiles traces(outputs, outputs.claimed("trace-tlm") ? "trace-tlm" : "",
+                                 outputs.claimed("trace-stl") ? "trace-stl" : "",
+                                 args.platform.dram.burst_bytes);
+    std::string trace_error;  // a trace write that failed (a full disk), reported after the run
+    TransactionTracer::Sink sink;
+    if (traces.active())
+        sink = [&](const TransactionRecord& r) {
+            if (!trace_error.empty()) return;
+            try {
+                traces.add(r);
+            } catch (const std::exception& e) {
+                trace_error = e.what();
+            }
+        };
+    StandalonePlatform p(
+        args.platform,
+        [&](Host& host) {
+            try {
+                run_jobs(host, *plat, in, plan, runs, current, args.platform.dram_base,
+                         args.platform, &dense, o.fidelity);
+            } catch (const std::exception& e) {
+                script_error = e.what();
+            }
+        },
+        sink);
     plat = &p;
     // Each query's kept set goes to the job's fidelity stream as the query completes (the
     // references of that query computed then, on the fidelity thread): no N x N mask is held.
@@ -365,6 +384,13 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         return kExitJobProblem;
     }
     if (!jobs_ok(runs, err)) return kExitJobProblem;
+    try {
+        if (!trace_error.empty()) throw std::runtime_error(trace_error);
+        traces.finish();
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        return kExitJobProblem;
+    }
 
     Evaluation ev = evaluate(args.platform, in, dense, runs);
     ev.reference_seconds = check_seconds;

@@ -41,7 +41,8 @@ std::string PlatformConfig::validate() const {
     return "";
 }
 
-StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script script)
+StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script script,
+                                       TransactionTracer::Sink trace)
     : cfg(c),
       host("host", c.csr_base, std::move(script)),
       bus("bus", c.bus),
@@ -58,10 +59,27 @@ StandalonePlatform::StandalonePlatform(const PlatformConfig& c, Host::Script scr
         from.bind(m_checkers.back()->target);
         m_checkers.back()->initiator.bind(to);
     };
+    // A tracer sits next to the IP: sprint.mem -> trace_mem -> bus, bus -> trace_csr -> [check]
+    // -> sprint.csr.
+    auto traced = [this, &trace](const char* name, const char* label) -> TransactionTracer* {
+        if (!trace) return nullptr;
+        m_tracers.push_back(std::make_unique<TransactionTracer>(name, label, trace));
+        return m_tracers.back().get();
+    };
     checked(host.bus, bus.targets, "check_host");
-    sprint.mem.bind(bus.targets);  // the IP checks its own mem port
+    if (TransactionTracer* t = traced("trace_mem", "mem")) {
+        sprint.mem.bind(t->target);
+        t->initiator.bind(bus.targets);
+    } else {
+        sprint.mem.bind(bus.targets);  // the IP checks its own mem port
+    }
     checked(bus.initiators, dram.target, "check_dram");
-    checked(bus.initiators, sprint.csr, "check_csr");
+    if (TransactionTracer* t = traced("trace_csr", "csr")) {
+        bus.initiators.bind(t->target);
+        checked(t->initiator, sprint.csr, "check_csr");
+    } else {
+        checked(bus.initiators, sprint.csr, "check_csr");
+    }
     bus.map(0, cfg.dram_base, cfg.dram_bytes(), "dram");
     bus.map(1, cfg.csr_base, regs::kCsrWindowBytes, "sprint.csr");
     sprint.irq(irq);

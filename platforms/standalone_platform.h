@@ -21,6 +21,7 @@
 #include "platforms/memory.h"
 #include "platforms/router.h"
 #include "tlm_interfaces/ip_config.h"
+#include "tlm_interfaces/transaction_tracer.h"
 
 namespace sprint::platform {
 
@@ -46,7 +47,10 @@ struct PlatformConfig {
 
 class StandalonePlatform {
   public:
-    StandalonePlatform(const PlatformConfig& cfg, Host::Script script);
+    // With `trace`: every transaction on the IP's csr and mem links (platform side) goes to it
+    // as it ends (TransactionTracer, --trace-tlm).
+    StandalonePlatform(const PlatformConfig& cfg, Host::Script script,
+                       TransactionTracer::Sink trace = nullptr);
     ~StandalonePlatform();
 
     const PlatformConfig cfg;
@@ -69,6 +73,7 @@ class StandalonePlatform {
 
   private:
     std::vector<std::unique_ptr<ProtocolChecker>> m_checkers;
+    std::vector<std::unique_ptr<TransactionTracer>> m_tracers;
     sc_core::sc_trace_file* m_vcd = nullptr;
 };
 

@@ -1540,6 +1540,79 @@ TEST_CASE(
     CHECK_THAT(low.out + low.err, !Contains("Info: "));
 }
 
+TEST_CASE(
+    "cli/trace: --trace-tlm lists every csr and mem transaction, its bytes equal the "
+    "stats in LT and AT, --trace-stl one line per burst in time order",
+    "[cli]") {
+    TempDir dir;
+    for (const std::string timing : {"lt", "at"}) {
+        INFO("timing " << timing);
+        const std::string csv = dir.file("t-" + timing + ".csv"),
+                          stl = dir.file("t-" + timing + ".stl"),
+                          json = dir.file("t-" + timing + ".json");
+        const RunResult r =
+            run_sim(dir, small({"--compare=false", "--timing", timing, "--trace-tlm", csv,
+                                "--trace-stl", stl, "--stats", json}));
+        SHOW(r);
+        REQUIRE(r.exit_code == kOk);
+        std::istringstream in(read_text(csv));
+        std::string line;
+        std::getline(in, line);
+        CHECK(line ==
+              "link,transport,command,address,length,response,begin_req_ps,end_req_ps,"
+              "begin_resp_ps,end_resp_ps");
+        uint64_t read = 0, written = 0, mem = 0, csr = 0;
+        while (std::getline(in, line)) {
+            std::vector<std::string> f;
+            std::stringstream ls(line);
+            std::string cell;
+            while (std::getline(ls, cell, ',')) f.push_back(cell);
+            if (f.size() == 9) f.emplace_back();  // an empty last cell
+            REQUIRE(f.size() == 10);
+            CHECK(f[5] == "ok");
+            const double begin = std::stod(f[6]), end = std::stod(f[9]);
+            CHECK(end >= begin);
+            if (f[0] == "mem") {
+                ++mem;
+                CHECK(f[1] == (timing == "at" ? "nb" : "b"));
+                if (timing == "at") {  // the four phases in order
+                    CHECK(std::stod(f[7]) >= begin);
+                    CHECK(std::stod(f[8]) >= std::stod(f[7]));
+                    CHECK(end >= std::stod(f[8]));
+                }
+                (f[2] == "read" ? read : written) += std::stoull(f[4]);
+            } else {
+                CHECK(f[0] == "csr");
+                ++csr;
+            }
+        }
+        const auto j = nlohmann::json::parse(read_text(json));
+        const auto& job = j["jobs"][0];
+        CHECK(read == job["mem_read_bytes"]["value"].get<uint64_t>());
+        CHECK(written == job["mem_write_bytes"]["value"].get<uint64_t>());
+        CHECK(csr > 0);
+        // STL: every granule of every mem access, timestamps never going back.
+        std::istringstream sin(read_text(stl));
+        uint64_t lines = 0, last = 0;
+        while (std::getline(sin, line)) {
+            ++lines;
+            const uint64_t t = std::stoull(line.substr(0, line.find(':')));
+            CHECK(t >= last);
+            last = t;
+            CHECK((line.find("\tread\t0x") != std::string::npos ||
+                   line.find("\twrite\t0x") != std::string::npos));
+        }
+        CHECK(lines >= mem);
+        CHECK(lines * 64 >= read + written);
+    }
+    // A trace that cannot be written fails the run; no other output is left behind.
+    const RunResult full = run_sim(
+        dir, small({"--compare=false", "--trace-tlm", "/dev/full", "--stats", dir.file("x.json")}));
+    CHECK(full.exit_code == platform::kExitJobProblem);
+    CHECK_THAT(full.err, Contains("trace-tlm"));
+    CHECK_FALSE(std::filesystem::exists(dir.file("x.json")));
+}
+
 TEST_CASE("cli/regmap: docs/registers.md agrees with --dump-regmap", "[cli]") {
     const std::string doc = std::string(SPRINT_SOURCE_DIR) + "/docs/registers.md";
     if (!file_exists(doc)) {
