@@ -366,7 +366,13 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         fidelity.push(runs[current].fidelity.get(), h, i, kept);
         progress->query_done(current);
     });
-    if (outputs.claimed("vcd")) p.open_vcd(outputs.relay("vcd", ".vcd"));
+    if (outputs.claimed("vcd")) {
+        std::string comment = std::string("sprint-sim ") + tool_version() + " (git " +
+                              tool_commit() + ") on " + host_name() + ", " + o.started +
+                              "; command:";
+        for (const auto& w : o.command_line) comment += " " + w;
+        p.open_vcd(outputs.relay("vcd", ".vcd"), comment);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
     const auto t1 = std::chrono::steady_clock::now();

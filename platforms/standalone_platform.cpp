@@ -113,7 +113,7 @@ std::size_t StandalonePlatform::protocol_links() const {
     return m_checkers.size() + sprint.checkers().size();
 }
 
-void StandalonePlatform::open_vcd(const std::string& path) {
+void StandalonePlatform::open_vcd(const std::string& path, const std::string& comment) {
     std::string base = path;
     if (base.size() > 4 && base.compare(base.size() - 4, 4, ".vcd") == 0)
         base.resize(base.size() - 4);
@@ -121,6 +121,7 @@ void StandalonePlatform::open_vcd(const std::string& path) {
     m_vcd->set_time_unit(1, sc_core::SC_PS);
     sprint.trace(m_vcd);
     sc_core::sc_trace(m_vcd, irq, "irq");
+    if (!comment.empty()) sc_core::sc_write_comment(m_vcd, comment);
 }
 
 }  // namespace sprint::platform

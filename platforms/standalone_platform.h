@@ -62,7 +62,8 @@ class StandalonePlatform {
 
     // Open a VCD file (".vcd" is appended by SystemC when missing) tracing the IP's
     // architectural state and the irq line; time unit 1 ps.
-    void open_vcd(const std::string& path);
+    // `comment` goes into the file as a $comment (the run's provenance).
+    void open_vcd(const std::string& path, const std::string& comment = "");
     // Close the VCD file (SystemC writes its last values); also done by the destructor.
     void close_vcd();
     // With cfg.ip.check_protocol: every violation found on the IP's links and the platform's

@@ -1494,6 +1494,14 @@ TEST_CASE("cli/version: --version prints the version and commit, the stats JSON 
         CHECK(j.at(k).at("unit") == "s");
         CHECK(j.at(k).at("value").get<double>() >= 0.0);
     }
+    // The VCD opens with the same provenance as a $comment.
+    const RunResult w = run_sim(dir, small({"--compare=false", "--vcd", dir.file("w.vcd")}));
+    REQUIRE(w.exit_code == kOk);
+    const std::string vcd = read_text(dir.file("w.vcd"));
+    CHECK(vcd.rfind("$comment\nsprint-sim " + std::string(platform::tool_version()) + " (git " +
+                        platform::tool_commit() + ") on ",
+                    0) == 0);
+    CHECK_THAT(vcd.substr(0, 400), Contains("; command: " + sim_path() + " --heads 2"));
     // The summary names the three phases apart.
     CHECK_THAT(r.out, Contains("host time: set-up "));
     CHECK_THAT(r.out, Contains(" s, simulation "));

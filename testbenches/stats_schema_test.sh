@@ -1,0 +1,36 @@
+#!/bin/sh
+# The --stats document against its schema (docs/stats.schema.json, JSON Schema 2020-12, checked
+# with Debian's python3-jsonschema): the default run, an AT run with every baseline and the
+# protocol checker, and a run with the checks skipped; a document with a figure's unit removed
+# must fail the same check.
+#   stats_schema_test.sh SOURCE_DIR SPRINT_SIM
+set -eu
+src=$1
+sim=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+py=/usr/bin/python3
+[ -x "$py" ] || py=python3
+"$sim" --stats "$tmp/a.json" >/dev/null
+"$sim" --heads 2 --seq-len 64 --timing at --compare all --check-protocol --stats "$tmp/b.json" >/dev/null
+"$sim" --heads 2 --seq-len 64 --fidelity=false --verify=false --stats "$tmp/c.json" >/dev/null
+"$py" - "$src/docs/stats.schema.json" "$tmp/a.json" "$tmp/b.json" "$tmp/c.json" <<'PY'
+import copy, json, sys
+import jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+for f in sys.argv[2:]:
+    doc = json.load(open(f))
+    errors = list(v.iter_errors(doc))
+    for e in errors[:5]:
+        print("%s: %s: %s" % (f, "/".join(map(str, e.path)), e.message[:300]))
+    assert not errors, "%s does not match the schema" % f
+    bad = copy.deepcopy(doc)
+    del bad["jobs"][0]["cycles"]["unit"]
+    assert list(v.iter_errors(bad)), "a figure without its unit passed the schema"
+    bad = copy.deepcopy(doc)
+    bad["config"]["sprint.sram.k_bytes"] = [1]
+    assert list(v.iter_errors(bad)), "a config value that is a list passed the schema"
+print("stats_schema_test: ok")
+PY
