@@ -537,6 +537,13 @@ std::optional<std::string> Arguments::value(const std::string& name) const {
     return std::nullopt;
 }
 
+std::vector<std::pair<std::string, std::string>> Arguments::values() const {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto* e : m_impl->run_reg.entries()) out.emplace_back(e->name, e->get());
+    for (const auto* e : registry.entries()) out.emplace_back(e->name, e->get());
+    return out;
+}
+
 std::string Arguments::config_text() const {
     const Impl& m = *m_impl;
     std::ostringstream os;

@@ -88,6 +88,8 @@ class Arguments {
     // The effective value of a run option (seq-len) or a model parameter (sprint.sram.k_bytes)
     // after parse(), as --dump-config writes it; nullopt when no option or parameter has the name.
     std::optional<std::string> value(const std::string& name) const;
+    // Every run option and model parameter with its effective value, by name.
+    std::vector<std::pair<std::string, std::string>> values() const;
 
   private:
     // The stored options and parameters into `run` and `platform`, each checked.

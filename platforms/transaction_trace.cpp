@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace sprint::platform {
 
@@ -46,7 +47,7 @@ void TransactionTraceFiles::add(const TransactionRecord& r) {
                     ps(r.end_resp_ps) + "\n";
         if (m_buffer.size() > (1u << 20)) flush();
     }
-    if (!m_stl.empty() && std::string(r.link) == "mem" && r.response == tlm::TLM_OK_RESPONSE &&
+    if (!m_stl.empty() && std::strcmp(r.link, "mem") == 0 && r.response == tlm::TLM_OK_RESPONSE &&
         r.command != tlm::TLM_IGNORE_COMMAND)
         m_mem.push_back({uint64_t(std::floor(r.begin_req_ps / 1000.0)), r.address, r.length,
                          r.command == tlm::TLM_WRITE_COMMAND});

@@ -291,8 +291,8 @@ TEST_CASE("sweep/db: pending points, one transaction per result, merge by key", 
         a.add_points(pts);  // again: nothing doubles
         b.add_points(pts);
         CHECK(a.statuses().size() == 3);
-        PointResult ok{kOk, "", "cfg", "0.1.0", "abc", "h", 1.0, {{"cycles", 10.0, ""}}};
-        PointResult bad{kFailed, "boom", "cfg", "0.1.0", "abc", "h", 1.0, {}};
+        PointResult ok{kOk, "", "cfg", "0.1.0", "abc", "h", 1.0, {{"cycles", 10.0, ""}}, "{}"};
+        PointResult bad{kFailed, "boom", "cfg", "0.1.0", "abc", "h", 1.0, {}, "{}"};
         a.record(pts[0].key, ok);
         a.record(pts[1].key, bad);
         b.record(pts[1].key, ok);

@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS points (
         CHECK (status IN ('pending', 'ok', 'failed', 'does-not-fit')),
     message TEXT NOT NULL DEFAULT '',
     config TEXT NOT NULL DEFAULT '',
+    settings TEXT NOT NULL DEFAULT '{}',
     version TEXT NOT NULL DEFAULT '',
     git_commit TEXT NOT NULL DEFAULT '',
     host TEXT NOT NULL DEFAULT '',
@@ -186,13 +187,14 @@ void Database::record(const std::string& key, const PointResult& r) {
     try {
         Stmt up(m_db,
                 "UPDATE points SET status = ?, message = ?, config = ?, version = ?, "
-                "git_commit = ?, host = ?, finished = ?, seconds = ? WHERE key = ?");
+                "git_commit = ?, host = ?, finished = ?, seconds = ?, settings = ? WHERE key = ?");
         up.bind(1, r.status).bind(2, r.message).bind(3, r.config).bind(4, r.version);
         up.bind(5, r.commit)
             .bind(6, r.host)
             .bind(7, platform::utc_timestamp())
             .bind(8, r.seconds)
-            .bind(9, key);
+            .bind(9, r.settings)
+            .bind(10, key);
         up.run();
         if (sqlite3_changes(m_db) != 1) throw std::runtime_error("no point has this key");
         Stmt id(m_db, "SELECT id FROM points WHERE key = ?");
@@ -231,7 +233,7 @@ std::vector<Row> Database::rows() const {
     std::map<long long, std::size_t> at;
     Stmt q(m_db,
            "SELECT id, key, workload, axis_values, status, message, config, version, git_commit, "
-           "host, finished, seconds FROM points ORDER BY id");
+           "host, finished, seconds, settings FROM points ORDER BY id");
     while (q.step()) {
         Row r;
         r.id = q.integer(0);
@@ -247,6 +249,8 @@ std::vector<Row> Database::rows() const {
         r.host = q.text(9);
         r.finished = q.text(10);
         r.seconds = q.real(11);
+        const nlohmann::json settings = nlohmann::json::parse(q.text(12));
+        for (const auto& [n, v] : settings.items()) r.settings[n] = v.get<std::string>();
         at[r.id] = out.size();
         out.push_back(std::move(r));
     }
@@ -300,8 +304,10 @@ INSERT OR IGNORE INTO main.points (id, key, workload, axis_values, options)
 CREATE TEMP TABLE merge_todo AS
     SELECT s.id AS sid, m.id AS mid FROM src.points s JOIN main.points m ON m.key = s.key
     WHERE s.status != 'pending' AND (m.status = 'pending' OR (s.status = 'ok' AND m.status != 'ok'));
-UPDATE main.points SET (status, message, config, version, git_commit, host, finished, seconds) =
-    (SELECT s.status, s.message, s.config, s.version, s.git_commit, s.host, s.finished, s.seconds
+UPDATE main.points SET (status, message, config, version, git_commit, host, finished, seconds,
+                        settings) =
+    (SELECT s.status, s.message, s.config, s.version, s.git_commit, s.host, s.finished, s.seconds,
+            s.settings
      FROM src.points s JOIN merge_todo t ON t.sid = s.id WHERE t.mid = main.points.id)
     WHERE id IN (SELECT mid FROM merge_todo);
 DELETE FROM main.figures WHERE point IN (SELECT mid FROM merge_todo);

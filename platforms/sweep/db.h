@@ -26,6 +26,7 @@ struct PointResult {
     std::string status, message, config, version, commit, host;
     double seconds = 0;  // wall time of the point's process
     std::vector<Figure> figures;
+    std::string settings = "{}";  // every option and parameter by name (JSON object)
 };
 
 struct Row {
@@ -33,6 +34,7 @@ struct Row {
     std::string key, workload, status, message, config, version, commit, host, finished;
     double seconds = 0;
     Options axis_values;
+    std::map<std::string, std::string> settings;  // every option and parameter by name
     std::map<std::string, Figure> figures;
 };
 

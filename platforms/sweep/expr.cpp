@@ -6,22 +6,21 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "core/params.h"
+
 namespace sprint::sweep {
 
 namespace {
 
+// A whole number prints whole (2840580, not 2.84058e+06); any other the core's shortest
+// round-trip form.
 std::string shortest(double v) {
-    char buf[40];
-    // A whole number prints whole (2840580, not 2.84058e+06).
     if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
+        char buf[32];
         std::snprintf(buf, sizeof buf, "%.0f", v == 0.0 ? 0.0 : v);
         return buf;
     }
-    for (int p = 1; p <= 17; ++p) {
-        std::snprintf(buf, sizeof buf, "%.*g", p, v);
-        if (std::strtod(buf, nullptr) == v) break;
-    }
-    return buf;
+    return core::format_double(v);
 }
 
 std::optional<double> parse_number(const std::string& s) {

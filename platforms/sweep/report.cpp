@@ -30,36 +30,6 @@ std::string csv_field(const std::string& s) {
     return out + "\"";
 }
 
-// The effective configuration's value of an option or a parameter (the INI --dump-config
-// writes: "name = value" lines, parameters under [section] headers).
-std::optional<std::string> config_value(const std::string& config, const std::string& name) {
-    std::stringstream ss(config);
-    std::string line, section;
-    while (std::getline(ss, line)) {
-        if (line.empty() || line[0] == '#') continue;
-        if (line[0] == '[') {
-            section = line.substr(1, line.find(']') - 1);
-            continue;
-        }
-        const auto eq = line.find(" = ");
-        if (eq == std::string::npos) continue;
-        const std::string key = line.substr(0, eq);
-        if ((section.empty() ? key : section + "." + key) == name) return line.substr(eq + 3);
-    }
-    // Memory timing equal to its preset's is written as a comment ("# name = value").
-    ss.clear();
-    ss.seekg(0);
-    section.clear();
-    while (std::getline(ss, line)) {
-        if (!line.empty() && line[0] == '[') section = line.substr(1, line.find(']') - 1);
-        if (line.rfind("# ", 0) != 0) continue;
-        const auto eq = line.find(" = ");
-        if (eq == std::string::npos || line.find(' ', 2) != eq) continue;
-        if (section + "." + line.substr(2, eq - 2) == name) return line.substr(eq + 3);
-    }
-    return std::nullopt;
-}
-
 // Is a at least as good as b in every objective and better in one?
 bool dominates(const std::vector<double>& a, const std::vector<double>& b) {
     bool better = false;
@@ -108,7 +78,8 @@ std::optional<std::string> row_value(const Row& r, const std::string& name) {
     if (name == "workload") return r.workload;
     if (name == "status") return r.status;
     if (name == "id") return std::to_string(r.id);
-    return config_value(r.config, name);
+    if (auto it = r.settings.find(name); it != r.settings.end()) return it->second;
+    return std::nullopt;
 }
 
 std::vector<std::string> export_columns(const std::vector<std::string>& axes,
@@ -246,16 +217,15 @@ bool report(std::ostream& os, const Database& db, const Query& q) {
         }
         return true;
     };
+    std::set<std::string> workloads;
+    for (const Row& r : rows) workloads.insert(r.workload);
+    const bool several_workloads = workloads.size() > 1;
     std::vector<std::string> head = {"id"};
-    {
-        std::set<std::string> wl;
-        for (const Row& r : rows) wl.insert(r.workload);
-        if (wl.size() > 1) head.push_back("workload");
-    }
+    if (several_workloads) head.push_back("workload");
     head.insert(head.end(), axes.begin(), axes.end());
     auto describe = [&](const Row& r, const std::vector<std::string>& figs) {
         std::vector<std::string> line = {std::to_string(r.id)};
-        if (head.size() > 1 && head[1] == "workload") line.push_back(r.workload);
+        if (several_workloads) line.push_back(r.workload);
         for (const auto& a : axes) line.push_back(row_value(r, a).value_or(""));
         for (const auto& f : figs) line.push_back(short_number(row_value(r, f).value_or("-")));
         return line;
@@ -265,17 +235,15 @@ bool report(std::ostream& os, const Database& db, const Query& q) {
         std::vector<double> v;
         for (const Row* r : cand)
             if (objectives_of(*r, q.pareto, v)) pts.emplace_back(r, v);
-        std::vector<const Row*> front;
+        std::vector<std::pair<const Row*, std::vector<double>>> front;
         for (const auto& a : pts) {
             bool dominated = false;
             for (const auto& b : pts) dominated = dominated || dominates(b.second, a.second);
-            if (!dominated) front.push_back(a.first);
+            if (!dominated) front.push_back(a);
         }
-        std::sort(front.begin(), front.end(), [&](const Row* a, const Row* b) {
-            return row_value(*a, q.pareto[0].name) && row_value(*b, q.pareto[0].name) &&
-                   std::stod(*row_value(*a, q.pareto[0].name)) <
-                       std::stod(*row_value(*b, q.pareto[0].name));
-        });
+        // Along the first objective, best first.
+        std::stable_sort(front.begin(), front.end(),
+                         [](const auto& a, const auto& b) { return a.second[0] < b.second[0]; });
         std::string names;
         std::vector<std::string> figs;
         for (const auto& o : q.pareto) {
@@ -291,7 +259,7 @@ bool report(std::ostream& os, const Database& db, const Query& q) {
             h.push_back(o.name + (f && !f->unit.empty() ? " [" + f->unit + "]" : ""));
         }
         std::vector<std::vector<std::string>> lines;
-        for (const Row* r : front) lines.push_back(describe(*r, figs));
+        for (const auto& [r, v] : front) lines.push_back(describe(*r, figs));
         print_table(os, h, lines);
     }
     if (q.best) {

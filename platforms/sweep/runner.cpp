@@ -117,9 +117,11 @@ Checked check_point(const Spec& spec, const Point& p) {
     try {
         args.parse(int(argv.size()), argv.data());
     } catch (const std::exception& e) {
-        return {kFailed, e.what(), ""};
+        return {kFailed, e.what(), "", "{}"};
     }
-    Checked c{"", "", args.config_text()};
+    nlohmann::json settings = nlohmann::json::object();
+    for (const auto& [n, v] : args.values()) settings[n] = v;
+    Checked c{"", "", args.config_text(), settings.dump()};
     const Lookup lookup = [&](const std::string& name) -> std::optional<Value> {
         const auto v = args.value(name);
         if (!v) throw std::runtime_error("no option or parameter '" + name + "'");
@@ -130,17 +132,17 @@ Checked check_point(const Spec& spec, const Point& p) {
         try {
             v = e.eval(lookup);
         } catch (const std::exception& err) {
-            return {kFailed, err.what(), c.config};
+            return {kFailed, err.what(), c.config, c.settings};
         }
         if (!v || !v->truth())
-            return {kDoesNotFit, "constraint '" + e.text() + "' is false", c.config};
+            return {kDoesNotFit, "constraint '" + e.text() + "' is false", c.config, c.settings};
     }
     try {
         platform::check_fits(args.run, args.platform, platform::workload_shape(args.run));
     } catch (const platform::DoesNotFit& e) {
-        return {kDoesNotFit, e.what(), c.config};
+        return {kDoesNotFit, e.what(), c.config, c.settings};
     } catch (const std::exception& e) {
-        return {kFailed, e.what(), c.config};
+        return {kFailed, e.what(), c.config, c.settings};
     }
     return c;
 }
@@ -270,7 +272,7 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
     struct Running {
         pid_t pid;
         const Point* p;
-        std::string stats, errf, config;
+        std::string stats, errf, config, settings;
         std::chrono::steady_clock::time_point start;
         bool timed_out = false;
     };
@@ -288,6 +290,7 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
                 r.status = c.status;
                 r.message = c.message;
                 r.config = c.config;
+                r.settings = c.settings;
                 finish(p, r);
                 continue;
             }
@@ -296,6 +299,7 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
                         (work / ("point-" + std::to_string(p.index) + ".json")).string(),
                         (work / ("point-" + std::to_string(p.index) + ".err")).string(),
                         c.config,
+                        c.settings,
                         std::chrono::steady_clock::now(),
                         false};
             std::vector<std::string> args{s.sim};
@@ -350,6 +354,7 @@ RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::
         running.erase(it);
         PointResult res;
         res.config = r.config;
+        res.settings = r.settings;
         res.seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
         const std::string errtext = error_text(read_file(r.errf));

@@ -14,9 +14,10 @@
 namespace sprint::sweep {
 
 // A point as checked before any simulation: runnable (status empty), does not fit, or failed
-// (an option value sprint-sim refuses), with the reason and the effective configuration.
+// (an option value sprint-sim refuses), with the reason and the effective configuration: as
+// --dump-config writes it, and every option's and parameter's value by name (JSON object).
 struct Checked {
-    std::string status, message, config;
+    std::string status, message, config, settings;
 };
 Checked check_point(const Spec& spec, const Point& p);
 
