@@ -15,6 +15,7 @@ HeadCounter::HeadCounter(StatGroup& g, const std::string& name, const std::strin
     g.add(
         name, [this] { return nlohmann::json(m_value); },
         [this] { return nlohmann::json(m_heads); }, unit, description);
+    g.add_query_table(name, &m_queries);
 }
 
 Duration::Duration(StatGroup& g, const std::string& name, const std::string& unit,
@@ -44,6 +45,11 @@ void StatGroup::add(const std::string& name, std::function<nlohmann::json()> val
                     std::function<nlohmann::json()> per_head, const std::string& unit,
                     const std::string& description) {
     m_stats.push_back({name, unit, description, std::move(value), std::move(per_head)});
+}
+
+void StatGroup::add_query_table(const std::string& name, const QueryTable* table) {
+    for (auto& st : m_stats)
+        if (st.name == name) st.per_query = table;
 }
 
 StatGroup& StatGroup::group(const std::string& name, const std::string& description) {
@@ -92,6 +98,20 @@ double StatGroup::real(const std::string& path) const {
     if (!v.is_number())
         throw std::out_of_range("statistic '" + path + "' in '" + m_name + "' is not a number");
     return v.get<double>();
+}
+
+std::map<std::string, QueryTable> StatGroup::query_tables() const {
+    std::map<std::string, QueryTable> out;
+    collect_tables("", out);
+    return out;
+}
+
+void StatGroup::collect_tables(const std::string& prefix,
+                               std::map<std::string, QueryTable>& out) const {
+    for (const auto& st : m_stats)
+        if (st.per_query) out[prefix + st.name] = *st.per_query;
+    for (const auto& g : m_groups) g->collect_tables(prefix + g->name() + ".", out);
+    for (const auto* g : m_attached) g->collect_tables(prefix + g->name() + ".", out);
 }
 
 }  // namespace sprint::core

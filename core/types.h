@@ -9,6 +9,10 @@
 
 namespace sprint::core {
 
+// The query an event serves when it serves one head as a whole (programming the crossbar,
+// reading the head table, a group of Q rows read at once): no query of its own.
+constexpr uint32_t kNoQuery = ~0u;
+
 // Operating mode of the IP (register field JOB_CFG.MODE).
 // Dense is the strong baseline (query blocks share every streamed K/V tile); DenseStream the naive
 // one (every query streams all its K/V rows through the buffers).

@@ -58,7 +58,7 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         const uint32_t columns = std::max(last, m_cfg.xbar_capacity(cmd->d));
         const uint64_t adcs = ceil_div(columns, m_cfg.comparators.adc_columns);
         extra += ceil_div(n, adcs) * m_cfg.comparators.adc_cycles + m_num.adc_topk;
-        m_conversions.add(cmd->head, n);
+        m_conversions.add(cmd->head, cmd->query, n);
     }
     if (cmd->defer_empty) {  // a pass of several: the winner-take-all finds the best key
         uint32_t best = first;
@@ -77,7 +77,7 @@ void ComparatorBank::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         }
     }
     cmd->kept_out = k;
-    m_decisions.add(cmd->head, n);
+    m_decisions.add(cmd->head, cmd->query, n);
     m_kept += k;
     m_mask_bits_read += n;
 

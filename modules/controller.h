@@ -48,6 +48,11 @@ class Controller : public sc_core::sc_module {
     // Per-head records of the last job.
     using HeadRecord = Pipeline::HeadRecord;
     const std::vector<HeadRecord>& head_log() const { return m_pipeline.head_log(); }
+    // Per-query records of the last job (off by default: they take memory per query).
+    using QueryRecord = Pipeline::QueryRecord;
+    void record_queries(bool on) { m_pipeline.record_queries(on); }
+    const std::vector<QueryRecord>& query_log() const { return m_pipeline.query_log(); }
+    sc_core::sc_time job_start() const { return m_pipeline.job_start(); }
 
   private:
     // Register front: the csr socket and the registers' callbacks.

@@ -102,7 +102,7 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
         m_max_cell_writes.record_max(++w);
     }
     const uint64_t pulses = ceil_div(cells, m_cfg.xbar.write_parallel_cells);
-    m_cell_writes.add(cmd.head, cells);
+    m_cell_writes.add(cmd.head, core::kNoQuery, cells);
     m_write_pulses += pulses;
     ++m_programs;
     cmd.cells_written_out = cells;
@@ -126,7 +126,7 @@ void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, 
     for (uint32_t c = 0; c < cmd.key_count; ++c) keys[c] = cmd.first_key + c;
     m_cells.read_back(keys.data(), cmd.key_count, m_num,
                       reinterpret_cast<int8_t*>(gp.get_data_ptr()));
-    m_keys_read_back.add(cmd.head, cmd.key_count);
+    m_keys_read_back.add(cmd.head, cmd.query, cmd.key_count);
     occupy(cycles(uint64_t(cmd.key_count) * m_cfg.xbar.readback_cycles), delay);
     gp.set_response_status(TLM_OK_RESPONSE);
 }
@@ -149,7 +149,7 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     m_cells.bitlines(m_q_dac.data(), int(cmd.key_end), cmd.head, cmd.query, m_num,
                      m_bitlines.data(), int(first));
     ++m_evaluations;
-    m_analog_macs.add(cmd.head, uint64_t(n) * d);
+    m_analog_macs.add(cmd.head, cmd.query, uint64_t(n) * d);
     m_tile_evaluations += tiles_for(n, d);
 
     // Query copy into the DAC buffer, then drive + integrate + compare (tAxTh): all tiles at once.

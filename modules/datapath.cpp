@@ -20,6 +20,7 @@ Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceSchedul
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
       m_engines(cfg.datapath.contexts),
+      m_context_query(cfg.datapath.contexts, core::kNoQuery),
       m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
     m_stats.add(
         "queued_ns",
@@ -47,7 +48,8 @@ std::size_t Datapath::scores_held() const {
 
 template <class Use>
 bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
-                           sc_time& delay, core::Duration& busy_ns, uint64_t& uses, Use use) {
+                           sc_time& delay, core::Duration& busy_ns, uint64_t& uses,
+                           core::HeadCounter& macs, Use use) {
     if (cmd.count && (!cmd.tokens || !cmd.slots)) return false;
     // The contexts served and how many of the rows each uses.
     const uint32_t first = cmd.counts ? 0 : cmd.context;
@@ -71,6 +73,7 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
         g.slots = cmd.slots;
         g.count = cmd.count;
         g.row_bytes = m_d;
+        g.query = cmd.query;
         p->set_extension(&g);
         sc_time d = offset_of(sram_done);
         to_sram.transport(*p, d);
@@ -90,6 +93,8 @@ bool Datapath::stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf,
     m_unit.extend_to(end);  // an SRAM-bound stage keeps the unit busy until its last row
     busy_ns += compute.to_seconds() * 1e9;
     delay = offset_of(end);
+    for (uint32_t c = first; c < last; ++c)
+        macs.add(cmd.head, m_context_query[c], uint64_t(used_by(c)) * m_d);
     return true;
 }
 
@@ -99,6 +104,7 @@ bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
     if (!e || !gp.is_write() || cmd.d == 0 || gp.get_data_length() != cmd.d) return false;
     m_d = cmd.d;
     m_out = cmd.output;
+    m_context_query[cmd.context] = cmd.query;
     e->begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale, cmd.s_v,
              cmd.softmax, cmd.output);
     delay = offset_of(m_unit.occupy(start, m_clock));
@@ -110,13 +116,10 @@ bool Datapath::qk_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
     std::size_t held = scores_held();
     const bool ok =
         stream_rows(cmd, proto::Buffer::K, m_cfg.datapath.qk_lanes, delay, m_qk_busy_ns, uses,
-                    [&](core::RowEngine& e, uint32_t tok, const int8_t* row) {
+                    m_qk_macs, [&](core::RowEngine& e, uint32_t tok, const int8_t* row) {
                         return held++ < m_cfg.datapath.score_entries && e.score(tok, row);
                     });
-    if (ok) {
-        m_qk_macs.add(cmd.head, uses * m_d);
-        m_rows_scored += uses;
-    }
+    if (ok) m_rows_scored += uses;
     m_score_peak.record_max(scores_held());
     return ok;
 }
@@ -127,8 +130,8 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
     if (cmd.prune) e->prune(cmd.threshold, cmd.empty_row, cmd.query);
     const std::size_t n = e->scores_held();
     *cmd.kept_out = e->softmax();
-    m_exp_ops.add(cmd.head, n);
-    m_div_ops.add(cmd.head, n);
+    m_exp_ops.add(cmd.head, cmd.query, n);
+    m_div_ops.add(cmd.head, cmd.query, n);
     // Max search, exp, sum and normalise: two passes over the scores, pipelined.
     const uint64_t cyc =
         m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
@@ -140,12 +143,9 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
 bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
     uint64_t uses = 0;
     const bool ok = stream_rows(
-        cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns, uses,
+        cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns, uses, m_v_macs,
         [](core::RowEngine& e, uint32_t tok, const int8_t* row) { return e.accumulate(tok, row); });
-    if (ok) {
-        m_v_macs.add(cmd.head, uses * m_d);
-        m_rows_accumulated += uses;
-    }
+    if (ok) m_rows_accumulated += uses;
     return ok;
 }
 

@@ -49,10 +49,12 @@ class Datapath : public sc_core::sc_module {
                 const sc_core::sc_time& start, sc_core::sc_time& delay);
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
     // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
-    // Each row goes to every context that uses it: use(context, token, row).
+    // Each row goes to every context that uses it: use(context, token, row). On success each
+    // context's MACs are counted in `macs` under the query it holds.
     template <class Use>
     bool stream_rows(const proto::DatapathCommand& cmd, proto::Buffer buf, uint32_t lanes,
-                     sc_core::sc_time& delay, core::Duration& busy_ns, uint64_t& uses, Use use);
+                     sc_core::sc_time& delay, core::Duration& busy_ns, uint64_t& uses,
+                     core::HeadCounter& macs, Use use);
     core::RowEngine* engine(uint32_t context);
     std::size_t scores_held() const;
     void mark(uint32_t ph, const sc_core::sc_time& start, const sc_core::sc_time& end);
@@ -61,6 +63,7 @@ class Datapath : public sc_core::sc_module {
     sc_core::sc_time m_clock;
     TraceScheduler& m_tracer;
     std::vector<core::RowEngine> m_engines;
+    std::vector<uint32_t> m_context_query;  // the query each context holds (since its Begin)
     uint32_t m_d = 0;
     core::OutputFormat m_out = core::OutputFormat::Float32;
     ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query

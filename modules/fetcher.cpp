@@ -191,7 +191,8 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     std::vector<MemReq> reqs;
     for (uint32_t off = 0; off < len; off += m_cfg.fetcher.max_burst_bytes)
         reqs.push_back({gp.get_command(), gp.get_address() + off, gp.get_data_ptr() + off,
-                        std::min(len - off, m_cfg.fetcher.max_burst_bytes), tag ? tag->head : 0u});
+                        std::min(len - off, m_cfg.fetcher.max_burst_bytes), tag ? tag->head : 0u,
+                        tag ? tag->query : core::kNoQuery});
     const sc_time start = abs_time(delay);
     sc_time end;
     const tlm_response_status st = run(reqs, start, nullptr, end);
@@ -211,6 +212,7 @@ bool Fetcher::read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t
     proto::XbarCommand xc;
     xc.op = proto::XbarOp::ReadBack;
     xc.head = cmd.head;
+    xc.query = cmd.query;
     xc.d = d;
     xc.first_key = cmd.tokens[first];
     xc.key_count = rows;
@@ -228,13 +230,18 @@ bool Fetcher::read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t
     return true;
 }
 
-bool Fetcher::sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
-                         uint32_t row_bytes, uint8_t* data, sc_time& at) {
+bool Fetcher::sram_write(const proto::FetchCommand& cmd, uint32_t slot, uint32_t rows,
+                         uint8_t* data, sc_time& at) {
     proto::PooledPayload p(m_pool);
-    proto::prepare(*p, TLM_WRITE_COMMAND, proto::sram_address(b, slot, row_bytes), data,
-                   rows * row_bytes);
+    proto::prepare(*p, TLM_WRITE_COMMAND, proto::sram_address(cmd.buffer, slot, cmd.row_bytes),
+                   data, rows * cmd.row_bytes);
+    proto::HeadTag tag;
+    tag.head = cmd.head;
+    tag.query = cmd.query;
+    p->set_extension(&tag);
     sc_time d = offset_of(at);
-    to_sram[unit].transport(*p, d);
+    to_sram[cmd.unit].transport(*p, d);
+    p->clear_extension(&tag);
     at = abs_time(d);
     return p->is_response_ok();
 }
@@ -282,7 +289,7 @@ struct Fetcher::BurstPlan {
             uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
             for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
                 reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off,
-                                std::min(runs[r].rows * rb - off, burst), cmd.head});
+                                std::min(runs[r].rows * rb - off, burst), cmd.head, cmd.query});
                 run_of.push_back(uint32_t(r));
             }
         }
@@ -400,7 +407,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
                    cmd.slots_out[r.first + a + m] == cmd.slots_out[r.first + a] + m)
                 ++m;
             sc_time at = ready;
-            if (!sram_write(cmd.unit, cmd.buffer, cmd.slots_out[r.first + a], m, rb,
+            if (!sram_write(cmd, cmd.slots_out[r.first + a], m,
                             const_cast<uint8_t*>(rows + std::size_t(a) * rb), at))
                 return sram_ok = false;
             sram_end = std::max(sram_end, at);
@@ -567,11 +574,11 @@ tlm_response_status Fetcher::mem_access(MemReq& r) {
         }
     }
     if (write) {
-        m_mem_write_bytes.add(r.head, r.len);
-        m_mem_writes.add(r.head, 1);
+        m_mem_write_bytes.add(r.head, r.query, r.len);
+        m_mem_writes.add(r.head, r.query, 1);
     } else {
-        m_mem_read_bytes.add(r.head, r.len);
-        m_mem_reads.add(r.head, 1);
+        m_mem_read_bytes.add(r.head, r.query, r.len);
+        m_mem_reads.add(r.head, r.query, 1);
     }
     return TLM_OK_RESPONSE;
 }

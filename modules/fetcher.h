@@ -72,9 +72,10 @@ class Fetcher : public sc_core::sc_module {
         uint32_t len;
         tlm::tlm_response_status status = tlm::TLM_INCOMPLETE_RESPONSE;
         sc_core::sc_time issue = sc_core::SC_ZERO_TIME, done = sc_core::SC_ZERO_TIME;
-        uint32_t head = 0;  // the head it serves (per-head counts)
-        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l, uint32_t h)
-            : cmd(c), addr(a), data(d), len(l), head(h) {}
+        uint32_t head = 0;  // the head and query it serves (per-head and per-query counts)
+        uint32_t query = core::kNoQuery;
+        MemReq(tlm::tlm_command c, uint64_t a, uint8_t* d, uint32_t l, uint32_t h, uint32_t q)
+            : cmd(c), addr(a), data(d), len(l), head(h), query(q) {}
     };
     // Requests of one command that the AT request threads work on.
     struct Batch {
@@ -127,8 +128,9 @@ class Fetcher : public sc_core::sc_module {
     bool read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
                    const uint8_t* lsb, uint8_t* full, std::vector<int8_t>& msb,
                    sc_core::sc_time& at);
-    bool sram_write(uint32_t unit, proto::Buffer b, uint32_t slot, uint32_t rows,
-                    uint32_t row_bytes, uint8_t* data, sc_core::sc_time& at);
+    // `rows` rows of cmd's buffer from `slot` on, tagged with cmd's head and query.
+    bool sram_write(const proto::FetchCommand& cmd, uint32_t slot, uint32_t rows, uint8_t* data,
+                    sc_core::sc_time& at);
     void trace_in_flight(int change, const sc_core::sc_time& at);
 
     const IpConfig& m_cfg;

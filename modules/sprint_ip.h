@@ -47,6 +47,9 @@ class SprintIp : public sc_core::sc_module {
         controller.set_kept_observer(std::move(f));
     }
     const std::vector<Controller::HeadRecord>& head_log() const { return controller.head_log(); }
+    void record_queries(bool on) { controller.record_queries(on); }
+    const std::vector<Controller::QueryRecord>& query_log() const { return controller.query_log(); }
+    sc_core::sc_time job_start() const { return controller.job_start(); }
     // Waveforms: schedule architectural-state changes at their annotated times and add every
     // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
     // SRAM occupancy, outstanding memory requests; per unit, unit_<i>.sram/datapath).

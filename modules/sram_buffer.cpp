@@ -214,7 +214,7 @@ void SramBuffer::datapath_transport(tlm_generic_payload& gp, sc_time& delay) {
                     gp.get_address() == proto::kSramVBase ? proto::Buffer::V : proto::Buffer::K,
                     g->slots[0], g->row_bytes)
               : gp.get_address();
-        m_read_bytes.add(head_at(first), gp.get_data_length());
+        m_read_bytes.add(head_at(first), g ? g->query : core::kNoQuery, gp.get_data_length());
         ++m_reads;
     }
 }
@@ -280,7 +280,9 @@ void SramBuffer::unreserve(const proto::ResidencyCommand& cmd) {
 void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
     if (gp.get_command() == TLM_WRITE_COMMAND) {
         if (data_access(gp, delay, m_write_port, m_write_port_busy_ns)) {
-            m_write_bytes.add(head_at(gp.get_address()), gp.get_data_length());
+            const auto* tag = gp.get_extension<proto::HeadTag>();
+            m_write_bytes.add(head_at(gp.get_address()), tag ? tag->query : core::kNoQuery,
+                              gp.get_data_length());
             ++m_writes;
         }
         return;

@@ -271,7 +271,14 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                  "write the mem link's reads and writes as a DRAMSys STL trace (one line per "
                  "dram.burst_bytes granule, ns timestamps: a 1 GHz player clock)",
                  "a writable path");
-    m.sections.push_back({"Outputs", {"stats", "output", "vcd", "trace-tlm", "trace-stl"}});
+    r.add_string("per-query", o.per_query_file, "file",
+                 "write one CSV row per query of every job: head, query, unit, kept keys, rows "
+                 "fetched and re-used, cycles, compute time and stalls, dynamic energy; rows for "
+                 "each head's own work and the job's leakage make the columns sum to --stats "
+                 "(docs/observability.md)",
+                 "a writable path");
+    m.sections.push_back(
+        {"Outputs", {"stats", "output", "vcd", "trace-tlm", "trace-stl", "per-query"}});
 }
 
 namespace {
@@ -431,9 +438,9 @@ void Arguments::apply(const po::variables_map& vm) {
     Impl& m = *m_impl;
     // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
     static const std::set<std::string> not_the_run = {
-        "config",    "dump-config", "stats",       "output", "vcd",
-        "trace-tlm", "trace-stl",   "dump-regmap", "help",   "dump-params",
-        "dump-tech", "version",     "dry-run",     "quiet"};
+        "config",      "dump-config", "stats",     "output",      "vcd",
+        "trace-tlm",   "trace-stl",   "per-query", "dump-regmap", "help",
+        "dump-params", "dump-tech",   "version",   "dry-run",     "quiet"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
@@ -511,11 +518,10 @@ void Arguments::apply(const po::variables_map& vm) {
         throw std::runtime_error("options '--q', '--k' and '--v' must be given together");
     if (run.dry_run &&
         (!run.stats_file.empty() || !run.output_file.empty() || !run.vcd_file.empty() ||
-         !run.trace_tlm_file.empty() || !run.trace_stl_file.empty()))
+         !run.trace_tlm_file.empty() || !run.trace_stl_file.empty() || !run.per_query_file.empty()))
         throw std::runtime_error(
-            "option '--dry-run' simulates nothing: '--stats', '--output', '--vcd' and the traces "
-            "need a run "
-            "(a dry run writes only --dump-config)");
+            "option '--dry-run' simulates nothing: '--stats', '--output', '--vcd', '--per-query' "
+            "and the traces need a run (a dry run writes only --dump-config)");
     if (run.calibrate_q_file.empty() != run.calibrate_k_file.empty())
         throw std::runtime_error(
             "options '--calibrate-q' and '--calibrate-k' must be given together");

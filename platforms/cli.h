@@ -54,6 +54,7 @@ struct RunOptions {
     // Outputs.
     std::string stats_file, output_file, vcd_file, dump_config_file;
     std::string trace_tlm_file, trace_stl_file;  // transaction traces (CSV; DRAMSys STL)
+    std::string per_query_file;                  // one CSV row per query of every job
     bool dump_regmap = false, dump_params = false, dump_tech = false;
     bool dry_run = false;   // check everything, write --dump-config, simulate nothing
     bool quiet = false;     // no progress line

@@ -527,24 +527,15 @@ json JobRun::dram() const {
     return stats_delta(dram_after, dram_before);
 }
 
-// What the cost model multiplies, from the counts of one job: each action's events as the modules
-// counted them (and the memory traffic from the IP's registers), each block's structures from the
+// What the cost model multiplies, from counts read through `get` (a module's statistic by its
+// path): each action's events as the modules counted them, with `regs` the memory traffic from
+// the IP's byte registers (else the fetcher's counts of the same traffic: a test keeps their sums
+// equal), and with `structures` each block's leaking, area-taking structures from the
 // configuration. The one place that says which statistic an energy entry prices.
-// With `unit` >= 0, only what that compute unit counted: its buffers and datapath (events,
-// leakage and area of one unit).
-core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int unit = -1,
-                            int head = -1) {
-    const json m = r.model();
+// With `unit` >= 0, only what that compute unit counted: its buffers and datapath.
+core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, int d, int unit,
+                             const JobResult* regs, bool structures) {
     core::CostCounts k;
-    // A module's count, or with `head` its count for that head (the per_head split).
-    auto get = [&](const std::vector<std::string>& path) {
-        if (head < 0) return num(m, path);
-        const json* p = stat(m, path);
-        if (!p || !p->contains("per_head"))
-            throw std::runtime_error("no per-head statistic " + path.back() + " for the energy");
-        const json& a = (*p)["per_head"];
-        return std::size_t(head) < a.size() ? a[std::size_t(head)].get<double>() : 0.0;
-    };
     auto ev = [&](const char* block, const char* action, double n) {
         k.events[{block, action}] += n;
     };
@@ -557,16 +548,14 @@ core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int
         ev("comparators", "decision",
            c.ip.comparators.adc_bits ? 0.0 : get({"comparators", "decisions"}));
         ev("comparators", "adc_conversion", get({"comparators", "adc_conversions"}));
-        // The job's byte counters (MEM_RD_BYTES, MEM_WR_BYTES); per head, the fetcher's counts
-        // of the same traffic (a test keeps their sums equal).
+        // The job's byte counters (MEM_RD_BYTES, MEM_WR_BYTES), or the fetcher's.
         ev("dram", "read",
-           8.0 * (head < 0 ? double(r.result.mem_read_bytes) : get({"fetcher", "mem_read_bytes"})));
+           8.0 * (regs ? double(regs->mem_read_bytes) : get({"fetcher", "mem_read_bytes"})));
         ev("dram", "write",
-           8.0 *
-               (head < 0 ? double(r.result.mem_write_bytes) : get({"fetcher", "mem_write_bytes"})));
+           8.0 * (regs ? double(regs->mem_write_bytes) : get({"fetcher", "mem_write_bytes"})));
         ev("fetcher", "request", get({"fetcher", "mem_reads"}) + get({"fetcher", "mem_writes"}));
         ev("controller", "query", get({"controller", "queries"}));
-        if (head < 0) {  // what leaks and takes area: the job's, not a head's
+        if (structures) {
             k.structures["xbar"] = c.ip.xbar.tiles;
             k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
             k.structures["control"] = 1.0;
@@ -582,13 +571,33 @@ core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int
         ev("datapath", "exp", get({n, "datapath", "exp_ops"}));
         ev("datapath", "div", get({n, "datapath", "div_ops"}));
     }
-    if (head < 0) {
+    if (structures) {
         const double units = whole ? double(c.ip.units) : 1.0;
         k.structures["sram"] = units * (c.ip.sram.k_bytes + c.ip.sram.v_bytes) / 1024.0;
         k.structures["datapath"] = units;
     }
     return k;
 }
+
+namespace {
+
+// A job's counts (its statistics' deltas); with `head` >= 0 that head's (the per_head split:
+// dynamic events only, leakage and area are the job's).
+core::CostCounts job_counts(const JobRun& r, const PlatformConfig& c, int d, int unit = -1,
+                            int head = -1) {
+    const json m = r.model();
+    const CountOf get = [&](const std::vector<std::string>& path) {
+        if (head < 0) return num(m, path);
+        const json* p = stat(m, path);
+        if (!p || !p->contains("per_head"))
+            throw std::runtime_error("no per-head statistic " + path.back() + " for the energy");
+        const json& a = (*p)["per_head"];
+        return std::size_t(head) < a.size() ? a[std::size_t(head)].get<double>() : 0.0;
+    };
+    return cost_counts(get, c, d, unit, head < 0 ? &r.result : nullptr, head < 0);
+}
+
+}  // namespace
 
 Evaluation evaluate(const PlatformConfig& c, const Inputs& in, const core::Tensor3& dense,
                     const std::vector<JobRun>& runs) {

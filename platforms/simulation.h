@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <iosfwd>
 #include <map>
@@ -89,6 +90,11 @@ struct JobRun {
     std::unique_ptr<core::FidelityStream> fidelity;
     std::vector<Controller::HeadRecord> heads;
     nlohmann::json stats_before, stats_after, dram_before, dram_after;
+    // --per-query: the IP's per-query records of this job, when it started, and the per-query
+    // tables of every counter before and after it.
+    std::vector<Controller::QueryRecord> queries;
+    sc_core::sc_time start;
+    std::map<std::string, core::QueryTable> tables_before, tables_after;
     uint64_t max_in_flight = 0, dram_max_queued = 0;
     nlohmann::json model() const;  // the IP's statistics during this job
     nlohmann::json dram() const;   // the memory's
@@ -150,6 +156,18 @@ Evaluation evaluate(const PlatformConfig& c, const Inputs& in, const core::Tenso
 
 void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig& c,
                    const Inputs& in, const Evaluation& ev, double wall);
+
+// A module's statistic by its path ({"unit_0", "datapath", "qk_macs"}), as a number.
+using CountOf = std::function<double(const std::vector<std::string>& path)>;
+// What the cost model multiplies (sim_report.cpp): every action's events read through `get`;
+// `unit` >= 0: that compute unit's only; `regs`: the memory traffic from the job's byte
+// registers (else the fetcher's counts); `structures`: the leaking blocks too.
+core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, int d, int unit,
+                             const JobResult* regs, bool structures);
+
+// The --per-query table (per_query.cpp): per job one row per query, one per head for the work
+// the head did as a whole, one for the job's leakage; its columns sum to the job's statistics.
+std::string per_query_csv(const PlatformConfig& c, const Inputs& in, const Evaluation& ev);
 
 // The --stats document.
 std::string stats_json(const Arguments& args, const Inputs& in, const Evaluation& ev, double wall,

@@ -49,7 +49,8 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         for (const auto& [file, option] :
              {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
               std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config"),
-              std::pair(o.trace_tlm_file, "trace-tlm"), std::pair(o.trace_stl_file, "trace-stl")})
+              std::pair(o.trace_tlm_file, "trace-tlm"), std::pair(o.trace_stl_file, "trace-stl"),
+              std::pair(o.per_query_file, "per-query")})
             outputs.claim(option, file);
         check_fits(o, args.platform, workload_shape(o));
         in = build_inputs(o, args.platform.ip.numerics());
@@ -109,7 +110,9 @@ void start_fidelity(JobRun& r, const Inputs& in, const PlatformConfig& c, core::
 
 void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
               const std::vector<JobDesc>& plan, std::vector<JobRun>& runs, std::size_t& current,
-              uint64_t base, const PlatformConfig& c, core::Tensor3* dense, bool fidelity) {
+              uint64_t base, const PlatformConfig& c, core::Tensor3* dense, bool fidelity,
+              bool per_query) {
+    plat.sprint.record_queries(per_query);
     host.place(in.w, plan[0].opt, base);  // the tensors and head table of plan[0]
     const std::vector<uint8_t> zeros(
         std::size_t(in.q.heads) * in.q.n * in.q.d * core::output_element_bytes(plan[0].opt.output),
@@ -126,8 +129,14 @@ void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
         plat.dram.reset_peaks();
         r.stats_before = plat.sprint.stats().to_json();
         r.dram_before = plat.dram.stats().to_json();
+        if (per_query) r.tables_before = plat.sprint.stats().query_tables();
         r.result = host.run_job(r.desc, sc_core::sc_time(1000, sc_core::SC_SEC));
         r.stats_after = plat.sprint.stats().to_json();
+        if (per_query) {
+            r.tables_after = plat.sprint.stats().query_tables();
+            r.queries = plat.sprint.query_log();
+            r.start = plat.sprint.job_start();
+        }
         r.dram_after = plat.dram.stats().to_json();
         r.max_in_flight = plat.sprint.stats().count("fetcher.max_in_flight");
         r.dram_max_queued = plat.dram.counters().max_queued;
@@ -281,6 +290,8 @@ void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments&
                                                     in.q.n, in.q.d, in.w.heads)));
     if (outputs.claimed("stats"))
         outputs.write("stats", stats_json(args, in, ev, wall, p, violations));
+    if (outputs.claimed("per-query"))
+        outputs.write("per-query", per_query_csv(args.platform, in, ev));
     outputs.commit();
 }
 
@@ -349,7 +360,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         [&](Host& host) {
             try {
                 run_jobs(host, *plat, in, plan, runs, current, args.platform.dram_base,
-                         args.platform, &dense, o.fidelity);
+                         args.platform, &dense, o.fidelity, outputs.claimed("per-query"));
             } catch (const std::exception& e) {
                 script_error = e.what();
             }

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
+#include <set>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -1619,6 +1621,138 @@ TEST_CASE(
     CHECK(full.exit_code == platform::kExitJobProblem);
     CHECK_THAT(full.err, Contains("trace-tlm"));
     CHECK_FALSE(std::filesystem::exists(dir.file("x.json")));
+}
+
+namespace {
+
+// A CSV file with a header line, as rows of named cells (no quoting: the tool writes none).
+std::vector<std::map<std::string, std::string>> read_csv(const std::string& text) {
+    std::istringstream in(text);
+    std::string line;
+    std::vector<std::string> names;
+    std::vector<std::map<std::string, std::string>> rows;
+    auto split = [](const std::string& l) {
+        std::vector<std::string> f;
+        std::string cell;
+        std::stringstream ls(l);
+        while (std::getline(ls, cell, ',')) f.push_back(cell);
+        if (!l.empty() && l.back() == ',') f.emplace_back();
+        return f;
+    };
+    if (std::getline(in, line)) names = split(line);
+    while (std::getline(in, line)) {
+        const auto f = split(line);
+        REQUIRE(f.size() == names.size());
+        std::map<std::string, std::string> r;
+        for (std::size_t i = 0; i < f.size(); ++i) r[names[i]] = f[i];
+        rows.push_back(r);
+    }
+    return rows;
+}
+
+double cell(const std::map<std::string, std::string>& r, const std::string& c) {
+    const auto it = r.find(c);
+    REQUIRE(it != r.end());
+    return it->second.empty() ? 0.0 : std::stod(it->second);
+}
+
+// --per-query on one run: every count and energy column sums to the job's statistics.
+void check_per_query(const std::vector<std::string>& args) {
+    TempDir dir;
+    const std::string csv = dir.file("q.csv"), json = dir.file("s.json");
+    std::vector<std::string> a = small(args);
+    a.insert(a.end(), {"--per-query", csv, "--stats", json});
+    const RunResult r = run_sim(dir, a);
+    SHOW(r);
+    REQUIRE(r.exit_code == kOk);
+    const auto rows = read_csv(read_text(csv));
+    const auto j = nlohmann::json::parse(read_text(json));
+    REQUIRE(!rows.empty());
+    for (std::size_t ji = 0; ji < j["jobs"].size(); ++ji) {
+        const auto& job = j["jobs"][ji];
+        const auto& m = job["model"];
+        INFO("job " << ji << " (" << job["mode"] << ")");
+        auto sum = [&](const std::string& col, const char* kind = nullptr) {
+            double t = 0;
+            for (const auto& row : rows)
+                if (row.at("job") == std::to_string(ji) && (!kind || row.at("row") == kind))
+                    t += cell(row, col);
+            return t;
+        };
+        auto value = [](const nlohmann::json& x) { return x["value"].get<double>(); };
+        uint64_t queries = 0, heads = 0, jobs = 0;
+        std::set<std::pair<int, int>> seen;
+        for (const auto& row : rows) {
+            if (row.at("job") != std::to_string(ji)) continue;
+            CHECK(row.at("mode") == job["mode"].get<std::string>());
+            if (row.at("row") == "head") ++heads;
+            if (row.at("row") == "job") {
+                ++jobs;
+                CHECK(cell(row, "latency_cycles") == value(job["cycles"]));
+            }
+            if (row.at("row") != "query") continue;
+            ++queries;
+            CHECK(seen.insert({int(cell(row, "head")), int(cell(row, "query"))}).second);
+            CHECK(cell(row, "lead") <= cell(row, "query"));
+            CHECK(cell(row, "front_cycle") <= cell(row, "compute_begin_cycle"));
+            CHECK(cell(row, "compute_begin_cycle") <= cell(row, "compute_end_cycle"));
+            CHECK(cell(row, "compute_end_cycle") <= cell(row, "done_cycle"));
+            CHECK(cell(row, "latency_cycles") ==
+                  cell(row, "done_cycle") - cell(row, "front_cycle"));
+            CHECK(cell(row, "kept") <= cell(row, "visible"));
+            CHECK(cell(row, "kept") >= 1);
+            CHECK(cell(row, "energy_pj") > 0);
+        }
+        CHECK(queries == m["controller"]["queries"]["value"].get<uint64_t>());
+        CHECK(heads == m["controller"]["heads"]["value"].get<uint64_t>());
+        CHECK(jobs == 1);
+        CHECK(sum("kept") == value(job["kept_keys"]));
+        CHECK(sum("visible") == value(m["controller"]["visible_pairs"]));
+        CHECK(sum("k_rows_fetched") == value(job["k_rows_fetched"]));
+        CHECK(sum("v_rows_fetched") == value(job["v_rows_fetched"]));
+        CHECK(sum("k_rows_reused") == value(m["fetcher"]["rows_resident_k"]));
+        CHECK(sum("v_rows_reused") == value(m["fetcher"]["rows_resident_v"]));
+        CHECK(sum("mem_read_bytes") == value(job["mem_read_bytes"]));
+        CHECK(sum("mem_write_bytes") == value(job["mem_write_bytes"]));
+        const double total_pj = value(job["energy"]["total"]) * 1e6;
+        CHECK(sum("energy_pj") == Approx(total_pj).epsilon(1e-6));
+        for (const auto& [b, e] : job["energy"]["per_block"].items()) {
+            INFO("block " << b);
+            CHECK(sum("energy_" + b + "_pj") == Approx(value(e) * 1e6).epsilon(1e-6).margin(1e-3));
+        }
+        // The compute stages' time: the queries' and, on the job row, the wait after each unit's
+        // last query.
+        double busy = 0, wait = 0;
+        for (const auto& [name, u] : m["controller"].items()) {
+            if (name.rfind("unit_", 0) != 0) continue;
+            busy += value(u["stage_compute"]["busy_ns"]);
+            wait +=
+                value(u["stage_compute"]["starved_ns"]) + value(u["stage_compute"]["blocked_ns"]);
+        }
+        CHECK(sum("compute_busy_cycles") == Approx(busy).margin(0.01));
+        CHECK(sum("compute_wait_cycles") == Approx(wait).margin(0.01));
+    }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "cli/per-query: sprint and the dense baseline on 2 units, LT: the columns sum to the "
+    "stats",
+    "[cli]") {
+    check_per_query({"--sprint.units", "2"});
+}
+
+TEST_CASE("cli/per-query: AT, on-chip pruning: the columns sum to the stats", "[cli]") {
+    check_per_query({"--timing", "at", "--mode", "onchip-prune", "--compare=false"});
+}
+
+TEST_CASE(
+    "cli/per-query: a head scored in crossbar passes: the "
+    "columns sum to the stats",
+    "[cli]") {
+    check_per_query(
+        {"--compare=false", "--sprint.xbar.tiles", "1", "--sprint.xbar.tile_cols", "32"});
 }
 
 TEST_CASE("cli/regmap: docs/registers.md agrees with --dump-regmap", "[cli]") {

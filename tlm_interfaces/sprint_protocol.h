@@ -92,10 +92,12 @@ struct CompareCommand : Extension<CompareCommand> {
 };
 
 // ---- Controller -> Fetcher ----------------------------------------------------------------------
-// On a plain READ or WRITE for memory (Q rows, head table, K rows to program, output rows): the
-// head it serves, for the fetcher's per-head counts. Without it, head 0.
+// On a plain READ or WRITE for memory (Q rows, head table, K rows to program, output rows) and
+// on the fetcher's writes into an SRAM buffer: the head and query it serves, for the per-head
+// and per-query counts (core::kNoQuery: the head's own work). Without it, head 0.
 struct HeadTag : Extension<HeadTag> {
     uint32_t head = 0;
+    uint32_t query = core::kNoQuery;
 };
 
 enum class Buffer : uint8_t { K = 0, V = 1 };
@@ -195,6 +197,7 @@ struct DatapathCommand : Extension<DatapathCommand> {
 struct RowGather : Extension<RowGather> {
     const uint32_t* slots = nullptr;
     uint32_t count = 0, row_bytes = 0;
+    uint32_t query = core::kNoQuery;  // the query the rows are read for (per-query counts)
 };
 
 // ---- SRAM address map (the SramBuffer's target address space) ----------------------------------

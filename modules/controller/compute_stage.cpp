@@ -42,6 +42,7 @@ ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& i
     c.head = q.head;
     c.query = q.index;
     c.d = d;
+    q.compute_begin = s.now();
     m_tracer.write(m_sig.query, q.index, offset_of(s.now()));
     c.op = proto::DatapathOp::Begin;
     c.logit_scale = core::exact_logit_scale(q.hp, int(d));
@@ -77,7 +78,11 @@ ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& i
             return e;
     }
     if (m_abort) return ErrorCode::None;
-    return finish_query(s, l, qp);
+    if ((e = finish_query(s, l, qp)) != ErrorCode::None) return e;
+    q.compute_end = s.now();
+    compute_time(l, q);
+    if (m_record_queries) record_compute(q, q, true);
+    return ErrorCode::None;
 }
 
 // Dense mode: one context per member of the block. Every chunk is read once for all of them;
@@ -95,6 +100,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     proto::DatapathCommand c;
     c.head = blk.head;
     c.d = d;
+    blk.compute_begin = s.now();
     m_tracer.write(m_sig.query, blk.index, offset_of(s.now()));
     c.logit_scale = core::exact_logit_scale(blk.hp, int(d));
     c.s_v = blk.hp.s_v;
@@ -109,6 +115,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     }
     c.counts = counts.data();
     c.contexts = nb;
+    c.query = blk.index;  // a chunk's rows are read for the block: counted on its lead
     while (e == ErrorCode::None && !m_abort && s.get(l.k_items, it) && it.kind == Item::KChunk) {
         c.op = proto::DatapathOp::QkChunk;
         c.tokens = &blk.candidates[it.first];
@@ -128,6 +135,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
         e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
     }
     c.counts = counts.data();
+    c.query = blk.index;
     while (e == ErrorCode::None && !m_abort && s.get(l.v_items, it) && it.kind == Item::VChunk) {
         c.op = proto::DatapathOp::VChunk;
         c.tokens = &blk.candidates[it.first];
@@ -139,7 +147,49 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     }
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
         e = finish_query(s, l, blk.members[k], k);
-    return e;
+    if (e != ErrorCode::None || m_abort) return e;
+    blk.compute_end = s.now();
+    compute_time(l, blk);
+    if (m_record_queries)
+        for (uint32_t k = 0; k < nb; ++k) record_compute(*blk.members[k], blk, k == 0);
+    return ErrorCode::None;
+}
+
+void Pipeline::compute_time(Lane& l, Query& q) {
+    const double busy = l.compute_times.busy.value();
+    const double wait = l.compute_times.starved.value() + l.compute_times.blocked.value();
+    q.compute_busy_ns = busy - l.compute_busy_seen;
+    q.compute_wait_ns = wait - l.compute_wait_seen;
+    l.compute_busy_seen = busy;
+    l.compute_wait_seen = wait;
+}
+
+Pipeline::QueryRecord& Pipeline::record_of(uint32_t head, uint32_t query) {
+    std::vector<uint32_t>& idx = m_record_index[head];
+    if (query >= idx.size()) idx.resize(std::size_t(query) + 1, 0);
+    if (!idx[query]) {
+        m_query_log.push_back({});
+        m_query_log.back().head = head;
+        m_query_log.back().query = query;
+        idx[query] = uint32_t(m_query_log.size());
+    }
+    return m_query_log[idx[query] - 1];
+}
+
+void Pipeline::record_compute(const Query& member, const Query& work, bool lead) {
+    QueryRecord& r = record_of(member.head, member.index);
+    r.unit = work.unit;
+    r.lead = work.index;
+    r.front = member.front;
+    r.compute_begin = work.compute_begin;
+    r.compute_end = work.compute_end;
+    if (!lead) return;
+    r.k_fetched = work.k_fetched;
+    r.v_fetched = work.v_fetched;
+    r.k_reused = work.k_reused;
+    r.v_reused = work.v_reused;
+    r.compute_busy_ns = work.compute_busy_ns;
+    r.compute_wait_ns = work.compute_wait_ns;
 }
 
 // On-chip pruning decides the V rows only after the softmax: they are fetched here, chunk by
@@ -200,7 +250,7 @@ ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
         const Query& q = *o.q;
         const ErrorCode e =
             mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
-                         o.bytes.data(), d * eb, q.head, s);
+                         o.bytes.data(), d * eb, q.head, s, q.index);
         if (e != ErrorCode::None) return e;
         account(s, q);
     }
@@ -211,7 +261,7 @@ ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
 void Pipeline::account(Stage& s, const Query& q) {
     m_counts.kept_keys += q.kept.size();
     m_kept_pairs += q.kept.size();
-    m_queries_done.add(q.head, 1);
+    m_queries_done.add(q.head, q.index, 1);
     const uint64_t visible =
         uint64_t(core::key_end(int(q.index), q.hp.valid_len, m_job.opt.causal));
     m_visible_pairs += visible;
@@ -230,6 +280,12 @@ void Pipeline::account(Stage& s, const Query& q) {
     if (--m_head_left[q.head] == 0) {
         ++m_heads_done;
         rec.cycles = uint64_t(std::llround((s.now() - m_head_start[q.head]) / m_clock));
+    }
+    if (m_record_queries) {
+        QueryRecord& r = record_of(q.head, q.index);
+        r.kept = q.kept.size();
+        r.visible = visible;
+        r.done = s.now();
     }
     if (m_observer) m_observer(q.head, q.index, q.kept);
 }

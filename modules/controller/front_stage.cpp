@@ -180,6 +180,10 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
 // for the group).
 ErrorCode Pipeline::read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q) {
     const uint32_t n = m_job.n, d = m_job.d;
+    if (!q.front_seen) {  // the query enters the pipeline (its first pass, with passes)
+        q.front = s.now();
+        q.front_seen = true;
+    }
     if (i < m_q_first || i >= m_q_first + m_q_count) {
         m_q_first = i;
         m_q_count = std::min(m_cfg.controller.q_rows_per_read, q.hp.valid_len - i);

@@ -29,11 +29,12 @@ bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s,
 }  // namespace
 
 ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
-                                 uint32_t head, Stage& s) {
+                                 uint32_t head, Stage& s, uint32_t query) {
     proto::PooledPayload gp(m_pool);
     prepare(*gp, c, addr, data, len);
     proto::HeadTag tag;
     tag.head = head;
+    tag.query = query;
     gp->set_extension(&tag);
     const bool ok = s.call(m_ports.fetcher, *gp);
     gp->clear_extension(&tag);
@@ -105,7 +106,7 @@ ErrorCode Pipeline::flush_buffers() {
     return gp->is_response_ok() ? ErrorCode::None : ErrorCode::Internal;
 }
 
-ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
+ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, Query& q, const uint32_t* tokens,
                               uint32_t n, uint32_t* slots, Stage& s) {
     const uint64_t base =
         (b == proto::Buffer::K ? m_job.k : m_job.v) + uint64_t(q.head) * m_job.n * m_job.d;
@@ -135,6 +136,8 @@ ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, const Query& q, const ui
             (b == proto::Buffer::K ? m_counts.k_rows : m_counts.v_rows) += fc.fetched_out;
             auto& per_head = m_head_rows[q.head];
             (b == proto::Buffer::K ? per_head.first : per_head.second) += fc.fetched_out;
+            (b == proto::Buffer::K ? q.k_fetched : q.v_fetched) += fc.fetched_out;
+            (b == proto::Buffer::K ? q.k_reused : q.v_reused) += fc.hits_out;
             return ErrorCode::None;
         }
         // The chunks in flight fill the buffer: wait until the compute stage releases one (unless

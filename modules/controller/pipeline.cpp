@@ -34,6 +34,8 @@ Pipeline::Lane::Lane(const IpConfig& cfg, uint32_t u, core::StatGroup& g, Initia
       writeback(writeback_times) {}
 
 void Pipeline::Lane::reset() {
+    compute_busy_seen = compute_times.busy.value();
+    compute_wait_seen = compute_times.starved.value() + compute_times.blocked.value();
     queries_k.reset();
     queries_v.reset();
     k_items.reset();
@@ -119,11 +121,13 @@ void Pipeline::trace_state(uint32_t s, const sc_time& at) {
 
 void Pipeline::clear() {
     m_heads.clear();
+    m_query_log.clear();
     m_counts = JobCounts{};
 }
 
 ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_job = job;
+    m_job_start = sc_time_stamp();
     // A job starts with empty buffers: no row of another job is ever taken as resident.
     if (flush_buffers() != ErrorCode::None) return ErrorCode::Internal;
     m_error = ErrorCode::None;
@@ -135,6 +139,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_passes.assign(m_job.heads, 1);
     m_head_record.assign(m_job.heads, ~0u);
     m_head_rows.assign(m_job.heads, {0, 0});
+    m_record_index.assign(m_record_queries ? m_job.heads : 0, {});
     m_stages_running =
         1 + uint32_t(m_lanes.size()) * (3 + std::max(1u, m_cfg.controller.posted_writes));
     m_go_ev.notify(SC_ZERO_TIME);
@@ -171,7 +176,7 @@ void Pipeline::loader_thread(Lane& lane) {
         Stage st(lane.loader_times);  // the issuing stage counts the load as its own busy time
         if (l->start > sc_time_stamp())
             st.qk.set(l->start - sc_time_stamp());  // LT: the issuer's time
-        const Query& q = *l->item.q;
+        Query& q = *l->item.q;
         l->e = load_rows(lane, l->buffer, q, &q.candidates[l->item.first], l->item.count,
                          l->item.slots.data(), st);
         st.qk.sync();

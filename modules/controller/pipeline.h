@@ -70,6 +70,16 @@ class Pipeline {
         uint32_t head;
         uint64_t cycles, queries, visible, kept, k_fetched, v_fetched;
     };
+    // One query as the pipeline saw it (the per-query export; recorded only when asked). Times
+    // are simulated; in dense mode the block's shared work (its rows, its compute-stage time) is
+    // on the record of its lead query (the block's first), the other members have none of it.
+    struct QueryRecord {
+        uint32_t head, query, unit, lead;
+        uint64_t kept, visible;
+        uint64_t k_fetched, v_fetched, k_reused, v_reused;  // rows loaded / found resident
+        sc_core::sc_time front, compute_begin, compute_end, done;
+        double compute_busy_ns, compute_wait_ns;  // the compute stage on it / waiting for it
+    };
     using KeptObserver =
         std::function<void(uint32_t head, uint32_t query, const std::vector<uint32_t>& kept)>;
 
@@ -88,6 +98,10 @@ class Pipeline {
     void clear();
     const JobCounts& counts() const { return m_counts; }
     const std::vector<HeadRecord>& head_log() const { return m_heads; }
+    // Per-query records of the last job, in the order the queries completed (off by default).
+    void record_queries(bool on) { m_record_queries = on; }
+    const std::vector<QueryRecord>& query_log() const { return m_query_log; }
+    sc_core::sc_time job_start() const { return m_job_start; }
     void set_kept_observer(KeptObserver f) { m_observer = std::move(f); }
     void trace_state(uint32_t s, const sc_core::sc_time& at);
 
@@ -104,6 +118,12 @@ class Pipeline {
         // (candidates = every key a member sees) and travels down the pipeline for all of them.
         std::vector<std::shared_ptr<Query>> members;
         uint32_t unit = 0;  // the compute unit (lane) it goes to
+        // What the per-query records report (dense: the block entry's, moved to its lead).
+        uint64_t k_fetched = 0, v_fetched = 0, k_reused = 0, v_reused = 0;
+        sc_core::sc_time front = sc_core::SC_ZERO_TIME, compute_begin = sc_core::SC_ZERO_TIME,
+                         compute_end = sc_core::SC_ZERO_TIME;
+        bool front_seen = false;
+        double compute_busy_ns = 0.0, compute_wait_ns = 0.0;
     };
     using QueryPtr = std::shared_ptr<Query>;
     // A unit of work for the compute stage.
@@ -146,6 +166,9 @@ class Pipeline {
         uint64_t releases = 0;
         sc_core::sc_event release_ev;
         uint32_t own_v_capacity = 0;  // onchip-prune: V rows the buffer holds
+        // The compute stage's busy and waiting (starved + blocked) time when its last query
+        // ended: a query's share is what was added since.
+        double compute_busy_seen = 0.0, compute_wait_seen = 0.0;
         StageTimes fetch_k_times, fetch_v_times, compute_times, writeback_times;
         core::StatGroup loader_group;  // not reported: a load's time is its issuer's busy time
         StageTimes loader_times;
@@ -195,15 +218,23 @@ class Pipeline {
     regs::ErrorCode finish_query(Stage& s, Lane& l, const QueryPtr& q, uint32_t context = 0);
     // write-back stage (compute_stage.cpp): the output rows to memory, then each query counted
     regs::ErrorCode run_writeback(Stage& s, Lane& l);
+    // The compute stage's time since the lane's previous query ended goes to `q`: busy, waiting.
+    void compute_time(Lane& l, Query& q);
+    // The per-query record of (head, query), made when first needed (the compute and write-back
+    // stages fill in their parts in whichever order they get there).
+    QueryRecord& record_of(uint32_t head, uint32_t query);
+    // The compute stage's part of `member`'s record; `work` is the entry that did the work (the
+    // member itself, or its block: then only the lead gets the block's rows and time).
+    void record_compute(const Query& member, const Query& work, bool lead);
     void account(Stage& s, const Query& q);
 
     // The links (links.cpp): one transaction each, on behalf of stage `s`.
     regs::ErrorCode mem_transfer(tlm::tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
-                                 uint32_t head, Stage& s);
+                                 uint32_t head, Stage& s, uint32_t query = core::kNoQuery);
     // An untimed, uncounted memory read (the keys of a crossbar with xbar.k_resident).
     regs::ErrorCode peek(uint64_t addr, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
-    regs::ErrorCode load_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
+    regs::ErrorCode load_rows(Lane& l, proto::Buffer b, Query& q, const uint32_t* tokens,
                               uint32_t n, uint32_t* slots, Stage& s);
     regs::ErrorCode release_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
                                  const uint32_t* slots, uint32_t n, Stage& s);
@@ -241,6 +272,10 @@ class Pipeline {
     // Accounting.
     JobCounts m_counts;
     std::vector<HeadRecord> m_heads;
+    bool m_record_queries = false;
+    std::vector<QueryRecord> m_query_log;
+    std::vector<std::vector<uint32_t>> m_record_index;  // [head][query] -> m_query_log index + 1
+    sc_core::sc_time m_job_start;
     std::vector<sc_core::sc_time> m_head_start;
     std::vector<uint32_t> m_head_left;  // queries of the head not yet accounted
     std::vector<uint32_t> m_k_left;     // read-back: entries of the head whose K is not loaded
