@@ -26,6 +26,11 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       head("head"),
       query("query"),
       busy("busy"),
+      job("job"),
+      mode("mode"),
+      front_state("front_state"),
+      stage_state("stage_state", 4 * cfg.units),
+      stage_query("stage_query", 4 * cfg.units),
       m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
@@ -33,8 +38,8 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_jobs(m_stats, "jobs", "jobs", "jobs started"),
       m_jobs_failed(m_stats, "jobs_failed", "jobs", "jobs that ended with an error code"),
       m_job_cycles(m_stats, "job_cycles", "cycles", "cycles of all jobs, START to completion"),
-      m_pipeline(cfg, tracer, {to_xbar, to_fetcher, to_datapath, to_sram}, {state, head, query},
-                 m_stats) {
+      m_pipeline(cfg, tracer, {to_xbar, to_fetcher, to_datapath, to_sram},
+                 {state, head, query, front_state, stage_state, stage_query}, m_stats) {
     csr.register_b_transport(this, &Controller::csr_transport);
     csr.register_transport_dbg(this, &Controller::csr_debug);
     for (const auto& [offset, value] : capability_registers(cfg)) m_regs[offset].set(value);
@@ -134,6 +139,12 @@ void Controller::job_thread() {
         wait(m_start_ev);
         const sc_time start = sc_time_stamp();
         ++m_jobs;
+        // The job marker, outside any --vcd-window or --vcd-heads bound.
+        if (m_tracer.enabled()) {
+            job.write(uint32_t(m_jobs.value()));
+            mode.write(uint32_t(m_pending.opt.mode) + 1);
+        }
+        m_tracer.heads_clear();
         m_pipeline.clear();
         m_tracer.write(busy, true, SC_ZERO_TIME);
         m_pipeline.trace_state(Setup, start);

@@ -96,17 +96,27 @@ void SprintIp::trace(sc_core::sc_trace_file* tf) {
     sc_core::sc_trace(tf, controller.state, p + ".controller.state");
     sc_core::sc_trace(tf, controller.head, p + ".controller.head");
     sc_core::sc_trace(tf, controller.query, p + ".controller.query");
+    sc_core::sc_trace(tf, controller.job, p + ".controller.job");
+    sc_core::sc_trace(tf, controller.mode, p + ".controller.mode");
+    sc_core::sc_trace(tf, controller.front_state, p + ".controller.front_state");
     sc_core::sc_trace(tf, xbar.busy, p + ".xbar.busy");
     sc_core::sc_trace(tf, comparators.busy, p + ".comparators.busy");
     sc_core::sc_trace(tf, comparators.kept_count, p + ".comparators.kept_count");
     sc_core::sc_trace(tf, fetcher.busy, p + ".fetcher.busy");
     sc_core::sc_trace(tf, fetcher.outstanding, p + ".fetcher.outstanding");
-    for (const ComputeUnit& cu : units) {
+    for (std::size_t n = 0; n < units.size(); ++n) {
+        const ComputeUnit& cu = units[n];
         const std::string u = p + "." + cu.basename();
         sc_core::sc_trace(tf, cu.sram.occupancy_k, u + ".sram.occupancy_k");
         sc_core::sc_trace(tf, cu.sram.occupancy_v, u + ".sram.occupancy_v");
         sc_core::sc_trace(tf, cu.datapath.busy, u + ".datapath.busy");
         sc_core::sc_trace(tf, cu.datapath.phase, u + ".datapath.phase");
+        const std::size_t i = 4 * n;
+        const char* stages[] = {"fetch_k", "fetch_v", "compute", "writeback"};
+        for (std::size_t k = 0; k < 4; ++k) {
+            sc_core::sc_trace(tf, controller.stage_state[i + k], u + "." + stages[k] + ".state");
+            sc_core::sc_trace(tf, controller.stage_query[i + k], u + "." + stages[k] + ".query");
+        }
     }
 }
 

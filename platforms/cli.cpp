@@ -1,6 +1,7 @@
 #include "platforms/cli.h"
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -25,6 +26,7 @@ struct Arguments::Impl {
     std::string mode = "sprint", softmax = "fixed", output_format = "float32", empty_row = "self";
     std::string preset = "none";
     std::string threshold_text, config_file;
+    std::string vcd_window, vcd_heads;
     bool causal = false, help = false, version = false;
     core::ParamRegistry run_reg{"option", "--"};
     // Help sections: (title, names).
@@ -55,6 +57,62 @@ std::vector<std::string> split_list(const std::string& s) {
         it = a == std::string::npos ? "" : it.substr(a, b - a + 1);
     }
     return items;
+}
+
+// A simulated time "<number><unit>" (ps, ns, us, ms, s) in ps; false if it is not one.
+bool parse_time_ps(const std::string& s, double& ps) {
+    static const std::pair<const char*, double> units[] = {
+        {"ps", 1.0}, {"ns", 1e3}, {"us", 1e6}, {"ms", 1e9}, {"s", 1e12}};
+    for (const auto& [u, scale] : units) {
+        const std::size_t n = std::strlen(u);
+        if (s.size() <= n || s.compare(s.size() - n, n, u) != 0) continue;
+        const std::string num = s.substr(0, s.size() - n);
+        double v;
+        if (!core::parse_number(num, v) || v < 0 || num.find_first_of("eE") != std::string::npos)
+            return false;
+        ps = v * scale;
+        return true;
+    }
+    return false;
+}
+
+// --vcd-window "T0:T1", either side may be empty.
+std::string parse_vcd_window(const std::string& s, double& from, double& to) {
+    const auto colon = s.find(':');
+    if (colon == std::string::npos)
+        return "is not FROM:TO (for example 2us:10us, or 5us: to the end)";
+    const std::string a = s.substr(0, colon), b = s.substr(colon + 1);
+    from = 0.0;
+    to = std::numeric_limits<double>::infinity();
+    if (!a.empty() && !parse_time_ps(a, from))
+        return "'" + a + "' is not a time with a unit (ps, ns, us, ms, s)";
+    if (!b.empty() && !parse_time_ps(b, to))
+        return "'" + b + "' is not a time with a unit (ps, ns, us, ms, s)";
+    if (to <= from) return "ends before it begins";
+    return "";
+}
+
+// --vcd-heads "0,2,4-7".
+std::string parse_head_set(const std::string& s, std::set<uint32_t>& heads) {
+    heads.clear();
+    for (const std::string& item : split_list(s)) {
+        const auto dash = item.find('-');
+        uint64_t lo = 0, hi = 0;
+        auto num = [](const std::string& t, uint64_t& v) {
+            if (t.empty() || t.size() > 6 || t.find_first_not_of("0123456789") != std::string::npos)
+                return false;
+            v = std::stoull(t);
+            return true;
+        };
+        if (dash == std::string::npos
+                ? !num(item, lo)
+                : !num(item.substr(0, dash), lo) || !num(item.substr(dash + 1), hi))
+            return "'" + item + "' is not a head index or a range A-B";
+        if (dash == std::string::npos) hi = lo;
+        if (hi < lo) return "'" + item + "' is an empty range";
+        for (uint64_t h = lo; h <= hi; ++h) heads.insert(uint32_t(h));
+    }
+    return "";
 }
 
 // Thresholds go into the head table as float32.
@@ -262,7 +320,23 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                  "write the attention output read back from memory (.npy float32 [heads, N, d])",
                  "a writable path");
     r.add_string("vcd", o.vcd_file, "file",
-                 "write waveforms of the IP's architectural state (VCD, 1 ps)", "a writable path");
+                 "write waveforms of the IP's architectural state (VCD, 1 ps; a name ending in "
+                 ".fst writes FST through GTKWave's vcd2fst)",
+                 "a writable path");
+    r.add_string("vcd-window", m.vcd_window, "time",
+                 "trace only simulated time [FROM, TO) into --vcd, for example 2us:10us (either "
+                 "side may be empty)",
+                 "FROM:TO, times with a unit ps, ns, us, ms or s", [](const std::string& s) {
+                     double a, b;
+                     return parse_vcd_window(s, a, b);
+                 });
+    r.add_string("vcd-heads", m.vcd_heads, "heads",
+                 "trace into --vcd only while one of these heads (of any job) is in the pipeline, "
+                 "from its head-table read to its last output row",
+                 "head indices and ranges separated by commas (0,2,4-7)", [](const std::string& s) {
+                     std::set<uint32_t> h;
+                     return parse_head_set(s, h);
+                 });
     r.add_string("trace-tlm", o.trace_tlm_file, "file",
                  "write every transaction on the IP's csr and mem links as CSV: link, transport, "
                  "command, address, length, response and phase times in ps (docs/observability.md)",
@@ -277,8 +351,9 @@ Arguments::Arguments() : m_impl(std::make_shared<Impl>()) {
                  "each head's own work and the job's leakage make the columns sum to --stats "
                  "(docs/observability.md)",
                  "a writable path");
-    m.sections.push_back(
-        {"Outputs", {"stats", "output", "vcd", "trace-tlm", "trace-stl", "per-query"}});
+    m.sections.push_back({"Outputs",
+                          {"stats", "output", "vcd", "vcd-window", "vcd-heads", "trace-tlm",
+                           "trace-stl", "per-query"}});
 }
 
 namespace {
@@ -312,6 +387,9 @@ void Arguments::print_help(std::ostream& os) const {
           "  sprint-sim --preset M --timing at --vcd run.vcd\n"
           "                                              M-SPRINT, approximately timed, with "
           "waveforms\n"
+          "  sprint-sim --compare=false --vcd-heads 0 --vcd run.vcd\n"
+          "                                              SPRINT's first head only: gtkwave run.vcd "
+          "waveforms/overview.gtkw\n"
           "  sprint-sim --keep-mass 0.9 --stats run.json thresholds by softmax mass; every "
           "statistic as JSON\n"
           "  sprint-sim --q q.npy --k k.npy --v v.npy --output out.npy\n"
@@ -438,9 +516,9 @@ void Arguments::apply(const po::variables_map& vm) {
     Impl& m = *m_impl;
     // Run options; `given` lists the ones that describe the run (for --dump-config and checks).
     static const std::set<std::string> not_the_run = {
-        "config",      "dump-config", "stats",     "output",      "vcd",
-        "trace-tlm",   "trace-stl",   "per-query", "dump-regmap", "help",
-        "dump-params", "dump-tech",   "version",   "dry-run",     "quiet"};
+        "config",      "dump-config", "stats",      "output",    "vcd",         "trace-tlm",
+        "trace-stl",   "per-query",   "vcd-window", "vcd-heads", "dump-regmap", "help",
+        "dump-params", "dump-tech",   "version",    "dry-run",   "quiet"};
     for (const auto* e : m.run_reg.entries()) {
         if (!vm.count(e->name)) continue;
         set_or_throw(m.run_reg, e->name, vm[e->name].as<std::string>());
@@ -522,6 +600,11 @@ void Arguments::apply(const po::variables_map& vm) {
         throw std::runtime_error(
             "option '--dry-run' simulates nothing: '--stats', '--output', '--vcd', '--per-query' "
             "and the traces need a run (a dry run writes only --dump-config)");
+    if (!m.vcd_window.empty()) parse_vcd_window(m.vcd_window, run.vcd_from_ps, run.vcd_to_ps);
+    if (!m.vcd_heads.empty()) parse_head_set(m.vcd_heads, run.vcd_heads);
+    if ((!m.vcd_window.empty() || !m.vcd_heads.empty()) && run.vcd_file.empty())
+        throw std::runtime_error(
+            "options '--vcd-window' and '--vcd-heads' bound the --vcd file: give '--vcd FILE'");
     if (run.calibrate_q_file.empty() != run.calibrate_k_file.empty())
         throw std::runtime_error(
             "options '--calibrate-q' and '--calibrate-k' must be given together");

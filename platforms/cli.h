@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <limits>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,9 @@ struct RunOptions {
     std::string stats_file, output_file, vcd_file, dump_config_file;
     std::string trace_tlm_file, trace_stl_file;  // transaction traces (CSV; DRAMSys STL)
     std::string per_query_file;                  // one CSV row per query of every job
+    // Bounds of the --vcd file: simulated time [from, to) in ps, and heads (empty: all).
+    double vcd_from_ps = 0.0, vcd_to_ps = std::numeric_limits<double>::infinity();
+    std::set<uint32_t> vcd_heads;
     bool dump_regmap = false, dump_params = false, dump_tech = false;
     bool dry_run = false;   // check everything, write --dump-config, simulate nothing
     bool quiet = false;     // no progress line

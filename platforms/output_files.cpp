@@ -279,6 +279,46 @@ void OutputFiles::finish_relay(const std::string& option) {
     f.check_written();
 }
 
+void OutputFiles::convert(
+    const std::string& option,
+    const std::function<void(const std::string& in, const std::string& out)>& fn) {
+    File& f = find(option);
+    f.stop_relay(true);
+    f.check_written();
+    if (f.temp.empty()) f.fail("cannot be converted in place (it is not a regular file)");
+    std::string tmpl = f.temp + "-XXXXXX";
+    int fd = -1, slot = -1, err = 0;
+    {
+        SignalsHeld held;
+        fd = ::mkstemp(tmpl.data());
+        if (fd >= 0)
+            slot = register_temp(tmpl, false);
+        else
+            err = errno;
+    }
+    if (fd < 0) f.fail("cannot be written (" + std::string(std::strerror(err)) + ")");
+    try {
+        fn(f.temp, tmpl);
+    } catch (...) {
+        ::close(fd);
+        ::unlink(tmpl.c_str());
+        unregister_temp(slot);
+        throw;
+    }
+    // The converted file replaces the temporary; the output's descriptor now refers to it.
+    ::close(f.fd);
+    ::unlink(f.temp.c_str());
+    unregister_temp(f.slot);
+    ::close(fd);
+    f.fd = ::open(tmpl.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    f.temp = tmpl;
+    f.slot = slot;
+    if (f.fd < 0) f.fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::fchmod(f.fd, 0666 & ~mask);
+}
+
 void OutputFiles::commit() {
     try {
         for (auto& f : m_files) {

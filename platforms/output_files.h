@@ -12,6 +12,7 @@
 // whose bytes a helper thread copies into the output with checked writes.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,12 @@ class OutputFiles {
     std::string relay(const std::string& option, const std::string& suffix);
     // Waits for the relay to drain; throws if a write of the relayed data failed.
     void finish_relay(const std::string& option);
+
+    // Rewrite the output of `option`, complete so far, through `fn(in, out)`: `in` is a file
+    // holding it, `fn` writes the new contents to the file `out` (a temporary beside the
+    // destination, removed on failure). Throws what `fn` throws. Not for a device or a FIFO.
+    void convert(const std::string& option,
+                 const std::function<void(const std::string& in, const std::string& out)>& fn);
 
     // Close every output (checked) and move each temporary onto its destination. Throws naming
     // the first output that failed; what was not moved yet is removed.

@@ -1,6 +1,9 @@
 #include "platforms/simulator.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
@@ -25,6 +28,44 @@
 namespace sprint::platform {
 
 namespace {
+
+// --vcd NAME.fst: FST, converted from the VCD by GTKWave's vcd2fst.
+bool is_fst(const std::string& path) {
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".fst") == 0;
+}
+
+bool vcd2fst_found() {
+    const char* path = std::getenv("PATH");
+    std::string dirs = path ? path : "";
+    std::size_t a = 0;
+    while (a <= dirs.size()) {
+        const std::size_t b = std::min(dirs.find(':', a), dirs.size());
+        const std::string dir = b > a ? dirs.substr(a, b - a) : ".";
+        if (::access((dir + "/vcd2fst").c_str(), X_OK) == 0) return true;
+        a = b + 1;
+    }
+    return false;
+}
+
+// vcd2fst VCD FST, its messages on our stderr; throws if it fails.
+void run_vcd2fst(const std::string& vcd, const std::string& fst) {
+    const char* argv[] = {"vcd2fst", vcd.c_str(), fst.c_str(), nullptr};
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    pid_t pid;
+    const int rc =
+        posix_spawnp(&pid, "vcd2fst", &fa, nullptr, const_cast<char* const*>(argv), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        throw std::runtime_error("option '--vcd': vcd2fst could not be started (" +
+                                 std::string(std::strerror(rc)) + ")");
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        throw std::runtime_error("option '--vcd': vcd2fst failed to convert the waveforms to FST");
+}
 
 // Options, the output files claimed and the inputs built; false (exit status 2) on bad input.
 bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream& err,
@@ -52,7 +93,16 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
               std::pair(o.trace_tlm_file, "trace-tlm"), std::pair(o.trace_stl_file, "trace-stl"),
               std::pair(o.per_query_file, "per-query")})
             outputs.claim(option, file);
+        if (is_fst(o.vcd_file) && !vcd2fst_found())
+            throw std::runtime_error("option '--vcd': file '" + o.vcd_file +
+                                     "': FST is written by GTKWave's vcd2fst, which is not on the "
+                                     "PATH (Debian package gtkwave)");
         check_fits(o, args.platform, workload_shape(o));
+        if (!o.vcd_heads.empty() && *o.vcd_heads.rbegin() >= uint32_t(workload_shape(o).heads))
+            throw std::runtime_error("option '--vcd-heads': head " +
+                                     std::to_string(*o.vcd_heads.rbegin()) +
+                                     " is not in the workload (heads 0.." +
+                                     std::to_string(workload_shape(o).heads - 1) + ")");
         in = build_inputs(o, args.platform.ip.numerics());
         if (outputs.claimed("dump-config")) outputs.write("dump-config", args.config_text());
         if (o.dry_run) {
@@ -284,6 +334,9 @@ void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments&
                    double wall, const std::vector<std::string>& violations) {
     p.close_vcd();
     if (outputs.claimed("vcd")) outputs.finish_relay("vcd");
+    if (outputs.claimed("vcd") && is_fst(args.run.vcd_file))
+        outputs.convert(
+            "vcd", [](const std::string& vcd, const std::string& fst) { run_vcd2fst(vcd, fst); });
     if (outputs.claimed("output"))
         outputs.write("output",
                       npy_bytes(core::decode_output(runs[0].out, args.run.job.output, in.q.heads,
@@ -383,6 +436,12 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
                               "; command:";
         for (const auto& w : o.command_line) comment += " " + w;
         p.open_vcd(outputs.relay("vcd", ".vcd"), comment);
+        if (o.vcd_from_ps > 0.0 || std::isfinite(o.vcd_to_ps) || !o.vcd_heads.empty())
+            p.sprint.tracer.bound(sc_core::sc_time(o.vcd_from_ps, sc_core::SC_PS),
+                                  std::isfinite(o.vcd_to_ps)
+                                      ? sc_core::sc_time(o.vcd_to_ps, sc_core::SC_PS)
+                                      : sc_core::sc_max_time(),
+                                  o.vcd_heads);
     }
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();

@@ -294,6 +294,9 @@ struct Vcd {
     std::string timescale;                                   // e.g. "1 ps"
     std::map<std::string, std::string> id_of;                // full name -> identifier code
     std::map<std::string, std::vector<std::string>> values;  // identifier code -> values
+    // identifier code -> (time, value) of every change, initial values ($dumpvars) at time 0
+    std::map<std::string, std::vector<std::pair<uint64_t, std::string>>> changes;
+    uint64_t first_time = 0, last_time = 0;
     uint64_t timestamps = 0;
     bool times_increase = true;
 
@@ -341,14 +344,18 @@ inline Vcd parse_vcd(const std::string& text) {
         if (tok[0] == '#') {
             const uint64_t t = std::stoull(tok.substr(1));
             if (v.timestamps && t <= last_time) v.times_increase = false;
+            if (!v.timestamps) v.first_time = t;
             last_time = t;
+            v.last_time = t;
             ++v.timestamps;
         } else if (tok[0] == 'b' || tok[0] == 'B' || tok[0] == 'r' || tok[0] == 'R') {
             std::string id;
             ss >> id;
             v.values[id].push_back(tok.substr(1));
+            v.changes[id].emplace_back(last_time, tok.substr(1));
         } else if (std::strchr("01xXzZ", tok[0])) {
             v.values[tok.substr(1)].push_back(tok.substr(0, 1));
+            v.changes[tok.substr(1)].emplace_back(last_time, tok.substr(0, 1));
         }
     }
     return v;

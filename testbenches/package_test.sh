@@ -16,6 +16,8 @@ step "install the ip component"
 cmake --install "$build" --prefix "$tmp/prefix" --component ip >"$tmp/install.log"
 test -f "$tmp/prefix/lib/cmake/sprint-vp/sprint-vpConfig.cmake" || test -f "$tmp/prefix/lib64/cmake/sprint-vp/sprint-vpConfig.cmake"
 test -f "$tmp/prefix/share/sprint-vp/waveforms/overview.gtkw"
+test -f "$tmp/prefix/share/sprint-vp/waveforms/memory.gtkw"
+test -f "$tmp/prefix/share/sprint-vp/waveforms/filters/stage_state.txt"
 if [ -e "$tmp/prefix/bin/sprint-sim" ]; then echo "the ip component installed sprint-sim" >&2; exit 1; fi
 
 step "build and run a consumer against the installed package"

@@ -22,7 +22,11 @@ bool Stage::call(InitiatorPort& port, tlm::tlm_generic_payload& gp) {
 void Stage::stall(sc_event& ev, const std::function<bool()>& ready, core::Duration& what) {
     qk.sync();  // may let time pass: check the condition only afterwards
     const sc_time t0 = sc_time_stamp();
-    while (!ready()) wait(ev);
+    if (!ready()) {
+        show(&what == &m_times->starved ? StageStarved : StageBlocked);
+        while (!ready()) wait(ev);
+        show(StageBusy);
+    }
     what += ns_since(t0);
 }
 

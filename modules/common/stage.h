@@ -15,6 +15,7 @@
 #include "core/stats.h"
 #include "modules/common/channel.h"
 #include "modules/common/ports.h"
+#include "waveforms/trace_scheduler.h"
 
 namespace sprint {
 
@@ -24,9 +25,27 @@ struct StageTimes {
     explicit StageTimes(core::StatGroup& g);
 };
 
+// What a stage's `state` waveform shows (waveforms/filters/stage_state.txt names them).
+enum StageState : uint32_t { StageIdle = 0, StageBusy = 1, StageStarved = 2, StageBlocked = 3 };
+
 class Stage {
   public:
     explicit Stage(StageTimes& times) : m_times(&times) {}
+
+    // Waveforms: the stage's state (StageState) and the query it works on, written through
+    // `tracer` (nothing is written while the tracer is off).
+    void trace_to(TraceScheduler& tracer, sc_core::sc_signal<uint32_t>& state,
+                  sc_core::sc_signal<uint32_t>* query) {
+        m_tracer = &tracer;
+        m_state = &state;
+        m_query = query;
+    }
+    void show(StageState st) {
+        if (m_tracer && m_tracer->enabled()) m_tracer->write(*m_state, uint32_t(st), offset());
+    }
+    void show_query(uint32_t q) {
+        if (m_tracer && m_query && m_tracer->enabled()) m_tracer->write(*m_query, q, offset());
+    }
 
     tlm_utils::tlm_quantumkeeper qk;
     StageTimes& times() { return *m_times; }
@@ -42,7 +61,9 @@ class Stage {
     bool put(Channel<T>& ch, T v) {
         qk.sync();
         const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        show(StageBlocked);
         const bool ok = ch.put(std::move(v));
+        show(StageBusy);
         m_times->blocked += ns_since(t0);
         return ok;
     }
@@ -50,7 +71,9 @@ class Stage {
     bool get(Channel<T>& ch, T& v) {
         qk.sync();
         const sc_core::sc_time t0 = sc_core::sc_time_stamp();
+        show(StageStarved);
         const bool ok = ch.get(v);
+        show(ok ? StageBusy : StageIdle);
         m_times->starved += ns_since(t0);
         return ok;
     }
@@ -59,7 +82,11 @@ class Stage {
     }
 
   private:
+    sc_core::sc_time offset() const { return qk.get_local_time(); }
     StageTimes* m_times;
+    TraceScheduler* m_tracer = nullptr;
+    sc_core::sc_signal<uint32_t>* m_state = nullptr;
+    sc_core::sc_signal<uint32_t>* m_query = nullptr;
 };
 
 }  // namespace sprint

@@ -43,7 +43,7 @@ ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& i
     c.query = q.index;
     c.d = d;
     q.compute_begin = s.now();
-    m_tracer.write(m_sig.query, q.index, offset_of(s.now()));
+    s.show_query(q.index);
     c.op = proto::DatapathOp::Begin;
     c.logit_scale = core::exact_logit_scale(q.hp, int(d));
     c.s_v = q.hp.s_v;
@@ -101,7 +101,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     c.head = blk.head;
     c.d = d;
     blk.compute_begin = s.now();
-    m_tracer.write(m_sig.query, blk.index, offset_of(s.now()));
+    s.show_query(blk.index);
     c.logit_scale = core::exact_logit_scale(blk.hp, int(d));
     c.s_v = blk.hp.s_v;
     c.softmax = m_job.opt.softmax;
@@ -248,6 +248,7 @@ ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
     Output o;
     while (!m_abort && s.get(l.outputs, o)) {
         const Query& q = *o.q;
+        s.show_query(q.index);
         const ErrorCode e =
             mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
                          o.bytes.data(), d * eb, q.head, s, q.index);
@@ -279,6 +280,7 @@ void Pipeline::account(Stage& s, const Query& q) {
     rec.v_fetched = m_head_rows[q.head].second;
     if (--m_head_left[q.head] == 0) {
         ++m_heads_done;
+        m_tracer.head_end(q.head, offset_of(s.now()));
         rec.cycles = uint64_t(std::llround((s.now() - m_head_start[q.head]) / m_clock));
     }
     if (m_record_queries) {

@@ -73,6 +73,7 @@ ErrorCode Pipeline::run_fetch(Stage& s, Lane& lane, proto::Buffer b) {
         // Nothing more to issue until the next query arrives: hand over what is in flight first.
         if (queries.empty() && (e = flight.drain()) != ErrorCode::None) break;
         if (m_abort || !s.get(queries, q)) break;
+        s.show_query(q->index);
         if (k) flight.marker(Item::Begin, q);
         const auto& cand = q->candidates;
         // A query that fits the buffer is one chunk; one that does not goes in half-buffer chunks,

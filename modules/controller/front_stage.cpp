@@ -124,6 +124,7 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     m_head_start[h] = s.now();
     trace_state(HeadTable, s.now());
     m_tracer.write(m_sig.head, h, offset_of(s.now()));
+    m_tracer.head_begin(h, offset_of(s.now()));
     uint8_t entry[regs::kHeadEntryBytes];
     const ErrorCode e =
         mem_transfer(TLM_READ_COMMAND, m_job.table + uint64_t(h) * regs::kHeadEntryBytes, entry,
@@ -132,6 +133,7 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     hp = regs::decode_head_entry(entry);
     if (!regs::head_entry_ok(hp, m_job.n)) return ErrorCode::BadHeadTable;
     m_head_left[h] = hp.valid_len;
+    if (hp.valid_len == 0) m_tracer.head_end(h, offset_of(s.now()));  // no query will end it
     if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
     m_passes[h] = core::crossbar_passes(m_cfg.numerics(), hp.valid_len, m_job.d);
     // With K-MSB read-back the previous head's K rows are read out of the array: it is
@@ -184,6 +186,7 @@ ErrorCode Pipeline::read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q) {
         q.front = s.now();
         q.front_seen = true;
     }
+    m_tracer.write(m_sig.query, i, offset_of(s.now()));
     if (i < m_q_first || i >= m_q_first + m_q_count) {
         m_q_first = i;
         m_q_count = std::min(m_cfg.controller.q_rows_per_read, q.hp.valid_len - i);

@@ -70,6 +70,14 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
         m_lanes.push_back(std::make_unique<Lane>(
             cfg, u, stats.group(unit_name(u), "the pipeline stages of one compute unit"),
             ports.datapath[u], ports.sram[u]));
+    m_front.trace_to(tracer, signals.front_state, nullptr);
+    for (uint32_t u = 0; u < cfg.units; ++u) {
+        Lane& l = *m_lanes[u];
+        Stage* stages[] = {&l.fetch_k, &l.fetch_v, &l.compute, &l.writeback};
+        for (uint32_t k = 0; k < 4; ++k)
+            stages[k]->trace_to(tracer, signals.stage_state[4 * u + k],
+                                &signals.stage_query[4 * u + k]);
+    }
 }
 
 void Pipeline::spawn_threads() {
@@ -159,10 +167,12 @@ void Pipeline::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& ru
     for (;;) {
         wait(m_go_ev);
         s.qk.reset();
+        s.show(StageBusy);
         const ErrorCode e = run(s);
         if (e != ErrorCode::None) fail(e);
         if (after) after();  // the next stage sees the end of this one's output
         s.qk.sync();         // the job ends at the stage's annotated time
+        s.show(StageIdle);
         --m_stages_running;
         m_stage_done_ev.notify(SC_ZERO_TIME);
     }

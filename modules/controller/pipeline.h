@@ -60,7 +60,8 @@ class Pipeline {
         sc_core::sc_vector<InitiatorPort>&datapath, &sram;  // one per compute unit
     };
     struct Signals {
-        sc_core::sc_signal<uint32_t>&state, &head, &query;
+        sc_core::sc_signal<uint32_t>&state, &head, &query, &front_state;
+        sc_core::sc_vector<sc_core::sc_signal<uint32_t>>&stage_state, &stage_query;
     };
     // What the job's counter registers report.
     struct JobCounts {
