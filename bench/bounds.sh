@@ -27,7 +27,7 @@ for job in j["jobs"]:
     b = job["bounds"]
     vals = [b[k]["value"] for k in ("front", "datapath", "sram", "memory_bandwidth", "memory_latency", "crossbar")]
     print("| %s | %d | %s | %s | %.2f |" % (job["mode"], job["cycles"]["value"],
-          " | ".join("%d" % v for v in vals), b["limit"], b["cycles_over_largest"]))
+          " | ".join("%d" % v for v in vals), b["limit"], b["cycles_over_largest"]["value"]))
 PY
 
 curve() {  # curve TITLE "PARAMS" VALUES...: each value given to every parameter in PARAMS

@@ -40,22 +40,34 @@ json stats_delta(const json& after, const json& before) {
     return r;
 }
 
-// The figures that need the references are null when they were not computed (--fidelity=false).
-json fidelity_json(const core::Fidelity& f) {
-    const auto acc = [&f](double x) { return f.accuracy ? json(x) : json(nullptr); };
-    return {{"visible_pairs", f.visible_pairs},
-            {"kept_pairs", f.kept_pairs},
-            {"keep_fraction", f.keep_fraction},
-            {"false_prune_rate", acc(f.false_prune_rate)},
-            {"false_keep_rate", acc(f.false_keep_rate)},
-            {"attention_mass_retained", acc(f.mass_retained)},
-            {"output_cosine_vs_dense_float", acc(f.cosine_similarity)},
-            {"output_relative_l2_vs_dense_float", acc(f.relative_l2_error)},
-            {"ideal_new_fetch_fraction", f.ideal_new_fetch_fraction}};
+json v(const json& x, const char* unit, const char* desc) {
+    return {{"value", x}, {"unit", unit}, {"description", desc}};
 }
 
-json v(double x, const char* unit, const char* desc) {
-    return {{"value", x}, {"unit", unit}, {"description", desc}};
+// The figures that need the references have value null when they were not computed
+// (--fidelity=false).
+json fidelity_json(const core::Fidelity& f) {
+    const auto acc = [&f](double x) { return f.accuracy ? json(x) : json(nullptr); };
+    return {
+        {"visible_pairs", v(f.visible_pairs, "pairs", "(query, key) pairs after mask and padding")},
+        {"kept_pairs", v(f.kept_pairs, "pairs", "pairs kept for exact recompute")},
+        {"keep_fraction", v(f.keep_fraction, "fraction", "kept / visible pairs")},
+        {"false_prune_rate", v(acc(f.false_prune_rate), "fraction",
+                               "of the pairs exact-score pruning keeps, the share the IP pruned")},
+        {"false_keep_rate", v(acc(f.false_keep_rate), "fraction",
+                              "of the pairs exact-score pruning drops, the share the IP kept")},
+        {"attention_mass_retained", v(acc(f.mass_retained), "share",
+                                      "softmax mass of the dense float scores the kept keys hold")},
+        {"output_cosine_vs_dense_float",
+         v(acc(f.cosine_similarity), "",
+           "cosine of the output rows against dense float attention")},
+        {"output_relative_l2_vs_dense_float",
+         v(acc(f.relative_l2_error), "",
+           "relative L2 error of the output against dense float attention")},
+        {"ideal_new_fetch_fraction",
+         v(f.ideal_new_fetch_fraction, "fraction",
+           "the paper's locality measure: keys kept now and not by the previous query / visible "
+           "pairs")}};
 }
 
 long peak_rss_mib() {
@@ -483,7 +495,9 @@ json job_json(const JobReport& rep, const PlatformConfig& c) {
     jj["achieved_bandwidth"] = v(double(r.result.mem_read_bytes + r.result.mem_write_bytes) /
                                      std::max(1e-9, rep.time_us * 1e3),
                                  "GB/s", "bytes moved on mem / job time");
-    jj["bit_exact_vs_core"] = rep.verified ? json(rep.bit_exact) : json(nullptr);
+    jj["bit_exact_vs_core"] =
+        v(rep.verified ? json(rep.bit_exact) : json(nullptr), "",
+          "the output read back equals the SystemC-free core's bit for bit (null: --verify=false)");
     const Bounds& b = rep.bounds;
     jj["bounds"] = {
         {"datapath",
@@ -497,18 +511,20 @@ json job_json(const JobReport& rep, const PlatformConfig& c) {
          v(b.front, "cycles",
            "front stage busy: head table, programming, Q reads and evaluations in series")},
         {"limit", b.limit},
-        {"cycles_over_largest", double(rep.run->result.cycles) / std::max(1.0, b.largest)}};
+        {"cycles_over_largest", v(double(rep.run->result.cycles) / std::max(1.0, b.largest), "",
+                                  "job cycles / the largest lower bound")}};
     jj["fidelity"] = {{"overall", fidelity_json(rep.fid.overall)}, {"per_head", json::array()}};
     for (const auto& f : rep.fid.per_head) jj["fidelity"]["per_head"].push_back(fidelity_json(f));
     jj["per_head"] = json::array();
     for (const auto& h : r.heads)
-        jj["per_head"].push_back({{"head", h.head},
-                                  {"cycles", h.cycles},
-                                  {"queries", h.queries},
-                                  {"visible_pairs", h.visible},
-                                  {"kept_pairs", h.kept},
-                                  {"k_rows_fetched", h.k_fetched},
-                                  {"v_rows_fetched", h.v_fetched}});
+        jj["per_head"].push_back(
+            {{"head", h.head},
+             {"cycles", v(h.cycles, "cycles", "head-table read to its last output row written")},
+             {"queries", v(h.queries, "queries", "query rows of the head (padding skipped)")},
+             {"visible_pairs", v(h.visible, "pairs", "(query, key) pairs after mask and padding")},
+             {"kept_pairs", v(h.kept, "pairs", "pairs kept for exact recompute")},
+             {"k_rows_fetched", v(h.k_fetched, "rows", "K rows the head brought into SRAM")},
+             {"v_rows_fetched", v(h.v_fetched, "rows", "V rows the head brought into SRAM")}});
     jj["max_outstanding_requests"] =
         v(double(r.max_in_flight), "requests", "most memory requests of the IP in flight at once");
     jj["engines"] = engines_json(r, c);

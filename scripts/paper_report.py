@@ -112,8 +112,8 @@ def main():
             "energy_paper": PAPER_ENERGY_S[r["workload"]] if r["size"] == "S" else float("nan"),
             "traffic_model": 1.0 - bytes_(s) / bytes_(d),
             "traffic_paper": PAPER_TRAFFIC[r["size"]],
-            "keep_fraction": s["fidelity"]["overall"]["keep_fraction"],
-            "mass_retained": s["fidelity"]["overall"]["attention_mass_retained"],
+            "keep_fraction": s["fidelity"]["overall"]["keep_fraction"]["value"],
+            "mass_retained": s["fidelity"]["overall"]["attention_mass_retained"]["value"],
             "sprint_limit": s["bounds"]["limit"], "dense_limit": d["bounds"]["limit"],
             "seconds": r["seconds"]}
         rows.append(row)

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The --stats document against its schema (docs/stats.schema.json, JSON Schema 2020-12, checked
 # with Debian's python3-jsonschema): the default run, an AT run with every baseline and the
-# protocol checker, and a run with the checks skipped; a document with a figure's unit removed
-# must fail the same check.
+# protocol checker, and a run with the checks skipped; a document with a figure's unit removed,
+# a fidelity figure's description removed or a per-head figure as a bare number must fail it.
 #   stats_schema_test.sh SOURCE_DIR SPRINT_SIM
 set -eu
 src=$1
@@ -29,6 +29,12 @@ for f in sys.argv[2:]:
     bad = copy.deepcopy(doc)
     del bad["jobs"][0]["cycles"]["unit"]
     assert list(v.iter_errors(bad)), "a figure without its unit passed the schema"
+    bad = copy.deepcopy(doc)
+    del bad["jobs"][0]["fidelity"]["per_head"][0]["keep_fraction"]["description"]
+    assert list(v.iter_errors(bad)), "a fidelity figure without its description passed the schema"
+    bad = copy.deepcopy(doc)
+    bad["jobs"][0]["per_head"][0]["cycles"] = 5
+    assert list(v.iter_errors(bad)), "a per-head figure as a plain number passed the schema"
     bad = copy.deepcopy(doc)
     bad["config"]["sprint.sram.k_bytes"] = [1]
     assert list(v.iter_errors(bad)), "a config value that is a list passed the schema"

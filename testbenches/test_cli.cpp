@@ -234,19 +234,19 @@ TEST_CASE(
     // onchip-prune is calibrated on the exact scores it prunes on: it keeps the target (the
     // empty-row policy adds nothing at 0.1)
     const auto op = overall(with({"--mode", "onchip-prune", "--keep-fraction", "0.1"}));
-    CHECK(op["keep_fraction"].get<double>() == Approx(0.1).margin(0.002));
+    CHECK(op["keep_fraction"]["value"].get<double>() == Approx(0.1).margin(0.002));
     const auto sp = overall(with({"--keep-fraction", "0.1"}));
-    CHECK(sp["keep_fraction"].get<double>() == Approx(0.1).margin(0.01));
+    CHECK(sp["keep_fraction"]["value"].get<double>() == Approx(0.1).margin(0.01));
     const auto ms = overall(with({"--keep-mass", "0.9"}));
-    CHECK(ms["attention_mass_retained"].get<double>() >= 0.9);
-    CHECK(ms["attention_mass_retained"].get<double>() <= 0.95);
+    CHECK(ms["attention_mass_retained"]["value"].get<double>() >= 0.9);
+    CHECK(ms["attention_mass_retained"]["value"].get<double>() <= 0.95);
     // with strong non-idealities only the hardware calibration keeps the target
     const std::vector<std::string> noisy{"--sprint.xbar.read_noise_sigma", "60",
                                          "--sprint.comparators.offset_sigma", "30"};
     auto noisy_with = [&](const std::string& on) {
         auto a = with({"--calibrate-on", on});
         a.insert(a.end(), noisy.begin(), noisy.end());
-        return overall(a)["keep_fraction"].get<double>();
+        return overall(a)["keep_fraction"]["value"].get<double>();
     };
     const double hw = noisy_with("hardware"), ideal = noisy_with("ideal");
     INFO("noisy keep: hardware-calibrated " << hw << ", ideal-calibrated " << ideal);
@@ -281,7 +281,8 @@ TEST_CASE("cli/calibration: a separate calibration set from files sets the thres
     const QkvFiles other = write_qkv(dir, "o_", synthetic(2, 160, 64, 9));
     const auto [cal, cal_out] = job({"--calibrate-q", other.q, "--calibrate-k", other.k});
     CHECK(cal["kept_keys"]["value"] != own["kept_keys"]["value"]);
-    CHECK(cal["fidelity"]["overall"]["keep_fraction"].get<double>() == Approx(0.1).margin(0.05));
+    CHECK(cal["fidelity"]["overall"]["keep_fraction"]["value"].get<double>() ==
+          Approx(0.1).margin(0.05));
     // Bad calibration sets are refused before simulating.
     const QkvFiles narrow = write_qkv(dir, "n_", synthetic(2, 96, 32));
     check_bad_input(dir, qkv_args(self, {"--calibrate-q", narrow.q, "--calibrate-k", narrow.k}),
@@ -323,12 +324,12 @@ TEST_CASE("cli/workload: every preset loads with its shape and structure - expli
         if (w.n <= 1024) CHECK_THAT(ini, Contains("seq-len = " + std::to_string(w.n)));
         const auto j = nlohmann::json::parse(read_text(dir.file("w.json")));
         const auto& f = j["jobs"][0]["fidelity"]["overall"];
-        CHECK(f["attention_mass_retained"].get<double>() >= 0.9);
-        CHECK(f["keep_fraction"].get<double>() > 0.03);
-        CHECK(f["keep_fraction"].get<double>() < 0.6);
-        CHECK(f["ideal_new_fetch_fraction"].get<double>() > 0.005);
-        CHECK(f["ideal_new_fetch_fraction"].get<double>() < 0.2);
-        CHECK(j["jobs"][0]["bit_exact_vs_core"] == true);
+        CHECK(f["attention_mass_retained"]["value"].get<double>() >= 0.9);
+        CHECK(f["keep_fraction"]["value"].get<double>() > 0.03);
+        CHECK(f["keep_fraction"]["value"].get<double>() < 0.6);
+        CHECK(f["ideal_new_fetch_fraction"]["value"].get<double>() > 0.005);
+        CHECK(f["ideal_new_fetch_fraction"]["value"].get<double>() < 0.2);
+        CHECK(j["jobs"][0]["bit_exact_vs_core"]["value"] == true);
         sources.insert(j["workload"]["source"].get<std::string>());
     }
     CHECK(sources.size() == 8);  // no two presets are the same run
@@ -337,7 +338,8 @@ TEST_CASE("cli/workload: every preset loads with its shape and structure - expli
                  dir.file("p.json")});
     std::set<uint64_t> lens;
     const auto padded = nlohmann::json::parse(read_text(dir.file("p.json")));
-    for (const auto& h : padded["jobs"][0]["per_head"]) lens.insert(h["queries"].get<uint64_t>());
+    for (const auto& h : padded["jobs"][0]["per_head"])
+        lens.insert(h["queries"]["value"].get<uint64_t>());
     CHECK(lens.size() > 1);
     CHECK(*lens.rbegin() <= 384u);
     CHECK(*lens.begin() >= 230u);  // min-valid 0.6 of 384
@@ -934,7 +936,7 @@ TEST_CASE("cli/stats: JSON with modes units bit-exactness and the printed cycles
         INFO("job " << i);
         const auto& job = j["jobs"][i];
         CHECK(job["cycles"]["unit"] == "cycles");
-        CHECK(job["bit_exact_vs_core"] == true);
+        CHECK(job["bit_exact_vs_core"]["value"] == true);
         CHECK(job["cycles"]["value"].get<double>() ==
               double(parse_grouped(cycles[std::size_t(i)])));
         CHECK(job["model"]["fetcher"]["mem_read_bytes"]["unit"] == "B");
@@ -1146,8 +1148,9 @@ void check_hand_counts(const nlohmann::json& doc, bool causal) {
         for (std::size_t h = 0; h < job["per_head"].size(); ++h) {
             INFO("head " << h);
             const auto& ph = job["per_head"][h];
-            const double L = ph["queries"], vis = ph["visible_pairs"], kept = ph["kept_pairs"],
-                         kf = ph["k_rows_fetched"], vf = ph["v_rows_fetched"];
+            const double L = ph["queries"]["value"], vis = ph["visible_pairs"]["value"],
+                         kept = ph["kept_pairs"]["value"], kf = ph["k_rows_fetched"]["value"],
+                         vf = ph["v_rows_fetched"]["value"];
             auto n = [&](std::initializer_list<const char*> path) {
                 const nlohmann::json* p = &m;
                 for (const char* k : path) p = &(*p)[k];
@@ -1228,7 +1231,8 @@ TEST_CASE("cli/energy: every mode's counts per head are the ones worked out by h
     run_ok(dir, small({"--compare", "all", "--min-valid", "0.5", "--seed", "3", "--stats", f}));
     const auto doc = nlohmann::json::parse(read_text(f));
     REQUIRE(doc["jobs"].size() == 4);
-    REQUIRE(doc["jobs"][0]["per_head"][0]["queries"] != doc["jobs"][0]["per_head"][1]["queries"]);
+    REQUIRE(doc["jobs"][0]["per_head"][0]["queries"]["value"] !=
+            doc["jobs"][0]["per_head"][1]["queries"]["value"]);
     check_hand_counts(doc, false);
     run_ok(dir, small({"--compare", "all", "--causal", "--stats", f}));
     check_hand_counts(nlohmann::json::parse(read_text(f)), true);
@@ -1236,7 +1240,7 @@ TEST_CASE("cli/energy: every mode's counts per head are the ones worked out by h
     run_ok(dir, small({"--output-format", "int16", "--compare=false", "--stats", f}));
     const auto j = nlohmann::json::parse(read_text(f))["jobs"][0];
     double rows = 0;
-    for (const auto& ph : j["per_head"]) rows += ph["queries"].get<double>();
+    for (const auto& ph : j["per_head"]) rows += ph["queries"]["value"].get<double>();
     CHECK(j["mem_write_bytes"]["value"].get<double>() == 2 * rows * 64);
     for (const auto& l : j["energy"]["lines"])
         if (l["block"] == "dram" && l["action"] == "write")
@@ -1840,8 +1844,8 @@ TEST_CASE("cli/checks: --fidelity=false and --verify=false skip the references, 
     for (std::size_t k = 0; k < 2; ++k) {
         const auto& f = fj["jobs"][k];
         const auto& b = bj["jobs"][k];
-        CHECK(f["bit_exact_vs_core"] == true);
-        CHECK(b["bit_exact_vs_core"].is_null());
+        CHECK(f["bit_exact_vs_core"]["value"] == true);
+        CHECK(b["bit_exact_vs_core"]["value"].is_null());
         CHECK(b["cycles"] == f["cycles"]);
         CHECK(b["kept_keys"] == f["kept_keys"]);
         CHECK(b["energy"]["total"] == f["energy"]["total"]);
@@ -1851,9 +1855,9 @@ TEST_CASE("cli/checks: --fidelity=false and --verify=false skip the references, 
         for (const char* key :
              {"attention_mass_retained", "output_relative_l2_vs_dense_float",
               "output_cosine_vs_dense_float", "false_prune_rate", "false_keep_rate"}) {
-            CHECK(f["fidelity"]["overall"][key].is_number());
-            CHECK(b["fidelity"]["overall"][key].is_null());
-            CHECK(b["fidelity"]["per_head"][0][key].is_null());
+            CHECK(f["fidelity"]["overall"][key]["value"].is_number());
+            CHECK(b["fidelity"]["overall"][key]["value"].is_null());
+            CHECK(b["fidelity"]["per_head"][0][key]["value"].is_null());
         }
     }
     // Either alone skips only its own part.

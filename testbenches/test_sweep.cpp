@@ -252,8 +252,10 @@ TEST_CASE("sweep/figures: read from a stats document, the baseline gives speed-u
         {"mode": "sprint", "cycles": {"value": 100, "unit": "cycles"},
          "energy": {"total": {"value": 2.0}, "per_block": {"dram": {"value": 1.5}}},
          "mem_read_bytes": {"value": 300}, "mem_write_bytes": {"value": 100},
-         "fidelity": {"overall": {"attention_mass_retained": 0.9, "output_relative_l2_vs_dense_float": null}},
-         "bounds": {"limit": "datapath", "datapath": {"value": 80}}, "bit_exact_vs_core": true},
+         "fidelity": {"overall": {"attention_mass_retained": {"value": 0.9},
+                                  "output_relative_l2_vs_dense_float": {"value": null}}},
+         "bounds": {"limit": "datapath", "datapath": {"value": 80}},
+         "bit_exact_vs_core": {"value": true}},
         {"mode": "dense", "cycles": {"value": 400}, "energy": {"total": {"value": 5.0}},
          "mem_read_bytes": {"value": 1500}, "mem_write_bytes": {"value": 100}}
       ],

@@ -81,6 +81,7 @@ const nlohmann::json* find(const nlohmann::json& j, std::initializer_list<const 
 std::optional<double> number(const nlohmann::json& j, std::initializer_list<const char*> path) {
     const nlohmann::json* v = find(j, path);
     if (!v) return std::nullopt;
+    if (v->is_object() && v->contains("value")) v = &(*v)["value"];  // a {value, unit, ...} entry
     if (v->is_number()) return v->get<double>();
     if (v->is_boolean()) return v->get<bool>() ? 1.0 : 0.0;
     return std::nullopt;

@@ -122,7 +122,7 @@ job, base = s["jobs"][0], s["jobs"][1]
 f = row["figures"]
 assert f["cycles"] == job["cycles"]["value"]
 assert f["energy_uj"] == job["energy"]["total"]["value"]
-assert f["mass_retained"] == job["fidelity"]["overall"]["attention_mass_retained"]
+assert f["mass_retained"] == job["fidelity"]["overall"]["attention_mass_retained"]["value"]
 assert f["energy_dram_uj"] == job["energy"]["per_block"]["dram"]["value"]
 assert f["bound_limit"] == job["bounds"]["limit"]
 assert abs(f["speedup"] - base["cycles"]["value"] / job["cycles"]["value"]) < 1e-12
