@@ -17,6 +17,8 @@
 #include <ostream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "platforms/npy_io.h"
 #include "platforms/output_files.h"
@@ -269,30 +271,42 @@ class FidelityWorker {
 };
 
 // A progress line on stderr while the simulation runs, for runs longer than about a second, only
-// when stderr is a terminal (and not with --quiet): jobs, queries done, simulated time, the rate
-// and the time left. Fed by each query's completion; erased when the simulation ends.
+// when stderr is a terminal (and not with --quiet): jobs, heads and queries done, simulated time,
+// the rate and the time left. Fed by each query's completion; erased when the simulation ends.
 class Progress {
   public:
-    Progress(bool enabled, std::size_t jobs, uint64_t queries_per_job, std::ostream& err)
+    // queries_per_head: each head's query count (its valid length); every job runs them all.
+    Progress(bool enabled, std::size_t jobs, std::vector<uint64_t> queries_per_head,
+             std::ostream& err)
         : m_on(enabled),
           m_jobs(jobs),
-          m_per_job(queries_per_job),
+          m_per_head(std::move(queries_per_head)),
+          m_left(m_per_head),
           m_err(err),
-          m_start(std::chrono::steady_clock::now()) {}
-    void query_done(std::size_t job) {
+          m_start(std::chrono::steady_clock::now()) {
+        for (uint64_t q : m_per_head) m_per_job += q;
+    }
+    void query_done(std::size_t job, uint32_t head) {
         if (!m_on) return;
+        if (job != m_job) {  // the next job: every head to do again
+            m_job = job;
+            m_left = m_per_head;
+            m_heads_done = 0;
+        }
         ++m_done;
+        if (head < m_left.size() && m_left[head] > 0 && --m_left[head] == 0) ++m_heads_done;
         const auto now = std::chrono::steady_clock::now();
         const double t = std::chrono::duration<double>(now - m_start).count();
         if (t < 1.0 || t - m_last < 0.25) return;
         m_last = t;
         const uint64_t total = m_per_job * m_jobs;
         const double rate = double(m_done) / t;
-        char buf[200];
+        char buf[240];
         std::snprintf(buf, sizeof buf,
-                      "\rsprint-sim: job %zu of %zu, queries %llu of %llu, simulated %.1f us, "
-                      "%.0f queries/s, about %.0f s left\033[K",
-                      job + 1, m_jobs, static_cast<unsigned long long>(m_done),
+                      "\rsprint-sim: job %zu of %zu, heads %zu of %zu, queries %llu of %llu, "
+                      "simulated %.1f us, %.0f queries/s, about %.0f s left\033[K",
+                      job + 1, m_jobs, m_heads_done, m_per_head.size(),
+                      static_cast<unsigned long long>(m_done),
                       static_cast<unsigned long long>(total),
                       sc_core::sc_time_stamp().to_seconds() * 1e6, rate,
                       double(total > m_done ? total - m_done : 0) / rate);
@@ -305,8 +319,9 @@ class Progress {
 
   private:
     bool m_on;
-    std::size_t m_jobs;
-    uint64_t m_per_job, m_done = 0;
+    std::size_t m_jobs, m_job = 0, m_heads_done = 0;
+    std::vector<uint64_t> m_per_head, m_left;  // queries of each head, and those not yet done
+    uint64_t m_per_job = 0, m_done = 0;
     std::ostream& m_err;
     std::chrono::steady_clock::time_point m_start;
     double m_last = 0.0;
@@ -422,13 +437,13 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     plat = &p;
     // Each query's kept set goes to the job's fidelity stream as the query completes (the
     // references of that query computed then, on the fidelity thread): no N x N mask is held.
-    uint64_t queries = 0;
-    for (const auto& hp : in.w.heads) queries += hp.valid_len;
+    std::vector<uint64_t> head_queries;
+    for (const auto& hp : in.w.heads) head_queries.push_back(hp.valid_len);
     std::optional<Progress> progress;
-    progress.emplace(!o.quiet && isatty(STDERR_FILENO), plan.size(), queries, err);
+    progress.emplace(!o.quiet && isatty(STDERR_FILENO), plan.size(), std::move(head_queries), err);
     p.sprint.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
         fidelity.push(runs[current].fidelity.get(), h, i, kept);
-        progress->query_done(current);
+        progress->query_done(current, h);
     });
     if (outputs.claimed("vcd")) {
         std::string comment = std::string("sprint-sim ") + tool_version() + " (git " +

@@ -1534,7 +1534,8 @@ TEST_CASE(
         return out;
     };
     const std::string shown = on_tty("");
-    CHECK_THAT(shown, Contains("sprint-sim: job 1 of 1, queries "));
+    CHECK_THAT(shown, Contains("sprint-sim: job 1 of 1, heads "));
+    CHECK_THAT(shown, Contains(" of 1, queries "));
     CHECK_THAT(shown, Contains(" of 4096, simulated "));
     CHECK_THAT(shown, Contains("host time: set-up "));
     const std::string quiet = on_tty(" --quiet");
