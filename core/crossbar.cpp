@@ -197,6 +197,7 @@ uint32_t key_lsb_row_bytes(int d, int key_bits) {
 
 void pack_key_lsbs(const int8_t* k, int d, int key_bits, uint8_t* out) {
     const int lb = 8 - key_bits;
+    if (lb <= 0) return;  // 8-bit keys: the crossbar holds every bit, no low bits exist
     std::fill_n(out, key_lsb_row_bytes(d, key_bits), uint8_t(0));
     for (int e = 0; e < d; ++e) {
         const uint32_t v = uint32_t(uint8_t(k[e])) & ((1u << lb) - 1u);
@@ -208,6 +209,10 @@ void pack_key_lsbs(const int8_t* k, int d, int key_bits, uint8_t* out) {
 
 void join_key_row(const int8_t* msb, const uint8_t* lsb, int d, int key_bits, int8_t* out) {
     const int lb = 8 - key_bits;
+    if (lb <= 0) {  // 8-bit keys: the read-back is the whole key
+        std::copy_n(msb, d, out);
+        return;
+    }
     if (lb == 4) {  // nibbles: element e in the low (even e) or high (odd e) half of byte e / 2
         for (int e = 0; e < d; ++e)
             out[e] = int8_t(int(msb[e]) * 16 + int((lsb[e / 2] >> (4 * (e % 2))) & 15u));

@@ -152,7 +152,8 @@ inline bool head_reads_back(const JobOptions& opt, const XbarNumerics& x, uint32
 // K-MSB read-back layout: the low 8 - key_bits bits of each element of a key row, packed
 // little-endian (element e at bit e * (8 - key_bits) of the row), ceil(d (8 - b) / 8) bytes a row;
 // a row starts on a byte. join_key_row rebuilds int8 keys from top-bit codes and packed low bits:
-// k = msb * 2^(8-b) + lsb, the exact key when msb is its top bits.
+// k = msb * 2^(8-b) + lsb, the exact key when msb is its top bits. With b = 8 a row has no low
+// bits (0 bytes): the read-back is the whole key and nothing is fetched from memory.
 uint32_t key_lsb_row_bytes(int d, int key_bits);
 void pack_key_lsbs(const int8_t* k, int d, int key_bits, uint8_t* out);
 void join_key_row(const int8_t* msb, const uint8_t* lsb, int d, int key_bits, int8_t* out);

@@ -21,6 +21,7 @@ Datapath::Datapath(const sc_module_name& name, const IpConfig& cfg, TraceSchedul
       m_tracer(tracer),
       m_engines(cfg.datapath.contexts),
       m_context_query(cfg.datapath.contexts, core::kNoQuery),
+      m_live(cfg.datapath.contexts, 0),
       m_stats(basename(), "digital exact recompute: QK, softmax and V units") {
     m_stats.add(
         "queued_ns",
@@ -42,7 +43,8 @@ core::RowEngine* Datapath::engine(uint32_t context) {
 
 std::size_t Datapath::scores_held() const {
     std::size_t n = 0;
-    for (const auto& e : m_engines) n += e.scores_held();
+    for (std::size_t c = 0; c < m_engines.size(); ++c)
+        if (m_live[c]) n += m_engines[c].scores_held();
     return n;
 }
 
@@ -105,6 +107,7 @@ bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
     m_d = cmd.d;
     m_out = cmd.output;
     m_context_query[cmd.context] = cmd.query;
+    m_live[cmd.context] = 1;
     e->begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale, cmd.s_v,
              cmd.softmax, cmd.output);
     delay = offset_of(m_unit.occupy(start, m_clock));
@@ -155,6 +158,7 @@ bool Datapath::finish(tlm_generic_payload& gp, const proto::DatapathCommand& cmd
     if (!e || !gp.is_read() || gp.get_data_length() != m_d * core::output_element_bytes(m_out) ||
         !e->finish(gp.get_data_ptr()))
         return false;
+    m_live[cmd.context] = 0;  // the output row is out: its scores leave the buffer
     ++m_rows_output;
     delay =
         offset_of(m_unit.occupy(start, m_clock * double(ceil_div(m_d, m_cfg.datapath.v_lanes))));
@@ -192,13 +196,17 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         case proto::DatapathOp::Finish:
             ph = 4, ok = finish(gp, *cmd, start, delay);
             break;
+        case proto::DatapathOp::Flush:
+            std::fill(m_live.begin(), m_live.end(), uint8_t(0));
+            break;
         default:
             gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
             return;
     }
     if (ok && ph) mark(ph, start, abs_time(delay));
     if (!ok) {
-        static const char* const names[] = {"Begin", "QkChunk", "Softmax", "VChunk", "Finish"};
+        static const char* const names[] = {"Begin",  "QkChunk", "Softmax",
+                                            "VChunk", "Finish",  "Flush"};
         SC_REPORT_WARNING(
             "sprint/datapath",
             (std::string(names[int(cmd->op)]) +

@@ -56,6 +56,7 @@ class Datapath : public sc_core::sc_module {
                      sc_core::sc_time& delay, core::Duration& busy_ns, uint64_t& uses,
                      core::HeadCounter& macs, Use use);
     core::RowEngine* engine(uint32_t context);
+    // Scores in the shared score buffer: those of the contexts between Begin and Finish.
     std::size_t scores_held() const;
     void mark(uint32_t ph, const sc_core::sc_time& start, const sc_core::sc_time& end);
 
@@ -64,6 +65,7 @@ class Datapath : public sc_core::sc_module {
     TraceScheduler& m_tracer;
     std::vector<core::RowEngine> m_engines;
     std::vector<uint32_t> m_context_query;  // the query each context holds (since its Begin)
+    std::vector<uint8_t> m_live;  // 1 from a context's Begin to its Finish: its scores are held
     uint32_t m_d = 0;
     core::OutputFormat m_out = core::OutputFormat::Float32;
     ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query

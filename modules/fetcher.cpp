@@ -196,10 +196,18 @@ void Fetcher::transfer(tlm_generic_payload& gp, sc_time& delay) {
     const sc_time start = abs_time(delay);
     sc_time end;
     const tlm_response_status st = run(reqs, start, nullptr, end);
+    if (auto* t = gp.get_extension<proto::HeadTag>()) t->bytes_out = delivered(reqs);
     m_busy.add(start, end);
     m_busy_ns.set(m_busy.ns());
     delay = offset_of(end);
     gp.set_response_status(st);
+}
+
+uint64_t Fetcher::delivered(const std::vector<MemReq>& reqs) {
+    uint64_t n = 0;
+    for (const MemReq& r : reqs)
+        if (r.status == TLM_OK_RESPONSE) n += r.len;
+    return n;
 }
 
 // K-MSB read-back of `rows` consecutive tokens from cmd.tokens[first]: one ReadBack on the
@@ -263,12 +271,13 @@ struct Fetcher::BurstPlan {
     std::vector<int8_t> msb;    // and their top bits from the crossbar
 
     // rb: bytes of a row in memory (the packed low bits with K-MSB read-back, else row_bytes).
+    // rb = 0 (read-back of keys whose every bit is in the crossbar): runs without a request.
     void build(const proto::FetchCommand& cmd, uint32_t burst, uint32_t rb) {
         runs.clear();
         reqs.clear();
         run_of.clear();
         pieces_left.clear();
-        const uint32_t max_rows = std::max<uint32_t>(1, burst / rb);
+        const uint32_t max_rows = rb ? std::max<uint32_t>(1, burst / rb) : burst;
         for (uint32_t i = 0; i < cmd.count;) {
             if (hit[i]) {
                 ++i;
@@ -286,7 +295,7 @@ struct Fetcher::BurstPlan {
         for (std::size_t r = 0; r < runs.size(); ++r) {
             const uint64_t addr = (cmd.readback ? cmd.lsb_base : cmd.tensor_base) +
                                   uint64_t(cmd.tokens[runs[r].first]) * rb;
-            uint8_t* dst = &stage[std::size_t(runs[r].first) * rb];
+            uint8_t* dst = stage.data() + std::size_t(runs[r].first) * rb;
             for (uint32_t off = 0; off < runs[r].rows * rb; off += burst) {
                 reqs.push_back({TLM_READ_COMMAND, addr + off, dst + off,
                                 std::min(runs[r].rows * rb - off, burst), cmd.head, cmd.query});
@@ -390,11 +399,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     sc_time sram_end = abs_time(t);
     bool sram_ok = true;
     uint32_t fetched = 0;
-    auto on_done = [&](MemReq& req) {
-        const BurstPlan::Run& r = plan.runs[plan.run_of[std::size_t(&req - plan.reqs.data())]];
-        if (--plan.pieces_left[std::size_t(&r - plan.runs.data())]) return true;
-        sc_time ready = req.done;
-        const uint8_t* rows = &plan.stage[std::size_t(r.first) * mrb];
+    auto run_arrived = [&](const BurstPlan::Run& r, sc_time ready) {
+        const uint8_t* rows = plan.stage.data() + std::size_t(r.first) * mrb;
         if (cmd.readback) {  // the run's top bits from the crossbar, joined with the low bits
             full.resize(std::size_t(r.rows) * rb);
             if (!read_back(cmd, r.first, r.rows, rows, full.data(), plan.msb, ready))
@@ -417,8 +423,16 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         fetched += r.rows;
         return true;
     };
+    auto on_done = [&](MemReq& req) {
+        const BurstPlan::Run& r = plan.runs[plan.run_of[std::size_t(&req - plan.reqs.data())]];
+        if (--plan.pieces_left[std::size_t(&r - plan.runs.data())]) return true;
+        return run_arrived(r, req.done);
+    };
     sc_time end;
     const tlm_response_status st = run(plan.reqs, abs_time(t), on_done, end);
+    if (mrb == 0)  // nothing in memory: each run comes from the crossbar alone
+        for (const BurstPlan::Run& r : plan.runs)
+            if (!run_arrived(r, abs_time(t))) break;
     end = std::max(end, sram_end);
     const bool ok = st == TLM_OK_RESPONSE && sram_ok;
     if (!ok) abandon(cmd, hit, end);
@@ -428,7 +442,7 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     (k ? m_rows_fetched_k : m_rows_fetched_v) += fetched;
     cmd.hits_out = hits;
     cmd.fetched_out = fetched;
-    cmd.mem_bytes_out = uint64_t(fetched) * mrb;
+    cmd.mem_bytes_out = delivered(plan.reqs);
     if (cmd.readback) m_readback_rows += fetched;
     m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
     m_busy.add(start, end);
@@ -464,7 +478,7 @@ tlm_response_status Fetcher::run(std::vector<MemReq>& reqs, const sc_time& start
         events.reserve(2 * reqs.size());
         for (MemReq& r : reqs) {
             r.issue = w.next_issue();
-            const tlm_response_status st = mem_access(r);
+            const tlm_response_status st = r.status = mem_access(r);
             w.completed(r.issue, r.done);
             events.emplace_back(r.issue, +1);
             events.emplace_back(r.done, -1);

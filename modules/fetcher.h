@@ -122,6 +122,9 @@ class Fetcher : public sc_core::sc_module {
                                  const std::function<bool(MemReq&)>& done_fn,
                                  sc_core::sc_time& end);
     tlm::tlm_response_status mem_access(MemReq& r);
+    // The bytes of the requests the memory completed with TLM_OK_RESPONSE, also of a run that
+    // failed (those before the error, and in AT those in flight when it came).
+    static uint64_t delivered(const std::vector<MemReq>& reqs);
     void request_thread();
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);

@@ -471,3 +471,106 @@ TIMED_TEST_CASE("e2e adc: top-k read-out keeps k keys a query - across crossbar 
     for (uint64_t i = 0; i < 200; ++i) want += std::min<uint64_t>(12, i + 1);
     CHECK(r.result.kept_keys == want);
 }
+
+// The score buffer holds the scores of the contexts between Begin and Finish, nothing older. A
+// 1024-entry buffer with 8 contexts: a head of 100 keys runs in blocks of 8 (800 scores), one of
+// 400 keys in blocks of 2 (800). Before a finished context gave its room back, the 400-key head
+// after a 100-key one (in one job, or in the next job) found 6 x 100 stale scores and its QK
+// chunk was refused (ERR_CODE 10, Internal); so was a sprint query keeping 420 keys after a dense
+// job left 7 contexts full.
+TIMED_TEST_CASE("e2e dense: heads and jobs of different valid lengths share the score buffer") {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.datapath.score_entries = 1024;
+    cfg.ip.datapath.contexts = 8;
+    auto mixed = test::make_workload(3, 400, 32, 0.5, false);
+    mixed.heads[0].valid_len = 100;  // head 0: blocks of 8, head 1: blocks of 2, head 2: of 3
+    mixed.heads[2].valid_len = 300;
+    const auto short_heads = test::make_workload(2, 400, 32, 0.5, false, 100);
+    const auto long_heads = test::make_workload(2, 400, 32, 0.5, false, 400);
+    const auto sprint_heads = test::make_workload(1, 600, 32, 0.7, false);  // ~420 kept
+    struct Job {
+        const core::QuantizedWorkload* w;
+        core::Mode m;
+    };
+    const std::vector<Job> jobs = {{&mixed, core::Mode::Dense},
+                                   {&short_heads, core::Mode::Dense},
+                                   {&long_heads, core::Mode::Dense},
+                                   {&short_heads, core::Mode::Dense},
+                                   {&sprint_heads, core::Mode::Sprint}};
+    std::vector<std::string> wrong;
+    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
+        for (std::size_t i = 0; i < jobs.size(); ++i) {
+            const core::JobOptions opt = options(jobs[i].m);
+            const platform::JobDesc j = h.place(*jobs[i].w, opt, cfg.dram_base);
+            const auto r = h.run_job(j, sc_core::sc_time(10, sc_core::SC_SEC));
+            if (!r.ok())
+                wrong.push_back("job " + std::to_string(i) + ": " + regs::to_string(r.error));
+            else if (h.read_output(j) != core::reference_output(*jobs[i].w, opt, cfg.ip.numerics()))
+                wrong.push_back("job " + std::to_string(i) + ": output differs");
+        }
+    });
+    sc_core::sc_start();
+    CHECK(wrong == std::vector<std::string>{});
+    CHECK(p.protocol_violations() == std::vector<std::string>{});
+}
+
+// Every documented key width (sprint.xbar.key_bits 1 to 8) runs bit-exact with and without K-MSB
+// read-back, one job each on one platform. With 8 bits the crossbar holds the whole key: the
+// read-back is the key and no low bits are fetched (before, 8 crashed in core::pack_key_lsbs and in
+// the fetcher's burst plan).
+namespace {
+void key_bits_case(TimingMode mode, int bits) {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.xbar.key_bits = bits;
+    const auto w = test::make_workload(2, 96, 32, 0.2, false, 0, 7, cfg.ip.numerics());
+    std::vector<std::string> wrong;
+    uint64_t readback_bytes = 0, plain_bytes = 0;
+    platform::StandalonePlatform p(cfg, [&](platform::Host& host) {
+        for (bool readback : {false, true}) {
+            core::JobOptions o = options(core::Mode::Sprint);
+            o.k_readback = readback;
+            const platform::JobDesc j = host.place(w, o, cfg.dram_base);
+            const auto r = host.run_job(j, sc_core::sc_time(10, sc_core::SC_SEC));
+            const std::string what = std::string(readback ? "read-back" : "whole rows") + ": ";
+            if (!r.ok())
+                wrong.push_back(what + regs::to_string(r.error));
+            else if (host.read_output(j) != core::reference_output(w, o, cfg.ip.numerics()))
+                wrong.push_back(what + "output differs from the core's");
+            else if (r.k_rows_fetched == 0)
+                wrong.push_back(what + "no K row fetched");
+            (readback ? readback_bytes : plain_bytes) = r.mem_read_bytes;
+        }
+    });
+    sc_core::sc_start();
+    CHECK(wrong == std::vector<std::string>{});
+    // Read-back fetches only the low bits of a K row: fewer bytes than whole rows, and with 8-bit
+    // keys none at all (the K rows of the crossbar's programming are read either way).
+    CHECK(readback_bytes < plain_bytes);
+    CHECK(p.protocol_violations() == std::vector<std::string>{});
+}
+}  // namespace
+
+TIMED_TEST_CASE("e2e key bits: 1-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 1);
+}
+TIMED_TEST_CASE("e2e key bits: 2-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 2);
+}
+TIMED_TEST_CASE("e2e key bits: 3-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 3);
+}
+TIMED_TEST_CASE("e2e key bits: 4-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 4);
+}
+TIMED_TEST_CASE("e2e key bits: 5-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 5);
+}
+TIMED_TEST_CASE("e2e key bits: 6-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 6);
+}
+TIMED_TEST_CASE("e2e key bits: 7-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 7);
+}
+TIMED_TEST_CASE("e2e key bits: 8-bit keys, with and without read-back - bit-exact") {
+    key_bits_case(mode, 8);
+}

@@ -259,3 +259,66 @@ TIMED_TEST_CASE(
     };
     bad_jobs_then_good(cases, cfg);
 }
+
+// A failed job's byte counters describe it as far as it ran (docs/registers.md): every byte the
+// memory delivered or took counts, also the bursts of the command the error hit and those still
+// in flight when it came. The memory's own counters (timed traffic; no DMI here) are the truth.
+// Before, the command that failed and its bursts in flight were left out (32 B reported where the
+// memory delivered 5,152 B).
+TIMED_TEST_CASE("bad job: a failed job's byte counters equal the bytes the memory moved") {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.fetcher.window_base = 0;  // let the IP reach addresses the router does not map
+    cfg.ip.fetcher.window_size = ~uint64_t(0);
+    cfg.ip.fetcher.use_dmi = false;  // every byte through the memory's b_transport
+    const uint64_t end = cfg.dram_base + cfg.dram_bytes();
+    const auto w = test::make_workload(2, 512, 64, 0.2, false);
+    struct Case {
+        std::string what;
+        std::function<void(platform::JobDesc&)> mutate;
+    };
+    std::vector<Case> cases;
+    for (core::Mode m : {core::Mode::Dense, core::Mode::Sprint, core::Mode::OnchipPrune}) {
+        const std::string name = core::to_string(m);
+        for (uint64_t rows : {106, 141, 470, 981})
+            for (int buffer = 0; buffer < 3; ++buffer)
+                cases.push_back(
+                    {name +
+                         (buffer == 0   ? " K"
+                          : buffer == 1 ? " V"
+                                        : " Q") +
+                         " -" + std::to_string(rows),
+                     [=](platform::JobDesc& j) {
+                         j.opt.mode = m;
+                         (buffer == 0 ? j.k : buffer == 1 ? j.v : j.q) = end - rows * 64;
+                     }});
+        cases.push_back({name + " OUT -10 rows", [=](platform::JobDesc& j) {
+                             j.opt.mode = m;
+                             j.out = end - 10 * 64 * 4;
+                         }});
+    }
+    std::vector<std::string> wrong;
+    uint64_t failed = 0;
+    platform::StandalonePlatform p(cfg, [&](platform::Host& h) {
+        const platform::JobDesc good = h.place(w, core::JobOptions{}, cfg.dram_base);
+        for (const auto& c : cases) {
+            platform::JobDesc bad = good;
+            c.mutate(bad);
+            const uint64_t rd0 = p.dram.counters().read_bytes;
+            const uint64_t wr0 = p.dram.counters().write_bytes;
+            const auto r = h.run_job(bad, sc_core::sc_time(1, sc_core::SC_SEC));
+            const uint64_t rd = p.dram.counters().read_bytes - rd0;
+            const uint64_t wr = p.dram.counters().write_bytes - wr0;
+            failed += r.error == regs::ErrorCode::BusError;
+            if (!r.completed || r.error != regs::ErrorCode::BusError || r.mem_read_bytes != rd ||
+                r.mem_write_bytes != wr)
+                wrong.push_back(c.what + ": " + regs::to_string(r.error) + ", counters " +
+                                std::to_string(r.mem_read_bytes) + " / " +
+                                std::to_string(r.mem_write_bytes) + " B, memory " +
+                                std::to_string(rd) + " / " + std::to_string(wr) + " B");
+        }
+    });
+    sc_core::sc_start();
+    CHECK(wrong == std::vector<std::string>{});
+    CHECK(failed == cases.size());
+    CHECK(p.protocol_violations() == std::vector<std::string>{});
+}

@@ -103,7 +103,8 @@ const char* to_string(ErrorCode e);
 // Memory layout of a job (all little-endian):
 //   Q, K, V:   int8 [HEADS, SEQ_LEN, HEAD_DIM], row-major, one tensor each
 //   K_LSB:     with JOB_CFG.K_READBACK in sprint mode, the low 8 - CAP_KEY_BITS bits of every K
-//              element, packed (core::pack_key_lsbs): [HEADS, SEQ_LEN, key_lsb_row_bytes] bytes
+//              element, packed (core::pack_key_lsbs): [HEADS, SEQ_LEN, key_lsb_row_bytes] bytes;
+//              empty with 8-bit keys (the crossbar holds the whole key: K_LSB is not read)
 //   OUT:       float32 or int16 [HEADS, SEQ_LEN, HEAD_DIM]; rows of padded queries not written
 //   HEAD_TABLE: HEADS entries of kHeadEntryBytes (encode_head_entry below)
 constexpr uint64_t kBaseAlign = 64;

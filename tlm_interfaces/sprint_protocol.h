@@ -98,6 +98,9 @@ struct CompareCommand : Extension<CompareCommand> {
 struct HeadTag : Extension<HeadTag> {
     uint32_t head = 0;
     uint32_t query = core::kNoQuery;
+    // Set by the fetcher: the bytes the memory completed with TLM_OK_RESPONSE, also when a
+    // later burst of the access failed (the job's byte counters report what really moved).
+    uint64_t bytes_out = 0;
 };
 
 enum class Buffer : uint8_t { K = 0, V = 1 };
@@ -122,7 +125,7 @@ struct FetchCommand : Extension<FetchCommand> {
     uint32_t* slots_out = nullptr;  // LoadRows: SRAM slot of each token
     // Results.
     uint32_t hits_out = 0, fetched_out = 0;
-    uint64_t mem_bytes_out = 0;  // LoadRows: bytes read from memory
+    uint64_t mem_bytes_out = 0;  // LoadRows: bytes read from memory (also when a read failed)
     bool no_room_out = false;  // LoadRows: too few unpinned slots now; nothing changed, retry later
     tlm::tlm_response_status mem_status = tlm::TLM_OK_RESPONSE;  // first failing mem response
 };
@@ -160,7 +163,9 @@ struct ResidencyCommand : Extension<ResidencyCommand> {
 };
 
 // ---- Controller -> Datapath ---------------------------------------------------------------------
-enum class DatapathOp : uint8_t { Begin, QkChunk, Softmax, VChunk, Finish };
+// A context's scores occupy the shared score buffer from its Begin to its Finish; Flush ends every
+// context (a job's start), so nothing of an earlier query or job holds buffer room.
+enum class DatapathOp : uint8_t { Begin, QkChunk, Softmax, VChunk, Finish, Flush };
 
 struct DatapathCommand : Extension<DatapathCommand> {
     DatapathOp op = DatapathOp::Begin;

@@ -38,9 +38,9 @@ ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, ui
     gp->set_extension(&tag);
     const bool ok = s.call(m_ports.fetcher, *gp);
     gp->clear_extension(&tag);
-    if (!ok) return ErrorCode::BusError;
-    (c == TLM_READ_COMMAND ? m_counts.rd_bytes : m_counts.wr_bytes) += len;
-    return ErrorCode::None;
+    // What the memory completed counts, also the bursts before a failed one.
+    (c == TLM_READ_COMMAND ? m_counts.rd_bytes : m_counts.wr_bytes) += tag.bytes_out;
+    return ok ? ErrorCode::None : ErrorCode::BusError;
 }
 
 ErrorCode Pipeline::peek(uint64_t addr, uint8_t* data, uint32_t len, Stage& s) {
@@ -103,7 +103,21 @@ ErrorCode Pipeline::flush_buffers() {
     m_ports.fetcher.transport(*gp, d);
     wait(d);
     gp->clear_extension(&fl);
-    return gp->is_response_ok() ? ErrorCode::None : ErrorCode::Internal;
+    if (!gp->is_response_ok()) return ErrorCode::Internal;
+    // Every datapath context ends too: a query of an earlier job (one that failed mid-query, or
+    // a dense block of another size) holds no room in a score buffer.
+    proto::DatapathCommand dc;
+    dc.op = proto::DatapathOp::Flush;
+    for (auto& l : m_lanes) {
+        proto::PooledPayload p(m_pool);
+        prepare(*p, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+        p->set_extension(&dc);
+        sc_time dd = SC_ZERO_TIME;
+        l->datapath.transport(*p, dd);
+        p->clear_extension(&dc);
+        if (!p->is_response_ok()) return ErrorCode::Internal;
+    }
+    return ErrorCode::None;
 }
 
 ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, Query& q, const uint32_t* tokens,
@@ -129,10 +143,11 @@ ErrorCode Pipeline::load_rows(Lane& l, proto::Buffer b, Query& q, const uint32_t
                 m_job.k_lsb + uint64_t(q.head) * m_job.n *
                                   core::key_lsb_row_bytes(int(m_job.d), m_cfg.xbar.key_bits);
         }
-        if (!send(m_ports.fetcher, m_pool, fc, s))
+        const bool ok = send(m_ports.fetcher, m_pool, fc, s);
+        m_counts.rd_bytes += fc.mem_bytes_out;  // what the memory delivered, also on a failure
+        if (!ok)
             return fc.mem_status != TLM_OK_RESPONSE ? ErrorCode::BusError : ErrorCode::Internal;
         if (!fc.no_room_out) {
-            m_counts.rd_bytes += fc.mem_bytes_out;
             (b == proto::Buffer::K ? m_counts.k_rows : m_counts.v_rows) += fc.fetched_out;
             auto& per_head = m_head_rows[q.head];
             (b == proto::Buffer::K ? per_head.first : per_head.second) += fc.fetched_out;

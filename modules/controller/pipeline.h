@@ -249,6 +249,7 @@ class Pipeline {
     regs::ErrorCode room(Lane& l, proto::ResidencyOp op, proto::Buffer b, uint32_t head,
                          const uint32_t* tokens, uint32_t count, Stage& s, bool* granted,
                          uint32_t* capacity);
+    // A job's start: every SRAM buffer's resident table and every datapath context emptied.
     regs::ErrorCode flush_buffers();
 
     const IpConfig& m_cfg;
