@@ -97,10 +97,30 @@ std::string quoted(const std::string& option, const std::string& path) {
     return "option '--" + option + "': file '" + path + "'";
 }
 
+// The path a file is reached by once `path`'s symbolic links are followed (at most 40, as the
+// kernel allows); a dangling link gives the file it would create. Throws naming `what` on a loop.
+std::string follow_links(std::string path, const std::string& what) {
+    namespace fs = std::filesystem;
+    for (int hops = 0;; ++hops) {
+        struct stat st;
+        if (::lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return path;
+        if (hops == 40)
+            throw std::runtime_error(what + " cannot be written (too many symbolic links)");
+        std::error_code ec;
+        const fs::path target = fs::read_symlink(path, ec);
+        if (ec) throw std::runtime_error(what + " cannot be written (" + ec.message() + ")");
+        path = target.is_absolute() ? target.string()
+                                    : (fs::path(path).parent_path() / target).string();
+    }
+}
+
 }  // namespace
 
 struct OutputFiles::File {
     std::string option, path;
+    std::string dest;  // `path` with its symbolic links followed: the file written
+    bool exists = false;
+    unsigned long long dev = 0, ino = 0;  // when it exists
     std::string temp;  // "" when the destination is written directly (a device or FIFO)
     int fd = -1;
     int slot = -1;
@@ -173,12 +193,22 @@ void OutputFiles::claim(const std::string& option, const std::string& path) {
     auto f = std::make_unique<File>();
     f->option = option;
     f->path = path;
+    f->dest = follow_links(path, quoted(option, path));
     struct stat st;
-    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (::stat(f->dest.c_str(), &st) == 0) {
+        f->exists = true;
+        f->dev = st.st_dev;
+        f->ino = st.st_ino;
+        for (const Input& in : m_inputs)
+            if (S_ISREG(st.st_mode) && in.dev == f->dev && in.ino == f->ino)
+                f->fail("is the input of '--" + in.option +
+                        "'; an output may not overwrite a file the run reads");
+    }
+    if (f->exists && !S_ISREG(st.st_mode)) {
         if (S_ISDIR(st.st_mode)) f->fail("cannot be written (it is a directory)");
         // A device or FIFO: written in place (never replaced), and several outputs may share it
         // (/dev/null). O_NONBLOCK so that a FIFO without a reader is an error instead of a hang.
-        f->fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        f->fd = ::open(f->dest.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (f->fd < 0) f->fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
         ::fcntl(f->fd, F_SETFL, ::fcntl(f->fd, F_GETFL) & ~O_NONBLOCK);
         m_files.push_back(std::move(f));
@@ -189,13 +219,13 @@ void OutputFiles::claim(const std::string& option, const std::string& path) {
         return fs::weakly_canonical(fs::absolute(x, e), e);
     };
     std::error_code ec, ec2;
-    const fs::path canon = canonical(path, ec);
+    const fs::path canon = canonical(f->dest, ec);
     for (const auto& other : m_files)
-        if (!ec && canonical(other->path, ec2) == canon && !ec2)
+        if (!ec && canonical(other->dest, ec2) == canon && !ec2)
             f->fail("is also the file of '--" + other->option + "'; give each output its own file");
-    if (::access(path.c_str(), F_OK) == 0 && ::access(path.c_str(), W_OK) != 0)
+    if (f->exists && ::access(f->dest.c_str(), W_OK) != 0)
         f->fail("cannot be written (" + std::string(std::strerror(errno)) + ")");
-    const fs::path p(path);
+    const fs::path p(f->dest);
     const std::string dir = p.has_parent_path() ? p.parent_path().string() : ".";
     std::string tmpl = dir + "/." + p.filename().string() + ".tmp-XXXXXX";
     int err = 0;
@@ -214,6 +244,16 @@ void OutputFiles::claim(const std::string& option, const std::string& path) {
     ::umask(mask);
     ::fchmod(f->fd, 0666 & ~mask);
     m_files.push_back(std::move(f));
+}
+
+void OutputFiles::input(const std::string& option, const std::string& path) {
+    struct stat st;
+    if (path.empty() || ::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+    for (const auto& f : m_files)
+        if (f->exists && f->dev == st.st_dev && f->ino == st.st_ino)
+            f->fail("is the input of '--" + option +
+                    "'; an output may not overwrite a file the run reads");
+    m_inputs.push_back({option, path, st.st_dev, st.st_ino});
 }
 
 void OutputFiles::write(const std::string& option, const std::string& bytes) {
@@ -332,7 +372,7 @@ void OutputFiles::commit() {
         }
         for (auto& f : m_files) {
             if (f->temp.empty()) continue;
-            if (::rename(f->temp.c_str(), f->path.c_str()) != 0)
+            if (::rename(f->temp.c_str(), f->dest.c_str()) != 0)
                 f->fail("cannot be written (rename: " + std::string(std::strerror(errno)) + ")");
             f->temp.clear();
             unregister_temp(f->slot);

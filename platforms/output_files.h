@@ -6,7 +6,10 @@
 // full disk is an error naming the option and the path.
 //
 // A destination that exists and is not a regular file (a character device such as /dev/null or
-// /dev/full, a FIFO) cannot be renamed over: it is written directly, still checked.
+// /dev/full, a FIFO) cannot be renamed over: it is written directly, still checked. A symbolic
+// link is followed: the file it names is written (the link stays a link).
+//
+// No output may be an input of the run (input()): a run never destroys a file it reads.
 //
 // Writers that open their own file (SystemC's VCD writer) get a relay: a FIFO path they open,
 // whose bytes a helper thread copies into the output with checked writes.
@@ -28,8 +31,12 @@ class OutputFiles {
 
     // Claim `path` for the option `--option`: checks that it can be written and creates its
     // temporary now, so a bad path fails before anything is simulated. Throws std::runtime_error
-    // naming the option and the path (also when two options name the same file).
+    // naming the option and the path (also when two options name the same file, or the file is
+    // an input).
     void claim(const std::string& option, const std::string& path);
+    // `path` is read by the run (named by `--option`): no output may be the same file, whichever
+    // is named first. Throws as claim() does. A path that does not exist is ignored here.
+    void input(const std::string& option, const std::string& path);
     bool claimed(const std::string& option) const;
 
     // Append to the output of `option`; throws on a failed write.
@@ -53,9 +60,14 @@ class OutputFiles {
 
   private:
     struct File;
+    struct Input {
+        std::string option, path;
+        unsigned long long dev, ino;
+    };
     File& find(const std::string& option);
     void discard();
     std::vector<std::unique_ptr<File>> m_files;
+    std::vector<Input> m_inputs;
 };
 
 }  // namespace sprint::platform

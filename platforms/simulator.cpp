@@ -89,6 +89,13 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         if (o.dump_params) out << args.params_markdown();
         if (o.dump_tech) out << args.platform.tech.to_json().dump(2) << "\n";
         if (action == Arguments::Action::Exit) return false;
+        // The files the run reads, so that no output overwrites one.
+        for (const auto& [file, option] :
+             {std::pair(args.value("config").value_or(""), "config"), std::pair(o.q_file, "q"),
+              std::pair(o.k_file, "k"), std::pair(o.v_file, "v"),
+              std::pair(o.calibrate_q_file, "calibrate-q"),
+              std::pair(o.calibrate_k_file, "calibrate-k"), std::pair(o.tech_file, "tech")})
+            outputs.input(option, file);
         for (const auto& [file, option] :
              {std::pair(o.stats_file, "stats"), std::pair(o.output_file, "output"),
               std::pair(o.vcd_file, "vcd"), std::pair(o.dump_config_file, "dump-config"),

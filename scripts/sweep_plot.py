@@ -107,9 +107,21 @@ def use_log(values):
 
 
 def save(fig, outdir, name):
-    """Write the figure to a temporary file in outdir, then rename it to name."""
+    """Write the figure to a temporary file beside name, then rename it to name; by sprint-sim's
+    rules (platforms/output_files.h): a symbolic link is followed (the file it names is written),
+    a device or FIFO is written in place."""
+    dest = os.path.realpath(os.path.join(outdir, name))
+    if os.path.isdir(dest):
+        print("%s: error: cannot write %s: it is a directory" % (PROG, dest), file=sys.stderr)
+        sys.exit(1)
+    if os.path.exists(dest) and not os.path.isfile(dest):
+        with open(dest, "wb") as f:
+            fig.savefig(f, format="png", dpi=DPI)
+        print(os.path.join(outdir, name))
+        return
     try:
-        fd, tmp = tempfile.mkstemp(dir=outdir, prefix="." + name + ".", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(dest), prefix="." + name + ".",
+                                   suffix=".tmp")
     except OSError as e:
         print("%s: error: cannot write in %s: %s" % (PROG, outdir, e.strerror or e),
               file=sys.stderr)
@@ -117,7 +129,7 @@ def save(fig, outdir, name):
     try:
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, format="png", dpi=DPI)
-        os.replace(tmp, os.path.join(outdir, name))
+        os.replace(tmp, dest)
     except BaseException:
         try:
             os.unlink(tmp)
