@@ -2,11 +2,13 @@
 // so the docs cannot drift from the code.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "cli_checks.h"
 #include "core/energy.h"
 #include "core/workload.h"
 #include "platforms/cli.h"
@@ -67,4 +69,36 @@ TEST_CASE("docs: sweeps.md lists every sweep figure as sprint-sweep figures prin
     const std::string doc = read("docs/sweeps.md");
     REQUIRE(!doc.empty());
     CHECK(doc.find(sprint::sweep::figures_markdown()) != std::string::npos);
+}
+
+TEST_CASE("docs: registers.md gives what JOB_CFG reads back after all ones as its fields' bits") {
+    const std::string doc = read("docs/registers.md");
+    REQUIRE(!doc.empty());
+    char text[80];
+    std::snprintf(text, sizeof text, "JOB_CFG written 0xFFFFFFFF reads back 0x%08X",
+                  unsigned(sprint::regs::find("JOB_CFG")->value_mask()));
+    // The sentence may wrap anywhere in the Markdown.
+    CHECK(sprint::test::squash_spaces(doc).find(sprint::test::squash_spaces(text)) !=
+          std::string::npos);
+}
+
+TEST_CASE(
+    "docs: README's N = 16384: the default run is refused for its dense baseline, the "
+    "documented ways around it are accepted") {
+    using sprint::test::Contains;
+    const std::string doc = sprint::test::squash_spaces(read("README.md"));
+    CHECK_THAT(doc, Contains("`sprint-sim --seq-len 16384` exits before simulating, naming "
+                             "`sprint.datapath.score_entries`"));
+    CHECK_THAT(doc, Contains("`--compare=false`"));
+    CHECK_THAT(doc, Contains("`--sprint.datapath.score_entries 16384`"));
+    sprint::test::TempDir dir;
+    sprint::test::check_bad_input(dir, {"--seq-len", "16384", "--dry-run"},
+                                  {"sprint.datapath.score_entries"});
+    // One head: the rule does not depend on the count, and the dry run makes the workload.
+    for (const auto& way : {"--compare=false", "--sprint.datapath.score_entries=16384"}) {
+        const auto r =
+            sprint::test::run_sim(dir, {"--heads", "1", "--seq-len", "16384", "--dry-run", way});
+        SHOW(r);
+        CHECK(r.exit_code == sprint::test::kOk);
+    }
 }

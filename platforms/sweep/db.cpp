@@ -1,6 +1,10 @@
 #include "platforms/sweep/db.h"
 
 #include <sqlite3.h>
+#include <unistd.h>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <stdexcept>
@@ -90,16 +94,126 @@ class Stmt {
     sqlite3_stmt* m_s = nullptr;
 };
 
+bool exists(const std::string& path) {
+    return access(path.c_str(), F_OK) == 0;
+}
+
+std::string folder_of(const std::string& path) {
+    const std::string parent = std::filesystem::path(path).parent_path().string();
+    return parent.empty() ? "." : parent;
+}
+
+// A file: URI naming `path`, for a connection opened with SQLITE_OPEN_URI (which ATTACH needs to
+// take a URI too). Every byte but the unreserved ones and '/' is percent-encoded, so '?', '#' and
+// '%' in a file name stay part of it; the path is made absolute, so a name that starts with "//"
+// is not read as an authority.
+std::string file_uri(const std::string& path, const std::string& query) {
+    std::error_code ec;
+    std::filesystem::path abs = std::filesystem::absolute(path, ec);
+    if (ec) abs = path;
+    const std::string p = abs.string();
+    std::string out = abs.is_absolute() ? "file://" : "file:";
+    const char* const hex = "0123456789ABCDEF";
+    for (const char ch : p) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (std::isalnum(c) || std::strchr("-._~/", c))
+            out += ch;
+        else
+            out += {'%', hex[c >> 4], hex[c & 15]};
+    }
+    return query.empty() ? out : out + "?" + query;
+}
+
+// The URI parameters that open `path` read-only. The sweep keeps its database in WAL mode, and
+// SQLite reads a WAL database read-only only when its -wal and -shm files exist, or can be
+// created beside it, or when it is opened with immutable=1 (sqlite.org/wal.html, "Read-Only
+// Databases"). While a sweep writes, both files exist; the last connection to close folds the
+// log into the database and removes them, so a finished sweep in a read-only folder has neither,
+// and mode=ro alone fails there ("attempt to write a readonly database" with SQLite 3.40; the
+// old read-write open said "unable to open database file"). immutable=1 tells SQLite the file
+// cannot change, so it takes no locks and needs no -shm. That is true here only when the folder
+// is not writable (nobody can create the -wal a writer needs; the one exception, a user who may
+// write the folder starting a sweep on the file while we read it, is not guarded) and no -wal or
+// -journal exists (no writer has it open and no commit is left outside the database file). A
+// -wal without its -shm in such a folder cannot be read without losing what it holds: that is
+// refused with what to do.
+std::string read_only_params(const std::string& path) {
+    const std::string dir = folder_of(path);
+    if (access(dir.c_str(), W_OK) == 0) return "mode=ro";
+    const bool wal = exists(path + "-wal");
+    if (!wal && !exists(path + "-journal")) return "mode=ro&immutable=1";
+    if (wal && exists(path + "-shm")) return "mode=ro";
+    throw std::runtime_error(
+        "results database '" + path + "' cannot be read: its write-ahead log '" + path +
+        (wal ? "-wal" : "-journal") +
+        "' may hold results not yet in the database (a sweep stopped before it closed the file), "
+        "and SQLite cannot read it in the read-only folder '" +
+        dir +
+        "': make the folder writable, or copy the database with that file to a writable folder "
+        "and read the copy");
+}
+
 }  // namespace
 
-Database::Database(const std::string& path) : m_path(path) {
-    if (sqlite3_open_v2(path.c_str(), &m_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-        SQLITE_OK) {
+Database::Database(const std::string& path, Access mode) : m_path(path) {
+    if (mode == Access::ReadOnly)
+        open_read_only();
+    else
+        open_read_write();
+}
+
+void Database::open(int flags, const std::string& params) {
+    if (sqlite3_open_v2(file_uri(m_path, params).c_str(), &m_db, flags | SQLITE_OPEN_URI,
+                        nullptr) != SQLITE_OK) {
         const std::string why = m_db ? sqlite3_errmsg(m_db) : "out of memory";
         sqlite3_close(m_db);
-        throw std::runtime_error("results database '" + path + "' cannot be opened: " + why);
+        m_db = nullptr;
+        throw std::runtime_error("results database '" + m_path + "' cannot be opened: " + why);
     }
     sqlite3_busy_timeout(m_db, 10000);
+}
+
+void Database::open_read_only() {
+    if (::access(m_path.c_str(), R_OK) != 0)
+        throw std::runtime_error("results database '" + m_path +
+                                 "' cannot be read: " + std::strerror(errno));
+    open(SQLITE_OPEN_READONLY, read_only_params(m_path));
+    try {
+        // The first read opens the file for real: a file that is no SQLite database, or not a
+        // sweep's, fails here rather than in the middle of a report.
+        Stmt q(m_db,
+               "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', "
+               "'points', 'figures')");
+        q.step();
+        if (q.integer(0) != 3) throw std::runtime_error("it holds no sweep results");
+    } catch (const std::exception& e) {
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw std::runtime_error("results database '" + m_path + "' cannot be read: " + e.what());
+    }
+}
+
+void Database::open_read_write() {
+    // Said before SQLite would fail on the first write ("attempt to write a readonly database",
+    // "unable to open database file"): the file, and the folder where SQLite keeps its -wal and
+    // -shm files, must be writable.
+    if (exists(m_path) && ::access(m_path.c_str(), W_OK) != 0)
+        throw std::runtime_error("results database '" + m_path + "' is read-only (" +
+                                 std::strerror(errno) +
+                                 "); this command writes to it (status, report, export, plot and "
+                                 "config only read it)");
+    const std::string dir = folder_of(m_path);
+    if (::access(dir.c_str(), W_OK) != 0)
+        throw std::runtime_error("results database '" + m_path + "' cannot be written: folder '" +
+                                 dir + "': " + std::strerror(errno) +
+                                 " (SQLite keeps the database's -wal and -shm files beside it)");
+    open(SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "");
+    if (sqlite3_db_readonly(m_db, "main") == 1) {
+        sqlite3_close(m_db);
+        m_db = nullptr;
+        throw std::runtime_error("results database '" + m_path +
+                                 "' can only be opened read-only; this command writes to it");
+    }
     try {
         // WAL: a reader (report, export) never blocks the sweep writing results.
         exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
@@ -111,7 +225,8 @@ Database::Database(const std::string& path) : m_path(path) {
         exec("COMMIT");
     } catch (const std::exception& e) {
         sqlite3_close(m_db);
-        throw std::runtime_error("results database '" + path + "': " + e.what());
+        m_db = nullptr;
+        throw std::runtime_error("results database '" + m_path + "': " + e.what());
     }
 }
 
@@ -279,7 +394,7 @@ std::size_t Database::merge_from(const std::string& other) {
         std::error_code ec;
         if (!std::filesystem::is_regular_file(other, ec))
             throw std::runtime_error("results database '" + other + "' does not exist");
-        Database src(other);
+        Database src(other, Access::ReadOnly);
         const auto name = src.meta("spec_name"), text = src.meta("spec_text");
         if (!name) throw std::runtime_error("'" + other + "' holds no sweep");
         const auto mine = meta("spec_name");
@@ -293,7 +408,9 @@ std::size_t Database::merge_from(const std::string& other) {
                                      "', not the spec of '" + m_path + "' ('" + *mine + "')");
         }
     }
-    Stmt(m_db, "ATTACH DATABASE ? AS src").bind(1, other).run();
+    // Read-only as above (the connection takes URIs): a task database in a folder this user may
+    // not write is collected as it is.
+    Stmt(m_db, "ATTACH DATABASE ? AS src").bind(1, file_uri(other, read_only_params(other))).run();
     long long copied = 0;
     try {
         exec("BEGIN IMMEDIATE");

@@ -38,10 +38,17 @@ struct Row {
     std::map<std::string, Figure> figures;
 };
 
+// How a command uses the database: the commands that only read (status, report, export, plot,
+// config, a merge's task databases) open it read-only, so an archived sweep in a folder nobody
+// may write can still be read; the others open it read-write and refuse a read-only one.
+enum class Access { ReadWrite, ReadOnly };
+
 class Database {
   public:
-    // Opens or creates the file; throws std::runtime_error naming it.
-    explicit Database(const std::string& path);
+    // ReadWrite opens or creates the file; ReadOnly opens an existing sweep database and never
+    // writes to it (where the folder is writable, SQLite may leave its empty -wal and -shm files
+    // beside it). Throws std::runtime_error naming the file and why it cannot be used.
+    explicit Database(const std::string& path, Access mode = Access::ReadWrite);
     ~Database();
     Database(const Database&) = delete;
     Database& operator=(const Database&) = delete;
@@ -65,6 +72,9 @@ class Database {
     std::size_t merge_from(const std::string& other);
 
   private:
+    void open(int flags, const std::string& params);
+    void open_read_write();
+    void open_read_only();
     void exec(const std::string& sql);
     void set_meta(const std::string& key, const std::string& value);
     std::string m_path;

@@ -18,6 +18,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "platforms/output_files.h"
 #include "platforms/sweep/db.h"
 #include "platforms/sweep/report.h"
 #include "platforms/sweep/runner.h"
@@ -98,29 +99,23 @@ std::string find_sim(const po::variables_map& vm) {
     return fs::absolute(sim).string();
 }
 
-// Writes `text` to `path` whole or not at all ("-": standard output).
-void write_whole(const std::string& path, const std::string& text) {
+// Writes `text` to `path` (the file of option `--option`) whole or not at all ("-": standard
+// output), by sprint-sim's rules (platforms/output_files.h): a device or FIFO written in place, a
+// symbolic link followed, a full disk an error, and never over one of `inputs` (option, path).
+void write_whole(const std::string& option, const std::string& path, const std::string& text,
+                 const std::vector<std::pair<std::string, std::string>>& inputs = {}) {
     if (path == "-") {
         std::cout << text << std::flush;
+        if (!std::cout)
+            throw std::runtime_error("option '--" + option +
+                                     "': standard output cannot be written");
         return;
     }
-    const std::string tmp = path + ".tmp-" + std::to_string(getpid());
-    {
-        std::ofstream out(tmp, std::ios::binary);
-        out << text;
-        out.flush();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw std::runtime_error("cannot write '" + path + "'");
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        fs::remove(tmp, ec);
-        throw std::runtime_error("cannot write '" + path + "': " + ec.message());
-    }
+    sprint::platform::OutputFiles out;
+    for (const auto& [opt, file] : inputs) out.input(opt, file);
+    out.claim(option, path);
+    out.write(option, text);
+    out.commit();
 }
 
 int cmd_expand(const std::vector<std::string>& args) {
@@ -199,7 +194,7 @@ int cmd_status(const std::vector<std::string>& args) {
     d.add_options()("db", po::value<std::string>(), "");
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
-    Database db(existing_db(vm, pos));
+    Database db(existing_db(vm, pos), Access::ReadOnly);
     return report(std::cout, db, Query{}) ? kExitOk : kProblem;
 }
 
@@ -235,7 +230,7 @@ int cmd_report(const std::vector<std::string>& args) {
     if (vm.count("top")) q.top = std::max<std::size_t>(1, vm["top"].as<std::size_t>());
     if (q.pareto.empty() && !q.best)
         q.pareto = {parse_objective("time_us"), parse_objective("energy_uj")};
-    Database db(existing_db(vm, pos));
+    Database db(existing_db(vm, pos), Access::ReadOnly);
     return report(std::cout, db, q) ? kExitOk : kProblem;
 }
 
@@ -247,18 +242,18 @@ int cmd_export(const std::vector<std::string>& args) {
     const auto vm = parse(args, d, pos);
     if (!vm.count("csv") && !vm.count("jsonl"))
         throw std::runtime_error("give --csv FILE or --jsonl FILE");
-    Database db(existing_db(vm, pos));
+    Database db(existing_db(vm, pos), Access::ReadOnly);
     const auto rows = db.rows();
     const auto axes = db.axis_names();
     if (vm.count("csv")) {
         std::ostringstream os;
         write_csv(os, axes, rows);
-        write_whole(vm["csv"].as<std::string>(), os.str());
+        write_whole("csv", vm["csv"].as<std::string>(), os.str(), {{"db", db.path()}});
     }
     if (vm.count("jsonl")) {
         std::ostringstream os;
         write_jsonl(os, axes, rows);
-        write_whole(vm["jsonl"].as<std::string>(), os.str());
+        write_whole("jsonl", vm["jsonl"].as<std::string>(), os.str(), {{"db", db.path()}});
     }
     return kExitOk;
 }
@@ -269,7 +264,7 @@ int cmd_config(const std::vector<std::string>& args) {
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
     if (!vm.count("id")) throw std::runtime_error("give --id N (a point's id, as report shows)");
-    Database db(existing_db(vm, pos));
+    Database db(existing_db(vm, pos), Access::ReadOnly);
     for (const Row& r : db.rows())
         if (r.id == vm["id"].as<long long>()) {
             if (r.config.empty())
@@ -324,7 +319,7 @@ int cmd_plot(const std::vector<std::string>& args) {
         if (run_program({"sh", find_data("deps.sh"), "python3", "python3-matplotlib"}) != 0)
             throw std::runtime_error("python3-matplotlib is not installed");
     }
-    Database db(dbpath);
+    Database db(dbpath, Access::ReadOnly);
     const auto rows = db.rows();
     const auto axes = db.axis_names();
     std::ostringstream os;
@@ -332,7 +327,7 @@ int cmd_plot(const std::vector<std::string>& args) {
     fs::create_directories(out);
     const std::string csv =
         (fs::path(out) / (".sweep-" + std::to_string(getpid()) + ".csv")).string();
-    write_whole(csv, os.str());
+    write_whole("out", csv, os.str());
     std::string axes_arg;
     for (const auto& a : axes) axes_arg += (axes_arg.empty() ? "" : "|") + a;
     std::vector<std::string> cmd = {
@@ -389,7 +384,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
     fs::create_directories(s.dir, ec);
     if (ec) throw std::runtime_error("cannot create '" + s.dir + "': " + ec.message());
     const std::string script = s.dir + "/sweep.sbatch";
-    write_whole(script, batch_script(s));
+    write_whole("dir", script, batch_script(s), {{"spec", pos[0]}});
     fs::permissions(script, fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec,
                     fs::perm_options::add, ec);
     std::cout << "wrote " << script << " (" << s.points << " points in " << s.tasks << " tasks)\n";

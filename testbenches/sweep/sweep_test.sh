@@ -1,8 +1,9 @@
 #!/bin/sh
 # sprint-sweep, tried as a user would, one aspect per ctest entry:
 #   sweep_test.sh SOURCE_DIR SPRINT_SWEEP SPRINT_SIM CASE
-# CASE: expand | run | failure | resume | merge | report | slurm. Every check reads the results
-# back through sprint-sweep's own export (CSV, JSON lines) and compares with sprint-sim run by hand.
+# CASE: expand | run | failure | resume | merge | report | readonly | slurm. Every check reads the
+# results back through sprint-sweep's own export (CSV, JSON lines) and compares with sprint-sim run
+# by hand.
 set -eu
 src=$1
 sweep=$2
@@ -12,6 +13,7 @@ tmp=$(mktemp -d)
 cluster=""
 cleanup() {
     [ -n "$cluster" ] && bash "$src/testbenches/sweep/one_node.sh" stop "$cluster" >/dev/null 2>&1
+    chmod -R u+w "$tmp" 2>/dev/null || true  # the readonly case's folders
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -283,6 +285,74 @@ PY
     done
     ls plots | grep -q '^\.sweep' && fail "the plot left its CSV behind"
     ;;
+readonly)
+    # A finished sweep archived read-only: neither the database nor its folder may be written.
+    # The reading commands work on it as it is, creating nothing; the writing ones refuse it,
+    # naming the file. Root ignores file permissions, so as root every command on it runs as an
+    # unprivileged user (setpriv, else runuser, to nobody); skipped only when neither works.
+    printf 'name: tiny\nbase: {heads: 1, seq-len: 32}\naxes:\n  keep-fraction: [0.1, 0.3]\n' >tiny.yaml
+    mkdir ro out
+    "$sweep" run tiny.yaml --db ro/tiny.db --quiet >log 2>&1 || fail "run"
+    "$sweep" export --db ro/tiny.db --csv before.csv >log 2>&1 || fail "export"
+    as=""
+    if [ "$(id -u)" -eq 0 ]; then
+        uid=$(id -u nobody 2>/dev/null) && gid=$(id -g nobody) || { echo "no user nobody"; exit 77; }
+        if setpriv --reuid="$uid" --regid="$gid" --clear-groups true 2>/dev/null; then
+            as="setpriv --reuid=$uid --regid=$gid --clear-groups"
+        elif runuser -u nobody -- true 2>/dev/null; then
+            as="runuser -u nobody --"
+        else
+            echo "cannot run a command as an unprivileged user (setpriv, runuser)"
+            exit 77
+        fi
+        chmod 755 "$tmp"
+        chmod 777 out
+        $as test -x "$sweep" -a -x "$sim" || { echo "nobody cannot run $sweep"; exit 77; }
+    fi
+    chmod a-w ro/tiny.db ro
+    if $as sh -c ': >ro/probe' 2>/dev/null; then echo "a read-only folder is writable here"; exit 77; fi
+    files=$(ls -A ro)
+    $as "$sweep" status --db ro/tiny.db >log 2>&1 || fail "status on a read-only database"
+    grep -q "^sweep 'tiny' in ro/tiny.db: 2 points: ok 2, failed 0" log || fail "status counts"
+    $as "$sweep" report --db ro/tiny.db --minimise energy >log 2>&1 || fail "report on a read-only database"
+    grep -q "^sweep 'tiny' in ro/tiny.db: 2 points: ok 2" log || fail "report counts"
+    $as "$sweep" export --db ro/tiny.db --csv out/after.csv >log 2>&1 || fail "export of a read-only database"
+    cmp -s before.csv out/after.csv || fail "the read-only export differs"
+    $as "$sweep" config --db ro/tiny.db --id 1 >log 2>&1 || fail "config of a read-only database"
+    grep -q "keep-fraction" log || fail "config: no configuration"
+    $as "$sweep" merge --db out/copy.db ro/tiny.db >log 2>&1 || fail "merging a read-only database"
+    grep -q "merged 2 points from 1 databases" log || fail "merge count"
+    [ "$(ls -A ro)" = "$files" ] || fail "reading left files in the read-only folder: $(ls -A ro)"
+    # the commands that write refuse it, naming the file
+    $as "$sweep" run tiny.yaml --db ro/tiny.db --quiet >log 2>&1 && fail "run wrote to a read-only database"
+    grep -q "results database 'ro/tiny.db' is read-only" log || fail "run: no clear message"
+    $as "$sweep" merge --db ro/tiny.db out/copy.db >log 2>&1 && fail "merge wrote to a read-only database"
+    grep -q "results database 'ro/tiny.db' is read-only" log || fail "merge: no clear message"
+    $as "$sweep" run tiny.yaml --db ro/new.db --quiet >log 2>&1 && fail "run created a database in a read-only folder"
+    grep -q "results database 'ro/new.db' cannot be written: folder 'ro'" log || fail "run: no message for the folder"
+    # A sweep stopped before it closed the file leaves commits in its -wal (and the -shm index):
+    # read-only, they are read too. Without the -shm in a read-only folder SQLite cannot read
+    # the log: refused with what to do, rather than reading without those commits.
+    mkdir wal
+    cp ro/tiny.db wal/tiny.db
+    chmod u+w wal/tiny.db
+    "$py" - <<'PY' || fail "writing a -wal"
+import os, sqlite3
+c = sqlite3.connect("wal/tiny.db")
+c.execute("UPDATE points SET message = 'only in the log' WHERE id = 1")
+c.commit()
+os._exit(0)  # no close: the commit stays in wal/tiny.db-wal
+PY
+    [ -s wal/tiny.db-wal ] && [ -f wal/tiny.db-shm ] || fail "no -wal left behind"
+    chmod a-w wal wal/*
+    $as "$sweep" export --db wal/tiny.db --csv - >log 2>&1 || fail "export with a -wal"
+    grep -q "^1,default,ok,only in the log," log || fail "the commit in the -wal was not read"
+    chmod u+w wal && rm wal/tiny.db-shm && chmod a-w wal
+    $as "$sweep" status --db wal/tiny.db >log 2>&1 && fail "a -wal without its -shm was read"
+    grep -q "its write-ahead log 'wal/tiny.db-wal' may hold results not yet in the database" log ||
+        fail "no clear message for a -wal without -shm"
+    chmod -R u+w ro wal
+    ;;
 slurm)
     cluster=$tmp/cluster
     rc=0
@@ -305,7 +375,7 @@ slurm)
     done
     ;;
 *)
-    echo "usage: $0 SOURCE_DIR SPRINT_SWEEP SPRINT_SIM expand|run|failure|resume|merge|report|slurm" >&2
+    echo "usage: $0 SOURCE_DIR SPRINT_SWEEP SPRINT_SIM expand|run|failure|resume|merge|report|readonly|slurm" >&2
     exit 2
     ;;
 esac
