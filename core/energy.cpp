@@ -62,12 +62,13 @@ TechTable TechTable::from_json(const nlohmann::json& j) {
         for (const char* f : {"block", "action", "unit", "source"})
             if (!e.is_object() || !e.contains(f) || !e[f].is_string())
                 throw std::runtime_error(where + ": \"" + f + "\" must be a string");
-        if (!e.contains("value") || !e["value"].is_number() ||
-            !std::isfinite(e["value"].get<double>()) || e["value"].get<double>() < 0.0)
+        if (!e.contains("value") || !e["value"].is_number())
             throw std::runtime_error(where + " (" + e["block"].get<std::string>() + "." +
                                      e["action"].get<std::string>() +
-                                     "): \"value\" must be a finite number >= 0");
+                                     "): \"value\" must be a number");
         TechEntry te{e["block"], e["action"], e["value"], e["unit"], e["source"]};
+        const std::string bad = check_value(te.block, te.action, te.value);
+        if (!bad.empty()) throw std::runtime_error(where + ": " + bad);
         if (!seen.insert({te.block, te.action}).second)
             throw std::runtime_error(where + ": " + te.block + "." + te.action + " is given twice");
         t.entries.push_back(te);
@@ -117,9 +118,25 @@ double TechTable::value(const std::string& block, const std::string& action) con
 }
 
 void TechTable::register_params(ParamRegistry& reg, const std::string& prefix) {
+    // The registry checks 0 to kValueMax; validate() adds the lower bound of a value above 0.
     for (TechEntry& e : entries)
         reg.add_double(prefix + "." + e.block + "." + e.action, e.value, e.unit, e.source, 0.0,
-                       1e12);
+                       kValueMax);
+}
+
+std::string TechTable::check_value(const std::string& block, const std::string& action, double v) {
+    if (v == 0.0 || (std::isfinite(v) && v >= kValueMin && v <= kValueMax)) return "";
+    return "technology value " + block + "." + action + " = " + format_double(v) +
+           " is out of range (0, or " + format_double(kValueMin) + " to " +
+           format_double(kValueMax) + " in its unit)";
+}
+
+std::string TechTable::validate() const {
+    for (const TechEntry& e : entries) {
+        std::string bad = check_value(e.block, e.action, e.value);
+        if (!bad.empty()) return bad;
+    }
+    return "";
 }
 
 EnergyReport cost(const TechTable& table, const CostCounts& counts, double time_ns) {

@@ -48,6 +48,14 @@ class TechTable {
     double value(const std::string& block, const std::string& action) const;  // 0 when absent
     // Every entry as a parameter tech.<block>.<action> (overridable like any other).
     void register_params(ParamRegistry& reg, const std::string& prefix);
+    // The range of a technology value, in its entry's unit: 0, or kValueMin to kValueMax. Wider
+    // than any technology (the defaults span 5e-5 to 24.4), narrow enough that every energy,
+    // power and area the model derives from counts stays finite and prints in a few digits.
+    static constexpr double kValueMin = 1e-12, kValueMax = 1e12;
+    // "" when `v` is in that range, else the reason, naming the entry and the value.
+    static std::string check_value(const std::string& block, const std::string& action, double v);
+    // check_value over every entry: "" or the first entry out of range.
+    std::string validate() const;
 };
 
 // What a job did, as the cost model sees it: events per (block, action), and the structures per

@@ -72,6 +72,8 @@ void set_entry(core::TechTable& out, const core::TechEntry& like, double value,
         if (e.block == like.block && e.action == like.action)
             throw std::runtime_error(source + ": " + like.block + "." + like.action +
                                      " is given twice");
+    const std::string bad = core::TechTable::check_value(like.block, like.action, value);
+    if (!bad.empty()) throw std::runtime_error(source + ": " + bad);
     out.entries.push_back({like.block, like.action, value, like.unit, source});
 }
 

@@ -451,9 +451,10 @@ void store_command_line(int argc, const char* const argv[], const po::options_de
                                  "' (options start with --, e.g. --heads 2)");
 }
 
-// The --config file into `vm`, below what the command line already holds.
-void store_config_file(const std::string& file, const po::options_description& all,
-                       po::variables_map& vm) {
+// The --config file into `vm`, below what the command line already holds; returns every
+// (name, value) the file gives, also those the command line overrides.
+std::vector<std::pair<std::string, std::string>> store_config_file(
+    const std::string& file, const po::options_description& all, po::variables_map& vm) {
     std::error_code ec;
     std::ifstream in(file);
     if (!std::filesystem::is_regular_file(file, ec) || !in)
@@ -468,6 +469,10 @@ void store_config_file(const std::string& file, const po::options_description& a
                 throw std::runtime_error("config file '" + file +
                                          "': 'config' cannot be nested (one config file per run)");
         po::store(parsed, vm);
+        std::vector<std::pair<std::string, std::string>> given;
+        for (const auto& opt : parsed.options)
+            for (const std::string& v : opt.value) given.emplace_back(opt.string_key, v);
+        return given;
     } catch (const po::error& e) {
         throw std::runtime_error("config file '" + file + "': " + e.what());
     }
@@ -498,7 +503,18 @@ Arguments::Action Arguments::parse(int argc, const char* const argv[]) {
     std::vector<const char*> args;
     for (const auto& w : words) args.push_back(w.c_str());
     store_command_line(int(args.size()), args.data(), all, vm);
-    if (vm.count("config")) store_config_file(vm["config"].as<std::string>(), all, vm);
+    if (vm.count("config")) {
+        const std::string file = vm["config"].as<std::string>();
+        // Every value of the file is checked, also one the command line overrides: a bad value
+        // in a config file does not wait for the day the command line stops covering it.
+        Arguments scratch;
+        for (const auto& [name, value] : store_config_file(file, all, vm)) {
+            core::ParamRegistry& reg =
+                scratch.m_impl->run_reg.find(name) ? scratch.m_impl->run_reg : scratch.registry;
+            const std::string err = reg.set(name, value);
+            if (!err.empty()) throw std::runtime_error("config file '" + file + "': " + err);
+        }
+    }
     if (vm.count("help")) {
         set_or_throw(m.run_reg, "help", vm["help"].as<std::string>());
         if (m.help) return Action::Help;

@@ -2,17 +2,32 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xarray.hpp>
 #include <xtensor/xnpy.hpp>
 
+#include "core/params.h"
+#include "core/quant.h"
+
 namespace sprint::platform {
 
 namespace {
+
+// The shortest decimal that reads back as `v` (a float32 value as the file holds it).
+std::string shortest(float v) {
+    for (int prec = 6;; ++prec) {
+        std::ostringstream os;
+        os.precision(prec);
+        os << v;
+        if (prec == 9 || std::strtof(os.str().c_str(), nullptr) == v) return os.str();
+    }
+}
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
     throw std::runtime_error("file '" + path + "': " + what);
@@ -138,10 +153,16 @@ core::Tensor3 load_tensor_npy(const std::string& path) {
         std::size_t i = 0;
         for (float v : view) t.data[i++] = v;  // iteration is row-major whatever the layout
     }
-    for (std::size_t i = 0; i < t.data.size(); ++i)
+    for (std::size_t i = 0; i < t.data.size(); ++i) {
         if (!std::isfinite(t.data[i]))
             fail(path, "contains a non-finite value (NaN or infinity) at flat index " +
                            std::to_string(i));
+        if (std::fabs(double(t.data[i])) > core::kInputMagnitudeMax)
+            fail(path, "holds " + shortest(t.data[i]) + " at flat index " + std::to_string(i) +
+                           ": the model takes |x| up to " +
+                           core::format_double(core::kInputMagnitudeMax) +
+                           " (scores and scales stay finite in float32)");
+    }
     return t;
 }
 

@@ -1,4 +1,7 @@
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -116,6 +119,38 @@ void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh) {
                 " MiB of memory but dram.size_mb is " + std::to_string(c.dram.size_mb));
         throw DoesNotFit(why);
     }
+    const uint64_t need = host_bytes_needed(o, sh), have = machine_bytes();
+    const std::size_t modes = run_modes(o).size();
+    if (need > have)
+        throw std::runtime_error(
+            "the run needs about " + std::to_string((need >> 20) + 1) + " MiB of host memory (" +
+            std::to_string(sh.heads) + " heads x N = " + std::to_string(sh.n) +
+            " x d = " + std::to_string(sh.d) + ", " + std::to_string(modes) +
+            (modes > 1 ? " modes" : " mode") + "), more than this machine's " +
+            std::to_string(have >> 20) + " MiB: give fewer heads or a shorter sequence" +
+            (modes > 1 ? ", or fewer baselines (--compare)" : ""));
+}
+
+// Peak resident memory measured with GNU time (%M) on the default synthetic workload, d = 64 and
+// 128, N = 2048 and 4096, 2 and 8 heads, --compare false / strong / all: about 24 MiB of
+// program, 52 B per element of one [heads, N, d] tensor for the first mode (float and int8
+// Q/K/V, the simulated memory's copy, outputs, references), and for every further mode 8 B per
+// element and 1.5 B per (query, key) pair of every head (the baselines' kept sets for the
+// fidelity references). The fit overestimates the runs measured by 0 to 20%.
+uint64_t host_bytes_needed(const RunOptions& o, const Shape& sh) {
+    const double elements = double(sh.heads) * sh.n * sh.d;
+    const double pairs = double(sh.heads) * sh.n * sh.n;
+    const double more = double(run_modes(o).size()) - 1.0;
+    const double bytes = 24.0 * (1 << 20) + 52.0 * elements + more * (8.0 * elements + 1.5 * pairs);
+    return uint64_t(std::min(bytes, 1.8e19));
+}
+
+uint64_t machine_bytes() {
+    uint64_t m = uint64_t(sysconf(_SC_PHYS_PAGES)) * uint64_t(sysconf(_SC_PAGE_SIZE));
+    std::ifstream cg("/sys/fs/cgroup/memory.max");  // cgroup v2; "max" when unlimited
+    uint64_t limit = 0;
+    if (cg >> limit && limit > 0) m = std::min(m, limit);
+    return m;
 }
 
 Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {

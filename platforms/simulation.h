@@ -68,8 +68,15 @@ struct DoesNotFit : std::runtime_error {
 
 // Everything about the run that can be refused before any work: the options against the shape
 // (std::runtime_error), then every job against the IP's own rule and the platform's memory
-// (DoesNotFit), each with the reason.
+// (DoesNotFit), each with the reason; then the host memory the run needs against the machine's
+// (std::runtime_error with both figures).
 void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh);
+
+// The host memory a run of this shape and these modes needs at its peak, estimated before
+// anything is allocated (measured figures, in sim_inputs.cpp).
+uint64_t host_bytes_needed(const RunOptions& o, const Shape& sh);
+// The memory this process may use: the machine's physical memory, or a smaller cgroup limit.
+uint64_t machine_bytes();
 
 // The tensors (generated or loaded), quantised, with each head's threshold given or calibrated.
 Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x);

@@ -32,6 +32,7 @@ IpConfig PlatformConfig::ip_for_platform() const {
 std::string PlatformConfig::validate() const {
     std::string e = ip.validate();
     if (e.empty()) e = dram.validate();
+    if (e.empty()) e = tech.validate();
     if (!e.empty()) return e;
     if (csr_base % regs::kCsrWindowBytes) return "platform.csr_base must be a multiple of 4096";
     const uint64_t dend = dram_base + dram_bytes();

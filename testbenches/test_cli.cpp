@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_checks.h"
+#include "core/energy.h"
 #include "core/workload.h"
 #include "platforms/cli.h"
 #include "platforms/npy_io.h"
@@ -1871,4 +1872,68 @@ TEST_CASE("cli/checks: --fidelity=false and --verify=false skip the references, 
     CHECK(only_ver.row("attention mass") == full.row("attention mass"));
     // The sprint job's warnings need the references: none without them.
     CHECK_FALSE(contains(run_sim(dir, small({"--fidelity=false"})).out, "softmax mass"));
+}
+
+// ---- values out of range, and runs beyond the machine (issue 23, items 8 and 9) -----------------
+
+TEST_CASE("cli/bad-option: values that cannot give a finite result are refused before simulating",
+          "[cli]") {
+    TempDir dir;
+    SECTION("a technology value of 1e308 or 1e-300, in a JSON table or on the command line") {
+        for (const char* v : {"1e308", "1e-300"}) {
+            nlohmann::json t = core::TechTable::defaults().to_json();
+            t["entries"][0]["value"] = std::stod(v);
+            const std::string f = dir.file(std::string("tech-") + v + ".json");
+            write_text(f, t.dump());
+            check_bad_input(dir, small({"--tech", f}), {"'--tech'", "out of range", v});
+            check_bad_input(dir, small({"--tech.dram.read", v}), {"dram.read", v});
+        }
+    }
+    SECTION("an Accelergy table whose energy comes out at 1e308 pJ") {
+        const std::string f = dir.file("huge.yaml");
+        write_text(f,
+                   "ERT:\n  tables:\n  - name: top.xbar\n    actions:\n    - name: mac\n"
+                   "      energy: 1e308\n");
+        check_bad_input(dir, small({"--tech", f}), {"--tech", "xbar.mac", "out of range"});
+    }
+    SECTION("an input element of 3e38 (finite in float32, beyond the model's range)") {
+        core::Workload w = synthetic(2, 96, 64);
+        w.v.data[7] = 3e38f;
+        const QkvFiles f = write_qkv(dir, "", w);
+        check_bad_input(dir, qkv_args(f), {"3e+38", "flat index 7", "1e+15"});
+    }
+    SECTION("the largest input magnitude the model takes gives finite figures") {
+        core::Workload w = synthetic(2, 96, 64);
+        w.q.data[3] = 1e15f;
+        w.k.data[5] = -1e15f;
+        w.v.data[7] = 1e15f;
+        const QkvFiles f = write_qkv(dir, "", w);
+        RunResult r;
+        run_ok(dir, qkv_args(f), &r);
+        CHECK_FALSE(contains(r.out, "inf"));
+        CHECK_FALSE(contains(r.out, "nan"));
+    }
+    SECTION("an INI value the command line overrides is still checked") {
+        const std::string ini = dir.file("bad.ini");
+        write_text(ini, "sprint.sram.k_bytes = 7\nheads = 0\n");
+        check_bad_input(dir, small({"--config", ini, "--sprint.sram.k_bytes", "4096"}),
+                        {"bad.ini", "sprint.sram.k_bytes", "'7'"});
+    }
+}
+
+TEST_CASE(
+    "cli/bad-option: a run needing more host memory than the machine has is refused with "
+    "the figure",
+    "[cli]") {
+    TempDir dir;
+    // 1024 heads x 65536 x 64 fits a 1 TB simulated memory but would take ~200 GiB on the host.
+    const std::vector<std::string> huge = {"--heads",         "1024",           "--seq-len",
+                                           "65536",           "--dram.size_mb", "1000000",
+                                           "--compare=false", "--quiet"};
+    const RunResult r = run_sim(dir, huge);
+    SHOW(r);
+    CHECK(r.exit_code == kBad);
+    CHECK_THAT(r.err, Contains("MiB of host memory"));
+    CHECK_THAT(r.err, Contains("more than this machine's"));
+    CHECK(r.peak_rss_kib < 256 * 1024);  // refused from the shape, nothing allocated
 }
