@@ -444,7 +444,8 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
     cmd.fetched_out = fetched;
     cmd.mem_bytes_out = delivered(plan.reqs);
     if (cmd.readback) m_readback_rows += fetched;
-    m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
+    if (m_record_loads)
+        m_log.push_back({cmd.head, cmd.query, cmd.buffer, cmd.count, hits, fetched});
     m_busy.add(start, end);
     m_busy_ns.set(m_busy.ns());
     delay = offset_of(end);

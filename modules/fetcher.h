@@ -51,12 +51,14 @@ class Fetcher : public sc_core::sc_module {
     ~Fetcher() override;
     const core::StatGroup& stats() const { return m_stats; }
 
-    // One LoadRows command, as the fetcher saw it (for analysis and tests).
+    // One LoadRows command, as the fetcher saw it (for analysis and tests). Kept only when asked:
+    // a dense job at long N issues ~N^2 / 500 loads a head, and the log would grow with them.
     struct LoadRecord {
         uint32_t head, query;
         proto::Buffer buffer;
         uint32_t requested, resident, fetched;
     };
+    void record_loads(bool on) { m_record_loads = on; }
     const std::vector<LoadRecord>& load_log() const { return m_log; }
     // Start a new observation window for the peak counters (max_in_flight).
     void reset_peaks() { m_max_in_flight.set(m_in_flight); }
@@ -144,6 +146,7 @@ class Fetcher : public sc_core::sc_module {
     std::deque<std::pair<MemReq*, Batch*>> m_queue;  // AT: requests waiting for a request thread
     sc_core::sc_event m_queue_ev;
     uint32_t m_in_flight = 0;
+    bool m_record_loads = false;
     std::vector<LoadRecord> m_log;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;

@@ -39,6 +39,7 @@ Run run_one(const core::QuantizedWorkload& w, const core::JobOptions& opt,
         r.result = host.run_job(j, sc_core::sc_time(10, sc_core::SC_SEC));
         r.out = host.read_output(j);
     });
+    p.sprint.fetcher.record_loads(true);
     p.sprint.controller.set_kept_observer(
         [&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
             for (uint32_t t : kept) r.masks.row(int(h), int(i))[t] = 1;

@@ -174,6 +174,7 @@ TEST_CASE(
     "module fetcher: load rows skips resident rows and coalesces adjacent misses into bursts") {
     IpConfig cfg;  // max_burst_bytes 256 = 4 rows of 64 B
     Bench b("bench", cfg, round_memory());
+    b.fetcher.record_loads(true);
     std::vector<Loaded> l;
     std::vector<std::vector<uint8_t>> k_back;
     std::vector<uint32_t> k_tokens;
