@@ -95,6 +95,53 @@ TEST_CASE("sweep/expr: syntax and type errors name the position", "[sweep]") {
     CHECK(message("1 / 0") == "expression '1 / 0': division by zero");
 }
 
+TEST_CASE("sweep/expr: nesting beyond kMaxExprDepth is refused with the limit and position",
+          "[sweep]") {
+    auto message = [](const std::string& text) {
+        try {
+            (void)Expr(text);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    auto repeat = [](const std::string& s, std::size_t n) {
+        std::string out;
+        for (std::size_t i = 0; i < n; ++i) out += s;
+        return out;
+    };
+    const std::size_t max = kMaxExprDepth;
+    const std::string limit =
+        ": nested deeper than the limit of " + std::to_string(max) + " levels at position ";
+    // The fuzzing pass's inputs (a stack overflow before): quoted by their start and length.
+    const std::string parens = repeat("(", 20000) + "1" + repeat(")", 20000);
+    CHECK(message(parens) == "expression '" + repeat("(", 80) + "...' (40001 characters)" + limit +
+                                 std::to_string(max + 1) + " ('(')");
+    const std::string nots = repeat("not ", 20000) + "1";
+    CHECK(message(nots) == "expression '" + nots.substr(0, 80) + "...' (80001 characters)" + limit +
+                               std::to_string(4 * max + 1) + " ('not')");
+    CHECK(message(repeat("-", 20000) + "1").find(limit + std::to_string(max + 1) + " ('-')") !=
+          std::string::npos);
+    CHECK(message(repeat("! ", 20000) + "1").find(limit + std::to_string(2 * max + 1) + " ('!')") !=
+          std::string::npos);
+    // A chain parses in a loop but builds a tree as deep as it is long; the evaluator and the
+    // tree's destructor recurse down it, so it has the same bound (at its operator).
+    CHECK(
+        message("1" + repeat(" + 1", 20000)).find(limit + std::to_string(4 * max + 3) + " ('+')") !=
+        std::string::npos);
+    CHECK(message(repeat("(", max) + "1" + repeat(")", max + 1)) ==
+          "expression '" + repeat("(", 80) + "...' (" + std::to_string(2 * max + 2) +
+              " characters): expected an operator at position " + std::to_string(2 * max + 2) +
+              " (')')");
+    // At the limit everything parses and evaluates.
+    CHECK(num(repeat("(", max) + "1" + repeat(")", max)) == 1);
+    CHECK(num(repeat("not ", max) + "1") == 1);
+    CHECK(num(repeat("-", max) + "3") == 3);
+    CHECK(num("1" + repeat(" + 1", max)) == double(max + 1));
+    CHECK(num(repeat("not (", max / 2) + "1" + repeat(")", max / 2)) == 1);
+    CHECK(num(repeat("-(", max / 2) + "2" + repeat(")", max / 2)) == 2);
+}
+
 TEST_CASE("sweep/spec: lists, stepped, counted and log ranges, linked options", "[sweep]") {
     const Spec s = spec_of(R"(
 name: t
@@ -203,6 +250,107 @@ TEST_CASE("sweep/spec: mistakes are refused with the file, line and reason", "[s
     CHECK(message("name: x\nconstraints: ['a >']\n") ==
           "test.yaml:2: expression 'a >': expected a number, a 'string', a name or '(' at "
           "position 4 (the end)");
+}
+
+TEST_CASE(
+    "sweep/spec: beyond kMaxPoints points or values, or kMaxExpansionBytes, a spec is refused",
+    "[sweep]") {
+    auto message = [](const std::string& yaml) {
+        try {
+            spec_of(yaml);
+        } catch (const std::exception& e) {
+            return std::string(e.what());
+        }
+        return std::string();
+    };
+    auto list = [](int n) {
+        std::string s = "[";
+        for (int i = 1; i <= n; ++i) s += (i > 1 ? ", " : "") + std::to_string(i);
+        return s + "]";
+    };
+    const std::string max = std::to_string(kMaxPoints);
+    const std::string advice =
+        ", more than the " + max +
+        " a sweep may have: split it into several specs, or sample it (sampling: random or lhs "
+        "with samples: N)";
+    // Three axes of 1,000 values (a billion points) ended in std::bad_alloc after 30 s.
+    CHECK(message("name: x\naxes:\n  seq-len: " + list(1000) + "\n  heads: " + list(1000) +
+                  "\n  head-dim: " + list(1000) + "\n") ==
+          "test.yaml:3: the spec expands to 1000000000 points (1 workload x 1000 x 1000 x 1000 "
+          "axis values)" +
+              advice);
+    CHECK(message("name: x\nworkloads: {a: {}, b: {}}\naxes:\n  seq-len: {from: 1, to: 1000, "
+                  "step: 1}\n  heads: {from: 1, to: 1000, num: 1000}\n") ==
+          "test.yaml:4: the spec expands to 2000000 points (2 workloads x 1000 x 1000 axis "
+          "values)" +
+              advice);
+    // Thirty axes of 10 values: 10^30 points, more than 64 bits count.
+    std::string wide = "name: x\naxes:\n";
+    for (int a = 0; a < 30; ++a) wide += "  o" + std::to_string(a) + ": " + list(10) + "\n";
+    CHECK(message(wide).find("expands to more than 1.8e19 points (1 workload x 10 x 10 x 10 x 10 "
+                             "x 10 x 10 x 10 x 10 x ... axis values)") != std::string::npos);
+    // A range's values are counted before any is made: a step of 1e-9 would make a billion.
+    CHECK(message("name: x\naxes:\n  keep-fraction: {from: 0, to: 1, step: 1e-9}\n") ==
+          "test.yaml:3: axis 'keep-fraction': 1000000001 values, more than the " + max +
+              " a spec's axes may hold together");
+    CHECK(message("name: x\naxes:\n  keep-fraction: {from: -1e308, to: 1e308, step: 1}\n") ==
+          "test.yaml:3: axis 'keep-fraction': more than 1e308 values, more than the " + max +
+              " a spec's axes may hold together");
+    CHECK(message("name: x\nsampling: lhs\naxes:\n  a: {from: 0, to: 1, num: 1e9}\n"
+                  "samples: 4\n") == "test.yaml:4: axis 'a': 1000000000 values, more than the " +
+                                         max + " a spec's axes may hold together");
+    // The values of all axes together are bounded as well (so random sampling over many long
+    // axes cannot exhaust memory either); whole numbers here, which are quick to make.
+    CHECK(message("name: x\nsampling: random\nsamples: 1\naxes:\n  a: {from: 1, to: 600000, "
+                  "step: 1, type: int}\n  b: {from: 1, to: 5e5, num: 5e5, type: int}\n") ==
+          "test.yaml:6: axis 'b': 500000 values (and 600000 on the axes before it), more than "
+          "the " +
+              max + " a spec's axes may hold together");
+    // Random and Latin-hypercube sampling: samples per workload, times the workloads.
+    CHECK(message("name: x\nsampling: random\nsamples: 1e7\n") ==
+          "test.yaml:3: samples must be a whole number from 1 to " + max);
+    CHECK(message("name: x\nworkloads: {a: {}, b: {}}\nsampling: lhs\nsamples: 600000\n") ==
+          "test.yaml:4: the spec expands to 1200000 points (2 workloads x 600000 samples)" +
+              advice);
+    // So does the memory the points would take: here 150 linked options of 1,000 characters.
+    std::string linked = "o0", long_values = "[";
+    for (int o = 1; o < 150; ++o) linked += ", o" + std::to_string(o);
+    for (int v = 0; v < 10; ++v)
+        long_values += (v ? ", v" : "v") + std::to_string(v) + std::string(999, 'x');
+    long_values += "]";
+    const std::string too_big = message(
+        "name: x\naxes:\n  seq-len: {from: 1, to: 1000, step: 1, "
+        "type: int}\n  " +
+        linked + ": " + long_values + "\n");
+    CHECK(too_big ==
+          "test.yaml:3: expanding the spec's 10000 points would take about 4458 MB of memory (up "
+          "to 151 options and 150649 bytes of option text a point), more than the 2048 MB a sweep "
+          "may take: split it, or make its values shorter");
+    const std::vector<Point> few = expand(
+        spec_of("name: x\nbase: {heads: 1, seq-len: 64}\nworkloads: {w: {seq-len: 128, sinks: "
+                "1}}\naxes:\n  " +
+                linked + ", heads: [1, 2]\n"));
+    REQUIRE(few.size() == 2);
+    // An axis's option keeps the place the base gave it and takes the axis's value.
+    CHECK(few[1].options.size() == 153);
+    CHECK(few[1].options[0] == std::pair<std::string, std::string>{"heads", "2"});
+    CHECK(few[1].options[1] == std::pair<std::string, std::string>{"seq-len", "128"});
+    CHECK(few[1].options[2] == std::pair<std::string, std::string>{"sinks", "1"});
+    CHECK(few[1].options[152] == std::pair<std::string, std::string>{"o149", "2"});
+    // At the limit a spec is taken (counted here, not expanded: a million points take seconds).
+    const Spec at_limit = spec_of("name: x\naxes:\n  seq-len: " + list(100) +
+                                  "\n  heads: " + list(100) + "\n  head-dim: " + list(100) + "\n");
+    CHECK(point_count(at_limit) == kMaxPoints);
+    CHECK(expansion_bytes(at_limit) < kMaxExpansionBytes);
+    // expand() counts too, for a spec built in code.
+    Spec grown = at_limit;
+    grown.axes.push_back(grown.axes.back());
+    grown.axes.back().name = grown.axes.back().params[0] = "sinks";
+    CHECK(point_count(grown) == 100 * kMaxPoints);
+    CHECK_THROWS_WITH(expand(grown),
+                      "sweep 'x': the spec expands to 100000000 points (1 workload "
+                      "x 100 x 100 x 100 x 100 axis values)" +
+                          advice);
 }
 
 TEST_CASE("sweep/check: sprint-sim's parser, the constraints and the fit check decide a point",

@@ -1,10 +1,12 @@
 #include "platforms/sweep/expr.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "core/params.h"
 
@@ -51,6 +53,7 @@ struct Expr::Node {
     Value literal;
     std::string name;
     std::shared_ptr<const Node> a, b;
+    std::size_t height = 0;  // levels of operators below and including this node
 };
 
 namespace {
@@ -132,13 +135,47 @@ class Parser {
     std::vector<Token> m_tokens;
     std::size_t m_at = 0;
     std::vector<std::string>& m_names;
+    std::unordered_set<std::string> m_seen;  // m_names as a set: a long --where stays linear
+    std::size_t m_depth = 0;                 // '(', not and minus open around the cursor
+
+    // One level of nesting ('(', not, minus) for the life of the guard: the parser recurses
+    // once per level, so the bound is checked before it does.
+    class Level {
+      public:
+        Level(Parser& p, const Token& at) : m_p(p) {
+            if (++m_p.m_depth > kMaxExprDepth) m_p.too_deep(at);
+        }
+        ~Level() { --m_p.m_depth; }
+        Level(const Level&) = delete;
+        Level& operator=(const Level&) = delete;
+
+      private:
+        Parser& m_p;
+    };
 
     const Token& peek() const { return m_tokens[m_at]; }
-    [[noreturn]] void fail(const std::string& expected) const {
-        const Token& t = peek();
-        throw std::runtime_error("expected " + expected + " at position " +
-                                 std::to_string(t.pos + 1) +
+    [[noreturn]] static void fail_at(const std::string& what, const Token& t) {
+        throw std::runtime_error(what + " at position " + std::to_string(t.pos + 1) +
                                  (t.kind == Token::End ? " (the end)" : " ('" + t.text + "')"));
+    }
+    [[noreturn]] void fail(const std::string& expected) const {
+        fail_at("expected " + expected, peek());
+    }
+    [[noreturn]] static void too_deep(const Token& at) {
+        fail_at("nested deeper than the limit of " + std::to_string(kMaxExprDepth) + " levels", at);
+    }
+    // A Not, Neg or Binary node over its operands. Its height is checked here too: a chain
+    // (1 + 1 + ... + 1) parses in a loop but builds a tree the evaluator recurses down.
+    static NodeP compound(Expr::Node::Kind kind, const std::string& op, NodeP a, NodeP b,
+                          const Token& at) {
+        auto n = std::make_shared<Expr::Node>();
+        n->kind = kind;
+        n->op = op;
+        n->height = 1 + std::max(a->height, b ? b->height : 0);
+        n->a = std::move(a);
+        n->b = std::move(b);
+        if (n->height > kMaxExprDepth) too_deep(at);
+        return n;
     }
     // The operator at the cursor in canonical form ("and", "or", ...), or "".
     std::string op_here() const {
@@ -167,27 +204,24 @@ class Parser {
             const std::string op = op_here();
             const int p = precedence(op);
             if (p == 0 || p <= min_prec) return left;
+            const Token at = peek();
             ++m_at;
             // Comparisons do not chain (a < b < c is an error, not a surprise).
             NodeP right = binary(p == 4 ? 4 : p);
             if (p == 4 && precedence(op_here()) == 4) fail("'and' or 'or' between comparisons");
-            auto n = std::make_shared<Expr::Node>();
-            n->kind = Expr::Node::Binary;
-            n->op = op;
-            n->a = left;
-            n->b = right;
-            left = n;
+            left = compound(Expr::Node::Binary, op, std::move(left), std::move(right), at);
         }
     }
     NodeP unary() {
         const std::string op = op_here();
         if (op == "not" || op == "!" || op == "-") {
+            const Token at = peek();
+            const Level level(*this, at);
             ++m_at;
-            auto n = std::make_shared<Expr::Node>();
-            n->kind = op == "-" ? Expr::Node::Neg : Expr::Node::Not;
             // not binds looser than a comparison (not a < b is not (a < b)); minus binds tight.
-            n->a = op == "-" ? unary() : binary(3);
-            return n;
+            NodeP a = op == "-" ? unary() : binary(3);
+            return compound(op == "-" ? Expr::Node::Neg : Expr::Node::Not, "", std::move(a),
+                            nullptr, at);
         }
         const Token t = peek();
         auto n = std::make_shared<Expr::Node>();
@@ -209,14 +243,13 @@ class Parser {
                 } else {
                     n->kind = Expr::Node::Name;
                     n->name = t.text;
-                    bool seen = false;
-                    for (const auto& s : m_names) seen = seen || s == t.text;
-                    if (!seen) m_names.push_back(t.text);
+                    if (m_seen.insert(t.text).second) m_names.push_back(t.text);
                 }
                 ++m_at;
                 return n;
             case Token::Op:
                 if (t.text == "(") {
+                    const Level level(*this, t);
                     ++m_at;
                     NodeP inner = binary(0);
                     if (op_here() != ")") fail("')'");
@@ -289,13 +322,21 @@ std::optional<Value> eval_node(const Expr::Node& n, const Lookup& lookup) {
     return Value::of(r ? 1.0 : 0.0);
 }
 
+// The expression as an error message quotes it: a long one (a generated --where, 20,000 '(')
+// by its start and length, since the position in the message says where the fault is.
+std::string quoted(const std::string& text) {
+    constexpr std::size_t kShown = 80;
+    if (text.size() <= kShown) return "'" + text + "'";
+    return "'" + text.substr(0, kShown) + "...' (" + std::to_string(text.size()) + " characters)";
+}
+
 }  // namespace
 
 Expr::Expr(const std::string& text) : m_text(text) {
     try {
         m_root = Parser(text, m_names).parse();
     } catch (const std::exception& e) {
-        throw std::runtime_error("expression '" + text + "': " + e.what());
+        throw std::runtime_error("expression " + quoted(text) + ": " + e.what());
     }
 }
 
@@ -303,7 +344,7 @@ std::optional<Value> Expr::eval(const Lookup& lookup) const {
     try {
         return eval_node(*m_root, lookup);
     } catch (const std::exception& e) {
-        throw std::runtime_error("expression '" + m_text + "': " + e.what());
+        throw std::runtime_error("expression " + quoted(m_text) + ": " + e.what());
     }
 }
 

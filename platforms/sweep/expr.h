@@ -4,9 +4,11 @@
 // (sprint.sram.k_bytes, keep-fraction: a '-' between two letters belongs to the name, so write
 // `a - b` with spaces for a subtraction) or a result figure (mass_retained). A name's value that
 // reads as a number is a number; a 'quoted' literal is text. Two numbers compare numerically,
-// anything else as text; true and false are the numbers 1 and 0.
+// anything else as text; true and false are the numbers 1 and 0. An expression nests at most
+// kMaxExprDepth levels deep (below).
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -14,6 +16,12 @@
 #include <vector>
 
 namespace sprint::sweep {
+
+// How deep an expression may nest: each '(', not, unary minus and operator operand is one level.
+// The parser, the evaluator and the tree's destructor recurse once per level, so a bound keeps
+// a hostile constraint or --where (20,000 '(') an error instead of a stack overflow; no real
+// constraint comes near it.
+inline constexpr std::size_t kMaxExprDepth = 256;
 
 struct Value {
     std::string text;  // the value as written (a number's shortest round-trip form)
@@ -29,7 +37,8 @@ using Lookup = std::function<std::optional<Value>(const std::string& name)>;
 
 class Expr {
   public:
-    // Parses; throws std::runtime_error naming the position and what was expected.
+    // Parses; throws std::runtime_error naming the position and what was expected (or that the
+    // expression nests deeper than kMaxExprDepth).
     explicit Expr(const std::string& text);
     const std::string& text() const { return m_text; }
     // The names the expression uses, each once, in order of appearance.

@@ -5,10 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <yaml-cpp/yaml.h>
 
@@ -101,7 +104,27 @@ std::string clean_number(double v, bool integer) {
     return Value::of(std::strtod(buf, nullptr)).text;
 }
 
-Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body) {
+// A count for a message: whole while a double holds it exactly, else in powers of ten.
+std::string count_text(double n) {
+    char buf[40];
+    if (!std::isfinite(n)) return "more than 1e308";
+    std::snprintf(buf, sizeof buf, n < 9007199254740992.0 ? "%.0f" : "%.3g", n);
+    return buf;
+}
+
+// Refuses an axis of `n` values when the axes would then hold more than kMaxPoints values
+// together, before any is made (a range with a step of 1e-9 would make a billion).
+void check_value_count(const Ctx& c, const YAML::Node& at, const std::string& what, double n,
+                       uint64_t used) {
+    if (n <= double(kMaxPoints - used)) return;
+    c.fail(at, what + ": " + count_text(n) + " values" +
+                   (used ? " (and " + std::to_string(used) + " on the axes before it)" : "") +
+                   ", more than the " + std::to_string(kMaxPoints) +
+                   " a spec's axes may hold together");
+}
+
+// `used`: the values the axes before this one hold.
+Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body, uint64_t used) {
     Axis a;
     a.name = c.scalar(key, "an axis name");
     std::stringstream ss(a.name);
@@ -117,6 +140,7 @@ Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body) {
     }
     const std::string what = "axis '" + a.name + "'";
     auto add_values = [&](const YAML::Node& list) {
+        check_value_count(c, list, what, double(list.size()), used);
         for (const auto& v : list)
             a.values.push_back(c.option_value(a.params.front(), c.scalar(v, what + ": a value")));
     };
@@ -153,14 +177,18 @@ Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body) {
                 if (a.log) c.fail(body["step"], what + ": a log range takes num, not step");
                 const double step = c.number(body["step"], what + ": step");
                 if (!(step > 0)) c.fail(body["step"], what + ": step must be positive");
-                const double n = std::floor((a.to - a.from) / step + 1e-9) + 1;
-                if (n > 1e6) c.fail(body["step"], what + ": more than a million values");
+                // Rounding noise (0.2 / 0.1 = 1.9999999999999998) is not a value short; it
+                // grows with the quotient (1 / 1e-9 = 999999999.9999999).
+                const double q = (a.to - a.from) / step;
+                const double n = std::floor(q + std::max(1e-9, q * 1e-12)) + 1;
+                check_value_count(c, body["step"], what, n, used);
                 for (int64_t k = 0; k < int64_t(n); ++k)
                     a.values.push_back(clean_number(a.from + double(k) * step, a.integer));
             } else if (body["num"]) {
                 const double n = c.number(body["num"], what + ": num");
-                if (n < 1 || n > 1e6 || n != std::floor(n))
-                    c.fail(body["num"], what + ": num must be a whole number from 1 to 1e6");
+                if (n < 1 || n != std::floor(n))
+                    c.fail(body["num"], what + ": num must be a whole number, at least 1");
+                check_value_count(c, body["num"], what, n, used);
                 for (int64_t k = 0; k < int64_t(n); ++k) {
                     const double t = n == 1 ? 0.0 : double(k) / (n - 1);
                     const double v =
@@ -172,14 +200,16 @@ Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body) {
             }
         }
     } else {
+        check_value_count(c, body, what, 1.0, used);
         a.values.push_back(c.option_value(a.params.front(), c.scalar(body, what)));
     }
     if (!a.continuous) {
         // Integer rounding or a short list may repeat a value: each value once.
         std::vector<std::string> unique;
-        for (const auto& v : a.values)
-            if (std::find(unique.begin(), unique.end(), v) == unique.end()) unique.push_back(v);
-        a.values = unique;
+        std::unordered_set<std::string> seen;
+        for (auto& v : a.values)
+            if (seen.insert(v).second) unique.push_back(std::move(v));
+        a.values = std::move(unique);
         if (a.values.empty()) c.fail(body, what + " has no values");
     }
     return a;
@@ -193,6 +223,130 @@ std::string at(const Axis& a, double u) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.4g", v);
     return Value::of(std::strtod(buf, nullptr)).text;
+}
+
+// The options every point of a workload sets, in order (base, workload, then the axes'), and for
+// each axis where its options sit in that list: a point copies the list and fills in its values,
+// so expanding costs the same per option however many options a spec has.
+struct Layout {
+    Options options;
+    std::vector<std::vector<std::size_t>> slots;  // per axis
+};
+
+Layout layout_of(const Spec& spec, const Workload& w) {
+    Layout l;
+    std::unordered_map<std::string, std::size_t> at;
+    auto place = [&](const std::string& name, const std::string& value) {
+        const auto [it, fresh] = at.emplace(name, l.options.size());
+        if (fresh)
+            l.options.emplace_back(name, value);
+        else
+            l.options[it->second].second = value;
+        return it->second;
+    };
+    for (const auto& [n, v] : spec.base) place(n, v);
+    for (const auto& [n, v] : w.options) place(n, v);
+    for (const auto& a : spec.axes) {
+        l.slots.emplace_back();
+        for (const auto& p : a.params) l.slots.back().push_back(place(p, ""));
+    }
+    return l;
+}
+
+uint64_t times(uint64_t a, uint64_t b) {
+    return b != 0 && a > std::numeric_limits<uint64_t>::max() / b
+               ? std::numeric_limits<uint64_t>::max()
+               : a * b;
+}
+
+// What expand() will hold in memory, estimated from the names and values each point gets, and
+// the largest point's options and option text. Every option and axis value is a pair of strings
+// (64 bytes) with its text held three times (the options, the key, the set of keys), and a point
+// takes about 256 bytes more: within a few per cent of what expansions measure.
+struct Footprint {
+    double bytes = 0, options = 0, text = 0;
+};
+
+double text_of(const Options& opts) {
+    double t = 0;
+    for (const auto& [n, v] : opts) t += double(n.size() + v.size());
+    return t;
+}
+
+Footprint footprint(const Spec& spec, uint64_t points) {
+    double axes_options = 0, axes_text = 0, axis_values = 0;
+    for (const auto& a : spec.axes) {
+        double values = 0;
+        for (const auto& v : a.values) values += double(v.size());
+        // A value drawn from a continuous range prints in at most a dozen characters.
+        const double mean = a.values.empty() ? 12.0 : values / double(a.values.size());
+        axes_options += double(a.params.size());
+        for (const auto& p : a.params) axes_text += double(p.size()) + mean;
+        axis_values += 64.0 + 3.0 * (double(a.name.size()) + mean);
+    }
+    const double per_workload =
+        double(points) / double(std::max<std::size_t>(spec.workloads.size(), 1));
+    Footprint f;
+    for (const auto& w : spec.workloads) {
+        const double options = double(spec.base.size() + w.options.size()) + axes_options;
+        const double text = text_of(spec.base) + text_of(w.options) + axes_text;
+        f.options = std::max(f.options, options);
+        f.text = std::max(f.text, text);
+        f.bytes += per_workload * (256.0 + 64.0 * options + 3.0 * text + axis_values);
+    }
+    return f;
+}
+
+// Why a spec of `count` points is refused: the count, the factors it comes from, the limit.
+std::string too_many_points(const Spec& s, uint64_t count) {
+    std::string factors =
+        std::to_string(s.workloads.size()) + (s.workloads.size() == 1 ? " workload" : " workloads");
+    if (s.sampling != Sampling::Grid) {
+        factors += " x " + std::to_string(s.samples) + " samples";
+    } else {
+        std::size_t shown = 0;
+        for (const auto& a : s.axes)
+            if (a.values.size() > 1 && ++shown <= 8)
+                factors += " x " + std::to_string(a.values.size());
+        if (shown > 8) factors += " x ...";
+        if (shown > 0) factors += " axis values";
+    }
+    const std::string n =
+        count == std::numeric_limits<uint64_t>::max() ? "more than 1.8e19" : std::to_string(count);
+    return "the spec expands to " + n + " points (" + factors + "), more than the " +
+           std::to_string(kMaxPoints) +
+           " a sweep may have: split it into several specs, or sample it (sampling: random or "
+           "lhs with samples: N)";
+}
+
+}  // namespace
+
+uint64_t point_count(const Spec& spec) {
+    uint64_t n = spec.workloads.size();
+    if (spec.sampling != Sampling::Grid) return times(n, spec.samples);
+    for (const auto& a : spec.axes) n = times(n, a.values.size());
+    return n;
+}
+
+uint64_t expansion_bytes(const Spec& spec) {
+    const double bytes = footprint(spec, point_count(spec)).bytes;
+    return bytes >= 1.8e19 ? std::numeric_limits<uint64_t>::max() : uint64_t(bytes);
+}
+
+namespace {
+
+// "" when the expansion is within kMaxPoints points and kMaxExpansionBytes, else why not.
+std::string size_error(const Spec& s) {
+    const uint64_t points = point_count(s);
+    if (points > kMaxPoints) return too_many_points(s, points);
+    const Footprint f = footprint(s, points);
+    if (f.bytes <= double(kMaxExpansionBytes)) return "";
+    auto mb = [](double bytes) { return std::to_string(uint64_t(std::ceil(bytes / (1 << 20)))); };
+    return "expanding the spec's " + std::to_string(points) + " points would take about " +
+           mb(f.bytes) + " MB of memory (up to " + std::to_string(uint64_t(f.options)) +
+           " options and " + std::to_string(uint64_t(f.text)) +
+           " bytes of option text a point), more than the " + mb(double(kMaxExpansionBytes)) +
+           " MB a sweep may take: split it, or make its values shorter";
 }
 
 }  // namespace
@@ -230,8 +384,10 @@ Spec parse_spec(const std::string& text, const std::string& origin, const std::s
     if (const YAML::Node ax = root["axes"]; ax && !ax.IsNull()) {
         if (!ax.IsMap()) c.fail(ax, "axes must be a map of option: values");
         std::set<std::string> seen;
+        uint64_t values = 0;
         for (const auto& kv : ax) {
-            Axis a = parse_axis(c, kv.first, kv.second);
+            Axis a = parse_axis(c, kv.first, kv.second, values);
+            values += a.values.size();
             for (const auto& p : a.params)
                 if (!seen.insert(p).second) c.fail(kv.first, "option '" + p + "' is swept twice");
             s.axes.push_back(std::move(a));
@@ -261,10 +417,16 @@ Spec parse_spec(const std::string& text, const std::string& origin, const std::s
     } else {
         if (!root["samples"]) c.fail(root, sampling + " sampling needs samples: N");
         const double n = c.number(root["samples"], "samples");
-        if (n < 1 || n > 1e7 || n != std::floor(n))
-            c.fail(root["samples"], "samples must be a whole number from 1 to 1e7");
+        if (n < 1 || n > double(kMaxPoints) || n != std::floor(n))
+            c.fail(root["samples"],
+                   "samples must be a whole number from 1 to " + std::to_string(kMaxPoints));
         s.samples = uint64_t(n);
     }
+    if (const std::string too_big = size_error(s); !too_big.empty())
+        c.fail(s.sampling != Sampling::Grid ? root["samples"]
+               : root["axes"]               ? root["axes"]
+                                            : root["workloads"],
+               too_big);
     if (const YAML::Node cs = root["constraints"]; cs && !cs.IsNull()) {
         if (!cs.IsSequence()) c.fail(cs, "constraints must be a list of expressions");
         for (const auto& e : cs) {
@@ -291,16 +453,19 @@ Spec load_spec(const std::string& path) {
 }
 
 std::vector<Point> expand(const Spec& spec) {
+    if (const std::string too_big = size_error(spec); !too_big.empty())
+        throw std::runtime_error("sweep '" + spec.name + "': " + too_big);
     std::vector<Point> out;
+    if (point_count(spec) == 0) return out;  // a grid over an axis without values
     std::set<std::string> keys;
+    Layout layout;
     auto add = [&](const Workload& w, const std::vector<std::string>& values) {
         Point p;
         p.workload = w.name;
-        p.options = spec.base;
-        for (const auto& [n, v] : w.options) set_option(p.options, n, v);
+        p.options = layout.options;
         for (std::size_t a = 0; a < spec.axes.size(); ++a) {
             p.axis_values.emplace_back(spec.axes[a].name, values[a]);
-            for (const auto& param : spec.axes[a].params) set_option(p.options, param, values[a]);
+            for (const std::size_t slot : layout.slots[a]) p.options[slot].second = values[a];
         }
         p.key = options_key(p.options);
         if (!keys.insert(p.key).second) return;
@@ -310,6 +475,7 @@ std::vector<Point> expand(const Spec& spec) {
     const std::size_t na = spec.axes.size();
     for (std::size_t wi = 0; wi < spec.workloads.size(); ++wi) {
         const Workload& w = spec.workloads[wi];
+        layout = layout_of(spec, w);
         if (spec.sampling == Sampling::Grid) {
             std::vector<std::size_t> idx(na, 0);
             for (;;) {
