@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 namespace sprint {
 namespace {
@@ -66,8 +67,22 @@ double divisor(const core::TechEntry& e, const YAML::Node& table, const std::str
     return 1.0;
 }
 
+// Whether `s` is UTF-8 text, as nlohmann::json (which writes the source into --dump-tech and
+// --stats) requires.
+bool utf8_text(const std::string& s) {
+    try {
+        (void)nlohmann::json(s).dump();
+        return true;
+    } catch (const nlohmann::json::type_error&) {
+        return false;
+    }
+}
+
 void set_entry(core::TechTable& out, const core::TechEntry& like, double value,
                const std::string& source) {
+    if (!utf8_text(source))
+        throw std::runtime_error(source.substr(0, source.find(':')) +
+                                 ": a table or file name is not UTF-8 text");
     for (const auto& e : out.entries)
         if (e.block == like.block && e.action == like.action)
             throw std::runtime_error(source + ": " + like.block + "." + like.action +

@@ -427,9 +427,22 @@ void Arguments::print_help(std::ostream& os) const {
 
 namespace {
 
+// Boost's error text puts the option's name into placeholders such as %canonical_option% and
+// loops forever when the name holds one itself: a name with '%' (no option has one) is refused
+// here, before Boost sees it.
+void refuse_percent_name(const std::string& name, const std::string& where) {
+    if (name.find('%') != std::string::npos)
+        throw std::runtime_error(where + "unrecognised option '" + name + "'");
+}
+
 // The command line into `vm`; no positional arguments: a stray word is an error, not ignored.
 void store_command_line(int argc, const char* const argv[], const po::options_description& all,
                         po::variables_map& vm) {
+    for (int i = 1; i < argc; ++i)
+        if (argv[i][0] == '-') {
+            const std::string w = argv[i];
+            refuse_percent_name(w.substr(0, w.find('=')), "");
+        }
     try {
         po::options_description cmdline;
         cmdline.add(all).add_options()("stray-argument", po::value<std::vector<std::string>>(), "");
@@ -456,10 +469,22 @@ void store_command_line(int argc, const char* const argv[], const po::options_de
 std::vector<std::pair<std::string, std::string>> store_config_file(
     const std::string& file, const po::options_description& all, po::variables_map& vm) {
     std::error_code ec;
-    std::ifstream in(file);
-    if (!std::filesystem::is_regular_file(file, ec) || !in)
+    std::ifstream f(file);
+    if (!std::filesystem::is_regular_file(file, ec) || !f)
         throw std::runtime_error("option '--config': file '" + file +
                                  "' cannot be opened for reading");
+    std::stringstream in;
+    in << f.rdbuf();
+    for (std::string line; std::getline(in, line);) {
+        const std::size_t at = line.find_first_not_of(" \t");
+        if (at == std::string::npos || line[at] == '#' || line[at] == ';' || line[at] == '[')
+            continue;
+        std::string key = line.substr(at, line.find('=') - at);
+        key.erase(key.find_last_not_of(" \t\r") + 1);
+        refuse_percent_name(key, "config file '" + file + "': ");
+    }
+    in.clear();
+    in.seekg(0);
     try {
         const po::parsed_options parsed = po::parse_config_file(in, all, false);
         // po::store keeps values already stored: a 'config' key in the file would be dropped

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -82,18 +83,27 @@ NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran,
     in.seekg(0);
     const std::string header = read_header(in, path, file_size);
     const uint64_t header_end = uint64_t(in.tellg());
-    // The dictionary itself is parsed by xtensor, which expects a trailing newline (and would
-    // read before the start of an empty string otherwise).
+    // The dictionary is parsed by xtensor's improvised parser, which takes the keys in numpy's
+    // order by position, reads each dimension with operator>> ("-1" as 2^64 - 1, "3.5" as 3) and
+    // is undefined on headers it does not expect (a key without its ':'). So the header must first
+    // be the dictionary numpy writes: the three keys in that order, a quoted dtype, True or False,
+    // a tuple of non-negative integers, blanks where numpy may put them, and the newline.
     if (header.back() != '\n')
         fail(path, "is not a valid .npy file (its header does not end with a newline)");
-    // xtensor reads each dimension with operator>>, which takes "-1" as 2^64 - 1, "3.5" as 3 and
-    // "x" as 0: only non-negative integers are let through.
-    const std::size_t key = header.find("'shape'");
-    const std::size_t open = key == std::string::npos ? key : header.find('(', key);
-    const std::size_t close = open == std::string::npos ? open : header.find(')', open);
-    if (close == std::string::npos || header.find_first_not_of("0123456789, ", open + 1) < close)
+    // The dictionary without numpy's padding (blanks before the newline, any amount) is a few
+    // hundred bytes; a bound on it keeps the match cheap.
+    const std::size_t dict_end = header.find_last_not_of(" \n") + 1;
+    constexpr std::size_t kDictMax = 8192;
+    if (dict_end > kDictMax)
+        fail(path, "is not a .npy file this reader takes (a header dictionary of " +
+                       std::to_string(dict_end) + " bytes; numpy writes a few hundred)");
+    static const std::regex numpy_dict(
+        R"(\{ *'descr' *: *'[^']*' *, *'fortran_order' *: *(True|False) *, *)"
+        R"('shape' *: *\( *([0-9]+ *, *)*([0-9]+ *)?\) *,? *\})");
+    if (!std::regex_match(header.begin(), header.begin() + std::ptrdiff_t(dict_end), numpy_dict))
         fail(path,
-             "is not a valid .npy file (its 'shape' is not a tuple of non-negative integers)");
+             "is not a valid .npy file (its header is not numpy's {'descr': ..., "
+             "'fortran_order': ..., 'shape': (...), } dictionary of non-negative dimensions)");
     std::string descr;
     try {
         xt::detail::parse_header(header, descr, &fortran, shape);
@@ -104,7 +114,10 @@ NpyShape open_checked(std::ifstream& in, const std::string& path, bool& fortran,
         fail(path, "has dtype '" + descr +
                        "'; float32 ('<f4') is required (in numpy: x.astype(np.float32))");
     if (shape.size() != 2 && shape.size() != 3)
-        fail(path, "has shape " + shape_text(shape) + "; [heads, N, d] or [N, d] is required");
+        fail(path, "has " +
+                       (shape.size() > 8 ? std::to_string(shape.size()) + " dimensions"
+                                         : "shape " + shape_text(shape)) +
+                       "; [heads, N, d] or [N, d] is required");
     uint64_t count = 1;
     for (std::size_t s : shape) {
         if (s == 0) fail(path, "has shape " + shape_text(shape) + " with a zero dimension");

@@ -1913,6 +1913,13 @@ TEST_CASE("cli/bad-option: values that cannot give a finite result are refused b
         CHECK_FALSE(contains(r.out, "inf"));
         CHECK_FALSE(contains(r.out, "nan"));
     }
+    SECTION("an option name holding a placeholder of Boost's messages (it used to hang)") {
+        const std::string ini = dir.file("placeholder.ini");
+        write_text(ini, "x%canonical_option% = 1\n");
+        check_bad_input(dir, small({"--config", ini}), {"placeholder.ini", "x%canonical_option%'"});
+        check_bad_input(dir, small({"--x%canonical_option%", "1"}),
+                        {"unrecognised option '--x%canonical_option%'"});
+    }
     SECTION("an INI value the command line overrides is still checked") {
         const std::string ini = dir.file("bad.ini");
         write_text(ini, "sprint.sram.k_bytes = 7\nheads = 0\n");
