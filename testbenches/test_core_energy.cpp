@@ -58,7 +58,19 @@ TEST_CASE("core/energy: a table from JSON is checked - apply replaces values of 
     CHECK_THROWS_WITH(TechTable::from_json(entry(e)), Contains("entry 1") && Contains("unit"));
     e = good;
     e["value"] = -1.0;
-    CHECK_THROWS_WITH(TechTable::from_json(entry(e)), Contains("dram.read") && Contains(">= 0"));
+    CHECK_THROWS_WITH(TechTable::from_json(entry(e)),
+                      Contains("dram.read = -1") && Contains("out of range (0, or 1e-12 to 1e+12"));
+    // Finite but beyond what gives printable, finite energies (issue 23): refused the same way.
+    for (double v : {1e308, 1e-300, 2e12}) {
+        e["value"] = v;
+        CHECK_THROWS_WITH(TechTable::from_json(entry(e)), Contains("out of range"));
+    }
+    for (double v : {0.0, 1e-12, 1e12}) {
+        e["value"] = v;
+        CHECK_NOTHROW(TechTable::from_json(entry(e)));
+    }
+    e["value"] = "4";
+    CHECK_THROWS_WITH(TechTable::from_json(entry(e)), Contains("must be a number"));
     CHECK_THROWS_WITH(TechTable::from_json(nlohmann::json{{"entries", {good, good}}}),
                       Contains("twice"));
     CHECK_THROWS_WITH(TechTable::from_json(nlohmann::json::array()), Contains("entries"));

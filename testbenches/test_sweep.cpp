@@ -38,6 +38,16 @@ Spec spec_of(const std::string& yaml) {
     return parse_spec(yaml, "test.yaml", "/data");
 }
 
+// What parse_spec refuses `yaml` with ("" when it takes it).
+std::string spec_error(const std::string& yaml) {
+    try {
+        spec_of(yaml);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
+    return "";
+}
+
 std::string values_of(const Axis& a) {
     std::string s;
     for (const auto& v : a.values) s += (s.empty() ? "" : " ") + v;
@@ -222,14 +232,7 @@ seed: 3
 }
 
 TEST_CASE("sweep/spec: mistakes are refused with the file, line and reason", "[sweep]") {
-    auto message = [](const std::string& yaml) {
-        try {
-            spec_of(yaml);
-        } catch (const std::exception& e) {
-            return std::string(e.what());
-        }
-        return std::string();
-    };
+    const auto message = spec_error;
     CHECK(message("axes: {}\n") == "test.yaml:1: the spec needs a name");
     CHECK(message("name: x\nnaxes: {}\n") ==
           "test.yaml:2: unknown key 'naxes' (name, description, workloads, base, axes, sampling, "
@@ -255,14 +258,7 @@ TEST_CASE("sweep/spec: mistakes are refused with the file, line and reason", "[s
 TEST_CASE(
     "sweep/spec: beyond kMaxPoints points or values, or kMaxExpansionBytes, a spec is refused",
     "[sweep]") {
-    auto message = [](const std::string& yaml) {
-        try {
-            spec_of(yaml);
-        } catch (const std::exception& e) {
-            return std::string(e.what());
-        }
-        return std::string();
-    };
+    const auto message = spec_error;
     auto list = [](int n) {
         std::string s = "[";
         for (int i = 1; i <= n; ++i) s += (i > 1 ? ", " : "") + std::to_string(i);
