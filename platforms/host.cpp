@@ -197,8 +197,8 @@ JobDesc Host::place(const core::QuantizedWorkload& w, const core::JobOptions& op
     mem_write(j.q, w.q.data.data(), elems);
     mem_write(j.k, w.k.data.data(), elems);
     mem_write(j.v, w.v.data.data(), elems);
-    if (opt.k_readback) {
-        const uint32_t rb = core::key_lsb_row_bytes(int(j.d), key_bits);
+    const uint32_t rb = core::key_lsb_row_bytes(int(j.d), key_bits);
+    if (opt.k_readback && rb) {  // 8-bit keys: no low bits, no plane
         std::vector<uint8_t> plane(std::size_t(j.heads) * j.n * rb);
         for (std::size_t r = 0; r < std::size_t(j.heads) * j.n; ++r)
             core::pack_key_lsbs(w.k.data.data() + r * j.d, int(j.d), key_bits, &plane[r * rb]);
