@@ -429,10 +429,11 @@ void Fetcher::load_rows(tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_ti
         return run_arrived(r, req.done);
     };
     sc_time end;
-    const tlm_response_status st = run(plan.reqs, abs_time(t), on_done, end);
+    const sc_time issue = abs_time(t);  // before run(): in AT it waits until then
+    const tlm_response_status st = run(plan.reqs, issue, on_done, end);
     if (mrb == 0)  // nothing in memory: each run comes from the crossbar alone
         for (const BurstPlan::Run& r : plan.runs)
-            if (!run_arrived(r, abs_time(t))) break;
+            if (!run_arrived(r, issue)) break;
     end = std::max(end, sram_end);
     const bool ok = st == TLM_OK_RESPONSE && sram_ok;
     if (!ok) abandon(cmd, hit, end);
