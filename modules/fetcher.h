@@ -52,7 +52,7 @@ class Fetcher : public sc_core::sc_module {
     const core::StatGroup& stats() const { return m_stats; }
 
     // One LoadRows command, as the fetcher saw it (for analysis and tests). Kept only when asked:
-    // a dense job at long N issues ~N^2 / 500 loads a head, and the log would grow with them.
+    // a dense job issues ~N^2 / 256 loads a head (default buffers): the log would grow with N^2.
     struct LoadRecord {
         uint32_t head, query;
         proto::Buffer buffer;

@@ -10,7 +10,6 @@
 #include <set>
 #include <sstream>
 #include <stdexcept>
-#include <unordered_map>
 #include <unordered_set>
 
 #include <yaml-cpp/yaml.h>
@@ -235,20 +234,16 @@ struct Layout {
 
 Layout layout_of(const Spec& spec, const Workload& w) {
     Layout l;
-    std::unordered_map<std::string, std::size_t> at;
-    auto place = [&](const std::string& name, const std::string& value) {
-        const auto [it, fresh] = at.emplace(name, l.options.size());
-        if (fresh)
-            l.options.emplace_back(name, value);
-        else
-            l.options[it->second].second = value;
-        return it->second;
-    };
-    for (const auto& [n, v] : spec.base) place(n, v);
-    for (const auto& [n, v] : w.options) place(n, v);
+    l.options = spec.base;
+    for (const auto& [n, v] : w.options) set_option(l.options, n, v);
     for (const auto& a : spec.axes) {
         l.slots.emplace_back();
-        for (const auto& p : a.params) l.slots.back().push_back(place(p, ""));
+        for (const auto& p : a.params) {
+            set_option(l.options, p, "");
+            const auto it = std::find_if(l.options.begin(), l.options.end(),
+                                         [&](const auto& o) { return o.first == p; });
+            l.slots.back().push_back(std::size_t(it - l.options.begin()));
+        }
     }
     return l;
 }

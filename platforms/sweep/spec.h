@@ -56,9 +56,9 @@ struct Spec {
 };
 
 // Reads and checks a spec (at most kMaxPoints points and axis values, kMaxExpansionBytes);
-// relative file names in
-// option values (config, q, k, v, tech, calibrate-q, calibrate-k) are taken relative to the spec's
-// directory. Throws std::runtime_error naming the file and what is wrong.
+// relative file names in option values (config, q, k, v, tech, calibrate-q, calibrate-k) are
+// taken relative to the spec's directory. Throws std::runtime_error naming the file and what is
+// wrong.
 Spec load_spec(const std::string& path);
 // The same from text; `dir` resolves relative file names.
 Spec parse_spec(const std::string& text, const std::string& origin, const std::string& dir);
