@@ -108,7 +108,7 @@ def use_log(values):
 
 def save(fig, outdir, name):
     """Write the figure to a temporary file beside name, then rename it to name; by sprint-sim's
-    rules (platforms/output_files.h): a symbolic link is followed (the file it names is written),
+    rules (platforms/sim/output_files.h): a symbolic link is followed (the file it names is written),
     a device or FIFO is written in place."""
     dest = os.path.realpath(os.path.join(outdir, name))
     if os.path.isdir(dest):

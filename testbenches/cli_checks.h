@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "cli_fixtures.h"
-#include "platforms/simulator.h"
+#include "platforms/sim/simulator.h"
 
 namespace sprint::test {
 

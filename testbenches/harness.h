@@ -8,7 +8,7 @@
 #include "core/quant.h"
 #include "core/reference.h"
 #include "core/workload.h"
-#include "platforms/standalone_platform.h"
+#include "platforms/components/standalone_platform.h"
 
 namespace sprint::test {
 

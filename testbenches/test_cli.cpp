@@ -14,10 +14,10 @@
 #include "cli_checks.h"
 #include "core/energy.h"
 #include "core/workload.h"
-#include "platforms/cli.h"
-#include "platforms/npy_io.h"
-#include "platforms/simulator.h"
-#include "platforms/version.h"
+#include "platforms/sim/cli.h"
+#include "platforms/sim/npy_io.h"
+#include "platforms/sim/simulator.h"
+#include "platforms/sim/version.h"
 #include "tlm_interfaces/register_map.h"
 
 using namespace sprint;

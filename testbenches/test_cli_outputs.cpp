@@ -7,7 +7,7 @@
 #include <set>
 
 #include "cli_checks.h"
-#include "platforms/output_files.h"
+#include "platforms/sim/output_files.h"
 
 using namespace sprint;
 using namespace sprint::test;

@@ -11,7 +11,7 @@
 #include "cli_checks.h"
 #include "core/energy.h"
 #include "core/workload.h"
-#include "platforms/cli.h"
+#include "platforms/sim/cli.h"
 #include "platforms/sweep/figures.h"
 #include "tlm_interfaces/job_check.h"
 #include "tlm_interfaces/register_map.h"

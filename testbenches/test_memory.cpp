@@ -17,7 +17,7 @@
 #include <tlm>
 #include <tlm_utils/simple_initiator_socket.h>
 
-#include "platforms/memory.h"
+#include "platforms/components/memory.h"
 
 namespace {
 

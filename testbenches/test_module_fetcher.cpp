@@ -1,6 +1,6 @@
 // Fetcher on its own, between a test initiator (the controller's side), the platform's Memory
 // (through a logging passthrough, or bound directly) and a real SramBuffer (read back through its
-// datapath port). Memory timing is the documented LT timeline of platforms/memory.h with round
+// datapath port). Memory timing is the documented LT timeline of platforms/components/memory.h with round
 // numbers: 50 ns read latency, 70 ns write latency, 16 GB/s, 64 B bursts, so 64 B take 4 ns:
 //   data_start = max(arrive + latency, bus_free), data_end = bus_free = data_start + transfer.
 #include <catch2/catch.hpp>
@@ -12,7 +12,7 @@
 #include "module_fixtures.h"
 #include "modules/fetcher.h"
 #include "modules/sram_buffer.h"
-#include "platforms/memory.h"
+#include "platforms/components/memory.h"
 
 using namespace sprint;
 using namespace sprint::modtest;

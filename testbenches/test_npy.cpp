@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "cli_fixtures.h"
-#include "platforms/npy_io.h"
+#include "platforms/sim/npy_io.h"
 
 using namespace sprint;
 using namespace sprint::test;

@@ -19,8 +19,8 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
-#include "platforms/memory.h"
-#include "platforms/router.h"
+#include "platforms/components/memory.h"
+#include "platforms/components/router.h"
 
 namespace {
 

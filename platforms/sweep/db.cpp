@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platforms/version.h"
+#include "platforms/sim/version.h"
 
 namespace sprint::sweep {
 

@@ -18,9 +18,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "platforms/cli.h"
-#include "platforms/simulation.h"
-#include "platforms/version.h"
+#include "platforms/sim/cli.h"
+#include "platforms/sim/simulation.h"
+#include "platforms/sim/version.h"
 
 namespace sprint::sweep {
 

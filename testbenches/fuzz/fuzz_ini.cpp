@@ -1,10 +1,10 @@
-// Fuzz target: sprint-sim's INI config file (--config, platforms/cli.h), read and checked the way
+// Fuzz target: sprint-sim's INI config file (--config, platforms/sim/cli.h), read and checked the way
 // `sprint-sim --config FILE` does before it simulates.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 
-#include "platforms/cli.h"
+#include "platforms/sim/cli.h"
 #include "testbenches/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {

@@ -1,9 +1,9 @@
-// Fuzz target: the .npy reader (platforms/npy_io.h): the header check alone, then the whole load.
+// Fuzz target: the .npy reader (platforms/sim/npy_io.h): the header check alone, then the whole load.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 
-#include "platforms/npy_io.h"
+#include "platforms/sim/npy_io.h"
 #include "testbenches/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {

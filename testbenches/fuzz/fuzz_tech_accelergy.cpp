@@ -1,4 +1,4 @@
-// Fuzz target: Accelergy ERT/ART tables (platforms/accelergy.h, `--tech ERT.yaml`), read against
+// Fuzz target: Accelergy ERT/ART tables (platforms/sim/accelergy.h, `--tech ERT.yaml`), read against
 // the built-in table and laid over it as sprint-sim does.
 #include <cstddef>
 #include <cstdint>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/energy.h"
-#include "platforms/accelergy.h"
+#include "platforms/sim/accelergy.h"
 #include "testbenches/fuzz/fuzz_common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {

@@ -1,4 +1,4 @@
-#include "platforms/cli.h"
+#include "platforms/sim/cli.h"
 
 #include <cmath>
 #include <cstring>
@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/workload.h"
-#include "platforms/accelergy.h"
-#include "platforms/version.h"
+#include "platforms/sim/accelergy.h"
+#include "platforms/sim/version.h"
 #include "tlm_interfaces/register_map.h"
 
 namespace po = boost::program_options;

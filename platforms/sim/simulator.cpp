@@ -1,4 +1,4 @@
-#include "platforms/simulator.h"
+#include "platforms/sim/simulator.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -20,11 +20,11 @@
 #include <utility>
 #include <vector>
 
-#include "platforms/npy_io.h"
-#include "platforms/output_files.h"
-#include "platforms/simulation.h"
-#include "platforms/transaction_trace.h"
-#include "platforms/version.h"
+#include "platforms/sim/npy_io.h"
+#include "platforms/sim/output_files.h"
+#include "platforms/sim/simulation.h"
+#include "platforms/sim/transaction_trace.h"
+#include "platforms/sim/version.h"
 #include "tlm_interfaces/job_check.h"
 
 namespace sprint::platform {

@@ -1,4 +1,4 @@
-#include "platforms/router.h"
+#include "platforms/components/router.h"
 
 #include <algorithm>
 #include <iterator>

@@ -1,4 +1,4 @@
-#include "platforms/version.h"
+#include "platforms/sim/version.h"
 
 #include <unistd.h>
 #include <ctime>

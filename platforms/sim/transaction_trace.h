@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "platforms/output_files.h"
+#include "platforms/sim/output_files.h"
 #include "tlm_interfaces/transaction_tracer.h"
 
 namespace sprint::platform {

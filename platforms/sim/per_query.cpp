@@ -8,7 +8,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "platforms/simulation.h"
+#include "platforms/sim/simulation.h"
 
 namespace sprint::platform {
 

@@ -10,8 +10,8 @@
 #include "core/metrics.h"
 #include "core/reference.h"
 #include "modules/compute_unit.h"
-#include "platforms/simulation.h"
-#include "platforms/version.h"
+#include "platforms/sim/simulation.h"
+#include "platforms/sim/version.h"
 
 namespace sprint::platform {
 

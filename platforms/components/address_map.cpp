@@ -1,2 +1,2 @@
 // Address map constants are header-only; this unit keeps the platform library non-empty.
-#include "platforms/address_map.h"
+#include "platforms/components/address_map.h"

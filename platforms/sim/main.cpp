@@ -4,7 +4,7 @@
 
 #include <systemc>
 
-#include "platforms/simulator.h"
+#include "platforms/sim/simulator.h"
 
 int sc_main(int argc, char* argv[]) {
     return sprint::platform::run_simulator(argc, argv, std::cout, std::cerr);

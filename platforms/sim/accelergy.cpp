@@ -1,4 +1,4 @@
-#include "platforms/accelergy.h"
+#include "platforms/sim/accelergy.h"
 
 #include <cctype>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "platforms/host.h"
+#include "platforms/components/host.h"
 
 #include "core/crossbar.h"
 

@@ -1,4 +1,4 @@
-#include "platforms/npy_io.h"
+#include "platforms/sim/npy_io.h"
 
 #include <cmath>
 #include <cstdint>

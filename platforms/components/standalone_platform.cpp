@@ -1,4 +1,4 @@
-#include "platforms/standalone_platform.h"
+#include "platforms/components/standalone_platform.h"
 
 #include <limits>
 

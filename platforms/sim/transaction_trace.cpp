@@ -1,4 +1,4 @@
-#include "platforms/transaction_trace.h"
+#include "platforms/sim/transaction_trace.h"
 
 #include <algorithm>
 #include <cinttypes>

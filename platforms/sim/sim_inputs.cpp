@@ -7,8 +7,8 @@
 
 #include "core/quant.h"
 #include "core/workload.h"
-#include "platforms/npy_io.h"
-#include "platforms/simulation.h"
+#include "platforms/sim/npy_io.h"
+#include "platforms/sim/simulation.h"
 #include "tlm_interfaces/job_check.h"
 
 namespace sprint::platform {

@@ -19,7 +19,7 @@
 #include "core/calibration.h"
 #include "core/params.h"
 #include "core/types.h"
-#include "platforms/standalone_platform.h"
+#include "platforms/components/standalone_platform.h"
 
 namespace sprint::platform {
 

@@ -1,4 +1,4 @@
-#include "platforms/output_files.h"
+#include "platforms/sim/output_files.h"
 
 #include <fcntl.h>
 #include <poll.h>

@@ -1,4 +1,4 @@
-#include "platforms/memory.h"
+#include "platforms/components/memory.h"
 
 #include "core/rng.h"
 
