@@ -1,7 +1,7 @@
 // Fetcher on its own, between a test initiator (the controller's side), the platform's Memory
 // (through a logging passthrough, or bound directly) and a real SramBuffer (read back through its
-// datapath port). Memory timing is the documented LT timeline of platforms/components/memory.h with round
-// numbers: 50 ns read latency, 70 ns write latency, 16 GB/s, 64 B bursts, so 64 B take 4 ns:
+// datapath port). Memory timing is the documented LT timeline of platforms/components/memory.h with
+// round numbers: 50 ns read latency, 70 ns write latency, 16 GB/s, 64 B bursts, so 64 B take 4 ns:
 //   data_start = max(arrive + latency, bus_free), data_end = bus_free = data_start + transfer.
 #include <catch2/catch.hpp>
 

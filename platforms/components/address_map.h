@@ -1,5 +1,6 @@
-// Address map of the standalone platform (platforms/components/standalone_platform.h): where the router places
-// the DRAM and the SPRINT register window, and where the host driver puts a job's buffers.
+// Address map of the standalone platform (platforms/components/standalone_platform.h): where the
+// router places the DRAM and the SPRINT register window, and where the host driver puts a job's
+// buffers.
 #pragma once
 
 #include <cstdint>

@@ -1,7 +1,7 @@
-// The parts of sprint-sim, run in order by platforms/sim/simulator.cpp: the inputs and the jobs planned
-// from the options (sim_inputs.cpp), the jobs as simulated, and the report: checks against the
-// core's references, fidelity, the summary and the statistics file (sim_report.cpp). Internal to
-// the simulator.
+// The parts of sprint-sim, run in order by platforms/sim/simulator.cpp: the inputs and the jobs
+// planned from the options (sim_inputs.cpp), the jobs as simulated, and the report: checks against
+// the core's references, fidelity, the summary and the statistics file (sim_report.cpp). Internal
+// to the simulator.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +20,9 @@
 #include "core/metrics.h"
 #include "core/reference.h"
 #include "core/types.h"
-#include "platforms/sim/cli.h"
 #include "platforms/components/host.h"
 #include "platforms/components/standalone_platform.h"
+#include "platforms/sim/cli.h"
 
 namespace sprint::platform {
 

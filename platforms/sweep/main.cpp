@@ -19,12 +19,12 @@
 #include <boost/program_options.hpp>
 
 #include "platforms/sim/output_files.h"
+#include "platforms/sim/version.h"
 #include "platforms/sweep/db.h"
 #include "platforms/sweep/report.h"
 #include "platforms/sweep/runner.h"
 #include "platforms/sweep/slurm.h"
 #include "platforms/sweep/spec.h"
-#include "platforms/sim/version.h"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -100,8 +100,8 @@ std::string find_sim(const po::variables_map& vm) {
 }
 
 // Writes `text` to `path` (the file of option `--option`) whole or not at all ("-": standard
-// output), by sprint-sim's rules (platforms/sim/output_files.h): a device or FIFO written in place, a
-// symbolic link followed, a full disk an error, and never over one of `inputs` (option, path).
+// output), by sprint-sim's rules (platforms/sim/output_files.h): a device or FIFO written in place,
+// a symbolic link followed, a full disk an error, and never over one of `inputs` (option, path).
 void write_whole(const std::string& option, const std::string& path, const std::string& text,
                  const std::vector<std::pair<std::string, std::string>>& inputs = {}) {
     if (path == "-") {

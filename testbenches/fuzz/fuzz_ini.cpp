@@ -1,5 +1,5 @@
-// Fuzz target: sprint-sim's INI config file (--config, platforms/sim/cli.h), read and checked the way
-// `sprint-sim --config FILE` does before it simulates.
+// Fuzz target: sprint-sim's INI config file (--config, platforms/sim/cli.h), read and checked the
+// way `sprint-sim --config FILE` does before it simulates.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>

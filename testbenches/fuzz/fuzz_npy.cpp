@@ -1,4 +1,5 @@
-// Fuzz target: the .npy reader (platforms/sim/npy_io.h): the header check alone, then the whole load.
+// Fuzz target: the .npy reader (platforms/sim/npy_io.h): the header check alone, then the whole
+// load.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>

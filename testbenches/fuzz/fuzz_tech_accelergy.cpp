@@ -1,5 +1,5 @@
-// Fuzz target: Accelergy ERT/ART tables (platforms/sim/accelergy.h, `--tech ERT.yaml`), read against
-// the built-in table and laid over it as sprint-sim does.
+// Fuzz target: Accelergy ERT/ART tables (platforms/sim/accelergy.h, `--tech ERT.yaml`), read
+// against the built-in table and laid over it as sprint-sim does.
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
