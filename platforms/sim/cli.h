@@ -1,4 +1,6 @@
-// Command line and config file of sprint-sim (Boost.Program_options). Run options (workload, job,
+// Command line and config file of sprint-sim (Boost.Program_options): the option table
+// (cli_options.cpp), parsing (cli_parse.cpp), checking and applying the values (cli_validate.cpp),
+// the effective configuration written out (cli_config.cpp). Run options (workload, job,
 // outputs) have dashed names; every model parameter is an option under its hierarchical dotted
 // name (--sprint.sram.k_bytes 4096), and the same names work in an INI config file
 // ([sprint.sram] k_bytes = 4096, or sprint.sram.k_bytes = 4096). The command line wins over the
@@ -70,6 +72,8 @@ struct RunOptions {
     std::string started;                    // when parse() ran, UTC
 };
 
+struct ArgumentsImpl;
+
 // Parsed arguments: the run options plus the platform configuration and its parameter registry.
 class Arguments {
   public:
@@ -98,10 +102,14 @@ class Arguments {
     std::vector<std::pair<std::string, std::string>> values() const;
 
   private:
-    // The stored options and parameters into `run` and `platform`, each checked.
+    // The stored options and parameters into `run` and `platform`, each checked
+    // (cli_validate.cpp): the run options and a workload preset under them, the model parameters
+    // over the memory preset, the technology tables and the IP size preset, then the job.
     void apply(const boost::program_options::variables_map& vm);
-    struct Impl;
-    std::shared_ptr<Impl> m_impl;
+    void apply_run_options(const boost::program_options::variables_map& vm);
+    void apply_model_parameters(const boost::program_options::variables_map& vm);
+    void apply_job_options();
+    std::shared_ptr<ArgumentsImpl> m_impl;  // cli_internal.h
 };
 
 }  // namespace sprint::platform
