@@ -1,6 +1,6 @@
 // The parts of sprint-sim, run in order by platforms/sim/simulator.cpp: the inputs and the jobs
 // planned from the options (sim_inputs.cpp), the jobs as simulated, and the report: checks against
-// the core's references, fidelity, the summary and the statistics file (sim_report.cpp). Internal
+// the core's references, fidelity, the summary and the statistics file (report_*.cpp). Internal
 // to the simulator.
 #pragma once
 
@@ -107,8 +107,7 @@ struct JobRun {
     nlohmann::json dram() const;   // the memory's
 };
 
-// ---- the report (sim_report.cpp)
-// -------------------------------------------------------------------
+// ---- the report (report_*.cpp) -----------------------------------------------------------------
 
 // Lower bounds on a job's cycles, each from one resource's work in this job: the datapath units
 // (busy time at their lanes), the SRAM ports, the memory's bandwidth (bytes / bandwidth), its
@@ -166,7 +165,7 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
 
 // A module's statistic by its path ({"unit_0", "datapath", "qk_macs"}), as a number.
 using CountOf = std::function<double(const std::vector<std::string>& path)>;
-// What the cost model multiplies (sim_report.cpp): every action's events read through `get`;
+// What the cost model multiplies (report_energy.cpp): every action's events read through `get`;
 // `unit` >= 0: that compute unit's only; `regs`: the memory traffic from the job's byte
 // registers (else the fetcher's counts); `structures`: the leaking blocks too.
 core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, int d, int unit,
