@@ -370,6 +370,106 @@ void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments&
     outputs.commit();
 }
 
+// Each job's workload with its thresholds, and its bit-exact reference started on a worker
+// thread now: it overlaps the simulation instead of following it; then the fidelity references'
+// thread. The workers start with SIGINT, SIGTERM and SIGHUP blocked (a new thread inherits its
+// creator's mask), so those signals always reach the main thread, whose handler removes the
+// output temporaries and which holds them while it creates one.
+void start_references(const RunOptions& o, const Inputs& in, const core::XbarNumerics& x,
+                      const std::vector<JobDesc>& plan, std::vector<JobRun>& runs,
+                      std::optional<FidelityWorker>& fidelity) {
+    sigset_t fatal, old_mask;
+    sigemptyset(&fatal);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&fatal, sig);
+    pthread_sigmask(SIG_BLOCK, &fatal, &old_mask);
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+        const core::Mode mode = plan[i].opt.mode;
+        runs[i].exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
+        if (!o.verify) continue;  // --verify=false: no reference (c), the check is skipped
+        runs[i].reference =
+            std::async(std::launch::async, [&w = runs[i].exact_w, opt = plan[i].opt, x] {
+                return core::reference_output(w, opt, x);
+            }).share();
+    }
+    fidelity.emplace();  // the fidelity references' thread, started with the same mask
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+}
+
+// The --vcd file opened (through its relay, with the run named in its comment), bounded by
+// --vcd-window and --vcd-heads.
+void open_vcd(StandalonePlatform& p, OutputFiles& outputs, const RunOptions& o) {
+    std::string comment = std::string("sprint-sim ") + tool_version() + " (git " + tool_commit() +
+                          ") on " + host_name() + ", " + o.started + "; command:";
+    for (const auto& w : o.command_line) comment += " " + w;
+    p.open_vcd(outputs.relay("vcd", ".vcd"), comment);
+    if (o.vcd_from_ps > 0.0 || std::isfinite(o.vcd_to_ps) || !o.vcd_heads.empty())
+        p.sprint.tracer.bound(sc_core::sc_time(o.vcd_from_ps, sc_core::SC_PS),
+                              std::isfinite(o.vcd_to_ps)
+                                  ? sc_core::sc_time(o.vcd_to_ps, sc_core::SC_PS)
+                                  : sc_core::sc_max_time(),
+                              o.vcd_heads);
+}
+
+// After sc_start, what fails a run before its report, each with an error on `err`: the fidelity
+// thread (its host time into `reference_seconds`), the host script, each job's status and the
+// transaction traces.
+bool run_completed(FidelityWorker& fidelity, double& reference_seconds,
+                   const std::string& script_error, const std::vector<JobRun>& runs,
+                   const std::string& trace_error, TransactionTraceFiles& traces,
+                   std::ostream& err) {
+    try {
+        reference_seconds = fidelity.finish();
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        return false;
+    }
+    if (!script_error.empty()) {
+        err << "sprint-sim: error: host: " << script_error << "\n";
+        return false;
+    }
+    if (!jobs_ok(runs, err)) return false;
+    try {
+        if (!trace_error.empty()) throw std::runtime_error(trace_error);
+        traces.finish();
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        return false;
+    }
+    return true;
+}
+
+// The report of a run whose jobs all completed: the summary, the protocol checks, the bit-exact
+// and protocol verdicts, then the output files; the exit status.
+int report_run(std::ostream& out, std::ostream& err, OutputFiles& outputs, StandalonePlatform& p,
+               const Arguments& args, const Inputs& in, const std::vector<JobRun>& runs,
+               const Evaluation& ev, double wall) {
+    const RunOptions& o = args.run;
+    print_summary(out, o, args.platform, in, ev, wall);
+    const std::vector<std::string> violations = p.protocol_violations();
+    if (o.check_protocol) {
+        out << "protocol checks: " << p.protocol_transactions() << " transactions on "
+            << p.protocol_links() << " links, " << violations.size() << " violations\n";
+        for (std::size_t i = 0; i < violations.size() && i < 20; ++i)
+            out << "  " << violations[i] << "\n";
+    }
+    if (!ev.all_exact) {
+        err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
+        return kExitJobProblem;
+    }
+    if (!violations.empty()) {
+        err << "sprint-sim: error: " << violations.size()
+            << " TLM protocol violations (listed above)\n";
+        return kExitJobProblem;
+    }
+    try {
+        write_outputs(outputs, p, args, in, runs, ev, wall, violations);
+    } catch (const std::exception& e) {
+        err << "sprint-sim: error: " << e.what() << "\n";
+        return kExitJobProblem;
+    }
+    return kExitOk;
+}
+
 }  // namespace
 
 int run_simulator(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
@@ -389,30 +489,11 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
         plan_jobs(o, {in.q.heads, in.q.n, in.q.d}, args.platform.dram_base, nullptr,
                   args.platform.ip.xbar.key_bits);
     std::vector<JobRun> runs(plan.size());
-    // Each job's workload with its thresholds, and its bit-exact reference started on a worker
-    // thread now: it overlaps the simulation instead of following it.
-    // The workers start with SIGINT, SIGTERM and SIGHUP blocked (a new thread inherits its
-    // creator's mask), so those signals always reach the main thread, whose handler removes the
-    // output temporaries and which holds them while it creates one.
-    const core::XbarNumerics x = args.platform.ip.numerics();
     // Reference (a), written as queries end by the fidelity thread (declared before it: it is
     // joined first on every way out).
     core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);
-    sigset_t fatal, old_mask;
-    sigemptyset(&fatal);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&fatal, sig);
-    pthread_sigmask(SIG_BLOCK, &fatal, &old_mask);
-    for (std::size_t i = 0; i < plan.size(); ++i) {
-        const core::Mode mode = plan[i].opt.mode;
-        runs[i].exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
-        if (!o.verify) continue;  // --verify=false: no reference (c), the check is skipped
-        runs[i].reference =
-            std::async(std::launch::async, [&w = runs[i].exact_w, opt = plan[i].opt, x] {
-                return core::reference_output(w, opt, x);
-            }).share();
-    }
-    FidelityWorker fidelity;  // the fidelity references' thread, started with the same mask
-    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    std::optional<FidelityWorker> fidelity;
+    start_references(o, in, args.platform.ip.numerics(), plan, runs, fidelity);
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
     std::string script_error;
@@ -449,75 +530,24 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     std::optional<Progress> progress;
     progress.emplace(!o.quiet && isatty(STDERR_FILENO), plan.size(), std::move(head_queries), err);
     p.sprint.set_kept_observer([&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
-        fidelity.push(runs[current].fidelity.get(), h, i, kept);
+        fidelity->push(runs[current].fidelity.get(), h, i, kept);
         progress->query_done(current, h);
     });
-    if (outputs.claimed("vcd")) {
-        std::string comment = std::string("sprint-sim ") + tool_version() + " (git " +
-                              tool_commit() + ") on " + host_name() + ", " + o.started +
-                              "; command:";
-        for (const auto& w : o.command_line) comment += " " + w;
-        p.open_vcd(outputs.relay("vcd", ".vcd"), comment);
-        if (o.vcd_from_ps > 0.0 || std::isfinite(o.vcd_to_ps) || !o.vcd_heads.empty())
-            p.sprint.tracer.bound(sc_core::sc_time(o.vcd_from_ps, sc_core::SC_PS),
-                                  std::isfinite(o.vcd_to_ps)
-                                      ? sc_core::sc_time(o.vcd_to_ps, sc_core::SC_PS)
-                                      : sc_core::sc_max_time(),
-                                  o.vcd_heads);
-    }
+    if (outputs.claimed("vcd")) open_vcd(p, outputs, o);
     const auto t0 = std::chrono::steady_clock::now();
     sc_core::sc_start();
     const auto t1 = std::chrono::steady_clock::now();
     const double wall = std::chrono::duration<double>(t1 - t0).count();
     progress.reset();  // the line erased before anything else is printed
-    double check_seconds = 0.0;
-    try {
-        check_seconds = fidelity.finish();
-    } catch (const std::exception& e) {
-        err << "sprint-sim: error: " << e.what() << "\n";
+    double reference_seconds = 0.0;
+    if (!run_completed(*fidelity, reference_seconds, script_error, runs, trace_error, traces, err))
         return kExitJobProblem;
-    }
-    if (!script_error.empty()) {
-        err << "sprint-sim: error: host: " << script_error << "\n";
-        return kExitJobProblem;
-    }
-    if (!jobs_ok(runs, err)) return kExitJobProblem;
-    try {
-        if (!trace_error.empty()) throw std::runtime_error(trace_error);
-        traces.finish();
-    } catch (const std::exception& e) {
-        err << "sprint-sim: error: " << e.what() << "\n";
-        return kExitJobProblem;
-    }
 
     Evaluation ev = evaluate(args.platform, in, dense, runs);
-    ev.reference_seconds = check_seconds;
+    ev.reference_seconds = reference_seconds;
     ev.setup_seconds = std::chrono::duration<double>(t0 - t_start).count();
     ev.check_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count();
-    print_summary(out, o, args.platform, in, ev, wall);
-    const std::vector<std::string> violations = p.protocol_violations();
-    if (o.check_protocol) {
-        out << "protocol checks: " << p.protocol_transactions() << " transactions on "
-            << p.protocol_links() << " links, " << violations.size() << " violations\n";
-        for (std::size_t i = 0; i < violations.size() && i < 20; ++i)
-            out << "  " << violations[i] << "\n";
-    }
-    if (!ev.all_exact) {
-        err << "sprint-sim: error: the IP's output differs from the core's bit-exact reference\n";
-        return kExitJobProblem;
-    }
-    if (!violations.empty()) {
-        err << "sprint-sim: error: " << violations.size()
-            << " TLM protocol violations (listed above)\n";
-        return kExitJobProblem;
-    }
-    try {
-        write_outputs(outputs, p, args, in, runs, ev, wall, violations);
-    } catch (const std::exception& e) {
-        err << "sprint-sim: error: " << e.what() << "\n";
-        return kExitJobProblem;
-    }
-    return kExitOk;
+    return report_run(out, err, outputs, p, args, in, runs, ev, wall);
 }
 
 }  // namespace sprint::platform
