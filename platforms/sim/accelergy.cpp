@@ -92,6 +92,87 @@ void set_entry(core::TechTable& out, const core::TechEntry& like, double value,
     out.entries.push_back({like.block, like.action, value, like.unit, source});
 }
 
+// An ERT action as the model takes it: the energy with `arguments: null`, or the only one given.
+struct Pick {
+    std::string name;
+    YAML::Node plain;  // the entry with no arguments, if any
+    YAML::Node first;
+    int given = 0;
+};
+
+// The actions of one ERT table, by name (lower case), each with its entries.
+std::vector<Pick> pick_actions(const YAML::Node& actions, const std::string& where) {
+    std::vector<Pick> picked;
+    for (std::size_t a = 0; a < actions.size(); ++a) {
+        const YAML::Node act = actions[a];
+        if (!act.IsMap() || !act["name"] || !act["energy"])
+            throw std::runtime_error(where + ", action " + std::to_string(a + 1) +
+                                     ": needs 'name' and 'energy'");
+        const std::string an = lower(act["name"].as<std::string>());
+        const bool plain = !act["arguments"] || act["arguments"].IsNull();
+        Pick* p = nullptr;
+        for (Pick& q : picked)
+            if (q.name == an) p = &q;
+        if (!p) {
+            picked.push_back({an, YAML::Node(), act, 0});
+            p = &picked.back();
+        }
+        if (plain) {
+            if (p->plain.IsDefined() && !p->plain.IsNull())
+                throw std::runtime_error(where + ": action '" + an + "' is given twice");
+            p->plain = act;
+        }
+        ++p->given;
+    }
+    return picked;
+}
+
+// One ERT table into `out`: each action the model has for `block`, in pJ per event (idle: mW of
+// leakage at `clock_ns`), over the table's instance count.
+void read_ert_table(core::TechTable& out, const core::TechTable& model, const YAML::Node& t,
+                    const std::string& block, const std::string& where, const std::string& source,
+                    double clock_ns, std::vector<std::string>& ignored) {
+    const std::string name = t["name"].as<std::string>();
+    const YAML::Node actions = t["actions"];
+    if (!actions.IsSequence()) throw std::runtime_error(where + ": 'actions' must be a list");
+    for (const Pick& p : pick_actions(actions, where)) {
+        const std::string& an = p.name;
+        const std::string what = where + ", action '" + an + "'";
+        const std::string action = an == "idle" ? "leakage" : an;
+        const core::TechEntry* e = model.find(block, action);
+        if (!e || action == "area") {
+            ignored.push_back(name + "." + an + " (no action '" + action + "' of " + block +
+                              " in the model)");
+            continue;
+        }
+        const bool has_plain = p.plain.IsDefined() && !p.plain.IsNull();
+        if (p.given > 1 && !has_plain)
+            throw std::runtime_error(what +
+                                     ": given several times with different "
+                                     "arguments; the model needs one entry with "
+                                     "'arguments: null'");
+        const YAML::Node act = has_plain ? p.plain : p.first;
+        const double pj = number(act["energy"], what + ": 'energy'");
+        // idle: pJ per cycle of one instance; pJ / ns = mW.
+        const double value = (action == "leakage" ? pj / clock_ns : pj) / divisor(*e, t, where);
+        set_entry(out, *e, value, source);
+    }
+}
+
+// One ART table into `out`: the block's area in mm2, over the table's instance count.
+void read_art_table(core::TechTable& out, const core::TechTable& model, const YAML::Node& t,
+                    const std::string& block, const std::string& where, const std::string& source,
+                    std::vector<std::string>& ignored) {
+    const core::TechEntry* e = model.find(block, "area");
+    if (!e) {
+        ignored.push_back(t["name"].as<std::string>() + " (the model gives " + block + " no area)");
+        return;
+    }
+    if (!t["area"]) throw std::runtime_error(where + ": no 'area'");
+    const double um2 = number(t["area"], where + ": 'area'");
+    set_entry(out, *e, um2 / 1e6 / divisor(*e, t, where), source);
+}
+
 }  // namespace
 
 bool tech_file_is_json(const std::string& path) {
@@ -136,70 +217,10 @@ core::TechTable tech_from_accelergy(const std::string& path, const core::TechTab
             ignored.push_back(name + " (no block '" + block + "' in the model)");
             continue;
         }
-        if (art) {
-            const core::TechEntry* e = model.find(block, "area");
-            if (!e) {
-                ignored.push_back(name + " (the model gives " + block + " no area)");
-                continue;
-            }
-            if (!t["area"]) throw std::runtime_error(where + ": no 'area'");
-            const double um2 = number(t["area"], where + ": 'area'");
-            set_entry(out, *e, um2 / 1e6 / divisor(*e, t, where), source);
-            continue;
-        }
-        const YAML::Node actions = t["actions"];
-        if (!actions.IsSequence()) throw std::runtime_error(where + ": 'actions' must be a list");
-        // Per action: the energy with `arguments: null`, or the only one given.
-        struct Pick {
-            std::string name;
-            YAML::Node plain;  // the entry with no arguments, if any
-            YAML::Node first;
-            int given = 0;
-        };
-        std::vector<Pick> picked;
-        for (std::size_t a = 0; a < actions.size(); ++a) {
-            const YAML::Node act = actions[a];
-            if (!act.IsMap() || !act["name"] || !act["energy"])
-                throw std::runtime_error(where + ", action " + std::to_string(a + 1) +
-                                         ": needs 'name' and 'energy'");
-            const std::string an = lower(act["name"].as<std::string>());
-            const bool plain = !act["arguments"] || act["arguments"].IsNull();
-            Pick* p = nullptr;
-            for (Pick& q : picked)
-                if (q.name == an) p = &q;
-            if (!p) {
-                picked.push_back({an, YAML::Node(), act, 0});
-                p = &picked.back();
-            }
-            if (plain) {
-                if (p->plain.IsDefined() && !p->plain.IsNull())
-                    throw std::runtime_error(where + ": action '" + an + "' is given twice");
-                p->plain = act;
-            }
-            ++p->given;
-        }
-        for (const Pick& p : picked) {
-            const std::string& an = p.name;
-            const std::string what = where + ", action '" + an + "'";
-            const std::string action = an == "idle" ? "leakage" : an;
-            const core::TechEntry* e = model.find(block, action);
-            if (!e || action == "area") {
-                ignored.push_back(name + "." + an + " (no action '" + action + "' of " + block +
-                                  " in the model)");
-                continue;
-            }
-            const bool has_plain = p.plain.IsDefined() && !p.plain.IsNull();
-            if (p.given > 1 && !has_plain)
-                throw std::runtime_error(what +
-                                         ": given several times with different "
-                                         "arguments; the model needs one entry with "
-                                         "'arguments: null'");
-            const YAML::Node act = has_plain ? p.plain : p.first;
-            const double pj = number(act["energy"], what + ": 'energy'");
-            // idle: pJ per cycle of one instance; pJ / ns = mW.
-            const double value = (action == "leakage" ? pj / clock_ns : pj) / divisor(*e, t, where);
-            set_entry(out, *e, value, source);
-        }
+        if (art)
+            read_art_table(out, model, t, block, where, source, ignored);
+        else
+            read_ert_table(out, model, t, block, where, source, clock_ns, ignored);
     }
     if (out.entries.empty())
         throw std::runtime_error(std::string("no table of this ") + kind +

@@ -151,50 +151,60 @@ uint64_t machine_bytes() {
     return m;
 }
 
-Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
-    Inputs in;
+namespace {
+
+// The synthetic generator's settings from the options.
+core::SyntheticSpec synthetic_spec(const RunOptions& o) {
+    core::SyntheticSpec s;
+    s.heads = o.heads;
+    s.n = o.seq_len;
+    s.d = o.head_dim;
+    s.locality = o.locality;
+    s.sharpness = o.sharpness;
+    s.seed = o.seed;
+    s.sharpness_spread = o.sharpness_spread;
+    s.sinks = o.sinks;
+    s.sink_strength = o.sink_strength;
+    s.band = o.band;
+    s.band_width = o.band_width;
+    s.min_valid = o.min_valid;
+    return s;
+}
+
+// How the summary names a synthetic workload.
+std::string synthetic_source(const RunOptions& o) {
+    std::ostringstream os;
+    os << (o.workload == "custom" ? std::string("synthetic") : o.workload + "-like synthetic")
+       << " (locality " << o.locality << ", sharpness " << o.sharpness;
+    if (o.sharpness_spread > 0) os << " +-" << 100 * o.sharpness_spread << "% over heads";
+    if (o.sinks) os << ", " << o.sinks << " sinks +" << o.sink_strength;
+    if (o.band > 0) os << ", band +" << o.band << " over " << o.band_width << " tokens";
+    if (o.min_valid < 1) os << ", valid " << 100 * o.min_valid << "-100%";
+    os << ", seed " << o.seed << ")";
+    return os.str();
+}
+
+// The tensors: loaded from the .npy files, or generated (with each head's valid length).
+void load_or_generate(const RunOptions& o, Inputs& in) {
     if (!o.q_file.empty()) {
         in.q = load_tensor_npy(o.q_file);
         in.k = load_tensor_npy(o.k_file);
         in.v = load_tensor_npy(o.v_file);
         in.source = "files " + o.q_file + ", " + o.k_file + ", " + o.v_file;
-    } else {
-        core::SyntheticSpec s;
-        s.heads = o.heads;
-        s.n = o.seq_len;
-        s.d = o.head_dim;
-        s.locality = o.locality;
-        s.sharpness = o.sharpness;
-        s.seed = o.seed;
-        s.sharpness_spread = o.sharpness_spread;
-        s.sinks = o.sinks;
-        s.sink_strength = o.sink_strength;
-        s.band = o.band;
-        s.band_width = o.band_width;
-        s.min_valid = o.min_valid;
-        core::Workload w = core::generate_synthetic(s);
-        in.valid = core::valid_lengths(s);
-        in.q = std::move(w.q);
-        in.k = std::move(w.k);
-        in.v = std::move(w.v);
-        std::ostringstream os;
-        os << (o.workload == "custom" ? std::string("synthetic") : o.workload + "-like synthetic")
-           << " (locality " << o.locality << ", sharpness " << o.sharpness;
-        if (o.sharpness_spread > 0) os << " +-" << 100 * o.sharpness_spread << "% over heads";
-        if (o.sinks) os << ", " << o.sinks << " sinks +" << o.sink_strength;
-        if (o.band > 0) os << ", band +" << o.band << " over " << o.band_width << " tokens";
-        if (o.min_valid < 1) os << ", valid " << 100 * o.min_valid << "-100%";
-        os << ", seed " << o.seed << ")";
-        in.source = os.str();
+        return;
     }
+    const core::SyntheticSpec s = synthetic_spec(o);
+    core::Workload w = core::generate_synthetic(s);
+    in.valid = core::valid_lengths(s);
+    in.q = std::move(w.q);
+    in.k = std::move(w.k);
+    in.v = std::move(w.v);
+    in.source = synthetic_source(o);
+}
+
+// The tensors quantised per head, with each head's scales and valid length.
+void quantize(const RunOptions& o, Inputs& in) {
     const int H = in.q.heads, n = in.q.n;
-    core::CalibrationSpec cal;
-    cal.target = o.keep_mass > 0.0 ? core::CalibrationTarget::KeepMass
-                                   : core::CalibrationTarget::KeepFraction;
-    cal.value = o.keep_mass > 0.0 ? o.keep_mass : o.keep_fraction;
-    cal.on = o.calibrate_on;
-    cal.causal = o.job.causal;
-    cal.queries = o.calibrate_queries;
     in.w = {core::quantize_per_head(in.q),
             core::quantize_per_head(in.k),
             core::quantize_per_head(in.v),
@@ -209,6 +219,18 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
                                                   : uint32_t(n);
         in.w.heads.push_back(hp);
     }
+}
+
+// Each pruning mode's thresholds: given, or calibrated per head.
+void set_thresholds(const RunOptions& o, const core::XbarNumerics& x, Inputs& in) {
+    const int H = in.q.heads;
+    core::CalibrationSpec cal;
+    cal.target = o.keep_mass > 0.0 ? core::CalibrationTarget::KeepMass
+                                   : core::CalibrationTarget::KeepFraction;
+    cal.value = o.keep_mass > 0.0 ? o.keep_mass : o.keep_fraction;
+    cal.on = o.calibrate_on;
+    cal.causal = o.job.causal;
+    cal.queries = o.calibrate_queries;
     // The calibration set: the workload itself, or Q and K from separate files (quantised on
     // their own scales: thresholds are in logits, so they carry over).
     core::Tensor3 cal_q, cal_k;
@@ -246,10 +268,17 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
                 t.push_back(core::calibrate_threshold(cw, h, x, cal, mass));
         }
     }
+}
+
+}  // namespace
+
+Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
+    Inputs in;
+    load_or_generate(o, in);
+    quantize(o, in);
+    set_thresholds(o, x, in);
     in.w = in.for_mode(o.job.mode);
     return in;
 }
-
-// Numeric leaves ("value") of `after` minus `before`: a module's counts during one job.
 
 }  // namespace sprint::platform
