@@ -170,9 +170,10 @@ Objective parse_objective(const std::string& text) {
     return o;
 }
 
-bool report(std::ostream& os, const Database& db, const Query& q) {
-    const std::vector<Row> rows = db.rows();
-    const std::vector<std::string> axes = db.axis_names();
+namespace {
+
+// The status counts, and the first failure's message (often the cause of the others).
+void print_counts(std::ostream& os, const Database& db, const std::vector<Row>& rows) {
     std::map<std::string, std::size_t> count;
     for (const Row& r : rows) count[r.status]++;
     os << "sweep '" << db.meta("spec_name").value_or("?") << "' in " << db.path() << ": "
@@ -183,9 +184,10 @@ bool report(std::ostream& os, const Database& db, const Query& q) {
             os << "  first failure, point " << r.id << ": " << r.message << "\n";
             break;
         }
+}
 
-    std::optional<Expr> where;
-    if (q.where) where.emplace(*q.where);
+// The ok points that meet `where` (every ok point without one).
+std::vector<const Row*> candidates(const std::vector<Row>& rows, const std::optional<Expr>& where) {
     std::vector<const Row*> cand;
     for (const Row& r : rows) {
         if (r.status != kOk) continue;
@@ -202,95 +204,141 @@ bool report(std::ostream& os, const Database& db, const Query& q) {
         }
         cand.push_back(&r);
     }
+    return cand;
+}
+
+// A row's objectives, each to minimise (a maximised one negated); false when it lacks one.
+bool objectives_of(const Row& r, const std::vector<Objective>& objs, std::vector<double>& out) {
+    out.clear();
+    for (const auto& o : objs) {
+        auto it = r.figures.find(o.name);
+        if (it == r.figures.end() || !it->second.value) return false;
+        out.push_back(o.maximise ? -*it->second.value : *it->second.value);
+    }
+    return true;
+}
+
+// The columns that name a point in a table: id, workload (when the rows hold several) and axes.
+class PointColumns {
+  public:
+    PointColumns(const std::vector<Row>& rows, const std::vector<std::string>& axes)
+        : m_axes(axes) {
+        std::set<std::string> workloads;
+        for (const Row& r : rows) workloads.insert(r.workload);
+        m_several_workloads = workloads.size() > 1;
+        m_head = {"id"};
+        if (m_several_workloads) m_head.push_back("workload");
+        m_head.insert(m_head.end(), axes.begin(), axes.end());
+    }
+    const std::vector<std::string>& head() const { return m_head; }
+    // A point's line: these columns, then the figures `figs`.
+    std::vector<std::string> describe(const Row& r, const std::vector<std::string>& figs) const {
+        std::vector<std::string> line = {std::to_string(r.id)};
+        if (m_several_workloads) line.push_back(r.workload);
+        for (const auto& a : m_axes) line.push_back(row_value(r, a).value_or(""));
+        for (const auto& f : figs) line.push_back(short_number(row_value(r, f).value_or("-")));
+        return line;
+    }
+
+  private:
+    const std::vector<std::string>& m_axes;
+    bool m_several_workloads = false;
+    std::vector<std::string> m_head;
+};
+
+using Scored = std::vector<std::pair<const Row*, std::vector<double>>>;
+
+// The points of `pts` that no other of them dominates.
+Scored pareto_front(const Scored& pts) {
+    Scored front;
+    for (const auto& a : pts) {
+        bool dominated = false;
+        for (const auto& b : pts) dominated = dominated || dominates(b.second, a.second);
+        if (!dominated) front.push_back(a);
+    }
+    // Along the first objective, best first.
+    std::stable_sort(front.begin(), front.end(),
+                     [](const auto& a, const auto& b) { return a.second[0] < b.second[0]; });
+    return front;
+}
+
+// The Pareto front of the candidates in the objectives `pareto`, as a table.
+void print_pareto(std::ostream& os, const std::vector<const Row*>& cand,
+                  const std::vector<Objective>& pareto, const PointColumns& cols) {
+    Scored pts;
+    std::vector<double> v;
+    for (const Row* r : cand)
+        if (objectives_of(*r, pareto, v)) pts.emplace_back(r, v);
+    const Scored front = pareto_front(pts);
+    std::string names;
+    std::vector<std::string> figs;
+    for (const auto& o : pareto) {
+        names += (names.empty() ? "" : ", ") + std::string(o.maximise ? "max " : "min ") + o.name;
+        figs.push_back(o.name);
+    }
+    os << "\nPareto front (" << names << "): " << front.size() << " of " << pts.size()
+       << " points\n";
+    std::vector<std::string> h = cols.head();
+    for (const auto& o : pareto) {
+        const FigureInfo* f = figure_info(o.name);
+        h.push_back(o.name + (f && !f->unit.empty() ? " [" + f->unit + "]" : ""));
+    }
+    std::vector<std::vector<std::string>> lines;
+    for (const auto& [r, v] : front) lines.push_back(cols.describe(*r, figs));
+    print_table(os, h, lines);
+}
+
+// The best `q.top` points by `q.best` and how to rerun the best; false when no point has a
+// value of it.
+bool print_best(std::ostream& os, const Database& db, const std::vector<const Row*>& cand,
+                const Query& q, const PointColumns& cols) {
+    std::vector<std::pair<double, const Row*>> ranked;
+    std::vector<double> v;
+    for (const Row* r : cand)
+        if (objectives_of(*r, {*q.best}, v)) ranked.emplace_back(v[0], r);
+    if (ranked.empty()) {
+        os << "\nno ok point has a value of " << q.best->name << "\n";
+        return false;
+    }
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    const Row& b = *ranked.front().second;
+    os << "\nbest point (" << (q.best->maximise ? "largest " : "smallest ") << q.best->name
+       << (q.where ? ", meeting " + *q.where : "") << "): point " << b.id << "\n";
+    const std::vector<std::string> figs = {q.best->name,    "time_us", "energy_uj",    "area_mm2",
+                                           "mass_retained", "speedup", "energy_saving"};
+    std::vector<std::string> h = cols.head();
+    std::vector<std::string> uniq;
+    for (const auto& f : figs)
+        if (std::find(uniq.begin(), uniq.end(), f) == uniq.end()) uniq.push_back(f);
+    h.insert(h.end(), uniq.begin(), uniq.end());
+    std::vector<std::vector<std::string>> lines;
+    for (std::size_t i = 0; i < std::min(q.top, ranked.size()); ++i)
+        lines.push_back(cols.describe(*ranked[i].second, uniq));
+    print_table(os, h, lines);
+    os << "  to rerun it: sprint-sweep config --db " << db.path() << " --id " << b.id
+       << " > point.ini && sprint-sim --config point.ini\n";
+    return true;
+}
+
+}  // namespace
+
+bool report(std::ostream& os, const Database& db, const Query& q) {
+    const std::vector<Row> rows = db.rows();
+    const std::vector<std::string> axes = db.axis_names();
+    print_counts(os, db, rows);
+
+    std::optional<Expr> where;
+    if (q.where) where.emplace(*q.where);
+    const std::vector<const Row*> cand = candidates(rows, where);
     if (where) os << cand.size() << " ok points meet " << *q.where << "\n";
     if (cand.empty()) {
         os << "no ok point" << (where ? " meets the constraint" : "") << "\n";
         return !(q.best || !q.pareto.empty());
     }
-    auto objectives_of = [](const Row& r, const std::vector<Objective>& objs,
-                            std::vector<double>& out) {
-        out.clear();
-        for (const auto& o : objs) {
-            auto it = r.figures.find(o.name);
-            if (it == r.figures.end() || !it->second.value) return false;
-            out.push_back(o.maximise ? -*it->second.value : *it->second.value);
-        }
-        return true;
-    };
-    std::set<std::string> workloads;
-    for (const Row& r : rows) workloads.insert(r.workload);
-    const bool several_workloads = workloads.size() > 1;
-    std::vector<std::string> head = {"id"};
-    if (several_workloads) head.push_back("workload");
-    head.insert(head.end(), axes.begin(), axes.end());
-    auto describe = [&](const Row& r, const std::vector<std::string>& figs) {
-        std::vector<std::string> line = {std::to_string(r.id)};
-        if (several_workloads) line.push_back(r.workload);
-        for (const auto& a : axes) line.push_back(row_value(r, a).value_or(""));
-        for (const auto& f : figs) line.push_back(short_number(row_value(r, f).value_or("-")));
-        return line;
-    };
-    if (!q.pareto.empty()) {
-        std::vector<std::pair<const Row*, std::vector<double>>> pts;
-        std::vector<double> v;
-        for (const Row* r : cand)
-            if (objectives_of(*r, q.pareto, v)) pts.emplace_back(r, v);
-        std::vector<std::pair<const Row*, std::vector<double>>> front;
-        for (const auto& a : pts) {
-            bool dominated = false;
-            for (const auto& b : pts) dominated = dominated || dominates(b.second, a.second);
-            if (!dominated) front.push_back(a);
-        }
-        // Along the first objective, best first.
-        std::stable_sort(front.begin(), front.end(),
-                         [](const auto& a, const auto& b) { return a.second[0] < b.second[0]; });
-        std::string names;
-        std::vector<std::string> figs;
-        for (const auto& o : q.pareto) {
-            names +=
-                (names.empty() ? "" : ", ") + std::string(o.maximise ? "max " : "min ") + o.name;
-            figs.push_back(o.name);
-        }
-        os << "\nPareto front (" << names << "): " << front.size() << " of " << pts.size()
-           << " points\n";
-        std::vector<std::string> h = head;
-        for (const auto& o : q.pareto) {
-            const FigureInfo* f = figure_info(o.name);
-            h.push_back(o.name + (f && !f->unit.empty() ? " [" + f->unit + "]" : ""));
-        }
-        std::vector<std::vector<std::string>> lines;
-        for (const auto& [r, v] : front) lines.push_back(describe(*r, figs));
-        print_table(os, h, lines);
-    }
-    if (q.best) {
-        std::vector<std::pair<double, const Row*>> ranked;
-        std::vector<double> v;
-        for (const Row* r : cand)
-            if (objectives_of(*r, {*q.best}, v)) ranked.emplace_back(v[0], r);
-        if (ranked.empty()) {
-            os << "\nno ok point has a value of " << q.best->name << "\n";
-            return false;
-        }
-        std::stable_sort(ranked.begin(), ranked.end(),
-                         [](const auto& a, const auto& b) { return a.first < b.first; });
-        const Row& b = *ranked.front().second;
-        os << "\nbest point (" << (q.best->maximise ? "largest " : "smallest ") << q.best->name
-           << (where ? ", meeting " + *q.where : "") << "): point " << b.id << "\n";
-        const std::vector<std::string> figs = {q.best->name,   "time_us",       "energy_uj",
-                                               "area_mm2",     "mass_retained", "speedup",
-                                               "energy_saving"};
-        std::vector<std::string> h = head;
-        std::vector<std::string> uniq;
-        for (const auto& f : figs)
-            if (std::find(uniq.begin(), uniq.end(), f) == uniq.end()) uniq.push_back(f);
-        h.insert(h.end(), uniq.begin(), uniq.end());
-        std::vector<std::vector<std::string>> lines;
-        for (std::size_t i = 0; i < std::min(q.top, ranked.size()); ++i)
-            lines.push_back(describe(*ranked[i].second, uniq));
-        print_table(os, h, lines);
-        os << "  to rerun it: sprint-sweep config --db " << db.path() << " --id " << b.id
-           << " > point.ini && sprint-sim --config point.ini\n";
-    }
+    const PointColumns cols(rows, axes);
+    if (!q.pareto.empty()) print_pareto(os, cand, q.pareto, cols);
+    if (q.best) return print_best(os, db, cand, q, cols);
     return true;
 }
 

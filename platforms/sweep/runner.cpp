@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <stdexcept>
@@ -190,220 +191,339 @@ std::pair<std::string, std::string> sim_version(const std::string& sim) {
     return {version, commit};
 }
 
+namespace {
+
+// What each result records of where it was computed.
+struct Provenance {
+    std::string version, commit, host;
+};
+
+void make_work_dir(const fs::path& work) {
+    std::error_code ec;
+    fs::create_directories(work, ec);
+    if (ec) throw std::runtime_error("cannot create '" + work.string() + "': " + ec.message());
+}
+
+// The exclusive lock on a database's scratch folder, held while a run lasts.
+class RunLock {
+  public:
+    RunLock(const fs::path& work, const std::string& db_path)
+        : m_fd(::open((work / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644)) {
+        if (m_fd < 0 || flock(m_fd, LOCK_EX | LOCK_NB) != 0) {
+            if (m_fd >= 0) ::close(m_fd);
+            throw std::runtime_error("another sweep is running on '" + db_path + "' (lock " +
+                                     (work / "lock").string() + ")");
+        }
+    }
+    ~RunLock() { ::close(m_fd); }
+    RunLock(const RunLock&) = delete;
+    RunLock& operator=(const RunLock&) = delete;
+
+  private:
+    int m_fd;
+};
+
+// Removes every file but the lock: what a run that was killed left behind.
+void clear_work_dir(const fs::path& work) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(work, ec))
+        if (e.path().filename() != "lock") fs::remove(e.path(), ec);
+}
+
+// A worker process simulating a point, and the files it writes.
+struct Running {
+    pid_t pid;
+    const Point* p;
+    std::string stats, errf, config, settings;
+    std::chrono::steady_clock::time_point start;
+    bool timed_out = false;
+};
+
+void remove_files(const Running& r) {
+    std::error_code ec;
+    fs::remove(r.stats, ec);
+    fs::remove(r.errf, ec);
+}
+
+// In the forked child: becomes the simulator, its output discarded and its errors to `errf`.
+[[noreturn]] void exec_worker(const std::vector<char*>& argv, const std::string& errf,
+                              pid_t parent) {
+    // The worker dies with the sweep, and the terminal's ^C goes to the sweep alone.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
+    setpgid(0, 0);
+    const int out = ::open("/dev/null", O_WRONLY);
+    const int e = ::open(errf.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (out < 0 || e < 0) _exit(127);
+    dup2(out, STDOUT_FILENO);
+    dup2(e, STDERR_FILENO);
+    execv(argv[0], argv.data());
+    const char msg[] = "sprint-sweep: cannot execute the simulator\n";
+    (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
+    _exit(127);
+}
+
+// One run of a sweep's points: a worker per point while one is free, each result recorded as
+// its worker ends, and the counts for the progress line and the summary.
+class SweepRun {
+  public:
+    SweepRun(const Spec& spec, Database& db, const RunSettings& s, std::ostream& err,
+             const std::vector<Point>& points, fs::path work, Provenance prov)
+        : m_spec(spec),
+          m_db(db),
+          m_s(s),
+          m_err(err),
+          m_points(points),
+          m_work(std::move(work)),
+          m_prov(std::move(prov)) {}
+    RunSummary run();
+
+  private:
+    void select_todo();
+    void start_workers();
+    Running start(const Point& p, const Checked& c);
+    std::optional<Running> reap(int& wst);
+    void kill_overdue();
+    PointResult result_of(const Running& r, int wst) const;
+    std::string exit_message(const Running& r, int wst) const;
+    void stop_workers();
+    void finish(const Point& p, PointResult r);
+    void progress(bool final);
+    double elapsed() const;
+
+    const Spec& m_spec;
+    Database& m_db;
+    const RunSettings& m_s;
+    std::ostream& m_err;
+    const std::vector<Point>& m_points;
+    const fs::path m_work;
+    const Provenance m_prov;
+    const pid_t m_parent = getpid();
+    RunSummary m_sum;
+    std::vector<const Point*> m_todo;
+    std::size_t m_next = 0;  // in m_todo
+    std::size_t m_done = 0;
+    std::vector<Running> m_running;
+    std::chrono::steady_clock::time_point m_t0;
+    bool m_tty = false;
+    double m_last_print = -1e9;
+};
+
+RunSummary SweepRun::run() {
+    select_todo();
+    m_t0 = std::chrono::steady_clock::now();
+    m_tty = isatty(STDERR_FILENO);
+    const StopSignals signals;
+    while (!g_stop && (m_next < m_todo.size() || !m_running.empty())) {
+        start_workers();
+        if (m_running.empty()) continue;
+        int wst = 0;
+        const std::optional<Running> r = reap(wst);
+        if (!r) continue;
+        const PointResult res = result_of(*r, wst);
+        remove_files(*r);
+        if (g_stop && res.status == kFailed) break;  // stopped under it: stays pending
+        finish(*r->p, res);
+    }
+    if (g_stop) stop_workers();
+    progress(true);
+    m_sum.ran = m_done;
+    const auto after = m_db.statuses();
+    for (const Point& p : m_points)
+        if (after.at(p.key) == kPending) m_sum.pending++;
+    return m_sum;
+}
+
+// The points this run simulates: the pending ones, and the failed ones when retrying them.
+void SweepRun::select_todo() {
+    m_sum.points = m_points.size();
+    const auto status = m_db.statuses();
+    for (const Point& p : m_points) {
+        const std::string& st = status.at(p.key);
+        if (st == kPending || (m_s.retry_failed && st == kFailed))
+            m_todo.push_back(&p);
+        else
+            m_sum.finished_before++;
+    }
+}
+
+// Start points while a worker is free; points refused by the checks end here at once.
+void SweepRun::start_workers() {
+    while (!g_stop && m_next < m_todo.size() && m_running.size() < m_s.workers) {
+        const Point& p = *m_todo[m_next++];
+        Checked c = check_point(m_spec, p);
+        if (!c.status.empty()) {
+            PointResult r;
+            r.status = c.status;
+            r.message = c.message;
+            r.config = c.config;
+            r.settings = c.settings;
+            finish(p, r);
+            continue;
+        }
+        m_running.push_back(start(p, c));
+    }
+}
+
+// Forks the worker of a checked point; it writes its figures to a stats file in the scratch
+// folder and its errors beside it.
+Running SweepRun::start(const Point& p, const Checked& c) {
+    Running run{0,
+                &p,
+                (m_work / ("point-" + std::to_string(p.index) + ".json")).string(),
+                (m_work / ("point-" + std::to_string(p.index) + ".err")).string(),
+                c.config,
+                c.settings,
+                std::chrono::steady_clock::now(),
+                false};
+    std::vector<std::string> args{m_s.sim};
+    for (auto& o : sim_options(p)) args.push_back(o);
+    args.push_back("--stats=" + run.stats);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) exec_worker(argv, run.errf, m_parent);
+    run.pid = pid;
+    return run;
+}
+
+// The worker that ended (taken off the running ones, its wait status in `wst`), or none when
+// the wait was interrupted or no worker has ended yet.
+std::optional<Running> SweepRun::reap(int& wst) {
+    // With a time limit the workers are polled, and one past it is killed.
+    const pid_t pid = waitpid(-1, &wst, m_s.timeout > 0 ? WNOHANG : 0);
+    if (pid < 0) {
+        if (errno == EINTR) return std::nullopt;
+        throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
+    }
+    if (pid == 0) {
+        kill_overdue();
+        usleep(20000);
+        return std::nullopt;
+    }
+    auto it = m_running.begin();
+    while (it != m_running.end() && it->pid != pid) ++it;
+    if (it == m_running.end()) return std::nullopt;
+    const Running r = *it;
+    m_running.erase(it);
+    return r;
+}
+
+void SweepRun::kill_overdue() {
+    const auto now = std::chrono::steady_clock::now();
+    for (Running& r : m_running)
+        if (!r.timed_out && std::chrono::duration<double>(now - r.start).count() > m_s.timeout) {
+            r.timed_out = true;
+            kill(r.pid, SIGKILL);
+        }
+}
+
+// An ended worker's result: its figures, or why it failed.
+PointResult SweepRun::result_of(const Running& r, int wst) const {
+    PointResult res;
+    res.config = r.config;
+    res.settings = r.settings;
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
+    const std::string errtext = error_text(read_file(r.errf));
+    if (WIFEXITED(wst) && WEXITSTATUS(wst) == 0) {
+        try {
+            res.figures = extract_figures(nlohmann::json::parse(read_file(r.stats)));
+            res.status = kOk;
+        } catch (const std::exception& e) {
+            res.status = kFailed;
+            res.message = std::string("the stats file cannot be read: ") + e.what();
+        }
+    } else {
+        res.status = kFailed;
+        res.message = exit_message(r, wst);
+        if (!errtext.empty()) res.message += ": " + errtext;
+        // A job that ran but failed its checks still wrote its figures.
+        try {
+            res.figures = extract_figures(nlohmann::json::parse(read_file(r.stats)));
+        } catch (const std::exception&) {
+        }
+    }
+    return res;
+}
+
+// How a failed worker ended: past its time limit, with an exit status, or by a signal.
+std::string SweepRun::exit_message(const Running& r, int wst) const {
+    if (r.timed_out)
+        return "timed out: killed after the --timeout of " + Value::of(m_s.timeout).text + " s";
+    if (WIFEXITED(wst)) return "sprint-sim exited with status " + std::to_string(WEXITSTATUS(wst));
+    return "sprint-sim was killed by signal " + std::to_string(WTERMSIG(wst));
+}
+
+// Stopped: the workers still running are ended and their files removed (their points stay
+// pending).
+void SweepRun::stop_workers() {
+    m_sum.interrupted = true;
+    for (const Running& r : m_running) kill(r.pid, SIGTERM);
+    for (const Running& r : m_running) {
+        int wst;
+        while (waitpid(r.pid, &wst, 0) < 0 && errno == EINTR) {
+        }
+        remove_files(r);
+    }
+}
+
+void SweepRun::finish(const Point& p, PointResult r) {
+    r.version = m_prov.version;
+    r.commit = m_prov.commit;
+    r.host = m_prov.host;
+    m_db.record(p.key, r);
+    m_done++;
+    if (r.status == kOk) m_sum.ok++;
+    if (r.status == kFailed) m_sum.failed++;
+    if (r.status == kDoesNotFit) m_sum.does_not_fit++;
+    progress(false);
+}
+
+double SweepRun::elapsed() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
+}
+
+void SweepRun::progress(bool final) {
+    if (m_s.quiet) return;
+    const double t = elapsed();
+    if (!final && t - m_last_print < (m_tty ? 0.2 : 10.0)) return;
+    m_last_print = t;
+    std::ostringstream os;
+    os << "sweep '" << m_spec.name << "': " << (m_sum.finished_before + m_done) << "/"
+       << m_sum.points << " points done (this run: ok " << m_sum.ok << ", failed " << m_sum.failed
+       << ", does not fit " << m_sum.does_not_fit << ")";
+    if (m_done > 0 && t > 0) {
+        const double rate = double(m_done) / t;
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.2f", rate);
+        os << ", " << buf << " points/s";
+        if (m_todo.size() > m_done)
+            os << ", about " << format_seconds(double(m_todo.size() - m_done) / rate) << " left";
+    }
+    if (m_tty)
+        m_err << "\r" << os.str() << "\033[K" << (final ? "\n" : "") << std::flush;
+    else
+        m_err << os.str() << "\n" << std::flush;
+}
+
+}  // namespace
+
 RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::ostream& err) {
     check_names(spec);
     const auto [version, commit] = sim_version(s.sim);  // a broken simulator stops us first
     const std::vector<Point> points = shard_points(expand(spec), s.shard);
     db.bind(spec);
     db.add_points(points);
-    const std::string host = platform::host_name();
+    const Provenance prov{version, commit, platform::host_name()};
 
     // One run per database at a time; its scratch files live beside it.
     const fs::path work = db.path() + ".work";
-    std::error_code ec;
-    fs::create_directories(work, ec);
-    if (ec) throw std::runtime_error("cannot create '" + work.string() + "': " + ec.message());
-    const int lock = ::open((work / "lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) != 0) {
-        if (lock >= 0) ::close(lock);
-        throw std::runtime_error("another sweep is running on '" + db.path() + "' (lock " +
-                                 (work / "lock").string() + ")");
-    }
-    struct Unlock {
-        int fd;
-        ~Unlock() { ::close(fd); }
-    } unlock{lock};
-    for (const auto& e : fs::directory_iterator(work, ec))
-        if (e.path().filename() != "lock") fs::remove(e.path(), ec);
-
-    RunSummary sum;
-    sum.points = points.size();
-    const auto status = db.statuses();
-    std::vector<const Point*> todo;
-    for (const Point& p : points) {
-        const std::string& st = status.at(p.key);
-        if (st == kPending || (s.retry_failed && st == kFailed))
-            todo.push_back(&p);
-        else
-            sum.finished_before++;
-    }
-
-    const auto t0 = std::chrono::steady_clock::now();
-    auto elapsed = [&] {
-        return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    };
-    const bool tty = isatty(STDERR_FILENO);
-    double last_print = -1e9;
-    std::size_t done = 0;
-    auto progress = [&](bool final) {
-        if (s.quiet) return;
-        const double t = elapsed();
-        if (!final && t - last_print < (tty ? 0.2 : 10.0)) return;
-        last_print = t;
-        std::ostringstream os;
-        os << "sweep '" << spec.name << "': " << (sum.finished_before + done) << "/" << sum.points
-           << " points done (this run: ok " << sum.ok << ", failed " << sum.failed
-           << ", does not fit " << sum.does_not_fit << ")";
-        if (done > 0 && t > 0) {
-            const double rate = double(done) / t;
-            char buf[32];
-            std::snprintf(buf, sizeof buf, "%.2f", rate);
-            os << ", " << buf << " points/s";
-            if (todo.size() > done)
-                os << ", about " << format_seconds(double(todo.size() - done) / rate) << " left";
-        }
-        if (tty)
-            err << "\r" << os.str() << "\033[K" << (final ? "\n" : "") << std::flush;
-        else
-            err << os.str() << "\n" << std::flush;
-    };
-    auto finish = [&](const Point& p, PointResult r) {
-        r.version = version;
-        r.commit = commit;
-        r.host = host;
-        db.record(p.key, r);
-        done++;
-        if (r.status == kOk) sum.ok++;
-        if (r.status == kFailed) sum.failed++;
-        if (r.status == kDoesNotFit) sum.does_not_fit++;
-        progress(false);
-    };
-
-    struct Running {
-        pid_t pid;
-        const Point* p;
-        std::string stats, errf, config, settings;
-        std::chrono::steady_clock::time_point start;
-        bool timed_out = false;
-    };
-    std::vector<Running> running;
-    std::size_t next = 0;
-    const StopSignals signals;
-    const pid_t parent = getpid();
-    while (!g_stop && (next < todo.size() || !running.empty())) {
-        // Start points while a worker is free; points refused by the checks end here at once.
-        while (!g_stop && next < todo.size() && running.size() < s.workers) {
-            const Point& p = *todo[next++];
-            Checked c = check_point(spec, p);
-            if (!c.status.empty()) {
-                PointResult r;
-                r.status = c.status;
-                r.message = c.message;
-                r.config = c.config;
-                r.settings = c.settings;
-                finish(p, r);
-                continue;
-            }
-            Running run{0,
-                        &p,
-                        (work / ("point-" + std::to_string(p.index) + ".json")).string(),
-                        (work / ("point-" + std::to_string(p.index) + ".err")).string(),
-                        c.config,
-                        c.settings,
-                        std::chrono::steady_clock::now(),
-                        false};
-            std::vector<std::string> args{s.sim};
-            for (auto& o : sim_options(p)) args.push_back(o);
-            args.push_back("--stats=" + run.stats);
-            std::vector<char*> argv;
-            for (auto& a : args) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            const pid_t pid = fork();
-            if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
-            if (pid == 0) {
-                // The worker dies with the sweep, and the terminal's ^C goes to the sweep alone.
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                if (getppid() != parent) _exit(127);
-                setpgid(0, 0);
-                const int out = ::open("/dev/null", O_WRONLY);
-                const int e = ::open(run.errf.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-                if (out < 0 || e < 0) _exit(127);
-                dup2(out, STDOUT_FILENO);
-                dup2(e, STDERR_FILENO);
-                execv(argv[0], argv.data());
-                const char msg[] = "sprint-sweep: cannot execute the simulator\n";
-                (void)!write(STDERR_FILENO, msg, sizeof msg - 1);
-                _exit(127);
-            }
-            run.pid = pid;
-            running.push_back(run);
-        }
-        if (running.empty()) continue;
-        int wst = 0;
-        // With a time limit the workers are polled, and one past it is killed.
-        const pid_t pid = waitpid(-1, &wst, s.timeout > 0 ? WNOHANG : 0);
-        if (pid < 0) {
-            if (errno == EINTR) continue;
-            throw std::runtime_error(std::string("waitpid: ") + std::strerror(errno));
-        }
-        if (pid == 0) {
-            const auto now = std::chrono::steady_clock::now();
-            for (Running& r : running)
-                if (!r.timed_out &&
-                    std::chrono::duration<double>(now - r.start).count() > s.timeout) {
-                    r.timed_out = true;
-                    kill(r.pid, SIGKILL);
-                }
-            usleep(20000);
-            continue;
-        }
-        auto it = running.begin();
-        while (it != running.end() && it->pid != pid) ++it;
-        if (it == running.end()) continue;
-        const Running r = *it;
-        running.erase(it);
-        PointResult res;
-        res.config = r.config;
-        res.settings = r.settings;
-        res.seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - r.start).count();
-        const std::string errtext = error_text(read_file(r.errf));
-        if (WIFEXITED(wst) && WEXITSTATUS(wst) == 0) {
-            try {
-                res.figures = extract_figures(nlohmann::json::parse(read_file(r.stats)));
-                res.status = kOk;
-            } catch (const std::exception& e) {
-                res.status = kFailed;
-                res.message = std::string("the stats file cannot be read: ") + e.what();
-            }
-        } else {
-            res.status = kFailed;
-            if (r.timed_out)
-                res.message =
-                    "timed out: killed after the --timeout of " + Value::of(s.timeout).text + " s";
-            else if (WIFEXITED(wst))
-                res.message = "sprint-sim exited with status " + std::to_string(WEXITSTATUS(wst));
-            else
-                res.message = "sprint-sim was killed by signal " + std::to_string(WTERMSIG(wst));
-            if (!errtext.empty()) res.message += ": " + errtext;
-            // A job that ran but failed its checks still wrote its figures.
-            try {
-                res.figures = extract_figures(nlohmann::json::parse(read_file(r.stats)));
-            } catch (const std::exception&) {
-            }
-        }
-        fs::remove(r.stats, ec);
-        fs::remove(r.errf, ec);
-        if (g_stop && res.status == kFailed) break;  // stopped under it: stays pending
-        finish(*r.p, res);
-    }
-    if (g_stop) {
-        sum.interrupted = true;
-        for (const Running& r : running) kill(r.pid, SIGTERM);
-        for (const Running& r : running) {
-            int wst;
-            while (waitpid(r.pid, &wst, 0) < 0 && errno == EINTR) {
-            }
-            fs::remove(r.stats, ec);
-            fs::remove(r.errf, ec);
-        }
-    }
-    progress(true);
-    sum.ran = done;
-    const auto after = db.statuses();
-    for (const Point& p : points)
-        if (after.at(p.key) == kPending) sum.pending++;
-    return sum;
+    make_work_dir(work);
+    const RunLock lock(work, db.path());
+    clear_work_dir(work);
+    return SweepRun(spec, db, s, err, points, work, prov).run();
 }
 
 }  // namespace sprint::sweep

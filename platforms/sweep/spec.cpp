@@ -122,95 +122,128 @@ void check_value_count(const Ctx& c, const YAML::Node& at, const std::string& wh
                    " a spec's axes may hold together");
 }
 
-// `used`: the values the axes before this one hold.
-Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body, uint64_t used) {
-    Axis a;
-    a.name = c.scalar(key, "an axis name");
-    std::stringstream ss(a.name);
+// The option names an axis sets: its name split at commas ("a, b": one value sets both).
+std::vector<std::string> axis_params(const Ctx& c, const YAML::Node& key, const std::string& name) {
+    std::vector<std::string> params;
+    std::stringstream ss(name);
     std::string item;
     while (std::getline(ss, item, ',')) {
         const auto b = item.find_first_not_of(" \t"), e = item.find_last_not_of(" \t");
-        if (b == std::string::npos) c.fail(key, "axis '" + a.name + "' has an empty name in it");
+        if (b == std::string::npos) c.fail(key, "axis '" + name + "' has an empty name in it");
         std::string n = item.substr(b, e - b + 1);
         while (!n.empty() && n.front() == '-') n.erase(n.begin());
         if (kReserved.count(n))
             c.fail(key, "option '" + n + "' is set by the sweep itself and cannot be swept");
-        a.params.push_back(n);
+        params.push_back(n);
     }
+    return params;
+}
+
+// The values of a list, as values of the axis's first option.
+void add_listed(const Ctx& c, Axis& a, const YAML::Node& list, const std::string& what,
+                uint64_t used) {
+    check_value_count(c, list, what, double(list.size()), used);
+    for (const auto& v : list)
+        a.values.push_back(c.option_value(a.params.front(), c.scalar(v, what + ": a value")));
+}
+
+// The values of a range from `from`, `step` apart, up to `to`.
+void add_stepped(const Ctx& c, Axis& a, const YAML::Node& step_node, const std::string& what,
+                 uint64_t used) {
+    if (a.log) c.fail(step_node, what + ": a log range takes num, not step");
+    const double step = c.number(step_node, what + ": step");
+    if (!(step > 0)) c.fail(step_node, what + ": step must be positive");
+    // Rounding noise (0.2 / 0.1 = 1.9999999999999998) is not a value short; it
+    // grows with the quotient (1 / 1e-9 = 999999999.9999999).
+    const double q = (a.to - a.from) / step;
+    const double n = std::floor(q + std::max(1e-9, q * 1e-12)) + 1;
+    check_value_count(c, step_node, what, n, used);
+    for (int64_t k = 0; k < int64_t(n); ++k)
+        a.values.push_back(clean_number(a.from + double(k) * step, a.integer));
+}
+
+// `num` values of a range, evenly spaced from `from` to `to` (by ratio on a log range).
+void add_counted(const Ctx& c, Axis& a, const YAML::Node& num_node, const std::string& what,
+                 uint64_t used) {
+    const double n = c.number(num_node, what + ": num");
+    if (n < 1 || n != std::floor(n))
+        c.fail(num_node, what + ": num must be a whole number, at least 1");
+    check_value_count(c, num_node, what, n, used);
+    for (int64_t k = 0; k < int64_t(n); ++k) {
+        const double t = n == 1 ? 0.0 : double(k) / (n - 1);
+        const double v = a.log ? a.from * std::pow(a.to / a.from, t) : a.from + (a.to - a.from) * t;
+        a.values.push_back(clean_number(v, a.integer));
+    }
+}
+
+// A range: from, to, scale and type, then its values by step or num; with neither it is
+// continuous.
+void parse_range(const Ctx& c, Axis& a, const YAML::Node& body, const std::string& what,
+                 uint64_t used) {
+    if (!body["from"] || !body["to"])
+        c.fail(body, what + ": a range needs from and to (or give values)");
+    a.from = c.number(body["from"], what + ": from");
+    a.to = c.number(body["to"], what + ": to");
+    const std::string scale = body["scale"] ? c.scalar(body["scale"], "scale") : "linear";
+    if (scale != "linear" && scale != "log")
+        c.fail(body["scale"], what + ": scale must be linear or log");
+    a.log = scale == "log";
+    const std::string type = body["type"] ? c.scalar(body["type"], "type") : "real";
+    if (type != "real" && type != "int") c.fail(body["type"], what + ": type must be real or int");
+    a.integer = type == "int";
+    if (a.to < a.from) c.fail(body, what + ": to is below from");
+    if (a.log && a.from <= 0) c.fail(body, what + ": a log range needs from > 0");
+    if (body["step"] && body["num"]) c.fail(body, what + ": give step or num, not both");
+    if (body["step"])
+        add_stepped(c, a, body["step"], what, used);
+    else if (body["num"])
+        add_counted(c, a, body["num"], what, used);
+    else
+        a.continuous = true;
+}
+
+// An axis written as a map: a list of values, or a range.
+void parse_axis_map(const Ctx& c, Axis& a, const YAML::Node& body, const std::string& what,
+                    uint64_t used) {
+    static const std::set<std::string> known = {"values", "from",  "to",  "step",
+                                                "num",    "scale", "type"};
+    for (const auto& kv : body)
+        if (!known.count(kv.first.Scalar()))
+            c.fail(kv.first, what + ": unknown key '" + kv.first.Scalar() +
+                                 "' (values, from, to, step, num, scale, type)");
+    if (body["values"]) {
+        if (!body["values"].IsSequence()) c.fail(body["values"], what + ": values must be a list");
+        add_listed(c, a, body["values"], what, used);
+    } else {
+        parse_range(c, a, body, what, used);
+    }
+}
+
+// Integer rounding or a short list may repeat a value: each value once.
+void drop_repeats(const Ctx& c, Axis& a, const YAML::Node& body, const std::string& what) {
+    std::vector<std::string> unique;
+    std::unordered_set<std::string> seen;
+    for (auto& v : a.values)
+        if (seen.insert(v).second) unique.push_back(std::move(v));
+    a.values = std::move(unique);
+    if (a.values.empty()) c.fail(body, what + " has no values");
+}
+
+// `used`: the values the axes before this one hold.
+Axis parse_axis(const Ctx& c, const YAML::Node& key, const YAML::Node& body, uint64_t used) {
+    Axis a;
+    a.name = c.scalar(key, "an axis name");
+    a.params = axis_params(c, key, a.name);
     const std::string what = "axis '" + a.name + "'";
-    auto add_values = [&](const YAML::Node& list) {
-        check_value_count(c, list, what, double(list.size()), used);
-        for (const auto& v : list)
-            a.values.push_back(c.option_value(a.params.front(), c.scalar(v, what + ": a value")));
-    };
     if (body.IsSequence()) {
-        add_values(body);
+        add_listed(c, a, body, what, used);
     } else if (body.IsMap()) {
-        static const std::set<std::string> known = {"values", "from",  "to",  "step",
-                                                    "num",    "scale", "type"};
-        for (const auto& kv : body)
-            if (!known.count(kv.first.Scalar()))
-                c.fail(kv.first, what + ": unknown key '" + kv.first.Scalar() +
-                                     "' (values, from, to, step, num, scale, type)");
-        if (body["values"]) {
-            if (!body["values"].IsSequence())
-                c.fail(body["values"], what + ": values must be a list");
-            add_values(body["values"]);
-        } else {
-            if (!body["from"] || !body["to"])
-                c.fail(body, what + ": a range needs from and to (or give values)");
-            a.from = c.number(body["from"], what + ": from");
-            a.to = c.number(body["to"], what + ": to");
-            const std::string scale = body["scale"] ? c.scalar(body["scale"], "scale") : "linear";
-            if (scale != "linear" && scale != "log")
-                c.fail(body["scale"], what + ": scale must be linear or log");
-            a.log = scale == "log";
-            const std::string type = body["type"] ? c.scalar(body["type"], "type") : "real";
-            if (type != "real" && type != "int")
-                c.fail(body["type"], what + ": type must be real or int");
-            a.integer = type == "int";
-            if (a.to < a.from) c.fail(body, what + ": to is below from");
-            if (a.log && a.from <= 0) c.fail(body, what + ": a log range needs from > 0");
-            if (body["step"] && body["num"]) c.fail(body, what + ": give step or num, not both");
-            if (body["step"]) {
-                if (a.log) c.fail(body["step"], what + ": a log range takes num, not step");
-                const double step = c.number(body["step"], what + ": step");
-                if (!(step > 0)) c.fail(body["step"], what + ": step must be positive");
-                // Rounding noise (0.2 / 0.1 = 1.9999999999999998) is not a value short; it
-                // grows with the quotient (1 / 1e-9 = 999999999.9999999).
-                const double q = (a.to - a.from) / step;
-                const double n = std::floor(q + std::max(1e-9, q * 1e-12)) + 1;
-                check_value_count(c, body["step"], what, n, used);
-                for (int64_t k = 0; k < int64_t(n); ++k)
-                    a.values.push_back(clean_number(a.from + double(k) * step, a.integer));
-            } else if (body["num"]) {
-                const double n = c.number(body["num"], what + ": num");
-                if (n < 1 || n != std::floor(n))
-                    c.fail(body["num"], what + ": num must be a whole number, at least 1");
-                check_value_count(c, body["num"], what, n, used);
-                for (int64_t k = 0; k < int64_t(n); ++k) {
-                    const double t = n == 1 ? 0.0 : double(k) / (n - 1);
-                    const double v =
-                        a.log ? a.from * std::pow(a.to / a.from, t) : a.from + (a.to - a.from) * t;
-                    a.values.push_back(clean_number(v, a.integer));
-                }
-            } else {
-                a.continuous = true;
-            }
-        }
+        parse_axis_map(c, a, body, what, used);
     } else {
         check_value_count(c, body, what, 1.0, used);
         a.values.push_back(c.option_value(a.params.front(), c.scalar(body, what)));
     }
-    if (!a.continuous) {
-        // Integer rounding or a short list may repeat a value: each value once.
-        std::vector<std::string> unique;
-        std::unordered_set<std::string> seen;
-        for (auto& v : a.values)
-            if (seen.insert(v).second) unique.push_back(std::move(v));
-        a.values = std::move(unique);
-        if (a.values.empty()) c.fail(body, what + " has no values");
-    }
+    if (!a.continuous) drop_repeats(c, a, body, what);
     return a;
 }
 
@@ -344,16 +377,16 @@ std::string size_error(const Spec& s) {
            " MB a sweep may take: split it, or make its values shorter";
 }
 
-}  // namespace
-
-Spec parse_spec(const std::string& text, const std::string& origin, const std::string& dir) {
-    const Ctx c{origin, dir};
-    YAML::Node root;
+YAML::Node load_yaml(const std::string& text, const std::string& origin) {
     try {
-        root = YAML::Load(text);
+        return YAML::Load(text);
     } catch (const YAML::Exception& e) {
         throw std::runtime_error(origin + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
     }
+}
+
+// The top of a spec is a map of the keys below; any other key is refused.
+void check_spec_keys(const Ctx& c, const YAML::Node& root) {
     if (!root.IsMap()) c.fail(root, "a sweep spec is a map (name, workloads, base, axes, ...)");
     static const std::set<std::string> known = {"name",    "description", "workloads",
                                                 "base",    "axes",        "sampling",
@@ -363,31 +396,41 @@ Spec parse_spec(const std::string& text, const std::string& origin, const std::s
             c.fail(kv.first, "unknown key '" + kv.first.Scalar() +
                                  "' (name, description, workloads, base, axes, sampling, "
                                  "samples, seed, constraints)");
-    Spec s;
-    s.text = text;
-    if (!root["name"]) c.fail(root, "the spec needs a name");
-    s.name = c.scalar(root["name"], "name");
-    if (root["description"]) s.description = c.scalar(root["description"], "description");
-    s.base = c.options(root["base"], "base");
-    if (const YAML::Node w = root["workloads"]; w && !w.IsNull()) {
+}
+
+// The workloads by name, or one named default without options when the spec gives none.
+std::vector<Workload> parse_workloads(const Ctx& c, const YAML::Node& w) {
+    std::vector<Workload> out;
+    if (w && !w.IsNull()) {
         if (!w.IsMap()) c.fail(w, "workloads must be a map of name: {option: value, ...}");
         for (const auto& kv : w)
-            s.workloads.push_back({c.scalar(kv.first, "a workload name"),
-                                   c.options(kv.second, "workload '" + kv.first.Scalar() + "'")});
+            out.push_back({c.scalar(kv.first, "a workload name"),
+                           c.options(kv.second, "workload '" + kv.first.Scalar() + "'")});
     }
-    if (s.workloads.empty()) s.workloads.push_back({"default", {}});
-    if (const YAML::Node ax = root["axes"]; ax && !ax.IsNull()) {
-        if (!ax.IsMap()) c.fail(ax, "axes must be a map of option: values");
-        std::set<std::string> seen;
-        uint64_t values = 0;
-        for (const auto& kv : ax) {
-            Axis a = parse_axis(c, kv.first, kv.second, values);
-            values += a.values.size();
-            for (const auto& p : a.params)
-                if (!seen.insert(p).second) c.fail(kv.first, "option '" + p + "' is swept twice");
-            s.axes.push_back(std::move(a));
-        }
+    if (out.empty()) out.push_back({"default", {}});
+    return out;
+}
+
+// The axes in order; each option is swept by one axis only.
+std::vector<Axis> parse_axes(const Ctx& c, const YAML::Node& ax) {
+    std::vector<Axis> out;
+    if (!ax || ax.IsNull()) return out;
+    if (!ax.IsMap()) c.fail(ax, "axes must be a map of option: values");
+    std::set<std::string> seen;
+    uint64_t values = 0;
+    for (const auto& kv : ax) {
+        Axis a = parse_axis(c, kv.first, kv.second, values);
+        values += a.values.size();
+        for (const auto& p : a.params)
+            if (!seen.insert(p).second) c.fail(kv.first, "option '" + p + "' is swept twice");
+        out.push_back(std::move(a));
     }
+    return out;
+}
+
+// How the points are drawn: the sampling, its seed, and the samples of random and lhs sampling
+// (a grid takes every value of discrete axes instead).
+void parse_sampling(const Ctx& c, YAML::Node root, Spec& s) {
     const std::string sampling = root["sampling"] ? c.scalar(root["sampling"], "sampling") : "grid";
     if (sampling == "grid")
         s.sampling = Sampling::Grid;
@@ -417,21 +460,43 @@ Spec parse_spec(const std::string& text, const std::string& origin, const std::s
                    "samples must be a whole number from 1 to " + std::to_string(kMaxPoints));
         s.samples = uint64_t(n);
     }
+}
+
+std::vector<Expr> parse_constraints(const Ctx& c, const YAML::Node& cs) {
+    std::vector<Expr> out;
+    if (!cs || cs.IsNull()) return out;
+    if (!cs.IsSequence()) c.fail(cs, "constraints must be a list of expressions");
+    for (const auto& e : cs) {
+        try {
+            out.emplace_back(c.scalar(e, "a constraint"));
+        } catch (const std::runtime_error& err) {
+            c.fail(e, err.what());
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+Spec parse_spec(const std::string& text, const std::string& origin, const std::string& dir) {
+    const Ctx c{origin, dir};
+    YAML::Node root = load_yaml(text, origin);
+    check_spec_keys(c, root);
+    Spec s;
+    s.text = text;
+    if (!root["name"]) c.fail(root, "the spec needs a name");
+    s.name = c.scalar(root["name"], "name");
+    if (root["description"]) s.description = c.scalar(root["description"], "description");
+    s.base = c.options(root["base"], "base");
+    s.workloads = parse_workloads(c, root["workloads"]);
+    s.axes = parse_axes(c, root["axes"]);
+    parse_sampling(c, root, s);
     if (const std::string too_big = size_error(s); !too_big.empty())
         c.fail(s.sampling != Sampling::Grid ? root["samples"]
                : root["axes"]               ? root["axes"]
                                             : root["workloads"],
                too_big);
-    if (const YAML::Node cs = root["constraints"]; cs && !cs.IsNull()) {
-        if (!cs.IsSequence()) c.fail(cs, "constraints must be a list of expressions");
-        for (const auto& e : cs) {
-            try {
-                s.constraints.emplace_back(c.scalar(e, "a constraint"));
-            } catch (const std::runtime_error& err) {
-                c.fail(e, err.what());
-            }
-        }
-    }
+    s.constraints = parse_constraints(c, root["constraints"]);
     return s;
 }
 
