@@ -5,8 +5,144 @@
 
 namespace sprint {
 
-void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
+void ControllerConfig::register_params(core::ParamRegistry& r, const std::string& p) {
+    r.add_uint(p + ".csr_cycles", csr_cycles, "cycles", "register access latency [D]", 0, 1000);
+    r.add_uint(p + ".job_setup_cycles", job_setup_cycles, "cycles", "latch and check a job [D]", 0,
+               100000);
+    r.add_uint(p + ".query_queue", query_queue, "queries",
+               "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
+    r.add_uint(p + ".loads_in_flight", loads_in_flight, "commands",
+               "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
+    r.add_uint(p + ".posted_writes", posted_writes, "rows",
+               "output rows on their way to memory at once (write-back threads and queue) [D]", 1,
+               1024);
+    r.add_uint(p + ".q_rows_per_read", q_rows_per_read, "rows",
+               "query rows the front stage reads in one memory request [D]", 1, 4096);
+    r.add_uint(p + ".unit_run", unit_run, "queries",
+               "queries dealt to one compute unit in a row before the next unit's turn (dense: "
+               "whole query blocks, at least one); 1 = adjacent queries on different units (the "
+               "paper); longer runs keep adjacent queries' shared keys in one unit's buffers "
+               "(each unit then queues a run) [D]",
+               1, 4096);
+    r.add_uint(p + ".chunk_queue", chunk_queue, "chunks",
+               "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
+}
+
+void XbarConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     constexpr uint32_t U32 = std::numeric_limits<uint32_t>::max();
+    r.add_uint(p + ".tile_rows", tile_rows, "cells", "wordlines per crossbar tile [X]", 1, 4096);
+    r.add_uint(p + ".tile_cols", tile_cols, "cells", "bitlines (keys) per crossbar tile [X]", 1,
+               4096);
+    r.add_uint(p + ".tiles", tiles, "tiles", "crossbar tiles in the array [D]", 1, 65536);
+    r.add_int(p + ".key_bits", key_bits, "bits", "key MSBs stored per cell [F]", 1, 8);
+    r.add_int(p + ".query_bits", query_bits, "bits", "query bits driven by the DACs [F]", 1, 8);
+    r.add_bool(p + ".midpoint", midpoint,
+               "read every DAC code and stored key code as the middle of its interval (mid-rise "
+               "DAC, reference shifted to match): unbiased in-memory scores; false = the floor "
+               "mapping [D]");
+    r.add_uint(p + ".eval_cycles", eval_cycles, "cycles",
+               "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
+    r.add_uint(p + ".readback_cycles", readback_cycles, "cycles",
+               "K-MSB read-back: array time per key column sensed (its d cells at once) [D]", 0,
+               100000);
+    r.add_uint(p + ".query_copy_bytes_per_cycle", query_copy_bytes_per_cycle, "B/cycle",
+               "query copy into the DAC buffer [D]", 1, 4096);
+    r.add_double(p + ".write_pulse_ns", write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0,
+                 1e9);
+    r.add_bool(p + ".k_resident", k_resident,
+               "K's top bits are already in the array (written by the layer that produced K): "
+               "programming takes no pulses, time or K reads (the model fills the cells through "
+               "untimed debug reads); false = every head programs its keys [D]");
+    r.add_double(p + ".endurance_writes", endurance_writes, "writes",
+                 "set/reset cycles a cell survives, for the jobs-to-endurance figure [X] ReRAM "
+                 "1e6 to 1e12; 1e6 conservative",
+                 1.0, 1e18);
+    r.add_uint(p + ".write_parallel_cells", write_parallel_cells, "cells",
+               "cells written per pulse [D]", 1, U32);
+    r.add_double(p + ".read_noise_sigma", read_noise_sigma, "raw units",
+                 "bitline read noise std-dev [D]", 0.0, 1e9);
+    r.add_double(p + ".cell_variation_sigma", cell_variation_sigma, "relative",
+                 "programmed conductance variation std-dev [D]", 0.0, 10.0);
+    r.add_double(p + ".stuck_at_zero_rate", stuck_at_zero_rate, "fraction",
+                 "cells stuck at level 0 [D]", 0.0, 1.0);
+    r.add_double(p + ".stuck_at_max_rate", stuck_at_max_rate, "fraction",
+                 "cells stuck at the top level [D]", 0.0, 1.0);
+}
+
+void ComparatorConfig::register_params(core::ParamRegistry& r, const std::string& p) {
+    constexpr uint32_t U32 = std::numeric_limits<uint32_t>::max();
+    r.add_double(p + ".offset_sigma", offset_sigma, "raw units",
+                 "comparator input offset std-dev [D]", 0.0, 1e9);
+    r.add_uint(p + ".readout_bits_per_cycle", readout_bits_per_cycle, "bits/cycle",
+               "keep-mask read-out width [D]", 1, U32);
+    r.add_uint(p + ".wta_cycles", wta_cycles, "cycles",
+               "max search for the empty-row policy 'max' [D]", 0, 100000);
+    r.add_uint(p + ".adc_bits", adc_bits, "bits",
+               "ADC read-out instead of the comparators (studies): each margin digitised to this "
+               "many bits, decisions on the codes; 0 = analog comparators [D]",
+               0, 16);
+    r.add_double(p + ".adc_full_scale", adc_full_scale, "logits",
+                 "ADC read-out: input range +- this many logits (clipped beyond) [D]", 1e-6, 1e6);
+    r.add_uint(p + ".adc_topk", adc_topk, "keys",
+               "ADC read-out: keep the k highest codes of each query instead of the threshold; "
+               "0 = threshold [D]",
+               0, 1u << 24);
+    r.add_uint(p + ".adc_columns", adc_columns, "columns",
+               "ADC read-out: columns sharing one ADC (converted one after another) [D]", 1,
+               1u << 24);
+    r.add_uint(p + ".adc_cycles", adc_cycles, "cycles", "ADC read-out: cycles per conversion [D]",
+               1, 100000);
+}
+
+void FetcherConfig::register_params(core::ParamRegistry& r, const std::string& p) {
+    r.add_uint(p + ".max_burst_bytes", max_burst_bytes, "B", "largest coalesced memory request [D]",
+               1, 1u << 24);
+    r.add_uint(p + ".max_outstanding", max_outstanding, "requests", "memory requests in flight [D]",
+               1, 4096);
+    r.add_uint(p + ".issue_cycles", issue_cycles, "cycles", "to issue one memory request [D]", 0,
+               100000);
+    r.add_bool(p + ".use_dmi", use_dmi,
+               "use DMI pointers where the memory grants them (timing then from the DMI latency)");
+    r.add_enum(p + ".mem_protocol", mem_protocol,
+               "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or "
+               "nb (always nb_transport, for memories without b_transport)",
+               {{"auto", MemProtocol::Auto}, {"nb", MemProtocol::Nb}});
+    r.add_uint(p + ".window_base", window_base, "address",
+               "start of the address window the IP may access", 0,
+               std::numeric_limits<uint64_t>::max());
+    r.add_uint(p + ".window_size", window_size, "B",
+               "size of that window; 0 = unlimited (the standalone platform: its DRAM region)", 0,
+               std::numeric_limits<uint64_t>::max());
+}
+
+void SramConfig::register_params(core::ParamRegistry& r, const std::string& p) {
+    r.add_uint(p + ".k_bytes", k_bytes, "B", "K buffer capacity of each unit [F]", 16, 1u << 20);
+    r.add_uint(p + ".v_bytes", v_bytes, "B", "V buffer capacity of each unit [F]", 16, 1u << 20);
+    r.add_uint(p + ".bytes_per_cycle", bytes_per_cycle, "B/cycle",
+               "bandwidth of each buffer port [D]", 1, 1u << 20);
+    r.add_uint(p + ".access_cycles", access_cycles, "cycles", "access latency [D]", 0, 100000);
+    r.add_enum(p + ".replacement", replacement, "which resident row to evict [D]",
+               {{"lru", Replacement::Lru}, {"fifo", Replacement::Fifo}});
+}
+
+void DatapathConfig::register_params(core::ParamRegistry& r, const std::string& p) {
+    r.add_uint(p + ".qk_lanes", qk_lanes, "MAC/cycle", "int8 MACs per cycle, QK unit [D]", 1,
+               1u << 20);
+    r.add_uint(p + ".v_lanes", v_lanes, "MAC/cycle", "int8 MACs per cycle, V unit [D]", 1,
+               1u << 20);
+    r.add_uint(p + ".softmax_per_cycle", softmax_per_cycle, "elements/cycle",
+               "softmax throughput [D]", 1, 1u << 20);
+    r.add_uint(p + ".softmax_latency", softmax_latency, "cycles", "softmax pipeline depth [D]", 0,
+               100000);
+    r.add_uint(p + ".score_entries", score_entries, "entries",
+               "score buffer: scores held at once, all contexts together [F]", 1, 1u << 24);
+    r.add_uint(p + ".contexts", contexts, "queries",
+               "query contexts held at once (Q row, scores, accumulator): dense mode's query "
+               "block [D]",
+               1, 1024);
+}
+
+void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
     r.add_double(p + ".clock_ns", clock_ns, "ns", "clock period of the IP [F] 1 GHz", 0.01, 1000.0);
     r.add_uint(p + ".seed", seed, "", "seed of the non-ideality random streams", 0,
                std::numeric_limits<uint64_t>::max());
@@ -16,139 +152,12 @@ void IpConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "and datapath; adjacent queries go to different units [F] S 1, M 2, L 4",
                1, 64);
 
-    const std::string c = p + ".controller";
-    r.add_uint(c + ".csr_cycles", controller.csr_cycles, "cycles", "register access latency [D]", 0,
-               1000);
-    r.add_uint(c + ".job_setup_cycles", controller.job_setup_cycles, "cycles",
-               "latch and check a job [D]", 0, 100000);
-    r.add_uint(c + ".query_queue", controller.query_queue, "queries",
-               "evaluated queries the front end may run ahead of the fetch stage [D]", 1, 1024);
-    r.add_uint(c + ".loads_in_flight", controller.loads_in_flight, "commands",
-               "LoadRows commands per buffer under way at once (latency hiding) [D]", 1, 64);
-    r.add_uint(c + ".posted_writes", controller.posted_writes, "rows",
-               "output rows on their way to memory at once (write-back threads and queue) [D]", 1,
-               1024);
-    r.add_uint(c + ".q_rows_per_read", controller.q_rows_per_read, "rows",
-               "query rows the front stage reads in one memory request [D]", 1, 4096);
-    r.add_uint(c + ".unit_run", controller.unit_run, "queries",
-               "queries dealt to one compute unit in a row before the next unit's turn (dense: "
-               "whole query blocks, at least one); 1 = adjacent queries on different units (the "
-               "paper); longer runs keep adjacent queries' shared keys in one unit's buffers "
-               "(each unit then queues a run) [D]",
-               1, 4096);
-    r.add_uint(c + ".chunk_queue", controller.chunk_queue, "chunks",
-               "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
-
-    const std::string x = p + ".xbar";
-    r.add_uint(x + ".tile_rows", xbar.tile_rows, "cells", "wordlines per crossbar tile [X]", 1,
-               4096);
-    r.add_uint(x + ".tile_cols", xbar.tile_cols, "cells", "bitlines (keys) per crossbar tile [X]",
-               1, 4096);
-    r.add_uint(x + ".tiles", xbar.tiles, "tiles", "crossbar tiles in the array [D]", 1, 65536);
-    r.add_int(x + ".key_bits", xbar.key_bits, "bits", "key MSBs stored per cell [F]", 1, 8);
-    r.add_int(x + ".query_bits", xbar.query_bits, "bits", "query bits driven by the DACs [F]", 1,
-              8);
-    r.add_bool(x + ".midpoint", xbar.midpoint,
-               "read every DAC code and stored key code as the middle of its interval (mid-rise "
-               "DAC, reference shifted to match): unbiased in-memory scores; false = the floor "
-               "mapping [D]");
-    r.add_uint(x + ".eval_cycles", xbar.eval_cycles, "cycles",
-               "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
-    r.add_uint(x + ".readback_cycles", xbar.readback_cycles, "cycles",
-               "K-MSB read-back: array time per key column sensed (its d cells at once) [D]", 0,
-               100000);
-    r.add_uint(x + ".query_copy_bytes_per_cycle", xbar.query_copy_bytes_per_cycle, "B/cycle",
-               "query copy into the DAC buffer [D]", 1, 4096);
-    r.add_double(x + ".write_pulse_ns", xbar.write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0,
-                 1e9);
-    r.add_bool(x + ".k_resident", xbar.k_resident,
-               "K's top bits are already in the array (written by the layer that produced K): "
-               "programming takes no pulses, time or K reads (the model fills the cells through "
-               "untimed debug reads); false = every head programs its keys [D]");
-    r.add_double(x + ".endurance_writes", xbar.endurance_writes, "writes",
-                 "set/reset cycles a cell survives, for the jobs-to-endurance figure [X] ReRAM "
-                 "1e6 to 1e12; 1e6 conservative",
-                 1.0, 1e18);
-    r.add_uint(x + ".write_parallel_cells", xbar.write_parallel_cells, "cells",
-               "cells written per pulse [D]", 1, U32);
-    r.add_double(x + ".read_noise_sigma", xbar.read_noise_sigma, "raw units",
-                 "bitline read noise std-dev [D]", 0.0, 1e9);
-    r.add_double(x + ".cell_variation_sigma", xbar.cell_variation_sigma, "relative",
-                 "programmed conductance variation std-dev [D]", 0.0, 10.0);
-    r.add_double(x + ".stuck_at_zero_rate", xbar.stuck_at_zero_rate, "fraction",
-                 "cells stuck at level 0 [D]", 0.0, 1.0);
-    r.add_double(x + ".stuck_at_max_rate", xbar.stuck_at_max_rate, "fraction",
-                 "cells stuck at the top level [D]", 0.0, 1.0);
-
-    const std::string k = p + ".comparators";
-    r.add_double(k + ".offset_sigma", comparators.offset_sigma, "raw units",
-                 "comparator input offset std-dev [D]", 0.0, 1e9);
-    r.add_uint(k + ".readout_bits_per_cycle", comparators.readout_bits_per_cycle, "bits/cycle",
-               "keep-mask read-out width [D]", 1, U32);
-    r.add_uint(k + ".wta_cycles", comparators.wta_cycles, "cycles",
-               "max search for the empty-row policy 'max' [D]", 0, 100000);
-    r.add_uint(k + ".adc_bits", comparators.adc_bits, "bits",
-               "ADC read-out instead of the comparators (studies): each margin digitised to this "
-               "many bits, decisions on the codes; 0 = analog comparators [D]",
-               0, 16);
-    r.add_double(k + ".adc_full_scale", comparators.adc_full_scale, "logits",
-                 "ADC read-out: input range +- this many logits (clipped beyond) [D]", 1e-6, 1e6);
-    r.add_uint(k + ".adc_topk", comparators.adc_topk, "keys",
-               "ADC read-out: keep the k highest codes of each query instead of the threshold; "
-               "0 = threshold [D]",
-               0, 1u << 24);
-    r.add_uint(k + ".adc_columns", comparators.adc_columns, "columns",
-               "ADC read-out: columns sharing one ADC (converted one after another) [D]", 1,
-               1u << 24);
-    r.add_uint(k + ".adc_cycles", comparators.adc_cycles, "cycles",
-               "ADC read-out: cycles per conversion [D]", 1, 100000);
-
-    const std::string f = p + ".fetcher";
-    r.add_uint(f + ".max_burst_bytes", fetcher.max_burst_bytes, "B",
-               "largest coalesced memory request [D]", 1, 1u << 24);
-    r.add_uint(f + ".max_outstanding", fetcher.max_outstanding, "requests",
-               "memory requests in flight [D]", 1, 4096);
-    r.add_uint(f + ".issue_cycles", fetcher.issue_cycles, "cycles",
-               "to issue one memory request [D]", 0, 100000);
-    r.add_bool(f + ".use_dmi", fetcher.use_dmi,
-               "use DMI pointers where the memory grants them (timing then from the DMI latency)");
-    r.add_enum(f + ".mem_protocol", fetcher.mem_protocol,
-               "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or "
-               "nb (always nb_transport, for memories without b_transport)",
-               {{"auto", MemProtocol::Auto}, {"nb", MemProtocol::Nb}});
-    r.add_uint(f + ".window_base", fetcher.window_base, "address",
-               "start of the address window the IP may access", 0,
-               std::numeric_limits<uint64_t>::max());
-    r.add_uint(f + ".window_size", fetcher.window_size, "B",
-               "size of that window; 0 = unlimited (the standalone platform: its DRAM region)", 0,
-               std::numeric_limits<uint64_t>::max());
-
-    const std::string s = p + ".sram";
-    r.add_uint(s + ".k_bytes", sram.k_bytes, "B", "K buffer capacity of each unit [F]", 16,
-               1u << 20);
-    r.add_uint(s + ".v_bytes", sram.v_bytes, "B", "V buffer capacity of each unit [F]", 16,
-               1u << 20);
-    r.add_uint(s + ".bytes_per_cycle", sram.bytes_per_cycle, "B/cycle",
-               "bandwidth of each buffer port [D]", 1, 1u << 20);
-    r.add_uint(s + ".access_cycles", sram.access_cycles, "cycles", "access latency [D]", 0, 100000);
-    r.add_enum(s + ".replacement", sram.replacement, "which resident row to evict [D]",
-               {{"lru", Replacement::Lru}, {"fifo", Replacement::Fifo}});
-
-    const std::string d = p + ".datapath";
-    r.add_uint(d + ".qk_lanes", datapath.qk_lanes, "MAC/cycle", "int8 MACs per cycle, QK unit [D]",
-               1, 1u << 20);
-    r.add_uint(d + ".v_lanes", datapath.v_lanes, "MAC/cycle", "int8 MACs per cycle, V unit [D]", 1,
-               1u << 20);
-    r.add_uint(d + ".softmax_per_cycle", datapath.softmax_per_cycle, "elements/cycle",
-               "softmax throughput [D]", 1, 1u << 20);
-    r.add_uint(d + ".softmax_latency", datapath.softmax_latency, "cycles",
-               "softmax pipeline depth [D]", 0, 100000);
-    r.add_uint(d + ".score_entries", datapath.score_entries, "entries",
-               "score buffer: scores held at once, all contexts together [F]", 1, 1u << 24);
-    r.add_uint(d + ".contexts", datapath.contexts, "queries",
-               "query contexts held at once (Q row, scores, accumulator): dense mode's query "
-               "block [D]",
-               1, 1024);
+    controller.register_params(r, p + ".controller");
+    xbar.register_params(r, p + ".xbar");
+    comparators.register_params(r, p + ".comparators");
+    fetcher.register_params(r, p + ".fetcher");
+    sram.register_params(r, p + ".sram");
+    datapath.register_params(r, p + ".datapath");
 }
 
 namespace {

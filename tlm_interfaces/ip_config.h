@@ -1,8 +1,8 @@
 // Every parameter of the SPRINT IP with its default. What each one means, its unit, range and
-// source are written once, in register_params (ip_config.cpp): --help, --dump-params and
-// docs/parameters.md come from there, and the notes on the [D] choices are in docs/parameters.md.
-// Source tags as in docs/paper.md: [F] read from the paper's figures, [S] secondary summary,
-// [X] another public source, [D] our own choice or derivation.
+// source are written once, in the register_params functions (ip_config.cpp): --help, --dump-params
+// and docs/parameters.md come from there, and the notes on the [D] choices are in
+// docs/parameters.md. Source tags as in docs/paper.md: [F] read from the paper's figures, [S]
+// secondary summary, [X] another public source, [D] our own choice or derivation.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +33,8 @@ struct XbarConfig {
     double cell_variation_sigma = 0.0;
     double stuck_at_zero_rate = 0.0;
     double stuck_at_max_rate = 0.0;
+    // Register every field as `<prefix>.<field>` (ip_config.cpp).
+    void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
 struct ComparatorConfig {
@@ -45,6 +47,8 @@ struct ComparatorConfig {
     uint32_t adc_topk = 0;     // 0 = threshold on the codes
     uint32_t adc_columns = 8;  // columns sharing one ADC
     uint32_t adc_cycles = 1;   // per conversion
+    // Register every field as `<prefix>.<field>` (ip_config.cpp).
+    void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
 // How the fetcher talks to memory: b_transport in LT and the 4-phase nb_transport in AT, or the
@@ -61,6 +65,8 @@ struct FetcherConfig {
     MemProtocol mem_protocol = MemProtocol::Auto;
     uint64_t window_base = 0;
     uint64_t window_size = 0;
+    // Register every field as `<prefix>.<field>` (ip_config.cpp).
+    void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
 struct SramConfig {
@@ -69,6 +75,8 @@ struct SramConfig {
     uint32_t bytes_per_cycle = 64;
     uint32_t access_cycles = 1;
     Replacement replacement = Replacement::Lru;
+    // Register every field as `<prefix>.<field>` (ip_config.cpp).
+    void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
 struct DatapathConfig {
@@ -78,6 +86,8 @@ struct DatapathConfig {
     uint32_t softmax_latency = 8;
     uint32_t score_entries = 4096;
     uint32_t contexts = 8;
+    // Register every field as `<prefix>.<field>` (ip_config.cpp).
+    void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
 struct ControllerConfig {
@@ -89,6 +99,8 @@ struct ControllerConfig {
     uint32_t chunk_queue = 8;
     uint32_t loads_in_flight = 2;
     uint32_t unit_run = 1;  // consecutive queries dealt to one unit in a row (dense: in blocks)
+    // Register every field as `<prefix>.<field>` (ip_config.cpp).
+    void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
 struct IpConfig {
@@ -106,7 +118,7 @@ struct IpConfig {
     SramConfig sram;
     DatapathConfig datapath;
 
-    // Register every field as `<prefix>.<block>.<field>`.
+    // Register every field as `<prefix>.<block>.<field>`: the IP's own, then each block's.
     void register_params(core::ParamRegistry& reg, const std::string& prefix);
     // The paper's configurations S, M, L: 1, 2, 4 compute units of 8 KB K + 8 KB V each (16, 32,
     // 64 KB on chip), the fetcher's request slots 16 per unit. Sets units, sram.k_bytes,

@@ -62,14 +62,15 @@ uint32_t RegDesc::value_mask() const {
 
 namespace {
 
-std::vector<RegDesc> build() {
-    auto lohi = [](std::vector<RegDesc>& v, const char* base, uint32_t off, Access a,
-                   const char* what) {
-        v.push_back({std::string(base) + "_LO", off, a, 0, std::string(what) + " (bits 31:0)", {}});
-        v.push_back(
-            {std::string(base) + "_HI", off + 4, a, 0, std::string(what) + " (bits 63:32)", {}});
-    };
-    std::vector<RegDesc> r;
+// A 64-bit register as its two 32-bit halves, _LO at `off` and _HI above it.
+void lohi(std::vector<RegDesc>& v, const char* base, uint32_t off, Access a, const char* what) {
+    v.push_back({std::string(base) + "_LO", off, a, 0, std::string(what) + " (bits 31:0)", {}});
+    v.push_back(
+        {std::string(base) + "_HI", off + 4, a, 0, std::string(what) + " (bits 63:32)", {}});
+}
+
+// Identification, control, status and interrupts.
+void add_control_registers(std::vector<RegDesc>& r) {
     r.push_back(
         {"ID", ID, Access::RO, kIdValue, "Identification, reads 0x53505254 (\"SPRT\")", {}});
     r.push_back({"VERSION",
@@ -112,6 +113,10 @@ std::vector<RegDesc> build() {
                  "Interrupt causes; write 1 to clear",
                  {{"DONE", field::IRQ_DONE, "a job completed"},
                   {"ERROR", field::IRQ_ERROR, "a job failed"}}});
+}
+
+// The job: its options, shape and buffers.
+void add_job_registers(std::vector<RegDesc>& r) {
     r.push_back(
         {"JOB_CFG",
          JOB_CFG,
@@ -144,6 +149,10 @@ std::vector<RegDesc> build() {
          "Address of the output [HEADS, SEQ_LEN, HEAD_DIM]");
     lohi(r, "HEAD_TABLE", HEAD_TABLE_LO, Access::RW,
          "Address of the per-head table (32 B per head)");
+}
+
+// What the last job did.
+void add_result_registers(std::vector<RegDesc>& r) {
     lohi(r, "CYCLES", CYCLES_LO, Access::RO, "Clock cycles of the last job, START to completion");
     lohi(r, "MEM_RD_BYTES", MEM_RD_BYTES_LO, Access::RO, "Bytes the last job read on the mem port");
     lohi(r, "MEM_WR_BYTES", MEM_WR_BYTES_LO, Access::RO,
@@ -153,6 +162,10 @@ std::vector<RegDesc> build() {
          "K rows fetched into the K buffer by the last job");
     lohi(r, "V_ROWS_FETCHED", V_ROWS_FETCHED_LO, Access::RO,
          "V rows fetched into the V buffer by the last job");
+}
+
+// What this configuration accepts.
+void add_capability_registers(std::vector<RegDesc>& r) {
     r.push_back({"CAP_MAX_SEQ",
                  CAP_MAX_SEQ,
                  Access::RO,
@@ -176,6 +189,16 @@ std::vector<RegDesc> build() {
                  "Bits of each key the crossbar stores (sprint.xbar.key_bits): the K_LSB plane "
                  "holds the other 8 - CAP_KEY_BITS bits of each element",
                  {}});
+}
+
+// Every register in the order of the map's listing (K_LSB_BASE came with K-MSB read-back, after
+// the capabilities).
+std::vector<RegDesc> build() {
+    std::vector<RegDesc> r;
+    add_control_registers(r);
+    add_job_registers(r);
+    add_result_registers(r);
+    add_capability_registers(r);
     lohi(r, "K_LSB_BASE", K_LSB_BASE_LO, Access::RW,
          "Address of the packed low bits of K (JOB_CFG.K_READBACK), [HEADS, SEQ_LEN, "
          "ceil(HEAD_DIM x (8 - CAP_KEY_BITS) / 8)] bytes");
