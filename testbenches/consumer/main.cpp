@@ -1,5 +1,6 @@
-// The consumer's platform: the SPRINT IP with a flat memory on `mem` and a bus master on `csr`
-// that reads the identification and capability registers and runs one tiny job (one head of
+// The consumer's platform: the SPRINT IP with the package's own platform components on `mem` (the
+// router in front of the memory model, sprint-vp::sprint_components) and a bus master of its own on
+// `csr` that reads the identification and capability registers and runs one tiny job (one head of
 // 8 x 8, dense mode, threshold irrelevant). Exits 0 when the IP answers as documented and the
 // installed GTKWave views are where the package says.
 #include <cstdio>
@@ -11,26 +12,9 @@
 #include <tlm_utils/simple_target_socket.h>
 
 #include "modules/sprint_ip.h"
+#include "platforms/components/memory.h"
+#include "platforms/components/router.h"
 #include "tlm_interfaces/register_map.h"
-
-struct Ram : sc_core::sc_module {
-    tlm_utils::simple_target_socket<Ram> socket{"socket"};
-    std::vector<unsigned char> bytes = std::vector<unsigned char>(1 << 16, 0);
-    explicit Ram(const sc_core::sc_module_name& n) : sc_module(n) {
-        socket.register_b_transport(this, &Ram::b_transport);
-    }
-    void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& d) {
-        const auto a = gp.get_address();
-        const auto n = gp.get_data_length();
-        if (a + n > bytes.size()) return gp.set_response_status(tlm::TLM_ADDRESS_ERROR_RESPONSE);
-        if (gp.is_read())
-            std::memcpy(gp.get_data_ptr(), &bytes[a], n);
-        else
-            std::memcpy(&bytes[a], gp.get_data_ptr(), n);
-        d += sc_core::sc_time(20, sc_core::SC_NS);
-        gp.set_response_status(tlm::TLM_OK_RESPONSE);
-    }
-};
 
 struct Master : sc_core::sc_module {
     tlm_utils::simple_initiator_socket<Master> bus{"bus"};
@@ -86,21 +70,29 @@ struct Master : sc_core::sc_module {
 int sc_main(int, char*[]) {
     sprint::IpConfig cfg;
     sprint::SprintIp ip("sprint", cfg);
-    Ram ram("ram");
+    sprint::platform::MemoryConfig mem_cfg;
+    mem_cfg.size_mb = 1;
+    sprint::platform::Memory ram("ram", mem_cfg);
+    sprint::platform::Router bus("bus");
     Master cpu("cpu");
     sc_core::sc_signal<bool> irq("irq");
     cpu.bus.bind(ip.csr);
-    ip.mem.bind(ram.socket);
+    ip.mem.bind(bus.targets);
+    bus.initiators.bind(ram.target);
+    bus.map(0, 0, ram.size_bytes(), "ram");
     ip.irq(irq);
     cpu.irq(irq);
     // One head of 8 x 8: Q, K, V all ones, scales 1, threshold 0, valid_len 8.
-    for (int i = 0; i < 3 * 64; ++i) ram.bytes[std::size_t(i)] = 1;
+    const std::vector<unsigned char> ones(3 * 64, 1);
+    ram.load(0, ones.data(), ones.size());
     sprint::core::HeadParams head;
     head.valid_len = 8;
-    sprint::regs::encode_head_entry(head, &ram.bytes[0x0C0]);
+    uint8_t entry[sprint::regs::kHeadEntryBytes] = {};
+    sprint::regs::encode_head_entry(head, entry);
+    ram.load(0x0C0, entry, sizeof entry);
     sc_core::sc_start();
     float out0 = 0;
-    std::memcpy(&out0, &ram.bytes[0x100], 4);
+    ram.dump(0x100, &out0, 4);
     if (out0 < 0.9f || out0 > 1.1f) {
         std::printf(
             "consumer: FAILED: output %g, expected about 1 (softmax-weighted mean of ones)\n",
