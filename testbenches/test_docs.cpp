@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -101,4 +103,31 @@ TEST_CASE(
         SHOW(r);
         CHECK(r.exit_code == sprint::test::kOk);
     }
+}
+
+TEST_CASE("docs: every file of the tree the documentation names exists (the layout stays true)") {
+    namespace fs = std::filesystem;
+    const fs::path root(SPRINT_SOURCE_DIR);
+    // A path under one of the tree's folders, ending in a file name with an extension; patterns
+    // written with a placeholder (fuzz_NAME.cpp, controller.h/.cpp) are not paths.
+    const std::regex path_re(
+        R"(\b((?:core|tlm_interfaces|modules|platforms|testbenches|scripts|bench|docs|sweeps|)"
+        R"(tech|waveforms|cmake)/[A-Za-z0-9_./-]+\.(?:h|cpp|md|sh|py|yaml|json|gtkw|txt|cmake))\b)");
+    std::size_t docs = 0, named = 0;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        const fs::path rel = fs::relative(e.path(), root);
+        const std::string top = rel.begin()->string();
+        if (e.path().extension() != ".md" || top.rfind("build", 0) == 0 || top[0] == '.') continue;
+        ++docs;
+        const std::string text = read(rel.string());
+        for (std::sregex_iterator m(text.begin(), text.end(), path_re), end; m != end; ++m) {
+            const std::string p = (*m)[1];
+            if (p.find("NAME") != std::string::npos || p.find("/.") != std::string::npos) continue;
+            ++named;
+            INFO(rel.string() << " names " << p);
+            CHECK(fs::exists(root / p));
+        }
+    }
+    CHECK(docs >= 10);
+    CHECK(named >= 50);
 }
