@@ -253,6 +253,13 @@ TEST_CASE("sweep/spec: mistakes are refused with the file, line and reason", "[s
     CHECK(message("name: x\nconstraints: ['a >']\n") ==
           "test.yaml:2: expression 'a >': expected a number, a 'string', a name or '(' at "
           "position 4 (the end)");
+    // An axis without an option name crashed expand (found when the spec parser was split).
+    CHECK(message("name: x\naxes:\n  \"\": [1]\n") ==
+          "test.yaml:3: an axis needs the name of the option it sweeps, not ''");
+    CHECK(message("name: x\naxes:\n  \"--\": [1]\n") ==
+          "test.yaml:3: axis '--' has an empty name in it");
+    CHECK(message("name: x\naxes:\n  \" , \": [1]\n") ==
+          "test.yaml:3: axis ' , ' has an empty name in it");
 }
 
 TEST_CASE(

@@ -132,10 +132,13 @@ std::vector<std::string> axis_params(const Ctx& c, const YAML::Node& key, const 
         if (b == std::string::npos) c.fail(key, "axis '" + name + "' has an empty name in it");
         std::string n = item.substr(b, e - b + 1);
         while (!n.empty() && n.front() == '-') n.erase(n.begin());
+        if (n.empty()) c.fail(key, "axis '" + name + "' has an empty name in it");
         if (kReserved.count(n))
             c.fail(key, "option '" + n + "' is set by the sweep itself and cannot be swept");
         params.push_back(n);
     }
+    if (params.empty())
+        c.fail(key, "an axis needs the name of the option it sweeps, not '" + name + "'");
     return params;
 }
 
