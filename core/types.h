@@ -21,6 +21,12 @@ enum class Mode : uint32_t { Sprint = 0, Dense = 1, OnchipPrune = 2, DenseStream
 inline bool keeps_all(Mode m) {
     return m == Mode::Dense || m == Mode::DenseStream;
 }
+// Modes that score in memory: the crossbar array and the comparator bank (or its ADCs) are part of
+// the design only in sprint mode; the baselines are designs without them (they score every key,
+// or prune on exact scores, in the digital datapath), so they pay for neither.
+inline bool scores_in_memory(Mode m) {
+    return m == Mode::Sprint;
+}
 // What to keep when nothing passes the threshold (JOB_CFG.EMPTY_MAX).
 enum class EmptyRowPolicy : uint32_t { Self = 0, Max = 1 };
 // Softmax arithmetic (JOB_CFG.SOFTMAX_FLOAT).

@@ -18,10 +18,11 @@ using report::v;
 // path): each action's events as the modules counted them, with `regs` the memory traffic from
 // the IP's byte registers (else the fetcher's counts of the same traffic: a test keeps their sums
 // equal), and with `structures` each block's leaking, area-taking structures from the
-// configuration. The one place that says which statistic an energy entry prices.
-// With `unit` >= 0, only what that compute unit counted: its buffers and datapath.
-core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, int d, int unit,
-                             const JobResult* regs, bool structures) {
+// configuration: those of the design `mode` runs on (core::scores_in_memory: only sprint mode has
+// the crossbar and the comparators). The one place that says which statistic an energy entry
+// prices. With `unit` >= 0, only what that compute unit counted: its buffers and datapath.
+core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, core::Mode mode, int d,
+                             int unit, const JobResult* regs, bool structures) {
     core::CostCounts k;
     auto ev = [&](const char* block, const char* action, double n) {
         k.events[{block, action}] += n;
@@ -42,11 +43,11 @@ core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, int d,
            8.0 * (regs ? double(regs->mem_write_bytes) : get({"fetcher", "mem_write_bytes"})));
         ev("fetcher", "request", get({"fetcher", "mem_reads"}) + get({"fetcher", "mem_writes"}));
         ev("controller", "query", get({"controller", "queries"}));
-        if (structures) {
+        if (structures && core::scores_in_memory(mode)) {
             k.structures["xbar"] = c.ip.xbar.tiles;
             k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
-            k.structures["control"] = 1.0;
         }
+        if (structures) k.structures["control"] = 1.0;
     }
     for (uint32_t u = 0; u < c.ip.units; ++u) {
         if (!whole && u != uint32_t(unit)) continue;
@@ -77,7 +78,7 @@ core::CostCounts report::job_counts(const JobRun& r, const PlatformConfig& c, in
         const json& a = (*p)["per_head"];
         return std::size_t(head) < a.size() ? a[std::size_t(head)].get<double>() : 0.0;
     };
-    return cost_counts(get, c, d, unit, head < 0 ? &r.result : nullptr, head < 0);
+    return cost_counts(get, c, r.desc.opt.mode, d, unit, head < 0 ? &r.result : nullptr, head < 0);
 }
 
 Table report::energy_table(const std::vector<JobReport>& reps) {

@@ -167,9 +167,10 @@ void print_summary(std::ostream& out, const RunOptions& o, const PlatformConfig&
 using CountOf = std::function<double(const std::vector<std::string>& path)>;
 // What the cost model multiplies (report_energy.cpp): every action's events read through `get`;
 // `unit` >= 0: that compute unit's only; `regs`: the memory traffic from the job's byte
-// registers (else the fetcher's counts); `structures`: the leaking blocks too.
-core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, int d, int unit,
-                             const JobResult* regs, bool structures);
+// registers (else the fetcher's counts); `structures`: the leaking blocks too, those of the
+// design `mode` runs on (the baselines have no crossbar and no comparators).
+core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, core::Mode mode, int d,
+                             int unit, const JobResult* regs, bool structures);
 
 // The --per-query table (per_query.cpp): per job one row per query, one per head for the work
 // the head did as a whole, one for the job's leakage; its columns sum to the job's statistics.
