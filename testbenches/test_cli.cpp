@@ -1019,11 +1019,83 @@ TEST_CASE("cli/energy: every energy line is a count the model made x its table e
         CHECK(count.at("datapath.qk_mac") ==
               m["unit_0"]["datapath"]["qk_macs"]["value"].get<double>());
         CHECK(count.at("sram.read") == m["unit_0"]["sram"]["read_bytes"]["value"].get<double>());
-        CHECK(count.at("xbar.leakage") == 32);  // leakage line: the tiles
+        // Leakage lines: the structures of the job's own design (the dense baseline has no
+        // crossbar and no comparators).
+        if (job["mode"] == "sprint")
+            CHECK(count.at("xbar.leakage") == 32);  // the tiles
+        else
+            CHECK(count.count("xbar.leakage") == 0);
         CHECK(e["area"]["value"].get<double>() > 0.0);
     }
     CHECK_THAT(r.out, Contains("energy by block, uJ"));
     CHECK_THAT(line_starting(r.out, "  sprint vs dense:"), Contains("x lower"));
+}
+
+TEST_CASE(
+    "cli/summary: the comparison line reads right when SPRINT loses (slow-down, energy higher)",
+    "[cli]") {
+    TempDir dir;
+    const std::string f = dir.file("k.json");
+    RunResult r;
+    // Keeping every key, SPRINT does the dense work one query at a time, plus the crossbar's.
+    run_ok(dir, small({"--keep-fraction", "1", "--stats", f}), &r);
+    const auto doc = nlohmann::json::parse(read_text(f));
+    const auto& s = doc["jobs"][0];
+    const auto& d = doc["jobs"][1];
+    const double slower = s["cycles"]["value"].get<double>() / d["cycles"]["value"].get<double>();
+    const double more =
+        s["energy"]["total"]["value"].get<double>() / d["energy"]["total"]["value"].get<double>();
+    REQUIRE(slower > 1.0);
+    REQUIRE(more > 1.0);
+    char expect[120];
+    std::snprintf(expect, sizeof expect, "  sprint vs dense: slow-down %.2fx, energy %.2fx higher",
+                  slower, more);
+    const std::string line = line_starting(r.out, "  sprint vs dense:");
+    CHECK(line.rfind(expect, 0) == 0);
+    CHECK(line.find("% higher") != std::string::npos);
+}
+
+TEST_CASE(
+    "cli/energy: each mode pays for its own hardware: no crossbar or comparators in the "
+    "baselines",
+    "[cli][energy]") {
+    TempDir dir;
+    const std::string f = dir.file("m.json");
+    RunResult r;
+    run_ok(dir, small({"--compare", "all", "--stats", f}), &r);
+    const auto doc = nlohmann::json::parse(read_text(f));
+    const double tiles = doc["config"]["sprint.xbar.tiles"].get<double>();
+    const double columns = tiles * doc["config"]["sprint.xbar.tile_cols"].get<double>();
+    const double xbar_area = tiles * doc["config"]["tech.xbar.area"].get<double>();
+    const double comparator_area = columns * doc["config"]["tech.comparators.area"].get<double>();
+    std::map<std::string, double> area;
+    REQUIRE(doc["jobs"].size() == 4);
+    for (const auto& job : doc["jobs"]) {
+        const std::string mode = job["mode"];
+        INFO(mode);
+        const auto& e = job["energy"];
+        area[mode] = e["area"]["value"].get<double>();
+        std::map<std::string, double> leak;
+        for (const auto& l : e["lines"])
+            if (l["action"] == "leakage") leak[l["block"]] = l["count"].get<double>();
+        const bool sprint = mode == "sprint";
+        CHECK(leak.count("xbar") == (sprint ? 1u : 0u));
+        CHECK(leak.count("comparators") == (sprint ? 1u : 0u));
+        CHECK(e["area_per_block"].contains("xbar") == sprint);
+        CHECK(e["area_per_block"].contains("comparators") == sprint);
+        if (sprint) {
+            CHECK(leak.at("xbar") == tiles);
+            CHECK(leak.at("comparators") == columns);
+        }
+        // What every design has: control, the SRAM buffers and the datapath.
+        CHECK(leak.count("control") == 1);
+        CHECK(leak.count("sram") == 1);
+        CHECK(leak.count("datapath") == 1);
+    }
+    // The same SRAM and datapath: the baselines' area is SPRINT's less the crossbar and
+    // comparators.
+    for (const char* m : {"dense", "dense-stream", "onchip-prune"})
+        CHECK(area.at(m) == Approx(area.at("sprint") - xbar_area - comparator_area));
 }
 
 TEST_CASE("cli/energy: each compute unit's share is its buffers' and datapath's energy",

@@ -131,3 +131,30 @@ TEST_CASE("docs: every file of the tree the documentation names exists (the layo
     CHECK(docs >= 10);
     CHECK(named >= 50);
 }
+
+TEST_CASE("docs: README's default-run output is what the default run prints (host time aside)") {
+    const std::string readme = read("README.md");
+    const std::string intro = "This is a real run\n(`./scripts/run.sh`):\n\n```\n";
+    const auto from = readme.find(intro);
+    REQUIRE(from != std::string::npos);
+    const auto begin = from + intro.size();
+    const std::string shown = readme.substr(begin, readme.find("```", begin) - begin);
+    sprint::test::TempDir dir;
+    sprint::test::RunResult r;
+    sprint::test::run_ok(dir, {}, &r);
+    // Every line but the host's time and memory, which no two runs share.
+    auto lines = [](const std::string& text) {
+        std::vector<std::string> out;
+        for (const auto& l : sprint::test::split_lines(text))
+            if (l.rfind("host time:", 0) != 0) out.push_back(l);
+        while (!out.empty() && out.back().empty()) out.pop_back();
+        return out;
+    };
+    const auto expected = lines(r.out), documented = lines(shown);
+    REQUIRE(expected.size() > 40);
+    CHECK(documented.size() == expected.size());
+    for (std::size_t i = 0; i < std::min(expected.size(), documented.size()); ++i) {
+        INFO("line " << i + 1);
+        CHECK(documented[i] == expected[i]);
+    }
+}
