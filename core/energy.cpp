@@ -21,8 +21,10 @@ TechTable TechTable::defaults() {
          "[D] 1/30 of a 5-bit ADC conversion (0.99 pJ [X]), the paper's comparator/ADC ratio [F]"},
         {"comparators", "adc_conversion", 1.20, "pJ/conversion",
          "[X] 6-bit ADC, ISAAC scaled to 32 nm (ADC read-out mode only)"},
-        {"dram", "read", 8.0, "pJ/bit", "[X] LPDDR4"},
-        {"dram", "write", 8.0, "pJ/bit", "[X] LPDDR4"},
+        // The main memory's energies belong to the memory technology: a platform sets them from
+        // its memory (platforms/components/memory.cpp, dram.preset); 0 until it does.
+        {"dram", "read", 0.0, "pJ/bit", "set by the memory technology (dram.preset)"},
+        {"dram", "write", 0.0, "pJ/bit", "set by the memory technology (dram.preset)"},
         {"sram", "read", 2.25, "pJ/B",
          "[X] 65 nm 128 KB 64-bit buffer, 18 pJ per access (Accelergy Eyeriss example), per byte"},
         {"sram", "write", 1.75, "pJ/B", "[X] the same buffer, 14 pJ per 64-bit write, per byte"},

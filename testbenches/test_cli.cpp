@@ -1118,6 +1118,63 @@ TEST_CASE("cli/energy: each compute unit's share is its buffers' and datapath's 
     CHECK_THAT(r.out, Contains("unit 1: sram + datapath"));
 }
 
+TEST_CASE("cli/energy: each memory preset bills its own energy per bit; explicit tech.dram.* wins",
+          "[cli][energy]") {
+    TempDir dir;
+    struct Run {
+        double read_pj = 0, write_pj = 0, per_bit_read = 0, per_bit_write = 0, bytes = 0;
+        std::string memory_line;
+    };
+    auto run = [&](std::vector<std::string> more) {
+        const std::string f = dir.file("m.json");
+        more.insert(more.end(), {"--compare=false", "--stats", f});
+        RunResult r;
+        run_ok(dir, small(more), &r);
+        const auto job = nlohmann::json::parse(read_text(f))["jobs"][0];
+        Run out;
+        for (const auto& l : job["energy"]["lines"]) {
+            if (l["block"] != "dram") continue;
+            (l["action"] == "read" ? out.read_pj : out.write_pj) = l["pJ"].get<double>();
+            (l["action"] == "read" ? out.per_bit_read : out.per_bit_write) =
+                l["per_event"].get<double>();
+        }
+        out.bytes = job["mem_read_bytes"]["value"].get<double>() +
+                    job["mem_write_bytes"]["value"].get<double>();
+        out.memory_line = line_starting(r.out, "memory:");
+        return out;
+    };
+    const Run lp = run({"--dram.preset", "lpddr4"}), hbm = run({"--dram.preset", "hbm2"}),
+              ddr = run({"--dram.preset", "ddr4"}), rr = run({"--dram.preset", "reram"});
+    // Each preset's table (platforms/components/memory.cpp, docs/energy.md).
+    CHECK(lp.per_bit_read == 8.0);
+    CHECK(hbm.per_bit_read == 3.9);
+    CHECK(ddr.per_bit_read == 45.0);
+    CHECK(rr.per_bit_read == 3.1);
+    CHECK(rr.per_bit_write == 24.4);
+    // The same job moves the same bytes on every memory: its memory energy scales by the tables.
+    CHECK(hbm.bytes == lp.bytes);
+    CHECK(hbm.read_pj / lp.read_pj == Approx(3.9 / 8.0));
+    CHECK(hbm.write_pj / lp.write_pj == Approx(3.9 / 8.0));
+    CHECK(rr.write_pj / lp.write_pj == Approx(24.4 / 8.0));
+    CHECK_THAT(hbm.memory_line, Contains("hbm2") && Contains("3.9/3.9 pJ/bit read/write"));
+    CHECK_THAT(rr.memory_line, Contains("3.1/24.4 pJ/bit read/write"));
+    // An explicit value wins over the preset, in either order.
+    CHECK(run({"--dram.preset", "hbm2", "--tech.dram.read", "5"}).per_bit_read == 5.0);
+    CHECK(run({"--tech.dram.read", "5", "--dram.preset", "hbm2"}).per_bit_read == 5.0);
+    // A written configuration keeps the preset's energy as a comment, so another preset read back
+    // with it brings its own.
+    const std::string ini = dir.file("hbm.ini");
+    const RunResult dry =
+        run_sim(dir, small({"--dram.preset", "hbm2", "--dry-run", "--dump-config", ini}));
+    REQUIRE(dry.exit_code == kOk);
+    const std::string text = read_text(ini);
+    const auto section = text.find("[tech.dram]");
+    REQUIRE(section != std::string::npos);
+    CHECK(text.find("# read = 3.9", section) != std::string::npos);
+    CHECK(run({"--config", ini, "--dram.preset", "reram"}).per_bit_read == 3.1);
+    CHECK(run({"--config", ini}).per_bit_read == 3.9);
+}
+
 TEST_CASE("cli/energy: --tech FILE and tech.* options set the table - bad files exit 2",
           "[cli][energy]") {
     TempDir dir;

@@ -1,4 +1,5 @@
-// Main memory of the platforms (LPDDR4, HBM2, DDR4 or ReRAM presets): a sparse byte store.
+// Main memory of the platforms (LPDDR4, HBM2, DDR4 or ReRAM presets, each with its timing and its
+// access energy): a sparse byte store.
 // Socket: `target`, a TLM-2.0 base-protocol target (b_transport, transport_dbg, DMI).
 // Counts: read/write transactions and bytes, debug bytes, DMI grants, error responses, busy time.
 #pragma once
@@ -15,6 +16,7 @@
 #include <tlm_utils/peq_with_cb_and_phase.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "core/energy.h"
 #include "core/params.h"
 #include "core/stats.h"
 
@@ -49,6 +51,18 @@ struct MemoryConfig {
     // because a member function cannot share the name of the data member `preset`.)
     static bool apply_preset(const std::string& name, MemoryConfig& out);
     static std::vector<std::string> preset_names();
+
+    // The technology's access energy, pJ per bit moved on the bus, with its source: what the
+    // cost model bills as dram.read and dram.write (docs/energy.md).
+    struct MemoryEnergy {
+        double read_pj_per_bit = 0.0, write_pj_per_bit = 0.0;
+        std::string source;
+    };
+    static bool preset_energy(const std::string& name, MemoryEnergy& out);
+    // The named preset's energies into `tech`'s dram.read and dram.write entries (value and
+    // source); false for an unknown name (unchanged). A platform applies them when it picks its
+    // memory, before any technology file or explicit tech.dram.* value.
+    static bool apply_energy(const std::string& name, core::TechTable& tech);
 
     // "" if usable, else a sentence naming the field, its value and what is allowed.
     std::string validate() const;

@@ -6,6 +6,12 @@
 
 namespace sprint::platform {
 
+core::TechTable PlatformConfig::default_tech() {
+    core::TechTable t = core::TechTable::defaults();
+    MemoryConfig::apply_energy(MemoryConfig().preset, t);
+    return t;
+}
+
 void PlatformConfig::register_params(core::ParamRegistry& reg) {
     ip.register_params(reg, "sprint");
     dram.register_params(reg, "dram");

@@ -33,8 +33,12 @@ struct PlatformConfig {
     uint64_t csr_base = kDefaultCsrBase;
     double quantum_ns = 1000.0;  // global quantum for temporal decoupling
     // The cost model's technology table (energy per event, leakage and area per structure):
-    // parameters tech.<block>.<action>; --tech FILE replaces the values.
-    core::TechTable tech = core::TechTable::defaults();
+    // parameters tech.<block>.<action>; --tech FILE replaces the values. Its dram entries are the
+    // memory's (MemoryConfig::apply_energy): the default memory's here.
+    core::TechTable tech = default_tech();
+
+    // The built-in table with the default memory's energies.
+    static core::TechTable default_tech();
 
     // Every parameter under its instance name (sprint.*, dram.*, bus.*, platform.*, tech.*).
     void register_params(core::ParamRegistry& reg);

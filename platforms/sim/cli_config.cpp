@@ -56,15 +56,19 @@ std::string Arguments::config_text() const {
             os << n << " = " << v << "\n";
         }
     }
-    // Memory timing equal to the preset's is written as a comment, so a changed preset (in the
-    // file or on the command line) still brings its own timing when the file is read back.
+    // Memory timing and energy equal to the preset's are written as comments, so a changed preset
+    // (in the file or on the command line) still brings its own when the file is read back.
     MemoryConfig preset;
     MemoryConfig::apply_preset(platform.dram.preset, preset);
+    MemoryConfig::MemoryEnergy energy;
+    MemoryConfig::preset_energy(platform.dram.preset, energy);
     const std::map<std::string, bool> from_preset = {
         {"dram.latency_ns", platform.dram.latency_ns == preset.latency_ns},
         {"dram.write_latency_ns", platform.dram.write_latency_ns == preset.write_latency_ns},
         {"dram.bandwidth_gbps", platform.dram.bandwidth_gbps == preset.bandwidth_gbps},
-        {"dram.burst_bytes", platform.dram.burst_bytes == preset.burst_bytes}};
+        {"dram.burst_bytes", platform.dram.burst_bytes == preset.burst_bytes},
+        {"tech.dram.read", platform.tech.value("dram", "read") == energy.read_pj_per_bit},
+        {"tech.dram.write", platform.tech.value("dram", "write") == energy.write_pj_per_bit}};
     os << "\n"
        << registry.dump_ini([&](const core::ParamRegistry::Entry& e) {
               auto it = from_preset.find(e.name);

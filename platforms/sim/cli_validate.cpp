@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 #include <sstream>
+#include <utility>
 
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>
@@ -182,6 +183,21 @@ void apply_tech_files(const std::string& files, const po::variables_map& vm, dou
     }
 }
 
+// A technology file that bills the memory otherwise than the memory chosen with --dram.preset is
+// said, not silent: the file wins (it may describe the very part), but the choice shows.
+void say_memory_energy_replaced(const PlatformConfig& platform) {
+    MemoryConfig::MemoryEnergy e;
+    if (!MemoryConfig::preset_energy(platform.dram.preset, e)) return;
+    for (const auto& [action, preset] : {std::pair<const char*, double>{"read", e.read_pj_per_bit},
+                                         {"write", e.write_pj_per_bit}}) {
+        const double v = platform.tech.value("dram", action);
+        if (v != preset)
+            std::cerr << "sprint-sim: --tech: dram." << action << " " << v
+                      << " pJ/bit from the technology file, not the " << platform.dram.preset
+                      << " memory's " << preset << " (--tech.dram." << action << " sets it)\n";
+    }
+}
+
 }  // namespace
 
 // The stored options and parameters into `run` and `platform`, each checked: the run options,
@@ -209,14 +225,18 @@ void Arguments::apply_run_options(const po::variables_map& vm) {
 
 void Arguments::apply_model_parameters(const po::variables_map& vm) {
     const ArgumentsImpl& m = *m_impl;
-    // Model parameters: the memory preset first, then every explicit value over it.
+    // Model parameters: the memory preset first (its timing and its energies), then every
+    // explicit value over it.
     if (vm.count("dram.preset")) {
         const std::string p = vm["dram.preset"].as<std::string>();
         cli::set_or_throw(registry, "dram.preset", p);
         MemoryConfig::apply_preset(p, platform.dram);
+        MemoryConfig::apply_energy(p, platform.tech);
     }
-    if (!run.tech_file.empty())
+    if (!run.tech_file.empty()) {
         apply_tech_files(run.tech_file, vm, platform.ip.clock_ns, platform.tech);
+        if (vm.count("dram.preset")) say_memory_energy_replaced(platform);
+    }
     // The IP size preset next, under every explicit parameter.
     if (m.preset != "none") IpConfig::apply_size_preset(m.preset, platform.ip);
     for (const auto* e : registry.entries())

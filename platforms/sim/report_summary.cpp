@@ -64,7 +64,9 @@ void print_header(std::ostream& out, const RunOptions& o, const PlatformConfig& 
         << "\n";
     out << "memory: " << c.dram.preset << ", "
         << (c.dram.channels > 1 ? std::to_string(c.dram.channels) + " channels x " : "")
-        << c.dram.bandwidth_gbps << " GB/s, " << c.dram.latency_ns << " ns\n\n";
+        << c.dram.bandwidth_gbps << " GB/s, " << c.dram.latency_ns << " ns, "
+        << c.tech.value("dram", "read") << "/" << c.tech.value("dram", "write")
+        << " pJ/bit read/write\n\n";
 }
 
 Table result_rows(const std::vector<JobReport>& reps) {
