@@ -1118,7 +1118,7 @@ TEST_CASE("cli/energy: each compute unit's share is its buffers' and datapath's 
     CHECK_THAT(r.out, Contains("unit 1: sram + datapath"));
 }
 
-TEST_CASE("cli/energy: each memory preset bills its own energy per bit; explicit tech.dram.* wins",
+TEST_CASE("cli/energy: each memory preset bills its own energy per bit, explicit tech.dram.* wins",
           "[cli][energy]") {
     TempDir dir;
     struct Run {
