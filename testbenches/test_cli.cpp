@@ -374,6 +374,24 @@ TEST_CASE("cli/run: warnings say when a workload suits the pruning badly", "[cli
     const std::string f = dir.file("w.json");
     run_ok(dir, small({"--keep-fraction", "0.02", "--stats", f}));
     CHECK(nlohmann::json::parse(read_text(f))["warnings"].size() == 2);
+    // Flat heads at N = 1024: the dense baseline, keeping every key, is itself far from float
+    // (the 8-bit probabilities round to zero): said, also when dense runs alone; with the float
+    // softmax it is close and nothing is said of it.
+    const std::vector<std::string> flat = {"--heads",     "1",   "--seq-len",   "1024",
+                                           "--sharpness", "0.2", "--keep-mass", "0.9"};
+    auto baseline_warning = [](const std::vector<std::string>& w) {
+        std::size_t n = 0;
+        for (const auto& l : w)
+            if (l.find("the dense output keeps every key and is") != std::string::npos) ++n;
+        return n;
+    };
+    CHECK(baseline_warning(warnings(flat, false)) == 1);
+    auto dense_alone = flat;
+    dense_alone.insert(dense_alone.end(), {"--mode", "dense", "--compare=false"});
+    CHECK(baseline_warning(warnings(dense_alone, false)) == 1);
+    auto with_float = flat;
+    with_float.insert(with_float.end(), {"--softmax", "float"});
+    CHECK(baseline_warning(warnings(with_float, false)) == 0);
 }
 
 TEST_CASE("cli/run: a job the IP rejects exits 1 naming the job and the error", "[cli]") {

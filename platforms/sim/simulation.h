@@ -149,7 +149,8 @@ struct Evaluation {
     // Host time before the simulation (options, inputs, calibration, references started,
     // elaboration) and after it until the summary (the references joined and compared).
     double setup_seconds = 0.0, check_seconds = 0.0;
-    // Signs that the workload suits the pruning job (the first) badly: in the summary and JSON.
+    // Signs that the workload suits the pruning job (the first) badly, or that a job keeping
+    // every key is itself far from float attention: in the summary and JSON.
     std::vector<std::string> warnings;
 };
 // The limits behind the warnings.
