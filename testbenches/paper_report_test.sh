@@ -1,6 +1,7 @@
 #!/bin/sh
 # The paper report command on its reduced set (--quick: one head of 128 tokens per preset, S):
-# it writes a Markdown table with a row per preset and the geomeans, a CSV with the same rows,
+# it writes a Markdown table with a row per preset and the geomeans, the traffic normalised as
+# the paper's Fig. 10 beside the paper's per-workload values, a CSV with the preset rows,
 # and three PNG charts; an error in a run fails it.
 #   paper_report_test.sh SOURCE_DIR SPRINT_SIM
 set -eu
@@ -13,7 +14,10 @@ py=/usr/bin/python3
 "$py" "$src/scripts/paper_report.py" "$sim" "$tmp/out" --quick --jobs 1 >"$tmp/log" 2>&1 ||
     { cat "$tmp/log"; exit 1; }
 fail() { echo "paper_report_test: $*" >&2; cat "$tmp/log" >&2; exit 1; }
-[ "$(grep -c '^| [a-z0-9-]* | S | ' "$tmp/out/report.md")" -eq 8 ] || fail "not 8 preset rows"
+# 8 preset rows in the main table and 8 in the Fig. 10 traffic table
+[ "$(grep -c '^| [a-z0-9-]* | S | [0-9.]*x | ' "$tmp/out/report.md")" -eq 8 ] || fail "not 8 preset rows"
+[ "$(grep -c '^| [a-z0-9-]* | S | -\{0,1\}[0-9.]*% | [0-9]*% | -\{0,1\}[0-9.]*% | [0-9]*% |$' "$tmp/out/report.md")" -eq 8 ] ||
+    fail "not 8 rows of Fig. 10 traffic beside the paper's"
 grep -q '^| S | [0-9.]*x | 7.48x |' "$tmp/out/report.md" || fail "no geomean row beside the paper's"
 grep -q '^| main-memory read | [0-9.]*% | 46% |' "$tmp/out/report.md" || fail "no baseline split"
 [ "$(wc -l <"$tmp/out/report.csv")" -eq 9 ] || fail "the CSV is not a header and 8 rows"
