@@ -33,6 +33,15 @@ std::string line_starting(const std::string& out, const std::string& prefix) {
     return "";
 }
 
+// A successful run with --stats: the document, and the run's output in `r` when given.
+nlohmann::json run_stats(const TempDir& dir, std::vector<std::string> args,
+                         RunResult* r = nullptr) {
+    const std::string f = dir.file("run_stats.json");
+    args.insert(args.end(), {"--stats", f});
+    run_ok(dir, args, r);
+    return nlohmann::json::parse(read_text(f));
+}
+
 struct QkvFiles {
     std::string q, k, v;
 };
@@ -1053,11 +1062,9 @@ TEST_CASE(
     "cli/summary: the comparison line reads right when SPRINT loses (slow-down, energy higher)",
     "[cli]") {
     TempDir dir;
-    const std::string f = dir.file("k.json");
     RunResult r;
     // Keeping every key, SPRINT does the dense work one query at a time, plus the crossbar's.
-    run_ok(dir, small({"--keep-fraction", "1", "--stats", f}), &r);
-    const auto doc = nlohmann::json::parse(read_text(f));
+    const auto doc = run_stats(dir, small({"--keep-fraction", "1"}), &r);
     const auto& s = doc["jobs"][0];
     const auto& d = doc["jobs"][1];
     const double slower = s["cycles"]["value"].get<double>() / d["cycles"]["value"].get<double>();
@@ -1078,10 +1085,7 @@ TEST_CASE(
     "baselines",
     "[cli][energy]") {
     TempDir dir;
-    const std::string f = dir.file("m.json");
-    RunResult r;
-    run_ok(dir, small({"--compare", "all", "--stats", f}), &r);
-    const auto doc = nlohmann::json::parse(read_text(f));
+    const auto doc = run_stats(dir, small({"--compare", "all"}));
     const double tiles = doc["config"]["sprint.xbar.tiles"].get<double>();
     const double columns = tiles * doc["config"]["sprint.xbar.tile_cols"].get<double>();
     const double xbar_area = tiles * doc["config"]["tech.xbar.area"].get<double>();
@@ -1144,11 +1148,9 @@ TEST_CASE("cli/energy: each memory preset bills its own energy per bit, explicit
         std::string memory_line;
     };
     auto run = [&](std::vector<std::string> more) {
-        const std::string f = dir.file("m.json");
-        more.insert(more.end(), {"--compare=false", "--stats", f});
+        more.push_back("--compare=false");
         RunResult r;
-        run_ok(dir, small(more), &r);
-        const auto job = nlohmann::json::parse(read_text(f))["jobs"][0];
+        const auto job = run_stats(dir, small(more), &r)["jobs"][0];
         Run out;
         for (const auto& l : job["energy"]["lines"]) {
             if (l["block"] != "dram") continue;
