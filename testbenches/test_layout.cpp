@@ -2,6 +2,8 @@
 // function of the model and its applications outgrows a screen.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
