@@ -26,34 +26,29 @@ struct Preset {
     double bandwidth_gbps;
     uint32_t burst_bytes;
     // Access energy of the technology, pJ per bit moved (the cost model's dram.read, dram.write;
-    // docs/energy.md), and where it comes from.
+    // docs/energy.md), and its source: the energy entries' source text.
     double read_pj_per_bit, write_pj_per_bit;
     const char* energy_source;
 };
 constexpr Preset kPresets[] = {
     // LPDDR4-2400 x64: 19.2 GB/s [X] (docs/paper.md); 80 ns read and write [D]; 64 B burst: one
     // cache-line sized access over the x64 interface [D].
-    // Energy: 8 pJ/bit [X] (Accelergy's DRAM table, "LPDDR4: public data"; docs/paper.md).
     {"lpddr4", 80.0, 80.0, 19.2, 64, 8.0, 8.0,
      "[X] LPDDR4, 8 pJ/bit (Accelergy's DRAM energy table; docs/paper.md)"},
     // HBM2, 8 channels x 32 GB/s (DRAMSys memspec): 256 GB/s [X] (docs/paper.md); 60 ns [D]
     // (shorter
     // wires and an on-package controller); 64 B burst [D].
-    // Energy: 3.9 pJ/bit [X] (O'Connor et al., MICRO 2017, the figure Accelergy's DRAM table
-    // uses; docs/paper.md lists 3.9 to 6.25 from different sources).
     {"hbm2", 60.0, 60.0, 256.0, 64, 3.9, 3.9,
      "[X] HBM2, 3.9 pJ/bit (O'Connor et al., MICRO 2017; Accelergy's DRAM energy table)"},
     // DDR4-3200 x64: 25.6 GB/s [X] (docs/paper.md); 70 ns [D]; 64 B = BL8 x 8 B [D].
-    // Energy: no DDR4 figure in our sources. 45 pJ/bit [D]: DDR3's 70 pJ/bit [X] (Chatterjee et
-    // al., MICRO 2017, as Accelergy's DRAM table gives it) scaled by the square of the supply,
-    // 1.2 V / 1.5 V (docs/energy.md); uncertain, set --tech.dram.read/write for a known part.
+    // Energy: none of our sources gives DDR4's; the derivation and its uncertainty are in
+    // docs/energy.md ("Memory technologies").
     {"ddr4", 70.0, 70.0, 25.6, 64, 45.0, 45.0,
      "[D] DDR4, 45 pJ/bit: DDR3's 70 pJ/bit [X] x (1.2 V / 1.5 V)^2 (docs/energy.md)"},
     // ReRAM main memory as in the paper's system: 40 ns read [D] (no precharge/refresh, sensing
     // only); 100 ns write [D]: a set/reset pulse is ~10 ns per cell [X] (NVMExplorer cell in the
     // Accelergy NeuroSim plug-in, docs/paper.md), times several program-and-verify rounds plus the
     // peripheral overhead; behind an LPDDR4-class interface, 19.2 GB/s and 64 B bursts [D].
-    // Energy: the paper's ReRAM, read 3.1 and write 24.4 pJ/bit [S] (docs/paper.md).
     {"reram", 40.0, 100.0, 19.2, 64, 3.1, 24.4,
      "[S] ReRAM main memory of the paper: read 3.1, write 24.4 pJ/bit"},
 };
