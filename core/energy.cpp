@@ -29,9 +29,15 @@ TechTable TechTable::defaults() {
          "[X] 65 nm 128 KB 64-bit buffer, 18 pJ per access (Accelergy Eyeriss example), per byte"},
         {"sram", "write", 1.75, "pJ/B", "[X] the same buffer, 14 pJ per 64-bit write, per byte"},
         {"datapath", "qk_mac", 0.2, "pJ/MAC", "[X] 8-bit MAC at 45 nm (Horowitz ISSCC'14)"},
-        {"datapath", "v_mac", 0.2, "pJ/MAC", "[X] 8-bit MAC at 45 nm (Horowitz ISSCC'14)"},
+        {"datapath", "v_mac", 0.45, "pJ/MAC",
+         "[D] 17-bit exponential x int8 V MAC into a 48-bit accumulator (softmax fixed): the "
+         "8-bit MAC's 0.2 pJ (Horowitz ISSCC'14) scaled by the multiplier's width, plus a wider "
+         "add"},
+        {"datapath", "v_mac_p8", 0.2, "pJ/MAC",
+         "[X] 8-bit probability x int8 V MAC at 45 nm (Horowitz ISSCC'14) (softmax prob8)"},
         {"datapath", "exp", 0.4, "pJ/op", "[D] two 64-entry LUT reads and one 8-bit multiply"},
-        {"datapath", "div", 1.0, "pJ/op", "[D] a 16-bit divide, about ten 32-bit adds"},
+        {"datapath", "div", 1.0, "pJ/op",
+         "[D] one division (48 by 32 bits for fixed, 24 by 32 for prob8), about ten 32-bit adds"},
         {"fetcher", "request", 1.0, "pJ/request",
          "[D] address generation and bookkeeping of one memory request"},
         {"controller", "query", 0.5, "pJ/query", "[D] sequencing of one query"},

@@ -63,18 +63,35 @@ void RowEngine::begin(const int8_t* q, int d, double logit_scale, float s_v, Sof
     m_q.assign(q, q + d);
     m_tokens.clear();
     m_scores.clear();
-    m_p8.clear();
-    m_pf.clear();
+    clear_weights();
     m_acc.assign(std::size_t(d), 0);
     m_accf.assign(std::size_t(d), 0.0);
     m_next_v = 0;
     m_exp_ops = m_div_ops = 0;
 }
 
+void RowEngine::clear_weights() {
+    m_e.clear();
+    m_sum = 0;
+    m_p8.clear();
+    m_pf.clear();
+}
+
+std::size_t RowEngine::weights() const {
+    switch (m_kind) {
+        case SoftmaxKind::Fixed:
+            return m_e.size();
+        case SoftmaxKind::Prob8:
+            return m_p8.size();
+        case SoftmaxKind::Float:
+            return m_pf.size();
+    }
+    return 0;
+}
+
 bool RowEngine::score(uint32_t token, const int8_t* k_row) {
     if (!m_tokens.empty() && token <= m_tokens.back()) return false;
-    m_p8.clear();  // probabilities exist only for a complete score set
-    m_pf.clear();
+    clear_weights();  // weights exist only for a complete score set
     m_tokens.push_back(token);
     m_scores.push_back(dot_i8(m_q.data(), k_row, m_d));
     return true;
@@ -102,29 +119,18 @@ std::size_t RowEngine::prune(double threshold, EmptyRowPolicy policy, uint32_t s
     }
     m_tokens.swap(tokens);
     m_scores.swap(scores);
-    m_p8.clear();
-    m_pf.clear();
+    clear_weights();
     return m_tokens.size();
 }
 
 const std::vector<uint32_t>& RowEngine::softmax() {
     const std::size_t n = m_scores.size();
     m_next_v = 0;
+    clear_weights();
     if (n == 0) return m_tokens;
     const int32_t s_max = *std::max_element(m_scores.begin(), m_scores.end());
     m_exp_ops += n;
-    m_div_ops += n;
-    if (m_kind == SoftmaxKind::Fixed) {
-        std::vector<uint32_t> e(n);
-        uint64_t sum = 0;
-        for (std::size_t i = 0; i < n; ++i) {
-            e[i] = exp_fixed(softmax_input(s_max, m_scores[i], m_logit_scale));
-            sum += e[i];
-        }
-        m_p8.resize(n);
-        for (std::size_t i = 0; i < n; ++i)
-            m_p8[i] = uint8_t((uint64_t(e[i]) * kProbabilityMax + sum / 2) / sum);
-    } else {
+    if (m_kind == SoftmaxKind::Float) {
         m_pf.resize(n);
         double sum = 0.0;
         for (std::size_t i = 0; i < n; ++i) {
@@ -132,47 +138,73 @@ const std::vector<uint32_t>& RowEngine::softmax() {
             sum += m_pf[i];
         }
         for (std::size_t i = 0; i < n; ++i) m_pf[i] /= sum;
+        m_div_ops += n;
+        return m_tokens;
+    }
+    m_e.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        m_e[i] = exp_fixed(softmax_input(s_max, m_scores[i], m_logit_scale));
+        m_sum += m_e[i];
+    }
+    if (m_kind == SoftmaxKind::Prob8) {
+        m_p8.resize(n);
+        for (std::size_t i = 0; i < n; ++i)
+            m_p8[i] = uint8_t((uint64_t(m_e[i]) * kProbabilityMax + m_sum / 2) / m_sum);
+        m_div_ops += n;
+        m_e.clear();
     }
     return m_tokens;
 }
 
 SPRINT_SIMD_CLONES
 bool RowEngine::accumulate(uint32_t token, const int8_t* v_row) {
-    // Before softmax() (or after scores changed) there are no probabilities to weight V with.
-    const std::size_t probs = m_kind == SoftmaxKind::Fixed ? m_p8.size() : m_pf.size();
-    if (m_next_v >= m_tokens.size() || m_next_v >= probs || m_tokens[m_next_v] != token)
+    // Before softmax() (or after scores changed) there are no weights to weigh V with.
+    if (m_next_v >= m_tokens.size() || m_next_v >= weights() || m_tokens[m_next_v] != token)
         return false;
     // Local length and pointers: a store through m_acc could otherwise alias m_d and the
     // vector's own fields, which keeps the loop from vectorising.
     const int d = m_d;
-    if (m_kind == SoftmaxKind::Fixed) {
-        const int32_t p = m_p8[m_next_v];
-        int32_t* __restrict acc = m_acc.data();
-        for (int e = 0; e < d; ++e) acc[e] += p * int32_t(v_row[e]);
-    } else {
+    if (m_kind == SoftmaxKind::Float) {
         const double p = m_pf[m_next_v];
         double* __restrict acc = m_accf.data();
         for (int e = 0; e < d; ++e) acc[e] += p * double(v_row[e]);
+    } else {
+        const int32_t w = m_kind == SoftmaxKind::Fixed ? int32_t(m_e[m_next_v]) : m_p8[m_next_v];
+        int64_t* __restrict acc = m_acc.data();
+        for (int e = 0; e < d; ++e) acc[e] += int64_t(w * int32_t(v_row[e]));
     }
     ++m_next_v;
     return true;
 }
 
+namespace {
+
+// round(num / den) for den > 0, halves away from zero (as std::round).
+int64_t rounded_div(int64_t num, int64_t den) {
+    return num >= 0 ? (num + den / 2) / den : -((-num + den / 2) / den);
+}
+
+}  // namespace
+
 bool RowEngine::finish(uint8_t* out) {
     if (m_next_v != m_tokens.size()) return false;
+    // The row's divisor, in units of one V int8 step: the sum (Fixed), 255 (Prob8).
+    const int64_t den = m_kind == SoftmaxKind::Fixed ? int64_t(m_sum) : kProbabilityMax;
+    if (m_kind == SoftmaxKind::Fixed && den > 0) m_div_ops += uint64_t(m_d);
     for (int e = 0; e < m_d; ++e) {
         const std::size_t i = std::size_t(e);
-        // value in units of one V int8 step
-        const double units =
-            m_kind == SoftmaxKind::Fixed ? double(m_acc[i]) / kProbabilityMax : m_accf[i];
         if (m_out == OutputFormat::Float32) {
-            const float f = m_kind == SoftmaxKind::Fixed
-                                ? float(double(m_acc[i]) * double(m_s_v) / kProbabilityMax)
-                                : float(m_accf[i] * double(m_s_v));
+            const float f = m_kind == SoftmaxKind::Float ? float(m_accf[i] * double(m_s_v))
+                            : den == 0                   ? 0.0f
+                                       : float(double(m_acc[i]) * double(m_s_v) / double(den));
             store_le(out + i * 4, &f, 4);
         } else {
-            const double r = std::round(units * 128.0);
-            const int16_t v = int16_t(std::clamp(r, -32768.0, 32767.0));
+            int64_t r = 0;
+            if (m_kind == SoftmaxKind::Float)
+                r = int64_t(std::clamp(std::round(m_accf[i] * 128.0), -32768.0, 32767.0));
+            else if (den > 0)
+                r = std::clamp<int64_t>(rounded_div(m_acc[i] * 128, den), -32768, 32767);
+            const int16_t v = int16_t(r);
             store_le(out + i * 2, &v, 2);
         }
     }

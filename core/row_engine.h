@@ -1,15 +1,26 @@
 // Exact recompute of one query row on the kept keys: int8 x int8 -> int32 scores, softmax over the
 // kept keys only (hardware fixed point by default, float for studies), then the weighted sum of V.
 //
-// Fixed-point softmax (after the paper's datapath: 12-bit score into the softmax, exp as the
-// product of two LUT halves, 8-bit probabilities):
+// Softmax arithmetic (SoftmaxKind). Common to the fixed-point kinds (after the paper's datapath:
+// 12-bit score into the softmax, exp as the product of two LUT halves):
 //   u_j   = min(4095, round((s_max - s_j) * logit_scale * 256))   12 bits, (max - logit) in 1/256
 //   e_j   = (LUT_hi[u_j >> 6] * LUT_lo[u_j & 63] + 2^15) >> 16    17 bits, ~ 2^16 * exp(-u_j/256)
 //           LUT_hi[a] = round(2^16 exp(-a/4)), LUT_lo[b] = round(2^16 exp(-b/256))
-//   sum   = sum_j e_j                                             32-bit accumulator
-//   p_j   = (255 e_j + sum/2) / sum                               8 bits
-//   acc_e = sum_j p_j * v_j[e]                                     int32
-// Output: float32 = acc * s_v / 255, or int16 = round(acc * 128 / 255) (units of s_v / 128).
+//   sum   = sum_j e_j                                             48-bit accumulator
+// Fixed (the default): the exponentials stay unnormalised; the V unit weighs V with them and the
+// row is divided by the sum once per output element, so no probability is ever rounded:
+//   acc_e = sum_j e_j * v_j[e]                                     17 x 8-bit MACs, 48-bit acc
+//   out_e = acc_e / sum                                            one division per element
+// Prob8 (the paper's datapath, for study): each probability is rounded to 8 bits of the row's
+// total before V, one division per key:
+//   p_j   = (255 e_j + sum/2) / sum                                8 bits
+//   acc_e = sum_j p_j * v_j[e]                                     8 x 8-bit MACs, int32
+//   out_e = acc_e / 255
+// On a long, flat row most of the mass sits in keys whose p_j rounds to 0 (every e_j < sum/510):
+// at N = 2048 with near-uniform scores each p_j is 0, and Prob8's output collapses; Fixed keeps
+// every e_j at 16 bits of its own, so its error is the 12-bit input's (about 0.2% per key, random).
+// Output: float32 = out * s_v, or int16 = round(out * 128) (units of s_v / 128; Fixed rounds the
+// integer division half away from zero).
 //
 // Chunking: the engine is fed key rows in ascending token order, in any number of chunks. All
 // scores are held (the datapath's score buffer) until softmax(), so max and sum are taken over the
@@ -28,7 +39,7 @@ namespace sprint::core {
 constexpr int kSoftmaxInputBits = 12;
 constexpr int kSoftmaxFracBits = 8;
 constexpr uint32_t kSoftmaxInputMax = (1u << kSoftmaxInputBits) - 1;
-constexpr int kProbabilityMax = 255;
+constexpr int kProbabilityMax = 255;  // Prob8
 
 // ~ 2^16 * exp(-u / 256) for a 12-bit u, from the two 64-entry LUTs.
 uint32_t exp_fixed(uint32_t u);
@@ -58,10 +69,15 @@ class RowEngine {
     const std::vector<uint32_t>& tokens() const { return m_tokens; }
     const std::vector<int32_t>& scores() const { return m_scores; }
     // Operation counts of this row (for the datapath's counters).
+    // Divisions: one per key at softmax() (Prob8, Float), or one per output element at finish()
+    // (Fixed, when the row has keys).
     uint64_t exp_ops() const { return m_exp_ops; }
     uint64_t div_ops() const { return m_div_ops; }
 
   private:
+    void clear_weights();
+    std::size_t weights() const;  // the keys softmax() has weighed (0 before it)
+
     int m_d = 0;
     double m_logit_scale = 1.0;
     float m_s_v = 1.0f;
@@ -70,9 +86,11 @@ class RowEngine {
     std::vector<int8_t> m_q;
     std::vector<uint32_t> m_tokens;
     std::vector<int32_t> m_scores;
-    std::vector<uint8_t> m_p8;
-    std::vector<double> m_pf;
-    std::vector<int32_t> m_acc;
+    std::vector<uint32_t> m_e;  // Fixed: the unnormalised exponentials
+    uint64_t m_sum = 0;         // Fixed: their sum
+    std::vector<uint8_t> m_p8;  // Prob8
+    std::vector<double> m_pf;   // Float
+    std::vector<int64_t> m_acc;
     std::vector<double> m_accf;
     std::size_t m_next_v = 0;
     uint64_t m_exp_ops = 0, m_div_ops = 0;

@@ -19,7 +19,15 @@ const char* to_string(EmptyRowPolicy p) {
     return p == EmptyRowPolicy::Max ? "max" : "self";
 }
 const char* to_string(SoftmaxKind k) {
-    return k == SoftmaxKind::Float ? "float" : "fixed";
+    switch (k) {
+        case SoftmaxKind::Fixed:
+            return "fixed";
+        case SoftmaxKind::Float:
+            return "float";
+        case SoftmaxKind::Prob8:
+            return "prob8";
+    }
+    return "?";
 }
 const char* to_string(OutputFormat f) {
     return f == OutputFormat::Int16 ? "int16" : "float32";
@@ -52,6 +60,8 @@ bool parse(const std::string& s, SoftmaxKind& out) {
         out = SoftmaxKind::Fixed;
     else if (s == "float")
         out = SoftmaxKind::Float;
+    else if (s == "prob8")
+        out = SoftmaxKind::Prob8;
     else
         return false;
     return true;

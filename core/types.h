@@ -29,8 +29,10 @@ inline bool scores_in_memory(Mode m) {
 }
 // What to keep when nothing passes the threshold (JOB_CFG.EMPTY_MAX).
 enum class EmptyRowPolicy : uint32_t { Self = 0, Max = 1 };
-// Softmax arithmetic (JOB_CFG.SOFTMAX_FLOAT).
-enum class SoftmaxKind : uint32_t { Fixed = 0, Float = 1 };
+// Softmax arithmetic (JOB_CFG.SOFTMAX_FLOAT, JOB_CFG.SOFTMAX_PROB8; core/row_engine.h): Fixed,
+// unnormalised fixed-point exponentials and one division per output element (the default);
+// Float, for studies; Prob8, the paper's 8-bit probabilities (fails on long, flat rows).
+enum class SoftmaxKind : uint32_t { Fixed = 0, Float = 1, Prob8 = 2 };
 // Element format of the output rows written back to memory (JOB_CFG.OUT_INT16).
 enum class OutputFormat : uint32_t { Float32 = 0, Int16 = 1 };
 

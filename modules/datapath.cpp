@@ -132,10 +132,12 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
     if (!cmd.kept_out || !e) return false;
     if (cmd.prune) e->prune(cmd.threshold, cmd.empty_row, cmd.query);
     const std::size_t n = e->scores_held();
+    const uint64_t exps = e->exp_ops(), divs = e->div_ops();
     *cmd.kept_out = e->softmax();
-    m_exp_ops.add(cmd.head, cmd.query, n);
-    m_div_ops.add(cmd.head, cmd.query, n);
-    // Max search, exp, sum and normalise: two passes over the scores, pipelined.
+    m_exp_ops.add(cmd.head, cmd.query, e->exp_ops() - exps);
+    m_div_ops.add(cmd.head, cmd.query, e->div_ops() - divs);
+    // Max search, then exp and sum: two passes over the scores, pipelined (prob8's normalising
+    // divisions feed the V unit as it reads the probabilities).
     const uint64_t cyc =
         m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
     m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
@@ -155,9 +157,11 @@ bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
 bool Datapath::finish(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
                       const sc_time& start, sc_time& delay) {
     core::RowEngine* e = engine(cmd.context);
+    const uint64_t divs = e ? e->div_ops() : 0;
     if (!e || !gp.is_read() || gp.get_data_length() != m_d * core::output_element_bytes(m_out) ||
         !e->finish(gp.get_data_ptr()))
         return false;
+    m_div_ops.add(cmd.head, cmd.query, e->div_ops() - divs);  // fixed: one per element
     m_live[cmd.context] = 0;  // the output row is out: its scores leave the buffer
     ++m_rows_output;
     delay =

@@ -73,10 +73,11 @@ class Datapath : public sc_core::sc_module {
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
     core::HeadCounter m_qk_macs{m_stats, "qk_macs", "MACs", "int8 MACs in the QK unit"};
-    core::HeadCounter m_v_macs{m_stats, "v_macs", "MACs", "int8 x uint8 MACs in the V unit"};
+    core::HeadCounter m_v_macs{m_stats, "v_macs", "MACs", "V MACs (weight x int8 V)"};
     core::HeadCounter m_exp_ops{m_stats, "exp_ops", "operations",
                                 "exponentials (LUT products or float)"};
-    core::HeadCounter m_div_ops{m_stats, "div_ops", "operations", "normalising divisions"};
+    core::HeadCounter m_div_ops{m_stats, "div_ops", "operations",
+                                "normalising divisions (per key, or per output element)"};
     core::Counter m_rows_scored{m_stats, "rows_scored", "rows", "K rows scored"};
     core::Counter m_rows_accumulated{m_stats, "rows_accumulated", "rows", "V rows accumulated"};
     core::Counter m_rows_output{m_stats, "rows_output", "rows", "output rows produced"};

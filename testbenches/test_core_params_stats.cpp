@@ -299,7 +299,7 @@ TEST_CASE("core/types: enum spellings round trip", "[core][params]") {
         REQUIRE(parse(to_string(p), back));
         CHECK(back == p);
     }
-    for (SoftmaxKind k : {SoftmaxKind::Fixed, SoftmaxKind::Float}) {
+    for (SoftmaxKind k : {SoftmaxKind::Fixed, SoftmaxKind::Float, SoftmaxKind::Prob8}) {
         SoftmaxKind back{};
         REQUIRE(parse(to_string(k), back));
         CHECK(back == k);
@@ -325,6 +325,7 @@ TEST_CASE("core/types: enum spellings round trip", "[core][params]") {
     CHECK(uint32_t(Mode::OnchipPrune) == 2);
     CHECK(uint32_t(EmptyRowPolicy::Max) == 1);
     CHECK(uint32_t(SoftmaxKind::Float) == 1);
+    CHECK(uint32_t(SoftmaxKind::Prob8) == 2);
     CHECK(uint32_t(OutputFormat::Int16) == 1);
 }
 

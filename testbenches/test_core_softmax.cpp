@@ -133,7 +133,68 @@ TEST_CASE("core/softmax: dot_i8 is the exact int8 dot product", "[core][softmax]
     CHECK(dot_i8(m.data(), p.data(), 512) == -512 * 16256);
 }
 
-TEST_CASE("core/softmax: fixed-point row, computed by hand", "[core][softmax]") {
+TEST_CASE("core/softmax: fixed row (unnormalised exponentials), computed by hand",
+          "[core][softmax]") {
+    // The row of the prob8 test below: the same exponentials, no probabilities. The V unit
+    // weighs V with e_j; each output element is divided by the sum once.
+    const std::vector<int8_t> q{1, 0, 0};
+    const std::vector<std::vector<int8_t>> k{{40, 9, 9}, {20, -3, 1}, {3, 0, 0}, {-128, 5, 5}};
+    const std::vector<std::vector<int8_t>> v{
+        {10, -20, 0}, {100, 127, -128}, {-128, 5, 1}, {127, 127, 127}};
+    const double ls = 0.05;
+    const float s_v = 0.5f;
+    const uint32_t u[4] = {0, 256, 474, 2150};
+    int64_t e[4], sum = 0;
+    for (int j = 0; j < 4; ++j) {
+        e[j] = model_exp(u[j]);
+        sum += e[j];
+    }
+    int64_t acc[3];
+    for (int c = 0; c < 3; ++c) {
+        acc[c] = 0;
+        for (int j = 0; j < 4; ++j) acc[c] += e[j] * v[std::size_t(j)][std::size_t(c)];
+    }
+    RowEngine eng;
+    eng.begin(q.data(), 3, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Float32);
+    for (uint32_t j = 0; j < 4; ++j) REQUIRE(eng.score(j, k[j].data()));
+    const auto tokens = eng.softmax();
+    CHECK(eng.exp_ops() == 4);
+    CHECK(eng.div_ops() == 0);  // none yet: the divisions come with the output
+    for (uint32_t t : tokens) REQUIRE(eng.accumulate(t, v[t].data()));
+    uint8_t out[12];
+    REQUIRE(eng.finish(out));
+    CHECK(eng.div_ops() == 3);  // one per output element
+    for (int c = 0; c < 3; ++c) {
+        INFO("element " << c);
+        CHECK(read_f32(out + 4 * c) == float(double(acc[c]) * double(s_v) / double(sum)));
+    }
+    const auto o16 = run_row(q, k, v, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Int16);
+    // Worked by hand: e = {65536, 24109, 10288, 15}, sum = 99948,
+    // acc = {1751301, 1804468, -3073759}; acc * 128 / sum = {2242.83, 2310.92, -3936.46}.
+    CHECK(e[3] == 15);
+    CHECK(sum == 99948);
+    CHECK(acc[0] == 1751301);
+    CHECK(acc[1] == 1804468);
+    CHECK(acc[2] == -3073759);
+    CHECK(read_i16(o16.data() + 0) == 2243);
+    CHECK(read_i16(o16.data() + 2) == 2311);
+    CHECK(read_i16(o16.data() + 4) == -3936);
+    CHECK(read_f32(out + 0) == Approx(8.761060751590827));
+    CHECK(read_f32(out + 8) == Approx(-15.376790931284267));
+}
+
+TEST_CASE("core/softmax: fixed: equal scores weigh their V rows equally", "[core][softmax]") {
+    const std::vector<int8_t> q{2};
+    const std::vector<std::vector<int8_t>> k{{7}, {7}};
+    const std::vector<std::vector<int8_t>> v{{-100}, {51}};
+    // e = {65536, 65536}: out = (-100 + 51) / 2 = -24.5 V steps; int16 = round(-24.5 * 128)
+    const auto o = run_row(q, k, v, 0.3, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    CHECK(read_i16(o.data()) == -3136);
+    const auto of = run_row(q, k, v, 0.3, 0.25f, SoftmaxKind::Fixed, OutputFormat::Float32);
+    CHECK(read_f32(of.data()) == -6.125f);
+}
+
+TEST_CASE("core/softmax: prob8 row (8-bit probabilities), computed by hand", "[core][softmax]") {
     // q = {1, 0, 0}: the score of key j is k_j[0].
     const std::vector<int8_t> q{1, 0, 0};
     const std::vector<std::vector<int8_t>> k{{40, 9, 9}, {20, -3, 1}, {3, 0, 0}, {-128, 5, 5}};
@@ -163,7 +224,7 @@ TEST_CASE("core/softmax: fixed-point row, computed by hand", "[core][softmax]") 
     }
 
     RowEngine eng;
-    eng.begin(q.data(), 3, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Float32);
+    eng.begin(q.data(), 3, ls, s_v, SoftmaxKind::Prob8, OutputFormat::Float32);
     for (uint32_t j = 0; j < 4; ++j) REQUIRE(eng.score(j, k[j].data()));
     CHECK(eng.scores() == std::vector<int32_t>{40, 20, 3, -128});
     for (int j = 0; j < 4; ++j) CHECK(softmax_input(40, eng.scores()[std::size_t(j)], ls) == u[j]);
@@ -180,7 +241,7 @@ TEST_CASE("core/softmax: fixed-point row, computed by hand", "[core][softmax]") 
     }
 
     // the same row with int16 output: round(acc * 128 / 255), little-endian
-    const auto o16 = run_row(q, k, v, ls, s_v, SoftmaxKind::Fixed, OutputFormat::Int16);
+    const auto o16 = run_row(q, k, v, ls, s_v, SoftmaxKind::Prob8, OutputFormat::Int16);
     REQUIRE(o16.size() == 6);
     for (int c = 0; c < 3; ++c) {
         INFO("element " << c);
@@ -206,27 +267,29 @@ TEST_CASE("core/softmax: fixed-point row, computed by hand", "[core][softmax]") 
     CHECK(read_f32(out + 8) == Approx(-15.509803921568627));
 }
 
-TEST_CASE("core/softmax: a two-key row with equal scores splits 128/127 (rounded division)",
+TEST_CASE("core/softmax: prob8: a two-key row with equal scores splits 128/127 (rounded division)",
           "[core][softmax]") {
     const std::vector<int8_t> q{2};
     const std::vector<std::vector<int8_t>> k{{7}, {7}};
     const std::vector<std::vector<int8_t>> v{{-100}, {50}};
     // e = {65536, 65536}, sum = 131072: p = (255*65536 + 65536) / 131072 = 128 each
-    const auto o = run_row(q, k, v, 0.3, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    const auto o = run_row(q, k, v, 0.3, 1.0f, SoftmaxKind::Prob8, OutputFormat::Int16);
     // acc = 128 * -100 + 128 * 50 = -6400; round(-6400 * 128 / 255) = round(-3212.55) = -3213
     CHECK(read_i16(o.data()) == -3213);
-    const auto of = run_row(q, k, v, 0.3, 0.25f, SoftmaxKind::Fixed, OutputFormat::Float32);
+    const auto of = run_row(q, k, v, 0.3, 0.25f, SoftmaxKind::Prob8, OutputFormat::Float32);
     CHECK(read_f32(of.data()) == float(-6400.0 * 0.25 / 255.0));
 }
 
-TEST_CASE("core/softmax: a single kept key gets probability 255: output = its V row",
+TEST_CASE("core/softmax: a single kept key (prob8: probability 255): output = its V row",
           "[core][softmax]") {
     const std::vector<int8_t> q{3, -4};
     const std::vector<std::vector<int8_t>> k{{1, 2}};
     const std::vector<std::vector<int8_t>> v{{-128, 127}};
-    const auto o = run_row(q, k, v, 1.0, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
-    CHECK(read_i16(o.data()) == -128 * 128);
-    CHECK(read_i16(o.data() + 2) == 127 * 128);
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Prob8}) {
+        const auto o = run_row(q, k, v, 1.0, 1.0f, kind, OutputFormat::Int16);
+        CHECK(read_i16(o.data()) == -128 * 128);
+        CHECK(read_i16(o.data() + 2) == 127 * 128);
+    }
     const auto f = run_row(q, k, v, 1.0, 0.125f, SoftmaxKind::Float, OutputFormat::Float32);
     CHECK(read_f32(f.data()) == -16.0f);
     CHECK(read_f32(f.data() + 4) == 15.875f);
@@ -318,7 +381,7 @@ TEST_CASE("core/softmax: ordering errors are reported", "[core][softmax]") {
 
 TEST_CASE("core/softmax: V rows before softmax() are refused", "[core][softmax]") {
     const int8_t q[2] = {1, 1}, row[2] = {1, 2};
-    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float}) {
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float, SoftmaxKind::Prob8}) {
         RowEngine e;
         e.begin(q, 2, 0.1, 1.0f, kind, OutputFormat::Float32);
         REQUIRE(e.score(0, row));
@@ -421,7 +484,7 @@ TEST_CASE("core/softmax: two engines fed the same rows write identical bytes, be
             k[std::size_t(j)][std::size_t(e)] = int8_t((j * 101 + e * 29) % 255 - 127);
             v[std::size_t(j)][std::size_t(e)] = int8_t((j * 13 + e * 89 + 3) % 255 - 127);
         }
-    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float})
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float, SoftmaxKind::Prob8})
         for (auto fmt : {OutputFormat::Float32, OutputFormat::Int16}) {
             const auto a = run_row(q, k, v, 0.004, 0.02f, kind, fmt);
             const auto b = run_row(q, k, v, 0.004, 0.02f, kind, fmt);

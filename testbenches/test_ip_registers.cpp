@@ -176,7 +176,7 @@ TEST_CASE("registers: reserved bits read as zero and ignore writes") {
             CHECK(h.read_reg(r.offset) == r.value_mask());
             REQUIRE(write32(h, r.offset, 0) == tlm::TLM_OK_RESPONSE);
         }
-        CHECK(regs::find("JOB_CFG")->value_mask() == 0x377u);
+        CHECK(regs::find("JOB_CFG")->value_mask() == 0x3F7u);
         CHECK(regs::find("IRQ_ENABLE")->value_mask() == 0x3u);
         // CTRL without START (every other bit set) starts nothing.
         CHECK(write32(h, regs::CTRL, ~regs::CTRL_START) == tlm::TLM_OK_RESPONSE);
@@ -418,11 +418,13 @@ TEST_CASE("registers: START right after a failed job runs the next job normally"
 
 TEST_CASE("registers: JOB_CFG and head-table entries encode and decode through the field table") {
     for (int m = 0; m < 4; ++m)
-        for (int bits = 0; bits < 16; ++bits) {
+        for (int bits = 0; bits < 32; ++bits) {
             core::JobOptions o;
             o.mode = core::Mode(m);
             o.causal = bits & 1;
-            o.softmax = bits & 2 ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
+            o.softmax = bits & 2    ? core::SoftmaxKind::Float
+                        : bits & 16 ? core::SoftmaxKind::Prob8
+                                    : core::SoftmaxKind::Fixed;
             o.output = bits & 4 ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
             o.empty_row = bits & 8 ? core::EmptyRowPolicy::Max : core::EmptyRowPolicy::Self;
             const uint32_t v = regs::encode_job_cfg(o);

@@ -205,7 +205,8 @@ void check_row_equals_engine(SoftmaxKind kind, OutputFormat fmt) {
     CHECK(b.dp.stats().count("qk_macs") == 12 * 16);
     CHECK(b.dp.stats().count("v_macs") == 12 * 16);
     CHECK(b.dp.stats().count("exp_ops") == 12);
-    CHECK(b.dp.stats().count("div_ops") == 12);
+    // fixed: one division per output element (2 rows x 16); prob8 and float: one per key
+    CHECK(b.dp.stats().count("div_ops") == (kind == SoftmaxKind::Fixed ? 2 * 16 : 12));
     CHECK(b.dp.stats().count("score_peak") == 6);
     // One SRAM gather read per chunk: QK 1 + 3, V 1 + 3.
     CHECK(b.sram.stats().count("reads") == 8);
@@ -222,6 +223,11 @@ TEST_CASE(
 TEST_CASE(
     "module datapath: fixed softmax and int16 output equal RowEngine in one chunk or several") {
     check_row_equals_engine(SoftmaxKind::Fixed, OutputFormat::Int16);
+}
+
+TEST_CASE(
+    "module datapath: prob8 softmax and int16 output equal RowEngine in one chunk or several") {
+    check_row_equals_engine(SoftmaxKind::Prob8, OutputFormat::Int16);
 }
 
 TEST_CASE(
@@ -403,7 +409,7 @@ TEST_CASE("module datapath: QK - softmax - V - finish times and the counters") {
     CHECK(b.dp.stats().count("qk_macs") == 5 * 64 + 3 * 32);
     CHECK(b.dp.stats().count("v_macs") == 5 * 64 + 3 * 32);
     CHECK(b.dp.stats().count("exp_ops") == 8);
-    CHECK(b.dp.stats().count("div_ops") == 8);
+    CHECK(b.dp.stats().count("div_ops") == 64 + 32);  // fixed: one per output element
     CHECK(b.dp.stats().count("rows_scored") == 8);
     CHECK(b.dp.stats().count("rows_accumulated") == 8);
     CHECK(b.dp.stats().count("rows_output") == 2);

@@ -131,6 +131,10 @@ void add_job_registers(std::vector<RegDesc>& r) {
            "float softmax instead of the fixed-point unit (studies)"},
           {"OUT_INT16", field::JOB_CFG_OUT_INT16,
            "write int16 outputs (units of s_v/128) instead of float32"},
+          {"SOFTMAX_PROB8", field::JOB_CFG_SOFTMAX_PROB8,
+           "the paper's softmax: 8-bit probabilities of the row's total, instead of unnormalised "
+           "exponentials and one division per output element (fails on long, flat rows; ignored "
+           "when SOFTMAX_FLOAT is set)"},
           {"EMPTY_MAX", field::JOB_CFG_EMPTY_MAX,
            "empty-row policy: 0 keep the query's own key, 1 keep the highest score"},
           {"K_READBACK", field::JOB_CFG_K_READBACK,
@@ -256,6 +260,7 @@ uint32_t encode_job_cfg(const core::JobOptions& opt) {
     return field::JOB_CFG_MODE.put(uint32_t(opt.mode)) | field::JOB_CFG_CAUSAL.put(opt.causal) |
            field::JOB_CFG_SOFTMAX_FLOAT.put(opt.softmax == core::SoftmaxKind::Float) |
            field::JOB_CFG_OUT_INT16.put(opt.output == core::OutputFormat::Int16) |
+           field::JOB_CFG_SOFTMAX_PROB8.put(opt.softmax == core::SoftmaxKind::Prob8) |
            field::JOB_CFG_EMPTY_MAX.put(opt.empty_row == core::EmptyRowPolicy::Max) |
            field::JOB_CFG_K_READBACK.put(opt.k_readback);
 }
@@ -271,8 +276,9 @@ DecodedJobCfg decode_job_cfg(uint32_t v) {
     d.mode_ok = mode <= uint32_t(core::Mode::DenseStream);
     d.opt.mode = d.mode_ok ? core::Mode(mode) : core::Mode::Sprint;
     d.opt.causal = field::JOB_CFG_CAUSAL.get(v) != 0;
-    d.opt.softmax =
-        field::JOB_CFG_SOFTMAX_FLOAT.get(v) ? core::SoftmaxKind::Float : core::SoftmaxKind::Fixed;
+    d.opt.softmax = field::JOB_CFG_SOFTMAX_FLOAT.get(v)   ? core::SoftmaxKind::Float
+                    : field::JOB_CFG_SOFTMAX_PROB8.get(v) ? core::SoftmaxKind::Prob8
+                                                          : core::SoftmaxKind::Fixed;
     d.opt.output =
         field::JOB_CFG_OUT_INT16.get(v) ? core::OutputFormat::Int16 : core::OutputFormat::Float32;
     d.opt.empty_row =

@@ -31,7 +31,8 @@ constexpr Field STATUS_BUSY{0, 1}, STATUS_DONE{1, 1}, STATUS_ERROR{2, 1}, STATUS
     STATUS_ERR_CODE{8, 8};
 constexpr Field IRQ_DONE{0, 1}, IRQ_ERROR{1, 1};  // IRQ_ENABLE and IRQ_STATUS alike
 constexpr Field JOB_CFG_MODE{0, 3}, JOB_CFG_CAUSAL{4, 1}, JOB_CFG_SOFTMAX_FLOAT{5, 1},
-    JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_EMPTY_MAX{8, 1}, JOB_CFG_K_READBACK{9, 1};
+    JOB_CFG_OUT_INT16{6, 1}, JOB_CFG_SOFTMAX_PROB8{7, 1}, JOB_CFG_EMPTY_MAX{8, 1},
+    JOB_CFG_K_READBACK{9, 1};
 }  // namespace field
 
 struct FieldDesc {

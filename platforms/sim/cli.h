@@ -25,6 +25,10 @@
 
 namespace sprint::platform {
 
+// The attention mass the kept keys should hold: under it the summary warns, and the default
+// threshold rule keeps it (--keep-mass).
+constexpr double kWarnMassBelow = 0.90;
+
 // Which baselines run beside the selected mode.
 enum class Compare : uint8_t { None, Strong, All };
 
@@ -39,10 +43,11 @@ struct RunOptions {
     uint64_t seed = 1;
     uint32_t valid_len = 0;  // 0 = seq_len (no padding)
     std::string q_file, k_file, v_file;
-    // Threshold: one value, or one per head (logit units); else calibrated per head to
-    // keep_fraction, or to keep_mass when it is given (> 0).
+    // Threshold: one value, or one per head (logit units); else calibrated per head to keep
+    // keep_mass of the softmax mass (> 0; by default the share under which the summary warns,
+    // kWarnMassBelow), or keep_fraction of the pairs when --keep-fraction is given.
     std::vector<double> thresholds;
-    double keep_fraction = 0.10, keep_mass = 0.0;
+    double keep_fraction = 0.10, keep_mass = kWarnMassBelow;
     core::CalibrateOn calibrate_on = core::CalibrateOn::Ideal;
     uint32_t calibrate_queries = 0;  // the first K queries of each head; 0: all
     // A separate calibration set (Q and K .npy files, [heads, Nc, d]) instead of the workload.
@@ -109,6 +114,7 @@ class Arguments {
     void apply_run_options(const boost::program_options::variables_map& vm);
     void apply_model_parameters(const boost::program_options::variables_map& vm);
     void apply_job_options();
+    void apply_keep_rule();
     std::shared_ptr<ArgumentsImpl> m_impl;  // cli_internal.h
 };
 

@@ -53,6 +53,11 @@ std::string Arguments::config_text() const {
                  n == "tech" || n == "calibrate-k") &&
                 v.empty())
                 continue;
+            // One threshold rule: the fraction only when it is the rule in use (keep-mass 0).
+            if (n == "keep-fraction" && run.keep_mass > 0.0) {
+                os << "# " << n << " = " << v << "  (unused: the rule is keep-mass)\n";
+                continue;
+            }
             os << n << " = " << v << "\n";
         }
     }

@@ -20,7 +20,7 @@ namespace sprint::platform {
 // the help sections.
 struct ArgumentsImpl {
     // Run options as the registry sees them (text for the enumerations and lists).
-    std::string mode = "sprint", softmax = "fixed", output_format = "float32", empty_row = "self";
+    std::string mode = "sprint", softmax = "fixed", output_format = "int16", empty_row = "self";
     std::string preset = "none";
     std::string threshold_text, config_file;
     std::string vcd_window, vcd_heads;

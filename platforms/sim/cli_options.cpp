@@ -102,16 +102,16 @@ void add_workload_options(core::ParamRegistry& r, RunOptions& o, ArgumentsImpl& 
 }
 
 void add_threshold_options(core::ParamRegistry& r, RunOptions& o, ArgumentsImpl& m) {
-    r.add_double("keep-fraction", o.keep_fraction, "fraction",
-                 "calibrate each head's threshold so this fraction of its visible pairs is kept, "
-                 "on the scores the keep rule compares (comparator margins in sprint mode, exact "
-                 "scores in onchip-prune mode)",
-                 1e-6, 1.0);
     r.add_double("keep-mass", o.keep_mass, "share",
                  "calibrate each head's threshold so the kept keys hold this share of each "
-                 "query's dense softmax mass, on average over the calibration queries (instead "
-                 "of --keep-fraction); 0 = unused",
+                 "query's dense softmax mass, on average over the calibration queries (the "
+                 "default rule: the share under which the summary warns); 0 = unused",
                  0.0, 1.0);
+    r.add_double("keep-fraction", o.keep_fraction, "fraction",
+                 "instead of --keep-mass: calibrate each head's threshold so this fraction of "
+                 "its visible pairs is kept, on the scores the keep rule compares (comparator "
+                 "margins in sprint mode, exact scores in onchip-prune mode)",
+                 1e-6, 1.0);
     r.add_enum("calibrate-on", o.calibrate_on,
                "calibrate on the ideal comparator margins or on the hardware's (with the "
                "configured non-idealities)",
@@ -152,7 +152,10 @@ void add_job_options(core::ParamRegistry& r, RunOptions& o, ArgumentsImpl& m) {
                "come from memory, the top bits are read back out of the crossbar (false: whole "
                "K rows fetched)");
     r.add_choice("softmax", m.softmax,
-                 "softmax arithmetic: hardware fixed point or float (studies)", {"fixed", "float"});
+                 "softmax arithmetic: fixed (unnormalised fixed-point exponentials, one division "
+                 "per output element), prob8 (the paper's 8-bit probabilities; collapses on long, "
+                 "flat rows) or float (studies)",
+                 {"fixed", "prob8", "float"});
     r.add_choice("output-format", m.output_format, "element format the IP writes",
                  {"float32", "int16"});
     r.add_choice("empty-row", m.empty_row, "what a query keeps when nothing passes the threshold",

@@ -1,6 +1,7 @@
 // Checking and applying sprint-sim's option values: each value against its option's rule, the
 // presets (workload, memory, IP size) and technology tables under the explicit values, the
 // platform configuration's own validation, and the options that only work together.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -276,6 +277,21 @@ void Arguments::apply_job_options() {
     if (run.calibrate_q_file.empty() != run.calibrate_k_file.empty())
         throw std::runtime_error(
             "options '--calibrate-q' and '--calibrate-k' must be given together");
+    apply_keep_rule();
+}
+
+// --keep-mass is the default rule; --keep-fraction replaces it, and the two together are an error
+// (one threshold rule per run).
+void Arguments::apply_keep_rule() {
+    const auto given = [&](const char* name) {
+        return std::find(run.given.begin(), run.given.end(), name) != run.given.end();
+    };
+    if (!given("keep-fraction")) return;
+    if (given("keep-mass") && run.keep_mass > 0.0)
+        throw std::runtime_error(
+            "options '--keep-mass' and '--keep-fraction' are two threshold rules: give one (or "
+            "'--keep-mass 0' with '--keep-fraction')");
+    run.keep_mass = 0.0;
 }
 
 }  // namespace sprint::platform

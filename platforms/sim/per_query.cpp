@@ -182,7 +182,8 @@ class JobRows {
 
     // The dynamic energy of the events read through `get`.
     core::EnergyReport energy(const CountOf& get) const {
-        return core::cost(m_c.tech, cost_counts(get, m_c, m_rep.mode, m_in.q.d, -1, nullptr, false),
+        return core::cost(m_c.tech,
+                          cost_counts(get, m_c, m_rep.run->desc.opt, m_in.q.d, -1, nullptr, false),
                           0.0);
     }
 

@@ -18,11 +18,12 @@ using report::v;
 // path): each action's events as the modules counted them, with `regs` the memory traffic from
 // the IP's byte registers (else the fetcher's counts of the same traffic: a test keeps their sums
 // equal), and with `structures` each block's leaking, area-taking structures from the
-// configuration: those of the design `mode` runs on (core::scores_in_memory: only sprint mode has
-// the crossbar and the comparators). The one place that says which statistic an energy entry
+// configuration: those of the design `opt.mode` runs on (core::scores_in_memory: only sprint mode
+// has the crossbar and the comparators). The one place that says which statistic an energy entry
 // prices. With `unit` >= 0, only what that compute unit counted: its buffers and datapath.
-core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, core::Mode mode, int d,
-                             int unit, const JobResult* regs, bool structures) {
+core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c,
+                             const core::JobOptions& opt, int d, int unit, const JobResult* regs,
+                             bool structures) {
     core::CostCounts k;
     auto ev = [&](const char* block, const char* action, double n) {
         k.events[{block, action}] += n;
@@ -43,7 +44,7 @@ core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, core::
            8.0 * (regs ? double(regs->mem_write_bytes) : get({"fetcher", "mem_write_bytes"})));
         ev("fetcher", "request", get({"fetcher", "mem_reads"}) + get({"fetcher", "mem_writes"}));
         ev("controller", "query", get({"controller", "queries"}));
-        if (structures && core::scores_in_memory(mode)) {
+        if (structures && core::scores_in_memory(opt.mode)) {
             k.structures["xbar"] = c.ip.xbar.tiles;
             k.structures["comparators"] = double(c.ip.xbar.tiles) * c.ip.xbar.tile_cols;
         }
@@ -55,7 +56,10 @@ core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, core::
         ev("sram", "read", get({n, "sram", "read_bytes"}));
         ev("sram", "write", get({n, "sram", "write_bytes"}));
         ev("datapath", "qk_mac", get({n, "datapath", "qk_macs"}));
-        ev("datapath", "v_mac", get({n, "datapath", "v_macs"}));
+        // prob8 weighs V with 8-bit probabilities; fixed (and float, priced alike) with 17-bit
+        // exponentials.
+        ev("datapath", opt.softmax == core::SoftmaxKind::Prob8 ? "v_mac_p8" : "v_mac",
+           get({n, "datapath", "v_macs"}));
         ev("datapath", "exp", get({n, "datapath", "exp_ops"}));
         ev("datapath", "div", get({n, "datapath", "div_ops"}));
     }
@@ -78,7 +82,7 @@ core::CostCounts report::job_counts(const JobRun& r, const PlatformConfig& c, in
         const json& a = (*p)["per_head"];
         return std::size_t(head) < a.size() ? a[std::size_t(head)].get<double>() : 0.0;
     };
-    return cost_counts(get, c, r.desc.opt.mode, d, unit, head < 0 ? &r.result : nullptr, head < 0);
+    return cost_counts(get, c, r.desc.opt, d, unit, head < 0 ? &r.result : nullptr, head < 0);
 }
 
 Table report::energy_table(const std::vector<JobReport>& reps) {

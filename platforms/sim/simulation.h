@@ -154,7 +154,7 @@ struct Evaluation {
     std::vector<std::string> warnings;
 };
 // The limits behind the warnings.
-constexpr double kWarnMassBelow = 0.90;   // attention mass retained by the kept keys
+// (kWarnMassBelow, the attention mass retained by the kept keys: cli.h, the default rule's too)
 constexpr double kWarnErrorAbove = 0.10;  // output relative L2 error vs dense float
 // Every job against the core's bit-exact reference and the fidelity references.
 // `dense`: reference (a), the dense float attention (filled by the first job's fidelity stream).
@@ -169,9 +169,11 @@ using CountOf = std::function<double(const std::vector<std::string>& path)>;
 // What the cost model multiplies (report_energy.cpp): every action's events read through `get`;
 // `unit` >= 0: that compute unit's only; `regs`: the memory traffic from the job's byte
 // registers (else the fetcher's counts); `structures`: the leaking blocks too, those of the
-// design `mode` runs on (the baselines have no crossbar and no comparators).
-core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c, core::Mode mode, int d,
-                             int unit, const JobResult* regs, bool structures);
+// design `opt.mode` runs on (the baselines have no crossbar and no comparators); the V unit's
+// MACs are priced by the width `opt.softmax` gives them.
+core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c,
+                             const core::JobOptions& opt, int d, int unit, const JobResult* regs,
+                             bool structures);
 
 // The --per-query table (per_query.cpp): per job one row per query, one per head for the work
 // the head did as a whole, one for the job's leakage; its columns sum to the job's statistics.
