@@ -99,6 +99,7 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
             const int end = hm.row(i, row.data());
             if (end == 0) continue;
             eng.begin(w.q.row(h, i), d, ls, hp.s_v, opt.softmax, opt.output);
+            eng.set_online(online_tile(opt));
             for (int j = 0; j < end; ++j)
                 if (row[std::size_t(j)]) eng.score(uint32_t(j), k_row(j));
             if (opt.mode == Mode::OnchipPrune) {

@@ -68,6 +68,16 @@ void RowEngine::begin(const int8_t* q, int d, double logit_scale, float s_v, Sof
     m_accf.assign(std::size_t(d), 0.0);
     m_next_v = 0;
     m_exp_ops = m_div_ops = 0;
+    m_tile = 0;
+    m_tile_at = -1;
+    m_run_max = 0;
+    m_sumf = 0.0;
+    m_closed = false;
+    m_tiles = m_rescales = 0;
+}
+
+void RowEngine::set_online(uint32_t tile) {
+    m_tile = tile;
 }
 
 void RowEngine::clear_weights() {
@@ -91,7 +101,12 @@ std::size_t RowEngine::weights() const {
 
 bool RowEngine::score(uint32_t token, const int8_t* k_row) {
     if (!m_tokens.empty() && token <= m_tokens.back()) return false;
-    clear_weights();  // weights exist only for a complete score set
+    if (m_tile) {  // online: not into a closed row, nor into a tile V has reached
+        if (m_closed ||
+            (m_tile_at >= 0 && m_tokens.size() < uint64_t(m_tile_at + 1) * uint64_t(m_tile)))
+            return false;
+    } else
+        clear_weights();  // weights exist only for a complete score set
     m_tokens.push_back(token);
     m_scores.push_back(dot_i8(m_q.data(), k_row, m_d));
     return true;
@@ -124,6 +139,10 @@ std::size_t RowEngine::prune(double threshold, EmptyRowPolicy policy, uint32_t s
 }
 
 const std::vector<uint32_t>& RowEngine::softmax() {
+    if (m_tile) {  // online: the weights come with the V rows
+        m_closed = true;
+        return m_tokens;
+    }
     const std::size_t n = m_scores.size();
     m_next_v = 0;
     clear_weights();
@@ -158,6 +177,7 @@ const std::vector<uint32_t>& RowEngine::softmax() {
 
 SPRINT_SIMD_CLONES
 bool RowEngine::accumulate(uint32_t token, const int8_t* v_row) {
+    if (m_tile) return accumulate_online(token, v_row);
     // Before softmax() (or after scores changed) there are no weights to weigh V with.
     if (m_next_v >= m_tokens.size() || m_next_v >= weights() || m_tokens[m_next_v] != token)
         return false;
@@ -186,22 +206,70 @@ int64_t rounded_div(int64_t num, int64_t den) {
 
 }  // namespace
 
+void RowEngine::enter_tile(std::size_t t) {
+    const std::size_t lo = t * m_tile, hi = std::min(m_scores.size(), lo + m_tile);
+    const int32_t tile_max =
+        *std::max_element(m_scores.begin() + long(lo), m_scores.begin() + long(hi));
+    ++m_tiles;
+    if (m_tile_at >= 0 && tile_max > m_run_max) {  // the running maximum rises: rescale once
+        ++m_rescales;
+        if (m_kind == SoftmaxKind::Float) {
+            const double r = std::exp(double(int64_t(m_run_max) - tile_max) * m_logit_scale);
+            m_sumf *= r;
+            for (double& a : m_accf) a *= r;
+        } else {
+            const int64_t r = exp_fixed(softmax_input(tile_max, m_run_max, m_logit_scale));
+            m_sum = uint64_t(rounded_div(int64_t(m_sum) * r, 1 << 16));
+            for (int64_t& a : m_acc) a = rounded_div(a * r, 1 << 16);
+        }
+    }
+    if (m_tile_at < 0 || tile_max > m_run_max) m_run_max = tile_max;
+    m_tile_at = int64_t(t);
+}
+
+bool RowEngine::accumulate_online(uint32_t token, const int8_t* v_row) {
+    if (m_next_v >= m_tokens.size() || m_tokens[m_next_v] != token) return false;
+    const std::size_t t = m_next_v / m_tile;
+    if (int64_t(t) != m_tile_at) enter_tile(t);
+    const int32_t s = m_scores[m_next_v];
+    const int d = m_d;
+    ++m_exp_ops;
+    if (m_kind == SoftmaxKind::Float) {
+        const double e = std::exp(double(int64_t(s) - m_run_max) * m_logit_scale);
+        m_sumf += e;
+        double* __restrict acc = m_accf.data();
+        for (int i = 0; i < d; ++i) acc[i] += e * double(v_row[i]);
+    } else {
+        const int32_t e = int32_t(exp_fixed(softmax_input(m_run_max, s, m_logit_scale)));
+        m_sum += uint64_t(e);
+        int64_t* __restrict acc = m_acc.data();
+        for (int i = 0; i < d; ++i) acc[i] += int64_t(e * int32_t(v_row[i]));
+    }
+    ++m_next_v;
+    return true;
+}
+
 bool RowEngine::finish(uint8_t* out) {
-    if (m_next_v != m_tokens.size()) return false;
+    if (m_next_v != m_tokens.size() || (m_tile && !m_closed)) return false;
+    // Online float: the accumulators are unnormalised, divided by the sum here.
+    const double float_den = m_tile && m_sumf > 0.0 ? m_sumf : 1.0;
     // The row's divisor, in units of one V int8 step: the sum (Fixed), 255 (Prob8).
     const int64_t den = m_kind == SoftmaxKind::Fixed ? int64_t(m_sum) : kProbabilityMax;
-    if (m_kind == SoftmaxKind::Fixed && den > 0) m_div_ops += uint64_t(m_d);
+    if ((m_kind == SoftmaxKind::Fixed && den > 0) || (m_tile && m_sumf > 0.0))
+        m_div_ops += uint64_t(m_d);  // one per element: fixed, and online float
     for (int e = 0; e < m_d; ++e) {
         const std::size_t i = std::size_t(e);
         if (m_out == OutputFormat::Float32) {
-            const float f = m_kind == SoftmaxKind::Float ? float(m_accf[i] * double(m_s_v))
-                            : den == 0                   ? 0.0f
+            const float f = m_kind == SoftmaxKind::Float
+                                ? float(m_accf[i] / float_den * double(m_s_v))
+                            : den == 0 ? 0.0f
                                        : float(double(m_acc[i]) * double(m_s_v) / double(den));
             store_le(out + i * 4, &f, 4);
         } else {
             int64_t r = 0;
             if (m_kind == SoftmaxKind::Float)
-                r = int64_t(std::clamp(std::round(m_accf[i] * 128.0), -32768.0, 32767.0));
+                r = int64_t(
+                    std::clamp(std::round(m_accf[i] / float_den * 128.0), -32768.0, 32767.0));
             else if (den > 0)
                 r = std::clamp<int64_t>(rounded_div(m_acc[i] * 128, den), -32768, 32767);
             const int16_t v = int16_t(r);

@@ -22,11 +22,23 @@
 // Output: float32 = out * s_v, or int16 = round(out * 128) (units of s_v / 128; Fixed rounds the
 // integer division half away from zero).
 //
-// Chunking: the engine is fed key rows in ascending token order, in any number of chunks. All
-// scores are held (the datapath's score buffer) until softmax(), so max and sum are taken over the
-// complete kept set before any probability exists; V accumulation is integer (fixed) or in
-// ascending token order (float). The result is therefore the same bits however the rows were
-// chunked: the SystemC Datapath and the golden reference both drive this one class.
+// Two passes (the default; sprint, onchip-prune, dense-stream, and dense with prob8): the engine
+// is fed key rows in ascending token order, in any number of chunks. All scores are held (the
+// datapath's score buffer) until softmax(), so max and sum are taken over the complete kept set
+// before any weight exists; V accumulation is integer (fixed, prob8) or in ascending token order
+// (float). The result is the same bits however the rows were chunked.
+//
+// Online (set_online(T): dense mode with fixed or float, core::online_tile): the keys go in tiles
+// of T positions, [tT, (t+1)T). When V reaches tile t the tile's maximum joins the running
+// maximum M; if M rises, the sum and the accumulators are rescaled once by exp(M_old - M_new)
+// (fixed: (x * e(u) + 2^15) >> 16 with u the 12-bit input of M_new - M_old, rounded half away from
+// zero), then each key of the tile adds e(u(M, s_j)) to the sum and e * v_j to the
+// accumulators; the division comes at the end, as above. Only the scores of the tiles not yet
+// accumulated are held, so nothing grows with N. Every score of a tile must be in before its
+// first V row (a later one is refused); the tiles are fixed by position, so the result is again
+// the same bits however the rows were chunked, and softmax() only closes the row.
+//
+// The SystemC Datapath and the golden reference both drive this one class.
 #pragma once
 
 #include <cstdint>
@@ -58,14 +70,21 @@ class RowEngine {
     // On-chip pruning: keep only scores whose logit >= threshold, then the empty-row policy
     // (Self keeps `self_token` if present, else the nearest lower token). Returns kept count.
     std::size_t prune(double threshold, EmptyRowPolicy policy, uint32_t self_token);
+    // Online softmax in tiles of `tile` keys for this row (after begin(); 0: two passes).
+    void set_online(uint32_t tile);
     // Softmax over the current scores; returns the tokens whose V rows are needed (ascending).
+    // Online: closes the row (no more scores), the weights come with the V rows.
     const std::vector<uint32_t>& softmax();
     // V for the next token of softmax()'s list. Returns false on an out-of-order token.
     bool accumulate(uint32_t token, const int8_t* v_row);
     // All V rows seen? Then write d output elements (float32 or int16, little-endian).
     bool finish(uint8_t* out);
 
-    std::size_t scores_held() const { return m_tokens.size(); }
+    // Scores in the score buffer: all of them (two passes), or those whose V rows are still to
+    // come (online).
+    std::size_t scores_held() const {
+        return m_tile ? m_tokens.size() - m_next_v : m_tokens.size();
+    }
     const std::vector<uint32_t>& tokens() const { return m_tokens; }
     const std::vector<int32_t>& scores() const { return m_scores; }
     // Operation counts of this row (for the datapath's counters).
@@ -73,10 +92,16 @@ class RowEngine {
     // (Fixed, when the row has keys).
     uint64_t exp_ops() const { return m_exp_ops; }
     uint64_t div_ops() const { return m_div_ops; }
+    // Online: tiles entered, and rescales of the sum and the d accumulators (one per rise of M).
+    bool online() const { return m_tile != 0; }
+    uint64_t tiles() const { return m_tiles; }
+    uint64_t rescales() const { return m_rescales; }
 
   private:
     void clear_weights();
     std::size_t weights() const;  // the keys softmax() has weighed (0 before it)
+    bool accumulate_online(uint32_t token, const int8_t* v_row);
+    void enter_tile(std::size_t t);  // online: tile t's maximum into the running one
 
     int m_d = 0;
     double m_logit_scale = 1.0;
@@ -94,6 +119,14 @@ class RowEngine {
     std::vector<double> m_accf;
     std::size_t m_next_v = 0;
     uint64_t m_exp_ops = 0, m_div_ops = 0;
+    // Online softmax: tile size (0: two passes), the tile entered last (-1: none), the running
+    // maximum, the float kind's sum, and whether softmax() closed the row.
+    uint32_t m_tile = 0;
+    int64_t m_tile_at = -1;
+    int32_t m_run_max = 0;
+    double m_sumf = 0.0;
+    bool m_closed = false;
+    uint64_t m_tiles = 0, m_rescales = 0;
 };
 
 }  // namespace sprint::core

@@ -79,6 +79,9 @@ struct HeadParams {
     uint32_t valid_len = 0;  // rows/columns >= valid_len are padding and skipped entirely
 };
 
+// Keys per tile of the dense mode's online softmax, by default (sprint.datapath.softmax_tile).
+constexpr uint32_t kDefaultSoftmaxTile = 64;
+
 // The job-level options that change numerics.
 struct JobOptions {
     Mode mode = Mode::Sprint;
@@ -86,10 +89,21 @@ struct JobOptions {
     EmptyRowPolicy empty_row = EmptyRowPolicy::Self;
     SoftmaxKind softmax = SoftmaxKind::Fixed;
     OutputFormat output = OutputFormat::Float32;
+    // Dense mode's online softmax: keys per tile (the platform sets it from
+    // sprint.datapath.softmax_tile; core::online_tile says when it applies).
+    uint32_t softmax_tile = kDefaultSoftmaxTile;
     // Sprint mode: K-MSB read-back. The datapath's K rows are rebuilt from the top key_bits bits
     // read back out of the crossbar and the low bits fetched from a packed plane in memory (see
     // core/crossbar.h); the other modes ignore it.
     bool k_readback = false;
 };
+
+// The tile of the online softmax the job's rows are computed with, or 0 for two passes (every
+// score held, then softmax, then V). Dense mode tiles its keys with a running maximum and sum, so
+// no buffer grows with N (the strongest dense dataflow); prob8 cannot (its probabilities need
+// the row's total first) and keeps two passes, as do the modes that keep a subset of the keys.
+inline uint32_t online_tile(const JobOptions& o) {
+    return o.mode == Mode::Dense && o.softmax != SoftmaxKind::Prob8 ? o.softmax_tile : 0;
+}
 
 }  // namespace sprint::core

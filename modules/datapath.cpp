@@ -110,6 +110,7 @@ bool Datapath::begin(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
     m_live[cmd.context] = 1;
     e->begin(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(m_d), cmd.logit_scale, cmd.s_v,
              cmd.softmax, cmd.output);
+    e->set_online(cmd.softmax_tile);
     delay = offset_of(m_unit.occupy(start, m_clock));
     return true;
 }
@@ -137,21 +138,49 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
     m_exp_ops.add(cmd.head, cmd.query, e->exp_ops() - exps);
     m_div_ops.add(cmd.head, cmd.query, e->div_ops() - divs);
     // Max search, then exp and sum: two passes over the scores, pipelined (prob8's normalising
-    // divisions feed the V unit as it reads the probabilities).
-    const uint64_t cyc =
-        m_cfg.datapath.softmax_latency + 2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
+    // divisions feed the V unit as it reads the probabilities). Online, the passes come tile by
+    // tile with the V rows (v_chunk): closing the row costs nothing.
+    const uint64_t cyc = e->online() ? 0
+                                     : m_cfg.datapath.softmax_latency +
+                                           2 * ceil_div(n, m_cfg.datapath.softmax_per_cycle);
     m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
     delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
     return true;
 }
 
 bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
+    // Online contexts weigh the rows as they come: their exponentials, tiles and rescales here.
+    const uint32_t first = cmd.counts ? 0 : cmd.context;
+    const uint32_t last =
+        std::min<uint32_t>(cmd.counts ? cmd.contexts : cmd.context + 1, uint32_t(m_engines.size()));
+    struct Seen {
+        uint64_t exps, tiles, rescales;
+    };
+    std::vector<Seen> seen;
+    for (uint32_t c = first; c < last; ++c)
+        seen.push_back({m_engines[c].exp_ops(), m_engines[c].tiles(), m_engines[c].rescales()});
     uint64_t uses = 0;
     const bool ok = stream_rows(
         cmd, proto::Buffer::V, m_cfg.datapath.v_lanes, delay, m_v_busy_ns, uses, m_v_macs,
         [](core::RowEngine& e, uint32_t tok, const int8_t* row) { return e.accumulate(tok, row); });
-    if (ok) m_rows_accumulated += uses;
-    return ok;
+    if (!ok) return false;
+    m_rows_accumulated += uses;
+    uint64_t exps = 0, rows_begun = 0;
+    for (uint32_t c = first; c < last; ++c) {
+        const core::RowEngine& e = m_engines[c];
+        const Seen& s = seen[c - first];
+        m_exp_ops.add(cmd.head, m_context_query[c], e.exp_ops() - s.exps);
+        m_rescale_macs.add(cmd.head, m_context_query[c], (e.rescales() - s.rescales) * (m_d + 1));
+        exps += e.exp_ops() - s.exps;
+        rows_begun += s.tiles == 0 && e.tiles() > 0;
+    }
+    if (exps) {  // the tiles' max and exp passes; the unit's pipeline fills once per row
+        const uint64_t cyc = rows_begun * m_cfg.datapath.softmax_latency +
+                             2 * ceil_div(exps, m_cfg.datapath.softmax_per_cycle);
+        m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
+        delay = offset_of(m_unit.occupy(abs_time(delay), m_clock * double(cyc)));
+    }
+    return true;
 }
 
 bool Datapath::finish(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,

@@ -76,6 +76,9 @@ class Datapath : public sc_core::sc_module {
     core::HeadCounter m_v_macs{m_stats, "v_macs", "MACs", "V MACs (weight x int8 V)"};
     core::HeadCounter m_exp_ops{m_stats, "exp_ops", "operations",
                                 "exponentials (LUT products or float)"};
+    core::HeadCounter m_rescale_macs{m_stats, "rescale_macs", "MACs",
+                                     "online softmax: the sum and accumulators rescaled when the "
+                                     "running maximum rises (d + 1 each)"};
     core::HeadCounter m_div_ops{m_stats, "div_ops", "operations",
                                 "normalising divisions (per key, or per output element)"};
     core::Counter m_rows_scored{m_stats, "rows_scored", "rows", "K rows scored"};

@@ -51,7 +51,7 @@ capture() {  # SIM DIR: every run's stdout (with its status), stderr and files i
         run bad-option --bogus
         run bad-value --seq-len 0
         run bad-file --q /nonexistent.npy --k x --v y
-        run too-long --seq-len 16384
+        run too-long --seq-len 16384 --compare all
     )
 }
 

@@ -186,6 +186,40 @@ TEST_CASE("cli/run: the default run prints sprint and dense side by side", "[cli
     CHECK_THAT(r.out, Contains("sprint vs dense: speed-up"));
 }
 
+TEST_CASE("cli/dense: the online softmax runs past the score buffer, bit-exact in LT and AT",
+          "[cli]") {
+    // 1,024 keys through a 512-entry score buffer: tiles of 64 keys, 8 contexts of one tile each.
+    TempDir dir;
+    const std::vector<std::string> base = {
+        "--heads", "1",     "--seq-len",       "1024",
+        "--mode",  "dense", "--compare=false", "--sprint.datapath.score_entries",
+        "512"};
+    auto job = [&](std::vector<std::string> more, const std::string& out) {
+        auto a = base;
+        a.insert(a.end(), more.begin(), more.end());
+        a.insert(a.end(), {"--output", dir.file(out)});
+        return run_stats(dir, a)["jobs"][0];
+    };
+    const auto lt = job({}, "lt.npy"), at = job({"--timing", "at"}, "at.npy");
+    for (const auto& j : {lt, at}) {
+        CHECK(j["bit_exact_vs_core"]["value"].get<bool>());
+        const auto& dp = j["model"]["unit_0"]["datapath"];
+        // every key weighed once; the running maximum rose and rescaled (d + 1 MACs each)
+        CHECK(dp["exp_ops"]["value"].get<double>() == 1024.0 * 1024.0);
+        const double rescale = dp["rescale_macs"]["value"].get<double>();
+        CHECK(rescale > 0);
+        CHECK(std::fmod(rescale, 65.0) == 0.0);
+        CHECK(dp["score_peak"]["value"].get<double>() <= 512);
+        CHECK(j["fidelity"]["overall"]["output_relative_l2_vs_dense_float"]["value"].get<double>() <
+              0.05);
+    }
+    CHECK(read_text(dir.file("lt.npy")) == read_text(dir.file("at.npy")));
+    // a tile larger than the score buffer is refused, naming both
+    auto big = base;
+    big.insert(big.end(), {"--sprint.datapath.softmax_tile", "1024"});
+    check_bad_input(dir, big, {"sprint.datapath.softmax_tile", "sprint.datapath.score_entries"});
+}
+
 TEST_CASE("cli/run: --compare=false runs one job and --mode selects the column", "[cli]") {
     TempDir dir;
     SECTION("--compare=false") {
@@ -530,15 +564,17 @@ TEST_CASE("cli/bad-option: workload that does not fit the configuration exits 2"
         check_bad_input(dir, small({"--dram.preset", "foo"}),
                         {"dram.preset", "'foo'", "lpddr4|hbm2|ddr4|reram"});
     }
-    SECTION("--seq-len above the score buffer") {
-        check_bad_input(
-            dir, {"--heads", "1", "--seq-len", "300", "--sprint.datapath.score_entries", "256"},
-            {"300", "score buffer", "sprint.datapath.score_entries"});
+    SECTION("--seq-len above the score buffer of the two-pass modes (--compare all)") {
+        check_bad_input(dir,
+                        {"--heads", "1", "--seq-len", "300", "--sprint.datapath.score_entries",
+                         "256", "--compare", "all"},
+                        {"300", "score buffer", "sprint.datapath.score_entries"});
     }
-    SECTION("--seq-len above the score buffer") {
-        check_bad_input(
-            dir, {"--heads", "1", "--seq-len", "200", "--sprint.datapath.score_entries", "128"},
-            {"200", "sprint.datapath.score_entries = 128"});
+    SECTION("--seq-len above the score buffer of dense with 8-bit probabilities") {
+        check_bad_input(dir,
+                        {"--heads", "1", "--seq-len", "200", "--sprint.datapath.score_entries",
+                         "128", "--softmax", "prob8"},
+                        {"200", "sprint.datapath.score_entries = 128"});
     }
     SECTION("workload too big for dram.size_mb") {
         check_bad_input(dir, {"--heads", "8", "--seq-len", "512", "--dram.size_mb", "1"},

@@ -2,6 +2,7 @@
 // 12-bit softmax input, 8-bit probabilities, float and int16 outputs, ordering errors, on-chip
 // pruning and determinism. Expected values are computed here from the formulas documented in
 // row_engine.h, independently of the engine's helpers.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -40,11 +41,13 @@ int16_t read_i16(const uint8_t* p) {
 std::vector<uint8_t> run_row(const std::vector<int8_t>& q,
                              const std::vector<std::vector<int8_t>>& k,
                              const std::vector<std::vector<int8_t>>& v, double ls, float s_v,
-                             SoftmaxKind kind, OutputFormat fmt, RowEngine* engine = nullptr) {
+                             SoftmaxKind kind, OutputFormat fmt, RowEngine* engine = nullptr,
+                             uint32_t tile = 0) {
     RowEngine local;
     RowEngine& e = engine ? *engine : local;
     const int d = int(q.size());
     e.begin(q.data(), d, ls, s_v, kind, fmt);
+    e.set_online(tile);
     for (std::size_t j = 0; j < k.size(); ++j) REQUIRE(e.score(uint32_t(j), k[j].data()));
     for (uint32_t t : e.softmax()) REQUIRE(e.accumulate(t, v[t].data()));
     std::vector<uint8_t> out(std::size_t(d) * output_element_bytes(fmt), 0xEE);
@@ -496,4 +499,123 @@ TEST_CASE("core/softmax: two engines fed the same rows write identical bytes, be
             const auto c = run_row(q, k, v, 0.004, 0.02f, kind, fmt, &reused);
             CHECK(a == c);
         }
+}
+
+// ---- online softmax (dense mode's tiles) --------------------------------------------------------
+
+namespace {
+
+// A random row of n keys, d = 16.
+struct RandomRow {
+    std::vector<int8_t> q;
+    std::vector<std::vector<int8_t>> k, v;
+    RandomRow(int n, uint64_t seed) {
+        uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+        auto next = [&] {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            return int8_t(int(x % 255) - 127);
+        };
+        q.resize(16);
+        for (auto& e : q) e = next();
+        k.assign(std::size_t(n), std::vector<int8_t>(16));
+        v.assign(std::size_t(n), std::vector<int8_t>(16));
+        for (auto& r : k)
+            for (auto& e : r) e = next();
+        for (auto& r : v)
+            for (auto& e : r) e = next();
+    }
+};
+
+}  // namespace
+
+TEST_CASE("core/softmax: online with one tile over the whole row is the two-pass row, bit for bit",
+          "[core][softmax]") {
+    const RandomRow r(200, 3);
+    for (auto fmt : {OutputFormat::Float32, OutputFormat::Int16}) {
+        RowEngine e;
+        const auto online = run_row(r.q, r.k, r.v, 0.004, 0.5f, SoftmaxKind::Fixed, fmt, &e, 256);
+        CHECK(e.tiles() == 1);
+        CHECK(e.rescales() == 0);
+        CHECK(online == run_row(r.q, r.k, r.v, 0.004, 0.5f, SoftmaxKind::Fixed, fmt));
+    }
+}
+
+TEST_CASE("core/softmax: online rescale when the running maximum rises, computed by hand",
+          "[core][softmax]") {
+    // Tiles of one key: scores 0 then 40 (logits 0 and 2 at scale 0.05). Tile 0: M = 0, e = 2^16.
+    // Tile 1: M rises to 40, u = round(40 x 0.05 x 256) = 512: sum and accumulators times
+    // exp_fixed(512) / 2^16, rounded; then e = 2^16 for key 1.
+    const std::vector<int8_t> q{1, 0};
+    const std::vector<std::vector<int8_t>> k{{0, 0}, {40, 0}}, v{{100, 0}, {-50, 10}};
+    RowEngine e;
+    const auto o = run_row(q, k, v, 0.05, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16, &e, 1);
+    CHECK(e.tiles() == 2);
+    CHECK(e.rescales() == 1);
+    CHECK(e.exp_ops() == 2);
+    const int64_t r = model_exp(512);
+    auto rnd = [](int64_t a, int64_t b) { return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b); };
+    const int64_t sum = rnd(65536 * r, 65536) + 65536;
+    const int64_t acc0 = rnd(65536 * 100 * r, 65536) + 65536 * -50;
+    const int64_t acc1 = 65536 * 10;
+    CHECK(read_i16(o.data()) == rnd(acc0 * 128, sum));
+    CHECK(read_i16(o.data() + 2) == rnd(acc1 * 128, sum));
+    // exp(-2) = 0.1353: out = (100 x 0.1353 - 50) / 1.1353 = -32.12 V steps
+    CHECK(double(read_i16(o.data())) / 128.0 == Approx(-32.12).margin(0.05));
+}
+
+TEST_CASE(
+    "core/softmax: online rows are the same bits however the rows are chunked, and close "
+    "to two passes",
+    "[core][softmax]") {
+    const RandomRow r(300, 7);
+    const double ls = 0.01;
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float}) {
+        INFO(to_string(kind));
+        // all scores first, then all V
+        const auto whole =
+            run_row(r.q, r.k, r.v, ls, 1.0f, kind, OutputFormat::Float32, nullptr, 64);
+        // tile by tile in uneven pieces: each tile's scores, then its V rows
+        RowEngine e;
+        e.begin(r.q.data(), 16, ls, 1.0f, kind, OutputFormat::Float32);
+        e.set_online(64);
+        uint32_t scored = 0, weighed = 0;
+        for (uint32_t t = 0; t < 300; t += 64) {
+            const uint32_t end = std::min(300u, t + 64);
+            for (; scored < end; ++scored) REQUIRE(e.score(scored, r.k[scored].data()));
+            for (; weighed < end; ++weighed) REQUIRE(e.accumulate(weighed, r.v[weighed].data()));
+            CHECK(e.scores_held() == 0);  // a tile's scores leave once weighed
+        }
+        std::vector<uint8_t> out(64);
+        CHECK_FALSE(e.finish(out.data()));  // not before the row is closed
+        e.softmax();
+        REQUIRE(e.finish(out.data()));
+        CHECK(out == whole);
+        // two passes: the same softmax up to the rescales' rounding
+        const auto two = run_row(r.q, r.k, r.v, ls, 1.0f, kind, OutputFormat::Float32);
+        for (int c = 0; c < 16; ++c) {
+            float a, b;
+            std::memcpy(&a, out.data() + 4 * c, 4);
+            std::memcpy(&b, two.data() + 4 * c, 4);
+            CHECK(a == Approx(b).epsilon(0.005).margin(0.05));
+        }
+    }
+}
+
+TEST_CASE("core/softmax: online refuses a score into a tile V has reached, and a closed row",
+          "[core][softmax]") {
+    const RandomRow r(10, 1);
+    RowEngine e;
+    e.begin(r.q.data(), 16, 0.01, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    e.set_online(4);
+    for (uint32_t j = 0; j < 3; ++j) REQUIRE(e.score(j, r.k[j].data()));
+    REQUIRE(e.accumulate(0, r.v[0].data()));  // tile 0 entered with 3 of its 4 keys
+    CHECK_FALSE(e.score(3, r.k[3].data()));   // the tile's maximum is already taken
+    RowEngine f;
+    f.begin(r.q.data(), 16, 0.01, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    f.set_online(4);
+    REQUIRE(f.score(0, r.k[0].data()));
+    f.softmax();
+    CHECK_FALSE(f.score(1, r.k[1].data()));
 }

@@ -86,23 +86,32 @@ TEST_CASE("docs: registers.md gives what JOB_CFG reads back after all ones as it
 }
 
 TEST_CASE(
-    "docs: README's N = 16384: the default run is refused for its dense baseline, the "
-    "documented ways around it are accepted") {
+    "docs: README's N = 16384: the default run and dense alone are accepted, the two-pass modes "
+    "refused naming the score buffer") {
     using sprint::test::Contains;
     const std::string doc = sprint::test::squash_spaces(read("README.md"));
-    CHECK_THAT(doc, Contains("`sprint-sim --seq-len 16384` exits before simulating, naming "
-                             "`sprint.datapath.score_entries`"));
-    CHECK_THAT(doc, Contains("`--compare=false`"));
-    CHECK_THAT(doc, Contains("`--sprint.datapath.score_entries 16384`"));
+    CHECK_THAT(doc, Contains("`sprint-sim --heads 1 --seq-len 16384 --mode dense --compare=false` "
+                             "runs"));
+    CHECK_THAT(doc, Contains("`sprint-sim --seq-len 16384 --compare all` exits before simulating, "
+                             "naming `sprint.datapath.score_entries`"));
     sprint::test::TempDir dir;
-    sprint::test::check_bad_input(dir, {"--seq-len", "16384", "--dry-run"},
-                                  {"sprint.datapath.score_entries"});
     // One head: the rule does not depend on the count, and the dry run makes the workload.
-    for (const auto& way : {"--compare=false", "--sprint.datapath.score_entries=16384"}) {
-        const auto r =
-            sprint::test::run_sim(dir, {"--heads", "1", "--seq-len", "16384", "--dry-run", way});
+    const std::vector<std::string> n16k = {"--heads", "1", "--seq-len", "16384", "--dry-run"};
+    for (const std::vector<std::string>& more :
+         {std::vector<std::string>{}, {"--mode", "dense", "--compare=false"}}) {
+        auto a = n16k;
+        a.insert(a.end(), more.begin(), more.end());
+        const auto r = sprint::test::run_sim(dir, a);
         SHOW(r);
         CHECK(r.exit_code == sprint::test::kOk);
+    }
+    for (const std::vector<std::string>& more :
+         {std::vector<std::string>{"--compare", "all"},
+          {"--mode", "dense", "--softmax", "prob8", "--compare=false"},
+          {"--mode", "dense-stream", "--compare=false"}}) {
+        auto a = n16k;
+        a.insert(a.end(), more.begin(), more.end());
+        sprint::test::check_bad_input(dir, a, {"sprint.datapath.score_entries"});
     }
 }
 

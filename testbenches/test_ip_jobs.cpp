@@ -71,16 +71,32 @@ TIMED_TEST_CASE("bad job: mode 5 fails with BadMode") {
     CHECK(o.bad.mem_read_bytes == 0u);
 }
 
-TIMED_TEST_CASE("bad job: a dense sequence longer than the score buffer fails with SeqTooLong") {
+// dense-stream, and dense with prob8, hold every score at once (dense's online softmax has no
+// such limit: test_cli "cli/dense: the online softmax runs past the score buffer ...").
+static void check_two_pass_too_long(TimingMode mode, core::Mode m, core::SoftmaxKind kind) {
     auto cfg = test::small_platform(mode);
     cfg.ip.datapath.score_entries = 128;
+    cfg.ip.datapath.softmax_tile = 64;
     check(bad_then_good(
-              [](platform::Host&, platform::JobDesc& j) {
+              [m, kind](platform::Host&, platform::JobDesc& j) {
                   j.n = 129;
-                  j.opt.mode = core::Mode::Dense;
+                  j.opt.mode = m;
+                  j.opt.softmax = kind;
               },
               cfg),
           regs::ErrorCode::SeqTooLong);
+}
+
+TIMED_TEST_CASE(
+    "bad job: a dense-stream sequence longer than the score buffer fails with "
+    "SeqTooLong") {
+    check_two_pass_too_long(mode, core::Mode::DenseStream, core::SoftmaxKind::Fixed);
+}
+
+TIMED_TEST_CASE(
+    "bad job: a dense prob8 sequence longer than the score buffer fails with "
+    "SeqTooLong") {
+    check_two_pass_too_long(mode, core::Mode::Dense, core::SoftmaxKind::Prob8);
 }
 
 TIMED_TEST_CASE("bad job: a head dimension larger than the crossbar fails with DimTooLarge") {

@@ -136,6 +136,10 @@ void DatapathConfig::register_params(core::ParamRegistry& r, const std::string& 
                100000);
     r.add_uint(p + ".score_entries", score_entries, "entries",
                "score buffer: scores held at once, all contexts together [F]", 1, 1u << 24);
+    r.add_uint(p + ".softmax_tile", softmax_tile, "keys",
+               "dense mode's online softmax: keys per tile (running maximum and sum, one rescale "
+               "per rise); each context holds at most one tile's scores [D]",
+               1, 1u << 24);
     r.add_uint(p + ".contexts", contexts, "queries",
                "query contexts held at once (Q row, scores, accumulator): dense mode's query "
                "block [D]",
@@ -194,6 +198,10 @@ std::vector<std::string> IpConfig::size_preset_names() {
 std::string IpConfig::validate() const {
     if (uint64_t(xbar.tile_cols) * xbar.tiles > (1u << 24))
         return "sprint.xbar.tile_cols x sprint.xbar.tiles exceeds 16777216 keys";
+    if (datapath.softmax_tile > datapath.score_entries)
+        return "sprint.datapath.softmax_tile (" + std::to_string(datapath.softmax_tile) +
+               ") exceeds the score buffer (sprint.datapath.score_entries = " +
+               std::to_string(datapath.score_entries) + ")";
     return "";
 }
 

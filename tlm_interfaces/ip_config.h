@@ -11,6 +11,7 @@
 
 #include "core/crossbar.h"
 #include "core/params.h"
+#include "core/types.h"
 #include "tlm_interfaces/timing_mode.h"
 
 namespace sprint {
@@ -86,6 +87,7 @@ struct DatapathConfig {
     uint32_t softmax_latency = 8;
     uint32_t score_entries = 4096;
     uint32_t contexts = 8;
+    uint32_t softmax_tile = core::kDefaultSoftmaxTile;
     // Register every field as `<prefix>.<field>` (ip_config.cpp).
     void register_params(core::ParamRegistry& r, const std::string& prefix);
 };

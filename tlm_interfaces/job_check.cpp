@@ -58,7 +58,7 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
                         " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide (" +
                         std::to_string(cfg.xbar.tiles) + " x " +
                         std::to_string(cfg.xbar.tile_rows) + ")");
-    if (!sprint && !cfg.scores_fit(j.n))
+    if (!sprint && !core::online_tile(j.opt) && !cfg.scores_fit(j.n))
         return fail(ErrorCode::SeqTooLong, why,
                     "sequence length " + std::to_string(j.n) +
                         " exceeds the score buffer (sprint.datapath.score_entries = " +
@@ -115,12 +115,13 @@ uint32_t capability_max_dim(const IpConfig& cfg) {
     return ok(1) ? largest(1, ~0u >> 1, ok) : 0;
 }
 
-// SEQ_LEN: asked of a dense job (the modes that score every key); sprint mode takes longer ones
-// while each query keeps at most that many keys (ErrorCode::ScoreOverflow otherwise).
+// SEQ_LEN: asked of a dense-stream job (the modes that hold every visible key's score at once);
+// dense with its online softmax takes any, sprint mode longer ones while each query keeps at most
+// that many keys (ErrorCode::ScoreOverflow otherwise).
 uint32_t capability_max_seq(const IpConfig& cfg) {
     regs::JobRegs j;
     j.heads = 1;
-    j.opt.mode = core::Mode::Dense;
+    j.opt.mode = core::Mode::DenseStream;
     j.d = std::max(1u, std::min(cfg.xbar.tile_rows, capability_max_dim(cfg)));
     auto ok = [&](uint32_t n) {
         j.n = n;

@@ -170,15 +170,17 @@ void add_result_registers(std::vector<RegDesc>& r) {
 
 // What this configuration accepts.
 void add_capability_registers(std::vector<RegDesc>& r) {
-    r.push_back({"CAP_MAX_SEQ",
-                 CAP_MAX_SEQ,
-                 Access::RO,
-                 0,
-                 "Largest SEQ_LEN the modes that score every visible key accept at HEAD_DIM <= "
-                 "crossbar tile rows (the score buffer); sprint mode takes any SEQ_LEN while each "
-                 "query keeps at most this many keys, else ERR_CODE 11 (set from the "
-                 "configuration; shown for the one printed)",
-                 {}});
+    r.push_back(
+        {"CAP_MAX_SEQ",
+         CAP_MAX_SEQ,
+         Access::RO,
+         0,
+         "Largest SEQ_LEN the two-pass modes (dense-stream, onchip-prune, dense with "
+         "SOFTMAX_PROB8) accept at HEAD_DIM <= crossbar tile rows (the score buffer); dense "
+         "mode's online softmax takes any SEQ_LEN, sprint mode any while each query keeps "
+         "at most this many keys, else ERR_CODE 11 (set from the configuration; shown for "
+         "the one printed)",
+         {}});
     r.push_back({"CAP_MAX_DIM",
                  CAP_MAX_DIM,
                  Access::RO,

@@ -182,6 +182,7 @@ struct DatapathCommand : Extension<DatapathCommand> {
     float s_v = 1.0f;
     core::SoftmaxKind softmax = core::SoftmaxKind::Fixed;
     core::OutputFormat output = core::OutputFormat::Float32;
+    uint32_t softmax_tile = 0;  // online softmax in tiles of this many keys; 0: two passes
     // QkChunk / VChunk: rows `tokens` (ascending) are in SRAM `slots`.
     const uint32_t* tokens = nullptr;
     const uint32_t* slots = nullptr;

@@ -35,7 +35,9 @@ ErrorCode Pipeline::run_compute(Stage& s, Lane& l) {
 
 ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it) {
     Query& q = *qp;
-    if (!q.members.empty()) return compute_block(s, l, q, it);
+    if (!q.members.empty())
+        return core::online_tile(m_job.opt) ? compute_block_online(s, l, q, it)
+                                            : compute_block(s, l, q, it);
     if (!m_cfg.scores_fit(q.candidates.size())) return ErrorCode::ScoreOverflow;
     const uint32_t d = m_job.d;
     proto::DatapathCommand c;
@@ -145,6 +147,118 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
         if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
             e = release_rows(l, proto::Buffer::V, blk, c.tokens, it.slots.data(), it.count, s);
     }
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
+        e = finish_query(s, l, blk.members[k], k);
+    if (e != ErrorCode::None || m_abort) return e;
+    blk.compute_end = s.now();
+    compute_time(l, blk);
+    if (m_record_queries)
+        for (uint32_t k = 0; k < nb; ++k) record_compute(*blk.members[k], blk, k == 0);
+    return ErrorCode::None;
+}
+
+// Dense mode with the online softmax: tile by tile, the tile's K rows scored for every member,
+// then its V rows weighed (core/row_engine.h). A tile's rows may lie in two chunks and a chunk
+// may hold several tiles: each datapath command takes the part of a chunk in the tile, and a
+// chunk's rows are released once all of it is used. Each member holds at most one tile's scores.
+class Pipeline::TileFeed {
+  public:
+    TileFeed(Pipeline& p, Stage& s, Lane& l, Query& blk, proto::Buffer b)
+        : m_p(p), m_s(s), m_l(l), m_blk(blk), m_b(b) {}
+    // Positions [from, to) of the block's candidates through the datapath (QkChunk for the K
+    // buffer, VChunk for V), each member its prefix (`counts`, one per member), taking the
+    // buffer's chunks from its stream as they are needed.
+    ErrorCode run(uint32_t from, uint32_t to, proto::DatapathCommand& c,
+                  std::vector<uint32_t>& counts);
+    Item item;
+    bool have = false;
+    uint32_t used = 0;  // rows of `item` already used
+
+  private:
+    Pipeline& m_p;
+    Stage& m_s;
+    Lane& m_l;
+    Query& m_blk;
+    proto::Buffer m_b;
+};
+
+ErrorCode Pipeline::TileFeed::run(uint32_t from, uint32_t to, proto::DatapathCommand& c,
+                                  std::vector<uint32_t>& counts) {
+    const bool k = m_b == proto::Buffer::K;
+    Channel<Item>& items = k ? m_l.k_items : m_l.v_items;
+    ErrorCode e = ErrorCode::None;
+    while (from < to && e == ErrorCode::None && !m_p.m_abort) {
+        if (!have || used == item.count) {
+            if (!m_s.get(items, item)) return ErrorCode::None;  // aborting
+            if (item.kind != (k ? Item::KChunk : Item::VChunk) || item.first != from)
+                return ErrorCode::Internal;
+            have = true;
+            used = 0;
+        }
+        const uint32_t n = std::min(item.count - used, to - from);
+        c.op = k ? proto::DatapathOp::QkChunk : proto::DatapathOp::VChunk;
+        c.tokens = &m_blk.candidates[from];
+        c.slots = item.slots.data() + used;
+        c.count = n;
+        for (uint32_t m = 0; m < counts.size(); ++m) {
+            const auto& cand = m_blk.members[m]->candidates;
+            const uint32_t end = cand.empty() ? 0 : cand.back() + 1;
+            counts[m] = uint32_t(std::lower_bound(c.tokens, c.tokens + n, end) - c.tokens);
+        }
+        if ((e = m_p.dp(m_l, c, TLM_IGNORE_COMMAND, nullptr, 0, m_s)) != ErrorCode::None) break;
+        used += n;
+        from += n;
+        if (used == item.count)
+            e = m_p.release_rows(m_l, m_b, m_blk, &m_blk.candidates[item.first], item.slots.data(),
+                                 item.count, m_s);
+    }
+    return e;
+}
+
+ErrorCode Pipeline::compute_block_online(Stage& s, Lane& l, Query& blk, Item& it) {
+    const uint32_t d = m_job.d, nb = uint32_t(blk.members.size());
+    const uint32_t tile = core::online_tile(m_job.opt);
+    const uint32_t total = uint32_t(blk.candidates.size());
+    proto::DatapathCommand c;
+    c.head = blk.head;
+    c.d = d;
+    blk.compute_begin = s.now();
+    s.show_query(blk.index);
+    c.logit_scale = core::exact_logit_scale(blk.hp, int(d));
+    c.s_v = blk.hp.s_v;
+    c.softmax = m_job.opt.softmax;
+    c.output = m_job.opt.output;
+    c.softmax_tile = tile;
+    ErrorCode e = ErrorCode::None;
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None; ++k) {
+        c.op = proto::DatapathOp::Begin;
+        c.query = blk.members[k]->index;
+        c.context = k;
+        e = dp(l, c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(blk.members[k]->q.data()), d, s);
+    }
+    std::vector<uint32_t> counts(nb);
+    c.counts = counts.data();
+    c.contexts = nb;
+    c.query = blk.index;  // a chunk's rows are read for the block: counted on its lead
+    TileFeed kf(*this, s, l, blk, proto::Buffer::K), vf(*this, s, l, blk, proto::Buffer::V);
+    for (uint32_t a = 0; a < total && e == ErrorCode::None && !m_abort; a += tile) {
+        const uint32_t b = std::min(total, a + tile);
+        if ((e = kf.run(a, b, c, counts)) == ErrorCode::None && !m_abort)
+            e = vf.run(a, b, c, counts);
+    }
+    // The streams' closing markers: Softmax after the last K chunk, End after the last V chunk.
+    if (e == ErrorCode::None && !m_abort && (!s.get(l.k_items, it) || it.kind != Item::Softmax))
+        e = m_abort ? ErrorCode::None : ErrorCode::Internal;
+    c.counts = nullptr;
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k) {
+        c.op = proto::DatapathOp::Softmax;  // closes the member's row
+        c.query = blk.members[k]->index;
+        c.context = k;
+        c.kept_out = &blk.members[k]->kept;
+        e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+    }
+    if (e == ErrorCode::None && !m_abort && (!s.get(l.v_items, it) || it.kind != Item::End))
+        e = m_abort ? ErrorCode::None : ErrorCode::Internal;
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
         e = finish_query(s, l, blk.members[k], k);
     if (e != ErrorCode::None || m_abort) return e;

@@ -113,10 +113,13 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
 }
 
 // As many queries as the datapath has contexts, and as many as the score buffer holds the scores
-// of (each member sees at most valid_len keys); 0 outside dense mode.
+// of: one tile each with the online softmax, else every key a member sees (at most valid_len);
+// 0 outside dense mode.
 uint32_t Pipeline::query_block(const core::HeadParams& hp) const {
     if (m_job.opt.mode != core::Mode::Dense) return 0;
-    const uint32_t by_scores = m_cfg.datapath.score_entries / std::max(1u, hp.valid_len);
+    const uint32_t tile = core::online_tile(m_job.opt);
+    const uint32_t by_scores =
+        m_cfg.datapath.score_entries / std::max(1u, tile ? tile : hp.valid_len);
     return std::max(1u, std::min(m_cfg.datapath.contexts, by_scores));
 }
 

@@ -135,6 +135,7 @@ void Pipeline::clear() {
 
 ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_job = job;
+    m_job.opt.softmax_tile = m_cfg.datapath.softmax_tile;  // the datapath's, not the register's
     m_job_start = sc_time_stamp();
     // A job starts with empty buffers: no row of another job is ever taken as resident.
     if (flush_buffers() != ErrorCode::None) return ErrorCode::Internal;

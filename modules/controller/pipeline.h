@@ -216,6 +216,8 @@ class Pipeline {
     regs::ErrorCode compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it);
     regs::ErrorCode fetch_kept_v(Stage& s, Lane& l, Query& q, proto::DatapathCommand& c);
     regs::ErrorCode compute_block(Stage& s, Lane& l, Query& blk, Item& it);
+    class TileFeed;
+    regs::ErrorCode compute_block_online(Stage& s, Lane& l, Query& blk, Item& it);
     regs::ErrorCode finish_query(Stage& s, Lane& l, const QueryPtr& q, uint32_t context = 0);
     // write-back stage (compute_stage.cpp): the output rows to memory, then each query counted
     regs::ErrorCode run_writeback(Stage& s, Lane& l);
