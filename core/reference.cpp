@@ -73,6 +73,43 @@ KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt,
     return m;
 }
 
+namespace {
+
+// A sprint row as the IP's key-interleaved units compute it: `whole` holds the kept keys' scores
+// (ascending); unit u takes keys t with t mod units == u.
+template <class KRow>
+void split_row(std::vector<RowEngine>& units, const RowEngine& whole, const HeadParams& hp,
+               double ls, const JobOptions& opt, const int8_t* q, const KRow& k_row,
+               const QTensor& v, int h, uint8_t* out) {
+    const uint32_t u_n = uint32_t(units.size());
+    const int d = v.d;
+    for (auto& u : units) u.begin(q, d, ls, hp.s_v, opt.softmax, opt.output);
+    for (uint32_t t : whole.tokens()) units[t % u_n].score(t, k_row(int(t)));
+    bool any = false;
+    int32_t row_max = 0;
+    for (const auto& u : units) {
+        int32_t m = 0;
+        if (u.local_max(m) && (!any || m > row_max)) row_max = m;
+        any |= u.local_max(m);
+    }
+    uint64_t total = 0;
+    double total_f = 0.0;
+    for (auto& u : units) {
+        u.softmax_shared(row_max);
+        total += u.local_sum();
+        total_f += u.local_sum_float();
+    }
+    for (auto& u : units) {
+        if (opt.softmax != SoftmaxKind::Fixed) u.normalise(total, total_f);
+        for (std::size_t k = 0; k < u.tokens().size(); ++k)
+            u.accumulate(u.tokens()[k], v.row(h, int(u.tokens()[k])));
+    }
+    for (uint32_t u = 1; u < u_n; ++u) units[0].merge(units[u].partial());
+    units[0].finish(out);
+}
+
+}  // namespace
+
 std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptions& opt,
                                       const XbarNumerics& x, KeepMasks* masks_out) {
     const int H = w.q.heads, n = w.q.n, d = w.q.d;
@@ -85,6 +122,7 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
     if (masks_out) masks_out->reset(H, n);  // only when asked: N x N bytes per head
     std::vector<uint8_t> row(static_cast<std::size_t>(n));
     RowEngine eng;
+    std::vector<RowEngine> units(std::max(1u, opt.key_units));
     std::vector<int8_t> k_read;  // K-MSB read-back: the keys the datapath gets
     for (int h = 0; h < H; ++h) {
         const HeadParams& hp = w.heads[std::size_t(h)];
@@ -108,8 +146,13 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
                 for (uint32_t t : eng.tokens()) row[t] = 1;
             }
             if (masks_out) std::copy(row.begin(), row.begin() + end, masks_out->row(h, i));
+            uint8_t* o = out.data() + (std::size_t(h) * n + i) * d * eb;
+            if (units.size() > 1) {  // the IP's key-interleaved units (core/row_engine.h)
+                split_row(units, eng, hp, ls, opt, w.q.row(h, i), k_row, w.v, h, o);
+                continue;
+            }
             for (uint32_t t : eng.softmax()) eng.accumulate(t, w.v.row(h, int(t)));
-            eng.finish(out.data() + (std::size_t(h) * n + i) * d * eb);
+            eng.finish(o);
         }
     }
     return out;

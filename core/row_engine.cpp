@@ -175,6 +175,62 @@ const std::vector<uint32_t>& RowEngine::softmax() {
     return m_tokens;
 }
 
+bool RowEngine::local_max(int32_t& out) const {
+    if (m_scores.empty()) return false;
+    out = *std::max_element(m_scores.begin(), m_scores.end());
+    return true;
+}
+
+const std::vector<uint32_t>& RowEngine::softmax_shared(int32_t row_max) {
+    const std::size_t n = m_scores.size();
+    m_next_v = 0;
+    clear_weights();
+    m_sumf = 0.0;
+    if (n == 0) return m_tokens;
+    m_exp_ops += n;
+    if (m_kind == SoftmaxKind::Float) {
+        m_pf.resize(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            m_pf[i] = std::exp(double(int64_t(m_scores[i]) - row_max) * m_logit_scale);
+            m_sumf += m_pf[i];
+        }
+        return m_tokens;
+    }
+    m_e.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        m_e[i] = exp_fixed(softmax_input(row_max, m_scores[i], m_logit_scale));
+        m_sum += m_e[i];
+    }
+    return m_tokens;
+}
+
+void RowEngine::normalise(uint64_t total, double total_f) {
+    const std::size_t n = m_scores.size();
+    if (m_kind == SoftmaxKind::Float) {
+        for (double& p : m_pf) p /= total_f;
+        m_div_ops += n;
+    } else if (m_kind == SoftmaxKind::Prob8 && total > 0) {
+        m_p8.resize(m_e.size());
+        for (std::size_t i = 0; i < m_e.size(); ++i)
+            m_p8[i] = uint8_t((uint64_t(m_e[i]) * kProbabilityMax + total / 2) / total);
+        m_div_ops += n;
+        m_e.clear();
+    }
+}
+
+RowEngine::Partial RowEngine::partial() const {
+    return {m_acc, m_accf, m_sum, m_sumf};
+}
+
+bool RowEngine::merge(const Partial& p) {
+    if (p.acc.size() != m_acc.size() || p.accf.size() != m_accf.size()) return false;
+    for (std::size_t i = 0; i < m_acc.size(); ++i) m_acc[i] += p.acc[i];
+    for (std::size_t i = 0; i < m_accf.size(); ++i) m_accf[i] += p.accf[i];
+    m_sum += p.sum;
+    m_sumf += p.sumf;
+    return true;
+}
+
 SPRINT_SIMD_CLONES
 bool RowEngine::accumulate(uint32_t token, const int8_t* v_row) {
     if (m_tile) return accumulate_online(token, v_row);

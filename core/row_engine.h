@@ -38,6 +38,13 @@
 // first V row (a later one is refused); the tiles are fixed by position, so the result is again
 // the same bits however the rows were chunked, and softmax() only closes the row.
 //
+// Key-interleaved units (two passes): a row's keys split over units (key j in unit j mod U), each
+// unit an engine over its own keys. Each reports local_max(); each then runs
+// softmax_shared(the row's maximum), so every e_j is the one a single engine computes; prob8 (and
+// float) normalise with the units' total sum; the units' partial() accumulators and sums are
+// added into one engine (merge), which divides. The integer kinds give the single engine's bits
+// for any unit count (sums of integers); float differs by the order of its additions.
+//
 // The SystemC Datapath and the golden reference both drive this one class.
 #pragma once
 
@@ -75,6 +82,25 @@ class RowEngine {
     // Softmax over the current scores; returns the tokens whose V rows are needed (ascending).
     // Online: closes the row (no more scores), the weights come with the V rows.
     const std::vector<uint32_t>& softmax();
+    // Key-interleaved units: this engine's share of a row (see above).
+    struct Partial {
+        std::vector<int64_t> acc;
+        std::vector<double> accf;
+        uint64_t sum = 0;
+        double sumf = 0.0;
+    };
+    // The largest score held; false when none is.
+    bool local_max(int32_t& out) const;
+    // Softmax of the held scores against `row_max` (>= every unit's scores); prob8 and float wait
+    // for normalise(). Returns the tokens whose V rows are needed.
+    const std::vector<uint32_t>& softmax_shared(int32_t row_max);
+    uint64_t local_sum() const { return m_sum; }
+    double local_sum_float() const { return m_sumf; }
+    // prob8: the probabilities against the units' total; float likewise.
+    void normalise(uint64_t total, double total_f);
+    Partial partial() const;
+    // Another unit's share into this one (same d); false when d differs.
+    bool merge(const Partial& p);
     // V for the next token of softmax()'s list. Returns false on an out-of-order token.
     bool accumulate(uint32_t token, const int8_t* v_row);
     // All V rows seen? Then write d output elements (float32 or int16, little-endian).

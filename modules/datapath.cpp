@@ -134,6 +134,18 @@ bool Datapath::softmax(const proto::DatapathCommand& cmd, const sc_time& start, 
     if (cmd.prune) e->prune(cmd.threshold, cmd.empty_row, cmd.query);
     const std::size_t n = e->scores_held();
     const uint64_t exps = e->exp_ops(), divs = e->div_ops();
+    if (cmd.shared_max) {  // key-interleaved units: the exp pass against the row's maximum
+        if (!cmd.sum_out || !cmd.sumf_out) return false;
+        *cmd.kept_out = e->softmax_shared(cmd.row_max);
+        *cmd.sum_out = e->local_sum();
+        *cmd.sumf_out = e->local_sum_float();
+        m_exp_ops.add(cmd.head, cmd.query, e->exp_ops() - exps);
+        const uint64_t cyc =
+            m_cfg.datapath.softmax_latency + ceil_div(n, m_cfg.datapath.softmax_per_cycle);
+        m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
+        delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
+        return true;
+    }
     *cmd.kept_out = e->softmax();
     m_exp_ops.add(cmd.head, cmd.query, e->exp_ops() - exps);
     m_div_ops.add(cmd.head, cmd.query, e->div_ops() - divs);
@@ -183,6 +195,46 @@ bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
     return true;
 }
 
+// Key-interleaved units: the exchanges of a row split by key.
+bool Datapath::exchange(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                        const sc_time& start, sc_time& delay) {
+    core::RowEngine* e = engine(cmd.context);
+    if (!e) return false;
+    uint64_t cyc = 0;
+    switch (cmd.op) {
+        case proto::DatapathOp::LocalMax:  // the max pass
+            if (!cmd.max_out || !cmd.any_out) return false;
+            *cmd.any_out = e->local_max(*cmd.max_out);
+            cyc = ceil_div(e->scores_held(), m_cfg.datapath.softmax_per_cycle);
+            m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
+            break;
+        case proto::DatapathOp::Normalise: {  // prob8 and float: divisions by the total
+            const uint64_t divs = e->div_ops();
+            e->normalise(cmd.total, cmd.total_f);
+            m_div_ops.add(cmd.head, cmd.query, e->div_ops() - divs);
+            break;
+        }
+        case proto::DatapathOp::Partial:  // the accumulators read out; the context ends
+            if (!cmd.partial_out || !gp.is_read() || gp.get_data_length() != partial_bytes())
+                return false;
+            *cmd.partial_out = e->partial();
+            m_live[cmd.context] = 0;
+            cyc = ceil_div(m_d, m_cfg.datapath.v_lanes);
+            break;
+        case proto::DatapathOp::Merge:  // another unit's accumulators and sum added
+            if (!cmd.partial_in || !gp.is_write() || gp.get_data_length() != partial_bytes() ||
+                !e->merge(*cmd.partial_in))
+                return false;
+            m_merge_adds.add(cmd.head, cmd.query, m_d + 1);
+            cyc = ceil_div(m_d, m_cfg.datapath.v_lanes);
+            break;
+        default:
+            return false;
+    }
+    delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
+    return true;
+}
+
 bool Datapath::finish(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
                       const sc_time& start, sc_time& delay) {
     core::RowEngine* e = engine(cmd.context);
@@ -205,7 +257,8 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         return;
     }
     const bool needs_data =
-        cmd->op == proto::DatapathOp::Begin || cmd->op == proto::DatapathOp::Finish;
+        cmd->op == proto::DatapathOp::Begin || cmd->op == proto::DatapathOp::Finish ||
+        cmd->op == proto::DatapathOp::Partial || cmd->op == proto::DatapathOp::Merge;
     if (!needs_data && gp.get_command() != TLM_IGNORE_COMMAND) {
         gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
         return;
@@ -232,14 +285,22 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         case proto::DatapathOp::Flush:
             std::fill(m_live.begin(), m_live.end(), uint8_t(0));
             break;
+        case proto::DatapathOp::LocalMax:
+        case proto::DatapathOp::Normalise:
+            ph = 2, ok = exchange(gp, *cmd, start, delay);
+            break;
+        case proto::DatapathOp::Partial:
+        case proto::DatapathOp::Merge:
+            ph = 4, ok = exchange(gp, *cmd, start, delay);
+            break;
         default:
             gp.set_response_status(TLM_COMMAND_ERROR_RESPONSE);
             return;
     }
     if (ok && ph) mark(ph, start, abs_time(delay));
     if (!ok) {
-        static const char* const names[] = {"Begin",  "QkChunk", "Softmax",
-                                            "VChunk", "Finish",  "Flush"};
+        static const char* const names[] = {"Begin", "QkChunk",  "Softmax",   "VChunk",  "Finish",
+                                            "Flush", "LocalMax", "Normalise", "Partial", "Merge"};
         SC_REPORT_WARNING(
             "sprint/datapath",
             (std::string(names[int(cmd->op)]) +

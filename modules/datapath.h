@@ -5,8 +5,10 @@
 // every context that needs it (the dense mode's query block). Numerics are core::RowEngine's,
 // one per context; this module adds the SRAM reads, the lane/throughput timing and the counters.
 // Sockets: from_controller (target: DatapathCommand), to_sram (initiator: row reads).
-// Counts: int8 MACs (QK, V), exp and divide operations, rows scored/accumulated, SRAM bytes read,
-// score buffer peak, busy time per unit.
+// With key-interleaved units it also reports its context's largest score, takes the row's
+// maximum, and hands its partial accumulators out (Partial) or adds another unit's (Merge).
+// Counts: int8 MACs (QK, V), exp and divide operations, online-softmax rescales, merged partials,
+// rows scored/accumulated, SRAM bytes read, score buffer peak, busy time per unit.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +49,11 @@ class Datapath : public sc_core::sc_module {
     bool v_chunk(const proto::DatapathCommand& cmd, sc_core::sc_time& delay);
     bool finish(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
                 const sc_core::sc_time& start, sc_core::sc_time& delay);
+    // LocalMax, Normalise, Partial, Merge (key-interleaved units).
+    bool exchange(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                  const sc_core::sc_time& start, sc_core::sc_time& delay);
+    // The bytes a Partial or Merge moves: the d accumulators and the sum, 8 bytes each.
+    uint32_t partial_bytes() const { return (m_d + 1) * 8; }
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes
     // `lanes` MACs per cycle while the SRAM streams. Returns false on an SRAM or order error.
     // Each row goes to every context that uses it: use(context, token, row). On success each
@@ -79,6 +86,9 @@ class Datapath : public sc_core::sc_module {
     core::HeadCounter m_rescale_macs{m_stats, "rescale_macs", "MACs",
                                      "online softmax: the sum and accumulators rescaled when the "
                                      "running maximum rises (d + 1 each)"};
+    core::HeadCounter m_merge_adds{m_stats, "merge_adds", "adds",
+                                   "key-interleaved units: another unit's accumulators and sum "
+                                   "added (d + 1 per partial)"};
     core::HeadCounter m_div_ops{m_stats, "div_ops", "operations",
                                 "normalising divisions (per key, or per output element)"};
     core::Counter m_rows_scored{m_stats, "rows_scored", "rows", "K rows scored"};

@@ -83,7 +83,8 @@ Run check_bit_exact(const core::QuantizedWorkload& w, const core::JobOptions& op
     REQUIRE(r.result.completed);
     REQUIRE(r.result.error == regs::ErrorCode::None);
     core::KeepMasks ref_masks;
-    const auto ref = core::reference_output(w, opt, cfg.ip.numerics(), &ref_masks);
+    const auto ref =
+        core::reference_output(w, cfg.ip.job_options(opt), cfg.ip.numerics(), &ref_masks);
     REQUIRE(r.out.size() == ref.size());
     CHECK(r.out == ref);
     CHECK(r.masks.bits == ref_masks.bits);
@@ -321,13 +322,15 @@ TIMED_TEST_CASE("e2e: DMI on the mem port gives the same output and the same byt
 
 namespace {
 
-// Every mode on `units` compute units: bit-exact (the same bytes as one unit: the core's
-// reference), every unit busy with its share: in sprint mode query i of a head on unit i mod
-// units, in dense mode query block b (of `contexts` queries) on unit b mod units.
+// Every mode on `units` compute units dealt whole queries: bit-exact (the same bytes as one unit:
+// the core's reference), every unit busy with its share: in sprint mode (unit_org queries) query
+// i of a head on unit i mod units, in dense mode query block b (of `contexts` queries) on unit b
+// mod units.
 void check_units(core::Mode m, uint32_t units, TimingMode mode, uint32_t run = 1) {
     auto cfg = test::small_platform(mode);
     cfg.ip.units = units;
     cfg.ip.controller.unit_run = run;
+    cfg.ip.controller.unit_org = UnitOrg::Queries;
     const int heads = 2, n = 90;
     const auto w = test::make_workload(heads, n, 64, 0.15, true, 0, 11);
     const Run r = check_bit_exact(w, options(m, true), cfg);
@@ -350,8 +353,46 @@ void check_units(core::Mode m, uint32_t units, TimingMode mode, uint32_t run = 1
     if (m == core::Mode::Sprint) CHECK(scored == r.result.kept_keys);
 }
 
+// Sprint mode on `units` key-interleaved units (the default): the bytes of one unit (the core's
+// reference computes the split the same way), every row written by unit 0, each unit scoring and
+// fetching only its keys (j mod units), so no kept K row is fetched twice for one query.
+void check_key_units(uint32_t units, TimingMode mode, core::SoftmaxKind kind) {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.units = units;
+    const int heads = 2, n = 90;
+    const auto w = test::make_workload(heads, n, 64, 0.15, true, 0, 11);
+    auto opt = options(core::Mode::Sprint, true);
+    opt.softmax = kind;
+    const Run r = check_bit_exact(w, opt, cfg);
+    REQUIRE(r.unit_rows_output.size() == units);
+    CHECK(r.unit_rows_output[0] == uint64_t(heads) * n);
+    uint64_t scored = 0;
+    for (uint32_t u = 0; u < units; ++u) {
+        INFO("unit " << u);
+        if (u) CHECK(r.unit_rows_output[u] == 0);
+        CHECK(r.unit_rows_scored[u] > 0);
+        scored += r.unit_rows_scored[u];
+    }
+    CHECK(scored == r.result.kept_keys);  // every kept pair scored once, by its key's unit
+    // and the same bytes as one unit (integer kinds: a sum of integers in any order)
+    if (kind != core::SoftmaxKind::Float)
+        CHECK(r.out == core::reference_output(w, opt, cfg.ip.numerics()));  // opt: one unit
+}
+
 }  // namespace
 
+TIMED_TEST_CASE("e2e units: sprint on 2 key-interleaved units - bit-exact, each unit its keys") {
+    check_key_units(2, mode, core::SoftmaxKind::Fixed);
+}
+TIMED_TEST_CASE("e2e units: sprint on 3 key-interleaved units - bit-exact, each unit its keys") {
+    check_key_units(3, mode, core::SoftmaxKind::Fixed);
+}
+TIMED_TEST_CASE("e2e units: sprint on 4 key-interleaved units, prob8 - bit-exact") {
+    check_key_units(4, mode, core::SoftmaxKind::Prob8);
+}
+TIMED_TEST_CASE("e2e units: sprint on 4 key-interleaved units, float - bit-exact with the split") {
+    check_key_units(4, mode, core::SoftmaxKind::Float);
+}
 TIMED_TEST_CASE("e2e units: sprint on 2 units - bit-exact - queries dealt out in turn") {
     check_units(core::Mode::Sprint, 2, mode);
 }

@@ -92,6 +92,11 @@ struct DatapathConfig {
     void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
+// How a sprint-mode query is spread over the compute units: by key (key j in unit j mod units,
+// every unit a share of every query, the softmax combined across units: the paper's CORELETs)
+// or by query (whole queries dealt out in turn, each unit all of a query's keys: for study).
+enum class UnitOrg : uint8_t { Keys, Queries };
+
 struct ControllerConfig {
     uint32_t csr_cycles = 1;
     uint32_t posted_writes = 4;
@@ -101,6 +106,7 @@ struct ControllerConfig {
     uint32_t chunk_queue = 8;
     uint32_t loads_in_flight = 2;
     uint32_t unit_run = 1;  // consecutive queries dealt to one unit in a row (dense: in blocks)
+    UnitOrg unit_org = UnitOrg::Keys;  // sprint mode with several units
     // Register every field as `<prefix>.<field>` (ip_config.cpp).
     void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
@@ -110,8 +116,10 @@ struct IpConfig {
     bool check_protocol = false;         // a ProtocolChecker on every internal link and on mem
     double clock_ns = 1.0;
     uint64_t seed = 1;
-    // Compute units (CORELETs): each its own K/V SRAM buffer (sram.*, per unit) and datapath;
-    // query i of a head goes to unit (i / controller.unit_run) mod units (dense: whole blocks).
+    // Compute units (CORELETs): each its own K/V SRAM buffer (sram.*, per unit) and datapath.
+    // Sprint mode spreads each query's keys over them (controller.unit_org); otherwise, and with
+    // unit_org queries, query i of a head goes to unit (i / controller.unit_run) mod units (dense:
+    // whole blocks).
     uint32_t units = 1;
     ControllerConfig controller;
     XbarConfig xbar;
@@ -133,6 +141,18 @@ struct IpConfig {
     // Keys the crossbar holds at head dimension d (0 if d does not fit). Whether a whole job fits
     // is check_job's (tlm_interfaces/job_check.h).
     uint32_t xbar_capacity(uint32_t d) const;
+    // The units a `mode` row's keys are spread over: units in sprint mode with unit_org keys,
+    // else 1 (whole queries or blocks per unit).
+    uint32_t key_units(core::Mode mode) const {
+        return mode == core::Mode::Sprint && controller.unit_org == UnitOrg::Keys ? units : 1;
+    }
+    // A job's options with what this configuration adds to its numerics (the online softmax's
+    // tile, the key-interleaved units): what the IP computes with, and the core's reference.
+    core::JobOptions job_options(core::JobOptions o) const {
+        o.softmax_tile = datapath.softmax_tile;
+        o.key_units = key_units(o.mode);
+        return o;
+    }
     // The score buffer holds the scores of one query's candidates: in sprint mode the keys the
     // comparators kept (checked per query: ErrorCode::ScoreOverflow), so SEQ_LEN may exceed it;
     // in the other modes every visible key (checked per job: SEQ_LEN, ErrorCode::SeqTooLong).

@@ -28,6 +28,7 @@
 
 #include <tlm>
 
+#include "core/row_engine.h"
 #include "core/types.h"
 
 namespace sprint::proto {
@@ -165,7 +166,22 @@ struct ResidencyCommand : Extension<ResidencyCommand> {
 // ---- Controller -> Datapath ---------------------------------------------------------------------
 // A context's scores occupy the shared score buffer from its Begin to its Finish; Flush ends every
 // context (a job's start), so nothing of an earlier query or job holds buffer room.
-enum class DatapathOp : uint8_t { Begin, QkChunk, Softmax, VChunk, Finish, Flush };
+// Key-interleaved units (core/row_engine.h) add LocalMax (the context's largest score), Softmax
+// against the row's maximum (shared_max), Normalise (prob8, float: the units' total sum), Partial
+// (READ: the context's accumulators and sum, the context ends) and Merge (WRITE: another unit's
+// partial into this context).
+enum class DatapathOp : uint8_t {
+    Begin,
+    QkChunk,
+    Softmax,
+    VChunk,
+    Finish,
+    Flush,
+    LocalMax,
+    Normalise,
+    Partial,
+    Merge
+};
 
 struct DatapathCommand : Extension<DatapathCommand> {
     DatapathOp op = DatapathOp::Begin;
@@ -192,6 +208,20 @@ struct DatapathCommand : Extension<DatapathCommand> {
     double threshold = 0.0;
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
     std::vector<uint32_t>* kept_out = nullptr;  // filled with the tokens whose V rows are needed
+    // Softmax against the row's maximum over every unit; its local sums out.
+    bool shared_max = false;
+    int32_t row_max = 0;
+    uint64_t* sum_out = nullptr;
+    double* sumf_out = nullptr;
+    // LocalMax: the context's largest score, and whether it holds any.
+    int32_t* max_out = nullptr;
+    bool* any_out = nullptr;
+    // Normalise: the units' total sums.
+    uint64_t total = 0;
+    double total_f = 0.0;
+    // Partial (READ, data = the accumulators' bytes) and Merge (WRITE, the same bytes).
+    core::RowEngine::Partial* partial_out = nullptr;
+    const core::RowEngine::Partial* partial_in = nullptr;
     // Finish: data = the output row (READ, d x element bytes).
 };
 

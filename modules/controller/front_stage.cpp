@@ -43,6 +43,15 @@ ErrorCode Pipeline::run_front(Stage& s) {
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             QueryPtr q = std::move(qs[i]);  // the stages hold it from here: freed when done
             if (passes <= 1 && (e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
+            if (key_units()) {  // every unit its share of the query's keys
+                std::vector<QueryPtr> parts;
+                deal_by_key(q, parts);
+                for (const QueryPtr& p : parts) {
+                    Lane& l = *m_lanes[p->unit];
+                    if (!s.put(l.queries_k, p) || !s.put(l.queries_v, p)) return ErrorCode::None;
+                }
+                continue;
+            }
             if (block) {  // dense: into the block, which goes on when full or at the head's end
                 if (!blk) blk = std::make_shared<Query>(*q);
                 blk->members.push_back(q);
@@ -146,7 +155,9 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
             m_k_fetched_ev, [&] { return m_k_left[h - 1] == 0 || m_abort; }, s.times().blocked);
     if (m_abort) return ErrorCode::None;
     if (m_passes[h] > 1) return ErrorCode::None;  // programmed pass by pass (front_passes)
-    if (readback_head(h)) m_k_left[h] = hp.valid_len;
+    // Each entry of the head (a query, or with key-interleaved units each share of one) counts.
+    if (readback_head(h))
+        m_k_left[h] = hp.valid_len * (key_units() ? uint32_t(m_lanes.size()) : 1u);
     return program_crossbar(s, h, hp, 0, hp.valid_len);
 }
 

@@ -135,7 +135,7 @@ void Pipeline::clear() {
 
 ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_job = job;
-    m_job.opt.softmax_tile = m_cfg.datapath.softmax_tile;  // the datapath's, not the register's
+    m_job.opt = m_cfg.job_options(job.opt);  // the datapath's tile, the units' spread
     m_job_start = sc_time_stamp();
     // A job starts with empty buffers: no row of another job is ever taken as resident.
     if (flush_buffers() != ErrorCode::None) return ErrorCode::Internal;
@@ -160,6 +160,7 @@ void Pipeline::fail(ErrorCode e) {
     if (m_error == ErrorCode::None) m_error = e;
     m_abort = true;
     m_k_fetched_ev.notify(SC_ZERO_TIME);
+    m_shares_ev.notify(SC_ZERO_TIME);
     for (auto& l : m_lanes) l->abort();
 }
 

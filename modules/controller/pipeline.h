@@ -107,6 +107,7 @@ class Pipeline {
     void trace_state(uint32_t s, const sc_core::sc_time& at);
 
   private:
+    struct Group;
     // A query travelling down the pipeline.
     struct Query {
         uint32_t head = 0, index = 0;
@@ -125,8 +126,24 @@ class Pipeline {
                          compute_end = sc_core::SC_ZERO_TIME;
         bool front_seen = false;
         double compute_busy_ns = 0.0, compute_wait_ns = 0.0;
+        // Key-interleaved units: this entry is unit `unit`'s share of the query (its keys j with
+        // j mod units == unit); the group joins the shares.
+        std::shared_ptr<Group> group;
     };
     using QueryPtr = std::shared_ptr<Query>;
+    // Key-interleaved units: one query's shares, and what the units exchange: the maximum of
+    // their scores, the sum of their exponentials (prob8, float) and their partial accumulators,
+    // which unit 0 adds up and divides. Each exchange waits for every share (m_shares_ev).
+    struct Group {
+        QueryPtr whole;               // the query as the front stage made it (every kept key)
+        std::vector<QueryPtr> parts;  // by unit
+        uint32_t at_max = 0, at_sum = 0, at_partial = 0;
+        bool any = false;
+        int32_t max = 0;
+        std::vector<uint64_t> sums;   // by unit (added in unit order: float's rounding)
+        std::vector<double> sumfs;
+        std::vector<core::RowEngine::Partial> partials;  // by unit, 1 .. units - 1 used
+    };
     // A unit of work for the compute stage.
     struct Item {
         enum Kind { Begin, KChunk, Softmax, VChunk, End } kind = Begin;
@@ -215,6 +232,14 @@ class Pipeline {
     regs::ErrorCode run_compute(Stage& s, Lane& l);
     regs::ErrorCode compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it);
     regs::ErrorCode fetch_kept_v(Stage& s, Lane& l, Query& q, proto::DatapathCommand& c);
+    // Key-interleaved units (compute_stage.cpp): a share's softmax against the row's maximum,
+    // and after its V rows the partial handed to unit 0, which joins them and writes the row.
+    bool key_units() const;
+    void deal_by_key(const QueryPtr& q, std::vector<QueryPtr>& parts);
+    regs::ErrorCode shared_softmax(Stage& s, Lane& l, Query& q, proto::DatapathCommand& c);
+    regs::ErrorCode join_shares(Stage& s, Lane& l, const QueryPtr& qp);
+    // A share arrived at an exchange (`count` one up): wait until `count` reaches `target`.
+    void wait_shares(Stage& s, uint32_t& count, uint32_t target);
     regs::ErrorCode compute_block(Stage& s, Lane& l, Query& blk, Item& it);
     class TileFeed;
     regs::ErrorCode compute_block_online(Stage& s, Lane& l, Query& blk, Item& it);
@@ -285,6 +310,7 @@ class Pipeline {
     std::vector<uint32_t> m_k_left;     // read-back: entries of the head whose K is not loaded
     std::vector<uint32_t> m_passes;     // sprint: crossbar passes of each head
     sc_core::sc_event m_k_fetched_ev;
+    sc_core::sc_event m_shares_ev;        // a share of a key-interleaved query reached an exchange
     std::vector<uint32_t> m_head_record;  // head -> index in m_heads (~0u: none yet)
     std::vector<std::pair<uint64_t, uint64_t>> m_head_rows;  // K, V rows fetched per head
     KeptObserver m_observer;

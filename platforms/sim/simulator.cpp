@@ -375,7 +375,7 @@ void write_outputs(OutputFiles& outputs, StandalonePlatform& p, const Arguments&
 // thread. The workers start with SIGINT, SIGTERM and SIGHUP blocked (a new thread inherits its
 // creator's mask), so those signals always reach the main thread, whose handler removes the
 // output temporaries and which holds them while it creates one.
-void start_references(const RunOptions& o, const Inputs& in, const core::XbarNumerics& x,
+void start_references(const RunOptions& o, const Inputs& in, const IpConfig& ip,
                       const std::vector<JobDesc>& plan, std::vector<JobRun>& runs,
                       std::optional<FidelityWorker>& fidelity) {
     sigset_t fatal, old_mask;
@@ -387,7 +387,8 @@ void start_references(const RunOptions& o, const Inputs& in, const core::XbarNum
         runs[i].exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
         if (!o.verify) continue;  // --verify=false: no reference (c), the check is skipped
         runs[i].reference =
-            std::async(std::launch::async, [&w = runs[i].exact_w, opt = plan[i].opt, x] {
+            std::async(std::launch::async, [&w = runs[i].exact_w, opt = ip.job_options(plan[i].opt),
+                                            x = ip.numerics()] {
                 return core::reference_output(w, opt, x);
             }).share();
     }
@@ -493,7 +494,7 @@ int run_simulator(int argc, const char* const argv[], std::ostream& out, std::os
     // joined first on every way out).
     core::Tensor3 dense(in.q.heads, in.q.n, in.q.d);
     std::optional<FidelityWorker> fidelity;
-    start_references(o, in, args.platform.ip.numerics(), plan, runs, fidelity);
+    start_references(o, in, args.platform.ip, plan, runs, fidelity);
     std::size_t current = 0;
     StandalonePlatform* plat = nullptr;
     std::string script_error;
