@@ -14,11 +14,19 @@ py=/usr/bin/python3
 "$py" "$src/scripts/paper_report.py" "$sim" "$tmp/out" --quick --jobs 1 >"$tmp/log" 2>&1 ||
     { cat "$tmp/log"; exit 1; }
 fail() { echo "paper_report_test: $*" >&2; cat "$tmp/log" >&2; exit 1; }
-# 8 preset rows in the main table and 8 in the Fig. 10 traffic table
-[ "$(grep -c '^| [a-z0-9-]* | S | [0-9.]*x | ' "$tmp/out/report.md")" -eq 8 ] || fail "not 8 preset rows"
+# 8 preset rows in the strong defaults' table and 8 in the paper profile's, 8 in the Fig. 10
+# traffic table
+[ "$(grep -c '^| [a-z0-9-]* | S | [0-9.]*x | ' "$tmp/out/report.md")" -eq 16 ] ||
+    fail "not 8 preset rows under each set"
 [ "$(grep -c '^| [a-z0-9-]* | S | -\{0,1\}[0-9.]*% | [0-9]*% | -\{0,1\}[0-9.]*% | [0-9]*% |$' "$tmp/out/report.md")" -eq 8 ] ||
     fail "not 8 rows of Fig. 10 traffic beside the paper's"
 grep -q '^| S | [0-9.]*x | 7.48x |' "$tmp/out/report.md" || fail "no geomean row beside the paper's"
+grep -q '^| S | [0-9.]*x | [0-9.]*x | 7.48x | [0-9.]* | \(yes\|no\) | ' "$tmp/out/report.md" ||
+    fail "no geomean row of the paper profile beside the strong defaults and the paper's"
+for sc in x0.5 x1 x5; do
+    grep -q "^| $sc | [0-9.]*x | [0-9.]*x | 16.86x |$" "$tmp/out/report.md" ||
+        fail "no on-chip energy sensitivity row $sc"
+done
 grep -q '^| main-memory read | [0-9.]*% | 46% |' "$tmp/out/report.md" || fail "no baseline split"
 [ "$(wc -l <"$tmp/out/report.csv")" -eq 9 ] || fail "the CSV is not a header and 8 rows"
 head -1 "$tmp/out/report.csv" | grep -q '^workload,size,speedup_model,speedup_paper' ||

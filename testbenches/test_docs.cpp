@@ -20,6 +20,13 @@
 
 namespace {
 
+std::string read_abs(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
 std::string read(const std::string& rel) {
     std::ifstream in(std::string(SPRINT_SOURCE_DIR) + "/" + rel);
     std::stringstream ss;
@@ -115,6 +122,43 @@ TEST_CASE(
     }
 }
 
+TEST_CASE("docs: profiles/paper.ini loads, every setting follows a cited statement, and sets it") {
+    // Each setting is in a paragraph whose comments carry a source tag ([F], [S] or [D]).
+    std::istringstream in(read("profiles/paper.ini"));
+    std::string line, comments;
+    std::size_t settings = 0;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '[') {
+            comments.clear();
+            continue;
+        }
+        if (line[0] == '#') {
+            comments += line;
+            continue;
+        }
+        INFO(line);
+        ++settings;
+        CHECK((comments.find("[F]") != std::string::npos ||
+               comments.find("[S]") != std::string::npos ||
+               comments.find("[D]") != std::string::npos));
+    }
+    CHECK(settings >= 6);
+    sprint::test::TempDir dir;
+    const std::string cfg = dir.file("c.ini");
+    const auto r = sprint::test::run_sim(
+        dir, {"--config", std::string(SPRINT_SOURCE_DIR) + "/profiles/paper.ini", "--dry-run",
+              "--dump-config", cfg});
+    SHOW(r);
+    REQUIRE(r.exit_code == sprint::test::kOk);
+    const std::string dumped = read_abs(cfg);
+    for (const char* want :
+         {"softmax = prob8", "output-format = int16", "preset = reram", "channels = 4",
+          "interleave_bytes = 64", "k_resident = true", "unit_org = keys"}) {
+        INFO(want);
+        CHECK(dumped.find(want) != std::string::npos);
+    }
+}
+
 TEST_CASE("docs: every file of the tree the documentation names exists (the layout stays true)") {
     namespace fs = std::filesystem;
     const fs::path root(SPRINT_SOURCE_DIR);
@@ -122,7 +166,8 @@ TEST_CASE("docs: every file of the tree the documentation names exists (the layo
     // written with a placeholder (fuzz_NAME.cpp, controller.h/.cpp) are not paths.
     const std::regex path_re(
         R"(\b((?:core|tlm_interfaces|modules|platforms|testbenches|scripts|bench|docs|sweeps|)"
-        R"(tech|waveforms|cmake)/[A-Za-z0-9_./-]+\.(?:h|cpp|md|sh|py|yaml|json|gtkw|txt|cmake))\b)");
+        R"(tech|waveforms|cmake|profiles)/[A-Za-z0-9_./-]+\.(?:h|cpp|md|sh|py|yaml|json|gtkw|txt|)"
+        R"(cmake|ini))\b)");
     std::size_t docs = 0, named = 0;
     for (const auto& e : fs::recursive_directory_iterator(root)) {
         const fs::path rel = fs::relative(e.path(), root);

@@ -140,7 +140,7 @@ class Pipeline {
         uint32_t at_max = 0, at_sum = 0, at_partial = 0;
         bool any = false;
         int32_t max = 0;
-        std::vector<uint64_t> sums;   // by unit (added in unit order: float's rounding)
+        std::vector<uint64_t> sums;  // by unit (added in unit order: float's rounding)
         std::vector<double> sumfs;
         std::vector<core::RowEngine::Partial> partials;  // by unit, 1 .. units - 1 used
     };

@@ -61,7 +61,7 @@ core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c,
         ev("datapath", opt.softmax == core::SoftmaxKind::Prob8 ? "v_mac_p8" : "v_mac",
            get({n, "datapath", "v_macs"}));
         ev("datapath", "v_mac", get({n, "datapath", "rescale_macs"}));  // the same multipliers
-        ev("datapath", "v_mac", get({n, "datapath", "merge_adds"}));  // the V unit's adders
+        ev("datapath", "v_mac", get({n, "datapath", "merge_adds"}));    // the V unit's adders
         ev("datapath", "exp", get({n, "datapath", "exp_ops"}));
         ev("datapath", "div", get({n, "datapath", "div_ops"}));
     }
