@@ -1,8 +1,8 @@
 #!/bin/sh
-# The bounds and curves of docs/timing.md: for one BERT-base head (N = 512, d = 64, keep 0.1,
+# The bounds and curves of docs/timing.md: for one BERT-base head (N = 512, d = 64, default keep rule,
 # LPDDR4 unless varied), every mode's cycles beside its bounds; then SPRINT's speed-up over the
 # strong (dense) and naive (dense-stream) baselines as the SRAM size and the memory bandwidth
-# vary. Every figure comes from sprint-sim --stats.
+# vary. Every figure comes from sprint-sim --stats; extra arguments go to every run.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh python3
@@ -10,11 +10,13 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+extra="$*"  # this script's arguments go to every run (options without blanks)
 
 run() {  # run NAME ARGS...: the stats of `--compare all` on one head into $tmp/NAME.json
     name=$1
     shift
-    ./build/sprint-sim --heads 1 --compare all --stats "$tmp/$name.json" "$@" >/dev/null
+    # shellcheck disable=SC2086 # the extra options are words without blanks
+    ./build/sprint-sim --heads 1 --compare all --stats "$tmp/$name.json" "$@" $extra >/dev/null
 }
 
 run base

@@ -116,7 +116,8 @@ struct JobRun {
 // its own window of max_outstanding, so at high latency it can undercut the latency bound).
 struct Bounds {
     double datapath = 0, sram = 0, memory_bandwidth = 0, memory_latency = 0, crossbar = 0;
-    double front = 0;    // the front stage's busy time: one stage does it all, one query at a time
+    double front = 0;    // the front stage's work: crossbar and comparator bank busy, one query
+                         // at a time (its memory waits are the memory bounds')
     std::string limit;   // the largest one's name
     double largest = 0;  // its cycles
 };
