@@ -126,7 +126,6 @@ void Pipeline::deal_by_key(const QueryPtr& q, std::vector<QueryPtr>& parts) {
     }
     for (uint32_t j : q->candidates) parts[j % units]->candidates.push_back(j);
     q->unit = 0;  // the unit that joins the shares and writes the row
-    g->parts = parts;
     g->sums.assign(units, 0);
     g->sumfs.assign(units, 0.0);
     g->partials.resize(units);
@@ -223,17 +222,19 @@ ErrorCode Pipeline::join_shares(Stage& s, Lane& l, const QueryPtr& qp) {
 
 // Dense mode: one context per member of the block. Every chunk is read once for all of them;
 // member c uses the chunk's tokens below its own key end (a prefix: candidates ascend).
-ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
-    const uint32_t d = m_job.d, nb = uint32_t(blk.members.size());
-    std::vector<uint32_t> counts(nb);
-    auto prefix_counts = [&](const uint32_t* tokens, uint32_t n) {
-        for (uint32_t c = 0; c < nb; ++c) {
-            const auto& cand = blk.members[c]->candidates;
-            const uint32_t end = cand.empty() ? 0 : cand.back() + 1;
-            counts[c] = uint32_t(std::lower_bound(tokens, tokens + n, end) - tokens);
-        }
-    };
-    proto::DatapathCommand c;
+// How many of `n` chunk tokens each member of the block uses: those below its own key end.
+void Pipeline::prefix_counts(const Query& blk, const uint32_t* tokens, uint32_t n,
+                             std::vector<uint32_t>& counts) {
+    for (uint32_t c = 0; c < counts.size(); ++c) {
+        const auto& cand = blk.members[c]->candidates;
+        const uint32_t end = cand.empty() ? 0 : cand.back() + 1;
+        counts[c] = uint32_t(std::lower_bound(tokens, tokens + n, end) - tokens);
+    }
+}
+
+// A block's start: the row options into `c`, every member's Q row into its datapath context.
+ErrorCode Pipeline::begin_block(Stage& s, Lane& l, Query& blk, proto::DatapathCommand& c) {
+    const uint32_t d = m_job.d;
     c.head = blk.head;
     c.d = d;
     blk.compute_begin = s.now();
@@ -242,13 +243,22 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     c.s_v = blk.hp.s_v;
     c.softmax = m_job.opt.softmax;
     c.output = m_job.opt.output;
+    c.softmax_tile = core::online_tile(m_job.opt);
     ErrorCode e = ErrorCode::None;
-    for (uint32_t k = 0; k < nb && e == ErrorCode::None; ++k) {
+    for (uint32_t k = 0; k < blk.members.size() && e == ErrorCode::None; ++k) {
         c.op = proto::DatapathOp::Begin;
         c.query = blk.members[k]->index;
         c.context = k;
         e = dp(l, c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(blk.members[k]->q.data()), d, s);
     }
+    return e;
+}
+
+ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
+    const uint32_t nb = uint32_t(blk.members.size());
+    std::vector<uint32_t> counts(nb);
+    proto::DatapathCommand c;
+    ErrorCode e = begin_block(s, l, blk, c);
     c.counts = counts.data();
     c.contexts = nb;
     c.query = blk.index;  // a chunk's rows are read for the block: counted on its lead
@@ -257,7 +267,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
         c.tokens = &blk.candidates[it.first];
         c.slots = it.slots.data();
         c.count = it.count;
-        prefix_counts(c.tokens, c.count);
+        prefix_counts(blk, c.tokens, c.count, counts);
         e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
         if (e == ErrorCode::None)
             e = release_rows(l, proto::Buffer::K, blk, c.tokens, it.slots.data(), it.count, s);
@@ -277,7 +287,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
         c.tokens = &blk.candidates[it.first];
         c.slots = it.slots.data();
         c.count = it.count;
-        prefix_counts(c.tokens, c.count);
+        prefix_counts(blk, c.tokens, c.count, counts);
         if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
             e = release_rows(l, proto::Buffer::V, blk, c.tokens, it.slots.data(), it.count, s);
     }
@@ -334,11 +344,7 @@ ErrorCode Pipeline::TileFeed::run(uint32_t from, uint32_t to, proto::DatapathCom
         c.tokens = &m_blk.candidates[from];
         c.slots = item.slots.data() + used;
         c.count = n;
-        for (uint32_t m = 0; m < counts.size(); ++m) {
-            const auto& cand = m_blk.members[m]->candidates;
-            const uint32_t end = cand.empty() ? 0 : cand.back() + 1;
-            counts[m] = uint32_t(std::lower_bound(c.tokens, c.tokens + n, end) - c.tokens);
-        }
+        prefix_counts(m_blk, c.tokens, n, counts);
         if ((e = m_p.dp(m_l, c, TLM_IGNORE_COMMAND, nullptr, 0, m_s)) != ErrorCode::None) break;
         used += n;
         from += n;
@@ -350,26 +356,11 @@ ErrorCode Pipeline::TileFeed::run(uint32_t from, uint32_t to, proto::DatapathCom
 }
 
 ErrorCode Pipeline::compute_block_online(Stage& s, Lane& l, Query& blk, Item& it) {
-    const uint32_t d = m_job.d, nb = uint32_t(blk.members.size());
+    const uint32_t nb = uint32_t(blk.members.size());
     const uint32_t tile = core::online_tile(m_job.opt);
     const uint32_t total = uint32_t(blk.candidates.size());
     proto::DatapathCommand c;
-    c.head = blk.head;
-    c.d = d;
-    blk.compute_begin = s.now();
-    s.show_query(blk.index);
-    c.logit_scale = core::exact_logit_scale(blk.hp, int(d));
-    c.s_v = blk.hp.s_v;
-    c.softmax = m_job.opt.softmax;
-    c.output = m_job.opt.output;
-    c.softmax_tile = tile;
-    ErrorCode e = ErrorCode::None;
-    for (uint32_t k = 0; k < nb && e == ErrorCode::None; ++k) {
-        c.op = proto::DatapathOp::Begin;
-        c.query = blk.members[k]->index;
-        c.context = k;
-        e = dp(l, c, TLM_WRITE_COMMAND, reinterpret_cast<uint8_t*>(blk.members[k]->q.data()), d, s);
-    }
+    ErrorCode e = begin_block(s, l, blk, c);
     std::vector<uint32_t> counts(nb);
     c.counts = counts.data();
     c.contexts = nb;

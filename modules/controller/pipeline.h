@@ -14,9 +14,12 @@
 //   write-back - the output rows written to memory: posted, so the datapath goes on with the
 //             next query while rows are on their way (posted_writes writes under way at once,
 //             on as many threads; the first is the reported stage).
-// With several compute units the front stage deals a head's queries (dense: blocks) out in turn,
-// entry i to unit i mod units; each unit has its own fetch, compute and write-back stages (a Lane),
-// so units work on different queries at once and contend only in the fetcher and memory.
+// With several compute units, in sprint mode (controller.unit_org keys) every query is split by
+// key: unit u gets the kept keys j with j mod units == u, the units exchange their maxima (and
+// prob8's sums) between QK and softmax, and unit 0 adds the others' partial accumulators and
+// writes the row. Otherwise the front stage deals a head's queries (dense: blocks) out in turn,
+// entry i to unit i mod units. Each unit has its own fetch, compute and write-back stages (a
+// Lane) and contends with the others only in the fetcher and memory.
 // In dense mode the front stage groups a head's queries into blocks (query_block); a block goes
 // down the pipeline as one entry whose candidates are every key a member sees, so each K/V tile
 // is fetched once per block and the datapath, one context per member, reads each row once for
@@ -135,8 +138,9 @@ class Pipeline {
     // their scores, the sum of their exponentials (prob8, float) and their partial accumulators,
     // which unit 0 adds up and divides. Each exchange waits for every share (m_shares_ev).
     struct Group {
-        QueryPtr whole;               // the query as the front stage made it (every kept key)
-        std::vector<QueryPtr> parts;  // by unit
+        // The query as the front stage made it (every kept key). The shares point to the group,
+        // the group not to them (no cycle of owners).
+        QueryPtr whole;
         uint32_t at_max = 0, at_sum = 0, at_partial = 0;
         bool any = false;
         int32_t max = 0;
@@ -241,6 +245,9 @@ class Pipeline {
     // A share arrived at an exchange (`count` one up): wait until `count` reaches `target`.
     void wait_shares(Stage& s, uint32_t& count, uint32_t target);
     regs::ErrorCode compute_block(Stage& s, Lane& l, Query& blk, Item& it);
+    regs::ErrorCode begin_block(Stage& s, Lane& l, Query& blk, proto::DatapathCommand& c);
+    static void prefix_counts(const Query& blk, const uint32_t* tokens, uint32_t n,
+                              std::vector<uint32_t>& counts);
     class TileFeed;
     regs::ErrorCode compute_block_online(Stage& s, Lane& l, Query& blk, Item& it);
     regs::ErrorCode finish_query(Stage& s, Lane& l, const QueryPtr& q, uint32_t context = 0);
