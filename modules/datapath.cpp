@@ -165,10 +165,8 @@ bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
     const uint32_t first = cmd.counts ? 0 : cmd.context;
     const uint32_t last =
         std::min<uint32_t>(cmd.counts ? cmd.contexts : cmd.context + 1, uint32_t(m_engines.size()));
-    struct Seen {
-        uint64_t exps, tiles, rescales;
-    };
-    std::vector<Seen> seen;
+    std::vector<Seen>& seen = m_seen;  // reused: no allocation per chunk
+    seen.clear();
     for (uint32_t c = first; c < last; ++c)
         seen.push_back({m_engines[c].exp_ops(), m_engines[c].tiles(), m_engines[c].rescales()});
     uint64_t uses = 0;

@@ -77,6 +77,11 @@ class Datapath : public sc_core::sc_module {
     core::OutputFormat m_out = core::OutputFormat::Float32;
     ResourceTimeline m_unit;  // QK, softmax and V share the row pipeline of one query
     std::vector<uint8_t> m_rows;
+    // v_chunk: each served context's counts before the chunk (online exps, tiles, rescales).
+    struct Seen {
+        uint64_t exps, tiles, rescales;
+    };
+    std::vector<Seen> m_seen;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;
     core::HeadCounter m_qk_macs{m_stats, "qk_macs", "MACs", "int8 MACs in the QK unit"};

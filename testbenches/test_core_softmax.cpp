@@ -55,6 +55,18 @@ std::vector<uint8_t> run_row(const std::vector<int8_t>& q,
     return out;
 }
 
+// The row both hand-worked tests use. q = {1, 0, 0}: the score of key j is k_j[0];
+// u = round((40 - s) * 0.05 * 256) = {0, 256, 473.6 -> 474, 168 * 12.8 = 2150.4 -> 2150}.
+struct HandRow {
+    std::vector<int8_t> q{1, 0, 0};
+    std::vector<std::vector<int8_t>> k{{40, 9, 9}, {20, -3, 1}, {3, 0, 0}, {-128, 5, 5}};
+    std::vector<std::vector<int8_t>> v{
+        {10, -20, 0}, {100, 127, -128}, {-128, 5, 1}, {127, 127, 127}};
+    double ls = 0.05;
+    float s_v = 0.5f;
+    uint32_t u[4] = {0, 256, 474, 2150};
+};
+
 }  // namespace
 
 TEST_CASE("core/softmax: exp_fixed(0) is 2^16 and the LUT halves multiply", "[core][softmax]") {
@@ -140,13 +152,12 @@ TEST_CASE("core/softmax: fixed row (unnormalised exponentials), computed by hand
           "[core][softmax]") {
     // The row of the prob8 test below: the same exponentials, no probabilities. The V unit
     // weighs V with e_j; each output element is divided by the sum once.
-    const std::vector<int8_t> q{1, 0, 0};
-    const std::vector<std::vector<int8_t>> k{{40, 9, 9}, {20, -3, 1}, {3, 0, 0}, {-128, 5, 5}};
-    const std::vector<std::vector<int8_t>> v{
-        {10, -20, 0}, {100, 127, -128}, {-128, 5, 1}, {127, 127, 127}};
-    const double ls = 0.05;
-    const float s_v = 0.5f;
-    const uint32_t u[4] = {0, 256, 474, 2150};
+    const HandRow r;
+    const auto& q = r.q;
+    const auto &k = r.k, &v = r.v;
+    const double ls = r.ls;
+    const float s_v = r.s_v;
+    const uint32_t* u = r.u;
     int64_t e[4], sum = 0;
     for (int j = 0; j < 4; ++j) {
         e[j] = model_exp(u[j]);
@@ -198,15 +209,12 @@ TEST_CASE("core/softmax: fixed: equal scores weigh their V rows equally", "[core
 }
 
 TEST_CASE("core/softmax: prob8 row (8-bit probabilities), computed by hand", "[core][softmax]") {
-    // q = {1, 0, 0}: the score of key j is k_j[0].
-    const std::vector<int8_t> q{1, 0, 0};
-    const std::vector<std::vector<int8_t>> k{{40, 9, 9}, {20, -3, 1}, {3, 0, 0}, {-128, 5, 5}};
-    const std::vector<std::vector<int8_t>> v{
-        {10, -20, 0}, {100, 127, -128}, {-128, 5, 1}, {127, 127, 127}};
-    const double ls = 0.05;
-    const float s_v = 0.5f;
-    // u = round((40 - s) * 0.05 * 256) = {0, 256, 473.6 -> 474, 168*12.8 = 2150.4 -> 2150}
-    const uint32_t u[4] = {0, 256, 474, 2150};
+    const HandRow r;
+    const auto& q = r.q;
+    const auto &k = r.k, &v = r.v;
+    const double ls = r.ls;
+    const float s_v = r.s_v;
+    const uint32_t* u = r.u;
     uint64_t e[4], sum = 0;
     for (int j = 0; j < 4; ++j) {
         e[j] = model_exp(u[j]);

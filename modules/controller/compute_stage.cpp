@@ -254,6 +254,20 @@ ErrorCode Pipeline::begin_block(Stage& s, Lane& l, Query& blk, proto::DatapathCo
     return e;
 }
 
+// A block's end: every member's output row out of the datapath, the block's time recorded.
+ErrorCode Pipeline::finish_block(Stage& s, Lane& l, Query& blk) {
+    const uint32_t nb = uint32_t(blk.members.size());
+    ErrorCode e = ErrorCode::None;
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
+        e = finish_query(s, l, blk.members[k], k);
+    if (e != ErrorCode::None || m_abort) return e;
+    blk.compute_end = s.now();
+    compute_time(l, blk);
+    if (m_record_queries)
+        for (uint32_t k = 0; k < nb; ++k) record_compute(*blk.members[k], blk, k == 0);
+    return ErrorCode::None;
+}
+
 ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
     const uint32_t nb = uint32_t(blk.members.size());
     std::vector<uint32_t> counts(nb);
@@ -291,14 +305,7 @@ ErrorCode Pipeline::compute_block(Stage& s, Lane& l, Query& blk, Item& it) {
         if ((e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s)) == ErrorCode::None)
             e = release_rows(l, proto::Buffer::V, blk, c.tokens, it.slots.data(), it.count, s);
     }
-    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
-        e = finish_query(s, l, blk.members[k], k);
-    if (e != ErrorCode::None || m_abort) return e;
-    blk.compute_end = s.now();
-    compute_time(l, blk);
-    if (m_record_queries)
-        for (uint32_t k = 0; k < nb; ++k) record_compute(*blk.members[k], blk, k == 0);
-    return ErrorCode::None;
+    return e == ErrorCode::None ? finish_block(s, l, blk) : e;
 }
 
 // Dense mode with the online softmax: tile by tile, the tile's K rows scored for every member,
@@ -384,14 +391,7 @@ ErrorCode Pipeline::compute_block_online(Stage& s, Lane& l, Query& blk, Item& it
     }
     if (e == ErrorCode::None && !m_abort && (!s.get(l.v_items, it) || it.kind != Item::End))
         e = m_abort ? ErrorCode::None : ErrorCode::Internal;
-    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
-        e = finish_query(s, l, blk.members[k], k);
-    if (e != ErrorCode::None || m_abort) return e;
-    blk.compute_end = s.now();
-    compute_time(l, blk);
-    if (m_record_queries)
-        for (uint32_t k = 0; k < nb; ++k) record_compute(*blk.members[k], blk, k == 0);
-    return ErrorCode::None;
+    return e == ErrorCode::None ? finish_block(s, l, blk) : e;
 }
 
 void Pipeline::compute_time(Lane& l, Query& q) {

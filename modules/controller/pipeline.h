@@ -246,6 +246,7 @@ class Pipeline {
     void wait_shares(Stage& s, uint32_t& count, uint32_t target);
     regs::ErrorCode compute_block(Stage& s, Lane& l, Query& blk, Item& it);
     regs::ErrorCode begin_block(Stage& s, Lane& l, Query& blk, proto::DatapathCommand& c);
+    regs::ErrorCode finish_block(Stage& s, Lane& l, Query& blk);
     static void prefix_counts(const Query& blk, const uint32_t* tokens, uint32_t n,
                               std::vector<uint32_t>& counts);
     class TileFeed;
