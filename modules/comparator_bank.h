@@ -3,12 +3,18 @@
 // keep-mask; applies the empty-row policy (a max search for policy 'max'). For studies it can
 // instead digitise each margin with shared multi-bit ADCs (comparators.adc_bits > 0) and decide
 // on the codes: threshold, or the adc_topk highest codes of the row (core::adc_select).
-// Sockets: from_xbar (target: CompareCommand, data = bitline values).
+// The decisions are latched (up to comparators.mask_latches queries) until the controller reads
+// the keep mask out, ceil(keys / readout_bits_per_cycle) cycles on the bank's read-out port (plus
+// the max search and ADC conversions when used): the read-out of one query overlaps the
+// evaluation of the next.
+// Sockets: from_xbar (target: CompareCommand, data = bitline values), from_controller (target:
+// MaskCommand, the keep-mask read-out).
 // Counts: comparator decisions, keys kept, empty rows fixed, mask bits read out, ADC
-// conversions, busy time.
+// conversions, most masks latched at once, busy time.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <vector>
 
 #include <systemc>
@@ -27,6 +33,7 @@ namespace sprint {
 class ComparatorBank : public sc_core::sc_module {
   public:
     TargetPort from_xbar;
+    TargetPort from_controller;
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> kept_count;
 
@@ -35,7 +42,15 @@ class ComparatorBank : public sc_core::sc_module {
     const core::StatGroup& stats() const { return m_stats; }
 
   private:
-    void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    // One query's decisions, waiting for the read-out.
+    struct Latched {
+        uint32_t head, query, key_begin, key_end;
+        std::vector<uint8_t> mask;  // key_end bytes
+        sc_core::sc_time decided;   // absolute
+        uint64_t extra_cycles;      // max search, ADC conversions: on the read-out
+    };
+    void compare(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
+    void read_mask(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
 
     const IpConfig& m_cfg;
     core::XbarNumerics m_num;
@@ -43,6 +58,7 @@ class ComparatorBank : public sc_core::sc_module {
     TraceScheduler& m_tracer;
     ResourceTimeline m_bank;
     std::vector<double> m_values, m_margins;  // by key
+    std::deque<Latched> m_latched;            // oldest first
     core::StatGroup m_stats;
     core::HeadCounter m_decisions{m_stats, "decisions", "comparisons",
                                   "comparator decisions (visible keys)"};
@@ -52,6 +68,8 @@ class ComparatorBank : public sc_core::sc_module {
     core::Counter m_mask_bits_read{m_stats, "mask_bits_read", "bits", "keep-mask bits read out"};
     core::HeadCounter m_conversions{m_stats, "adc_conversions", "conversions",
                                     "ADC read-out: margins digitised"};
+    core::Counter m_latched_max{m_stats, "latched_max", "masks",
+                                "most keep masks latched at once, waiting for the read-out"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns",
                              "time reading out masks and searching the max"};
 };

@@ -16,6 +16,7 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
     : sc_module(name),
       csr("csr"),
       to_xbar("to_xbar", cfg.timing),
+      to_comparators("to_comparators", cfg.timing),
       to_fetcher("to_fetcher", cfg.timing),
       to_datapath("to_datapath", cfg.units,
                   [&cfg](const char* n, std::size_t) { return new InitiatorPort(n, cfg.timing); }),
@@ -38,7 +39,7 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_jobs(m_stats, "jobs", "jobs", "jobs started"),
       m_jobs_failed(m_stats, "jobs_failed", "jobs", "jobs that ended with an error code"),
       m_job_cycles(m_stats, "job_cycles", "cycles", "cycles of all jobs, START to completion"),
-      m_pipeline(cfg, tracer, {to_xbar, to_fetcher, to_datapath, to_sram},
+      m_pipeline(cfg, tracer, {to_xbar, to_comparators, to_fetcher, to_datapath, to_sram},
                  {state, head, query, front_state, stage_state, stage_query}, m_stats) {
     csr.register_b_transport(this, &Controller::csr_transport);
     csr.register_transport_dbg(this, &Controller::csr_debug);

@@ -2,8 +2,8 @@
 // job pipeline that runs a job (modules/controller/pipeline.h: front, fetch K, fetch V and compute
 // stages joined by bounded queues).
 // Sockets: csr (target, b_transport; nb_transport through the socket's conversion), to_xbar,
-// to_fetcher, and per compute unit to_datapath[u], to_sram[u] (initiator ports; to_sram reserves
-// room in that unit's buffers); irq (sc_out<bool>).
+// to_comparators (the keep-mask read-out), to_fetcher, and per compute unit to_datapath[u],
+// to_sram[u] (initiator ports; to_sram reserves room in that unit's buffers); irq (sc_out<bool>).
 // Counts: jobs (ok / failed), register accesses, job cycles; the pipeline adds heads, queries,
 // kept and visible pairs and per-stage busy and stall time; the last job's cycles and bytes are
 // also in registers.
@@ -30,6 +30,7 @@ class Controller : public sc_core::sc_module {
   public:
     tlm_utils::simple_target_socket<Controller> csr;
     InitiatorPort to_xbar;
+    InitiatorPort to_comparators;  // the keep-mask read-out
     InitiatorPort to_fetcher;
     sc_core::sc_vector<InitiatorPort> to_datapath;  // one per compute unit
     sc_core::sc_vector<InitiatorPort> to_sram;

@@ -131,13 +131,16 @@ void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, 
     gp.set_response_status(TLM_OK_RESPONSE);
 }
 
+// Evaluate: the query copied into the DAC input buffer (while the array may still evaluate the
+// previous query), then one evaluation of all tiles at once with the comparators' decisions
+// (evaluate_cycles, tAxTh). The response comes when the drivers latch the query and the
+// evaluation starts; the decisions stay latched in the comparator bank for the read-out.
 void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     if (cmd.head != m_head || cmd.d != m_d || gp.get_data_length() != cmd.d ||
-        cmd.key_begin < m_pass_first || cmd.key_end > m_pass_end || cmd.key_end <= cmd.key_begin ||
-        !cmd.mask_out) {
+        cmd.key_begin < m_pass_first || cmd.key_end > m_pass_end || cmd.key_end <= cmd.key_begin) {
         SC_REPORT_WARNING("sprint/xbar",
-                          "Evaluate refused: another head or row size than programmed, keys "
-                          "outside the array's current pass, or no mask storage");
+                          "Evaluate refused: another head or row size than programmed, or keys "
+                          "outside the array's current pass");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
@@ -152,9 +155,16 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     m_analog_macs.add(cmd.head, cmd.query, uint64_t(n) * d);
     m_tile_evaluations += tiles_for(n, d);
 
-    // Query copy into the DAC buffer, then drive + integrate + compare (tAxTh): all tiles at once.
-    sc_time t = delay;
-    occupy(cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle) + m_cfg.xbar.eval_cycles), t);
+    const sc_time asked = abs_time(delay);
+    const sc_time copied =
+        m_input.occupy(asked, cycles(ceil_div(d, m_cfg.xbar.query_copy_bytes_per_cycle)));
+    sc_time started;
+    const sc_time dur = cycles(m_cfg.xbar.evaluate_cycles);
+    const sc_time decided = m_array.occupy(copied, dur, &started);
+    m_input.extend_to(started);  // the buffer holds the query until the drivers latch it
+    m_busy_ns += dur.to_seconds() * 1e9;
+    m_tracer.write(busy, true, offset_of(started));
+    m_tracer.write(busy, false, offset_of(decided));
 
     proto::CompareCommand cc;
     cc.head = cmd.head;
@@ -168,11 +178,12 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     cc.shift = core::query_shift(m_q_dac.data(), int(d), m_num);
     cc.threshold_raw = core::threshold_raw(m_params, int(d), m_num);
     cc.empty_row = cmd.empty_row;
-    cc.mask_out = cmd.mask_out;
+    cc.decided_after = decided - asked;
     proto::PooledPayload out(m_pool);
     proto::prepare(*out, TLM_WRITE_COMMAND, 0, m_bitlines.data() + first,
                    unsigned(n * sizeof(double)));
     out->set_extension(&cc);
+    sc_time t = delay;  // at the request: the bank latches the decisions when they are taken
     to_comparators.transport(*out, t);
     out->clear_extension(&cc);
     if (!out->is_response_ok()) {
@@ -185,7 +196,7 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     cmd.forced_out = cc.forced_out;
     cmd.best_out = cc.best_out;
     cmd.best_margin_out = cc.best_margin_out;
-    delay = t;
+    delay = offset_of(std::max(started, abs_time(t)));
     gp.set_response_status(TLM_OK_RESPONSE);
 }
 

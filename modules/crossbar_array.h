@@ -4,6 +4,10 @@
 // passes of `capacity` keys; only the current pass's keys can be evaluated or read back.
 // Sockets: from_controller (target: XbarCommand Program / Evaluate), from_fetcher (target:
 // XbarCommand ReadBack, the K-MSB read-back of kept keys), to_comparators (initiator).
+// An evaluation copies the query into the DAC input buffer, which the drivers latch when the
+// evaluation starts (the next query's copy overlaps it), then drives and integrates all tiles at
+// once and hands the bitlines to the comparators, whose decisions are latched for the
+// controller's mask read-out: the controller's Evaluate returns when the evaluation starts.
 // Counts: cell writes and write pulses (programming is a real cost), evaluations, analog MACs,
 // active tiles, keys read back, busy time. Program, evaluate and read-back share the array.
 #pragma once
@@ -51,6 +55,7 @@ class CrossbarArray : public sc_core::sc_module {
     // The array does one program, evaluate or read-back at a time; the controller and the
     // fetcher book it at their own (LT: decoupled) times.
     ResourceCalendar m_array;
+    ResourceTimeline m_input;  // the DAC input buffer (only the controller's Evaluates use it)
     core::CellArray m_cells;
     uint32_t m_head = ~0u, m_d = 0;
     uint32_t m_pass_first = 0, m_pass_end = 0;  // the keys the array holds now (current pass)

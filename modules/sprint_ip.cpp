@@ -35,6 +35,8 @@ SprintIp::SprintIp(const sc_core::sc_module_name& name, const IpConfig& cfg)
     link(controller.to_xbar, xbar.from_controller.socket, "check_to_xbar");
     link(controller.to_fetcher, fetcher.from_controller.socket, "check_to_fetcher");
     link(xbar.to_comparators, comparators.from_xbar.socket, "check_to_comparators");
+    link(controller.to_comparators, comparators.from_controller.socket,
+         "check_controller_to_comparators");
     for (std::size_t u = 0; u < units.size(); ++u) {
         ComputeUnit& cu = units[u];
         const std::string n = std::string(cu.basename()) + "_";

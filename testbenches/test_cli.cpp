@@ -152,7 +152,7 @@ TEST_CASE("cli/help: lists every run option and model parameter with its default
     CHECK_THAT(blocks.at("sprint.sram.k_bytes"), Contains("[B]"));
     CHECK_THAT(blocks.at("dram.bandwidth_gbps"), Contains("[GB/s]"));
     CHECK_THAT(blocks.at("dram.latency_ns"), Contains("[ns]"));
-    CHECK_THAT(blocks.at("sprint.xbar.eval_cycles"), Contains("[cycles]"));
+    CHECK_THAT(blocks.at("sprint.xbar.evaluate_cycles"), Contains("[cycles]"));
 }
 
 // ---- the default run
@@ -1062,6 +1062,41 @@ TEST_CASE("cli/k-readback: the K traffic saved is the top bits of every fetched 
               on["mem_read_bytes"]["value"].get<uint64_t>() ==
           rows * 32);
     CHECK(read_text(dir.file("on.npy")) == read_text(dir.file("off.npy")));  // ideal cells
+}
+
+TEST_CASE(
+    "cli/front: an evaluation costs evaluate_cycles of the array, the read-outs and Q reads "
+    "overlap it, in LT and AT",
+    "[cli]") {
+    TempDir dir;
+    // Keys resident and no read-back: the array does evaluations only.
+    for (const char* timing : {"lt", "at"}) {
+        INFO(timing);
+        auto job = [&](const char* ahead) {
+            return run_stats(dir, {"--heads", "1", "--seq-len", "512", "--timing", timing,
+                                   "--sprint.xbar.k_resident", "true", "--k-readback", "false",
+                                   "--compare=false", "--sprint.xbar.evaluate_cycles", "5",
+                                   "--sprint.controller.q_groups_ahead", ahead})["jobs"][0];
+        };
+        const auto on = job("2"), off = job("0");
+        const auto& m = on["model"];
+        const double queries = 512, evals = m["xbar"]["evaluations"]["value"].get<double>();
+        CHECK(evals == queries);
+        CHECK(m["xbar"]["busy_ns"]["value"].get<double>() == Approx(5 * evals));
+        // Each query's 512-bit mask read out in 512 / 64 = 8 cycles, on its own port.
+        CHECK(m["comparators"]["busy_ns"]["value"].get<double>() == Approx(8 * queries));
+        CHECK(m["comparators"]["mask_bits_read"]["value"].get<double>() == 512 * queries);
+        // The front bound: the busier of the two, here the read-out.
+        CHECK(on["bounds"]["front"]["value"].get<double>() == Approx(8 * queries));
+        // Reading Q ahead moves no more bytes, and the front stage's own time per query falls
+        // from a share of each group's memory latency to less than one evaluation.
+        CHECK(on["mem_read_bytes"]["value"] == off["mem_read_bytes"]["value"]);
+        const auto front = [](const nlohmann::json& j) {
+            return j["model"]["controller"]["stage_front"]["busy_ns"]["value"].get<double>();
+        };
+        CHECK(front(on) < 5 * queries);
+        CHECK(front(off) > 2 * front(on));
+    }
 }
 
 TEST_CASE("cli/energy: every energy line is a count the model made x its table entry",

@@ -1,8 +1,8 @@
 // CrossbarArray on its own: a test initiator plays the controller on from_controller; the
 // comparator side is either a stub target that records the bitline payload or the real
 // ComparatorBank. Expected values are hand-computed from the documented formulas with the
-// default parameters (1 GHz clock, 16 B/cycle query copy, 6 eval cycles, 64 mask bits/cycle) and
-// cross-checked against the SystemC-free core (CellArray, compare_bitlines, empty-row policy).
+// default parameters (1 GHz clock, 16 B/cycle query copy, 7 evaluate cycles, 64 mask bits/cycle)
+// and cross-checked against the SystemC-free core (CellArray, compare_bitlines, empty-row policy).
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -106,7 +106,8 @@ struct EvalResult {
 };
 EvalResult evaluate(TestInitiator& ctl, uint32_t head, uint32_t d, const std::vector<int8_t>& q,
                     uint32_t query, uint32_t key_end, core::EmptyRowPolicy policy, sc_time delay,
-                    tlm::tlm_command cmd = tlm::TLM_WRITE_COMMAND, bool with_mask = true) {
+                    TestInitiator* reader = nullptr,
+                    tlm::tlm_command cmd = tlm::TLM_WRITE_COMMAND) {
     EvalResult r;
     r.mask.assign(key_end, 0xEE);
     proto::XbarCommand c;
@@ -116,11 +117,19 @@ EvalResult evaluate(TestInitiator& ctl, uint32_t head, uint32_t d, const std::ve
     c.query = query;
     c.key_end = key_end;
     c.empty_row = policy;
-    c.mask_out = with_mask ? r.mask.data() : nullptr;
     r.status = ctl.transport(Request{cmd, 0, const_cast<int8_t*>(q.data()), unsigned(q.size())},
                              delay, &c);
     r.kept = c.kept_out;
     r.forced = c.forced_out;
+    // With a reader (the real comparator bank), the controller's mask read-out follows at once:
+    // the delay is then the read-out's end, else the evaluation's start.
+    if (reader && r.status == tlm::TLM_OK_RESPONSE) {
+        proto::MaskCommand m;
+        m.head = head;
+        m.query = query;
+        r.status =
+            reader->transport(Request{tlm::TLM_READ_COMMAND, 0, r.mask.data(), key_end}, delay, &m);
+    }
     r.delay = delay;
     return r;
 }
@@ -133,11 +142,13 @@ struct XbarBench {
     ComparatorBank comparators;
     TestInitiator ctl{"ctl"};
     TestInitiator fetch{"fetch"};  // the fetcher's read-back requests
+    TestInitiator mask{"mask"};    // the controller's keep-mask read-out
     explicit XbarBench(const IpConfig& c)
         : cfg(c), xbar("xbar", c, tracer), comparators("comparators", c, tracer) {
         ctl.socket.bind(xbar.from_controller.socket);
         fetch.socket.bind(xbar.from_fetcher.socket);
         xbar.to_comparators.bind(comparators.from_xbar.socket);
+        mask.socket.bind(comparators.from_controller.socket);
     }
 };
 
@@ -212,7 +223,7 @@ TEST_CASE("module xbar: program counts keys x d cell writes and ceil(cells / par
     CHECK(b.cmp.log.empty());
 }
 
-TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + read-out cycles") {
+TEST_CASE("module xbar: the keep mask read out is the core's, after copy + evaluate + read-out") {
     IpConfig cfg;
     XbarBench b(cfg);
     std::vector<ProgramResult> p;
@@ -222,13 +233,13 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
         p.push_back(
             program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME));
         sc_core::wait(p.back().delay);
-        // ceil(4 / 16) = 1 copy + 6 eval cycles, then ceil(6 / 64) = 1 read-out cycle: 8 ns.
+        // ceil(4 / 16) = 1 copy + 7 evaluate cycles, then ceil(6 / 64) = 1 read-out cycle: 9 ns.
         e.push_back(evaluate(ctl, 0, kD, kQuery, 0, kKeysN, core::EmptyRowPolicy::Self,
-                             sc_core::SC_ZERO_TIME));
+                             sc_core::SC_ZERO_TIME, &b.mask));
         sc_core::wait(e.back().delay);
         // Only keys [0, 3) take part: scores [6 9 2].
-        e.push_back(
-            evaluate(ctl, 0, kD, kQuery, 1, 3, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
+        e.push_back(evaluate(ctl, 0, kD, kQuery, 1, 3, core::EmptyRowPolicy::Self,
+                             sc_core::SC_ZERO_TIME, &b.mask));
     };
     sc_core::sc_start();
 
@@ -242,7 +253,7 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(e[0].mask == std::vector<uint8_t>{1, 1, 0, 1, 1, 0});
     CHECK(e[0].kept == 4);
     CHECK(e[0].forced == -1);
-    CHECK(e[0].delay == ns(8));
+    CHECK(e[0].delay == ns(9));
     const CoreEval c0 =
         core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 0, 6, core::EmptyRowPolicy::Self);
     CHECK(e[0].mask == c0.mask);
@@ -251,7 +262,7 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(e[1].status == tlm::TLM_OK_RESPONSE);
     CHECK(e[1].mask == std::vector<uint8_t>{1, 1, 0});
     CHECK(e[1].kept == 2);
-    CHECK(e[1].delay == ns(8));
+    CHECK(e[1].delay == ns(9));
     const CoreEval c1 =
         core_eval(kKeys, kD, kQuery, hand_params(), x, 0, 1, 3, core::EmptyRowPolicy::Self);
     CHECK(e[1].mask == c1.mask);
@@ -259,9 +270,55 @@ TEST_CASE("module xbar: evaluate returns the core's keep-mask in copy + eval + r
     CHECK(b.xbar.stats().count("evaluations") == 2);
     CHECK(b.xbar.stats().count("analog_macs") == 6 * 4 + 3 * 4);
     CHECK(b.xbar.stats().count("tile_evaluations") == 2);
-    CHECK(b.xbar.stats().real("busy_ns") == Approx(10.0 + 7.0 + 7.0));
+    CHECK(b.xbar.stats().real("busy_ns") == Approx(10.0 + 7.0 + 7.0));  // the copies not
+    CHECK(b.comparators.stats().count("mask_bits_read") == 9);
     CHECK(b.comparators.stats().count("decisions") == 9);
     CHECK(b.comparators.stats().count("kept") == 6);
+}
+
+TEST_CASE(
+    "module xbar: back-to-back queries evaluate every evaluate_cycles, copies and read-outs "
+    "overlapped") {
+    IpConfig cfg;
+    cfg.xbar.query_copy_bytes_per_cycle = 2;     // a 2-cycle copy at d = 4
+    cfg.comparators.readout_bits_per_cycle = 1;  // a 6-cycle read-out of 6 keys
+    XbarBench b(cfg);
+    std::vector<sc_time> answered, read_out;
+    b.ctl.body = [&](TestInitiator& ctl) {
+        const auto p =
+            program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME);
+        sc_core::wait(p.delay);
+        const sc_time t0 = sc_core::sc_time_stamp();
+        // The controller issues each query when the previous one's Evaluate returns, and does
+        // not wait for its mask (the bank latches four).
+        sc_time at = sc_core::SC_ZERO_TIME;
+        for (uint32_t i = 0; i < 4; ++i) {
+            EvalResult e = evaluate(ctl, 0, kD, kQuery, i, kKeysN, core::EmptyRowPolicy::Self, at);
+            REQUIRE(e.status == tlm::TLM_OK_RESPONSE);
+            at = e.delay;
+            answered.push_back(at);
+        }
+        for (uint32_t i = 0; i < 4; ++i) {
+            std::vector<uint8_t> m(kKeysN);
+            proto::MaskCommand mc;
+            mc.query = i;
+            sc_time d = sc_core::SC_ZERO_TIME;
+            REQUIRE(b.mask.transport(Request{tlm::TLM_READ_COMMAND, 0, m.data(), kKeysN}, d, &mc) ==
+                    tlm::TLM_OK_RESPONSE);
+            CHECK(m == std::vector<uint8_t>{1, 1, 0, 1, 1, 0});
+            read_out.push_back(sc_core::sc_time_stamp() - t0 + d);
+        }
+    };
+    sc_core::sc_start();
+    // Query 0: copy [0, 2), evaluation [2, 9). Query i's copy runs during query i - 1's
+    // evaluation, so evaluation i starts at 2 + 7 i (the response) and ends 7 cycles later.
+    CHECK(answered == std::vector<sc_time>{ns(2), ns(9), ns(16), ns(23)});
+    // Read-outs: 6 cycles each from the end of the evaluation, one at a time: at 9 + 6 = 15,
+    // then 16 + 6 = 22, 29, 36 (each waits for its decisions, not for the port).
+    CHECK(read_out == std::vector<sc_time>{ns(15), ns(22), ns(29), ns(36)});
+    CHECK(b.xbar.stats().real("busy_ns") == Approx(10.0 + 4 * 7.0));
+    CHECK(b.comparators.stats().real("busy_ns") == Approx(4 * 6.0));
+    CHECK(b.comparators.stats().count("latched_max") == 4);
 }
 
 TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy picks") {
@@ -277,11 +334,11 @@ TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy p
         const auto p =
             program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), sc_core::SC_ZERO_TIME);
         sc_core::wait(p.delay);
-        e.push_back(
-            evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
+        e.push_back(evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Self,
+                             sc_core::SC_ZERO_TIME, &b.mask));
         sc_core::wait(e.back().delay);
-        e.push_back(
-            evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Max, sc_core::SC_ZERO_TIME));
+        e.push_back(evaluate(ctl, 0, kD, q, 4, kKeysN, core::EmptyRowPolicy::Max,
+                             sc_core::SC_ZERO_TIME, &b.mask));
     };
     sc_core::sc_start();
 
@@ -291,14 +348,14 @@ TEST_CASE("module xbar: an empty row keeps the key the core's empty-row policy p
     CHECK(e[0].mask == std::vector<uint8_t>{0, 0, 0, 0, 1, 0});
     CHECK(e[0].kept == 1);
     CHECK(e[0].forced == 4);
-    CHECK(e[0].delay == ns(8));
+    CHECK(e[0].delay == ns(9));
     CHECK(e[0].mask ==
           core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6, core::EmptyRowPolicy::Self).mask);
     CHECK(e[1].status == tlm::TLM_OK_RESPONSE);
     CHECK(e[1].mask == std::vector<uint8_t>{0, 0, 1, 0, 0, 0});
     CHECK(e[1].kept == 1);
     CHECK(e[1].forced == 2);
-    CHECK(e[1].delay == ns(8 + 8));
+    CHECK(e[1].delay == ns(9 + 8));
     const CoreEval c =
         core_eval(kKeys, kD, q, hand_params(), x, 0, 4, 6, core::EmptyRowPolicy::Max);
     CHECK(e[1].mask == c.mask);
@@ -313,7 +370,6 @@ TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and 
         auto* cc = gp.get_extension<proto::CompareCommand>();
         if (!cc) return;
         b.seen.push_back(*cc);
-        for (uint32_t j = 0; j < cc->key_end; ++j) cc->mask_out[j] = uint8_t(j % 2);
         cc->kept_out = 77;
         cc->forced_out = 5;
         delay += ns(5);
@@ -339,8 +395,9 @@ TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and 
     const CoreEval c = core_eval(kKeys, kD, kQuery, hand_params(), cfg.numerics(), 0, 9, kKeysN,
                                  core::EmptyRowPolicy::Max);
     CHECK(v == c.bitlines);
-    // Query copy and evaluate take 7 cycles before the bitlines reach the comparators.
-    CHECK(rec.arrive_offset == ns(7));
+    // The bitlines reach the comparators with the request; the decisions are taken when the
+    // query copy (1 cycle) and the evaluation (7) are done.
+    CHECK(rec.arrive_offset == sc_core::SC_ZERO_TIME);
     const proto::CompareCommand& cc = b.seen[0];
     CHECK(cc.head == 0);
     CHECK(cc.query == 9);
@@ -350,12 +407,13 @@ TEST_CASE("module xbar: the comparator receives the core's bitlines - shift and 
     CHECK(cc.threshold_raw == Approx(4.0));
     CHECK(cc.threshold_raw == c.t_raw);
     CHECK(cc.empty_row == core::EmptyRowPolicy::Max);
-    // The comparator's answer comes back unchanged, 5 ns later.
+    CHECK(cc.decided_after == ns(8));
+    // The comparator's answer comes back unchanged, and its 5 ns hold the response past the
+    // evaluation's start (1 ns).
     CHECK(e[0].status == tlm::TLM_OK_RESPONSE);
-    CHECK(e[0].mask == std::vector<uint8_t>{0, 1, 0, 1, 0, 1});
     CHECK(e[0].kept == 77);
     CHECK(e[0].forced == 5);
-    CHECK(e[0].delay == ns(12));
+    CHECK(e[0].delay == ns(5));
 }
 
 TEST_CASE("module xbar: non-ideal bitlines equal the core's CellArray for the same seed and head") {
@@ -390,9 +448,11 @@ TEST_CASE("module xbar: non-ideal bitlines equal the core's CellArray for the sa
     const std::vector<double> v = as_doubles(b.cmp.log[0].data);
     REQUIRE(v.size() == key_end);
     CHECK(v == c.bitlines);
-    // ceil(24 / 16) = 2 copy cycles + 6 eval cycles; the stub adds no time.
-    CHECK(b.cmp.log[0].arrive_offset == ns(8));
-    CHECK(e[0].delay == ns(8));
+    // ceil(24 / 16) = 2 copy cycles, then the evaluation starts (the response) and ends 7 cycles
+    // later (the decisions); the stub adds no time.
+    CHECK(b.cmp.log[0].arrive_offset == sc_core::SC_ZERO_TIME);
+    CHECK(b.seen.empty());
+    CHECK(e[0].delay == ns(2));
     // The non-idealities are really on: the ideal bitlines differ.
     IpConfig ideal;
     const CoreEval c_ideal = core_eval(keys, d, q, hp, ideal.numerics(), head, query, key_end,
@@ -420,13 +480,13 @@ TEST_CASE("module xbar: non-ideal keep-mask through the real comparators equals 
     b.ctl.body = [&](TestInitiator& ctl) {
         const auto p = program(ctl, head, d, hp, 0, n, keys.data(), sc_core::SC_ZERO_TIME);
         sc_core::wait(p.delay);
-        e.push_back(
-            evaluate(ctl, head, d, q, 30, n, core::EmptyRowPolicy::Self, sc_core::SC_ZERO_TIME));
+        e.push_back(evaluate(ctl, head, d, q, 30, n, core::EmptyRowPolicy::Self,
+                             sc_core::SC_ZERO_TIME, &b.mask));
         sc_core::wait(e.back().delay);
         // A zero query: only noise and offsets remain, nothing reaches the threshold, so the
         // Max policy picks the largest margin.
         e.push_back(evaluate(ctl, head, d, q_zero, 31, n, core::EmptyRowPolicy::Max,
-                             sc_core::SC_ZERO_TIME));
+                             sc_core::SC_ZERO_TIME, &b.mask));
     };
     sc_core::sc_start();
 
@@ -446,9 +506,9 @@ TEST_CASE("module xbar: non-ideal keep-mask through the real comparators equals 
     CHECK(e[1].mask == c1.mask);
     CHECK(e[1].forced == c1.forced);
     CHECK(e[1].kept == 1);
-    // 2 copy + 6 eval + ceil(40 / 64) = 1 read-out cycle; the Max search adds 8.
-    CHECK(e[0].delay == ns(9));
-    CHECK(e[1].delay == ns(17));
+    // 2 copy + 7 evaluate + ceil(40 / 64) = 1 read-out cycle; the Max search adds 8.
+    CHECK(e[0].delay == ns(10));
+    CHECK(e[1].delay == ns(18));
 }
 
 TEST_CASE("module xbar: a missing extension or a READ command is a command error") {
@@ -474,7 +534,7 @@ TEST_CASE("module xbar: a missing extension or a READ command is a command error
         const auto p = program(ctl, 0, kD, hand_params(), 0, kKeysN, kKeys.data(), d);
         st.push_back(p.status);
         d = p.delay;
-        st.push_back(evaluate(ctl, 0, kD, kQuery, 0, kKeysN, core::EmptyRowPolicy::Self, d,
+        st.push_back(evaluate(ctl, 0, kD, kQuery, 0, kKeysN, core::EmptyRowPolicy::Self, d, nullptr,
                               tlm::TLM_READ_COMMAND)
                          .status);
     };
@@ -522,9 +582,6 @@ TEST_CASE(
         st.emplace_back("evaluate other head", evaluate(ctl, 1, kD, kQuery, 0, 4, P, z).status);
         st.emplace_back("evaluate query length",
                         evaluate(ctl, 0, kD, std::vector<int8_t>(3, 1), 0, 4, P, z).status);
-        st.emplace_back(
-            "evaluate no mask",
-            evaluate(ctl, 0, kD, kQuery, 0, 4, P, z, tlm::TLM_WRITE_COMMAND, false).status);
         st.emplace_back("evaluate key_end 16", evaluate(ctl, 0, kD, kQuery, 0, 16, P, z).status);
         fail_next = true;
         st.emplace_back("comparator error", evaluate(ctl, 0, kD, kQuery, 0, 16, P, z).status);
@@ -538,21 +595,14 @@ TEST_CASE(
 
     using tlm::TLM_GENERIC_ERROR_RESPONSE;
     using tlm::TLM_OK_RESPONSE;
-    const std::vector<tlm::tlm_response_status> want = {TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_OK_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_OK_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_OK_RESPONSE,
-                                                        TLM_GENERIC_ERROR_RESPONSE,
-                                                        TLM_OK_RESPONSE};
+    const std::vector<tlm::tlm_response_status> want = {
+        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,
+        TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
+        TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
+        TLM_GENERIC_ERROR_RESPONSE, TLM_GENERIC_ERROR_RESPONSE,
+        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,
+        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE,
+        TLM_GENERIC_ERROR_RESPONSE, TLM_OK_RESPONSE};
     REQUIRE(st.size() == want.size());
     for (std::size_t i = 0; i < want.size(); ++i) {
         INFO(st[i].first);

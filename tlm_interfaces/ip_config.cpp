@@ -18,6 +18,11 @@ void ControllerConfig::register_params(core::ParamRegistry& r, const std::string
                1024);
     r.add_uint(p + ".q_rows_per_read", q_rows_per_read, "rows",
                "query rows the front stage reads in one memory request [D]", 1, 4096);
+    r.add_uint(p + ".q_groups_ahead", q_groups_ahead, "groups",
+               "groups of q_rows_per_read Q rows read ahead of need, each its own memory request "
+               "under way while the crossbar evaluates (within the head, or the pass); 0 = each "
+               "group read when its first query comes [D]",
+               0, 64);
     r.add_uint(p + ".unit_run", unit_run, "queries",
                "queries dealt to one compute unit in a row before the next unit's turn (dense: "
                "whole query blocks, at least one); 1 = adjacent queries on different units (the "
@@ -46,13 +51,17 @@ void XbarConfig::register_params(core::ParamRegistry& r, const std::string& p) {
                "read every DAC code and stored key code as the middle of its interval (mid-rise "
                "DAC, reference shifted to match): unbiased in-memory scores; false = the floor "
                "mapping [D]");
-    r.add_uint(p + ".eval_cycles", eval_cycles, "cycles",
-               "in-memory evaluate and threshold, tAxTh [S]", 1, 100000);
+    r.add_uint(p + ".evaluate_cycles", evaluate_cycles, "cycles",
+               "one in-memory evaluation and threshold (wordlines driven, bitlines integrated, "
+               "comparators decided), tAxTh: under 8 cycles [S]; 7, the most that is under 8",
+               1, 100000);
     r.add_uint(p + ".readback_cycles", readback_cycles, "cycles",
                "K-MSB read-back: array time per key column sensed (its d cells at once) [D]", 0,
                100000);
     r.add_uint(p + ".query_copy_bytes_per_cycle", query_copy_bytes_per_cycle, "B/cycle",
-               "query copy into the DAC buffer [D]", 1, 4096);
+               "query copy into the DAC input buffer, which the drivers latch when an evaluation "
+               "starts: the next query's copy overlaps it [D]",
+               1, 4096);
     r.add_double(p + ".write_pulse_ns", write_pulse_ns, "ns", "ReRAM set/reset pulse [X]", 0.0,
                  1e9);
     r.add_bool(p + ".k_resident", k_resident,
@@ -83,6 +92,11 @@ void ComparatorConfig::register_params(core::ParamRegistry& r, const std::string
                "keep-mask read-out width [D]", 1, U32);
     r.add_uint(p + ".wta_cycles", wta_cycles, "cycles",
                "max search for the empty-row policy 'max' [D]", 0, 100000);
+    r.add_uint(p + ".mask_latches", mask_latches, "queries",
+               "keep masks the bank holds until the controller reads them out (the read-out of "
+               "one query overlaps the evaluation of the next; the front stage runs at most this "
+               "many queries ahead of the read-out) [D]",
+               3, 1024);
     r.add_uint(p + ".adc_bits", adc_bits, "bits",
                "ADC read-out instead of the comparators (studies): each margin digitised to this "
                "many bits, decisions on the codes; 0 = analog comparators [D]",

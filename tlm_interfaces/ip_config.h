@@ -23,7 +23,8 @@ struct XbarConfig {
     int key_bits = 4;
     int query_bits = 4;
     bool midpoint = true;
-    uint32_t eval_cycles = 6;
+    // One evaluation: wordlines driven, bitlines integrated, comparators decided (tAxTh).
+    uint32_t evaluate_cycles = 7;
     uint32_t readback_cycles = 1;  // per key column read back (K-MSB read-back)
     uint32_t query_copy_bytes_per_cycle = 16;
     double write_pulse_ns = 10.0;
@@ -42,6 +43,8 @@ struct ComparatorConfig {
     double offset_sigma = 0.0;
     uint32_t readout_bits_per_cycle = 64;
     uint32_t wta_cycles = 8;
+    // Queries whose decisions the bank holds until the controller reads their masks out.
+    uint32_t mask_latches = 4;
     // ADC read-out instead of the comparators (studies; core::XbarNumerics has the rule).
     uint32_t adc_bits = 0;  // 0 = comparators
     double adc_full_scale = 8.0;
@@ -101,6 +104,7 @@ struct ControllerConfig {
     uint32_t csr_cycles = 1;
     uint32_t posted_writes = 4;
     uint32_t q_rows_per_read = 8;
+    uint32_t q_groups_ahead = 2;  // groups of Q rows read ahead of need
     uint32_t job_setup_cycles = 16;
     uint32_t query_queue = 2;
     uint32_t chunk_queue = 8;

@@ -62,9 +62,11 @@ struct XbarCommand : Extension<XbarCommand> {
     // current pass, take part. With defer_empty (a pass of several) the empty-row policy is left
     // to the controller: best_out is the pass's first key with the highest margin.
     uint32_t query = 0, key_begin = 0, key_end = 0;
+    // The decisions stay latched in the comparator bank until the controller reads the keep
+    // mask out (MaskCommand): the response comes when the drivers have latched the query and
+    // the array is evaluating, so the next query's copy overlaps this evaluation.
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
     bool defer_empty = false;
-    uint8_t* mask_out = nullptr;  // key_end bytes (index = key), 1 = kept
     double* codes_out = nullptr;  // ADC read-out: each key's code (index = key), when not null
     // Results.
     uint32_t kept_out = 0;
@@ -82,14 +84,27 @@ struct CompareCommand : Extension<CompareCommand> {
     double shift = 0.0;          // reference shift of this query (offset encoding)
     double threshold_raw = 0.0;  // threshold in raw approximate-score units
     core::EmptyRowPolicy empty_row = core::EmptyRowPolicy::Self;
-    bool defer_empty = false;     // report the best key instead of applying the empty-row policy
-    uint8_t* mask_out = nullptr;  // indexed by key, [key_begin, key_end) written
+    bool defer_empty = false;  // report the best key instead of applying the empty-row policy
+    // The decisions are taken (and latched for the read-out) this long after the request: the
+    // end of the array's evaluation.
+    sc_core::sc_time decided_after = sc_core::SC_ZERO_TIME;
     double* codes_out = nullptr;  // ADC read-out: the codes, indexed by key (when not null)
     double adc_step = 0.0;        // ADC read-out: raw units per code for this head
     uint32_t kept_out = 0;
     int32_t forced_out = -1;
     int32_t best_out = -1;
     double best_margin_out = 0.0;
+};
+
+// ---- Controller -> ComparatorBank --------------------------------------------------------------
+// The keep-mask read-out (the memory controller reads the pruning vector). Read: the mask of
+// the oldest evaluated query the bank holds, which must be (head, query); data = key_end bytes
+// (READ), index = key, [key_begin, key_end) written, 1 = kept, the rest 0. Clear (IGNORE, no
+// data): every latched mask dropped (the start of a job).
+enum class MaskOp : uint8_t { Read, Clear };
+struct MaskCommand : Extension<MaskCommand> {
+    MaskOp op = MaskOp::Read;
+    uint32_t head = 0, query = 0;
 };
 
 // ---- Controller -> Fetcher ----------------------------------------------------------------------

@@ -14,6 +14,12 @@ using namespace tlm;
 using regs::ErrorCode;
 
 ErrorCode Pipeline::run_front(Stage& s) {
+    const ErrorCode e = front_heads(s);
+    const ErrorCode ahead = drop_q_ahead(s);  // no read-ahead outlives the job
+    return e != ErrorCode::None ? e : ahead;
+}
+
+ErrorCode Pipeline::front_heads(Stage& s) {
     for (uint32_t h = 0; h < m_job.heads && !m_abort; ++h) {
         core::HeadParams hp;
         ErrorCode e = front_head(s, h, hp);
@@ -33,37 +39,51 @@ ErrorCode Pipeline::run_front(Stage& s) {
         const uint32_t passes = m_passes[h];
         if (passes > 1 && (e = front_passes(s, h, hp, qs)) != ErrorCode::None) return e;
         trace_state(Queries, s.now());
-        const uint32_t block = query_block(hp);
-        QueryPtr blk;
-        // Entry i goes to unit (i / per_turn) mod units: runs of unit_run queries, in whole
-        // blocks in dense mode.
-        uint32_t entry = 0;
-        const uint32_t per_turn = std::max(1u, m_cfg.controller.unit_run / std::max(1u, block));
-        m_q_first = m_q_count = 0;
+        if ((e = drop_q_ahead(s)) != ErrorCode::None) return e;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             QueryPtr q = std::move(qs[i]);  // the stages hold it from here: freed when done
             if (passes <= 1 && (e = front_query(s, h, i, *q)) != ErrorCode::None) return e;
-            if (key_units()) {  // every unit its share of the query's keys
-                std::vector<QueryPtr> parts;
-                deal_by_key(q, parts);
-                for (const QueryPtr& p : parts) {
-                    Lane& l = *m_lanes[p->unit];
-                    if (!s.put(l.queries_k, p) || !s.put(l.queries_v, p)) return ErrorCode::None;
-                }
-                continue;
-            }
-            if (block) {  // dense: into the block, which goes on when full or at the head's end
-                if (!blk) blk = std::make_shared<Query>(*q);
-                blk->members.push_back(q);
-                if (q->candidates.size() > blk->candidates.size()) blk->candidates = q->candidates;
-                if (blk->members.size() < block && !q->last_of_head) continue;
-                blk->last_of_head = q->last_of_head;
-                q = std::move(blk);
-            }
-            q->unit = (entry++ / per_turn) % uint32_t(m_lanes.size());
-            Lane& l = *m_lanes[q->unit];
-            if (!s.put(l.queries_k, q) || !s.put(l.queries_v, q)) return ErrorCode::None;
+            if (!s.put(m_evaluated, std::move(q))) return ErrorCode::None;
         }
+    }
+    return ErrorCode::None;
+}
+
+ErrorCode Pipeline::run_mask(Stage& s) {
+    QueryPtr q, blk;
+    uint32_t entry = 0, head = ~0u;
+    while (!m_abort && s.get(m_evaluated, q)) {
+        const uint32_t h = q->head, i = q->index;
+        if (h != head) entry = 0, head = h;
+        if (!q->masked) {
+            const uint32_t end = uint32_t(core::key_end(int(i), q->hp.valid_len, m_job.opt.causal));
+            const ErrorCode e = read_mask(s, h, i, *q, 0, end);
+            if (e != ErrorCode::None) return e;
+        }
+        if (key_units()) {  // every unit its share of the query's keys
+            std::vector<QueryPtr> parts;
+            deal_by_key(q, parts);
+            for (const QueryPtr& p : parts) {
+                Lane& l = *m_lanes[p->unit];
+                if (!s.put(l.queries_k, p) || !s.put(l.queries_v, p)) return ErrorCode::None;
+            }
+            continue;
+        }
+        const uint32_t block = query_block(q->hp);
+        // Entry i goes to unit (i / per_turn) mod units: runs of unit_run queries, in whole
+        // blocks in dense mode.
+        const uint32_t per_turn = std::max(1u, m_cfg.controller.unit_run / std::max(1u, block));
+        if (block) {  // dense: into the block, which goes on when full or at the head's end
+            if (!blk) blk = std::make_shared<Query>(*q);
+            blk->members.push_back(q);
+            if (q->candidates.size() > blk->candidates.size()) blk->candidates = q->candidates;
+            if (blk->members.size() < block && !q->last_of_head) continue;
+            blk->last_of_head = q->last_of_head;
+            q = std::move(blk);
+        }
+        q->unit = (entry++ / per_turn) % uint32_t(m_lanes.size());
+        Lane& l = *m_lanes[q->unit];
+        if (!s.put(l.queries_k, q) || !s.put(l.queries_v, q)) return ErrorCode::None;
     }
     return ErrorCode::None;
 }
@@ -87,7 +107,7 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
         ErrorCode e = program_crossbar(s, h, hp, first, last);
         if (e != ErrorCode::None) return e;
         trace_state(Queries, s.now());
-        m_q_first = m_q_count = 0;
+        if ((e = drop_q_ahead(s)) != ErrorCode::None) return e;
         for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
             const uint32_t end = uint32_t(core::key_end(int(i), hp.valid_len, m_job.opt.causal));
             if (end <= first) continue;
@@ -96,7 +116,9 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
             proto::XbarCommand xc;
             xc.codes_out = topk ? codes.data() : nullptr;
             const std::size_t before = q.candidates.size();
-            if ((e = evaluate(s, h, i, q, first, std::min(end, last), true, xc)) != ErrorCode::None)
+            if ((e = evaluate(s, h, i, q, first, std::min(end, last), true, xc)) !=
+                    ErrorCode::None ||
+                (e = read_mask(s, h, i, q, first, std::min(end, last))) != ErrorCode::None)
                 return e;
             if (topk) {
                 for (std::size_t c = before; c < q.candidates.size(); ++c)
@@ -111,6 +133,7 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
     }
     for (uint32_t i = 0; i < hp.valid_len && !m_abort; ++i) {
         Query& q = *qs[i];
+        q.masked = true;
         if (topk) q.candidates = core::adc_topk_merge(std::move(coded[i]), x.adc_topk);
         if (!q.candidates.empty()) continue;
         const uint32_t end = uint32_t(core::key_end(int(i), hp.valid_len, m_job.opt.causal));
@@ -193,7 +216,8 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
 }
 
 // Query i's Q row, from the group of q_rows_per_read rows read in one burst (one memory latency
-// for the group).
+// for the group): the group read ahead, when it was, else read now; then the groups after it
+// read ahead.
 ErrorCode Pipeline::read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q) {
     const uint32_t n = m_job.n, d = m_job.d;
     if (!q.front_seen) {  // the query enters the pipeline (its first pass, with passes)
@@ -202,24 +226,68 @@ ErrorCode Pipeline::read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q) {
     }
     m_tracer.write(m_sig.query, i, offset_of(s.now()));
     if (i < m_q_first || i >= m_q_first + m_q_count) {
-        m_q_first = i;
-        m_q_count = std::min(m_cfg.controller.q_rows_per_read, q.hp.valid_len - i);
-        m_q_rows.resize(std::size_t(m_q_count) * d);
-        const ErrorCode e =
-            mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
-                         reinterpret_cast<uint8_t*>(m_q_rows.data()), m_q_count * d, h, s);
-        if (e != ErrorCode::None) return e;
+        QGroupPtr got;
+        while (!got && !m_q_ahead.empty()) {  // earlier groups than i's: finished, then dropped
+            QGroupPtr g = std::move(m_q_ahead.front());
+            m_q_ahead.pop_front();
+            s.stall(
+                g->ev, [&] { return g->done; }, s.times().busy);
+            if (g->e != ErrorCode::None) return g->e;
+            if (g->head == h && i >= g->first && i < g->first + g->count) got = std::move(g);
+        }
+        if (got) {
+            m_q_first = got->first;
+            m_q_count = got->count;
+            m_q_rows.swap(got->rows);
+        } else {
+            m_q_first = i;
+            m_q_count = std::min(m_cfg.controller.q_rows_per_read, q.hp.valid_len - i);
+            m_q_rows.resize(std::size_t(m_q_count) * d);
+            const ErrorCode e =
+                mem_transfer(TLM_READ_COMMAND, m_job.q + (uint64_t(h) * n + i) * d,
+                             reinterpret_cast<uint8_t*>(m_q_rows.data()), m_q_count * d, h, s);
+            if (e != ErrorCode::None) return e;
+        }
+        read_q_ahead(s, h, q.hp.valid_len);
     }
     const auto row = m_q_rows.begin() + std::ptrdiff_t(i - m_q_first) * d;
     q.q.assign(row, row + d);
     return ErrorCode::None;
 }
 
-// Query i on the crossbar and comparators over keys [first, last): the kept ones appended to its
-// candidates.
+void Pipeline::read_q_ahead(Stage& s, uint32_t h, uint32_t end) {
+    uint32_t next = m_q_ahead.empty() ? m_q_first + m_q_count
+                                      : m_q_ahead.back()->first + m_q_ahead.back()->count;
+    while (m_q_ahead.size() < m_cfg.controller.q_groups_ahead && next < end) {
+        auto g = std::make_shared<QGroup>();
+        g->head = h;
+        g->first = next;
+        g->count = std::min(m_cfg.controller.q_rows_per_read, end - next);
+        g->rows.resize(std::size_t(g->count) * m_job.d);
+        g->start = s.now();
+        next += g->count;
+        m_q_ahead.push_back(g);
+        m_q_tasks.push_back(std::move(g));
+        m_q_task_ev.notify(SC_ZERO_TIME);
+    }
+}
+
+ErrorCode Pipeline::drop_q_ahead(Stage& s) {
+    ErrorCode e = ErrorCode::None;
+    for (; !m_q_ahead.empty(); m_q_ahead.pop_front()) {
+        const QGroupPtr& g = m_q_ahead.front();
+        s.stall(
+            g->ev, [&] { return g->done; }, s.times().blocked);
+        if (e == ErrorCode::None) e = g->e;
+    }
+    m_q_first = m_q_count = 0;
+    return e;
+}
+
+// Query i on the crossbar and comparators over keys [first, last): the decisions latched in the
+// comparator bank for read_mask.
 ErrorCode Pipeline::evaluate(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_t first,
                              uint32_t last, bool defer_empty, proto::XbarCommand& xc) {
-    std::vector<uint8_t> mask(last, 0);
     xc.op = proto::XbarOp::Evaluate;
     xc.head = h;
     xc.d = m_job.d;
@@ -229,11 +297,19 @@ ErrorCode Pipeline::evaluate(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_
     xc.key_end = last;
     xc.empty_row = m_job.opt.empty_row;
     xc.defer_empty = defer_empty;
-    xc.mask_out = mask.data();
-    const ErrorCode e = xbar(xc, reinterpret_cast<uint8_t*>(q.q.data()), m_job.d, s);
+    return xbar(xc, reinterpret_cast<uint8_t*>(q.q.data()), m_job.d, s);
+}
+
+ErrorCode Pipeline::read_mask(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_t first,
+                              uint32_t last) {
+    m_mask.assign(last, 0);
+    proto::MaskCommand mc;
+    mc.head = h;
+    mc.query = i;
+    const ErrorCode e = comparators(mc, m_mask.data(), last, s);
     if (e != ErrorCode::None) return e;
     for (uint32_t j = first; j < last; ++j)
-        if (mask[j]) q.candidates.push_back(j);
+        if (m_mask[j]) q.candidates.push_back(j);
     return ErrorCode::None;
 }
 
@@ -243,6 +319,7 @@ ErrorCode Pipeline::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
     if (e != ErrorCode::None) return e;
     if (m_job.opt.mode != core::Mode::Sprint) {
         for (int j = 0; j < end; ++j) q.candidates.push_back(uint32_t(j));
+        q.masked = true;
         return ErrorCode::None;
     }
     proto::XbarCommand xc;

@@ -59,6 +59,13 @@ ErrorCode Pipeline::xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Sta
                                                                           : ErrorCode::Internal;
 }
 
+ErrorCode Pipeline::comparators(proto::MaskCommand& c, uint8_t* data, uint32_t len, Stage& s) {
+    return send(m_ports.comparators, m_pool, c, s,
+                c.op == proto::MaskOp::Read ? TLM_READ_COMMAND : TLM_IGNORE_COMMAND, data, len)
+               ? ErrorCode::None
+               : ErrorCode::Internal;
+}
+
 ErrorCode Pipeline::dp(Lane& l, proto::DatapathCommand& c, tlm_command cmd, uint8_t* data,
                        uint32_t len, Stage& s) {
     return send(l.datapath, m_pool, c, s, cmd, data, len) ? ErrorCode::None : ErrorCode::Internal;
@@ -104,6 +111,16 @@ ErrorCode Pipeline::flush_buffers() {
     wait(d);
     gp->clear_extension(&fl);
     if (!gp->is_response_ok()) return ErrorCode::Internal;
+    // No keep mask of an earlier job stays latched in the comparator bank.
+    proto::MaskCommand mc;
+    mc.op = proto::MaskOp::Clear;
+    proto::PooledPayload mp(m_pool);
+    prepare(*mp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+    mp->set_extension(&mc);
+    sc_time md = SC_ZERO_TIME;
+    m_ports.comparators.transport(*mp, md);
+    mp->clear_extension(&mc);
+    if (!mp->is_response_ok()) return ErrorCode::Internal;
     // Every datapath context ends too: a query of an earlier job (one that failed mid-query, or
     // a dense block of another size) holds no room in a score buffer.
     proto::DatapathCommand dc;

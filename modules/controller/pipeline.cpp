@@ -59,12 +59,17 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
       m_tracer(tracer),
       m_ports(ports),
       m_sig(signals),
+      m_q_reader_group("q_reader", "Q read-ahead threads (not reported)"),
+      m_q_reader_times(m_q_reader_group),
       m_heads_done(stats, "heads", "heads", "heads processed"),
       m_queries_done(stats, "queries", "queries", "query rows processed (padding skipped)"),
       m_visible_pairs(stats, "visible_pairs", "pairs", "(query, key) pairs after mask and padding"),
       m_kept_pairs(stats, "kept_pairs", "pairs", "(query, key) pairs kept for exact recompute"),
       m_front_times(stats.group("stage_front", "pipeline stage: front")),
-      m_front(m_front_times) {
+      m_front(m_front_times),
+      m_evaluated(cfg.comparators.mask_latches - 2),
+      m_mask_times(stats.group("stage_mask", "pipeline stage: keep-mask read-out")),
+      m_mask_stage(m_mask_times) {
     // Each unit's stages report under "unit_<i>" (the unit's module name).
     for (uint32_t u = 0; u < cfg.units; ++u)
         m_lanes.push_back(std::make_unique<Lane>(
@@ -88,12 +93,17 @@ void Pipeline::spawn_threads() {
     };
     stage(
         "front_thread", m_front, [this](Stage& st) { return run_front(st); },
+        [this] { m_evaluated.close(); });
+    stage(
+        "mask_thread", m_mask_stage, [this](Stage& st) { return run_mask(st); },
         [this] {
             for (auto& l : m_lanes) {
                 l->queries_k.close();
                 l->queries_v.close();
             }
         });
+    for (uint32_t i = 0; i < m_cfg.controller.q_groups_ahead; ++i)
+        sc_spawn([this] { q_reader_thread(); }, sc_gen_unique_name("q_reader"));
     for (auto& lp : m_lanes) {
         Lane& l = *lp;
         const std::string u = unit_name(l.unit) + "_";
@@ -142,6 +152,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_error = ErrorCode::None;
     m_abort = false;
     for (auto& l : m_lanes) l->reset();
+    m_evaluated.reset();
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
     m_head_left.assign(m_job.heads, 0);
     m_k_left.assign(m_job.heads, 0);
@@ -150,7 +161,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_head_rows.assign(m_job.heads, {0, 0});
     m_record_index.assign(m_record_queries ? m_job.heads : 0, {});
     m_stages_running =
-        1 + uint32_t(m_lanes.size()) * (3 + std::max(1u, m_cfg.controller.posted_writes));
+        2 + uint32_t(m_lanes.size()) * (3 + std::max(1u, m_cfg.controller.posted_writes));
     m_go_ev.notify(SC_ZERO_TIME);
     while (m_stages_running) wait(m_stage_done_ev);
     return m_error;
@@ -161,6 +172,7 @@ void Pipeline::fail(ErrorCode e) {
     m_abort = true;
     m_k_fetched_ev.notify(SC_ZERO_TIME);
     m_shares_ev.notify(SC_ZERO_TIME);
+    m_evaluated.abort();
     for (auto& l : m_lanes) l->abort();
 }
 
@@ -177,6 +189,23 @@ void Pipeline::stage_thread(Stage& s, const std::function<ErrorCode(Stage&)>& ru
         s.show(StageIdle);
         --m_stages_running;
         m_stage_done_ev.notify(SC_ZERO_TIME);
+    }
+}
+
+void Pipeline::q_reader_thread() {
+    for (;;) {
+        while (m_q_tasks.empty()) wait(m_q_task_ev);
+        QGroupPtr g = m_q_tasks.front();
+        m_q_tasks.pop_front();
+        Stage st(m_q_reader_times);
+        if (g->start > sc_time_stamp()) st.qk.set(g->start - sc_time_stamp());  // LT: the issuer's
+        const uint32_t d = m_job.d;
+        g->e = mem_transfer(tlm::TLM_READ_COMMAND,
+                            m_job.q + (uint64_t(g->head) * m_job.n + g->first) * d,
+                            reinterpret_cast<uint8_t*>(g->rows.data()), g->count * d, g->head, st);
+        st.qk.sync();
+        g->done = true;
+        g->ev.notify();
     }
 }
 

@@ -3,8 +3,11 @@
 // controller, and every transaction goes out through the controller's initiator ports.
 //
 //   front   - per head: read the head-table entry, program the crossbar; per query: read the
-//             Q row, evaluate it on the crossbar and comparators (the keep mask); a head with
-//             more keys than the crossbar holds in passes (front_passes);
+//             Q row, evaluate it on the crossbar and comparators (the decisions latched in the
+//             bank); a head with more keys than the crossbar holds in passes (front_passes,
+//             which reads each pass's masks itself);
+//   mask    - per query: read its keep mask out of the comparator bank (while the crossbar
+//             evaluates the next queries), then deal it to the compute units;
 //   fetch   - make the query's rows resident: LoadRows for every K chunk (fetch K) and, in a
 //             second thread, every V chunk when the kept set is already known (fetch V), each
 //             chunk's room reserved in the SRAM buffer in issue order, several loads under way
@@ -59,7 +62,7 @@ enum ControllerState : uint32_t { Idle = 0, Setup = 1, HeadTable = 2, Program = 
 class Pipeline {
   public:
     struct Ports {
-        InitiatorPort &xbar, &fetcher;
+        InitiatorPort &xbar, &comparators, &fetcher;
         sc_core::sc_vector<InitiatorPort>&datapath, &sram;  // one per compute unit
     };
     struct Signals {
@@ -128,6 +131,7 @@ class Pipeline {
         sc_core::sc_time front = sc_core::SC_ZERO_TIME, compute_begin = sc_core::SC_ZERO_TIME,
                          compute_end = sc_core::SC_ZERO_TIME;
         bool front_seen = false;
+        bool masked = false;  // its candidates are known (no mask to read out)
         double compute_busy_ns = 0.0, compute_wait_ns = 0.0;
         // Key-interleaved units: this entry is unit `unit`'s share of the query (its keys j with
         // j mod units == unit); the group joins the shares.
@@ -210,6 +214,7 @@ class Pipeline {
 
     // front stage (front_stage.cpp)
     regs::ErrorCode run_front(Stage& s);
+    regs::ErrorCode front_heads(Stage& s);
     regs::ErrorCode front_head(Stage& s, uint32_t h, core::HeadParams& hp);
     regs::ErrorCode program_crossbar(Stage& s, uint32_t h, const core::HeadParams& hp,
                                      uint32_t first, uint32_t last);
@@ -217,8 +222,19 @@ class Pipeline {
     regs::ErrorCode front_passes(Stage& s, uint32_t h, const core::HeadParams& hp,
                                  std::vector<QueryPtr>& qs);
     regs::ErrorCode read_q_row(Stage& s, uint32_t h, uint32_t i, Query& q);
+    // Read ahead the groups after the current one, up to q_groups_ahead, within rows [.., end).
+    void read_q_ahead(Stage& s, uint32_t h, uint32_t end);
+    // Every read-ahead finished and dropped (the end of a head, a pass or the job).
+    regs::ErrorCode drop_q_ahead(Stage& s);
+    void q_reader_thread();
     regs::ErrorCode evaluate(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_t first,
                              uint32_t last, bool defer_empty, proto::XbarCommand& xc);
+    // The keep mask of query i's oldest evaluation read out of the comparator bank: its kept keys
+    // in [first, last) appended to the candidates.
+    regs::ErrorCode read_mask(Stage& s, uint32_t h, uint32_t i, Query& q, uint32_t first,
+                              uint32_t last);
+    // mask stage: every query's mask read out, then the query dealt to the units.
+    regs::ErrorCode run_mask(Stage& s);
     // Dense mode: how many queries of a head share each streamed K/V tile.
     uint32_t query_block(const core::HeadParams& hp) const;
     // K-MSB read-back: the job's K rows take their top bits from the crossbar, so the crossbar
@@ -270,6 +286,7 @@ class Pipeline {
     // An untimed, uncounted memory read (the keys of a crossbar with xbar.k_resident).
     regs::ErrorCode peek(uint64_t addr, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode xbar(proto::XbarCommand& c, uint8_t* data, uint32_t len, Stage& s);
+    regs::ErrorCode comparators(proto::MaskCommand& c, uint8_t* data, uint32_t len, Stage& s);
     regs::ErrorCode load_rows(Lane& l, proto::Buffer b, Query& q, const uint32_t* tokens,
                               uint32_t n, uint32_t* slots, Stage& s);
     regs::ErrorCode release_rows(Lane& l, proto::Buffer b, const Query& q, const uint32_t* tokens,
@@ -305,6 +322,21 @@ class Pipeline {
     // The front stage's group of Q rows read at once: rows [m_q_first, m_q_first + m_q_count).
     std::vector<int8_t> m_q_rows;
     uint32_t m_q_first = 0, m_q_count = 0;
+    // Groups of Q rows read ahead (controller.q_groups_ahead), oldest first, each on a reader
+    // thread; the front stage takes the one that holds its next query, or waits for it.
+    struct QGroup {
+        uint32_t head = 0, first = 0, count = 0;
+        std::vector<int8_t> rows;
+        sc_core::sc_time start;
+        regs::ErrorCode e = regs::ErrorCode::None;
+        bool done = false;
+        sc_core::sc_event ev;
+    };
+    using QGroupPtr = std::shared_ptr<QGroup>;
+    std::deque<QGroupPtr> m_q_ahead, m_q_tasks;  // issued; not yet taken by a reader
+    sc_core::sc_event m_q_task_ev;
+    core::StatGroup m_q_reader_group;  // not reported: a read-ahead's time is the front's wait
+    StageTimes m_q_reader_times;
 
     // Accounting.
     JobCounts m_counts;
@@ -327,6 +359,12 @@ class Pipeline {
     core::Counter m_visible_pairs, m_kept_pairs;
     StageTimes m_front_times;
     Stage m_front;
+    // Front -> mask stage: queries evaluated, their masks latched in the comparator bank (two
+    // fewer than the bank's latches: one being read out, one just evaluated).
+    Channel<QueryPtr> m_evaluated;
+    std::vector<uint8_t> m_mask;  // the mask stage's read-out buffer
+    StageTimes m_mask_times;
+    Stage m_mask_stage;
 };
 
 }  // namespace sprint

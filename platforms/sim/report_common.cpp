@@ -66,6 +66,21 @@ std::vector<EngineRow> engine_rows(uint32_t units, uint32_t channels) {
                     [](const json& m, const json&) {
                         return num(m, {"xbar", "queued_ns"});
                     }});
+    rows.push_back({"stage mask (read-out, dealing)", "mask",
+                    [](const json& m, const json&) {
+                        return num(m, {"controller", "stage_mask", "busy_ns"});
+                    },
+                    [](const json& m, const json&) {
+                        return num(m, {"controller", "stage_mask", "starved_ns"}) +
+                               num(m, {"controller", "stage_mask", "blocked_ns"});
+                    }});
+    rows.push_back({"comparator read-out", "comparators",
+                    [](const json& m, const json&) {
+                        return num(m, {"comparators", "busy_ns"});
+                    },
+                    [](const json& m, const json&) {
+                        return num(m, {"comparators", "queued_ns"});
+                    }});
     const std::pair<const char*, const char*> stages[] = {
         {"stage fetch K", "fetch_k"},
         {"stage fetch V", "fetch_v"},

@@ -94,7 +94,8 @@ json job_json(const JobReport& rep, const PlatformConfig& c) {
         {"crossbar", v(b.crossbar, "cycles", "crossbar programming, evaluations and read-backs")},
         {"front",
          v(b.front, "cycles",
-           "front stage busy: head table, programming, Q reads and evaluations in series")},
+           "the front's own work: the busier of the crossbar array and the comparators' mask "
+           "read-out, which overlap")},
         {"limit", b.limit},
         {"cycles_over_largest", v(double(rep.run->result.cycles) / std::max(1.0, b.largest), "",
                                   "job cycles / the largest lower bound")}};
