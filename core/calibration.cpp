@@ -32,7 +32,11 @@ XbarNumerics ideal_of(XbarNumerics x) {
 class HeadScorer {
   public:
     HeadScorer(const QuantizedWorkload& w, int h, const XbarNumerics& x0, const CalibrationSpec& c)
-        : m_w(w), m_h(h), m_c(c), m_x(c.on == CalibrateOn::Ideal ? ideal_of(x0) : x0) {
+        : m_w(w),
+          m_h(h),
+          m_c(c),
+          m_x((c.on == CalibrateOn::Ideal ? ideal_of(x0) : x0)
+                  .for_head(uint32_t(h), uint32_t(w.q.n), uint32_t(w.q.d))) {
         const int n = w.q.n, d = w.q.d;
         const HeadParams& hp = w.heads[std::size_t(h)];
         queries = c.queries ? std::min(c.queries, hp.valid_len) : hp.valid_len;

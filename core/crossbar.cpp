@@ -47,6 +47,13 @@ void CellArray::reset(int keys, int d) {
     m_max_level = 0;
 }
 
+void CellArray::grow(int keys) {
+    if (keys <= m_keys) return;
+    m_keys = keys;
+    m_g.resize(std::size_t(keys) * std::size_t(m_d), 0.0);
+    m_level.resize(std::size_t(keys) * std::size_t(m_d), 0);
+}
+
 uint64_t CellArray::program(const int8_t* k_rows, int first, int count, uint32_t head,
                             const XbarNumerics& x) {
     const double max_level = double((1 << x.key_bits) - 1);

@@ -45,7 +45,8 @@ struct XbarNumerics {
     bool midpoint = true;                  // mid-point reconstruction of the codes (see above)
     uint64_t seed = 1;
     // Array geometry (0 = unbounded: every key its own column). Key j of a head sits in physical
-    // column column(j, d) of the array; a head with more keys than capacity(d) is evaluated in
+    // column column(j, d) of the array (from the head's column_base, below); a head with more
+    // keys than capacity(d) is evaluated in
     // passes of capacity(d) keys, so keys j and j + capacity share a column (and its comparator
     // and cell defects).
     uint32_t tile_rows = 0, tile_cols = 0, tiles = 0;
@@ -68,7 +69,29 @@ struct XbarNumerics {
     bool bounded() const { return tiles != 0 && tile_rows != 0 && tile_cols != 0; }
     uint32_t column(uint32_t j, uint32_t d) const {
         const uint32_t c = capacity(d);
-        return c ? j % c : j;
+        return c ? (column_base + j) % c : j;
+    }
+    // Where a head sits: a job whose heads (n keys each, in whole tiles) fit the array several
+    // times over gives head h the region h mod head_regions, from column head_base; the array
+    // then holds that many heads at once (the next head is programmed into free tiles while the
+    // last one's keys are still read back). Otherwise one region, the whole array (passes).
+    // Callers set column_base = head_base(h, n, d) for head h: cell defects and comparator
+    // offsets are those of the physical columns.
+    uint32_t column_base = 0;
+    uint32_t head_columns(uint32_t n) const {
+        return tile_cols ? (n + tile_cols - 1) / tile_cols * tile_cols : n;
+    }
+    uint32_t head_regions(uint32_t n, uint32_t d) const {
+        const uint32_t c = capacity(d), hc = head_columns(n);
+        return c && hc && hc <= c ? c / hc : 1;
+    }
+    uint32_t head_base(uint32_t h, uint32_t n, uint32_t d) const {
+        return head_regions(n, d) > 1 ? h % head_regions(n, d) * head_columns(n) : 0;
+    }
+    XbarNumerics for_head(uint32_t h, uint32_t n, uint32_t d) const {
+        XbarNumerics x = *this;
+        x.column_base = head_base(h, n, d);
+        return x;
     }
 
     bool ideal() const {
@@ -107,6 +130,8 @@ double comparator_offset(uint32_t column, const XbarNumerics& x);
 class CellArray {
   public:
     void reset(int keys, int d);
+    // Room for `keys` keys, the programmed ones kept (a head programmed in several commands).
+    void grow(int keys);
     // Program keys [first, first+count) from int8 rows k_rows[count][d]; returns cells written.
     uint64_t program(const int8_t* k_rows, int first, int count, uint32_t head,
                      const XbarNumerics& x);

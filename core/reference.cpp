@@ -15,14 +15,14 @@ namespace sprint::core {
 
 HeadMasks::HeadMasks(const QuantizedWorkload& w, int h, const JobOptions& opt,
                      const XbarNumerics& x)
-    : m_w(w), m_h(h), m_opt(opt), m_x(x) {
+    : m_w(w), m_h(h), m_opt(opt), m_x(x.for_head(uint32_t(h), uint32_t(w.k.n), uint32_t(w.k.d))) {
     const int n = w.k.n, d = w.k.d;
     const HeadParams& hp = w.heads[std::size_t(h)];
     m_v.resize(std::size_t(n));
     m_margins.resize(std::size_t(n));
     if (opt.mode == Mode::Sprint) {
         m_cells.reset(n, d);
-        m_cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), x);
+        m_cells.program(w.k.head(h), 0, int(hp.valid_len), uint32_t(h), m_x);
         m_t_raw = threshold_raw(hp, d, x);
         m_q_dac.resize(std::size_t(d));
     }
@@ -128,7 +128,9 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
         const HeadParams& hp = w.heads[std::size_t(h)];
         const double ls = exact_logit_scale(hp, d);
         const bool readback = head_reads_back(opt, x, hp.valid_len, uint32_t(d));
-        if (readback) k_read = readback_keys(w.k.head(h), n, d, hp.valid_len, uint32_t(h), x);
+        if (readback)
+            k_read = readback_keys(w.k.head(h), n, d, hp.valid_len, uint32_t(h),
+                                   x.for_head(uint32_t(h), uint32_t(n), uint32_t(d)));
         auto k_row = [&](int j) {
             return readback ? k_read.data() + std::size_t(j) * d : w.k.row(h, j);
         };

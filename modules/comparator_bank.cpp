@@ -66,6 +66,7 @@ void ComparatorBank::compare(tlm_generic_payload& gp, sc_time& delay) {
     m_values.assign(last, 0.0);
     std::memcpy(&m_values[first], gp.get_data_ptr(), n * sizeof(double));
     m_margins.assign(last, 0.0);
+    m_num.column_base = cmd->column_base;  // the head's columns: their comparators' offsets
     uint32_t k = core::compare_bitlines(m_values.data(), int(last), cmd->shift, cmd->threshold_raw,
                                         m_num, mask, m_margins.data(), int(first), int(cmd->d));
     uint64_t& extra = l.extra_cycles;

@@ -61,35 +61,60 @@ void CrossbarArray::b_transport(tlm_generic_payload& gp, sc_time& delay) {
         evaluate(gp, *cmd, delay);
 }
 
+CrossbarArray::Region* CrossbarArray::region_of(uint32_t head, uint32_t d) {
+    for (auto& [base, r] : m_regions)
+        if (r.head == head && r.d == d) return &r;
+    return nullptr;
+}
+
 void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     const uint32_t capacity = m_cfg.xbar_capacity(cmd.d);
     const uint32_t total = std::max(cmd.keys_total, cmd.first_key + cmd.key_count);
+    const uint32_t base = cmd.column_base;
     if (cmd.d == 0 || capacity == 0 || cmd.key_count == 0 ||
-        cmd.first_key % capacity + cmd.key_count > capacity ||
+        base + cmd.first_key % capacity + cmd.key_count > capacity ||
+        (base && total > capacity - base) || base % m_cfg.xbar.tile_cols != 0 ||
         gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
         SC_REPORT_WARNING("sprint/xbar",
-                          "Program refused: the keys do not fit one pass of the tiles at this head "
-                          "dimension, or the data is not key_count x d bytes");
+                          "Program refused: the keys do not fit one pass of the tiles from the "
+                          "region's first column at this head dimension, or the data is not "
+                          "key_count x d bytes");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    if (cmd.head != m_head || cmd.d != m_d || cmd.first_key == 0 ||
-        uint32_t(m_cells.keys()) < total) {
-        m_cells.reset(int(std::max(capacity, total)), int(cmd.d));
-        m_head = cmd.head;
-        m_d = cmd.d;
+    Region& r = m_regions[base];
+    if (cmd.head != r.head || cmd.d != r.d || cmd.first_key == 0) {
+        // The head takes the columns [base, base + span): every other head there, and any other
+        // copy of this head, leaves the array.
+        const uint32_t span = total > capacity ? capacity  // in passes: the whole array
+                                               : uint32_t(ceil_div(total, m_cfg.xbar.tile_cols)) *
+                                                     m_cfg.xbar.tile_cols;
+        for (auto it = m_regions.begin(); it != m_regions.end();) {
+            const bool overlaps = it->first < base + span && base < it->first + it->second.span;
+            if (it->first != base && (overlaps || it->second.head == cmd.head))
+                it = m_regions.erase(it);
+            else
+                ++it;
+        }
+        r.cells.reset(int(total), int(cmd.d));
+        r.head = cmd.head;
+        r.d = cmd.d;
+        r.span = span;
+        r.num = m_num;
+        r.num.column_base = base;
     }
+    r.cells.grow(int(total));
     // A Program at a multiple of the capacity starts a pass: the array's columns get new keys.
-    if (cmd.first_key % capacity == 0) m_pass_first = m_pass_end = cmd.first_key;
-    if (cmd.first_key != m_pass_end) {
+    if (cmd.first_key % capacity == 0) r.pass_first = r.pass_end = cmd.first_key;
+    if (cmd.first_key != r.pass_end) {
         SC_REPORT_WARNING("sprint/xbar", "Program refused: keys out of order within a pass");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    m_pass_end = cmd.first_key + cmd.key_count;
-    m_params = cmd.params;
-    const uint64_t cells = m_cells.program(reinterpret_cast<const int8_t*>(gp.get_data_ptr()),
-                                           int(cmd.first_key), int(cmd.key_count), cmd.head, m_num);
+    r.pass_end = cmd.first_key + cmd.key_count;
+    r.params = cmd.params;
+    const uint64_t cells = r.cells.program(reinterpret_cast<const int8_t*>(gp.get_data_ptr()),
+                                           int(cmd.first_key), int(cmd.key_count), cmd.head, r.num);
     if (cmd.resident) {  // the keys are in place already: nothing is written
         m_keys_resident += cmd.key_count;
         gp.set_response_status(TLM_OK_RESPONSE);
@@ -98,7 +123,7 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
     // Every cell of a key's column takes one write: the column's count is each of its cells'.
     m_column_writes.resize(capacity, 0);
     for (uint32_t c = 0; c < cmd.key_count; ++c) {
-        uint64_t& w = m_column_writes[m_num.column(cmd.first_key + c, cmd.d)];
+        uint64_t& w = m_column_writes[r.num.column(cmd.first_key + c, cmd.d)];
         m_max_cell_writes.record_max(++w);
     }
     const uint64_t pulses = ceil_div(cells, m_cfg.xbar.write_parallel_cells);
@@ -113,8 +138,9 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
 // K-MSB read-back: the programmed head's key columns sensed back into top-bit codes (what a
 // stuck or varied cell gives is what the datapath gets).
 void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
-    if (cmd.head != m_head || cmd.d != m_d || cmd.first_key < m_pass_first ||
-        uint64_t(cmd.first_key) + cmd.key_count > m_pass_end ||
+    const Region* r = region_of(cmd.head, cmd.d);
+    if (!r || cmd.first_key < r->pass_first ||
+        uint64_t(cmd.first_key) + cmd.key_count > r->pass_end ||
         gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
         SC_REPORT_WARNING("sprint/xbar",
                           "ReadBack refused: another head or row size than programmed, keys past "
@@ -124,8 +150,8 @@ void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, 
     }
     std::vector<uint32_t> keys(cmd.key_count);
     for (uint32_t c = 0; c < cmd.key_count; ++c) keys[c] = cmd.first_key + c;
-    m_cells.read_back(keys.data(), cmd.key_count, m_num,
-                      reinterpret_cast<int8_t*>(gp.get_data_ptr()));
+    r->cells.read_back(keys.data(), cmd.key_count, r->num,
+                       reinterpret_cast<int8_t*>(gp.get_data_ptr()));
     m_keys_read_back.add(cmd.head, cmd.query, cmd.key_count);
     occupy(cycles(uint64_t(cmd.key_count) * m_cfg.xbar.readback_cycles), delay);
     gp.set_response_status(TLM_OK_RESPONSE);
@@ -136,8 +162,9 @@ void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, 
 // (evaluate_cycles, tAxTh). The response comes when the drivers latch the query and the
 // evaluation starts; the decisions stay latched in the comparator bank for the read-out.
 void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
-    if (cmd.head != m_head || cmd.d != m_d || gp.get_data_length() != cmd.d ||
-        cmd.key_begin < m_pass_first || cmd.key_end > m_pass_end || cmd.key_end <= cmd.key_begin) {
+    const Region* r = region_of(cmd.head, cmd.d);
+    if (!r || gp.get_data_length() != cmd.d || cmd.key_begin < r->pass_first ||
+        cmd.key_end > r->pass_end || cmd.key_end <= cmd.key_begin) {
         SC_REPORT_WARNING("sprint/xbar",
                           "Evaluate refused: another head or row size than programmed, or keys "
                           "outside the array's current pass");
@@ -147,10 +174,10 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     const uint32_t d = cmd.d, first = cmd.key_begin, n = cmd.key_end - cmd.key_begin;
     m_q_dac.resize(d);
     m_bitlines.resize(cmd.key_end);
-    core::query_to_dac(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(d), m_num,
+    core::query_to_dac(reinterpret_cast<const int8_t*>(gp.get_data_ptr()), int(d), r->num,
                        m_q_dac.data());
-    m_cells.bitlines(m_q_dac.data(), int(cmd.key_end), cmd.head, cmd.query, m_num,
-                     m_bitlines.data(), int(first));
+    r->cells.bitlines(m_q_dac.data(), int(cmd.key_end), cmd.head, cmd.query, r->num,
+                      m_bitlines.data(), int(first));
     ++m_evaluations;
     m_analog_macs.add(cmd.head, cmd.query, uint64_t(n) * d);
     m_tile_evaluations += tiles_for(n, d);
@@ -174,9 +201,10 @@ void CrossbarArray::evaluate(tlm_generic_payload& gp, proto::XbarCommand& cmd, s
     cc.d = d;
     cc.defer_empty = cmd.defer_empty;
     cc.codes_out = cmd.codes_out;
-    if (m_num.adc_bits) cc.adc_step = core::adc_step_raw(m_params, int(d), m_num);
+    if (m_num.adc_bits) cc.adc_step = core::adc_step_raw(r->params, int(d), m_num);
     cc.shift = core::query_shift(m_q_dac.data(), int(d), m_num);
-    cc.threshold_raw = core::threshold_raw(m_params, int(d), m_num);
+    cc.threshold_raw = core::threshold_raw(r->params, int(d), m_num);
+    cc.column_base = r->num.column_base;
     cc.empty_row = cmd.empty_row;
     cc.decided_after = decided - asked;
     proto::PooledPayload out(m_pool);

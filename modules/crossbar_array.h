@@ -1,7 +1,9 @@
 // CrossbarArray: the ReRAM crossbar tiles that hold the top key bits of one head (one key per
 // bitline column) and integrate a query's DAC-driven wordlines into bitline values.
 // A head with more keys than the array holds (capacity at its d) is programmed and evaluated in
-// passes of `capacity` keys; only the current pass's keys can be evaluated or read back.
+// passes of `capacity` keys; only the current pass's keys can be evaluated or read back. Heads
+// that fit several times over go to regions of whole tiles (the Program's column_base), and the
+// array holds one head per region.
 // Sockets: from_controller (target: XbarCommand Program / Evaluate), from_fetcher (target:
 // XbarCommand ReadBack, the K-MSB read-back of kept keys), to_comparators (initiator).
 // An evaluation copies the query into the DAC input buffer, which the drivers latch when the
@@ -13,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <vector>
 
 #include <systemc>
@@ -56,10 +59,18 @@ class CrossbarArray : public sc_core::sc_module {
     // fetcher book it at their own (LT: decoupled) times.
     ResourceCalendar m_array;
     ResourceTimeline m_input;  // the DAC input buffer (only the controller's Evaluates use it)
-    core::CellArray m_cells;
-    uint32_t m_head = ~0u, m_d = 0;
-    uint32_t m_pass_first = 0, m_pass_end = 0;  // the keys the array holds now (current pass)
-    core::HeadParams m_params{};
+    // The heads the array holds, by their first column (XbarCommand::column_base): a job whose
+    // heads fit several times over keeps several (core::XbarNumerics::head_base), so the next
+    // head is programmed while the last one's keys are read back.
+    struct Region {
+        core::CellArray cells;
+        core::XbarNumerics num;  // with the region's column_base: its cells' defects, offsets
+        uint32_t head = ~0u, d = 0, span = 0;
+        uint32_t pass_first = 0, pass_end = 0;  // the keys it holds now (current pass)
+        core::HeadParams params{};
+    };
+    std::map<uint32_t, Region> m_regions;
+    Region* region_of(uint32_t head, uint32_t d);
     std::vector<int8_t> m_q_dac;
     std::vector<double> m_bitlines;
     proto::PayloadPool m_pool;

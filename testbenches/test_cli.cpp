@@ -1523,11 +1523,12 @@ TEST_CASE("cli/energy: K programming costs writes, time and K reads - resident K
         return nlohmann::json::parse(read_text(f))["jobs"][0];
     };
     const auto prog = job("false", dir.file("p.npy")), res = job("true", dir.file("r.npy"));
-    // 2 heads x 96 keys x 64 cells programmed; each head writes the same columns: 2 writes on
-    // the most written cell, and the cells survive 1e6 / 2 such jobs.
+    // 2 heads x 96 keys x 64 cells programmed; each head takes tiles of its own (the array
+    // holds 32 heads of 96 keys): 1 write on the most written cell, and the cells survive 1e6
+    // such jobs.
     CHECK(prog["model"]["xbar"]["cell_writes"]["value"] == 2 * 96 * 64);
-    CHECK(prog["energy"]["max_cell_writes"]["value"] == 2);
-    CHECK(prog["energy"]["jobs_to_endurance"]["value"].get<double>() == Approx(5e5));
+    CHECK(prog["energy"]["max_cell_writes"]["value"] == 1);
+    CHECK(prog["energy"]["jobs_to_endurance"]["value"].get<double>() == Approx(1e6));
     CHECK(res["model"]["xbar"]["cell_writes"]["value"] == 0);
     CHECK(res["model"]["xbar"]["keys_resident"]["value"] == 2 * 96);
     CHECK(res["energy"]["max_cell_writes"]["value"] == 0);

@@ -674,3 +674,88 @@ TEST_CASE("module xbar: read-back returns the programmed top bits, stuck cells a
     CHECK(stuck > 0);
     CHECK(b.xbar.stats().count("keys_read_back") == 10);
 }
+
+TEST_CASE(
+    "module xbar: heads in regions of whole tiles stay readable until their tiles are "
+    "reprogrammed, with their own columns' defects") {
+    IpConfig cfg = small_xbar();  // 16 keys at d = 4: four regions of one 4-key tile
+    cfg.xbar.stuck_at_max_rate = 0.3;
+    cfg.seed = 7;
+    XbarStubBench b(cfg);
+    const core::XbarNumerics x = cfg.numerics();
+    REQUIRE(x.head_regions(4, kD) == 4);
+    REQUIRE(x.head_base(5, 4, kD) == 4);
+    const auto keys = int8_rows(4, kD, 21);
+    std::vector<std::pair<std::string, tlm::tlm_response_status>> st;
+    std::vector<int8_t> got1(4 * kD, 99);
+    b.ctl.body = [&](TestInitiator& ctl) {
+        const sc_time z = sc_core::SC_ZERO_TIME;
+        auto prog = [&](uint32_t head, uint32_t base, uint32_t count) {
+            proto::XbarCommand c;
+            c.op = proto::XbarOp::Program;
+            c.head = head;
+            c.d = kD;
+            c.params = hand_params();
+            c.key_count = count;
+            c.keys_total = count;
+            c.column_base = base;
+            sc_time d = z;
+            return ctl.transport(
+                Request{tlm::TLM_WRITE_COMMAND, 0, const_cast<int8_t*>(keys.data()), count * kD}, d,
+                &c);
+        };
+        auto back = [&](uint32_t head, int8_t* out) {
+            proto::XbarCommand c;
+            c.op = proto::XbarOp::ReadBack;
+            c.head = head;
+            c.d = kD;
+            c.key_count = 4;
+            sc_time d = z;
+            return b.fetch.transport(Request{tlm::TLM_READ_COMMAND, 0, out, 4 * kD}, d, &c);
+        };
+        std::vector<int8_t> scratch(4 * kD);
+        st.emplace_back("program head 0 at column 0", prog(0, 0, 4));
+        st.emplace_back("program head 1 at column 4", prog(1, 4, 4));
+        st.emplace_back("evaluate head 0", evaluate(ctl, 0, kD, kQuery, 0, 4, {}, z).status);
+        st.emplace_back("evaluate head 1", evaluate(ctl, 1, kD, kQuery, 0, 4, {}, z).status);
+        st.emplace_back("read back head 0", back(0, scratch.data()));
+        st.emplace_back("program head 4 at column 0", prog(4, 0, 4));
+        st.emplace_back("read back head 0 after its tiles took head 4", back(0, scratch.data()));
+        st.emplace_back("read back head 1", back(1, got1.data()));
+        st.emplace_back("program at column 2 (not a tile's first)", prog(5, 2, 2));
+        st.emplace_back("program 4 keys at column 14 (past the array)", prog(5, 14, 4));
+    };
+    sc_core::sc_start();
+
+    using tlm::TLM_GENERIC_ERROR_RESPONSE;
+    using tlm::TLM_OK_RESPONSE;
+    const std::vector<tlm::tlm_response_status> want = {TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_OK_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE,
+                                                        TLM_GENERIC_ERROR_RESPONSE};
+    REQUIRE(st.size() == want.size());
+    for (std::size_t i = 0; i < want.size(); ++i) {
+        INFO(st[i].first);
+        CHECK(st[i].second == want[i]);
+    }
+    // Head 1's cells are columns 4..7: their stuck cells, not those of columns 0..3.
+    core::CellArray at4, at0;
+    at4.reset(4, int(kD));
+    at4.program(keys.data(), 0, 4, 1, x.for_head(1, 4, kD));
+    at0.reset(4, int(kD));
+    at0.program(keys.data(), 0, 4, 1, x);
+    std::vector<int8_t> want4(4 * kD), want0(4 * kD);
+    const uint32_t all[] = {0, 1, 2, 3};
+    at4.read_back(all, 4, x, want4.data());
+    at0.read_back(all, 4, x, want0.data());
+    CHECK(got1 == want4);
+    CHECK(want4 != want0);  // the defects do differ by column
+    // Heads 0 and 1 took different tiles; head 4 rewrote head 0's: two writes at most.
+    CHECK(b.xbar.stats().count("max_cell_writes") == 2);
+}

@@ -58,6 +58,9 @@ struct XbarCommand : Extension<XbarCommand> {
     // and evaluated in passes: a Program at a multiple of the capacity starts the next pass).
     uint32_t keys_total = 0;
     bool resident = false;  // Program: the cells already hold these keys (no pulses, no time)
+    // Program: the head's first physical column (core::XbarNumerics::head_base): the region of
+    // whole tiles it takes; the array keeps one head per region.
+    uint32_t column_base = 0;
     // Evaluate: data = the int8 query row (WRITE); keys [key_begin, key_end), all in the array's
     // current pass, take part. With defer_empty (a pass of several) the empty-row policy is left
     // to the controller: best_out is the pass's first key with the highest margin.
@@ -88,6 +91,7 @@ struct CompareCommand : Extension<CompareCommand> {
     // The decisions are taken (and latched for the read-out) this long after the request: the
     // end of the array's evaluation.
     sc_core::sc_time decided_after = sc_core::SC_ZERO_TIME;
+    uint32_t column_base = 0;  // the head's first physical column (which comparators decide)
     double* codes_out = nullptr;  // ADC read-out: the codes, indexed by key (when not null)
     double adc_step = 0.0;        // ADC read-out: raw units per code for this head
     uint32_t kept_out = 0;

@@ -171,11 +171,13 @@ ErrorCode Pipeline::front_head(Stage& s, uint32_t h, core::HeadParams& hp) {
     if (hp.valid_len == 0) m_tracer.head_end(h, offset_of(s.now()));  // no query will end it
     if (m_job.opt.mode != core::Mode::Sprint) return ErrorCode::None;
     m_passes[h] = core::crossbar_passes(m_cfg.numerics(), hp.valid_len, m_job.d);
-    // With K-MSB read-back the previous head's K rows are read out of the array: it is
-    // reprogrammed only once they are all loaded.
-    if (h > 0 && readback_head(h - 1))
+    // With K-MSB read-back a head's K rows are read out of the array: its region (the array
+    // holds head_regions heads at once) is reprogrammed only once they are all loaded.
+    const uint32_t regions = m_cfg.numerics().head_regions(m_job.n, m_job.d);
+    if (h >= regions && readback_head(h - regions))
         s.stall(
-            m_k_fetched_ev, [&] { return m_k_left[h - 1] == 0 || m_abort; }, s.times().blocked);
+            m_k_fetched_ev, [&] { return m_k_left[h - regions] == 0 || m_abort; },
+            s.times().blocked);
     if (m_abort) return ErrorCode::None;
     if (m_passes[h] > 1) return ErrorCode::None;  // programmed pass by pass (front_passes)
     // Each entry of the head (a query, or with key-interleaved units each share of one) counts.
@@ -210,6 +212,7 @@ ErrorCode Pipeline::program_crossbar(Stage& s, uint32_t h, const core::HeadParam
         xc.first_key = j0;
         xc.key_count = cnt;
         xc.keys_total = hp.valid_len;
+        xc.column_base = m_cfg.numerics().head_base(h, m_job.n, d);
         if ((e = xbar(xc, buf.data(), cnt * d, s)) != ErrorCode::None) return e;
     }
     return ErrorCode::None;
