@@ -170,6 +170,24 @@ TEST_CASE("bounds: fewer crossbar tiles mean more passes - evaluations, Q reads 
     CHECK(eight.cycles > four.cycles);
 }
 
+TEST_CASE(
+    "bounds: the dense-stream baseline pools its units' buffers - a head that fits L's is "
+    "fetched once",
+    "[bounds]") {
+    TempDir dir;
+    auto job = [&](const char* preset) {
+        return sprint_job(dir, {"--mode", "dense-stream", "--heads", "1", "--seq-len", "256",
+                                "--preset", preset});
+    };
+    const auto s = job("S"), l = job("L");
+    // S: one unit's 8 KB K buffer holds 128 of the 256 rows: every query streams them again.
+    CHECK(s["k_rows_fetched"]["value"].get<double>() > 100 * 256);
+    // L: four units of 128 rows each hold their 64 keys (j mod 4): each K and V row once.
+    CHECK(l["k_rows_fetched"]["value"] == 256);
+    CHECK(l["v_rows_fetched"]["value"] == 256);
+    CHECK(l["bit_exact_vs_core"]["value"] == true);
+}
+
 TEST_CASE("bounds: key-interleaved units fetch no more than one unit - query-dealt units do",
           "[bounds]") {
     TempDir dir;

@@ -353,15 +353,17 @@ void check_units(core::Mode m, uint32_t units, TimingMode mode, uint32_t run = 1
     if (m == core::Mode::Sprint) CHECK(scored == r.result.kept_keys);
 }
 
-// Sprint mode on `units` key-interleaved units (the default): the bytes of one unit (the core's
-// reference computes the split the same way), every row written by unit 0, each unit scoring and
-// fetching only its keys (j mod units), so no kept K row is fetched twice for one query.
-void check_key_units(uint32_t units, TimingMode mode, core::SoftmaxKind kind) {
+// Sprint (or dense-stream) mode on `units` key-interleaved units (the default): the bytes of one
+// unit (the core's reference computes the split the same way), every row written by unit 0, each
+// unit scoring and fetching only its keys (j mod units), so no K row is fetched twice for one
+// query.
+void check_key_units(uint32_t units, TimingMode mode, core::SoftmaxKind kind,
+                     core::Mode m = core::Mode::Sprint) {
     auto cfg = test::small_platform(mode);
     cfg.ip.units = units;
     const int heads = 2, n = 90;
     const auto w = test::make_workload(heads, n, 64, 0.15, true, 0, 11);
-    auto opt = options(core::Mode::Sprint, true);
+    auto opt = options(m, true);
     opt.softmax = kind;
     const Run r = check_bit_exact(w, opt, cfg);
     REQUIRE(r.unit_rows_output.size() == units);
@@ -392,6 +394,10 @@ TIMED_TEST_CASE("e2e units: sprint on 4 key-interleaved units, prob8 - bit-exact
 }
 TIMED_TEST_CASE("e2e units: sprint on 4 key-interleaved units, float - bit-exact with the split") {
     check_key_units(4, mode, core::SoftmaxKind::Float);
+}
+TIMED_TEST_CASE(
+    "e2e units: dense-stream on 3 key-interleaved units - bit-exact, each unit its keys") {
+    check_key_units(3, mode, core::SoftmaxKind::Fixed, core::Mode::DenseStream);
 }
 TIMED_TEST_CASE("e2e units: sprint on 2 units - bit-exact - queries dealt out in turn") {
     check_units(core::Mode::Sprint, 2, mode);

@@ -29,12 +29,13 @@ void ControllerConfig::register_params(core::ParamRegistry& r, const std::string
                "paper); longer runs keep adjacent queries' shared keys in one unit's buffers "
                "(each unit then queues a run) [D]",
                1, 4096);
-    r.add_enum(p + ".unit_org", unit_org,
-               "sprint mode with several units: keys (key j in unit j mod units, each unit "
-               "scores, fetches and holds only its keys' rows, the softmax combined across units; "
-               "the paper's CORELETs) or queries (whole queries dealt out by unit_run, each unit "
-               "fetching every kept key of its queries; for study) [F]",
-               {{"keys", UnitOrg::Keys}, {"queries", UnitOrg::Queries}});
+    r.add_enum(
+        p + ".unit_org", unit_org,
+        "sprint and dense-stream with several units: keys (key j in unit j mod units, each unit "
+        "scores, fetches and holds only its keys' rows, the softmax combined across units; "
+        "the paper's CORELETs) or queries (whole queries dealt out by unit_run, each unit "
+        "fetching every kept key of its queries; for study) [F]",
+        {{"keys", UnitOrg::Keys}, {"queries", UnitOrg::Queries}});
     r.add_uint(p + ".chunk_queue", chunk_queue, "chunks",
                "fetched chunks the fetch stage may run ahead of the datapath [D]", 1, 1024);
 }

@@ -110,7 +110,7 @@ struct ControllerConfig {
     uint32_t chunk_queue = 8;
     uint32_t loads_in_flight = 2;
     uint32_t unit_run = 1;  // consecutive queries dealt to one unit in a row (dense: in blocks)
-    UnitOrg unit_org = UnitOrg::Keys;  // sprint mode with several units
+    UnitOrg unit_org = UnitOrg::Keys;  // sprint, dense-stream with several units
     // Register every field as `<prefix>.<field>` (ip_config.cpp).
     void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
@@ -121,9 +121,9 @@ struct IpConfig {
     double clock_ns = 1.0;
     uint64_t seed = 1;
     // Compute units (CORELETs): each its own K/V SRAM buffer (sram.*, per unit) and datapath.
-    // Sprint mode spreads each query's keys over them (controller.unit_org); otherwise, and with
-    // unit_org queries, query i of a head goes to unit (i / controller.unit_run) mod units (dense:
-    // whole blocks).
+    // Sprint and dense-stream spread each query's keys over them (controller.unit_org); otherwise,
+    // and with unit_org queries, query i of a head goes to unit (i / controller.unit_run) mod units
+    // (dense: whole blocks).
     uint32_t units = 1;
     ControllerConfig controller;
     XbarConfig xbar;
@@ -145,10 +145,12 @@ struct IpConfig {
     // Keys the crossbar holds at head dimension d (0 if d does not fit). Whether a whole job fits
     // is check_job's (tlm_interfaces/job_check.h).
     uint32_t xbar_capacity(uint32_t d) const;
-    // The units a `mode` row's keys are spread over: units in sprint mode with unit_org keys,
-    // else 1 (whole queries or blocks per unit).
+    // The units a `mode` row's keys are spread over: units in the per-query modes whose rows go
+    // through the units' buffers (sprint, dense-stream) with unit_org keys, else 1 (whole
+    // queries or blocks per unit).
     uint32_t key_units(core::Mode mode) const {
-        return mode == core::Mode::Sprint && controller.unit_org == UnitOrg::Keys ? units : 1;
+        const bool per_query = mode == core::Mode::Sprint || mode == core::Mode::DenseStream;
+        return per_query && controller.unit_org == UnitOrg::Keys ? units : 1;
     }
     // A job's options with what this configuration adds to its numerics (the online softmax's
     // tile, the key-interleaved units): what the IP computes with, and the core's reference.

@@ -91,7 +91,7 @@ struct CompareCommand : Extension<CompareCommand> {
     // The decisions are taken (and latched for the read-out) this long after the request: the
     // end of the array's evaluation.
     sc_core::sc_time decided_after = sc_core::SC_ZERO_TIME;
-    uint32_t column_base = 0;  // the head's first physical column (which comparators decide)
+    uint32_t column_base = 0;     // the head's first physical column (which comparators decide)
     double* codes_out = nullptr;  // ADC read-out: the codes, indexed by key (when not null)
     double adc_step = 0.0;        // ADC read-out: raw units per code for this head
     uint32_t kept_out = 0;
