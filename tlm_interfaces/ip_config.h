@@ -95,9 +95,10 @@ struct DatapathConfig {
     void register_params(core::ParamRegistry& r, const std::string& prefix);
 };
 
-// How a sprint-mode query is spread over the compute units: by key (key j in unit j mod units,
-// every unit a share of every query, the softmax combined across units: the paper's CORELETs)
-// or by query (whole queries dealt out in turn, each unit all of a query's keys: for study).
+// How a sprint (or dense-stream) query is spread over the compute units: by key (key j in unit j
+// mod units, every unit a share of every query, the softmax combined across units: the paper's
+// CORELETs) or by query (whole queries dealt out in turn, each unit all of a query's keys: for
+// study).
 enum class UnitOrg : uint8_t { Keys, Queries };
 
 struct ControllerConfig {
