@@ -352,7 +352,7 @@ bool SramBuffer::use_row_size(Table& t, uint32_t bytes, uint32_t row_bytes) {
 }
 
 void SramBuffer::reshape(Table& t, uint32_t bytes, uint32_t row_bytes) {
-    const uint32_t slots = bytes / row_bytes;
+    const uint32_t slots = IpConfig::rows_in(bytes, row_bytes);
     t.row_bytes = row_bytes;
     t.slot_token.assign(slots, ~0u);
     t.slot_head.assign(slots, 0);

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_checks.h"
+#include "tlm_interfaces/ip_config.h"
 
+using namespace sprint;
 using namespace sprint::test;
 
 namespace {
@@ -186,6 +188,21 @@ TEST_CASE(
     CHECK(l["k_rows_fetched"]["value"] == 256);
     CHECK(l["v_rows_fetched"]["value"] == 256);
     CHECK(l["bit_exact_vs_core"]["value"] == true);
+    // The rule: pooled while ceil(n / units) rows fit a unit's buffers (L: 4 x 128 rows at
+    // d = 64), whole queries per unit beyond; sprint always spreads keys, dense never.
+    IpConfig c;
+    REQUIRE(IpConfig::apply_size_preset("L", c));
+    CHECK(c.key_units(core::Mode::DenseStream, 512, 64) == 4);
+    CHECK(c.key_units(core::Mode::DenseStream, 513, 64) == 1);
+    CHECK(c.key_units(core::Mode::DenseStream, 1024, 32) == 4);
+    CHECK(c.key_units(core::Mode::Sprint, 4096, 64) == 4);
+    CHECK(c.key_units(core::Mode::Dense, 256, 64) == 1);
+    // Past the rule (M: 2 x 128 rows, a head of 512): whole queries per unit, every row of the
+    // head streamed for each query, as on one unit.
+    const auto m = sprint_job(
+        dir, {"--mode", "dense-stream", "--heads", "1", "--seq-len", "512", "--preset", "M"});
+    CHECK(m["k_rows_fetched"]["value"].get<double>() > 0.9 * 512 * 512);
+    CHECK(m["bit_exact_vs_core"]["value"] == true);
 }
 
 TEST_CASE("bounds: key-interleaved units fetch no more than one unit - query-dealt units do",

@@ -84,7 +84,8 @@ Run check_bit_exact(const core::QuantizedWorkload& w, const core::JobOptions& op
     REQUIRE(r.result.error == regs::ErrorCode::None);
     core::KeepMasks ref_masks;
     const auto ref =
-        core::reference_output(w, cfg.ip.job_options(opt), cfg.ip.numerics(), &ref_masks);
+        core::reference_output(w, cfg.ip.job_options(opt, uint32_t(w.q.n), uint32_t(w.q.d)),
+                               cfg.ip.numerics(), &ref_masks);
     REQUIRE(r.out.size() == ref.size());
     CHECK(r.out == ref);
     CHECK(r.masks.bits == ref_masks.bits);

@@ -5,6 +5,7 @@
 // secondary summary, [X] another public source, [D] our own choice or derivation.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -146,18 +147,28 @@ struct IpConfig {
     // Keys the crossbar holds at head dimension d (0 if d does not fit). Whether a whole job fits
     // is check_job's (tlm_interfaces/job_check.h).
     uint32_t xbar_capacity(uint32_t d) const;
-    // The units a `mode` row's keys are spread over: units in the per-query modes whose rows go
-    // through the units' buffers (sprint, dense-stream) with unit_org keys, else 1 (whole
-    // queries or blocks per unit).
-    uint32_t key_units(core::Mode mode) const {
-        const bool per_query = mode == core::Mode::Sprint || mode == core::Mode::DenseStream;
-        return per_query && controller.unit_org == UnitOrg::Keys ? units : 1;
+    // Rows of row_bytes a buffer of `bytes` holds (the SRAM buffer's slots).
+    static uint32_t rows_in(uint32_t bytes, uint32_t row_bytes) {
+        return row_bytes ? bytes / row_bytes : 0;
+    }
+    // The units a `mode` row's keys are spread over (unit_org keys; else 1: whole queries or
+    // blocks per unit): every unit in sprint mode; in dense-stream, when a head of n keys at
+    // dimension d fits the units' K and V buffers together, so the units pool them and each row
+    // is fetched once per head (a longer head streams better by whole queries: key j's row is
+    // then fetched by one unit in single-row requests, with no re-use to pay for them).
+    uint32_t key_units(core::Mode mode, uint32_t n, uint32_t d) const {
+        if (controller.unit_org != UnitOrg::Keys || units < 2) return 1;
+        if (mode == core::Mode::Sprint) return units;
+        const uint32_t rows = std::min(rows_in(sram.k_bytes, d), rows_in(sram.v_bytes, d));
+        const bool pooled = (uint64_t(n) + units - 1) / units <= rows;
+        return mode == core::Mode::DenseStream && pooled ? units : 1;
     }
     // A job's options with what this configuration adds to its numerics (the online softmax's
-    // tile, the key-interleaved units): what the IP computes with, and the core's reference.
-    core::JobOptions job_options(core::JobOptions o) const {
+    // tile, the key-interleaved units for its n keys of dimension d): what the IP computes with,
+    // and the core's reference.
+    core::JobOptions job_options(core::JobOptions o, uint32_t n, uint32_t d) const {
         o.softmax_tile = datapath.softmax_tile;
-        o.key_units = key_units(o.mode);
+        o.key_units = key_units(o.mode, n, d);
         return o;
     }
     // The score buffer holds the scores of one query's candidates: in sprint mode the keys the

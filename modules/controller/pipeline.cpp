@@ -145,7 +145,7 @@ void Pipeline::clear() {
 
 ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_job = job;
-    m_job.opt = m_cfg.job_options(job.opt);  // the datapath's tile, the units' spread
+    m_job.opt = m_cfg.job_options(job.opt, job.n, job.d);  // the datapath's tile, units' spread
     m_job_start = sc_time_stamp();
     // A job starts with empty buffers: no row of another job is ever taken as resident.
     if (flush_buffers() != ErrorCode::None) return ErrorCode::Internal;

@@ -387,7 +387,10 @@ void start_references(const RunOptions& o, const Inputs& in, const IpConfig& ip,
         runs[i].exact_w = in.thresholds.count(mode) ? in.for_mode(mode) : in.w;
         if (!o.verify) continue;  // --verify=false: no reference (c), the check is skipped
         runs[i].reference =
-            std::async(std::launch::async, [&w = runs[i].exact_w, opt = ip.job_options(plan[i].opt),
+            std::async(std::launch::async, [&w = runs[i].exact_w,
+                                            opt = ip.job_options(plan[i].opt,
+                                                                 uint32_t(runs[i].exact_w.q.n),
+                                                                 uint32_t(runs[i].exact_w.q.d)),
                                             x = ip.numerics()] {
                 return core::reference_output(w, opt, x);
             }).share();
