@@ -1,14 +1,17 @@
 #!/bin/sh
 # The LT vs AT cycle table of docs/timing.md: a few workloads, each simulated in both timing
 # modes, printed as Markdown rows (cycles of the first job, and of the dense job with --compare).
+# Extra arguments (options without blanks) go to every run.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
 
+extra="$*"
 cycles() {  # prints "first [second]" cycles columns of the summary
-    ./build/sprint-sim "$@" | awk '$1 == "cycles" && $2 ~ /^[0-9]/ { $1 = ""; print }' |
+    # shellcheck disable=SC2086 # the extra options are words without blanks
+    ./build/sprint-sim "$@" $extra | awk '$1 == "cycles" && $2 ~ /^[0-9]/ { $1 = ""; print }' |
         sed 's/^ *//'
 }
 
