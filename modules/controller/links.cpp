@@ -26,6 +26,19 @@ bool send(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, Stage& s,
     return ok;
 }
 
+// A command carried by an extension on TLM_IGNORE_COMMAND, outside any stage (the start of a
+// job): sent at the current time, its delay returned in `d`.
+template <class Ext>
+bool command_now(InitiatorPort& port, proto::PayloadPool& pool, Ext& ext, sc_time& d) {
+    proto::PooledPayload gp(pool);
+    prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
+    gp->set_extension(&ext);
+    d = SC_ZERO_TIME;
+    port.transport(*gp, d);
+    gp->clear_extension(&ext);
+    return gp->is_response_ok();
+}
+
 }  // namespace
 
 ErrorCode Pipeline::mem_transfer(tlm_command c, uint64_t addr, uint8_t* data, uint32_t len,
@@ -101,39 +114,22 @@ ErrorCode Pipeline::reserve(Lane& l, proto::Buffer b, uint32_t head, const uint3
 }
 
 ErrorCode Pipeline::flush_buffers() {
+    sc_time d;
     proto::FetchCommand fl;
     fl.op = proto::FetchOp::Flush;
-    proto::PooledPayload gp(m_pool);
-    prepare(*gp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
-    gp->set_extension(&fl);
-    sc_time d = SC_ZERO_TIME;
-    m_ports.fetcher.transport(*gp, d);
+    const bool flushed = command_now(m_ports.fetcher, m_pool, fl, d);
     wait(d);
-    gp->clear_extension(&fl);
-    if (!gp->is_response_ok()) return ErrorCode::Internal;
+    if (!flushed) return ErrorCode::Internal;
     // No keep mask of an earlier job stays latched in the comparator bank.
     proto::MaskCommand mc;
     mc.op = proto::MaskOp::Clear;
-    proto::PooledPayload mp(m_pool);
-    prepare(*mp, TLM_IGNORE_COMMAND, 0, nullptr, 0);
-    mp->set_extension(&mc);
-    sc_time md = SC_ZERO_TIME;
-    m_ports.comparators.transport(*mp, md);
-    mp->clear_extension(&mc);
-    if (!mp->is_response_ok()) return ErrorCode::Internal;
+    if (!command_now(m_ports.comparators, m_pool, mc, d)) return ErrorCode::Internal;
     // Every datapath context ends too: a query of an earlier job (one that failed mid-query, or
     // a dense block of another size) holds no room in a score buffer.
     proto::DatapathCommand dc;
     dc.op = proto::DatapathOp::Flush;
-    for (auto& l : m_lanes) {
-        proto::PooledPayload p(m_pool);
-        prepare(*p, TLM_IGNORE_COMMAND, 0, nullptr, 0);
-        p->set_extension(&dc);
-        sc_time dd = SC_ZERO_TIME;
-        l->datapath.transport(*p, dd);
-        p->clear_extension(&dc);
-        if (!p->is_response_ok()) return ErrorCode::Internal;
-    }
+    for (auto& l : m_lanes)
+        if (!command_now(l->datapath, m_pool, dc, d)) return ErrorCode::Internal;
     return ErrorCode::None;
 }
 
