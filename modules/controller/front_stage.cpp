@@ -54,7 +54,10 @@ ErrorCode Pipeline::run_mask(Stage& s) {
     uint32_t entry = 0, head = ~0u;
     while (!m_abort && s.get(m_evaluated, q)) {
         const uint32_t h = q->head, i = q->index;
-        if (h != head) entry = 0, head = h;
+        if (h != head) {  // a head's entries are dealt from unit 0
+            entry = 0;
+            head = h;
+        }
         if (!q->masked) {
             const uint32_t end = uint32_t(core::key_end(int(i), q->hp.valid_len, m_job.opt.causal));
             const ErrorCode e = read_mask(s, h, i, *q, 0, end);
