@@ -1099,6 +1099,25 @@ TEST_CASE(
     }
 }
 
+TEST_CASE(
+    "cli/front: a head scored in passes after heads the crossbar holds whole reads its own "
+    "masks, in LT and AT",
+    "[cli]") {
+    TempDir dir;
+    // Valid lengths 60 to 300 on a 128-key array: heads in one pass and in several mixed, keys
+    // resident (no programming time for the mask stage to catch up in).
+    for (const char* timing : {"lt", "at"})
+        for (const char* seed : {"1", "3", "4"}) {
+            INFO(timing << " seed " << seed);
+            const auto j =
+                run_stats(dir, {"--heads", "6", "--seq-len", "300", "--sprint.xbar.tiles", "2",
+                                "--sprint.xbar.tile_cols", "64", "--min-valid", "0.2", "--seed",
+                                seed, "--k-readback", "false", "--sprint.xbar.k_resident", "true",
+                                "--timing", timing, "--compare=false"})["jobs"][0];
+            CHECK(j["bit_exact_vs_core"]["value"] == true);
+        }
+}
+
 TEST_CASE("cli/energy: every energy line is a count the model made x its table entry",
           "[cli][energy]") {
     TempDir dir;

@@ -62,6 +62,8 @@ ErrorCode Pipeline::run_mask(Stage& s) {
             const uint32_t end = uint32_t(core::key_end(int(i), q->hp.valid_len, m_job.opt.causal));
             const ErrorCode e = read_mask(s, h, i, *q, 0, end);
             if (e != ErrorCode::None) return e;
+            --m_masks_unread;
+            m_mask_read_ev.notify(SC_ZERO_TIME);
         }
         if (key_units()) {  // every unit its share of the query's keys
             std::vector<QueryPtr> parts;
@@ -105,6 +107,9 @@ ErrorCode Pipeline::front_passes(Stage& s, uint32_t h, const core::HeadParams& h
     const bool topk = x.adc_bits && x.adc_topk;
     std::vector<std::vector<std::pair<double, uint32_t>>> coded(topk ? hp.valid_len : 0);
     std::vector<double> codes(topk ? hp.valid_len : 0);
+    // This head reads its masks itself, in the bank's order: the earlier heads' first.
+    s.stall(
+        m_mask_read_ev, [&] { return m_masks_unread == 0 || m_abort; }, s.times().blocked);
     for (uint32_t p = 0; p < m_passes[h] && !m_abort; ++p) {
         const uint32_t first = p * cap, last = std::min(hp.valid_len, first + cap);
         ErrorCode e = program_crossbar(s, h, hp, first, last);
@@ -329,7 +334,9 @@ ErrorCode Pipeline::front_query(Stage& s, uint32_t h, uint32_t i, Query& q) {
         return ErrorCode::None;
     }
     proto::XbarCommand xc;
-    return evaluate(s, h, i, q, 0, uint32_t(end), false, xc);
+    e = evaluate(s, h, i, q, 0, uint32_t(end), false, xc);
+    if (e == ErrorCode::None) ++m_masks_unread;
+    return e;
 }
 
 }  // namespace sprint

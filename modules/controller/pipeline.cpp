@@ -153,6 +153,7 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     m_abort = false;
     for (auto& l : m_lanes) l->reset();
     m_evaluated.reset();
+    m_masks_unread = 0;
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);
     m_head_left.assign(m_job.heads, 0);
     m_k_left.assign(m_job.heads, 0);
@@ -173,6 +174,7 @@ void Pipeline::fail(ErrorCode e) {
     m_k_fetched_ev.notify(SC_ZERO_TIME);
     m_shares_ev.notify(SC_ZERO_TIME);
     m_evaluated.abort();
+    m_mask_read_ev.notify(SC_ZERO_TIME);
     for (auto& l : m_lanes) l->abort();
 }
 

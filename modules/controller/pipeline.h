@@ -362,7 +362,11 @@ class Pipeline {
     // Front -> mask stage: queries evaluated, their masks latched in the comparator bank (two
     // fewer than the bank's latches: one being read out, one just evaluated).
     Channel<QueryPtr> m_evaluated;
-    std::vector<uint8_t> m_mask;  // the mask stage's read-out buffer
+    std::vector<uint8_t> m_mask;  // the read-out buffer (mask stage, or front_passes alone)
+    // Queries evaluated whose masks the mask stage has not read yet: a head scored in passes
+    // reads its own masks, so it starts only when the bank holds no other.
+    uint32_t m_masks_unread = 0;
+    sc_core::sc_event m_mask_read_ev;
     StageTimes m_mask_times;
     Stage m_mask_stage;
 };
