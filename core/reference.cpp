@@ -108,6 +108,34 @@ void split_row(std::vector<RowEngine>& units, const RowEngine& whole, const Head
     units[0].finish(out);
 }
 
+// A dense row with the online softmax as the IP's key-interleaved units compute it (the keys
+// [0, end), unit u takes t mod units == u), tile by tile (core/row_engine.h).
+template <class KRow>
+void split_row_online(std::vector<RowEngine>& units, int end, const HeadParams& hp, double ls,
+                      const JobOptions& opt, const int8_t* q, const KRow& k_row, const QTensor& v,
+                      int h, uint8_t* out) {
+    const uint32_t u_n = uint32_t(units.size()), tile = online_tile(opt);
+    for (auto& u : units) {
+        u.begin(q, v.d, ls, hp.s_v, opt.softmax, opt.output);
+        u.set_online(tile);
+    }
+    bool any = false;
+    int32_t run_max = 0;
+    for (uint32_t a = 0; a < uint32_t(end); a += tile) {
+        const uint32_t b = std::min(uint32_t(end), a + tile);
+        for (uint32_t j = a; j < b; ++j) units[j % u_n].score(j, k_row(int(j)));
+        for (const auto& u : units) {
+            int32_t m = 0;
+            if (u.local_max(m) && (!any || m > run_max)) run_max = m, any = true;
+        }
+        for (uint32_t u = 0; u < u_n; ++u) units[u].enter_tile_shared(a / tile, run_max, u == 0);
+        for (uint32_t j = a; j < b; ++j) units[j % u_n].accumulate(j, v.row(h, int(j)));
+        for (uint32_t u = 1; u < u_n; ++u) units[0].merge(units[u].take_partial());
+    }
+    units[0].softmax();  // closes the row
+    units[0].finish(out);
+}
+
 }  // namespace
 
 std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptions& opt,
@@ -149,6 +177,10 @@ std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptio
             }
             if (masks_out) std::copy(row.begin(), row.begin() + end, masks_out->row(h, i));
             uint8_t* o = out.data() + (std::size_t(h) * n + i) * d * eb;
+            if (units.size() > 1 && online_tile(opt)) {  // dense on pooled units
+                split_row_online(units, end, hp, ls, opt, w.q.row(h, i), k_row, w.v, h, o);
+                continue;
+            }
             if (units.size() > 1) {  // the IP's key-interleaved units (core/row_engine.h)
                 split_row(units, eng, hp, ls, opt, w.q.row(h, i), k_row, w.v, h, o);
                 continue;

@@ -73,6 +73,7 @@ void RowEngine::begin(const int8_t* q, int d, double logit_scale, float s_v, Sof
     m_run_max = 0;
     m_sumf = 0.0;
     m_closed = false;
+    m_shared = false;
     m_tiles = m_rescales = 0;
 }
 
@@ -102,9 +103,7 @@ std::size_t RowEngine::weights() const {
 bool RowEngine::score(uint32_t token, const int8_t* k_row) {
     if (!m_tokens.empty() && token <= m_tokens.back()) return false;
     if (m_tile) {  // online: not into a closed row, nor into a tile V has reached
-        if (m_closed ||
-            (m_tile_at >= 0 && m_tokens.size() < uint64_t(m_tile_at + 1) * uint64_t(m_tile)))
-            return false;
+        if (m_closed || (m_tile_at >= 0 && int64_t(token / m_tile) <= m_tile_at)) return false;
     } else
         clear_weights();  // weights exist only for a complete score set
     m_tokens.push_back(token);
@@ -263,30 +262,57 @@ int64_t rounded_div(int64_t num, int64_t den) {
 }  // namespace
 
 void RowEngine::enter_tile(std::size_t t) {
-    const std::size_t lo = t * m_tile, hi = std::min(m_scores.size(), lo + m_tile);
-    const int32_t tile_max =
-        *std::max_element(m_scores.begin() + long(lo), m_scores.begin() + long(hi));
+    // Tile t's scores: every one held from the next V row on whose token is in the tile.
+    int32_t tile_max = m_scores[m_next_v];
+    for (std::size_t k = m_next_v; k < m_tokens.size() && m_tokens[k] / m_tile == t; ++k)
+        tile_max = std::max(tile_max, m_scores[k]);
+    enter(t, tile_max, true);
+}
+
+void RowEngine::enter(std::size_t t, int32_t new_max, bool running) {
     ++m_tiles;
-    if (m_tile_at >= 0 && tile_max > m_run_max) {  // the running maximum rises: rescale once
+    if (running && m_tile_at >= 0 && new_max > m_run_max) {  // the maximum rises: rescale once
         ++m_rescales;
         if (m_kind == SoftmaxKind::Float) {
-            const double r = std::exp(double(int64_t(m_run_max) - tile_max) * m_logit_scale);
+            const double r = std::exp(double(int64_t(m_run_max) - new_max) * m_logit_scale);
             m_sumf *= r;
             for (double& a : m_accf) a *= r;
         } else {
-            const int64_t r = exp_fixed(softmax_input(tile_max, m_run_max, m_logit_scale));
+            const int64_t r = exp_fixed(softmax_input(new_max, m_run_max, m_logit_scale));
             m_sum = uint64_t(rounded_div(int64_t(m_sum) * r, 1 << 16));
             for (int64_t& a : m_acc) a = rounded_div(a * r, 1 << 16);
         }
     }
-    if (m_tile_at < 0 || tile_max > m_run_max) m_run_max = tile_max;
+    if (m_tile_at < 0 || new_max > m_run_max) m_run_max = new_max;
     m_tile_at = int64_t(t);
+}
+
+bool RowEngine::enter_tile_shared(uint32_t t, int32_t run_max, bool running) {
+    if (!m_tile || m_closed || int64_t(t) <= m_tile_at || (m_tile_at >= 0 && run_max < m_run_max))
+        return false;
+    // Every score of the tile must be in, and no V row of a later tile taken.
+    if (m_next_v < m_tokens.size() && m_tokens[m_next_v] / m_tile < t) return false;
+    m_shared = true;
+    enter(t, run_max, running);
+    return true;
+}
+
+RowEngine::Partial RowEngine::take_partial() {
+    Partial p = partial();
+    std::fill(m_acc.begin(), m_acc.end(), 0);
+    std::fill(m_accf.begin(), m_accf.end(), 0.0);
+    m_sum = 0;
+    m_sumf = 0.0;
+    return p;
 }
 
 bool RowEngine::accumulate_online(uint32_t token, const int8_t* v_row) {
     if (m_next_v >= m_tokens.size() || m_tokens[m_next_v] != token) return false;
-    const std::size_t t = m_next_v / m_tile;
-    if (int64_t(t) != m_tile_at) enter_tile(t);
+    const std::size_t t = token / m_tile;
+    if (int64_t(t) != m_tile_at) {
+        if (m_shared) return false;  // the units enter each tile together (enter_tile_shared)
+        enter_tile(t);
+    }
     const int32_t s = m_scores[m_next_v];
     const int d = m_d;
     ++m_exp_ops;

@@ -29,14 +29,23 @@
 // (float). The result is the same bits however the rows were chunked.
 //
 // Online (set_online(T): dense mode with fixed or float, core::online_tile): the keys go in tiles
-// of T positions, [tT, (t+1)T). When V reaches tile t the tile's maximum joins the running
-// maximum M; if M rises, the sum and the accumulators are rescaled once by exp(M_old - M_new)
-// (fixed: (x * e(u) + 2^15) >> 16 with u the 12-bit input of M_new - M_old, rounded half away from
-// zero), then each key of the tile adds e(u(M, s_j)) to the sum and e * v_j to the
-// accumulators; the division comes at the end, as above. Only the scores of the tiles not yet
-// accumulated are held, so nothing grows with N. Every score of a tile must be in before its
-// first V row (a later one is refused); the tiles are fixed by position, so the result is again
-// the same bits however the rows were chunked, and softmax() only closes the row.
+// of T tokens, [tT, (t+1)T) (every visible key: tile t is positions tT..). When V reaches tile t
+// the tile's maximum joins the running maximum M; if M rises, the sum and the accumulators are
+// rescaled once by exp(M_old - M_new) (fixed: (x * e(u) + 2^15) >> 16 with u the 12-bit input of
+// M_new - M_old, rounded half away from zero), then each key of the tile adds e(u(M, s_j)) to the
+// sum and e * v_j to the accumulators; the division comes at the end, as above. Only the scores of
+// the tiles not yet accumulated are held, so nothing grows with N. Every score of a tile must be in
+// before its first V row (a later one is refused); the tiles are fixed by position, so the result
+// is again the same bits however the rows were chunked, and softmax() only closes the row.
+//
+// Key-interleaved units, online (dense mode with pooled buffers): each unit an engine over its
+// keys, tile by tile. The units score their keys of tile t, exchange local_max() (each unit's
+// largest score so far: their maximum is the running maximum M after tile t), and every unit
+// enters the tile with M (enter_tile_shared); only unit 0 holds the row's running accumulators
+// and rescales them, the others weigh their V rows into accumulators that take_partial() hands
+// to unit 0 and zeroes after each tile, and unit 0 merges them before the next tile. Every e_j is
+// the single engine's and the rescales happen on the same sum at the same tiles, so the fixed
+// kind gives the single engine's bits for any unit count; float differs by its additions' order.
 //
 // Key-interleaved units (two passes): a row's keys split over units (key j in unit j mod U), each
 // unit an engine over its own keys. Each reports local_max(); each then runs
@@ -99,6 +108,12 @@ class RowEngine {
     // prob8: the probabilities against the units' total; float likewise.
     void normalise(uint64_t total, double total_f);
     Partial partial() const;
+    // Online, key-interleaved: enter tile t with the units' running maximum (>= every score of
+    // theirs so far); `running`: this engine holds the row's accumulators and rescales them when
+    // the maximum rises (unit 0). False when a tile was skipped back or the row is closed.
+    bool enter_tile_shared(uint32_t t, int32_t run_max, bool running);
+    // The accumulators and sum so far, which are then zeroed (a unit's tile partial).
+    Partial take_partial();
     // Another unit's share into this one (same d); false when d differs.
     bool merge(const Partial& p);
     // V for the next token of softmax()'s list. Returns false on an out-of-order token.
@@ -128,6 +143,7 @@ class RowEngine {
     std::size_t weights() const;  // the keys softmax() has weighed (0 before it)
     bool accumulate_online(uint32_t token, const int8_t* v_row);
     void enter_tile(std::size_t t);  // online: tile t's maximum into the running one
+    void enter(std::size_t t, int32_t new_max, bool running);
 
     int m_d = 0;
     double m_logit_scale = 1.0;
@@ -152,6 +168,7 @@ class RowEngine {
     int32_t m_run_max = 0;
     double m_sumf = 0.0;
     bool m_closed = false;
+    bool m_shared = false;  // the tiles are entered by enter_tile_shared
     uint64_t m_tiles = 0, m_rescales = 0;
 };
 

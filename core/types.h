@@ -92,9 +92,10 @@ struct JobOptions {
     // Dense mode's online softmax: keys per tile (the platform sets it from
     // sprint.datapath.softmax_tile; core::online_tile says when it applies).
     uint32_t softmax_tile = kDefaultSoftmaxTile;
-    // Sprint mode: the compute units a row's keys are spread over (key j in unit j mod
-    // key_units; 1: one unit holds the row). Only the float softmax's rounding depends on it
-    // (the order in which the units' sums are added); the platform sets it from the IP's.
+    // The compute units a row's keys are spread over (key j in unit j mod key_units; 1: one
+    // unit holds the row): sprint, and dense-stream and online dense on pooled buffers. Only the
+    // float softmax's rounding depends on it (the order in which the units' sums are added); the
+    // platform sets it from the IP's (IpConfig::key_units).
     uint32_t key_units = 1;
     // Sprint mode: K-MSB read-back. The datapath's K rows are rebuilt from the top key_bits bits
     // read back out of the crossbar and the low bits fetched from a packed plane in memory (see

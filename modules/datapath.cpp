@@ -196,6 +196,7 @@ bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
 // Key-interleaved units: the exchanges of a row split by key.
 bool Datapath::exchange(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
                         const sc_time& start, sc_time& delay) {
+    if (cmd.contexts) return exchange_block(gp, cmd, start, delay);
     core::RowEngine* e = engine(cmd.context);
     if (!e) return false;
     uint64_t cyc = 0;
@@ -229,6 +230,55 @@ bool Datapath::exchange(tlm_generic_payload& gp, const proto::DatapathCommand& c
         default:
             return false;
     }
+    delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
+    return true;
+}
+
+bool Datapath::exchange_block(tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                              const sc_time& start, sc_time& delay) {
+    const uint32_t n = cmd.contexts;
+    if (n > m_engines.size() || !cmd.counts) return false;
+    const bool moves = cmd.op == proto::DatapathOp::Partial || cmd.op == proto::DatapathOp::Merge;
+    if (moves && gp.get_data_length() != n * partial_bytes()) return false;
+    uint64_t cyc = 0, held = 0;
+    for (uint32_t c = 0; c < n; ++c) {
+        if (!cmd.counts[c]) continue;
+        core::RowEngine& e = m_engines[c];
+        const uint32_t q = m_context_query[c];
+        switch (cmd.op) {
+            case proto::DatapathOp::LocalMax:  // the tile's max pass
+                if (!cmd.maxes_out || !cmd.anys_out) return false;
+                cmd.anys_out[c] = e.local_max(cmd.maxes_out[c]);
+                held += e.scores_held();
+                break;
+            case proto::DatapathOp::EnterTile: {  // the rescale, when the maximum rises
+                const uint64_t tiles = e.tiles(), rescales = e.rescales();
+                if (!cmd.run_maxes || !e.enter_tile_shared(cmd.tile, cmd.run_maxes[c], cmd.running))
+                    return false;
+                m_rescale_macs.add(cmd.head, q, (e.rescales() - rescales) * (m_d + 1));
+                if (tiles == 0) cyc += m_cfg.datapath.softmax_latency;  // the row's first tile
+                break;
+            }
+            case proto::DatapathOp::Partial:  // the tile's accumulators read out and zeroed
+                if (!cmd.partials_out || !gp.is_read()) return false;
+                cmd.partials_out[c] = e.take_partial();
+                if (cmd.end_contexts) m_live[c] = 0;
+                cyc += ceil_div(m_d, m_cfg.datapath.v_lanes);
+                break;
+            case proto::DatapathOp::Merge:  // another unit's tile partial added
+                if (!cmd.partials_in || !gp.is_write() || !e.merge(cmd.partials_in[c]))
+                    return false;
+                m_merge_adds.add(cmd.head, q, m_d + 1);
+                cyc += ceil_div(m_d, m_cfg.datapath.v_lanes);
+                break;
+            default:
+                return false;
+        }
+    }
+    if (cmd.op == proto::DatapathOp::LocalMax)
+        cyc = ceil_div(held, m_cfg.datapath.softmax_per_cycle);
+    if (cmd.op == proto::DatapathOp::LocalMax || cmd.op == proto::DatapathOp::EnterTile)
+        m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
     delay = offset_of(m_unit.occupy(start, m_clock * double(cyc)));
     return true;
 }
@@ -285,6 +335,7 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
             break;
         case proto::DatapathOp::LocalMax:
         case proto::DatapathOp::Normalise:
+        case proto::DatapathOp::EnterTile:
             ph = 2, ok = exchange(gp, *cmd, start, delay);
             break;
         case proto::DatapathOp::Partial:
@@ -297,8 +348,9 @@ void Datapath::b_transport(tlm_generic_payload& gp, sc_time& delay) {
     }
     if (ok && ph) mark(ph, start, abs_time(delay));
     if (!ok) {
-        static const char* const names[] = {"Begin", "QkChunk",  "Softmax",   "VChunk",  "Finish",
-                                            "Flush", "LocalMax", "Normalise", "Partial", "Merge"};
+        static const char* const names[] = {"Begin",   "QkChunk", "Softmax",  "VChunk",
+                                            "Finish",  "Flush",   "LocalMax", "Normalise",
+                                            "Partial", "Merge",   "EnterTile"};
         SC_REPORT_WARNING(
             "sprint/datapath",
             (std::string(names[int(cmd->op)]) +

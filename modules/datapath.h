@@ -6,7 +6,8 @@
 // one per context; this module adds the SRAM reads, the lane/throughput timing and the counters.
 // Sockets: from_controller (target: DatapathCommand), to_sram (initiator: row reads).
 // With key-interleaved units it also reports its context's largest score, takes the row's
-// maximum, and hands its partial accumulators out (Partial) or adds another unit's (Merge).
+// maximum, and hands its partial accumulators out (Partial) or adds another unit's (Merge); an
+// online dense block does so for all its contexts at once, tile by tile (EnterTile).
 // Counts: int8 MACs (QK, V), exp and divide operations, online-softmax rescales, merged partials,
 // rows scored/accumulated, SRAM bytes read, score buffer peak, busy time per unit.
 #pragma once
@@ -52,6 +53,10 @@ class Datapath : public sc_core::sc_module {
     // LocalMax, Normalise, Partial, Merge (key-interleaved units).
     bool exchange(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
                   const sc_core::sc_time& start, sc_core::sc_time& delay);
+    // The same for the contexts of an online dense block on key-interleaved units, and
+    // EnterTile (the tile entered with the units' running maxima).
+    bool exchange_block(tlm::tlm_generic_payload& gp, const proto::DatapathCommand& cmd,
+                        const sc_core::sc_time& start, sc_core::sc_time& delay);
     // The bytes a Partial or Merge moves: the d accumulators and the sum, 8 bytes each.
     uint32_t partial_bytes() const { return (m_d + 1) * 8; }
     // Read rows (tokens[i] in slots[i]) from SRAM and hand each to `use`; the unit consumes

@@ -196,13 +196,39 @@ TEST_CASE(
     CHECK(c.key_units(core::Mode::DenseStream, 513, 64) == 1);
     CHECK(c.key_units(core::Mode::DenseStream, 1024, 32) == 4);
     CHECK(c.key_units(core::Mode::Sprint, 4096, 64) == 4);
-    CHECK(c.key_units(core::Mode::Dense, 256, 64) == 1);
+    CHECK(c.key_units(core::Mode::Dense, 256, 64, true) == 4);  // online softmax: tiles
+    CHECK(c.key_units(core::Mode::Dense, 513, 64, true) == 1);
+    CHECK(c.key_units(core::Mode::Dense, 256, 64) == 1);  // prob8's two passes: blocks
     // Past the rule (M: 2 x 128 rows, a head of 512): whole queries per unit, every row of the
     // head streamed for each query, as on one unit.
     const auto m = sprint_job(
         dir, {"--mode", "dense-stream", "--heads", "1", "--seq-len", "512", "--preset", "M"});
     CHECK(m["k_rows_fetched"]["value"].get<double>() > 0.9 * 512 * 512);
     CHECK(m["bit_exact_vs_core"]["value"] == true);
+}
+
+TEST_CASE(
+    "bounds: the dense baseline pools its units' buffers too - L fetches a head once, tile by "
+    "tile on every unit",
+    "[bounds]") {
+    TempDir dir;
+    auto job = [&](const char* preset, const char* softmax = "fixed") {
+        return sprint_job(dir, {"--mode", "dense", "--heads", "1", "--seq-len", "256", "--preset",
+                                preset, "--softmax", softmax});
+    };
+    const auto s = job("S"), l = job("L"), l8 = job("L", "prob8");
+    // S: blocks of 8 queries stream the head's 256 rows in tiles: 32 blocks, each every row.
+    CHECK(s["k_rows_fetched"]["value"] == 32 * 256);
+    // L: key j in unit j mod 4, 64 rows each, resident for the head: every K and V row once.
+    CHECK(l["k_rows_fetched"]["value"] == 256);
+    CHECK(l["v_rows_fetched"]["value"] == 256);
+    CHECK(l["bit_exact_vs_core"]["value"] == true);
+    // The units exchange each tile's partials: 3 merges per member per tile (4 tiles of 64).
+    const double merges = l["model"]["unit_0"]["datapath"]["merge_adds"]["value"].get<double>();
+    CHECK(merges == 3.0 * 256 * 4 * 65);
+    // prob8 holds every score of a row until its softmax: blocks per unit, not split by key.
+    CHECK(l8["k_rows_fetched"]["value"].get<double>() > 256);
+    CHECK(l8["bit_exact_vs_core"]["value"] == true);
 }
 
 TEST_CASE("bounds: key-interleaved units fetch no more than one unit - query-dealt units do",

@@ -627,3 +627,76 @@ TEST_CASE("core/softmax: online refuses a score into a tile V has reached, and a
     f.softmax();
     CHECK_FALSE(f.score(1, r.k[1].data()));
 }
+
+TEST_CASE(
+    "core/softmax: online rows split over key-interleaved units are the single engine's bits "
+    "(fixed) and close to them (float)",
+    "[core][softmax]") {
+    // The protocol of row_engine.h, written out here: per tile each unit scores its keys (j mod
+    // units), the units' largest scores so far give the running maximum, every unit enters the
+    // tile with it (unit 0 rescales), weighs its V rows, and units > 0 hand their tile partials to
+    // unit 0. Tiles of 64 and of 7 (not a multiple of any unit count).
+    const RandomRow r(300, 5);
+    const double ls = 0.01;
+    for (auto kind : {SoftmaxKind::Fixed, SoftmaxKind::Float}) {
+        for (uint32_t tile : {64u, 7u}) {
+            RowEngine one;
+            const auto whole =
+                run_row(r.q, r.k, r.v, ls, 1.0f, kind, OutputFormat::Int16, &one, tile);
+            REQUIRE(one.rescales() > 0);  // the case this test is about
+            for (uint32_t units : {2u, 3u, 5u}) {
+                INFO(to_string(kind) << ", tile " << tile << ", " << units << " units");
+                std::vector<RowEngine> u(units);
+                for (auto& e : u) {
+                    e.begin(r.q.data(), 16, ls, 1.0f, kind, OutputFormat::Int16);
+                    e.set_online(tile);
+                }
+                int32_t run_max = std::numeric_limits<int32_t>::min();
+                for (uint32_t a = 0; a < 300; a += tile) {
+                    const uint32_t b = std::min(300u, a + tile);
+                    for (uint32_t j = a; j < b; ++j) REQUIRE(u[j % units].score(j, r.k[j].data()));
+                    for (const auto& e : u) {
+                        int32_t m = 0;
+                        if (e.local_max(m)) run_max = std::max(run_max, m);
+                    }
+                    for (uint32_t k = 0; k < units; ++k)
+                        REQUIRE(u[k].enter_tile_shared(a / tile, run_max, k == 0));
+                    for (uint32_t j = a; j < b; ++j)
+                        REQUIRE(u[j % units].accumulate(j, r.v[j].data()));
+                    for (uint32_t k = 1; k < units; ++k) REQUIRE(u[0].merge(u[k].take_partial()));
+                }
+                CHECK(u[0].rescales() == one.rescales());
+                for (uint32_t k = 1; k < units; ++k) CHECK(u[k].rescales() == 0);
+                u[0].softmax();
+                std::vector<uint8_t> out(32);
+                REQUIRE(u[0].finish(out.data()));
+                if (kind == SoftmaxKind::Fixed) {
+                    CHECK(out == whole);
+                } else {
+                    for (int c = 0; c < 16; ++c)
+                        CHECK(std::abs(read_i16(out.data() + 2 * c) -
+                                       read_i16(whole.data() + 2 * c)) <= 1);
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("core/softmax: a unit that enters a tile out of turn or takes V unentered is refused",
+          "[core][softmax]") {
+    const RandomRow r(10, 2);
+    RowEngine e;
+    e.begin(r.q.data(), 16, 0.01, 1.0f, SoftmaxKind::Fixed, OutputFormat::Int16);
+    e.set_online(4);
+    for (uint32_t j = 0; j < 4; ++j) REQUIRE(e.score(j, r.k[j].data()));
+    REQUIRE(e.enter_tile_shared(0, 100, true));
+    CHECK_FALSE(e.enter_tile_shared(0, 100, true));  // tile 0 again
+    CHECK_FALSE(e.enter_tile_shared(1, 100, true));  // tile 0's V rows not yet weighed
+    for (uint32_t j = 0; j < 4; ++j) REQUIRE(e.accumulate(j, r.v[j].data()));
+    REQUIRE(e.score(4, r.k[4].data()));
+    CHECK_FALSE(e.accumulate(4, r.v[4].data()));    // tile 1 not entered: the units enter it
+    CHECK_FALSE(e.enter_tile_shared(1, 99, true));  // a running maximum never falls
+    REQUIRE(e.enter_tile_shared(1, 120, true));
+    CHECK(e.rescales() == 1);
+    CHECK(e.accumulate(4, r.v[4].data()));
+}

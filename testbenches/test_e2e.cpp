@@ -354,10 +354,10 @@ void check_units(core::Mode m, uint32_t units, TimingMode mode, uint32_t run = 1
     if (m == core::Mode::Sprint) CHECK(scored == r.result.kept_keys);
 }
 
-// Sprint (or dense-stream) mode on `units` key-interleaved units (the default): the bytes of one
-// unit (the core's reference computes the split the same way), every row written by unit 0, each
-// unit scoring and fetching only its keys (j mod units), so no K row is fetched twice for one
-// query.
+// Sprint (dense-stream, online dense) mode on `units` key-interleaved units (the default): the
+// bytes of one unit (the core's reference computes the split the same way), every row written by
+// unit 0, each unit scoring and fetching only its keys (j mod units), so no K row is fetched twice
+// for one query.
 void check_key_units(uint32_t units, TimingMode mode, core::SoftmaxKind kind,
                      core::Mode m = core::Mode::Sprint) {
     auto cfg = test::small_platform(mode);
@@ -399,6 +399,14 @@ TIMED_TEST_CASE("e2e units: sprint on 4 key-interleaved units, float - bit-exact
 TIMED_TEST_CASE(
     "e2e units: dense-stream on 3 key-interleaved units - bit-exact, each unit its keys") {
     check_key_units(3, mode, core::SoftmaxKind::Fixed, core::Mode::DenseStream);
+}
+TIMED_TEST_CASE(
+    "e2e units: dense (online softmax) on 3 key-interleaved units - bit-exact, the one-unit "
+    "bytes") {
+    check_key_units(3, mode, core::SoftmaxKind::Fixed, core::Mode::Dense);
+}
+TIMED_TEST_CASE("e2e units: dense on 4 key-interleaved units, float - bit-exact with the split") {
+    check_key_units(4, mode, core::SoftmaxKind::Float, core::Mode::Dense);
 }
 TIMED_TEST_CASE("e2e units: sprint on 2 units - bit-exact - queries dealt out in turn") {
     check_units(core::Mode::Sprint, 2, mode);

@@ -152,23 +152,27 @@ struct IpConfig {
         return row_bytes ? bytes / row_bytes : 0;
     }
     // The units a `mode` row's keys are spread over (unit_org keys; else 1: whole queries or
-    // blocks per unit): every unit in sprint mode; in dense-stream, when a head of n keys at
-    // dimension d fits the units' K and V buffers together, so the units pool them and each row
-    // is fetched once per head (a longer head streams better by whole queries: key j's row is
-    // then fetched by one unit in single-row requests, with no re-use to pay for them).
-    uint32_t key_units(core::Mode mode, uint32_t n, uint32_t d) const {
+    // blocks per unit): every unit in sprint mode; in dense-stream, and in dense with the online
+    // softmax (`online`), when a head of n keys at dimension d fits the units' K and V buffers
+    // together, so the units pool them and each row is fetched once per head (a longer head
+    // streams better by whole queries or blocks: split by key, each unit would still fetch its
+    // keys once per query or block, and dense's units would exchange partials every tile for
+    // nothing). Dense with prob8 keeps blocks per unit: its two passes hold every score.
+    uint32_t key_units(core::Mode mode, uint32_t n, uint32_t d, bool online = false) const {
         if (controller.unit_org != UnitOrg::Keys || units < 2) return 1;
         if (mode == core::Mode::Sprint) return units;
         const uint32_t rows = std::min(rows_in(sram.k_bytes, d), rows_in(sram.v_bytes, d));
         const bool pooled = (uint64_t(n) + units - 1) / units <= rows;
-        return mode == core::Mode::DenseStream && pooled ? units : 1;
+        const bool splits =
+            mode == core::Mode::DenseStream || (mode == core::Mode::Dense && online);
+        return splits && pooled ? units : 1;
     }
     // A job's options with what this configuration adds to its numerics (the online softmax's
     // tile, the key-interleaved units for its n keys of dimension d): what the IP computes with,
     // and the core's reference.
     core::JobOptions job_options(core::JobOptions o, uint32_t n, uint32_t d) const {
         o.softmax_tile = datapath.softmax_tile;
-        o.key_units = key_units(o.mode, n, d);
+        o.key_units = key_units(o.mode, n, d, core::online_tile(o) != 0);
         return o;
     }
     // The score buffer holds the scores of one query's candidates: in sprint mode the keys the

@@ -199,7 +199,8 @@ enum class DatapathOp : uint8_t {
     LocalMax,
     Normalise,
     Partial,
-    Merge
+    Merge,
+    EnterTile
 };
 
 struct DatapathCommand : Extension<DatapathCommand> {
@@ -241,6 +242,22 @@ struct DatapathCommand : Extension<DatapathCommand> {
     // Partial (READ, data = the accumulators' bytes) and Merge (WRITE, the same bytes).
     core::RowEngine::Partial* partial_out = nullptr;
     const core::RowEngine::Partial* partial_in = nullptr;
+    // Online dense blocks on key-interleaved units, one command for contexts [0, contexts),
+    // context c taking part when counts[c] > 0 (its row reaches the tile):
+    //   LocalMax: maxes_out[c], anys_out[c] (the context's largest score so far);
+    //   EnterTile: tile `tile` entered with the units' running maximum run_maxes[c]; `running`:
+    //     this unit holds the rows' accumulators (rescaled when the maximum rises);
+    //   Partial (READ): the tile's accumulators and sums into partials_out[c], then zeroed
+    //     (`end_contexts`: the contexts end); Merge (WRITE): partials_in[c] added.
+    // Partial and Merge move contexts x (d + 1) x 8 bytes.
+    int32_t* maxes_out = nullptr;
+    uint8_t* anys_out = nullptr;
+    uint32_t tile = 0;
+    const int32_t* run_maxes = nullptr;
+    bool running = false;
+    core::RowEngine::Partial* partials_out = nullptr;
+    const core::RowEngine::Partial* partials_in = nullptr;
+    bool end_contexts = false;
     // Finish: data = the output row (READ, d x element bytes).
 };
 

@@ -36,8 +36,9 @@ ErrorCode Pipeline::run_compute(Stage& s, Lane& l) {
 ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it) {
     Query& q = *qp;
     if (!q.members.empty())
-        return core::online_tile(m_job.opt) ? compute_block_online(s, l, q, it)
-                                            : compute_block(s, l, q, it);
+        return q.group                        ? compute_block_split(s, l, q, it)
+               : core::online_tile(m_job.opt) ? compute_block_online(s, l, q, it)
+                                              : compute_block(s, l, q, it);
     if (!m_cfg.scores_fit(q.candidates.size())) return ErrorCode::ScoreOverflow;
     const uint32_t d = m_job.d;
     proto::DatapathCommand c;
@@ -87,20 +88,24 @@ ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& i
     compute_time(l, q);
     if (q.group) {  // the whole query's record: its shares' rows and compute time added up
         Query& w = *q.group->whole;
-        w.k_fetched += q.k_fetched;
-        w.v_fetched += q.v_fetched;
-        w.k_reused += q.k_reused;
-        w.v_reused += q.v_reused;
-        w.compute_busy_ns += q.compute_busy_ns;
-        w.compute_wait_ns += q.compute_wait_ns;
-        if (q.unit == 0) w.compute_begin = q.compute_begin;
-        w.compute_end = std::max(w.compute_end, q.compute_end);
+        add_share(w, q);
         // unit 0 comes last (it waited for every other share's partial): the record is complete
         if (q.unit == 0 && m_record_queries) record_compute(w, w, true);
         return ErrorCode::None;
     }
     if (m_record_queries) record_compute(q, q, true);
     return ErrorCode::None;
+}
+
+void Pipeline::add_share(Query& w, const Query& q) {
+    w.k_fetched += q.k_fetched;
+    w.v_fetched += q.v_fetched;
+    w.k_reused += q.k_reused;
+    w.v_reused += q.v_reused;
+    w.compute_busy_ns += q.compute_busy_ns;
+    w.compute_wait_ns += q.compute_wait_ns;
+    if (q.unit == 0) w.compute_begin = q.compute_begin;
+    w.compute_end = std::max(w.compute_end, q.compute_end);
 }
 
 bool Pipeline::key_units() const {
@@ -122,6 +127,7 @@ void Pipeline::deal_by_key(const QueryPtr& q, std::vector<QueryPtr>& parts) {
         p->front_seen = q->front_seen;
         p->unit = u;
         p->group = g;
+        p->members = q->members;  // a dense block: every unit holds every member's row
         parts.push_back(p);
     }
     for (uint32_t j : q->candidates) parts[j % units]->candidates.push_back(j);
@@ -129,6 +135,12 @@ void Pipeline::deal_by_key(const QueryPtr& q, std::vector<QueryPtr>& parts) {
     g->sums.assign(units, 0);
     g->sumfs.assign(units, 0.0);
     g->partials.resize(units);
+    if (q->members.empty()) return;
+    const std::size_t nb = q->members.size(), tile = core::online_tile(m_job.opt);
+    const std::size_t tiles = (q->candidates.size() + tile - 1) / tile;
+    g->tile_max.assign(tiles * nb, 0);
+    g->tile_any.assign(tiles * nb, 0);
+    g->tile_partials.assign(units, std::vector<core::RowEngine::Partial>(nb));
 }
 
 void Pipeline::wait_shares(Stage& s, uint32_t& count, uint32_t target) {
@@ -392,6 +404,141 @@ ErrorCode Pipeline::compute_block_online(Stage& s, Lane& l, Query& blk, Item& it
     if (e == ErrorCode::None && !m_abort && (!s.get(l.v_items, it) || it.kind != Item::End))
         e = m_abort ? ErrorCode::None : ErrorCode::Internal;
     return e == ErrorCode::None ? finish_block(s, l, blk) : e;
+}
+
+// Dense mode with the online softmax on key-interleaved units (core/row_engine.h): every unit
+// runs the whole block on its share of the keys, tile by tile in step with the others: the
+// tile's K rows scored, the members' largest scores exchanged (their maximum is the running one),
+// the tile entered with it, the tile's V rows weighed, and the tile's partial accumulators handed
+// to unit 0, which adds them before its next tile and at the end writes the block's rows.
+ErrorCode Pipeline::compute_block_split(Stage& s, Lane& l, Query& blk, Item& it) {
+    const uint32_t nb = uint32_t(blk.members.size());
+    const uint32_t tile = core::online_tile(m_job.opt);
+    const uint32_t tiles = uint32_t(blk.group->tile_max.size() / nb);
+    proto::DatapathCommand c;
+    ErrorCode e = begin_block(s, l, blk, c);
+    std::vector<uint32_t> counts(nb), active(nb);
+    c.contexts = nb;
+    c.query = blk.index;  // a chunk's rows are read for the block: counted on its lead
+    TileFeed kf(*this, s, l, blk, proto::Buffer::K), vf(*this, s, l, blk, proto::Buffer::V);
+    uint32_t a = 0;  // the share's first position in tile t
+    for (uint32_t t = 0; t < tiles && e == ErrorCode::None && !m_abort; ++t) {
+        const auto& cand = blk.candidates;
+        const uint32_t b =
+            uint32_t(std::lower_bound(cand.begin(), cand.end(), (t + 1) * tile) - cand.begin());
+        for (uint32_t k = 0; k < nb; ++k) {  // the members whose rows reach tile t
+            const auto& mc = blk.members[k]->candidates;
+            active[k] = !mc.empty() && mc.back() >= t * tile;
+        }
+        c.counts = counts.data();
+        if ((e = kf.run(a, b, c, counts)) != ErrorCode::None || m_abort) break;
+        if ((e = exchange_tile(s, l, blk, t, c, active)) != ErrorCode::None || m_abort) break;
+        c.counts = counts.data();
+        if ((e = vf.run(a, b, c, counts)) != ErrorCode::None || m_abort) break;
+        a = b;
+        const bool last = t + 1 == tiles && blk.unit != 0;
+        // This unit's last tile: its streams' closing markers first, and its record's part
+        // before unit 0 may see the partial (and complete the record).
+        if (last && ((e = close_block_split(s, l, blk, it)) != ErrorCode::None || m_abort)) break;
+        if ((e = exchange_tile(s, l, blk, tiles + t, c, active)) != ErrorCode::None || m_abort)
+            break;
+        if (last) {
+            blk.compute_end = s.now();
+            compute_time(l, blk);
+            add_share(*blk.group->whole, blk);
+        }
+        if (blk.unit != 0) hand_partial(s, *blk.group);
+        if (last) return ErrorCode::None;
+    }
+    if (e != ErrorCode::None || m_abort) return e;
+    if ((e = close_block_split(s, l, blk, it)) != ErrorCode::None || m_abort) return e;
+    Query& whole = *blk.group->whole;  // unit 0: the rows closed and written
+    c.counts = nullptr;
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k) {
+        c.op = proto::DatapathOp::Softmax;
+        c.query = blk.members[k]->index;
+        c.context = k;
+        std::vector<uint32_t> own;
+        c.kept_out = &own;
+        e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        blk.members[k]->kept = blk.members[k]->candidates;  // every visible key, on some unit
+    }
+    for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k)
+        e = finish_query(s, l, blk.members[k], k);
+    if (e != ErrorCode::None || m_abort) return e;
+    blk.compute_end = s.now();
+    compute_time(l, blk);
+    add_share(whole, blk);
+    if (m_record_queries)
+        for (uint32_t k = 0; k < nb; ++k) record_compute(*blk.members[k], whole, k == 0);
+    return ErrorCode::None;
+}
+
+// A unit's tile partial is the group's (at the unit's own time): unit 0 waits for units - 1 of
+// them each tile; this unit goes on.
+void Pipeline::hand_partial(Stage& s, Group& g) {
+    s.qk.sync();
+    ++g.at_partial;
+    m_shares_ev.notify(SC_ZERO_TIME);
+}
+
+// The streams' closing markers after a split block's last chunks: Softmax (K) and End (V).
+ErrorCode Pipeline::close_block_split(Stage& s, Lane& l, Query&, Item& it) {
+    if (!s.get(l.k_items, it) || it.kind != Item::Softmax)
+        return m_abort ? ErrorCode::None : ErrorCode::Internal;
+    if (!s.get(l.v_items, it) || it.kind != Item::End)
+        return m_abort ? ErrorCode::None : ErrorCode::Internal;
+    return ErrorCode::None;
+}
+
+// A split block's exchanges for tile t < tiles: the members' largest scores to the group and
+// the running maxima back, with which the tile is entered; for `t` = tiles + u: tile u's
+// partials, read out (units > 0: the caller hands them to the group, hand_partial) or merged in
+// unit order (unit 0).
+ErrorCode Pipeline::exchange_tile(Stage& s, Lane& l, Query& blk, uint32_t t,
+                                  proto::DatapathCommand& c, std::vector<uint32_t>& active) {
+    Group& g = *blk.group;
+    const uint32_t nb = uint32_t(blk.members.size()), units = uint32_t(m_lanes.size());
+    const uint32_t tiles = uint32_t(g.tile_max.size() / nb);
+    c.counts = active.data();
+    if (t < tiles) {
+        std::vector<int32_t> mx(nb);
+        std::vector<uint8_t> any(nb);
+        c.op = proto::DatapathOp::LocalMax;
+        c.maxes_out = mx.data();
+        c.anys_out = any.data();
+        ErrorCode e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+        if (e != ErrorCode::None) return e;
+        int32_t* gm = &g.tile_max[std::size_t(t) * nb];
+        uint8_t* ga = &g.tile_any[std::size_t(t) * nb];
+        for (uint32_t k = 0; k < nb; ++k)
+            if (active[k] && any[k] && (!ga[k] || mx[k] > gm[k])) gm[k] = mx[k], ga[k] = 1;
+        wait_shares(s, g.at_max, units * (t + 1));
+        if (m_abort) return ErrorCode::None;
+        c.op = proto::DatapathOp::EnterTile;
+        c.tile = t;
+        c.run_maxes = gm;
+        c.running = blk.unit == 0;
+        return dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+    }
+    const uint32_t u_t = t - tiles;                                  // the tile whose partials move
+    std::vector<uint8_t> wire(std::size_t(nb) * (m_job.d + 1) * 8);  // the model's timing
+    if (blk.unit != 0) {
+        c.op = proto::DatapathOp::Partial;
+        c.partials_out = g.tile_partials[blk.unit].data();
+        c.end_contexts = u_t + 1 == tiles;
+        return dp(l, c, TLM_READ_COMMAND, wire.data(), uint32_t(wire.size()), s);  // then handed
+    }
+    s.stall(
+        m_shares_ev, [&] { return g.at_partial >= (units - 1) * (u_t + 1) || m_abort; },
+        s.times().starved);
+    for (uint32_t u = 1; u < units && !m_abort; ++u) {  // in unit order
+        c.op = proto::DatapathOp::Merge;
+        c.partials_in = g.tile_partials[u].data();
+        const ErrorCode e = dp(l, c, TLM_WRITE_COMMAND, wire.data(), uint32_t(wire.size()), s);
+        if (e != ErrorCode::None) return e;
+    }
+    return ErrorCode::None;
 }
 
 void Pipeline::compute_time(Lane& l, Query& q) {

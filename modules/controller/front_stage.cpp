@@ -65,19 +65,7 @@ ErrorCode Pipeline::run_mask(Stage& s) {
             --m_masks_unread;
             m_mask_read_ev.notify(SC_ZERO_TIME);
         }
-        if (key_units()) {  // every unit its share of the query's keys
-            std::vector<QueryPtr> parts;
-            deal_by_key(q, parts);
-            for (const QueryPtr& p : parts) {
-                Lane& l = *m_lanes[p->unit];
-                if (!s.put(l.queries_k, p) || !s.put(l.queries_v, p)) return ErrorCode::None;
-            }
-            continue;
-        }
         const uint32_t block = query_block(q->hp);
-        // Entry i goes to unit (i / per_turn) mod units: runs of unit_run queries, in whole
-        // blocks in dense mode.
-        const uint32_t per_turn = std::max(1u, m_cfg.controller.unit_run / std::max(1u, block));
         if (block) {  // dense: into the block, which goes on when full or at the head's end
             if (!blk) blk = std::make_shared<Query>(*q);
             blk->members.push_back(q);
@@ -86,6 +74,18 @@ ErrorCode Pipeline::run_mask(Stage& s) {
             blk->last_of_head = q->last_of_head;
             q = std::move(blk);
         }
+        if (key_units()) {  // every unit its share of the query's (or block's) keys
+            std::vector<QueryPtr> parts;
+            deal_by_key(q, parts);
+            for (const QueryPtr& p : parts) {
+                Lane& l = *m_lanes[p->unit];
+                if (!s.put(l.queries_k, p) || !s.put(l.queries_v, p)) return ErrorCode::None;
+            }
+            continue;
+        }
+        // Entry i goes to unit (i / per_turn) mod units: runs of unit_run queries, in whole
+        // blocks in dense mode.
+        const uint32_t per_turn = std::max(1u, m_cfg.controller.unit_run / std::max(1u, block));
         q->unit = (entry++ / per_turn) % uint32_t(m_lanes.size());
         Lane& l = *m_lanes[q->unit];
         if (!s.put(l.queries_k, q) || !s.put(l.queries_v, q)) return ErrorCode::None;

@@ -20,18 +20,18 @@
 // With several compute units, in sprint mode (controller.unit_org keys) every query is split by
 // key: unit u gets the kept keys j with j mod units == u, the units exchange their maxima (and
 // prob8's sums) between QK and softmax, and unit 0 adds the others' partial accumulators and
-// writes the row. Otherwise the front stage deals a head's queries (dense: blocks) out in turn,
-// entry i to unit i mod units. Each unit has its own fetch, compute and write-back stages (a
-// Lane) and contends with the others only in the fetcher and memory.
-// In dense mode the front stage groups a head's queries into blocks (query_block); a block goes
-// down the pipeline as one entry whose candidates are every key a member sees, so each K/V tile
-// is fetched once per block and the datapath, one context per member, reads each row once for
-// all of them.
-// The stages are joined by bounded queues, so the crossbar works on later queries while the
-// datapath works on an earlier one, and the next query's rows are fetched while the current one
-// computes, within the SRAM capacity. The same code runs both timing modes: in LT every stage
-// keeps its own local time and synchronises when it hands work over or waits; in AT the ports
-// make time pass.
+// writes the row. Dense-stream queries and online dense blocks are split the same way when the
+// head fits the units' buffers together (IpConfig::key_units); a dense block's units exchange
+// maxima and partials tile by tile. Otherwise the front stage deals a head's queries (dense:
+// blocks) out in turn, entry i to unit i mod units. Each unit has its own fetch, compute and
+// write-back stages (a Lane) and contends with the others only in the fetcher and memory. In dense
+// mode the front stage groups a head's queries into blocks (query_block); a block goes down the
+// pipeline as one entry whose candidates are every key a member sees, so each K/V tile is fetched
+// once per block and the datapath, one context per member, reads each row once for all of them. The
+// stages are joined by bounded queues, so the crossbar works on later queries while the datapath
+// works on an earlier one, and the next query's rows are fetched while the current one computes,
+// within the SRAM capacity. The same code runs both timing modes: in LT every stage keeps its own
+// local time and synchronises when it hands work over or waits; in AT the ports make time pass.
 #pragma once
 
 #include <cstdint>
@@ -151,6 +151,11 @@ class Pipeline {
         std::vector<uint64_t> sums;  // by unit (added in unit order: float's rounding)
         std::vector<double> sumfs;
         std::vector<core::RowEngine::Partial> partials;  // by unit, 1 .. units - 1 used
+        // An online dense block: each tile's running maxima of the members (tile t, member k at
+        // [t * members + k]), and each unit's tile partials (by unit, then member).
+        std::vector<int32_t> tile_max;
+        std::vector<uint8_t> tile_any;
+        std::vector<std::vector<core::RowEngine::Partial>> tile_partials;
     };
     // A unit of work for the compute stage.
     struct Item {
@@ -267,6 +272,14 @@ class Pipeline {
                               std::vector<uint32_t>& counts);
     class TileFeed;
     regs::ErrorCode compute_block_online(Stage& s, Lane& l, Query& blk, Item& it);
+    // An online dense block on key-interleaved units: this unit's share, in step with the others.
+    regs::ErrorCode compute_block_split(Stage& s, Lane& l, Query& blk, Item& it);
+    regs::ErrorCode exchange_tile(Stage& s, Lane& l, Query& blk, uint32_t t,
+                                  proto::DatapathCommand& c, std::vector<uint32_t>& active);
+    regs::ErrorCode close_block_split(Stage& s, Lane& l, Query& blk, Item& it);
+    void hand_partial(Stage& s, Group& g);
+    // A share's rows and compute time added to its whole query's (or block's) record.
+    static void add_share(Query& whole, const Query& share);
     regs::ErrorCode finish_query(Stage& s, Lane& l, const QueryPtr& q, uint32_t context = 0);
     // write-back stage (compute_stage.cpp): the output rows to memory, then each query counted
     regs::ErrorCode run_writeback(Stage& s, Lane& l);
