@@ -135,6 +135,8 @@ class RowEngine {
     uint64_t div_ops() const { return m_div_ops; }
     // Online: tiles entered, and rescales of the sum and the d accumulators (one per rise of M).
     bool online() const { return m_tile != 0; }
+    // Online, key-interleaved: the tiles are entered with the units' maximum (enter_tile_shared).
+    bool shared() const { return m_shared; }
     uint64_t tiles() const { return m_tiles; }
     uint64_t rescales() const { return m_rescales; }
 

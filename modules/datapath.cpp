@@ -175,18 +175,22 @@ bool Datapath::v_chunk(const proto::DatapathCommand& cmd, sc_time& delay) {
         [](core::RowEngine& e, uint32_t tok, const int8_t* row) { return e.accumulate(tok, row); });
     if (!ok) return false;
     m_rows_accumulated += uses;
-    uint64_t exps = 0, rows_begun = 0;
+    uint64_t exps = 0, shared = 0, rows_begun = 0;
     for (uint32_t c = first; c < last; ++c) {
         const core::RowEngine& e = m_engines[c];
         const Seen& s = seen[c - first];
         m_exp_ops.add(cmd.head, m_context_query[c], e.exp_ops() - s.exps);
         m_rescale_macs.add(cmd.head, m_context_query[c], (e.rescales() - s.rescales) * (m_d + 1));
-        exps += e.exp_ops() - s.exps;
+        (e.shared() ? shared : exps) += e.exp_ops() - s.exps;
         rows_begun += s.tiles == 0 && e.tiles() > 0;
     }
-    if (exps) {  // the tiles' max and exp passes; the unit's pipeline fills once per row
+    if (exps || shared) {
+        // The tiles' max and exp passes (a key-interleaved unit's max pass came before the
+        // units' exchange: LocalMax); the unit's pipeline fills once per row (EnterTile for a
+        // key-interleaved unit).
         const uint64_t cyc = rows_begun * m_cfg.datapath.softmax_latency +
-                             2 * ceil_div(exps, m_cfg.datapath.softmax_per_cycle);
+                             2 * ceil_div(exps, m_cfg.datapath.softmax_per_cycle) +
+                             ceil_div(shared, m_cfg.datapath.softmax_per_cycle);
         m_softmax_busy_ns += (m_clock * double(cyc)).to_seconds() * 1e9;
         delay = offset_of(m_unit.occupy(abs_time(delay), m_clock * double(cyc)));
     }
