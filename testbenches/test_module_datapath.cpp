@@ -728,3 +728,97 @@ TEST_CASE(
     CHECK(b.dp.stats().count("qk_macs") == (6 + 4 + 2) * Row::d);
     CHECK(b.dp.stats().count("rows_scored") == 12);
 }
+
+TEST_CASE(
+    "module datapath: an online block's exchanges move every context's state at once - malformed "
+    "ones are generic errors") {
+    // Two contexts of a block on one key-interleaved unit (online tiles of 16: one tile), seeing
+    // the first 6 and 4 of the row's keys: their maxima out, the tile entered with them, the V
+    // rows weighed, the tile partials read out (then zeroed) and merged back in.
+    IpConfig cfg;
+    Bench b(cfg);
+    const Row row;
+    const Tokens counts = {6, 4}, active = {1, 1};
+    std::vector<tlm::tlm_response_status> st, bad;
+    std::vector<int32_t> mx(2);
+    std::vector<uint8_t> any(2);
+    std::vector<core::RowEngine::Partial> parts(2), again(2);
+    std::vector<uint8_t> wire(2 * (Row::d + 1) * 8);
+    b.ctl.body = [&](TestInitiator& ctl) {
+        row.fill(b);
+        Driver dr{ctl};
+        for (uint32_t c = 0; c < 2; ++c) {
+            proto::DatapathCommand cmd;
+            cmd.op = DatapathOp::Begin;
+            cmd.d = Row::d;
+            cmd.logit_scale = row.logit_scale;
+            cmd.s_v = row.s_v;
+            cmd.softmax_tile = 16;
+            cmd.context = c;
+            st.push_back(
+                dr.call(cmd, tlm::TLM_WRITE_COMMAND, const_cast<int8_t*>(row.q.data()), Row::d));
+        }
+        proto::DatapathCommand c;
+        c.tokens = row.tokens.data();
+        c.count = 6;
+        c.counts = counts.data();
+        c.contexts = 2;
+        c.op = DatapathOp::QkChunk;
+        c.slots = row.k_slots.data();
+        st.push_back(dr.call(c, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        proto::DatapathCommand x;
+        x.contexts = 2;
+        x.counts = active.data();
+        x.op = DatapathOp::EnterTile;  // no maxima given
+        bad.push_back(dr.call(x, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        x.op = DatapathOp::LocalMax;
+        x.maxes_out = mx.data();
+        x.anys_out = any.data();
+        st.push_back(dr.call(x, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        x.op = DatapathOp::EnterTile;
+        x.run_maxes = mx.data();
+        st.push_back(dr.call(x, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        c.op = DatapathOp::VChunk;
+        c.slots = row.v_slots.data();
+        st.push_back(dr.call(c, tlm::TLM_IGNORE_COMMAND, nullptr, 0));
+        x.op = DatapathOp::Partial;
+        x.partials_out = parts.data();
+        bad.push_back(dr.call(x, tlm::TLM_READ_COMMAND, wire.data(), unsigned(wire.size() - 8)));
+        st.push_back(dr.call(x, tlm::TLM_READ_COMMAND, wire.data(), unsigned(wire.size())));
+        x.partials_out = again.data();  // zeroed by the first read-out
+        st.push_back(dr.call(x, tlm::TLM_READ_COMMAND, wire.data(), unsigned(wire.size())));
+        x.op = DatapathOp::Merge;
+        x.partials_in = parts.data();
+        bad.push_back(dr.call(x, tlm::TLM_READ_COMMAND, wire.data(), unsigned(wire.size())));
+        st.push_back(dr.call(x, tlm::TLM_WRITE_COMMAND, wire.data(), unsigned(wire.size())));
+        x.counts = nullptr;  // a block command names its contexts
+        bad.push_back(dr.call(x, tlm::TLM_WRITE_COMMAND, wire.data(), unsigned(wire.size())));
+    };
+    sc_core::sc_start();
+
+    for (auto s : st) CHECK(s == tlm::TLM_OK_RESPONSE);
+    REQUIRE(bad.size() == 4);
+    for (auto s : bad) CHECK(s == tlm::TLM_GENERIC_ERROR_RESPONSE);
+    for (uint32_t k = 0; k < 2; ++k) {
+        INFO("context " << k);
+        core::RowEngine e;  // the same context driven directly
+        e.begin(row.q.data(), int(Row::d), row.logit_scale, row.s_v, SoftmaxKind::Fixed,
+                OutputFormat::Float32);
+        e.set_online(16);
+        for (uint32_t i = 0; i < counts[k]; ++i)
+            REQUIRE(e.score(row.tokens[i], row.k_row(row.tokens[i])));
+        int32_t m = 0;
+        REQUIRE(e.local_max(m));
+        CHECK(any[k] == 1);
+        CHECK(mx[k] == m);
+        REQUIRE(e.enter_tile_shared(0, m, false));
+        for (uint32_t i = 0; i < counts[k]; ++i)
+            REQUIRE(e.accumulate(row.tokens[i], row.v_row(row.tokens[i])));
+        const core::RowEngine::Partial p = e.take_partial();
+        CHECK(parts[k].acc == p.acc);
+        CHECK(parts[k].sum == p.sum);
+        CHECK(p.sum > 0);
+        CHECK(again[k].sum == 0);
+    }
+    CHECK(b.dp.stats().count("merge_adds") == 2 * (Row::d + 1));
+}
