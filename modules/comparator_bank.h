@@ -40,6 +40,8 @@ class ComparatorBank : public sc_core::sc_module {
     ComparatorBank(const sc_core::sc_module_name& name, const IpConfig& cfg,
                    TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
+    // A job's start (the latches cleared): the latched masks' peak from zero.
+    void reset_peaks() { m_latched_max.set(0); }
 
   private:
     // One query's decisions, waiting for the read-out.

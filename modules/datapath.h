@@ -38,6 +38,8 @@ class Datapath : public sc_core::sc_module {
 
     Datapath(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
+    // A job's start (its contexts empty): the score buffer's peak from zero.
+    void reset_peaks() { m_score_peak.set(0); }
 
   private:
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

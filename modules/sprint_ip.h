@@ -39,8 +39,17 @@ class SprintIp : public sc_core::sc_module {
     const IpConfig& config() const { return m_cfg; }
     // Every block's statistics under its instance name ("fetcher.max_in_flight").
     const core::StatGroup& stats() const { return m_stats; }
-    // Start a new observation window for the peak statistics (the fetcher's max_in_flight).
-    void reset_peaks() { fetcher.reset_peaks(); }
+    // Start a new observation window for the peak statistics of a job about to start (the
+    // fetcher's requests in flight; the score buffers', SRAM buffers' and comparator latches'
+    // peaks from zero, as the job flushes them).
+    void reset_peaks() {
+        fetcher.reset_peaks();
+        comparators.reset_peaks();
+        for (auto& u : units) {
+            u.sram.reset_peaks();
+            u.datapath.reset_peaks();
+        }
+    }
     // Observation hooks (not model links): the keys each query used after all pruning, and the
     // per-head records of the last job.
     void set_kept_observer(Controller::KeptObserver f) {

@@ -67,6 +67,11 @@ class SramBuffer : public sc_core::sc_module {
 
     SramBuffer(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }
+    // A job's start (its buffers flushed): the occupancy peaks from zero.
+    void reset_peaks() {
+        m_peak_rows_k.set(0);
+        m_peak_rows_v.set(0);
+    }
 
   private:
     struct Table {

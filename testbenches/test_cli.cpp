@@ -2199,3 +2199,31 @@ TEST_CASE(
     CHECK_THAT(r.err, Contains("more than this machine's"));
     CHECK(r.peak_rss_kib < 256 * 1024);  // refused from the shape, nothing allocated
 }
+
+TEST_CASE(
+    "cli/stats: a job's peaks are its own - a baseline after sprint reports the peaks it "
+    "reaches alone",
+    "[cli]") {
+    TempDir dir;
+    // dense-stream holds every visible score of a query (96), far above sprint's kept keys; run
+    // after dense (whose blocks hold more), its peaks used to read as the difference of the two.
+    const nlohmann::json both = run_stats(dir, small({"--compare", "all"}));
+    const nlohmann::json alone =
+        run_stats(dir, small({"--mode", "dense-stream", "--compare=false"}));
+    const nlohmann::json* stream = nullptr;
+    for (const auto& j : both["jobs"])
+        if (j["mode"] == "dense-stream") stream = &j;
+    REQUIRE(stream);
+    for (const char* peak : {"score_peak"}) {
+        INFO(peak);
+        const double a = alone["jobs"][0]["model"]["unit_0"]["datapath"][peak]["value"];
+        CHECK(a > 0);
+        CHECK((*stream)["model"]["unit_0"]["datapath"][peak]["value"].get<double>() == a);
+    }
+    for (const char* peak : {"peak_rows_k", "peak_rows_v"}) {
+        INFO(peak);
+        const double a = alone["jobs"][0]["model"]["unit_0"]["sram"][peak]["value"];
+        CHECK(a > 0);
+        CHECK((*stream)["model"]["unit_0"]["sram"][peak]["value"].get<double>() == a);
+    }
+}
