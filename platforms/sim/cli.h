@@ -43,6 +43,7 @@ struct RunOptions {
     uint64_t seed = 1;
     uint32_t valid_len = 0;  // 0 = seq_len (no padding)
     std::string q_file, k_file, v_file;
+    std::string model_file;  // --model: every layer of a model file (model_file.h)
     // Threshold: one value, or one per head (logit units); else calibrated per head to keep
     // keep_mass of the softmax mass (> 0; by default the share under which the summary warns,
     // kWarnMassBelow), or keep_fraction of the pairs when --keep-fraction is given.

@@ -95,8 +95,13 @@ void add_workload_options(core::ParamRegistry& r, RunOptions& o, ArgumentsImpl& 
                  "a readable .npy file", readable);
     r.add_string("v", o.v_file, "file", ".npy float32 values, same shape as --q",
                  "a readable .npy file", readable);
+    r.add_string("model", o.model_file, "file",
+                 "run every layer of a model file (YAML: each layer's workload options and how "
+                 "often it repeats; docs/workloads.md) in one process: each layer's summary, a "
+                 "row per layer and the model's totals",
+                 "a readable model file", readable);
     m.sections.push_back({"Workload (built-in synthetic generator, or Q/K/V from .npy files)",
-                          {"workload", "heads", "seq-len", "head-dim", "valid-len", "locality",
+                          {"model", "workload", "heads", "seq-len", "head-dim", "valid-len", "locality",
                            "sharpness", "sharpness-spread", "sinks", "sink-strength", "band",
                            "band-width", "min-valid", "seed", "q", "k", "v"}});
 }

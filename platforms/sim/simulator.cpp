@@ -22,6 +22,7 @@
 
 #include "platforms/sim/npy_io.h"
 #include "platforms/sim/output_files.h"
+#include "platforms/sim/sim_run.h"
 #include "platforms/sim/simulation.h"
 #include "platforms/sim/transaction_trace.h"
 #include "platforms/sim/version.h"
@@ -89,6 +90,10 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         if (o.dump_params) out << args.params_markdown();
         if (o.dump_tech) out << args.platform.tech.to_json().dump(2) << "\n";
         if (action == Arguments::Action::Exit) return false;
+        if (!o.model_file.empty())  // not on the command line (run_simulator looks there)
+            throw std::runtime_error("option 'model' in a config file: give --model FILE on the "
+                                     "command line (the config file then holds what every layer "
+                                     "shares)");
         // The files the run reads, so that no output overwrites one.
         for (const auto& [file, option] :
              {std::pair(args.value("config").value_or(""), "config"), std::pair(o.q_file, "q"),
@@ -134,6 +139,8 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         return false;
     }
 }
+
+}  // namespace
 
 void set_verbosity(const std::string& level) {
     const std::map<std::string, int> verb = {
@@ -204,78 +211,6 @@ void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
         if (!r.result.ok()) break;
     }
 }
-
-// The fidelity references on a thread of their own: the simulation hands each completed query's
-// kept set over (a bounded queue: at most kMaxQueued sets wait, so memory stays O(N)) and goes
-// on; the worker feeds the job's stream. finish() waits for the queue to drain.
-class FidelityWorker {
-  public:
-    FidelityWorker() : m_thread([this] { loop(); }) {}
-    ~FidelityWorker() { stop(); }
-    FidelityWorker(const FidelityWorker&) = delete;
-    FidelityWorker& operator=(const FidelityWorker&) = delete;
-
-    void push(core::FidelityStream* s, uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
-        std::unique_lock<std::mutex> lk(m_mu);
-        m_space.wait(lk, [this] { return m_queue.size() < kMaxQueued; });
-        m_queue.push_back({s, h, i, kept});
-        m_ready.notify_one();
-    }
-    // Every set handed over processed; the host time the references took. Throws what the
-    // worker caught.
-    double finish() {
-        stop();
-        if (!m_error.empty()) throw std::runtime_error("fidelity references: " + m_error);
-        return m_seconds;
-    }
-
-  private:
-    static constexpr std::size_t kMaxQueued = 256;
-    struct Item {
-        core::FidelityStream* stream;
-        uint32_t h, i;
-        std::vector<uint32_t> kept;
-    };
-    void stop() {
-        {
-            std::lock_guard<std::mutex> lk(m_mu);
-            m_done = true;
-        }
-        m_ready.notify_one();
-        if (m_thread.joinable()) m_thread.join();
-    }
-    void loop() {
-        for (;;) {
-            Item it;
-            {
-                std::unique_lock<std::mutex> lk(m_mu);
-                m_ready.wait(lk, [this] { return m_done || !m_queue.empty(); });
-                if (m_queue.empty()) return;  // done and drained
-                it = std::move(m_queue.front());
-                m_queue.pop_front();
-            }
-            m_space.notify_one();
-            if (!m_error.empty()) continue;  // after a failure: drain only
-            const auto c0 = std::chrono::steady_clock::now();
-            try {
-                if (!std::is_sorted(it.kept.begin(), it.kept.end()))
-                    std::sort(it.kept.begin(), it.kept.end());
-                it.stream->add(it.h, it.i, it.kept.data(), it.kept.size());
-            } catch (const std::exception& e) {
-                m_error = e.what();
-            }
-            m_seconds +=
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
-        }
-    }
-    std::mutex m_mu;
-    std::condition_variable m_ready, m_space;
-    std::deque<Item> m_queue;
-    bool m_done = false;
-    double m_seconds = 0.0;  // the worker's own
-    std::string m_error;     // the worker's own until joined
-    std::thread m_thread;    // last: starts once the members above exist
-};
 
 // A progress line on stderr while the simulation runs, for runs longer than about a second, only
 // when stderr is a terminal (and not with --quiet): jobs, heads and queries done, simulated time,
@@ -395,7 +330,7 @@ void start_references(const RunOptions& o, const Inputs& in, const IpConfig& ip,
                 return core::reference_output(w, opt, x);
             }).share();
     }
-    fidelity.emplace();  // the fidelity references' thread, started with the same mask
+    if (!fidelity) fidelity.emplace();  // the fidelity references' thread, with the same mask
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
 }
 
@@ -474,9 +409,9 @@ int report_run(std::ostream& out, std::ostream& err, OutputFiles& outputs, Stand
     return kExitOk;
 }
 
-}  // namespace
-
 int run_simulator(int argc, const char* const argv[], std::ostream& out, std::ostream& err) {
+    if (const std::string model = model_option(argc, argv); !model.empty())
+        return run_model(model, argc, argv, out, err);
     const auto t_start = std::chrono::steady_clock::now();
     Arguments args;
     Inputs in;

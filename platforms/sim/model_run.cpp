@@ -1,0 +1,425 @@
+// sprint-sim --model FILE: every layer of a model file (model_file.h) in one process, on one
+// platform. Each layer is a workload of its own (its options over the command line's), checked,
+// built and calibrated before anything runs; then the host runs each layer's jobs (the selected
+// mode and its baselines) in turn, each layer's tensors placed at the start of memory over the
+// previous layer's. Each layer is evaluated as a single run is (references, fidelity, bit-exact
+// check) and reported with its summary and warnings; then a row per layer and the model's totals,
+// each layer counted `repeat` times, and a verdict line.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <iomanip>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "platforms/sim/model_file.h"
+#include "platforms/sim/output_files.h"
+#include "platforms/sim/sim_run.h"
+#include "platforms/sim/simulator.h"
+#include "platforms/sim/version.h"
+
+namespace sprint::platform {
+
+std::string model_option(int argc, const char* const argv[]) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--model" && i + 1 < argc) return argv[i + 1];
+        if (a.rfind("--model=", 0) == 0) return a.substr(8);
+    }
+    return "";
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// One layer: its arguments, inputs, jobs and what they gave.
+struct Layer {
+    const ModelLayer* spec = nullptr;
+    Arguments args;
+    Inputs in;
+    std::vector<JobDesc> plan;
+    std::vector<JobRun> runs;
+    core::Tensor3 dense;
+    Evaluation ev;
+    double wall = 0.0;
+    bool ran = false;
+};
+
+// The options of the command line a layer's arguments keep: all but --model and the outputs,
+// which the model run writes itself.
+std::vector<std::string> layer_argv(int argc, const char* const argv[], const ModelLayer& l) {
+    static const std::vector<std::string> drop = {"model", "stats"};
+    std::vector<std::string> v{argv[0]};
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        const std::string name = a.rfind("--", 0) == 0 ? a.substr(2, a.find('=') - 2) : "";
+        if (std::find(drop.begin(), drop.end(), name) != drop.end()) {
+            if (a.find('=') == std::string::npos) ++i;  // its value is the next word
+            continue;
+        }
+        v.push_back(a);
+    }
+    for (const auto& [k, val] : l.options) v.push_back("--" + k + "=" + val);
+    return v;
+}
+
+// What the model run cannot do yet, and what a layer may not set twice.
+void check_model_options(const Arguments& base, const ModelFile& m) {
+    const RunOptions& o = base.run;
+    for (const auto& [opt, set] :
+         {std::pair("output", !o.output_file.empty()), std::pair("vcd", !o.vcd_file.empty()),
+          std::pair("per-query", !o.per_query_file.empty()),
+          std::pair("trace-tlm", !o.trace_tlm_file.empty()),
+          std::pair("trace-stl", !o.trace_stl_file.empty()),
+          std::pair("dump-config", !o.dump_config_file.empty())})
+        if (set)
+            throw std::runtime_error(std::string("option '--") + opt +
+                                     "' is not available with --model (run one layer's options "
+                                     "without --model for it)");
+    for (const auto& l : m.layers)
+        for (const auto& [k, v] : l.options)
+            if (std::find(o.given.begin(), o.given.end(), k) != o.given.end())
+                throw std::runtime_error("model file " + m.path + ": layer '" + l.name +
+                                         "' sets '" + k +
+                                         "', which the command line sets too: set it in one place");
+}
+
+// Every layer parsed and checked against the IP and the memory (all that do not fit named
+// together), then built; throws with the reasons.
+void prepare_layers(const ModelFile& m, int argc, const char* const argv[],
+                    std::vector<std::unique_ptr<Layer>>& layers) {
+    std::string misfits;
+    uint64_t host_bytes = 0;
+    for (const auto& spec : m.layers) {
+        auto l = std::make_unique<Layer>();
+        l->spec = &spec;
+        const std::vector<std::string> words = layer_argv(argc, argv, spec);
+        std::vector<const char*> av;
+        for (const auto& w : words) av.push_back(w.c_str());
+        try {
+            l->args.parse(int(av.size()), av.data());
+            const Shape sh = workload_shape(l->args.run);
+            check_fits(l->args.run, l->args.platform, sh);
+            host_bytes += host_bytes_needed(l->args.run, sh);
+        } catch (const DoesNotFit& e) {
+            misfits += "\n  layer '" + spec.name + "': " + e.what();
+        } catch (const std::exception& e) {
+            throw std::runtime_error("model file " + m.path + ": layer '" + spec.name +
+                                     "': " + e.what());
+        }
+        layers.push_back(std::move(l));
+    }
+    if (!misfits.empty()) throw DoesNotFit("layers that do not fit:" + misfits);
+    if (host_bytes > machine_bytes())
+        throw std::runtime_error("the model's layers need about " +
+                                 std::to_string(host_bytes >> 20) +
+                                 " MiB of host memory together, "
+                                 "more than the " +
+                                 std::to_string(machine_bytes() >> 20) + " MiB this machine has");
+    for (auto& l : layers) {
+        l->in = build_inputs(l->args.run, l->args.platform.ip.numerics());
+        const RunOptions& o = l->args.run;
+        l->plan = plan_jobs(o, {l->in.q.heads, l->in.q.n, l->in.q.d}, l->args.platform.dram_base,
+                            nullptr, l->args.platform.ip.xbar.key_bits);
+        l->runs.resize(l->plan.size());
+        l->dense = core::Tensor3(l->in.q.heads, l->in.q.n, l->in.q.d);
+    }
+}
+
+// ---- the model's table and totals ---------------------------------------------------------------
+
+struct Totals {
+    double cycles = 0, energy_pj = 0, bytes = 0, visible = 0, kept = 0, mass_w = 0, err_w = 0;
+};
+
+double bytes_of(const JobReport& r) {
+    return double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes);
+}
+
+void add(Totals& t, const JobReport& r, double repeat) {
+    const core::Fidelity& f = r.fid.overall;
+    t.cycles += repeat * double(r.run->result.cycles);
+    t.energy_pj += repeat * r.energy.total_pj;
+    t.bytes += repeat * bytes_of(r);
+    t.visible += repeat * double(f.visible_pairs);
+    t.kept += repeat * double(f.kept_pairs);
+    t.mass_w += repeat * f.mass_retained * double(f.visible_pairs);
+    t.err_w += repeat * f.relative_l2_error * double(f.visible_pairs);
+}
+
+std::string fixed(double v, int digits) {
+    std::ostringstream s;
+    s << std::fixed << std::setprecision(digits) << v;
+    return s.str();
+}
+
+// "speed-up 5.23x" or "slow-down 1.20x"; "4.91x lower" or "1.15x higher".
+std::string speed_words(double r) {
+    return r >= 1.0 ? "speed-up " + fixed(r, 2) + "x" : "slow-down " + fixed(1.0 / r, 2) + "x";
+}
+std::string energy_words(double r) {
+    return r >= 1.0 ? fixed(r, 2) + "x lower" : fixed(1.0 / r, 2) + "x higher";
+}
+
+std::string row(const std::string& name, const std::string& repeat, const std::string& shape,
+                const Totals& a, const Totals* b, bool accuracy) {
+    std::ostringstream s;
+    s << "  " << std::left << std::setw(16) << name << std::right << std::setw(7) << repeat
+      << std::setw(16) << shape << std::setw(14) << fixed(a.cycles, 0);
+    if (b)
+        s << std::setw(14) << fixed(b->cycles, 0) << std::setw(9)
+          << fixed(b->cycles / std::max(1.0, a.cycles), 2) + "x" << std::setw(11)
+          << fixed(a.energy_pj * 1e-6, 1) << std::setw(11) << fixed(b->energy_pj * 1e-6, 1)
+          << std::setw(9) << fixed(b->energy_pj / std::max(1e-9, a.energy_pj), 2) + "x"
+          << std::setw(12) << fixed(a.bytes / 1048576.0, 2) << std::setw(10)
+          << fixed(b->bytes / 1048576.0, 2);
+    s << std::setw(8) << fixed(a.kept / std::max(1.0, a.visible), 3);
+    if (accuracy)
+        s << std::setw(8) << fixed(a.mass_w / std::max(1.0, a.visible), 3) << std::setw(9)
+          << fixed(a.err_w / std::max(1.0, a.visible), 4);
+    return s.str() + "\n";
+}
+
+// The table (a row per layer, its figures for one instance; the total counts every repeat) and
+// the verdict; the totals into `sel`, `base`.
+void print_model_table(std::ostream& out, const ModelFile& m,
+                       const std::vector<std::unique_ptr<Layer>>& layers, Totals& sel,
+                       Totals& base) {
+    const auto& r0 = layers[0]->ev.reports;
+    const bool has_base = r0.size() > 1, acc = r0[0].fid.overall.accuracy;
+    const std::string sm = core::to_string(r0[0].mode),
+                      bm = has_base ? core::to_string(r0[1].mode) : "";
+    out << "\nmodel " << m.name << " (" << m.path << "): " << layers.size()
+        << " layers, each row one instance; the total counts every repeat\n";
+    out << "  " << std::left << std::setw(16) << "layer" << std::right << std::setw(7) << "repeat"
+        << std::setw(16) << "heads x N x d" << std::setw(14) << (sm + " cycles");
+    if (has_base)
+        out << std::setw(14) << (bm + " cycles") << std::setw(9) << "speed-up" << std::setw(11)
+            << "uJ " + sm << std::setw(11) << "uJ " + bm << std::setw(9) << "energy"
+            << std::setw(12) << "MiB " + sm << std::setw(10) << "MiB " + bm;
+    out << std::setw(8) << "keep" << (acc ? "    mass   error" : "") << "\n";
+    uint64_t instances = 0, slower = 0, slower_inst = 0, costlier = 0;
+    for (const auto& l : layers) {
+        const auto& reps = l->ev.reports;
+        Totals a, b;
+        add(a, reps[0], 1.0);
+        if (has_base) add(b, reps[1], 1.0);
+        const double rep = l->spec->repeat;
+        add(sel, reps[0], rep);
+        if (has_base) add(base, reps[1], rep);
+        instances += l->spec->repeat;
+        if (has_base && b.cycles < a.cycles) ++slower, slower_inst += l->spec->repeat;
+        if (has_base && b.energy_pj < a.energy_pj) ++costlier;
+        const std::string shape = std::to_string(l->in.q.heads) + "x" + std::to_string(l->in.q.n) +
+                                  "x" + std::to_string(l->in.q.d);
+        out << row(l->spec->name, std::to_string(l->spec->repeat), shape, a,
+                   has_base ? &b : nullptr, acc);
+    }
+    out << row("total", std::to_string(instances), "", sel, has_base ? &base : nullptr, acc);
+    if (!has_base) return;
+    out << "  verdict: " << sm << " is " << (slower ? "slower" : "faster") << " than " << bm
+        << " on " << (slower ? slower : layers.size()) << " of " << layers.size() << " layers ("
+        << (slower ? slower_inst : instances) << " of " << instances
+        << " instances) and uses more energy on " << costlier << "; over the model " << sm << " vs "
+        << bm << ": " << speed_words(base.cycles / std::max(1.0, sel.cycles)) << ", energy "
+        << energy_words(base.energy_pj / std::max(1e-9, sel.energy_pj)) << ", keeping "
+        << fixed(100.0 * sel.kept / std::max(1.0, sel.visible), 1) << "% of the keys";
+    if (acc)
+        out << " and " << fixed(sel.mass_w / std::max(1.0, sel.visible), 3)
+            << " of the softmax mass";
+    out << " (pair-weighted)\n";
+}
+
+nlohmann::json totals_json(const Totals& t, double clock_ns) {
+    return {{"cycles", t.cycles},
+            {"time_us", t.cycles * clock_ns * 1e-3},
+            {"energy_uj", t.energy_pj * 1e-6},
+            {"memory_bytes", t.bytes},
+            {"visible_pairs", t.visible},
+            {"kept_pairs", t.kept},
+            {"keep_fraction", t.kept / std::max(1.0, t.visible)},
+            {"mass_retained", t.mass_w / std::max(1.0, t.visible)},
+            {"relative_l2_error", t.err_w / std::max(1.0, t.visible)}};
+}
+
+// A model run's state and its three steps.
+class ModelRun {
+  public:
+    ModelRun(std::ostream& out, std::ostream& err) : m_out(out), m_err(err) {}
+    // Options, model file and every layer checked and built: nothing to go on, else the exit
+    // status (a dry run, or bad input).
+    std::optional<int> prepare(const std::string& file, int argc, const char* const argv[]);
+    // Every layer's jobs on one platform: false (with the error on err) when one did not complete.
+    bool simulate();
+    // Each layer's summary, the model's table, the checks and the --stats file: the exit status.
+    int report();
+
+  private:
+    void write_stats(const Totals& sel, const Totals& base, const nlohmann::json& layer_docs);
+
+    std::ostream &m_out, &m_err;
+    Clock::time_point m_start = Clock::now(), m_sim_start;
+    Arguments m_base;
+    ModelFile m_model;
+    OutputFiles m_outputs;
+    std::vector<std::unique_ptr<Layer>> m_layers;
+    std::optional<FidelityWorker> m_fidelity;
+    std::unique_ptr<StandalonePlatform> m_platform;
+    double m_wall = 0.0, m_reference_seconds = 0.0;
+};
+
+std::optional<int> ModelRun::prepare(const std::string& file, int argc, const char* const argv[]) {
+    try {
+        if (m_base.parse(argc, argv) != Arguments::Action::Run)
+            throw std::runtime_error(
+                "option '--model' runs a model: --help, --version and the "
+                "tables go without it");
+        m_model = read_model_file(file);
+        check_model_options(m_base, m_model);
+        m_outputs.input("model", file);
+        for (const auto& l : m_model.layers)
+            for (const auto& [k, v] : l.options)
+                if (k == "q" || k == "k" || k == "v" || k == "calibrate-q" || k == "calibrate-k")
+                    m_outputs.input(k, v);
+        m_outputs.claim("stats", m_base.run.stats_file);
+        prepare_layers(m_model, argc, argv, m_layers);
+    } catch (const std::exception& e) {
+        m_err << "sprint-sim: error: " << e.what() << "\n";
+        return kExitBadInput;
+    }
+    if (m_base.run.dry_run) {
+        m_out << "sprint-sim: dry run: model " << m_model.name << ", " << m_layers.size()
+              << " layers checked against the IP and the memory; nothing simulated\n";
+        return kExitOk;
+    }
+    return std::nullopt;
+}
+
+bool ModelRun::simulate() {
+    set_verbosity(m_base.run.verbosity);
+    for (auto& l : m_layers)
+        start_references(l->args.run, l->in, l->args.platform.ip, l->plan, l->runs, m_fidelity);
+    std::size_t layer = 0, current = 0;
+    std::string script_error;
+    m_platform = std::make_unique<StandalonePlatform>(m_base.platform, [&](Host& host) {
+        try {
+            for (layer = 0; layer < m_layers.size(); ++layer) {
+                Layer& l = *m_layers[layer];
+                const auto t0 = Clock::now();
+                run_jobs(host, *m_platform, l.in, l.plan, l.runs, current,
+                         l.args.platform.dram_base, l.args.platform, &l.dense, l.args.run.fidelity,
+                         false);
+                l.wall = std::chrono::duration<double>(Clock::now() - t0).count();
+                l.ran = true;
+                if (!std::all_of(l.runs.begin(), l.runs.end(),
+                                 [](const JobRun& r) { return r.result.ok(); }))
+                    break;
+            }
+        } catch (const std::exception& e) {
+            script_error = e.what();
+        }
+    });
+    m_platform->sprint.set_kept_observer(
+        [&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
+            m_fidelity->push(m_layers[layer]->runs[current].fidelity.get(), h, i, kept);
+        });
+    m_sim_start = Clock::now();
+    sc_core::sc_start();
+    m_wall = std::chrono::duration<double>(Clock::now() - m_sim_start).count();
+    try {
+        m_reference_seconds = m_fidelity->finish();
+        if (!script_error.empty()) throw std::runtime_error("host: " + script_error);
+    } catch (const std::exception& e) {
+        m_err << "sprint-sim: error: " << e.what() << "\n";
+        return false;
+    }
+    for (auto& l : m_layers)
+        if (!l->ran || !jobs_ok(l->runs, m_err)) {
+            m_err << "sprint-sim: error: model " << m_model.name << ": layer '" << l->spec->name
+                  << "' did not complete\n";
+            return false;
+        }
+    return true;
+}
+
+int ModelRun::report() {
+    bool exact = true;
+    nlohmann::json layer_docs = nlohmann::json::array();
+    const std::vector<std::string> violations = m_platform->protocol_violations();
+    for (auto& l : m_layers) {
+        l->ev = evaluate(l->args.platform, l->in, l->dense, l->runs);
+        l->ev.reference_seconds = m_reference_seconds;
+        exact &= l->ev.all_exact;
+        m_out << "== layer " << l->spec->name << " (x" << l->spec->repeat << ") ==\n";
+        print_summary(m_out, l->args.run, l->args.platform, l->in, l->ev, l->wall);
+        m_out << "\n";
+        if (m_outputs.claimed("stats"))
+            layer_docs.push_back(
+                {{"name", l->spec->name},
+                 {"repeat", l->spec->repeat},
+                 {"stats", nlohmann::json::parse(stats_json(l->args, l->in, l->ev, l->wall,
+                                                            *m_platform, violations))}});
+    }
+    Totals sel, base;
+    print_model_table(m_out, m_model, m_layers, sel, base);
+    m_out << "host time: set-up "
+          << fixed(std::chrono::duration<double>(m_sim_start - m_start).count(), 2)
+          << " s, simulation of " << m_layers.size() << " layers " << fixed(m_wall, 2) << " s\n";
+    if (m_base.run.check_protocol)
+        m_out << "protocol checks: " << m_platform->protocol_transactions() << " transactions on "
+              << m_platform->protocol_links() << " links, " << violations.size() << " violations\n";
+    if (!exact) {
+        m_err << "sprint-sim: error: the IP's output differs from the core's bit-exact "
+                 "reference\n";
+        return kExitJobProblem;
+    }
+    if (!violations.empty()) {
+        m_err << "sprint-sim: error: " << violations.size() << " TLM protocol violations\n";
+        return kExitJobProblem;
+    }
+    try {
+        write_stats(sel, base, layer_docs);
+    } catch (const std::exception& e) {
+        m_err << "sprint-sim: error: " << e.what() << "\n";
+        return kExitJobProblem;
+    }
+    return kExitOk;
+}
+
+void ModelRun::write_stats(const Totals& sel, const Totals& base,
+                           const nlohmann::json& layer_docs) {
+    if (m_outputs.claimed("stats")) {
+        const double clk = m_base.platform.ip.clock_ns;
+        const auto& r0 = m_layers[0]->ev.reports;
+        nlohmann::json totals = nlohmann::json::object();
+        totals[core::to_string(r0[0].mode)] = totals_json(sel, clk);
+        if (r0.size() > 1) totals[core::to_string(r0[1].mode)] = totals_json(base, clk);
+        const nlohmann::json doc = {{"tool", "sprint-sim"},
+                                    {"version", tool_version()},
+                                    {"git_commit", tool_commit()},
+                                    {"model", {{"name", m_model.name}, {"file", m_model.path}}},
+                                    {"layers", layer_docs},
+                                    {"totals", totals},
+                                    {"wall_seconds", m_wall}};
+        m_outputs.write("stats", doc.dump(2) + "\n");
+    }
+    m_outputs.commit();
+}
+
+}  // namespace
+
+int run_model(const std::string& file, int argc, const char* const argv[], std::ostream& out,
+              std::ostream& err) {
+    ModelRun run(out, err);
+    if (const std::optional<int> done = run.prepare(file, argc, argv)) return *done;
+    if (!run.simulate()) return kExitJobProblem;
+    return run.report();
+}
+
+}  // namespace sprint::platform

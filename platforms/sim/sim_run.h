@@ -1,0 +1,118 @@
+// The parts of a sprint-sim run that a model run (--model, model_run.cpp) shares with a
+// single-workload run (simulator.cpp): the host script that runs a workload's planned jobs, the
+// references started beside the simulation and the fidelity thread, the checks after it.
+// Internal to the simulator.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <iosfwd>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platforms/sim/simulation.h"
+
+namespace sprint::platform {
+
+// The fidelity references on a thread of their own: the simulation hands each completed query's
+// kept set over (a bounded queue: at most kMaxQueued sets wait, so memory stays O(N)) and goes
+// on; the worker feeds the job's stream. finish() waits for the queue to drain.
+class FidelityWorker {
+  public:
+    FidelityWorker() : m_thread([this] { loop(); }) {}
+    ~FidelityWorker() { stop(); }
+    FidelityWorker(const FidelityWorker&) = delete;
+    FidelityWorker& operator=(const FidelityWorker&) = delete;
+
+    void push(core::FidelityStream* s, uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
+        std::unique_lock<std::mutex> lk(m_mu);
+        m_space.wait(lk, [this] { return m_queue.size() < kMaxQueued; });
+        m_queue.push_back({s, h, i, kept});
+        m_ready.notify_one();
+    }
+    // Every set handed over processed; the host time the references took. Throws what the
+    // worker caught.
+    double finish() {
+        stop();
+        if (!m_error.empty()) throw std::runtime_error("fidelity references: " + m_error);
+        return m_seconds;
+    }
+
+  private:
+    static constexpr std::size_t kMaxQueued = 256;
+    struct Item {
+        core::FidelityStream* stream;
+        uint32_t h, i;
+        std::vector<uint32_t> kept;
+    };
+    void stop() {
+        {
+            std::lock_guard<std::mutex> lk(m_mu);
+            m_done = true;
+        }
+        m_ready.notify_one();
+        if (m_thread.joinable()) m_thread.join();
+    }
+    void loop() {
+        for (;;) {
+            Item it;
+            {
+                std::unique_lock<std::mutex> lk(m_mu);
+                m_ready.wait(lk, [this] { return m_done || !m_queue.empty(); });
+                if (m_queue.empty()) return;  // done and drained
+                it = std::move(m_queue.front());
+                m_queue.pop_front();
+            }
+            m_space.notify_one();
+            if (!m_error.empty()) continue;  // after a failure: drain only
+            const auto c0 = std::chrono::steady_clock::now();
+            try {
+                if (!std::is_sorted(it.kept.begin(), it.kept.end()))
+                    std::sort(it.kept.begin(), it.kept.end());
+                it.stream->add(it.h, it.i, it.kept.data(), it.kept.size());
+            } catch (const std::exception& e) {
+                m_error = e.what();
+            }
+            m_seconds +=
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+        }
+    }
+    std::mutex m_mu;
+    std::condition_variable m_ready, m_space;
+    std::deque<Item> m_queue;
+    bool m_done = false;
+    double m_seconds = 0.0;  // the worker's own
+    std::string m_error;     // the worker's own until joined
+    std::thread m_thread;    // last: starts once the members above exist
+};
+
+void set_verbosity(const std::string& level);
+// The job's references (b) and its fidelity stream; with `dense`, reference (a) written there.
+void start_fidelity(JobRun& r, const Inputs& in, const PlatformConfig& c, core::Tensor3* dense,
+                    bool accuracy);
+// The host's script for one workload: its tensors placed at `base`, then each planned job run
+// and observed (`current` is the job running); stops at the first job that fails.
+void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
+              const std::vector<JobDesc>& plan, std::vector<JobRun>& runs, std::size_t& current,
+              uint64_t base, const PlatformConfig& c, core::Tensor3* dense, bool fidelity,
+              bool per_query);
+// Each job's workload with its thresholds and its bit-exact reference, started on worker
+// threads; `fidelity` (if empty) gets the fidelity references' thread.
+void start_references(const RunOptions& o, const Inputs& in, const IpConfig& ip,
+                      const std::vector<JobDesc>& plan, std::vector<JobRun>& runs,
+                      std::optional<FidelityWorker>& fidelity);
+// The status of the simulated jobs; an error message for the first that did not complete.
+bool jobs_ok(const std::vector<JobRun>& runs, std::ostream& err);
+
+// --model FILE (or --model=FILE) among the arguments: the file; else "".
+std::string model_option(int argc, const char* const argv[]);
+// sprint-sim --model FILE: every layer of the model in one process (model_run.cpp).
+int run_model(const std::string& file, int argc, const char* const argv[], std::ostream& out,
+              std::ostream& err);
+
+}  // namespace sprint::platform
