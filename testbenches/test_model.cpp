@@ -92,12 +92,12 @@ TEST_CASE(
     for (std::size_t j = 0; j < 2; ++j) {
         INFO(modes[j]);
         const nlohmann::json& t = doc["totals"][modes[j]];
-        CHECK(t["cycles"].get<double>() ==
+        CHECK(t["cycles"]["value"].get<double>() ==
               3 * job_value(enc, j, "cycles") + job_value(dec, j, "cycles"));
-        CHECK(t["memory_bytes"].get<double>() ==
+        CHECK(t["memory_bytes"]["value"].get<double>() ==
               3 * (job_value(enc, j, "mem_read_bytes") + job_value(enc, j, "mem_write_bytes")) +
                   job_value(dec, j, "mem_read_bytes") + job_value(dec, j, "mem_write_bytes"));
-        CHECK(t["energy_uj"].get<double>() ==
+        CHECK(t["energy_uj"]["value"].get<double>() ==
               Approx(3 * enc["jobs"][j]["energy"]["total"]["value"].get<double>() +
                      dec["jobs"][j]["energy"]["total"]["value"].get<double>())
                   .epsilon(1e-9));

@@ -236,16 +236,25 @@ void print_model_table(std::ostream& out, const ModelFile& m,
     out << " (pair-weighted)\n";
 }
 
+// The model's totals of one mode, each figure an entry {value, unit, description} as in the
+// layers' documents.
 nlohmann::json totals_json(const Totals& t, double clock_ns) {
-    return {{"cycles", t.cycles},
-            {"time_us", t.cycles * clock_ns * 1e-3},
-            {"energy_uj", t.energy_pj * 1e-6},
-            {"memory_bytes", t.bytes},
-            {"visible_pairs", t.visible},
-            {"kept_pairs", t.kept},
-            {"keep_fraction", t.kept / std::max(1.0, t.visible)},
-            {"mass_retained", t.mass_w / std::max(1.0, t.visible)},
-            {"relative_l2_error", t.err_w / std::max(1.0, t.visible)}};
+    auto e = [](double v, const char* unit, const char* what) {
+        return nlohmann::json{{"value", v}, {"unit", unit}, {"description", what}};
+    };
+    const double vis = std::max(1.0, t.visible);
+    return {
+        {"cycles", e(t.cycles, "cycles", "every layer's job, times its repeats")},
+        {"time_us", e(t.cycles * clock_ns * 1e-3, "us", "the cycles at the IP's clock")},
+        {"energy_uj", e(t.energy_pj * 1e-6, "uJ", "every layer's energy, times its repeats")},
+        {"memory_bytes", e(t.bytes, "B", "main-memory bytes read and written, times the repeats")},
+        {"visible_pairs", e(t.visible, "pairs", "(query, key) pairs after masks and padding")},
+        {"kept_pairs", e(t.kept, "pairs", "pairs kept")},
+        {"keep_fraction", e(t.kept / vis, "fraction", "kept / visible pairs")},
+        {"mass_retained",
+         e(t.mass_w / vis, "share", "the layers' softmax mass retained, pair-weighted")},
+        {"relative_l2_error",
+         e(t.err_w / vis, "", "the layers' output error vs dense float, pair-weighted")}};
 }
 
 // A model run's state and its three steps.
