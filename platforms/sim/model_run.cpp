@@ -233,7 +233,10 @@ void print_model_table(std::ostream& out, const ModelFile& m,
     if (acc)
         out << " and " << fixed(sel.mass_w / std::max(1.0, sel.visible), 3)
             << " of the softmax mass";
-    out << " (pair-weighted)\n";
+    out << " (pair-weighted)";
+    std::size_t warned = 0;
+    for (const auto& l : layers) warned += !l->ev.warnings.empty();
+    out << "; the summaries above warn on " << warned << " of " << layers.size() << " layers\n";
 }
 
 // The model's totals of one mode, each figure an entry {value, unit, description} as in the
