@@ -101,9 +101,9 @@ void add_workload_options(core::ParamRegistry& r, RunOptions& o, ArgumentsImpl& 
                  "row per layer and the model's totals",
                  "a readable model file", readable);
     m.sections.push_back({"Workload (built-in synthetic generator, or Q/K/V from .npy files)",
-                          {"model", "workload", "heads", "seq-len", "head-dim", "valid-len", "locality",
-                           "sharpness", "sharpness-spread", "sinks", "sink-strength", "band",
-                           "band-width", "min-valid", "seed", "q", "k", "v"}});
+                          {"model", "workload", "heads", "seq-len", "head-dim", "valid-len",
+                           "locality", "sharpness", "sharpness-spread", "sinks", "sink-strength",
+                           "band", "band-width", "min-valid", "seed", "q", "k", "v"}});
 }
 
 void add_threshold_options(core::ParamRegistry& r, RunOptions& o, ArgumentsImpl& m) {

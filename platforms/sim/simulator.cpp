@@ -91,9 +91,10 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
         if (o.dump_tech) out << args.platform.tech.to_json().dump(2) << "\n";
         if (action == Arguments::Action::Exit) return false;
         if (!o.model_file.empty())  // not on the command line (run_simulator looks there)
-            throw std::runtime_error("option 'model' in a config file: give --model FILE on the "
-                                     "command line (the config file then holds what every layer "
-                                     "shares)");
+            throw std::runtime_error(
+                "option 'model' in a config file: give --model FILE on the "
+                "command line (the config file then holds what every layer "
+                "shares)");
         // The files the run reads, so that no output overwrites one.
         for (const auto& [file, option] :
              {std::pair(args.value("config").value_or(""), "config"), std::pair(o.q_file, "q"),
