@@ -91,9 +91,9 @@ void check_model_options(const Arguments& base, const ModelFile& m) {
 }
 
 // Every layer parsed and checked against the IP and the memory (all that do not fit named
-// together), then built; throws with the reasons.
+// together), then (`build`) its inputs built and its jobs planned; throws with the reasons.
 void prepare_layers(const ModelFile& m, int argc, const char* const argv[],
-                    std::vector<std::unique_ptr<Layer>>& layers) {
+                    std::vector<std::unique_ptr<Layer>>& layers, bool build = true) {
     std::string misfits;
     uint64_t host_bytes = 0;
     for (const auto& spec : m.layers) {
@@ -123,6 +123,7 @@ void prepare_layers(const ModelFile& m, int argc, const char* const argv[],
                                  "more than the " +
                                  std::to_string(machine_bytes() >> 20) + " MiB this machine has");
     for (auto& l : layers) {
+        if (!build) break;  // checked only
         l->in = build_inputs(l->args.run, l->args.platform.ip.numerics());
         const RunOptions& o = l->args.run;
         l->plan = plan_jobs(o, {l->in.q.heads, l->in.q.n, l->in.q.d}, l->args.platform.dram_base,
@@ -135,7 +136,8 @@ void prepare_layers(const ModelFile& m, int argc, const char* const argv[],
 // ---- the model's table and totals ---------------------------------------------------------------
 
 struct Totals {
-    double cycles = 0, energy_pj = 0, bytes = 0, visible = 0, kept = 0, mass_w = 0, err_w = 0;
+    double cycles = 0, energy_pj = 0, bytes = 0, read = 0, written = 0, visible = 0, kept = 0,
+           mass_w = 0, err_w = 0;
 };
 
 double bytes_of(const JobReport& r) {
@@ -147,6 +149,8 @@ void add(Totals& t, const JobReport& r, double repeat) {
     t.cycles += repeat * double(r.run->result.cycles);
     t.energy_pj += repeat * r.energy.total_pj;
     t.bytes += repeat * bytes_of(r);
+    t.read += repeat * double(r.run->result.mem_read_bytes);
+    t.written += repeat * double(r.run->result.mem_write_bytes);
     t.visible += repeat * double(f.visible_pairs);
     t.kept += repeat * double(f.kept_pairs);
     t.mass_w += repeat * f.mass_retained * double(f.visible_pairs);
@@ -250,6 +254,8 @@ nlohmann::json totals_json(const Totals& t, double clock_ns) {
         {"cycles", e(t.cycles, "cycles", "every layer's job, times its repeats")},
         {"time_us", e(t.cycles * clock_ns * 1e-3, "us", "the cycles at the IP's clock")},
         {"energy_uj", e(t.energy_pj * 1e-6, "uJ", "every layer's energy, times its repeats")},
+        {"mem_read_bytes", e(t.read, "B", "main-memory bytes read, times the repeats")},
+        {"mem_write_bytes", e(t.written, "B", "main-memory bytes written, times the repeats")},
         {"memory_bytes", e(t.bytes, "B", "main-memory bytes read and written, times the repeats")},
         {"visible_pairs", e(t.visible, "pairs", "(query, key) pairs after masks and padding")},
         {"kept_pairs", e(t.kept, "pairs", "pairs kept")},
@@ -425,6 +431,19 @@ void ModelRun::write_stats(const Totals& sel, const Totals& base,
 }
 
 }  // namespace
+
+void check_model(const std::string& file, const std::vector<std::string>& args) {
+    std::vector<std::string> words{"sprint-sim"};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<const char*> argv;
+    for (const auto& w : words) argv.push_back(w.c_str());
+    Arguments base;
+    base.parse(int(argv.size()), argv.data());
+    const ModelFile model = read_model_file(file);
+    check_model_options(base, model);
+    std::vector<std::unique_ptr<Layer>> layers;
+    prepare_layers(model, int(argv.size()), argv.data(), layers, false);
+}
 
 int run_model(const std::string& file, int argc, const char* const argv[], std::ostream& out,
               std::ostream& err) {

@@ -72,6 +72,12 @@ struct DoesNotFit : std::runtime_error {
 // (std::runtime_error with both figures).
 void check_fits(const RunOptions& o, const PlatformConfig& c, const Shape& sh);
 
+// The checks --model makes before it runs, for a sweep point that names a model: the model
+// file, the options `args` (sprint-sim's, without argv[0]) against it, and every layer against
+// the IP and the memory (DoesNotFit naming every layer that does not fit; std::runtime_error for
+// anything else).
+void check_model(const std::string& file, const std::vector<std::string>& args);
+
 // The host memory a run of this shape and these modes needs at its peak, estimated before
 // anything is allocated (measured figures, in sim_inputs.cpp).
 uint64_t host_bytes_needed(const RunOptions& o, const Shape& sh);

@@ -1,5 +1,6 @@
 #include "platforms/sweep/figures.h"
 
+#include <map>
 #include <stdexcept>
 
 namespace sprint::sweep {
@@ -122,7 +123,63 @@ std::string figure_name(const std::string& alias) {
     return alias;
 }
 
+namespace {
+
+// A model run's document (sprint-sim --model): its totals over every layer and repeat; the
+// figures only a single job has (bounds, per-block energy, rates) are not available.
+std::vector<Figure> extract_model_figures(const nlohmann::json& stats) {
+    const nlohmann::json& layers = stats["layers"];
+    if (!layers.is_array() || layers.empty() || !stats.contains("totals"))
+        throw std::runtime_error("the model's stats file has no layers or totals");
+    const nlohmann::json& first = layers[0]["stats"]["jobs"][0];
+    const std::string mode = first.value("mode", "");
+    const nlohmann::json& totals = stats["totals"];
+    if (!totals.contains(mode)) throw std::runtime_error("the model's stats file has no totals");
+    const nlohmann::json& t = totals[mode];
+    const nlohmann::json* base =
+        totals.contains("dense") && mode != "dense" ? &totals["dense"] : nullptr;
+    bool exact = true;
+    for (const auto& l : layers)
+        for (const auto& j : l["stats"]["jobs"])
+            exact &= number(j, {"bit_exact_vs_core"}).value_or(0.0) != 0.0;
+    std::map<std::string, std::optional<double>> v = {
+        {"cycles", number(t, {"cycles"})},
+        {"time_us", number(t, {"time_us"})},
+        {"energy_uj", number(t, {"energy_uj"})},
+        {"area_mm2", number(first, {"energy", "area"})},
+        {"mem_read_bytes", number(t, {"mem_read_bytes"})},
+        {"mem_write_bytes", number(t, {"mem_write_bytes"})},
+        {"kept_keys", number(t, {"kept_pairs"})},
+        {"keep_fraction", number(t, {"keep_fraction"})},
+        {"mass_retained", number(t, {"mass_retained"})},
+        {"output_error", number(t, {"relative_l2_error"})},
+        {"bit_exact", exact ? 1.0 : 0.0},
+        {"sim_wall_seconds", number(stats, {"wall_seconds"})}};
+    if (base) {
+        const auto bc = number(*base, {"cycles"}), be = number(*base, {"energy_uj"});
+        const auto bb = number(*base, {"memory_bytes"}), b = number(t, {"memory_bytes"});
+        v["baseline_cycles"] = bc;
+        v["baseline_energy_uj"] = be;
+        if (bc && v["cycles"] && *v["cycles"] > 0) v["speedup"] = *bc / *v["cycles"];
+        if (be && v["energy_uj"] && *v["energy_uj"] > 0) v["energy_saving"] = *be / *v["energy_uj"];
+        if (bb && b && *b > 0) v["traffic_saving"] = *bb / *b;
+    }
+    std::vector<Figure> out;
+    for (const auto& f : figure_infos()) {
+        if (f.name == "baseline_mode")
+            out.push_back({f.name, std::nullopt, base ? "dense" : ""});
+        else if (f.text)
+            out.push_back({f.name, std::nullopt, ""});
+        else
+            out.push_back({f.name, v.count(f.name) ? v[f.name] : std::nullopt, ""});
+    }
+    return out;
+}
+
+}  // namespace
+
 std::vector<Figure> extract_figures(const nlohmann::json& stats) {
+    if (stats.is_object() && stats.contains("layers")) return extract_model_figures(stats);
     if (!stats.is_object() || !stats.contains("jobs") || !stats["jobs"].is_array() ||
         stats["jobs"].empty())
         throw std::runtime_error("the stats file has no jobs");

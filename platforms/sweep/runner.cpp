@@ -139,7 +139,10 @@ Checked check_point(const Spec& spec, const Point& p) {
             return {kDoesNotFit, "constraint '" + e.text() + "' is false", c.config, c.settings};
     }
     try {
-        platform::check_fits(args.run, args.platform, platform::workload_shape(args.run));
+        if (!args.run.model_file.empty())  // every layer of the model
+            platform::check_model(args.run.model_file, opts);
+        else
+            platform::check_fits(args.run, args.platform, platform::workload_shape(args.run));
     } catch (const platform::DoesNotFit& e) {
         return {kDoesNotFit, e.what(), c.config, c.settings};
     } catch (const std::exception& e) {

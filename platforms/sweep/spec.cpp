@@ -43,8 +43,8 @@ const std::set<std::string> kReserved = {"stats",       "output",      "vcd",
                                          "dump-config", "dump-regmap", "dump-params",
                                          "dump-tech",   "help",        "version"};
 // Options whose values are file names (relative to the spec's directory).
-const std::set<std::string> kFileOptions = {"config",      "q",           "k",   "v",
-                                            "calibrate-q", "calibrate-k", "tech"};
+const std::set<std::string> kFileOptions = {"config",      "q",           "k",    "v",
+                                            "calibrate-q", "calibrate-k", "tech", "model"};
 
 struct Ctx {
     std::string origin, dir;

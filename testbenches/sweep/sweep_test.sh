@@ -1,7 +1,7 @@
 #!/bin/sh
 # sprint-sweep, tried as a user would, one aspect per ctest entry:
 #   sweep_test.sh SOURCE_DIR SPRINT_SWEEP SPRINT_SIM CASE
-# CASE: expand | run | failure | resume | merge | report | readonly | slurm. Every check reads the
+# CASE: expand | run | model | failure | resume | merge | report | readonly | slurm. Every check reads the
 # results back through sprint-sweep's own export (CSV, JSON lines) and compares with sprint-sim run
 # by hand.
 set -eu
@@ -101,6 +101,39 @@ SPEC
     printf 'name: h\nconstraints: ["seq-len >"]\n' >h.yaml
     "$sweep" expand h.yaml >log 2>&1 && fail "a bad constraint was accepted"
     grep -q "expected a number" log || fail "constraint syntax"
+    ;;
+model)
+    # A workload that names a model file (relative to the spec): every layer checked and run, the
+    # point's figures the model's totals; a memory too small for a layer is "does not fit".
+    mkdir -p models
+    printf 'name: mini\nlayers:\n  - name: a\n    heads: 2\n    seq-len: 64\n    repeat: 2\n  - name: b\n    heads: 16\n    seq-len: 512\n    causal: true\n' >models/mini.yaml
+    cat >ms.yaml <<'SPEC'
+name: ms
+workloads:
+  mini: {model: models/mini.yaml}
+axes:
+  keep-fraction: [0.1, 0.2]
+  dram.size_mb: [1024, 1]
+SPEC
+    "$sweep" run ms.yaml --workers 2 >log 2>&1 || fail "run failed"
+    grep -q "this run: ok 2, failed 0, does not fit 2; pending 0" log || fail "summary"
+    "$sweep" export ms.yaml --jsonl out.jsonl >log 2>&1 || fail "export"
+    "$sim" --model models/mini.yaml --keep-fraction 0.2 --stats m.json >/dev/null || fail "sprint-sim --model"
+    "$py" - <<'PY' || fail "the point's figures are not the model's totals"
+import json
+rows = [json.loads(l) for l in open("out.jsonl")]
+misfit = [r for r in rows if r["status"] == "does-not-fit"]
+assert len(misfit) == 2 and all("layer 'b'" in r["message"] for r in misfit), misfit
+row = [r for r in rows if r["status"] == "ok" and r["axes"]["keep-fraction"] == "0.2"][0]
+t = json.load(open("m.json"))["totals"]
+f = row["figures"]
+assert f["cycles"] == t["sprint"]["cycles"]["value"], (f["cycles"], t["sprint"]["cycles"])
+assert f["energy_uj"] == t["sprint"]["energy_uj"]["value"]
+assert f["baseline_cycles"] == t["dense"]["cycles"]["value"]
+assert abs(f["speedup"] - t["dense"]["cycles"]["value"] / t["sprint"]["cycles"]["value"]) < 1e-12
+assert f["mass_retained"] == t["sprint"]["mass_retained"]["value"]
+assert f["bit_exact"] == 1
+PY
     ;;
 run)
     "$sweep" run small.yaml --workers 2 >log 2>&1 || fail "run failed"
