@@ -50,6 +50,13 @@ std::string two_layer_model(const TempDir& dir) {
     return path;
 }
 
+std::vector<std::string> lines(const std::string& path) {
+    std::ifstream f(path);
+    std::vector<std::string> out;
+    for (std::string l; std::getline(f, l);) out.push_back(l);
+    return out;
+}
+
 double job_value(const nlohmann::json& doc, std::size_t job, const char* figure) {
     return doc["jobs"][job][figure]["value"].get<double>();
 }
@@ -104,13 +111,27 @@ TEST_CASE(
     }
     // In AT each layer alone gives the figures it got in the model (in LT a job's cycles also
     // depend on where it starts against the global quantum: a few percent).
-    const nlohmann::json at = stats_of(dir, {"--model", model, "--timing", "at"}, "model_at.json");
-    const nlohmann::json a =
-        stats_of(dir, {"--heads", "2", "--seq-len", "96", "--timing", "at"}, "enc.json");
-    const nlohmann::json b = stats_of(dir,
-                                      {"--q", dir.file("dq.npy"), "--k", dir.file("dk.npy"), "--v",
-                                       dir.file("dv.npy"), "--causal", "true", "--timing", "at"},
-                                      "dec.json");
+    // --per-query: each layer's rows behind a layer column, the rows it writes alone.
+    const nlohmann::json at =
+        stats_of(dir, {"--model", model, "--timing", "at", "--per-query", dir.file("m.csv")},
+                 "model_at.json");
+    const nlohmann::json a = stats_of(
+        dir,
+        {"--heads", "2", "--seq-len", "96", "--timing", "at", "--per-query", dir.file("enc.csv")},
+        "enc.json");
+    const nlohmann::json b =
+        stats_of(dir,
+                 {"--q", dir.file("dq.npy"), "--k", dir.file("dk.npy"), "--v", dir.file("dv.npy"),
+                  "--causal", "true", "--timing", "at", "--per-query", dir.file("dec.csv")},
+                 "dec.json");
+    const std::vector<std::string> rows = lines(dir.file("m.csv")),
+                                   enc_rows = lines(dir.file("enc.csv")),
+                                   dec_rows = lines(dir.file("dec.csv"));
+    REQUIRE(rows.size() == enc_rows.size() + dec_rows.size() - 1);  // one header
+    CHECK(rows[0] == "layer," + enc_rows[0]);
+    for (std::size_t i = 1; i < enc_rows.size(); ++i) CHECK(rows[i] == "enc," + enc_rows[i]);
+    for (std::size_t i = 1; i < dec_rows.size(); ++i)
+        CHECK(rows[enc_rows.size() + i - 1] == "dec," + dec_rows[i]);
     for (std::size_t j = 0; j < 2; ++j) {
         CHECK(job_value(a, j, "cycles") == job_value(at["layers"][0]["stats"], j, "cycles"));
         CHECK(job_value(b, j, "cycles") == job_value(at["layers"][1]["stats"], j, "cycles"));

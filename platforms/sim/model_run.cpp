@@ -54,7 +54,7 @@ struct Layer {
 // The options of the command line a layer's arguments keep: all but --model and the outputs,
 // which the model run writes itself.
 std::vector<std::string> layer_argv(int argc, const char* const argv[], const ModelLayer& l) {
-    static const std::vector<std::string> drop = {"model", "stats"};
+    static const std::vector<std::string> drop = {"model", "stats", "per-query"};
     std::vector<std::string> v{argv[0]};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -74,7 +74,6 @@ void check_model_options(const Arguments& base, const ModelFile& m) {
     const RunOptions& o = base.run;
     for (const auto& [opt, set] :
          {std::pair("output", !o.output_file.empty()), std::pair("vcd", !o.vcd_file.empty()),
-          std::pair("per-query", !o.per_query_file.empty()),
           std::pair("trace-tlm", !o.trace_tlm_file.empty()),
           std::pair("trace-stl", !o.trace_stl_file.empty()),
           std::pair("dump-config", !o.dump_config_file.empty())})
@@ -306,6 +305,7 @@ std::optional<int> ModelRun::prepare(const std::string& file, int argc, const ch
                 if (k == "q" || k == "k" || k == "v" || k == "calibrate-q" || k == "calibrate-k")
                     m_outputs.input(k, v);
         m_outputs.claim("stats", m_base.run.stats_file);
+        m_outputs.claim("per-query", m_base.run.per_query_file);
         prepare_layers(m_model, argc, argv, m_layers);
     } catch (const std::exception& e) {
         m_err << "sprint-sim: error: " << e.what() << "\n";
@@ -325,6 +325,7 @@ bool ModelRun::simulate() {
         start_references(l->args.run, l->in, l->args.platform.ip, l->plan, l->runs, m_fidelity);
     std::size_t layer = 0, current = 0;
     std::string script_error;
+    const bool per_query = m_outputs.claimed("per-query");
     m_platform = std::make_unique<StandalonePlatform>(m_base.platform, [&](Host& host) {
         try {
             for (layer = 0; layer < m_layers.size(); ++layer) {
@@ -332,7 +333,7 @@ bool ModelRun::simulate() {
                 const auto t0 = Clock::now();
                 run_jobs(host, *m_platform, l.in, l.plan, l.runs, current,
                          l.args.platform.dram_base, l.args.platform, &l.dense, l.args.run.fidelity,
-                         false);
+                         per_query);
                 l.wall = std::chrono::duration<double>(Clock::now() - t0).count();
                 l.ran = true;
                 if (!std::all_of(l.runs.begin(), l.runs.end(),
@@ -410,8 +411,31 @@ int ModelRun::report() {
     return kExitOk;
 }
 
+// --per-query: every layer's rows (a single run's columns) behind a layer column.
+std::string model_per_query(const std::vector<std::unique_ptr<Layer>>& layers) {
+    std::string out;
+    for (std::size_t k = 0; k < layers.size(); ++k) {
+        const Layer& l = *layers[k];
+        std::string name = l.spec->name;
+        if (name.find_first_of(",\"\n") != std::string::npos) {  // quoted, quotes doubled
+            std::string q = "\"";
+            for (char c : name) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+            name = q + "\"";
+        }
+        std::istringstream rows(per_query_csv(l.args.platform, l.in, l.ev));
+        std::string line;
+        for (bool header = true; std::getline(rows, line); header = false)
+            if (!header)
+                out += name + "," + line + "\n";
+            else if (k == 0)
+                out += "layer," + line + "\n";
+    }
+    return out;
+}
+
 void ModelRun::write_stats(const Totals& sel, const Totals& base,
                            const nlohmann::json& layer_docs) {
+    if (m_outputs.claimed("per-query")) m_outputs.write("per-query", model_per_query(m_layers));
     if (m_outputs.claimed("stats")) {
         const double clk = m_base.platform.ip.clock_ns;
         const auto& r0 = m_layers[0]->ev.reports;
