@@ -6,7 +6,7 @@
 #                                 (every sanitizer report fails its test)
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh python3 python3-matplotlib python3-jsonschema gtkwave slurmctld slurmd slurm-client munge
+./scripts/deps.sh python3 python3-matplotlib python3-jsonschema python3-torch gtkwave slurmctld slurmd slurm-client munge
 dir=build
 flags="-DCMAKE_BUILD_TYPE=Release -DSPRINT_SANITIZE=OFF -DSPRINT_WERROR=ON"
 case "${1:-}" in

@@ -170,10 +170,10 @@ std::string energy_words(double r) {
     return r >= 1.0 ? fixed(r, 2) + "x lower" : fixed(1.0 / r, 2) + "x higher";
 }
 
-std::string row(const std::string& name, const std::string& repeat, const std::string& shape,
-                const Totals& a, const Totals* b, bool accuracy) {
+std::string row(int width, const std::string& name, const std::string& repeat,
+                const std::string& shape, const Totals& a, const Totals* b, bool accuracy) {
     std::ostringstream s;
-    s << "  " << std::left << std::setw(16) << name << std::right << std::setw(7) << repeat
+    s << "  " << std::left << std::setw(width) << name << std::right << std::setw(7) << repeat
       << std::setw(16) << shape << std::setw(14) << fixed(a.cycles, 0);
     if (b)
         s << std::setw(14) << fixed(b->cycles, 0) << std::setw(9)
@@ -200,8 +200,10 @@ void print_model_table(std::ostream& out, const ModelFile& m,
                       bm = has_base ? core::to_string(r0[1].mode) : "";
     out << "\nmodel " << m.name << " (" << m.path << "): " << layers.size()
         << " layers, each row one instance; the total counts every repeat\n";
-    out << "  " << std::left << std::setw(16) << "layer" << std::right << std::setw(7) << "repeat"
-        << std::setw(16) << "heads x N x d" << std::setw(14) << (sm + " cycles");
+    int width = 16;  // the layer names' column: the longest name and a space
+    for (const auto& l : layers) width = std::max(width, int(l->spec->name.size()) + 1);
+    out << "  " << std::left << std::setw(width) << "layer" << std::right << std::setw(7)
+        << "repeat" << std::setw(16) << "heads x N x d" << std::setw(14) << (sm + " cycles");
     if (has_base)
         out << std::setw(14) << (bm + " cycles") << std::setw(9) << "speed-up" << std::setw(11)
             << "uJ " + sm << std::setw(11) << "uJ " + bm << std::setw(9) << "energy"
@@ -221,10 +223,10 @@ void print_model_table(std::ostream& out, const ModelFile& m,
         if (has_base && b.energy_pj < a.energy_pj) ++costlier;
         const std::string shape = std::to_string(l->in.q.heads) + "x" + std::to_string(l->in.q.n) +
                                   "x" + std::to_string(l->in.q.d);
-        out << row(l->spec->name, std::to_string(l->spec->repeat), shape, a,
+        out << row(width, l->spec->name, std::to_string(l->spec->repeat), shape, a,
                    has_base ? &b : nullptr, acc);
     }
-    out << row("total", std::to_string(instances), "", sel, has_base ? &base : nullptr, acc);
+    out << row(width, "total", std::to_string(instances), "", sel, has_base ? &base : nullptr, acc);
     if (!has_base) return;
     out << "  verdict: " << sm << " is " << (slower ? "slower" : "faster") << " than " << bm
         << " on " << (slower ? slower : layers.size()) << " of " << layers.size() << " layers ("
