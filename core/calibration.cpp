@@ -23,6 +23,7 @@ XbarNumerics ideal_of(XbarNumerics x) {
     i.key_bits = x.key_bits;
     i.query_bits = x.query_bits;
     i.midpoint = x.midpoint;
+    i.query_max = x.query_max;  // the rule, not a non-ideality
     i.seed = x.seed;
     return i;
 }
@@ -59,6 +60,10 @@ class HeadScorer {
             m_cells.bitlines(m_q_dac.data(), end, uint32_t(h), i, m_x, m_v.data());
             const double shift = query_shift(m_q_dac.data(), d, m_x);
             bitline_margins(m_v.data(), end, shift, m_x, d, out);
+            if (m_x.query_max) {  // the rule compares each margin less the query's largest
+                const double mx = *std::max_element(out, out + end);
+                for (int j = 0; j < end; ++j) out[j] -= mx;
+            }
         } else {
             for (int j = 0; j < end; ++j)
                 out[j] = double(dot_i8(m_w.q.row(h, int(i)), m_w.k.row(h, j), d));

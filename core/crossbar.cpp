@@ -274,9 +274,12 @@ uint32_t compare_bitlines(const double* v, int key_end, double shift, double t_r
         margins = scratch.data();
     }
     bitline_margins(v, key_end, shift, x, d, margins, first);
+    double t = t_raw;
+    if (x.query_max && key_end > first)  // relative to the query's largest margin
+        t += *std::max_element(margins + first, margins + key_end);
     uint32_t kept = 0;
     for (int j = first; j < key_end; ++j) {
-        mask[j] = margins[j] >= t_raw ? 1 : 0;
+        mask[j] = margins[j] >= t ? 1 : 0;
         kept += mask[j];
     }
     return kept;

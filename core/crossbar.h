@@ -57,6 +57,10 @@ struct XbarNumerics {
     int adc_bits = 0;
     double adc_full_scale = 8.0;  // logits
     uint32_t adc_topk = 0;
+    // The per-query rule (sprint.comparators.rule query-max): a key is kept when its margin minus
+    // the query's largest margin (over the keys evaluated together) is at least the threshold
+    // (a head's threshold is then <= 0); false: the margin against the threshold.
+    bool query_max = false;
 
     // Keys the array holds at once at head dimension d: tiles / ceil(d / tile_rows) tile groups
     // of tile_cols columns (0 when d needs more rows than all tiles have; 0 unbounded without a
@@ -206,8 +210,9 @@ std::vector<uint32_t> adc_topk_merge(std::vector<std::pair<double, uint32_t>> co
 void bitline_margins(const double* v, int key_end, double shift, const XbarNumerics& x, int d,
                      double* margins, int first = 0);
 // Comparator bank decision for keys [first, key_end) of a head of dimension d: margin_j = v_j -
-// shift + offset of column(j, d); mask[j] = margin_j >= t_raw. Writes the margins when `margins`
-// is not null. Returns the count.
+// shift + offset of column(j, d); mask[j] = margin_j >= t_raw, or with x.query_max
+// margin_j - max_j' margin_j' >= t_raw (the max over [first, key_end)). Writes the margins when
+// `margins` is not null. Returns the count.
 uint32_t compare_bitlines(const double* v, int key_end, double shift, double t_raw,
                           const XbarNumerics& x, uint8_t* mask, double* margins, int first = 0,
                           int d = 0);

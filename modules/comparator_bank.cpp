@@ -97,6 +97,10 @@ void ComparatorBank::compare(tlm_generic_payload& gp, sc_time& delay) {
             if (cmd->empty_row == core::EmptyRowPolicy::Max) extra += m_cfg.comparators.wta_cycles;
         }
     }
+    if (m_num.query_max) {  // the query's largest margin is tracked before the decisions
+        l.decided += m_clock * double(m_cfg.comparators.wta_cycles);
+        m_max_compares.add(cmd->head, cmd->query, n);
+    }
     cmd->kept_out = k;
     m_decisions.add(cmd->head, cmd->query, n);
     m_kept += k;

@@ -70,6 +70,9 @@ class ComparatorBank : public sc_core::sc_module {
     core::Counter m_mask_bits_read{m_stats, "mask_bits_read", "bits", "keep-mask bits read out"};
     core::HeadCounter m_conversions{m_stats, "adc_conversions", "conversions",
                                     "ADC read-out: margins digitised"};
+    core::HeadCounter m_max_compares{m_stats, "max_track_compares", "comparisons",
+                                     "query-max rule: the max-tracking circuit's comparisons (one "
+                                     "per column evaluated), priced as decisions"};
     core::Counter m_latched_max{m_stats, "latched_max", "masks",
                                 "most keep masks latched at once, waiting for the read-out"};
     core::Duration m_busy_ns{m_stats, "busy_ns", "ns",

@@ -2227,3 +2227,32 @@ TEST_CASE(
         CHECK((*stream)["model"]["unit_0"]["sram"][peak]["value"].get<double>() == a);
     }
 }
+
+TEST_CASE(
+    "cli/rule: query-max keeps the mass asked for, tracks the max before deciding, and "
+    "is refused where it cannot hold",
+    "[cli]") {
+    TempDir dir;
+    const nlohmann::json head = run_stats(dir, small({"--keep-mass", "0.9"}));
+    const nlohmann::json qmax =
+        run_stats(dir, small({"--keep-mass", "0.9", "--sprint.comparators.rule", "query-max"}));
+    const nlohmann::json& job = qmax["jobs"][0];
+    CHECK(job["bit_exact_vs_core"]["value"] == true);
+    CHECK(job["fidelity"]["overall"]["attention_mass_retained"]["value"].get<double>() >= 0.899);
+    const auto& cmp = job["model"]["comparators"];
+    // one max-tracking comparison per decision, priced as a decision
+    CHECK(cmp["max_track_compares"]["value"] == cmp["decisions"]["value"]);
+    CHECK(head["jobs"][0]["model"]["comparators"]["max_track_compares"]["value"] == 0);
+    // a different rule keeps different keys
+    CHECK(job["kept_keys"]["value"] != head["jobs"][0]["kept_keys"]["value"]);
+    // A head in several crossbar passes cannot compare with its row's largest margin.
+    check_bad_input(
+        dir,
+        std::vector<std::string>({"--heads", "1", "--seq-len", "300", "--sprint.xbar.tiles", "2",
+                                  "--sprint.comparators.rule", "query-max"}),
+        {"the query-max rule", "crossbar passes"});
+    check_bad_input(
+        dir,
+        small({"--sprint.comparators.rule", "query-max", "--sprint.comparators.adc_bits", "6"}),
+        {"sprint.comparators.rule query-max", "adc_topk"});
+}

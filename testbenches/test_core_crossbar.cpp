@@ -289,6 +289,31 @@ TEST_CASE("core/crossbar: compare_bitlines masks and margins", "[core][crossbar]
     }
 }
 
+TEST_CASE("core/crossbar: the query-max rule compares each margin less the query's largest",
+          "[core][crossbar]") {
+    XbarNumerics x;
+    x.query_max = true;
+    const double v[4] = {37.0, -62.0, 24.0, 30.0};
+    uint8_t mask[4] = {9, 9, 9, 9};
+    double margins[4];
+    // margins {45, -54, 32, 38}, the largest 45: threshold -7 keeps 45 and 38 (45 - 7 = 38)
+    CHECK(compare_bitlines(v, 4, -8.0, -7.0, x, mask, margins) == 2);
+    CHECK(int(mask[0]) == 1);
+    CHECK(int(mask[1]) == 0);
+    CHECK(int(mask[2]) == 0);
+    CHECK(int(mask[3]) == 1);
+    CHECK(margins[3] == 38.0);  // the margins themselves, not less the maximum
+    // threshold 0 keeps the largest alone; a shift of every bitline keeps the same keys
+    CHECK(compare_bitlines(v, 4, -8.0, 0.0, x, mask, nullptr) == 1);
+    CHECK(compare_bitlines(v, 4, 100.0, -7.0, x, mask, nullptr) == 2);
+    // the maximum is over the keys evaluated together, [first, key_end)
+    CHECK(compare_bitlines(v, 4, -8.0, -7.0, x, mask, nullptr, 2) == 2);  // {32, 38}: 31
+    CHECK(int(mask[2]) == 1);
+    // the head rule on the same margins: threshold 38 keeps 45 and 38, -7 keeps three
+    x.query_max = false;
+    CHECK(compare_bitlines(v, 4, -8.0, -7.0, x, mask, nullptr) == 3);
+}
+
 TEST_CASE("core/crossbar: comparator offsets are per comparator, order independent",
           "[core][crossbar]") {
     XbarNumerics x;

@@ -130,6 +130,30 @@ TIMED_TEST_CASE(
     CHECK(r.result.k_rows_fetched <= 2 * 97);
 }
 
+TIMED_TEST_CASE(
+    "e2e sprint: the query-max rule - bit-exact, its masks the core's, unlike the head rule's") {
+    auto cfg = test::small_platform(mode);
+    cfg.ip.comparators.rule = "query-max";
+    const auto w = test::make_workload(2, 150, 64, 0.15, true, 0, 3, cfg.ip.numerics());
+    const Run r = check_bit_exact(w, options(core::Mode::Sprint, true), cfg);
+    REQUIRE(r.masks.n == 150);
+    const core::KeepMasks same =
+        core::reference_masks(w, options(core::Mode::Sprint, true), cfg.ip.numerics());
+    core::XbarNumerics head = cfg.ip.numerics();
+    head.query_max = false;
+    const core::KeepMasks other = core::reference_masks(w, options(core::Mode::Sprint, true), head);
+    uint64_t differ = 0, kept = 0;
+    for (int h = 0; h < 2; ++h)
+        for (int i = 0; i < 150; ++i)
+            for (int j = 0; j <= i; ++j) {
+                CHECK(r.masks.row(h, i)[j] == same.row(h, i)[j]);
+                differ += r.masks.row(h, i)[j] != other.row(h, i)[j];
+                kept += r.masks.row(h, i)[j];
+            }
+    CHECK(differ > 0);
+    CHECK(kept > 0);
+}
+
 TIMED_TEST_CASE("e2e sprint: causal with padding - several heads") {
     check_bit_exact(test::make_workload(4, 130, 64, 0.3, true, 111),
                     options(core::Mode::Sprint, true), test::small_platform(mode));

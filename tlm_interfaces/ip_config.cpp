@@ -98,6 +98,12 @@ void ComparatorConfig::register_params(core::ParamRegistry& r, const std::string
                "one query overlaps the evaluation of the next; the front stage runs at most this "
                "many queries ahead of the read-out) [D]",
                3, 1024);
+    r.add_choice(p + ".rule", rule,
+                 "the keep rule: head = one threshold per head, on the margin (the paper's); "
+                 "query-max = per query, the margin minus the query's largest margin against the "
+                 "head's threshold (a max-tracking circuit on the bitlines: wta_cycles more per "
+                 "query before the decisions, one comparison per column evaluated) [D]",
+                 {"head", "query-max"});
     r.add_uint(p + ".adc_bits", adc_bits, "bits",
                "ADC read-out instead of the comparators (studies): each margin digitised to this "
                "many bits, decisions on the codes; 0 = analog comparators [D]",
@@ -219,6 +225,10 @@ std::vector<std::string> IpConfig::size_preset_names() {
 std::string IpConfig::validate() const {
     if (uint64_t(xbar.tile_cols) * xbar.tiles > (1u << 24))
         return "sprint.xbar.tile_cols x sprint.xbar.tiles exceeds 16777216 keys";
+    if (comparators.rule == "query-max" && comparators.adc_bits)
+        return "sprint.comparators.rule query-max is the comparator bank's: with the ADC "
+               "read-out (sprint.comparators.adc_bits > 0) a per-query rule is "
+               "sprint.comparators.adc_topk";
     if (datapath.softmax_tile > datapath.score_entries)
         return "sprint.datapath.softmax_tile (" + std::to_string(datapath.softmax_tile) +
                ") exceeds the score buffer (sprint.datapath.score_entries = " +
@@ -239,6 +249,7 @@ core::XbarNumerics IpConfig::numerics() const {
     n.adc_bits = int(comparators.adc_bits);
     n.adc_full_scale = comparators.adc_full_scale;
     n.adc_topk = comparators.adc_topk;
+    n.query_max = comparators.rule == "query-max";
     n.seed = seed;
     n.tile_rows = xbar.tile_rows;
     n.tile_cols = xbar.tile_cols;

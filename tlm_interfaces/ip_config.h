@@ -52,6 +52,9 @@ struct ComparatorConfig {
     uint32_t adc_topk = 0;     // 0 = threshold on the codes
     uint32_t adc_columns = 8;  // columns sharing one ADC
     uint32_t adc_cycles = 1;   // per conversion
+    // The keep rule the comparators apply: "head" (one threshold per head, the paper's) or
+    // "query-max" (per query, relative to its largest margin; core::XbarNumerics::query_max).
+    std::string rule = "head";
     // Register every field as `<prefix>.<field>` (ip_config.cpp).
     void register_params(core::ParamRegistry& r, const std::string& prefix);
 };

@@ -58,6 +58,15 @@ ErrorCode check_job(const IpConfig& cfg, const regs::JobRegs& j, std::string* wh
                         " needs more crossbar rows than sprint.xbar.tiles x tile_rows provide (" +
                         std::to_string(cfg.xbar.tiles) + " x " +
                         std::to_string(cfg.xbar.tile_rows) + ")");
+    if (sprint && cfg.numerics().query_max && cfg.xbar_capacity(j.d) < j.n)
+        return fail(ErrorCode::SeqTooLong, why,
+                    "sequence length " + std::to_string(j.n) + " needs " +
+                        std::to_string(core::crossbar_passes(cfg.numerics(), j.n, j.d)) +
+                        " crossbar passes, and the query-max rule (sprint.comparators.rule) "
+                        "compares each key with the query's largest margin: a head must fit the "
+                        "crossbar (" +
+                        std::to_string(cfg.xbar_capacity(j.d)) +
+                        " keys at d = " + std::to_string(j.d) + ")");
     if (!sprint && !core::online_tile(j.opt) && !cfg.scores_fit(j.n))
         return fail(ErrorCode::SeqTooLong, why,
                     "sequence length " + std::to_string(j.n) +

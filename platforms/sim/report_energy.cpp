@@ -34,8 +34,11 @@ core::CostCounts cost_counts(const CountOf& get, const PlatformConfig& c,
         ev("xbar", "cell_write", get({"xbar", "cell_writes"}));
         ev("xbar", "readback", get({"xbar", "keys_read_back"}) * d * c.ip.xbar.key_bits);
         // In ADC read-out mode the ADCs decide, not the comparators.
+        // The query-max rule's max-tracking comparisons are priced as decisions.
         ev("comparators", "decision",
-           c.ip.comparators.adc_bits ? 0.0 : get({"comparators", "decisions"}));
+           c.ip.comparators.adc_bits
+               ? 0.0
+               : get({"comparators", "decisions"}) + get({"comparators", "max_track_compares"}));
         ev("comparators", "adc_conversion", get({"comparators", "adc_conversions"}));
         // The job's byte counters (MEM_RD_BYTES, MEM_WR_BYTES), or the fetcher's.
         ev("dram", "read",
