@@ -200,6 +200,29 @@ TEST_CASE(
     CHECK(b.bank.stats().real("busy_ns") == Approx(10.0));
 }
 
+TEST_CASE(
+    "module comparators: the query-max rule decides against the query's largest margin, "
+    "wta_cycles later") {
+    IpConfig cfg;
+    cfg.comparators.rule = "query-max";
+    Bench b(cfg);
+    std::vector<CompareResult> r;
+    b.xbar.body = [&](TestInitiator&) {
+        // margins (v - 2) = [1 3 3 2 -4], the largest 3: threshold -1.5 keeps 3, 3 and 2.
+        r.push_back(compare(b, {3, 5, 5, 4, -2}, 2.0, -1.5));
+    };
+    sc_core::sc_start();
+
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].status == tlm::TLM_OK_RESPONSE);
+    CHECK(r[0].mask == std::vector<uint8_t>{0, 1, 1, 1, 0});
+    CHECK(r[0].kept == 3);
+    // the read-out (1 cycle for 5 bits) waits for the decisions, wta_cycles (8) after the compare
+    CHECK(r[0].delay == ns(8 + 1));
+    CHECK(b.bank.stats().count("max_track_compares") == 5);
+    CHECK(b.bank.stats().count("decisions") == 5);
+}
+
 TEST_CASE("module comparators: comparator offsets follow the core for the same seed") {
     IpConfig cfg;
     cfg.seed = 3;
