@@ -176,3 +176,22 @@ TEST_CASE(
     CHECK(d.exit_code == kOk);
     CHECK_THAT(d.out, Contains("dry run: model f, 1 layers checked"));
 }
+
+TEST_CASE("model: --vcd holds every layer's waveforms, one after another", "[model]") {
+    TempDir dir;
+    const std::string model = two_layer_model(dir);
+    const nlohmann::json doc =
+        stats_of(dir, {"--model", model, "--vcd", dir.file("w.vcd")}, "m.json");
+    // The last time stamp (ps) lies past the end of the last layer's last job: the layers ran in
+    // turn on one IP, and the file covers them all.
+    std::ifstream f(dir.file("w.vcd"));
+    long long last = -1;
+    for (std::string l; std::getline(f, l);)
+        if (!l.empty() && l[0] == '#') last = std::stoll(l.substr(1));
+    double cycles = 0;
+    for (const auto& l : doc["layers"])
+        for (const auto& j : l["stats"]["jobs"]) cycles += j["cycles"]["value"].get<double>();
+    CHECK(double(last) >= cycles * 1000.0);  // 1 GHz: 1000 ps a cycle
+    check_bad_input(dir, {"--model", model, "--vcd", dir.file("w.fst")},
+                    {"FST is not available with --model"});
+}

@@ -54,7 +54,8 @@ struct Layer {
 // The options of the command line a layer's arguments keep: all but --model and the outputs,
 // which the model run writes itself.
 std::vector<std::string> layer_argv(int argc, const char* const argv[], const ModelLayer& l) {
-    static const std::vector<std::string> drop = {"model", "stats", "per-query"};
+    static const std::vector<std::string> drop = {"model", "stats",      "per-query",
+                                                  "vcd",   "vcd-window", "vcd-heads"};
     std::vector<std::string> v{argv[0]};
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -72,11 +73,10 @@ std::vector<std::string> layer_argv(int argc, const char* const argv[], const Mo
 // What the model run cannot do yet, and what a layer may not set twice.
 void check_model_options(const Arguments& base, const ModelFile& m) {
     const RunOptions& o = base.run;
-    for (const auto& [opt, set] :
-         {std::pair("output", !o.output_file.empty()), std::pair("vcd", !o.vcd_file.empty()),
-          std::pair("trace-tlm", !o.trace_tlm_file.empty()),
-          std::pair("trace-stl", !o.trace_stl_file.empty()),
-          std::pair("dump-config", !o.dump_config_file.empty())})
+    for (const auto& [opt, set] : {std::pair("output", !o.output_file.empty()),
+                                   std::pair("trace-tlm", !o.trace_tlm_file.empty()),
+                                   std::pair("trace-stl", !o.trace_stl_file.empty()),
+                                   std::pair("dump-config", !o.dump_config_file.empty())})
         if (set)
             throw std::runtime_error(std::string("option '--") + opt +
                                      "' is not available with --model (run one layer's options "
@@ -308,6 +308,12 @@ std::optional<int> ModelRun::prepare(const std::string& file, int argc, const ch
                     m_outputs.input(k, v);
         m_outputs.claim("stats", m_base.run.stats_file);
         m_outputs.claim("per-query", m_base.run.per_query_file);
+        m_outputs.claim("vcd", m_base.run.vcd_file);
+        const std::string& vcd = m_base.run.vcd_file;
+        if (vcd.size() >= 4 && vcd.compare(vcd.size() - 4, 4, ".fst") == 0)
+            throw std::runtime_error(
+                "option '--vcd': FST is not available with --model yet "
+                "(write a .vcd and convert it with vcd2fst)");
         prepare_layers(m_model, argc, argv, m_layers);
     } catch (const std::exception& e) {
         m_err << "sprint-sim: error: " << e.what() << "\n";
@@ -350,6 +356,7 @@ bool ModelRun::simulate() {
         [&](uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
             m_fidelity->push(m_layers[layer]->runs[current].fidelity.get(), h, i, kept);
         });
+    if (m_outputs.claimed("vcd")) open_vcd(*m_platform, m_outputs, m_base.run);
     m_sim_start = Clock::now();
     sc_core::sc_start();
     m_wall = std::chrono::duration<double>(Clock::now() - m_sim_start).count();
@@ -438,6 +445,8 @@ std::string model_per_query(const std::vector<std::unique_ptr<Layer>>& layers) {
 void ModelRun::write_stats(const Totals& sel, const Totals& base,
                            const nlohmann::json& layer_docs) {
     if (m_outputs.claimed("per-query")) m_outputs.write("per-query", model_per_query(m_layers));
+    m_platform->close_vcd();
+    if (m_outputs.claimed("vcd")) m_outputs.finish_relay("vcd");  // every layer's waveforms
     if (m_outputs.claimed("stats")) {
         const double clk = m_base.platform.ip.clock_ns;
         const auto& r0 = m_layers[0]->ev.reports;

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "platforms/sim/output_files.h"
 #include "platforms/sim/simulation.h"
 
 namespace sprint::platform {
@@ -106,6 +107,9 @@ void run_jobs(Host& host, StandalonePlatform& plat, const Inputs& in,
 void start_references(const RunOptions& o, const Inputs& in, const IpConfig& ip,
                       const std::vector<JobDesc>& plan, std::vector<JobRun>& runs,
                       std::optional<FidelityWorker>& fidelity);
+// The --vcd file opened (through its relay, with the run named in its comment), bounded by
+// --vcd-window and --vcd-heads.
+void open_vcd(StandalonePlatform& p, OutputFiles& outputs, const RunOptions& o);
 // The status of the simulated jobs; an error message for the first that did not complete.
 bool jobs_ok(const std::vector<JobRun>& runs, std::ostream& err);
 
