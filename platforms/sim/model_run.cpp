@@ -194,6 +194,7 @@ std::string row(int width, const std::string& name, const std::string& repeat,
 void print_model_table(std::ostream& out, const ModelFile& m,
                        const std::vector<std::unique_ptr<Layer>>& layers, Totals& sel,
                        Totals& base) {
+    const double clock_ns = layers[0]->args.platform.ip.clock_ns;
     const auto& r0 = layers[0]->ev.reports;
     const bool has_base = r0.size() > 1, acc = r0[0].fid.overall.accuracy;
     const std::string sm = core::to_string(r0[0].mode),
@@ -232,7 +233,9 @@ void print_model_table(std::ostream& out, const ModelFile& m,
         << " on " << (slower ? slower : layers.size()) << " of " << layers.size() << " layers ("
         << (slower ? slower_inst : instances) << " of " << instances
         << " instances) and uses more energy on " << costlier << "; over the model " << sm << " vs "
-        << bm << ": " << speed_words(base.cycles / std::max(1.0, sel.cycles)) << ", energy "
+        << bm << ": " << fixed(sel.cycles * clock_ns * 1e-3, 1) << " against "
+        << fixed(base.cycles * clock_ns * 1e-3, 1) << " us, "
+        << speed_words(base.cycles / std::max(1.0, sel.cycles)) << ", energy "
         << energy_words(base.energy_pj / std::max(1e-9, sel.energy_pj)) << ", keeping "
         << fixed(100.0 * sel.kept / std::max(1.0, sel.visible), 1) << "% of the keys";
     if (acc)
