@@ -5,6 +5,7 @@
 // previous layer's. Each layer is evaluated as a single run is (references, fidelity, bit-exact
 // check) and reported with its summary and warnings; then a row per layer and the model's totals,
 // each layer counted `repeat` times, and a verdict line.
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -337,10 +338,14 @@ bool ModelRun::simulate() {
     std::size_t layer = 0, current = 0;
     std::string script_error;
     const bool per_query = m_outputs.claimed("per-query");
+    const bool progress = !m_base.run.quiet && isatty(STDERR_FILENO);
     m_platform = std::make_unique<StandalonePlatform>(m_base.platform, [&](Host& host) {
         try {
             for (layer = 0; layer < m_layers.size(); ++layer) {
                 Layer& l = *m_layers[layer];
+                if (progress)  // which layer runs, on a terminal (not with --quiet)
+                    m_err << "\rsprint-sim: layer " << layer + 1 << " of " << m_layers.size()
+                          << " (" << l.spec->name << ")\033[K" << std::flush;
                 const auto t0 = Clock::now();
                 run_jobs(host, *m_platform, l.in, l.plan, l.runs, current,
                          l.args.platform.dram_base, l.args.platform, &l.dense, l.args.run.fidelity,
@@ -363,6 +368,7 @@ bool ModelRun::simulate() {
     m_sim_start = Clock::now();
     sc_core::sc_start();
     m_wall = std::chrono::duration<double>(Clock::now() - m_sim_start).count();
+    if (progress) m_err << "\r\033[K" << std::flush;  // the line erased
     try {
         m_reference_seconds = m_fidelity->finish();
         if (!script_error.empty()) throw std::runtime_error("host: " + script_error);
