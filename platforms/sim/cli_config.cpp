@@ -49,7 +49,11 @@ std::string Arguments::config_text() const {
         for (const auto& n : sec.second) {
             const auto* e = m.run_reg.find(n);
             const std::string v = e->get();
-            if (n == "model") continue;  // a model run writes no configuration (one per layer)
+            if (n == "model") {  // what every layer shares: the model itself is a command option
+                if (!v.empty())
+                    os << "# a model run: sprint-sim --config THIS_FILE --model " << v << "\n";
+                continue;
+            }
             if ((n == "q" || n == "k" || n == "v" || n == "threshold" || n == "calibrate-q" ||
                  n == "tech" || n == "calibrate-k") &&
                 v.empty())
