@@ -5,11 +5,7 @@
 # vary. Every figure comes from sprint-sim --stats; extra arguments go to every run.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh python3
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. bench/prepare_sim.sh
 extra="$*"  # this script's arguments go to every run (options without blanks)
 
 run() {  # run NAME ARGS...: the stats of `--compare all` on one head into $tmp/NAME.json

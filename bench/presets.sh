@@ -4,11 +4,7 @@
 # of the same size. Every figure comes from sprint-sim --stats; extra arguments go to every run.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh python3
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. bench/prepare_sim.sh
 
 echo "| preset | channels | SPRINT cycles | bound | dense cycles | bound | MiB read SPRINT / dense | speed-up |"
 echo "|---|---|---|---|---|---|---|---|"

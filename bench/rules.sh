@@ -7,11 +7,7 @@
 # arguments go to every run.
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh python3
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build --target sprint-sim -j "$(nproc)" >/dev/null
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. bench/prepare_sim.sh
 row() {  # row HEAD RULE FILE
     python3 - "$@" <<'PY'
 import json, sys

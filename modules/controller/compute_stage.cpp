@@ -432,16 +432,15 @@ ErrorCode Pipeline::compute_block_split(Stage& s, Lane& l, Query& blk, Item& it)
         }
         c.counts = counts.data();
         if ((e = kf.run(a, b, c, counts)) != ErrorCode::None || m_abort) break;
-        if ((e = exchange_tile(s, l, blk, t, c, active)) != ErrorCode::None || m_abort) break;
+        if ((e = exchange_maxima(s, l, blk, t, c, active)) != ErrorCode::None || m_abort) break;
         c.counts = counts.data();
         if ((e = vf.run(a, b, c, counts)) != ErrorCode::None || m_abort) break;
         a = b;
         const bool last = t + 1 == tiles && blk.unit != 0;
         // This unit's last tile: its streams' closing markers first, and its record's part
         // before unit 0 may see the partial (and complete the record).
-        if (last && ((e = close_block_split(s, l, blk, it)) != ErrorCode::None || m_abort)) break;
-        if ((e = exchange_tile(s, l, blk, tiles + t, c, active)) != ErrorCode::None || m_abort)
-            break;
+        if (last && ((e = close_block_split(s, l, it)) != ErrorCode::None || m_abort)) break;
+        if ((e = exchange_partials(s, l, blk, t, c, active)) != ErrorCode::None || m_abort) break;
         if (last) {
             blk.compute_end = s.now();
             compute_time(l, blk);
@@ -451,7 +450,7 @@ ErrorCode Pipeline::compute_block_split(Stage& s, Lane& l, Query& blk, Item& it)
         if (last) return ErrorCode::None;
     }
     if (e != ErrorCode::None || m_abort) return e;
-    if ((e = close_block_split(s, l, blk, it)) != ErrorCode::None || m_abort) return e;
+    if ((e = close_block_split(s, l, it)) != ErrorCode::None || m_abort) return e;
     Query& whole = *blk.group->whole;  // unit 0: the rows closed and written
     c.counts = nullptr;
     for (uint32_t k = 0; k < nb && e == ErrorCode::None && !m_abort; ++k) {
@@ -483,7 +482,7 @@ void Pipeline::hand_partial(Stage& s, Group& g) {
 }
 
 // The streams' closing markers after a split block's last chunks: Softmax (K) and End (V).
-ErrorCode Pipeline::close_block_split(Stage& s, Lane& l, Query&, Item& it) {
+ErrorCode Pipeline::close_block_split(Stage& s, Lane& l, Item& it) {
     if (!s.get(l.k_items, it) || it.kind != Item::Softmax)
         return m_abort ? ErrorCode::None : ErrorCode::Internal;
     if (!s.get(l.v_items, it) || it.kind != Item::End)
@@ -491,46 +490,50 @@ ErrorCode Pipeline::close_block_split(Stage& s, Lane& l, Query&, Item& it) {
     return ErrorCode::None;
 }
 
-// A split block's exchanges for tile t < tiles: the members' largest scores to the group and
-// the running maxima back, with which the tile is entered; for `t` = tiles + u: tile u's
-// partials, read out (units > 0: the caller hands them to the group, hand_partial) or merged in
-// unit order (unit 0).
-ErrorCode Pipeline::exchange_tile(Stage& s, Lane& l, Query& blk, uint32_t t,
-                                  proto::DatapathCommand& c, std::vector<uint32_t>& active) {
+// A split block's first exchange of tile t: the members' largest scores to the group, the running
+// maxima back, and the tile entered with them.
+ErrorCode Pipeline::exchange_maxima(Stage& s, Lane& l, Query& blk, uint32_t t,
+                                    proto::DatapathCommand& c, std::vector<uint32_t>& active) {
+    Group& g = *blk.group;
+    const uint32_t nb = uint32_t(blk.members.size()), units = uint32_t(m_lanes.size());
+    c.counts = active.data();
+    std::vector<int32_t> mx(nb);
+    std::vector<uint8_t> any(nb);
+    c.op = proto::DatapathOp::LocalMax;
+    c.maxes_out = mx.data();
+    c.anys_out = any.data();
+    ErrorCode e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+    if (e != ErrorCode::None) return e;
+    int32_t* gm = &g.tile_max[std::size_t(t) * nb];
+    uint8_t* ga = &g.tile_any[std::size_t(t) * nb];
+    for (uint32_t k = 0; k < nb; ++k)
+        if (active[k] && any[k] && (!ga[k] || mx[k] > gm[k])) gm[k] = mx[k], ga[k] = 1;
+    wait_shares(s, g.at_max, units * (t + 1));
+    if (m_abort) return ErrorCode::None;
+    c.op = proto::DatapathOp::EnterTile;
+    c.tile = t;
+    c.run_maxes = gm;
+    c.running = blk.unit == 0;
+    return dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
+}
+
+// A split block's second exchange of tile t: its partials read out (units > 0: the caller hands
+// them to the group, hand_partial) or merged in unit order (unit 0).
+ErrorCode Pipeline::exchange_partials(Stage& s, Lane& l, Query& blk, uint32_t t,
+                                      proto::DatapathCommand& c, std::vector<uint32_t>& active) {
     Group& g = *blk.group;
     const uint32_t nb = uint32_t(blk.members.size()), units = uint32_t(m_lanes.size());
     const uint32_t tiles = uint32_t(g.tile_max.size() / nb);
     c.counts = active.data();
-    if (t < tiles) {
-        std::vector<int32_t> mx(nb);
-        std::vector<uint8_t> any(nb);
-        c.op = proto::DatapathOp::LocalMax;
-        c.maxes_out = mx.data();
-        c.anys_out = any.data();
-        ErrorCode e = dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
-        if (e != ErrorCode::None) return e;
-        int32_t* gm = &g.tile_max[std::size_t(t) * nb];
-        uint8_t* ga = &g.tile_any[std::size_t(t) * nb];
-        for (uint32_t k = 0; k < nb; ++k)
-            if (active[k] && any[k] && (!ga[k] || mx[k] > gm[k])) gm[k] = mx[k], ga[k] = 1;
-        wait_shares(s, g.at_max, units * (t + 1));
-        if (m_abort) return ErrorCode::None;
-        c.op = proto::DatapathOp::EnterTile;
-        c.tile = t;
-        c.run_maxes = gm;
-        c.running = blk.unit == 0;
-        return dp(l, c, TLM_IGNORE_COMMAND, nullptr, 0, s);
-    }
-    const uint32_t u_t = t - tiles;                                  // the tile whose partials move
     std::vector<uint8_t> wire(std::size_t(nb) * (m_job.d + 1) * 8);  // the model's timing
     if (blk.unit != 0) {
         c.op = proto::DatapathOp::Partial;
         c.partials_out = g.tile_partials[blk.unit].data();
-        c.end_contexts = u_t + 1 == tiles;
+        c.end_contexts = t + 1 == tiles;
         return dp(l, c, TLM_READ_COMMAND, wire.data(), uint32_t(wire.size()), s);  // then handed
     }
     s.stall(
-        m_shares_ev, [&] { return g.at_partial >= (units - 1) * (u_t + 1) || m_abort; },
+        m_shares_ev, [&] { return g.at_partial >= (units - 1) * (t + 1) || m_abort; },
         s.times().starved);
     for (uint32_t u = 1; u < units && !m_abort; ++u) {  // in unit order
         c.op = proto::DatapathOp::Merge;

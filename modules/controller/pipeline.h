@@ -274,9 +274,11 @@ class Pipeline {
     regs::ErrorCode compute_block_online(Stage& s, Lane& l, Query& blk, Item& it);
     // An online dense block on key-interleaved units: this unit's share, in step with the others.
     regs::ErrorCode compute_block_split(Stage& s, Lane& l, Query& blk, Item& it);
-    regs::ErrorCode exchange_tile(Stage& s, Lane& l, Query& blk, uint32_t t,
-                                  proto::DatapathCommand& c, std::vector<uint32_t>& active);
-    regs::ErrorCode close_block_split(Stage& s, Lane& l, Query& blk, Item& it);
+    regs::ErrorCode exchange_maxima(Stage& s, Lane& l, Query& blk, uint32_t t,
+                                    proto::DatapathCommand& c, std::vector<uint32_t>& active);
+    regs::ErrorCode exchange_partials(Stage& s, Lane& l, Query& blk, uint32_t t,
+                                      proto::DatapathCommand& c, std::vector<uint32_t>& active);
+    regs::ErrorCode close_block_split(Stage& s, Lane& l, Item& it);
     void hand_partial(Stage& s, Group& g);
     // A share's rows and compute time added to its whole query's (or block's) record.
     static void add_share(Query& whole, const Query& share);

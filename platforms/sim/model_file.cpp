@@ -38,11 +38,11 @@ const std::vector<std::string>& model_layer_options() {
     return names;
 }
 
-namespace {
-
-bool is_file_option(const std::string& key) {
+bool model_file_option(const std::string& key) {
     return key == "q" || key == "k" || key == "v" || key == "calibrate-q" || key == "calibrate-k";
 }
+
+namespace {
 
 // A scalar's text, or a list's items joined by commas (threshold: one per head).
 std::string value_text(const YAML::Node& v, const std::string& where) {
@@ -85,7 +85,7 @@ ModelLayer read_layer(const YAML::Node& n, std::size_t index, const std::string&
             l.repeat = uint32_t(r);
         } else if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) {
             std::string v = value_text(kv.second, where);
-            if (is_file_option(key) && !v.empty() && std::filesystem::path(v).is_relative())
+            if (model_file_option(key) && !v.empty() && std::filesystem::path(v).is_relative())
                 v = (std::filesystem::path(dir) / v).lexically_normal().string();
             l.options.emplace_back(key, v);
         } else {

@@ -41,6 +41,9 @@ struct ModelFile {
 // The options a layer may set.
 const std::vector<std::string>& model_layer_options();
 
+// Whether a layer option names a file (relative to the model file's folder when read).
+bool model_file_option(const std::string& key);
+
 // Reads and checks a model file; throws std::runtime_error naming the file, the layer and the
 // problem (an unknown or forbidden key, a repeat that is not a positive integer, two layers of
 // one name, no layers).

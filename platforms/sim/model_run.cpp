@@ -20,6 +20,7 @@
 
 #include "platforms/sim/model_file.h"
 #include "platforms/sim/output_files.h"
+#include "platforms/sim/report_internal.h"
 #include "platforms/sim/sim_run.h"
 #include "platforms/sim/simulator.h"
 #include "platforms/sim/version.h"
@@ -38,6 +39,7 @@ std::string model_option(int argc, const char* const argv[]) {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using report::fmt;
 
 // One layer: its arguments, inputs, jobs and what they gave.
 struct Layer {
@@ -136,19 +138,15 @@ void prepare_layers(const ModelFile& m, int argc, const char* const argv[],
 // ---- the model's table and totals ---------------------------------------------------------------
 
 struct Totals {
-    double cycles = 0, energy_pj = 0, bytes = 0, read = 0, written = 0, visible = 0, kept = 0,
-           mass_w = 0, err_w = 0;
+    double cycles = 0, energy_pj = 0, read = 0, written = 0, visible = 0, kept = 0, mass_w = 0,
+           err_w = 0;
+    double bytes() const { return read + written; }
 };
-
-double bytes_of(const JobReport& r) {
-    return double(r.run->result.mem_read_bytes + r.run->result.mem_write_bytes);
-}
 
 void add(Totals& t, const JobReport& r, double repeat) {
     const core::Fidelity& f = r.fid.overall;
     t.cycles += repeat * double(r.run->result.cycles);
     t.energy_pj += repeat * r.energy.total_pj;
-    t.bytes += repeat * bytes_of(r);
     t.read += repeat * double(r.run->result.mem_read_bytes);
     t.written += repeat * double(r.run->result.mem_write_bytes);
     t.visible += repeat * double(f.visible_pairs);
@@ -157,36 +155,22 @@ void add(Totals& t, const JobReport& r, double repeat) {
     t.err_w += repeat * f.relative_l2_error * double(f.visible_pairs);
 }
 
-std::string fixed(double v, int digits) {
-    std::ostringstream s;
-    s << std::fixed << std::setprecision(digits) << v;
-    return s.str();
-}
-
-// "speed-up 5.23x" or "slow-down 1.20x"; "4.91x lower" or "1.15x higher".
-std::string speed_words(double r) {
-    return r >= 1.0 ? "speed-up " + fixed(r, 2) + "x" : "slow-down " + fixed(1.0 / r, 2) + "x";
-}
-std::string energy_words(double r) {
-    return r >= 1.0 ? fixed(r, 2) + "x lower" : fixed(1.0 / r, 2) + "x higher";
-}
-
 std::string row(int width, const std::string& name, const std::string& repeat,
                 const std::string& shape, const Totals& a, const Totals* b, bool accuracy) {
     std::ostringstream s;
     s << "  " << std::left << std::setw(width) << name << std::right << std::setw(7) << repeat
-      << std::setw(16) << shape << std::setw(14) << fixed(a.cycles, 0);
+      << std::setw(16) << shape << std::setw(14) << fmt(a.cycles, 0);
     if (b)
-        s << std::setw(14) << fixed(b->cycles, 0) << std::setw(9)
-          << fixed(b->cycles / std::max(1.0, a.cycles), 2) + "x" << std::setw(11)
-          << fixed(a.energy_pj * 1e-6, 1) << std::setw(11) << fixed(b->energy_pj * 1e-6, 1)
-          << std::setw(9) << fixed(b->energy_pj / std::max(1e-9, a.energy_pj), 2) + "x"
-          << std::setw(12) << fixed(a.bytes / 1048576.0, 2) << std::setw(10)
-          << fixed(b->bytes / 1048576.0, 2);
-    s << std::setw(8) << fixed(a.kept / std::max(1.0, a.visible), 3);
+        s << std::setw(14) << fmt(b->cycles, 0) << std::setw(9)
+          << fmt(b->cycles / std::max(1.0, a.cycles), 2) + "x" << std::setw(11)
+          << fmt(a.energy_pj * 1e-6, 1) << std::setw(11) << fmt(b->energy_pj * 1e-6, 1)
+          << std::setw(9) << fmt(b->energy_pj / std::max(1e-9, a.energy_pj), 2) + "x"
+          << std::setw(12) << fmt(a.bytes() / 1048576.0, 2) << std::setw(10)
+          << fmt(b->bytes() / 1048576.0, 2);
+    s << std::setw(8) << fmt(a.kept / std::max(1.0, a.visible), 3);
     if (accuracy)
-        s << std::setw(8) << fixed(a.mass_w / std::max(1.0, a.visible), 3) << std::setw(9)
-          << fixed(a.err_w / std::max(1.0, a.visible), 4);
+        s << std::setw(8) << fmt(a.mass_w / std::max(1.0, a.visible), 3) << std::setw(9)
+          << fmt(a.err_w / std::max(1.0, a.visible), 4);
     return s.str() + "\n";
 }
 
@@ -234,14 +218,13 @@ void print_model_table(std::ostream& out, const ModelFile& m,
         << " on " << (slower ? slower : layers.size()) << " of " << layers.size() << " layers ("
         << (slower ? slower_inst : instances) << " of " << instances
         << " instances) and uses more energy on " << costlier << "; over the model " << sm << " vs "
-        << bm << ": " << fixed(sel.cycles * clock_ns * 1e-3, 1) << " against "
-        << fixed(base.cycles * clock_ns * 1e-3, 1) << " us, "
-        << speed_words(base.cycles / std::max(1.0, sel.cycles)) << ", energy "
-        << energy_words(base.energy_pj / std::max(1e-9, sel.energy_pj)) << ", keeping "
-        << fixed(100.0 * sel.kept / std::max(1.0, sel.visible), 1) << "% of the keys";
+        << bm << ": " << fmt(sel.cycles * clock_ns * 1e-3, 1) << " against "
+        << fmt(base.cycles * clock_ns * 1e-3, 1) << " us, "
+        << report::speed_words(base.cycles / std::max(1.0, sel.cycles)) << ", energy "
+        << report::ratio(base.energy_pj / std::max(1e-9, sel.energy_pj), "lower", "higher")
+        << ", keeping " << fmt(100.0 * sel.kept / std::max(1.0, sel.visible), 1) << "% of the keys";
     if (acc)
-        out << " and " << fixed(sel.mass_w / std::max(1.0, sel.visible), 3)
-            << " of the softmax mass";
+        out << " and " << fmt(sel.mass_w / std::max(1.0, sel.visible), 3) << " of the softmax mass";
     out << " (pair-weighted)";
     std::size_t warned = 0;
     for (const auto& l : layers) warned += !l->ev.warnings.empty();
@@ -255,20 +238,20 @@ nlohmann::json totals_json(const Totals& t, double clock_ns) {
         return nlohmann::json{{"value", v}, {"unit", unit}, {"description", what}};
     };
     const double vis = std::max(1.0, t.visible);
-    return {
-        {"cycles", e(t.cycles, "cycles", "every layer's job, times its repeats")},
-        {"time_us", e(t.cycles * clock_ns * 1e-3, "us", "the cycles at the IP's clock")},
-        {"energy_uj", e(t.energy_pj * 1e-6, "uJ", "every layer's energy, times its repeats")},
-        {"mem_read_bytes", e(t.read, "B", "main-memory bytes read, times the repeats")},
-        {"mem_write_bytes", e(t.written, "B", "main-memory bytes written, times the repeats")},
-        {"memory_bytes", e(t.bytes, "B", "main-memory bytes read and written, times the repeats")},
-        {"visible_pairs", e(t.visible, "pairs", "(query, key) pairs after masks and padding")},
-        {"kept_pairs", e(t.kept, "pairs", "pairs kept")},
-        {"keep_fraction", e(t.kept / vis, "fraction", "kept / visible pairs")},
-        {"mass_retained",
-         e(t.mass_w / vis, "share", "the layers' softmax mass retained, pair-weighted")},
-        {"relative_l2_error",
-         e(t.err_w / vis, "", "the layers' output error vs dense float, pair-weighted")}};
+    return {{"cycles", e(t.cycles, "cycles", "every layer's job, times its repeats")},
+            {"time_us", e(t.cycles * clock_ns * 1e-3, "us", "the cycles at the IP's clock")},
+            {"energy_uj", e(t.energy_pj * 1e-6, "uJ", "every layer's energy, times its repeats")},
+            {"mem_read_bytes", e(t.read, "B", "main-memory bytes read, times the repeats")},
+            {"mem_write_bytes", e(t.written, "B", "main-memory bytes written, times the repeats")},
+            {"memory_bytes",
+             e(t.bytes(), "B", "main-memory bytes read and written, times the repeats")},
+            {"visible_pairs", e(t.visible, "pairs", "(query, key) pairs after masks and padding")},
+            {"kept_pairs", e(t.kept, "pairs", "pairs kept")},
+            {"keep_fraction", e(t.kept / vis, "fraction", "kept / visible pairs")},
+            {"mass_retained",
+             e(t.mass_w / vis, "share", "the layers' softmax mass retained, pair-weighted")},
+            {"relative_l2_error",
+             e(t.err_w / vis, "", "the layers' output error vs dense float, pair-weighted")}};
 }
 
 // A model run's state and its three steps.
@@ -308,13 +291,11 @@ std::optional<int> ModelRun::prepare(const std::string& file, int argc, const ch
         m_outputs.input("model", file);
         for (const auto& l : m_model.layers)
             for (const auto& [k, v] : l.options)
-                if (k == "q" || k == "k" || k == "v" || k == "calibrate-q" || k == "calibrate-k")
-                    m_outputs.input(k, v);
+                if (model_file_option(k)) m_outputs.input(k, v);
         m_outputs.claim("stats", m_base.run.stats_file);
         m_outputs.claim("per-query", m_base.run.per_query_file);
         m_outputs.claim("vcd", m_base.run.vcd_file);
-        const std::string& vcd = m_base.run.vcd_file;
-        if (vcd.size() >= 4 && vcd.compare(vcd.size() - 4, 4, ".fst") == 0)
+        if (is_fst(m_base.run.vcd_file))
             throw std::runtime_error(
                 "option '--vcd': FST is not available with --model yet "
                 "(write a .vcd and convert it with vcd2fst)");
@@ -406,8 +387,8 @@ int ModelRun::report() {
     Totals sel, base;
     print_model_table(m_out, m_model, m_layers, sel, base);
     m_out << "host time: set-up "
-          << fixed(std::chrono::duration<double>(m_sim_start - m_start).count(), 2)
-          << " s, simulation of " << m_layers.size() << " layers " << fixed(m_wall, 2) << " s\n";
+          << fmt(std::chrono::duration<double>(m_sim_start - m_start).count(), 2)
+          << " s, simulation of " << m_layers.size() << " layers " << fmt(m_wall, 2) << " s\n";
     if (m_base.run.check_protocol)
         m_out << "protocol checks: " << m_platform->protocol_transactions() << " transactions on "
               << m_platform->protocol_links() << " links, " << violations.size() << " violations\n";

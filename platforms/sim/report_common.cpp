@@ -41,6 +41,14 @@ std::string fmt(double x, int prec) {
     return os.str();
 }
 
+std::string ratio(double r, const char* at_least_one, const char* below_one) {
+    return r >= 1.0 ? fmt(r, 2) + "x " + at_least_one : fmt(1.0 / r, 2) + "x " + below_one;
+}
+
+std::string speed_words(double r) {
+    return r >= 1.0 ? "speed-up " + fmt(r, 2) + "x" : "slow-down " + fmt(1.0 / r, 2) + "x";
+}
+
 long peak_rss_mib() {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -26,6 +26,10 @@ double num(const json& j, const std::vector<std::string>& path);
 // 1234567 -> "1,234,567"; x with `prec` decimals.
 std::string fmt_int(uint64_t x);
 std::string fmt(double x, int prec);
+// A ratio that reads right either way: "8.40x lower" when `r` >= 1, "1.15x higher" (1 / r) below;
+// a speed ratio as "speed-up 5.23x" or "slow-down 1.20x".
+std::string ratio(double r, const char* at_least_one, const char* below_one);
+std::string speed_words(double r);
 // Peak resident memory of the process.
 long peak_rss_mib();
 

@@ -12,6 +12,8 @@ namespace sprint::platform {
 using report::fmt;
 using report::fmt_int;
 using report::json;
+using report::ratio;
+using report::speed_words;
 using report::Table;
 
 namespace {
@@ -151,11 +153,6 @@ Table engine_table(const std::vector<JobReport>& reps, const PlatformConfig& c) 
     return rows;
 }
 
-// A ratio that reads right either way: "8.40x lower" when `r` >= 1, "1.15x higher" (1 / r) below.
-std::string ratio(double r, const char* at_least_one, const char* below_one) {
-    return r >= 1.0 ? fmt(r, 2) + "x " + at_least_one : fmt(1.0 / r, 2) + "x " + below_one;
-}
-
 // "sprint vs dense: speed-up 8.40x, energy 5.38x lower, memory traffic 85.1% lower", each figure
 // worded by its direction (slow-down, energy higher, traffic higher when the first job loses).
 std::string comparison(const JobReport& a, const JobReport& b) {
@@ -167,8 +164,7 @@ std::string comparison(const JobReport& a, const JobReport& b) {
     const double tr = 1.0 - bytes(a) / std::max(1.0, bytes(b));
     const double er = b.energy.total_pj / std::max(1e-9, a.energy.total_pj);
     return "  " + std::string(core::to_string(a.mode)) + " vs " + core::to_string(b.mode) + ": " +
-           (su >= 1.0 ? "speed-up " + fmt(su, 2) + "x" : "slow-down " + fmt(1.0 / su, 2) + "x") +
-           ", energy " + ratio(er, "lower", "higher") + ", memory traffic " +
+           speed_words(su) + ", energy " + ratio(er, "lower", "higher") + ", memory traffic " +
            fmt(100.0 * std::fabs(tr), 1) + (tr >= 0 ? "% lower\n" : "% higher\n");
 }
 

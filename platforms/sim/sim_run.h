@@ -93,6 +93,8 @@ class FidelityWorker {
 };
 
 void set_verbosity(const std::string& level);
+// --vcd NAME.fst: FST, converted from the VCD by GTKWave's vcd2fst.
+bool is_fst(const std::string& path);
 // The job's references (b) and its fidelity stream; with `dense`, reference (a) written there.
 void start_fidelity(JobRun& r, const Inputs& in, const PlatformConfig& c, core::Tensor3* dense,
                     bool accuracy);

@@ -32,11 +32,6 @@ namespace sprint::platform {
 
 namespace {
 
-// --vcd NAME.fst: FST, converted from the VCD by GTKWave's vcd2fst.
-bool is_fst(const std::string& path) {
-    return path.size() > 4 && path.compare(path.size() - 4, 4, ".fst") == 0;
-}
-
 bool vcd2fst_found() {
     const char* path = std::getenv("PATH");
     std::string dirs = path ? path : "";
@@ -142,6 +137,10 @@ bool prepare(int argc, const char* const argv[], std::ostream& out, std::ostream
 }
 
 }  // namespace
+
+bool is_fst(const std::string& path) {
+    return path.size() > 4 && path.compare(path.size() - 4, 4, ".fst") == 0;
+}
 
 void set_verbosity(const std::string& level) {
     const std::map<std::string, int> verb = {
