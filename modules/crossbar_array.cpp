@@ -139,21 +139,38 @@ void CrossbarArray::program(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc
 // stuck or varied cell gives is what the datapath gets).
 void CrossbarArray::read_back(tlm_generic_payload& gp, proto::XbarCommand& cmd, sc_time& delay) {
     const Region* r = region_of(cmd.head, cmd.d);
-    if (!r || cmd.first_key < r->pass_first ||
-        uint64_t(cmd.first_key) + cmd.key_count > r->pass_end ||
-        gp.get_data_length() != uint64_t(cmd.key_count) * cmd.d) {
+    proto::ReadBackRun one{cmd.first_key, cmd.key_count, abs_time(delay)};
+    proto::ReadBackRun* runs = cmd.runs ? cmd.runs : &one;
+    const uint32_t n_runs = cmd.runs ? cmd.run_count : 1;
+    uint64_t keys = 0;
+    bool inside = r && n_runs > 0;
+    for (uint32_t i = 0; inside && i < n_runs; ++i) {
+        inside = runs[i].first_key >= r->pass_first &&
+                 uint64_t(runs[i].first_key) + runs[i].key_count <= r->pass_end;
+        keys += runs[i].key_count;
+    }
+    if (!inside || gp.get_data_length() != keys * cmd.d) {
         SC_REPORT_WARNING("sprint/xbar",
                           "ReadBack refused: another head or row size than programmed, keys past "
                           "the programmed ones, or the data is not key_count x d bytes");
         gp.set_response_status(TLM_GENERIC_ERROR_RESPONSE);
         return;
     }
-    std::vector<uint32_t> keys(cmd.key_count);
-    for (uint32_t c = 0; c < cmd.key_count; ++c) keys[c] = cmd.first_key + c;
-    r->cells.read_back(keys.data(), cmd.key_count, r->num,
-                       reinterpret_cast<int8_t*>(gp.get_data_ptr()));
-    m_keys_read_back.add(cmd.head, cmd.query, cmd.key_count);
-    occupy(cycles(uint64_t(cmd.key_count) * m_cfg.xbar.readback_cycles), delay);
+    auto* out = reinterpret_cast<int8_t*>(gp.get_data_ptr());
+    sc_time last = abs_time(delay);
+    for (uint32_t i = 0; i < n_runs; ++i) {
+        proto::ReadBackRun& run = runs[i];
+        m_keys.resize(run.key_count);
+        for (uint32_t c = 0; c < run.key_count; ++c) m_keys[c] = run.first_key + c;
+        r->cells.read_back(m_keys.data(), run.key_count, r->num, out);
+        out += std::size_t(run.key_count) * cmd.d;
+        m_keys_read_back.add(cmd.head, cmd.query, run.key_count);
+        sc_time d = offset_of(run.at);
+        occupy(cycles(uint64_t(run.key_count) * m_cfg.xbar.readback_cycles), d);
+        run.at = abs_time(d);
+        last = std::max(last, run.at);
+    }
+    delay = offset_of(last);
     gp.set_response_status(TLM_OK_RESPONSE);
 }
 

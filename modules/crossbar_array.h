@@ -5,7 +5,8 @@
 // that fit several times over go to regions of whole tiles (the Program's column_base), and the
 // array holds one head per region.
 // Sockets: from_controller (target: XbarCommand Program / Evaluate), from_fetcher (target:
-// XbarCommand ReadBack, the K-MSB read-back of kept keys), to_comparators (initiator).
+// XbarCommand ReadBack, the K-MSB read-back of kept keys: one run of keys, or a list of runs each
+// sensed at its own time), to_comparators (initiator).
 // An evaluation copies the query into the DAC input buffer, which the drivers latch when the
 // evaluation starts (the next query's copy overlaps it), then drives and integrates all tiles at
 // once and hands the bitlines to the comparators, whose decisions are latched for the
@@ -72,6 +73,7 @@ class CrossbarArray : public sc_core::sc_module {
     std::map<uint32_t, Region> m_regions;
     Region* region_of(uint32_t head, uint32_t d);
     std::vector<int8_t> m_q_dac;
+    std::vector<uint32_t> m_keys;  // ReadBack scratch: a run's key indices
     std::vector<double> m_bitlines;
     proto::PayloadPool m_pool;
     core::StatGroup m_stats;

@@ -17,6 +17,14 @@
 // max_outstanding; AT hands them to max_outstanding request threads that each run one 4-phase
 // transaction at a time, so the limit on requests in flight is real and back-pressure from the
 // memory (END_REQ withheld) holds the issuing thread.
+// LT paths (FetcherConfig::lt_path): per_request sends a transaction per memory request, and per
+// run of rows a ReadBack and SRAM writes as each run arrives. batched (the default) moves each
+// request through DMI and books it on the memory's own timing model where the path grants timed
+// DMI (tlm_interfaces/timed_dmi.h; checked against one real transaction per DMI region first),
+// then sends one ReadBack and one RowScatter SRAM write for the whole command. Every resource
+// (memory bus, crossbar, SRAM port) sees the same bookings in the same order either way, so
+// cycles, bytes and data are the same (the diff set checks it). Files: fetcher.cpp (commands),
+// fetcher_load.cpp (LoadRows), fetcher_memory.cpp (memory requests, DMI).
 #pragma once
 
 #include <cstdint>
@@ -34,6 +42,7 @@
 #include "tlm_interfaces/ip_config.h"
 #include "tlm_interfaces/payload_pool.h"
 #include "tlm_interfaces/sprint_protocol.h"
+#include "tlm_interfaces/timed_dmi.h"
 #include "waveforms/trace_scheduler.h"
 
 namespace sprint {
@@ -66,6 +75,8 @@ class Fetcher : public sc_core::sc_module {
   private:
     static unsigned command_slots(const IpConfig& cfg);
     BusyUnion m_busy;
+    bool m_batched;    // LT: load rows with one read-back and one SRAM write per command
+    bool m_timed_dmi;  // LT: memory requests through timed DMI where granted
     // One memory request of a command.
     struct MemReq {
         tlm::tlm_command cmd;
@@ -113,6 +124,22 @@ class Fetcher : public sc_core::sc_module {
     class PlanLease;
     std::vector<std::unique_ptr<BurstPlan>> m_plans;  // free plans (LoadRows scratch)
     void load_rows(tlm::tlm_generic_payload& gp, proto::FetchCommand& cmd, sc_core::sc_time& delay);
+    // A LoadRows's memory requests and the delivery of its rows (into the SRAM, with read-back
+    // joined) on either LT path; `end` is when the last request or SRAM write ended.
+    struct Loaded {
+        tlm::tlm_response_status status = tlm::TLM_OK_RESPONSE;
+        sc_core::sc_time end;
+        uint32_t fetched = 0;
+        bool delivered = true;  // false: the crossbar or SRAM refused (an internal error)
+    };
+    Loaded load_per_request(proto::FetchCommand& cmd, BurstPlan& plan, uint32_t mrb,
+                            const sc_core::sc_time& issue);
+    Loaded load_batched(proto::FetchCommand& cmd, BurstPlan& plan, uint32_t mrb,
+                        const sc_core::sc_time& issue);
+    bool read_back_runs(const proto::FetchCommand& cmd, BurstPlan& plan, uint32_t runs,
+                        uint32_t rows);
+    bool scatter_runs(const proto::FetchCommand& cmd, BurstPlan& plan, uint32_t runs, uint32_t rows,
+                      const uint8_t* data, sc_core::sc_time& end);
     bool acquire(proto::FetchCommand& cmd, std::vector<uint8_t>& hit, sc_core::sc_time& t);
     void abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>& filled,
                  const sc_core::sc_time& end);
@@ -124,6 +151,16 @@ class Fetcher : public sc_core::sc_module {
                                  const std::function<bool(MemReq&)>& done_fn,
                                  sc_core::sc_time& end);
     tlm::tlm_response_status mem_access(MemReq& r);
+    // LT, timed DMI: the request through the DMI pointer, booked on the path's timing model; the
+    // first request of a region is a real transaction that checks the model's prediction.
+    tlm::tlm_response_status timed_access(MemReq& r);
+    struct TimedRegion {
+        tlm::tlm_dmi dmi;
+        proto::AccessTiming* timing;
+        bool checked = false;  // one transaction ended when the model said it would
+    };
+    TimedRegion* timed_region(uint64_t addr, uint32_t len);
+    void drop_timed(uint64_t start, uint64_t end);
     // The bytes of the requests the memory completed with TLM_OK_RESPONSE, also of a run that
     // failed (those before the error, and in AT those in flight when it came).
     static uint64_t delivered(const std::vector<MemReq>& reqs);
@@ -143,6 +180,8 @@ class Fetcher : public sc_core::sc_module {
     TraceScheduler& m_tracer;
     bool m_at;
     std::vector<tlm::tlm_dmi> m_dmi;
+    std::vector<TimedRegion> m_timed;
+    std::vector<std::pair<uint64_t, uint64_t>> m_untimed;  // ranges without timed DMI
     std::deque<std::pair<MemReq*, Batch*>> m_queue;  // AT: requests waiting for a request thread
     sc_core::sc_event m_queue_ev;
     uint32_t m_in_flight = 0;

@@ -277,8 +277,54 @@ void SramBuffer::unreserve(const proto::ResidencyCommand& cmd) {
     }
 }
 
+// The runs of a RowScatter, all checked before any is written, each one write-port access at its
+// own time, in order.
+bool SramBuffer::scatter(tlm_generic_payload& gp, proto::RowScatter& s, sc_time& delay) {
+    const uint64_t a = gp.get_address();
+    const proto::Buffer b = a == proto::kSramVBase ? proto::Buffer::V : proto::Buffer::K;
+    std::vector<uint8_t>& mem = b == proto::Buffer::K ? m_kmem : m_vmem;
+    const uint64_t rb = s.row_bytes, slots = rb ? mem.size() / rb : 0;
+    uint64_t rows = 0;
+    bool ok = (a == proto::kSramKBase || a == proto::kSramVBase) && s.runs && rb;
+    for (uint32_t i = 0; ok && i < s.run_count; ++i) {
+        ok = s.runs[i].rows > 0 && s.runs[i].slot < slots &&
+             s.runs[i].rows <= slots - s.runs[i].slot;
+        rows += s.runs[i].rows;
+    }
+    if (!ok || gp.get_data_length() != rows * rb) {
+        gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
+        return false;
+    }
+    if (gp.get_streaming_width() != gp.get_data_length() || gp.get_byte_enable_ptr()) {
+        gp.set_response_status(gp.get_byte_enable_ptr() ? TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                        : TLM_BURST_ERROR_RESPONSE);
+        return false;
+    }
+    const uint8_t* src = gp.get_data_ptr();
+    sc_time last = abs_time(delay);
+    for (uint32_t i = 0; i < s.run_count; ++i) {
+        proto::RowScatter::Run& run = s.runs[i];
+        const std::size_t n = std::size_t(run.rows) * rb;
+        std::memcpy(mem.data() + std::size_t(run.slot) * rb, src, n);
+        src += n;
+        sc_time d = offset_of(run.at);
+        port_access(n, d, m_write_port, m_write_port_busy_ns);
+        run.at = abs_time(d);
+        last = std::max(last, run.at);
+        m_write_bytes.add(head_at(proto::sram_address(b, run.slot, s.row_bytes)), s.query, n);
+        ++m_writes;
+    }
+    delay = offset_of(last);
+    gp.set_response_status(TLM_OK_RESPONSE);
+    return true;
+}
+
 void SramBuffer::fetcher_transport(tlm_generic_payload& gp, sc_time& delay) {
     if (gp.get_command() == TLM_WRITE_COMMAND) {
+        if (auto* s = gp.get_extension<proto::RowScatter>()) {
+            scatter(gp, *s, delay);
+            return;
+        }
         if (data_access(gp, delay, m_write_port, m_write_port_busy_ns)) {
             const auto* tag = gp.get_extension<proto::HeadTag>();
             m_write_bytes.add(head_at(gp.get_address()), tag ? tag->query : core::kNoQuery,

@@ -2,7 +2,8 @@
 // ((head, token) -> slot), with pin counts (rows in use by a chunk in flight are never evicted) and
 // a replacement policy chosen by configuration (lru | fifo).
 // Sockets: from_controller (target: ResidencyCommand Reserve/Unreserve, the room chunks take),
-// from_fetcher (target: row writes at SRAM addresses, ResidencyCommand
+// from_fetcher (target: row writes at SRAM addresses, RowScatter writes: runs of slots each
+// written at its own time, ResidencyCommand
 // Acquire/Release/Abandon/Flush), from_datapath (target: row reads, and RowGather reads: a list
 // of slots streamed as one pipelined access). Address map: K at
 // proto::kSramKBase, V at proto::kSramVBase. The buffer is the one owner of its capacity: slots,
@@ -99,6 +100,7 @@ class SramBuffer : public sc_core::sc_module {
     }
     void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool gather(tlm::tlm_generic_payload& gp, const proto::RowGather& g, sc_core::sc_time& delay);
+    bool scatter(tlm::tlm_generic_payload& gp, proto::RowScatter& s, sc_core::sc_time& delay);
     void port_access(uint64_t len, sc_core::sc_time& delay, ResourceTimeline& port,
                      core::Duration& busy);
     bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,

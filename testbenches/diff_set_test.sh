@@ -3,11 +3,18 @@
 # job's cycles and memory bytes and a hash of the selected job's output compared with
 # testbenches/diff_set/golden.csv. A change to the model's timing or numerics shows here, row by
 # row; when it is meant, rerun with --update and say why in the commit.
-#   diff_set_test.sh SOURCE_DIR SPRINT_SIM [--update]
+#   diff_set_test.sh SOURCE_DIR SPRINT_SIM [--update | --extra "ARGS"]
 set -eu
 src=$1
 sim=$2
 update=${3:-}
+# --extra "ARGS": every run adds ARGS and must still give the recorded figures (another path to
+# the same results).
+extra=""
+if [ "$update" = "--extra" ]; then
+    extra=${4:?--extra needs its arguments}
+    update=""
+fi
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
 tmp=$(mktemp -d)
@@ -18,7 +25,7 @@ grep -v '^#' "$src/testbenches/diff_set/configs.txt" | while IFS='|' read -r nam
     [ -n "$name" ] || continue
     case " $args " in *" --heads "*) base="" ;; *) base="--heads 2 --seq-len 96" ;; esac
     # shellcheck disable=SC2086
-    "$sim" $base $args --quiet --stats "$tmp/s.json" --output "$tmp/o.npy" >"$tmp/log" 2>&1 ||
+    "$sim" $base $args $extra --quiet --stats "$tmp/s.json" --output "$tmp/o.npy" >"$tmp/log" 2>&1 ||
         { cat "$tmp/log" >&2; echo "diff_set: $name: sprint-sim failed" >&2; exit 1; }
     "$py" - "$name" "$tmp/s.json" "$tmp/o.npy" >>"$tmp/now.csv" <<'PY'
 import hashlib, json, sys

@@ -16,6 +16,8 @@
 #include <tlm_utils/simple_initiator_socket.h>
 #include <tlm_utils/simple_target_socket.h>
 
+#include "tlm_interfaces/timed_dmi.h"
+
 namespace sprint::modtest {
 
 inline sc_core::sc_time ns(double v) {
@@ -133,6 +135,11 @@ struct Tap : sc_core::sc_module {
     tlm_utils::simple_target_socket<Tap> in;
     tlm_utils::simple_initiator_socket<Tap> out;
     std::vector<Access> log;
+    // A tap logs every timed access, so it clears a timed-DMI grant (as TransactionTracer does)
+    // unless `pass_timing`: then it is a hop that knows nothing of timed DMI, with `latency` of its
+    // own on every b_transport.
+    bool pass_timing = false;
+    sc_core::sc_time latency = sc_core::SC_ZERO_TIME;
 
     explicit Tap(const sc_core::sc_module_name& n) : sc_module(n), in("in"), out("out") {
         in.register_b_transport(this, &Tap::b_transport);
@@ -142,12 +149,16 @@ struct Tap : sc_core::sc_module {
     }
     void b_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay) {
         const sc_core::sc_time arrive = sc_core::sc_time_stamp() + delay;
+        delay += latency;
         out->b_transport(gp, delay);
         log.push_back({gp.get_command(), gp.get_address(), gp.get_data_length(), arrive,
                        sc_core::sc_time_stamp() + delay, gp.get_response_status()});
     }
     bool get_direct_mem_ptr(tlm::tlm_generic_payload& gp, tlm::tlm_dmi& d) {
-        return out->get_direct_mem_ptr(gp, d);
+        const bool granted = out->get_direct_mem_ptr(gp, d);
+        auto* grant = gp.get_extension<sprint::proto::TimingGrant>();
+        if (grant && !pass_timing) grant->timing = nullptr;
+        return granted;
     }
     unsigned transport_dbg(tlm::tlm_generic_payload& gp) { return out->transport_dbg(gp); }
     void invalidate(sc_dt::uint64 s, sc_dt::uint64 e) { in->invalidate_direct_mem_ptr(s, e); }

@@ -564,3 +564,120 @@ TEST_CASE(
     CHECK(accesses(*b.tap) == std::vector<std::pair<uint64_t, unsigned>>{
                                   {kKBase + 5 * kRow, 32}, {kKBase + 5 * kRow + 32, 32}});
 }
+
+namespace {
+
+// The same commands on a batched and a per-request fetcher side by side (one thread, the same
+// times): loads with holes, adjacent runs, re-use and a full burst, a plain write and read, with
+// two requests in flight at most. What each returned and what each bench counted.
+struct PathRun {
+    std::vector<Loaded> loads;
+    std::vector<std::vector<uint8_t>> rows;
+    std::vector<sc_time> plain;  // the plain write's and read's delays
+    uint64_t mem_reads, mem_read_bytes, mem_busy_ps, sram_writes, dmi_accesses, tap_log;
+};
+
+std::pair<PathRun, PathRun> both_paths(bool tap, bool pass_timing, sc_time hop_latency) {
+    IpConfig batched, per_request;
+    batched.fetcher.max_outstanding = per_request.fetcher.max_outstanding = 2;
+    per_request.fetcher.lt_path = LtPath::PerRequest;
+    Bench a("batched", batched, round_memory(), !tap),
+        b("per_request", per_request, round_memory(), !tap);
+    for (Bench* x : {&a, &b})
+        if (x->tap) {
+            x->tap->pass_timing = pass_timing;
+            x->tap->latency = hop_latency;
+        }
+    std::pair<PathRun, PathRun> r;
+    const std::vector<std::pair<Buffer, Tokens>> cmds = {{Buffer::K, {0, 1, 2, 3}},
+                                                         {Buffer::K, {0, 1, 2, 3, 4, 5, 8, 9}},
+                                                         {Buffer::K, {1, 10, 11, 12, 13, 14, 20}},
+                                                         {Buffer::V, {3, 4, 7}}};
+    std::vector<uint8_t> wr = byte_rows(1, 300, 9);
+    a.ctl.body = [&](TestInitiator&) {
+        for (auto [x, run] : {std::pair{&a, &r.first}, std::pair{&b, &r.second}}) {
+            uint32_t q = 0;
+            for (const auto& [buf, tokens] : cmds) {
+                run->loads.push_back(
+                    load_rows(x->ctl, buf, q++, buf == Buffer::K ? kKBase : kVBase, tokens));
+                for (uint32_t s : run->loads.back().slots) run->rows.push_back(x->sram_row(buf, s));
+            }
+            std::vector<uint8_t> rd(300);
+            sc_time d = ns(7);
+            x->ctl.write(0x3000, wr.data(), 300, d);
+            run->plain.push_back(d);
+            d = ns(3);
+            x->ctl.read(0x3000, rd.data(), 300, d);
+            run->plain.push_back(d);
+            CHECK(rd == wr);
+        }
+    };
+    sc_core::sc_start();
+    for (auto [x, run] : {std::pair{&a, &r.first}, std::pair{&b, &r.second}}) {
+        run->mem_reads = x->memory.counters().read_transactions;
+        run->mem_read_bytes = x->memory.counters().read_bytes;
+        run->mem_busy_ps = x->memory.counters().busy_ps;
+        run->sram_writes = x->sram.stats().count("writes");
+        run->dmi_accesses = x->fetcher.stats().count("dmi_accesses");
+        run->tap_log = x->tap ? x->tap->log.size() : 0;
+    }
+    return r;
+}
+
+void check_same_results(const PathRun& a, const PathRun& b) {
+    REQUIRE(a.loads.size() == b.loads.size());
+    for (std::size_t i = 0; i < a.loads.size(); ++i) {
+        INFO("load " << i);
+        CHECK(a.loads[i].status == tlm::TLM_OK_RESPONSE);
+        CHECK(a.loads[i].slots == b.loads[i].slots);
+        CHECK(a.loads[i].hits == b.loads[i].hits);
+        CHECK(a.loads[i].fetched == b.loads[i].fetched);
+        CHECK(a.loads[i].delay == b.loads[i].delay);
+    }
+    CHECK(a.rows == b.rows);
+    CHECK(a.plain == b.plain);
+    CHECK(a.mem_reads == b.mem_reads);
+    CHECK(a.mem_read_bytes == b.mem_read_bytes);
+    CHECK(a.mem_busy_ps == b.mem_busy_ps);
+    CHECK(a.sram_writes == b.sram_writes);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "module fetcher: the batched LT path gives the per-request path's times, rows and counts "
+    "through timed DMI") {
+    const auto [batched, per_request] = both_paths(false, false, sc_core::SC_ZERO_TIME);
+    check_same_results(batched, per_request);
+    // 8 reads of the loads and 2 + 2 pieces of the plain write and read: the first access of the
+    // memory's DMI region is a transaction that checks the model, every later one is booked.
+    CHECK(per_request.dmi_accesses == 0);
+    CHECK(batched.dmi_accesses == per_request.mem_reads + 2 - 1);
+    CHECK(batched.mem_reads == 10);
+    CHECK(per_request.loads[1].delay > ns(50));  // the times compared are real ones
+}
+
+TEST_CASE("module fetcher: behind a tracing hop every request stays a transaction on both paths") {
+    const auto [batched, per_request] = both_paths(true, false, sc_core::SC_ZERO_TIME);
+    check_same_results(batched, per_request);
+    CHECK(batched.dmi_accesses == 0);
+    CHECK(batched.tap_log == per_request.tap_log);
+    CHECK(batched.tap_log == 8 + 2 + 2);
+}
+
+TEST_CASE(
+    "module fetcher: a hop that does not know timed DMI and adds latency fails the check: no "
+    "access is booked") {
+    const auto [batched, per_request] = both_paths(true, true, ns(5));
+    check_same_results(batched, per_request);
+    CHECK(batched.dmi_accesses == 0);
+    CHECK(batched.tap_log == per_request.tap_log);
+    CHECK(per_request.loads[0].delay > ns(55));  // the hop's latency is in every time
+}
+
+TEST_CASE("module fetcher: a hop that does not know timed DMI but adds nothing passes the check") {
+    const auto [batched, per_request] = both_paths(true, true, sc_core::SC_ZERO_TIME);
+    check_same_results(batched, per_request);
+    CHECK(batched.tap_log == 1);  // the checking transaction
+    CHECK(batched.dmi_accesses == per_request.tap_log - 1);
+}

@@ -134,6 +134,12 @@ void FetcherConfig::register_params(core::ParamRegistry& r, const std::string& p
                "transport on the mem port: auto (b_transport in LT, 4-phase nb_transport in AT) or "
                "nb (always nb_transport, for memories without b_transport)",
                {{"auto", MemProtocol::Auto}, {"nb", MemProtocol::Nb}});
+    r.add_enum(p + ".lt_path", lt_path,
+               "LT: batched (a LoadRows's memory requests booked through timed DMI where the "
+               "memory grants it, one read-back and one SRAM write per command) or per_request (a "
+               "transaction per memory request, read-back run and SRAM run); same cycles, bytes "
+               "and data, batched is faster [D]",
+               {{"batched", LtPath::Batched}, {"per_request", LtPath::PerRequest}});
     r.add_uint(p + ".window_base", window_base, "address",
                "start of the address window the IP may access", 0,
                std::numeric_limits<uint64_t>::max());

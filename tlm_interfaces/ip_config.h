@@ -62,6 +62,11 @@ struct ComparatorConfig {
 // How the fetcher talks to memory: b_transport in LT and the 4-phase nb_transport in AT, or the
 // 4-phase protocol always (for memories without b_transport).
 enum class MemProtocol : uint8_t { Auto, Nb };
+// How a loosely-timed LoadRows moves its rows: all at once (each memory request through timed DMI
+// where the path grants it, one read-back and one SRAM write per command) or one transaction per
+// memory request, read-back run and SRAM run. Both give the same cycles, bytes and data; AT and
+// the 4-phase mem protocol always take the per-request path.
+enum class LtPath : uint8_t { Batched, PerRequest };
 // Which resident row the SRAM buffer gives up for a new one.
 enum class Replacement : uint8_t { Lru, Fifo };
 
@@ -71,6 +76,7 @@ struct FetcherConfig {
     uint32_t issue_cycles = 1;
     bool use_dmi = false;
     MemProtocol mem_protocol = MemProtocol::Auto;
+    LtPath lt_path = LtPath::Batched;
     uint64_t window_base = 0;
     uint64_t window_size = 0;
     // Register every field as `<prefix>.<field>` (ip_config.cpp).

@@ -11,7 +11,8 @@
 //   Controller.to_fetcher        -> Fetcher.from_controller        plain R/W (mem addresses),
 //                                                                  FetchCommand
 //   Controller.to_sram           -> SramBuffer.from_controller     ResidencyCommand (Reserve)
-//   Fetcher.to_sram              -> SramBuffer.from_fetcher        plain W (SRAM addresses),
+//   Fetcher.to_sram              -> SramBuffer.from_fetcher        plain W (SRAM addresses), or
+//                                                                  W with RowScatter,
 //                                                                  ResidencyCommand
 //   Controller.to_datapath       -> Datapath.from_controller       DatapathCommand
 //   Datapath.to_sram             -> SramBuffer.from_datapath       plain R (SRAM addresses), or
@@ -45,6 +46,13 @@ struct Extension : tlm::tlm_extension<T> {
 // ---- Controller -> CrossbarArray ---------------------------------------------------------------
 enum class XbarOp : uint8_t { Program, Evaluate, ReadBack };
 
+// One run of consecutive keys of a batched ReadBack: sensed when `at` (absolute) has come and the
+// array is free; `at` becomes the time its codes are out.
+struct ReadBackRun {
+    uint32_t first_key = 0, key_count = 0;
+    sc_core::sc_time at;
+};
+
 struct XbarCommand : Extension<XbarCommand> {
     XbarOp op = XbarOp::Evaluate;
     uint32_t head = 0;
@@ -54,6 +62,11 @@ struct XbarCommand : Extension<XbarCommand> {
     // ReadBack (Fetcher -> CrossbarArray): sense keys [first_key, first_key + key_count) of the
     // programmed head; data = key_count x d int8 top-bit codes (READ).
     uint32_t first_key = 0, key_count = 0;
+    // ReadBack of several runs at once (the fetcher's batched LT path, FetcherConfig::lt_path):
+    // `runs` replaces first_key and key_count; the runs are sensed in order, each at its own time;
+    // data = every run's keys x d, run after run.
+    ReadBackRun* runs = nullptr;
+    uint32_t run_count = 0;
     // Program: the head's key count (a head with more keys than the array holds is programmed
     // and evaluated in passes: a Program at a multiple of the capacity starts the next pass).
     uint32_t keys_total = 0;
@@ -266,6 +279,20 @@ struct DatapathCommand : Extension<DatapathCommand> {
 // buffer the address names (its base, sram_address(buffer, 0, row_bytes)). The SRAM streams the
 // rows through its read port as one pipelined access: access latency once, then the bytes at
 // bytes_per_cycle, wherever the slots lie.
+// Fetcher -> SramBuffer, with a WRITE at the buffer's base (kSramKBase or kSramVBase): rows
+// written to several runs of consecutive slots in one transaction (the batched LT path), each run
+// one port access that starts when its `at` (absolute) has come and the port is free, in order;
+// `at` becomes the run's end. data = every run's rows, run after run.
+struct RowScatter : Extension<RowScatter> {
+    struct Run {
+        uint32_t slot = 0, rows = 0;
+        sc_core::sc_time at;
+    };
+    Run* runs = nullptr;
+    uint32_t run_count = 0, row_bytes = 0;
+    uint32_t query = core::kNoQuery;
+};
+
 struct RowGather : Extension<RowGather> {
     const uint32_t* slots = nullptr;
     uint32_t count = 0, row_bytes = 0;

@@ -1,5 +1,7 @@
 #include "tlm_interfaces/transaction_tracer.h"
 
+#include "tlm_interfaces/timed_dmi.h"
+
 namespace sprint {
 
 using namespace tlm;
@@ -128,7 +130,10 @@ tlm_sync_enum TransactionTracer::nb_transport_bw(tlm_generic_payload& gp, tlm_ph
 }
 
 bool TransactionTracer::get_direct_mem_ptr(tlm_generic_payload& gp, tlm_dmi& dmi) {
-    return initiator->get_direct_mem_ptr(gp, dmi);
+    const bool granted = initiator->get_direct_mem_ptr(gp, dmi);
+    // No timed DMI past a tracer: the trace is of every timed access, so each stays a transaction.
+    if (auto* grant = gp.get_extension<proto::TimingGrant>()) grant->timing = nullptr;
+    return granted;
 }
 
 unsigned int TransactionTracer::transport_dbg(tlm_generic_payload& gp) {

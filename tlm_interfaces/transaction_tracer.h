@@ -3,8 +3,10 @@
 // has ended: its link name, transport (b_transport or the 4-phase nb_transport), command,
 // address, length, response status and the time of each phase (absolute simulated time, the
 // initiator's local time included: now + annotation). Traffic, DMI requests and invalidations,
-// and debug transport are forwarded unchanged; debug transport and accesses through a DMI
-// pointer are not transactions on the link and are not reported. Counts: transactions reported.
+// and debug transport are forwarded unchanged, except a timed-DMI grant (timed_dmi.h), which it
+// clears, so that an initiator that would book accesses through it sends transactions instead;
+// debug transport and accesses through a DMI pointer are not transactions on the link and are not
+// reported. Counts: transactions reported.
 #pragma once
 
 #include <cstdint>

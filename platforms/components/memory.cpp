@@ -368,18 +368,24 @@ sc_core::sc_time Memory::transfer_time(uint64_t bytes) const {
 sc_core::sc_time Memory::schedule(bool write, uint64_t addr, uint64_t bytes,
                                   const sc_core::sc_time& delay) {
     const sc_core::sc_time now = sc_core::sc_time_stamp();
-    const sc_core::sc_time ready = now + delay + (write ? m_write_latency : m_latency);
+    return end_of(write, addr, bytes, now + delay, true) - now;
+}
+
+sc_core::sc_time Memory::end_of(bool write, uint64_t addr, uint64_t bytes,
+                                const sc_core::sc_time& arrive, bool commit) {
+    const sc_core::sc_time ready = arrive + (write ? m_write_latency : m_latency);
     sc_core::sc_time end = ready;
     auto piece = [&](uint32_t channel, uint64_t n) {
         const sc_core::sc_time xfer = transfer_time(n);
-        sc_core::sc_time& bus = m_bus_free[channel];
-        bus = std::max(ready, bus) + xfer;
-        end = std::max(end, bus);
+        const sc_core::sc_time done = std::max(ready, m_bus_free[channel]) + xfer;
+        end = std::max(end, done);
+        if (!commit) return;
+        m_bus_free[channel] = done;
         m_count.busy_ps += uint64_t(std::llround(xfer / sc_core::sc_time(1, sc_core::SC_PS)));
     };
     if (m_cfg.channels == 1) {
         piece(0, bytes);
-        return end - now;
+        return end;
     }
     const uint64_t block = m_cfg.interleave_bytes;
     for (uint64_t a = addr, left = bytes; left > 0;) {
@@ -388,7 +394,19 @@ sc_core::sc_time Memory::schedule(bool write, uint64_t addr, uint64_t bytes,
         a += n;
         left -= n;
     }
-    return end - now;
+    return end;
+}
+
+sc_core::sc_time Memory::book(bool write, uint64_t addr, uint64_t bytes,
+                              const sc_core::sc_time& arrive) {
+    (write ? m_count.write_transactions : m_count.read_transactions) += 1;
+    (write ? m_count.write_bytes : m_count.read_bytes) += bytes;
+    return end_of(write, addr, bytes, arrive, true);
+}
+
+sc_core::sc_time Memory::predict(bool write, uint64_t addr, uint64_t bytes,
+                                 const sc_core::sc_time& arrive) {
+    return end_of(write, addr, bytes, arrive, false);
 }
 
 unsigned Memory::transport_dbg(tlm::tlm_generic_payload& trans) {
@@ -421,6 +439,7 @@ bool Memory::get_direct_mem_ptr(tlm::tlm_generic_payload& trans, tlm::tlm_dmi& d
     const sc_core::sc_time burst = transfer_time(m_cfg.burst_bytes);
     dmi.set_read_latency(m_latency + burst);
     dmi.set_write_latency(m_write_latency + burst);
+    if (auto* grant = trans.get_extension<proto::TimingGrant>()) grant->timing = this;
     ++m_count.dmi_grants;
     return true;
 }

@@ -19,6 +19,7 @@
 #include "core/energy.h"
 #include "core/params.h"
 #include "core/stats.h"
+#include "tlm_interfaces/timed_dmi.h"
 
 namespace sprint::platform {
 
@@ -91,7 +92,12 @@ struct MemoryConfig {
 // bursts at the bandwidth: the outstanding requests share the bandwidth in arrival order. Its
 // BEGIN_RESP is sent when the transfer ends, one response open at a time (later ones wait for
 // END_RESP). b_transport and nb_transport share the same data bus.
-class Memory : public sc_core::sc_module {
+//
+// Timed DMI (tlm_interfaces/timed_dmi.h): a get_direct_mem_ptr whose payload carries a
+// proto::TimingGrant gets this memory's loosely-timed model in it (book/predict below): an access
+// moved through the DMI pointer and booked there takes the data bus and is counted exactly as the
+// same b_transport would be.
+class Memory : public sc_core::sc_module, public proto::AccessTiming {
   public:
     static constexpr uint64_t kChunkBytes = uint64_t(1) << 20;
 
@@ -129,6 +135,13 @@ class Memory : public sc_core::sc_module {
     // Revokes every DMI pointer handed out (all initiators, whole address space).
     void invalidate_all_dmi();
 
+    // proto::AccessTiming: the loosely-timed contract above for an access arriving at `arrive`
+    // (absolute); book() also counts it as a timed transaction.
+    sc_core::sc_time book(bool write, uint64_t addr, uint64_t bytes,
+                          const sc_core::sc_time& arrive) override;
+    sc_core::sc_time predict(bool write, uint64_t addr, uint64_t bytes,
+                             const sc_core::sc_time& arrive) override;
+
   private:
     void b_transport(tlm::tlm_generic_payload& trans, sc_core::sc_time& delay);
     tlm::tlm_sync_enum nb_transport_fw(tlm::tlm_generic_payload& trans, tlm::tlm_phase& phase,
@@ -146,6 +159,10 @@ class Memory : public sc_core::sc_module {
     sc_core::sc_time transfer_time(uint64_t bytes) const;
     sc_core::sc_time schedule(bool write, uint64_t addr, uint64_t bytes,
                               const sc_core::sc_time& delay);
+    // The absolute end of an access arriving at `arrive`; with `commit` it books the data bus
+    // (m_bus_free) and its busy time, without it only computes.
+    sc_core::sc_time end_of(bool write, uint64_t addr, uint64_t bytes,
+                            const sc_core::sc_time& arrive, bool commit);
     void copy_in(uint64_t addr, const uint8_t* src, uint64_t n, const uint8_t* be, unsigned be_len);
     void copy_out(uint64_t addr, uint8_t* dst, uint64_t n, const uint8_t* be,
                   unsigned be_len) const;

@@ -184,7 +184,28 @@ bool Router::get_direct_mem_ptr(int, tlm_generic_payload& trans, tlm::tlm_dmi& d
     const uint64_t last = r->size - 1;
     dmi.set_start_address(r->base + std::min<uint64_t>(dmi.get_start_address(), last));
     dmi.set_end_address(r->base + std::min<uint64_t>(dmi.get_end_address(), last));
+    // A timing model granted behind the router is handed on wrapped in the region's own.
+    auto* grant = trans.get_extension<proto::TimingGrant>();
+    if (granted && grant && grant->timing) {
+        if (!r->timing) r->timing = std::make_unique<RegionTiming>(*this, *r);
+        r->timing->inner = grant->timing;
+        grant->timing = r->timing.get();
+    } else if (grant) {
+        grant->timing = nullptr;
+    }
     return granted;
+}
+
+sc_time Router::RegionTiming::book(bool write, uint64_t addr, uint64_t bytes,
+                                   const sc_time& arrive) {
+    ++m_region.transactions;
+    m_region.bytes += bytes;
+    return inner->book(write, addr - m_region.base, bytes, arrive + m_router.m_latency);
+}
+
+sc_time Router::RegionTiming::predict(bool write, uint64_t addr, uint64_t bytes,
+                                      const sc_time& arrive) {
+    return inner->predict(write, addr - m_region.base, bytes, arrive + m_router.m_latency);
 }
 
 void Router::invalidate_direct_mem_ptr(int to, sc_dt::uint64 start, sc_dt::uint64 end) {

@@ -18,6 +18,7 @@
 
 #include "core/params.h"
 #include "core/stats.h"
+#include "tlm_interfaces/timed_dmi.h"
 
 namespace sprint::platform {
 
@@ -63,11 +64,28 @@ class Router : public sc_core::sc_module {
     const core::StatGroup& stats() const { return m_stats; }
 
   private:
+    struct Region;
+    // Timed DMI through the router: the target's model behind the routing latency, at the
+    // region's addresses, counting each access as b_transport does.
+    class RegionTiming : public proto::AccessTiming {
+      public:
+        RegionTiming(const Router& router, Region& region) : m_router(router), m_region(region) {}
+        AccessTiming* inner = nullptr;
+        sc_core::sc_time book(bool write, uint64_t addr, uint64_t bytes,
+                              const sc_core::sc_time& arrive) override;
+        sc_core::sc_time predict(bool write, uint64_t addr, uint64_t bytes,
+                                 const sc_core::sc_time& arrive) override;
+
+      private:
+        const Router& m_router;
+        Region& m_region;
+    };
     struct Region {
         std::string name;
         unsigned index;
         uint64_t base, size;
         uint64_t transactions = 0, bytes = 0, address_errors = 0;
+        std::unique_ptr<RegionTiming> timing;
         uint64_t end() const { return base + (size - 1); }
     };
     struct Txn {
