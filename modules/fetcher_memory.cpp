@@ -46,6 +46,8 @@ sc_time Fetcher::Window::next_issue() const {
         return count_le(fl.issue_sorted, t) - count_le(fl.done, t);
     };
     uint64_t t = t0.value();
+    // Fewer than o requests end after t: fewer than o can be in flight at t (one search).
+    if (fl.done.size() - count_le(fl.done, t) < o) return t0;
     while (in_flight(t) >= o) {
         // Move t to the first of those in flight to end: by done, the first one after t that
         // was issued by t.

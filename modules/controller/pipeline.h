@@ -257,7 +257,7 @@ class Pipeline {
     regs::ErrorCode run_compute(Stage& s, Lane& l);
     regs::ErrorCode compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& it);
     regs::ErrorCode fetch_kept_v(Stage& s, Lane& l, Query& q, proto::DatapathCommand& c);
-    // Key-interleaved units (compute_stage.cpp): a share's softmax against the row's maximum,
+    // Key-interleaved units (compute_shares.cpp): a share's softmax against the row's maximum,
     // and after its V rows the partial handed to unit 0, which joins them and writes the row.
     bool key_units() const;
     void deal_by_key(const QueryPtr& q, std::vector<QueryPtr>& parts);
@@ -265,6 +265,7 @@ class Pipeline {
     regs::ErrorCode join_shares(Stage& s, Lane& l, const QueryPtr& qp);
     // A share arrived at an exchange (`count` one up): wait until `count` reaches `target`.
     void wait_shares(Stage& s, uint32_t& count, uint32_t target);
+    // Dense query blocks (compute_blocks.cpp): plain, online, and split by key over the units.
     regs::ErrorCode compute_block(Stage& s, Lane& l, Query& blk, Item& it);
     regs::ErrorCode begin_block(Stage& s, Lane& l, Query& blk, proto::DatapathCommand& c);
     regs::ErrorCode finish_block(Stage& s, Lane& l, Query& blk);

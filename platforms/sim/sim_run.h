@@ -30,27 +30,41 @@ class FidelityWorker {
     FidelityWorker(const FidelityWorker&) = delete;
     FidelityWorker& operator=(const FidelityWorker&) = delete;
 
+    // Queries are handed over in batches of kBatch (a lock and a wake-up per batch, not per
+    // query); finish() hands over the rest.
     void push(core::FidelityStream* s, uint32_t h, uint32_t i, const std::vector<uint32_t>& kept) {
-        std::unique_lock<std::mutex> lk(m_mu);
-        m_space.wait(lk, [this] { return m_queue.size() < kMaxQueued; });
-        m_queue.push_back({s, h, i, kept});
-        m_ready.notify_one();
+        m_pending.push_back({s, h, i, kept});
+        if (m_pending.size() >= kBatch) hand_over();
     }
     // Every set handed over processed; the host time the references took. Throws what the
     // worker caught.
     double finish() {
+        hand_over();
         stop();
         if (!m_error.empty()) throw std::runtime_error("fidelity references: " + m_error);
         return m_seconds;
     }
 
   private:
-    static constexpr std::size_t kMaxQueued = 256;
+    static constexpr std::size_t kBatch = 64, kMaxQueued = 8;  // batches waiting
     struct Item {
         core::FidelityStream* stream;
         uint32_t h, i;
         std::vector<uint32_t> kept;
     };
+    using Batch = std::vector<Item>;
+    void hand_over() {
+        if (m_pending.empty()) return;
+        bool was_empty;
+        {
+            std::unique_lock<std::mutex> lk(m_mu);
+            m_space.wait(lk, [this] { return m_queue.size() < kMaxQueued; });
+            was_empty = m_queue.empty();
+            m_queue.push_back(std::move(m_pending));
+        }
+        m_pending = Batch();
+        if (was_empty) m_ready.notify_one();  // the worker waits only on an empty queue
+    }
     void stop() {
         {
             std::lock_guard<std::mutex> lk(m_mu);
@@ -61,21 +75,23 @@ class FidelityWorker {
     }
     void loop() {
         for (;;) {
-            Item it;
+            Batch batch;
             {
                 std::unique_lock<std::mutex> lk(m_mu);
                 m_ready.wait(lk, [this] { return m_done || !m_queue.empty(); });
                 if (m_queue.empty()) return;  // done and drained
-                it = std::move(m_queue.front());
+                batch = std::move(m_queue.front());
                 m_queue.pop_front();
             }
             m_space.notify_one();
             if (!m_error.empty()) continue;  // after a failure: drain only
             const auto c0 = std::chrono::steady_clock::now();
             try {
-                if (!std::is_sorted(it.kept.begin(), it.kept.end()))
-                    std::sort(it.kept.begin(), it.kept.end());
-                it.stream->add(it.h, it.i, it.kept.data(), it.kept.size());
+                for (Item& it : batch) {
+                    if (!std::is_sorted(it.kept.begin(), it.kept.end()))
+                        std::sort(it.kept.begin(), it.kept.end());
+                    it.stream->add(it.h, it.i, it.kept.data(), it.kept.size());
+                }
             } catch (const std::exception& e) {
                 m_error = e.what();
             }
@@ -83,9 +99,10 @@ class FidelityWorker {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
         }
     }
+    Batch m_pending;  // the simulation thread's own
     std::mutex m_mu;
     std::condition_variable m_ready, m_space;
-    std::deque<Item> m_queue;
+    std::deque<Batch> m_queue;
     bool m_done = false;
     double m_seconds = 0.0;  // the worker's own
     std::string m_error;     // the worker's own until joined
