@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <exception>
 #include <functional>
 #include <map>
+#include <thread>
 
 #include "core/crossbar.h"
 #include "core/keep_rule.h"
@@ -226,6 +228,30 @@ float calibrate_threshold(const QuantizedWorkload& w, int h, const XbarNumerics&
     sel.locate(goal);
     pass([&](double v, double wgt) { sel.add2(v, wgt); }, int64_t(sel.crossing_bin()));
     return float(sel.threshold() * scorer.to_logit);
+}
+
+std::vector<float> calibrate_thresholds(const QuantizedWorkload& w, const XbarNumerics& x,
+                                        const CalibrationSpec& c, const MassWeights& mass,
+                                        unsigned threads) {
+    const int heads = w.q.heads;
+    std::vector<float> t(std::size_t(std::max(heads, 0)), 0.0f);
+    const unsigned n = std::max(1u, std::min(threads, unsigned(std::max(heads, 1))));
+    std::vector<std::exception_ptr> errors(n);
+    auto work = [&](unsigned k) {
+        try {
+            for (int h = int(k); h < heads; h += int(n))
+                t[std::size_t(h)] = calibrate_threshold(w, h, x, c, mass);
+        } catch (...) {
+            errors[k] = std::current_exception();
+        }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned k = 1; k < n; ++k) pool.emplace_back(work, k);
+    work(0);
+    for (std::thread& th : pool) th.join();
+    for (const std::exception_ptr& e : errors)
+        if (e) std::rethrow_exception(e);
+    return t;
 }
 
 }  // namespace sprint::core

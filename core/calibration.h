@@ -8,6 +8,8 @@
 // The calibration set is the first `queries` queries of each head (0: all of them).
 #pragma once
 
+#include <vector>
+
 #include <cstdint>
 
 #include "core/reference.h"
@@ -55,5 +57,10 @@ struct MassWeights {
 // share kept is at least the target (the whole group of equal scores at the boundary).
 float calibrate_threshold(const QuantizedWorkload& w, int h, const XbarNumerics& x,
                           const CalibrationSpec& c, const MassWeights& mass = {});
+// Every head's threshold, the heads shared among up to `threads` host threads (each head's
+// calibration is independent: the same values as one calibrate_threshold per head).
+std::vector<float> calibrate_thresholds(const QuantizedWorkload& w, const XbarNumerics& x,
+                                        const CalibrationSpec& c, const MassWeights& mass,
+                                        unsigned threads);
 
 }  // namespace sprint::core

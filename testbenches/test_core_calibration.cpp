@@ -344,3 +344,18 @@ TEST_CASE("core/calibration: the streaming thresholds equal those of a full sort
                               float(sorted_threshold(sw, goal) * to_logit));
                     }
 }
+
+TEST_CASE("core/calibration: every head on several threads gives each head's own threshold",
+          "[core][calibration]") {
+    Fixture fx = make(5, 96, 64, 31);
+    const XbarNumerics x;
+    const CalibrationSpec c = CalibrationSpec::mass(0.9);
+    const MassWeights mass{&fx.f.q, &fx.f.k};
+    std::vector<float> one;
+    for (int h = 0; h < 5; ++h) one.push_back(calibrate_threshold(fx.w, h, x, c, mass));
+    CHECK(one[0] != one[1]);  // the heads differ: a mix-up would show
+    for (unsigned threads : {1u, 2u, 3u, 8u}) {
+        INFO(threads << " threads");
+        CHECK(calibrate_thresholds(fx.w, x, c, mass, threads) == one);
+    }
+}

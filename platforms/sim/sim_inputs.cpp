@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "core/quant.h"
 #include "core/workload.h"
@@ -259,14 +260,14 @@ void set_thresholds(const RunOptions& o, const core::XbarNumerics& x, Inputs& in
     for (core::Mode m : run_modes(o)) {
         if (core::keeps_all(m)) continue;
         std::vector<float>& t = in.thresholds[m];
-        for (int h = 0; h < H; ++h) {
-            cal.mode = m;
-            if (!o.thresholds.empty())
-                t.push_back(float(o.thresholds.size() == 1 ? o.thresholds[0]
-                                                           : o.thresholds[std::size_t(h)]));
-            else
-                t.push_back(core::calibrate_threshold(cw, h, x, cal, mass));
+        cal.mode = m;
+        if (o.thresholds.empty()) {  // the heads on the host's cores (the same values)
+            t = core::calibrate_thresholds(cw, x, cal, mass, std::thread::hardware_concurrency());
+            continue;
         }
+        for (int h = 0; h < H; ++h)
+            t.push_back(
+                float(o.thresholds.size() == 1 ? o.thresholds[0] : o.thresholds[std::size_t(h)]));
     }
 }
 
