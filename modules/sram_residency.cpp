@@ -105,13 +105,14 @@ bool SramBuffer::reserve(proto::ResidencyCommand& cmd) {
     // With tokens, only rows no chunk in flight claims yet need room: the chunks in flight never
     // hold more distinct rows than there are slots, so every Acquire (made in the same order)
     // finds room. Without tokens, every row counts.
+    const uint32_t free = slots - std::min(slots, t.reserved + t.claimed);
     uint32_t fresh = cmd.count;
-    if (cmd.tokens) {
+    if (cmd.tokens) {  // counted until they are more than the free room (a refusal is then sure)
         fresh = 0;
-        for (uint32_t i = 0; i < cmd.count; ++i) fresh += t.claims.count(claim_key(cmd, i)) == 0;
+        for (uint32_t i = 0; i < cmd.count && fresh <= free; ++i)
+            fresh += t.claims.count(claim_key(cmd, i)) == 0;
     }
-    const uint32_t held = t.reserved + t.claimed;
-    cmd.no_room_out = fresh > slots - std::min(slots, held);
+    cmd.no_room_out = fresh > free;
     if (cmd.no_room_out) return true;
     if (!cmd.tokens) {
         t.reserved += cmd.count;
