@@ -85,16 +85,16 @@ class HeadScorer {
     std::vector<double> m_v;
 };
 
-// Query i's softmax weights of its `end` keys into p, summing to 1.
+// Query i's softmax weights of its `end` keys into p, summing to 1; the row's max logit and sum
+// of exponentials into *mx and *sum (what pair_weights_at needs to weigh single keys).
 void pair_weights(const QuantizedWorkload& w, int h, uint32_t i, int end, const MassWeights& mass,
-                  double* p) {
+                  double* p, double* mx_out, double* sum_out) {
     const int d = w.q.d;
-    double sum = 0.0;
+    double sum = 0.0, mx = -INFINITY;
     if (mass.q && mass.k) {
-        sum = dense_softmax_row(*mass.q, *mass.k, h, int(i), end, p);
+        sum = dense_softmax_row(*mass.q, *mass.k, h, int(i), end, p, &mx);
     } else {
         const double scale = exact_logit_scale(w.heads[std::size_t(h)], d);
-        double mx = -INFINITY;
         for (int j = 0; j < end; ++j) {
             p[j] = double(dot_i8(w.q.row(h, int(i)), w.k.row(h, j), d)) * scale;
             mx = std::max(mx, p[j]);
@@ -102,6 +102,28 @@ void pair_weights(const QuantizedWorkload& w, int h, uint32_t i, int end, const 
         for (int j = 0; j < end; ++j) sum += (p[j] = std::exp(p[j] - mx));
     }
     for (int j = 0; j < end; ++j) p[j] /= sum;
+    *mx_out = mx;
+    *sum_out = sum;
+}
+
+// The weights pair_weights gives keys js[0, n) of query i's row, from the row's max and sum, into
+// p[js[c]] (the same bits); false (nothing written) where only the whole row gives them.
+bool pair_weights_at(const QuantizedWorkload& w, int h, uint32_t i, int end,
+                     const MassWeights& mass, double mx, double sum, const std::vector<int>& js,
+                     std::vector<double>& logit, double* p) {
+    const int d = w.q.d, n = int(js.size());
+    logit.resize(js.size());
+    if (mass.q && mass.k) {
+        if (!dense_logits_at(*mass.q, *mass.k, h, int(i), end, js.data(), n, logit.data()))
+            return false;
+    } else {
+        const double scale = exact_logit_scale(w.heads[std::size_t(h)], d);
+        for (int c = 0; c < n; ++c)
+            logit[std::size_t(c)] =
+                double(dot_i8(w.q.row(h, int(i)), w.k.row(h, js[std::size_t(c)]), d)) * scale;
+    }
+    for (int c = 0; c < n; ++c) p[js[std::size_t(c)]] = std::exp(logit[std::size_t(c)] - mx) / sum;
+    return true;
 }
 
 // The threshold from the scores in two streaming passes, never holding them all: pass 1 sums the
@@ -202,20 +224,30 @@ float calibrate_threshold(const QuantizedWorkload& w, int h, const XbarNumerics&
     }
     if (total == 0.0) return 0.0f;
     Selector sel;
+    // Pass 1 keeps each row's max logit and sum of exponentials, so that pass 2 weighs only the
+    // keys whose score is in the bin it looks at (their weights are the only ones it uses).
+    std::vector<double> row_max(by_mass ? scorer.queries : 0), row_sum(row_max.size());
+    std::vector<int> in_bin;
+    std::vector<double> logit;
     // One pass over the calibration queries, feeding `add` each (score, weight).
-    // With `only_bin`, the weights are computed only for a row with a score in that bin (pass 2
-    // weighs no other score).
+    // With `only_bin` (pass 2), only the weights of the scores in that bin are computed.
     auto pass = [&](auto add, int64_t only_bin) {
         for (uint32_t i = 0; i < scorer.queries; ++i) {
             const int end = scorer.row(i, score.data());
             if (end == 0) continue;
-            bool weigh = by_mass;
-            if (weigh && only_bin >= 0) {
-                weigh = false;
-                for (int j = 0; j < end && !weigh; ++j)
-                    weigh = Selector::bin(score[std::size_t(j)]) == uint32_t(only_bin);
+            if (by_mass && only_bin < 0) {
+                pair_weights(w, h, i, end, mass, p.data(), &row_max[i], &row_sum[i]);
+            } else if (by_mass) {
+                in_bin.clear();
+                for (int j = 0; j < end; ++j)
+                    if (Selector::bin(score[std::size_t(j)]) == uint32_t(only_bin))
+                        in_bin.push_back(j);
+                if (!in_bin.empty() && !pair_weights_at(w, h, i, end, mass, row_max[i], row_sum[i],
+                                                        in_bin, logit, p.data())) {
+                    double mx, sum;
+                    pair_weights(w, h, i, end, mass, p.data(), &mx, &sum);
+                }
             }
-            if (weigh) pair_weights(w, h, i, end, mass, p.data());
             for (int j = 0; j < end; ++j) add(score[std::size_t(j)], p[std::size_t(j)]);
         }
     };

@@ -243,6 +243,15 @@ __attribute__((target("avx2,fma"))) void dense_dots_avx2(const double* qd, const
     }
 }
 
+// One key's four accumulator lanes as dense_dots_avx2 builds them (before the lanes are summed).
+__attribute__((target("avx2,fma"))) void dense_lanes_avx2(const double* qd, const float* kj, int d,
+                                                          double* lane) {
+    __m256d a = _mm256_setzero_pd();
+    for (int e = 0; e < d; e += 4)
+        a = _mm256_fmadd_pd(_mm256_loadu_pd(qd + e), _mm256_cvtps_pd(_mm_loadu_ps(kj + e)), a);
+    _mm256_storeu_pd(lane, a);
+}
+
 // acc[e] = sum_j (p[j] / sum) v_j[e] for j in [0, end), d a multiple of 16: sixteen sums at a
 // time held in registers over every key (the plain loop stores and reloads each one per key).
 __attribute__((target("avx2,fma"))) void dense_weighted_avx2(const double* p, double sum,
@@ -274,19 +283,21 @@ __attribute__((target("avx2,fma"))) void dense_weighted_avx2(const double* p, do
 // A reference, not the model's arithmetic: the dot products are summed in SIMD lanes (the order
 // of a double sum is free here), on AVX2 where the CPU has it (runtime dispatch).
 SPRINT_SIMD_CLONES
-double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p) {
+double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p,
+                         double* max_out) {
     const int d = q.d;
     const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
     const float* qi = q.row(h, i);
     double mx = -INFINITY;
+    double sum = 0.0;
 #if SPRINT_HAVE_AVX2_KERNELS
     if (d % 4 == 0 && cpu_has_avx2_fma()) {
         thread_local std::vector<double> qd;
         qd.assign(qi, qi + d);
         dense_dots_avx2(qd.data(), k.row(h, 0), d, end, p);
         for (int j = 0; j < end; ++j) mx = std::max(mx, p[j] *= inv_sqrt_d);
-        double sum = 0.0;
         for (int j = 0; j < end; ++j) sum += (p[j] = std::exp(p[j] - mx));
+        if (max_out) *max_out = mx;
         return sum;
     }
 #endif
@@ -298,9 +309,35 @@ double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int e
         p[j] = s * inv_sqrt_d;
         mx = std::max(mx, p[j]);
     }
-    double sum = 0.0;
     for (int j = 0; j < end; ++j) sum += (p[j] = std::exp(p[j] - mx));
+    if (max_out) *max_out = mx;
     return sum;
+}
+
+bool dense_logits_at(const Tensor3& q, const Tensor3& k, int h, int i, int end, const int* js,
+                     int n, double* out) {
+#if SPRINT_HAVE_AVX2_KERNELS
+    const int d = q.d;
+    if (d % 4 != 0 || !cpu_has_avx2_fma()) return false;
+    const double inv_sqrt_d = 1.0 / std::sqrt(double(d));
+    thread_local std::vector<double> qd;
+    const float* qi = q.row(h, i);
+    qd.assign(qi, qi + d);
+    // dense_dots_avx2 sums a key's four lanes as (0 + 1) + (2 + 3) in its blocks of four keys
+    // and as (0 + 2) + (1 + 3) for the keys after them: each key the way its row sums it.
+    const int blocked = end - end % 4;
+    for (int c = 0; c < n; ++c) {
+        double lane[4];
+        dense_lanes_avx2(qd.data(), k.row(h, js[c]), d, lane);
+        out[c] = (js[c] < blocked ? (lane[0] + lane[1]) + (lane[2] + lane[3])
+                                  : (lane[0] + lane[2]) + (lane[1] + lane[3])) *
+                 inv_sqrt_d;
+    }
+    return true;
+#else
+    (void)q, (void)k, (void)h, (void)i, (void)end, (void)js, (void)n, (void)out;
+    return false;
+#endif
 }
 
 SPRINT_SIMD_CLONES

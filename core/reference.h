@@ -61,8 +61,15 @@ Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int h
                       const std::vector<HeadParams>& hp);
 
 // exp(logit_j - max) of query i of head h for the keys [0, end) into p (double precision,
-// logit = q.k / sqrt(d)); returns their sum. The dense softmax of reference (a) and of the metrics.
-double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p);
+// logit = q.k / sqrt(d)); returns their sum, and the max in *max_out when given. The dense softmax
+// of reference (a), of the metrics and of calibration by mass.
+double dense_softmax_row(const Tensor3& q, const Tensor3& k, int h, int i, int end, double* p,
+                         double* max_out = nullptr);
+// The logits (before the max is taken off) of keys js[0, n) in query i's row of `end` keys, bit
+// for bit as dense_softmax_row computes them; false, writing nothing, where that cannot be
+// promised without the whole row (no AVX2 kernel on this host or build).
+bool dense_logits_at(const Tensor3& q, const Tensor3& k, int h, int i, int end, const int* js,
+                     int n, double* out);
 
 // Reference (a)'s row for query i of head h: the softmax row into p (as dense_softmax_row; its
 // sum is returned) and the attention output into out[0, d); acc is d doubles of scratch.

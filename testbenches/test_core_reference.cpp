@@ -858,3 +858,32 @@ TEST_CASE("core/workload: sinks, a local band, per-head sharpness and padding as
     // With every structure knob off the generator is the plain one.
     CHECK(generate_synthetic(s).q.data == plain.q.data);
 }
+
+TEST_CASE("core/reference: dense_logits_at gives each key the bits of its whole row",
+          "[core][reference]") {
+    for (int d : {8, 64})
+        for (int end : {1, 3, 4, 9, 30, 33}) {
+            CAPTURE(d, end);
+            Tensor3 q(1, end, d), k(1, end, d);
+            uint64_t x = 777u + uint64_t(d * 100 + end);
+            for (Tensor3* t : {&q, &k})
+                for (float& e : t->data) {
+                    x = x * 6364136223846793005ull + 1442695040888963407ull;
+                    e = float(int((x >> 33) % 2001) - 1000) / 300.0f;
+                }
+            std::vector<double> p(std::size_t(end), 0.0), logit(std::size_t(end), 0.0);
+            double mx = 0.0;
+            dense_softmax_row(q, k, 0, end - 1, end, p.data(), &mx);
+            std::vector<int> js;
+            for (int j = end - 1; j >= 0; --j) js.push_back(j);  // any order, any subset
+            if (!dense_logits_at(q, k, 0, end - 1, end, js.data(), end, logit.data())) {
+                WARN("no AVX2 kernel here: dense_logits_at declines, as documented");
+                continue;
+            }
+            for (int c = 0; c < end; ++c) {
+                CAPTURE(js[std::size_t(c)]);
+                // Bit for bit: the weight it gives is the row's own.
+                CHECK(std::exp(logit[std::size_t(c)] - mx) == p[std::size_t(js[std::size_t(c)])]);
+            }
+        }
+}
