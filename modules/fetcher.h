@@ -111,11 +111,15 @@ class Fetcher : public sc_core::sc_module {
     };
     // LT: the fetcher's requests in flight, (issue, done), of all commands; pruned of those that
     // ended before simulated time.
-    // As raw time values (sc_time::value): (issue, done) pairs sorted by done, and the same issue
-    // times sorted on their own, so the count in flight at any t is two binary searches.
+    // As raw time values (sc_time::value): (issue, done) pairs sorted by done from index `lo`
+    // (those before it are pruned), and the issue times sorted on their own, including `dead` of
+    // pruned requests, so the count in flight at any t >= now is two binary searches.
     struct Flight {
         std::vector<uint64_t> issue, done;
+        std::size_t lo = 0;
         std::vector<uint64_t> issue_sorted;
+        std::size_t dead = 0;
+        uint64_t max_issue = 0;  // of every request stored, pruned or not
     } m_lt_flight;
 
     void execute(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);

@@ -18,9 +18,7 @@ namespace {
 
 // How many of the sorted values v are <= t: a binary search without branches on the data (the
 // window asks several times per memory request, on comparisons that predict badly).
-std::size_t count_le(const std::vector<uint64_t>& v, uint64_t t) {
-    const uint64_t* a = v.data();
-    std::size_t n = v.size();
+std::size_t count_le(const uint64_t* a, std::size_t n, uint64_t t) {
     if (n == 0) return 0;
     const uint64_t* b = a;
     while (n > 1) {
@@ -41,19 +39,28 @@ sc_time Fetcher::Window::next_issue() const {
     // so that is #{issue <= t} - #{done <= t}: two binary searches. While max_outstanding are in
     // flight at t, t moves to the first of them to end.
     const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
-    const auto& fl = m_f.m_lt_flight;
-    auto in_flight = [&fl](uint64_t t) {
-        return count_le(fl.issue_sorted, t) - count_le(fl.done, t);
-    };
+    const Flight& fl = m_f.m_lt_flight;
+    const uint64_t* done = fl.done.data() + fl.lo;  // the requests not pruned, by end
+    const uint64_t* issue = fl.issue.data() + fl.lo;
+    const std::size_t n = fl.done.size() - fl.lo;
     uint64_t t = t0.value();
+    // Issued no earlier than every request stored (the usual case: one command issuing in
+    // order): every one counts as in flight until it ends, so the answer is t0 or the o-th
+    // latest end, whichever is later. (Requests pruned away ended before now <= t0.)
+    if (t >= fl.max_issue) return n < o ? t0 : sc_time::from_value(std::max(t, done[n - o]));
     // Fewer than o requests end after t: fewer than o can be in flight at t (one search).
-    if (fl.done.size() - count_le(fl.done, t) < o) return t0;
+    if (n - count_le(done, n, t) < o) return t0;
+    // Pruned requests were issued before now <= t: they count in issue_sorted, less `dead`.
+    auto in_flight = [&](uint64_t at) {
+        return count_le(fl.issue_sorted.data(), fl.issue_sorted.size(), at) - fl.dead -
+               count_le(done, n, at);
+    };
     while (in_flight(t) >= o) {
         // Move t to the first of those in flight to end: by done, the first one after t that
         // was issued by t.
-        std::size_t k = count_le(fl.done, t);
-        while (fl.issue[k] > t) ++k;  // one exists: o >= 1 are in flight
-        t = fl.done[k];
+        std::size_t k = count_le(done, n, t);
+        while (issue[k] > t) ++k;  // one exists: o >= 1 are in flight
+        t = done[k];
     }
     return sc_time::from_value(t);
 }
@@ -61,24 +68,33 @@ sc_time Fetcher::Window::next_issue() const {
 void Fetcher::Window::completed(const sc_time& issue, const sc_time& done) {
     m_first = false;
     m_last_issue = issue;
-    auto& fl = m_f.m_lt_flight;
-    const auto at = std::upper_bound(fl.done.begin(), fl.done.end(), done.value());
+    Flight& fl = m_f.m_lt_flight;
+    const auto at =
+        std::upper_bound(fl.done.begin() + std::ptrdiff_t(fl.lo), fl.done.end(), done.value());
     fl.issue.insert(fl.issue.begin() + (at - fl.done.begin()), issue.value());
     fl.done.insert(at, done.value());
     fl.issue_sorted.insert(
         std::upper_bound(fl.issue_sorted.begin(), fl.issue_sorted.end(), issue.value()),
         issue.value());
+    fl.max_issue = std::max<uint64_t>(fl.max_issue, issue.value());
     // Every issue time to come is at or after simulated time (a command starts at its caller's
-    // local time, never before now): requests that ended before now cannot limit one.
-    if (fl.done.size() > 2 * std::size_t(m_f.m_cfg.fetcher.max_outstanding) + 16) {
-        const std::size_t ended =
-            std::size_t(std::upper_bound(fl.done.begin(), fl.done.end(), sc_time_stamp().value()) -
-                        fl.done.begin());
-        for (std::size_t k = 0; k < ended; ++k)
-            fl.issue_sorted.erase(
-                std::lower_bound(fl.issue_sorted.begin(), fl.issue_sorted.end(), fl.issue[k]));
-        fl.issue.erase(fl.issue.begin(), fl.issue.begin() + std::ptrdiff_t(ended));
-        fl.done.erase(fl.done.begin(), fl.done.begin() + std::ptrdiff_t(ended));
+    // local time, never before now): requests that ended before now cannot limit one. They are
+    // pruned by moving `lo` past them; their issue times stay in issue_sorted, counted in `dead`.
+    const std::size_t o = m_f.m_cfg.fetcher.max_outstanding;
+    if (fl.done.size() - fl.lo <= 2 * o + 16) return;
+    const std::size_t ended =
+        count_le(fl.done.data() + fl.lo, fl.done.size() - fl.lo, sc_time_stamp().value());
+    fl.lo += ended;
+    fl.dead += ended;
+    if (fl.lo > 4 * o + 64) {  // compact: drop the pruned requests for good
+        fl.issue.erase(fl.issue.begin(), fl.issue.begin() + std::ptrdiff_t(fl.lo));
+        fl.done.erase(fl.done.begin(), fl.done.begin() + std::ptrdiff_t(fl.lo));
+        fl.lo = 0;
+        // The `dead` lowest issue times are all before now: at least `dead` issue times are (the
+        // pruned requests'), so any `dead` of the lowest can go in their place.
+        fl.issue_sorted.erase(fl.issue_sorted.begin(),
+                              fl.issue_sorted.begin() + std::ptrdiff_t(fl.dead));
+        fl.dead = 0;
     }
 }
 
