@@ -186,10 +186,12 @@ void CellArray::read_back(const uint32_t* tokens, uint32_t count, const XbarNume
                           int8_t* msb) const {
     if (m_integer) {  // every cell at a whole level within range: read_msb is the level, offset
         const int off = 1 << (x.key_bits - 1), max_level = (1 << x.key_bits) - 1;
+        const int d = m_d;  // a local: msb (int8_t) may alias any member, so the loop would reload
+        const uint8_t* levels = m_level.data();
         for (uint32_t c = 0; c < count; ++c) {
-            const uint8_t* l = m_level.data() + std::size_t(tokens[c]) * m_d;
-            for (int e = 0; e < m_d; ++e)
-                msb[std::size_t(c) * m_d + e] = int8_t(std::min(int(l[e]), max_level) - off);
+            const uint8_t* l = levels + std::size_t(tokens[c]) * d;
+            int8_t* out = msb + std::size_t(c) * d;
+            for (int e = 0; e < d; ++e) out[e] = int8_t(std::min(int(l[e]), max_level) - off);
         }
         return;
     }
