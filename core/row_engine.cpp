@@ -306,6 +306,7 @@ RowEngine::Partial RowEngine::take_partial() {
     return p;
 }
 
+SPRINT_SIMD_CLONES
 bool RowEngine::accumulate_online(uint32_t token, const int8_t* v_row) {
     if (m_next_v >= m_tokens.size() || m_tokens[m_next_v] != token) return false;
     const std::size_t t = token / m_tile;
