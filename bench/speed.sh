@@ -2,7 +2,7 @@
 # Simulation speed against numpy, side by side in one run (issue: simulation speed). For each
 # shape (heads x N x d) it times numpy's dense attention (float32, one OpenBLAS thread; the script
 # installs Debian's numpy and OpenBLAS when missing and prints the BLAS numpy mapped), then
-# sprint-sim on the SPRINT job alone (LT and AT) and the dense baseline alone (AT), and prints
+# sprint-sim on the SPRINT job alone (LT and AT) and the dense baseline alone (LT and AT), and prints
 # query-key pairs per second of the whole process (wall clock from start to exit, all set-up and
 # checks included), the simulation phase alone (sc_start; the fidelity references run beside it on
 # a thread of their own as each query completes, their host time shown apart), peak memory, and
@@ -34,7 +34,7 @@ for shape in $shapes; do
     np_rate=$(echo "$np" | sed 's/.*pairs_per_s=\([^ ]*\).*/\1/')
     echo "   $np"
     # "bare": the same job with --fidelity=false --verify=false (no references at all).
-    for run in "sprint lt" "sprint lt bare" "sprint at" "sprint at bare" "dense at"; do
+    for run in "sprint lt" "sprint lt bare" "sprint at" "sprint at bare" "dense lt" "dense at"; do
         set -- $run
         mode=$1; timing=$2; extra=""
         label="$mode $timing"

@@ -4,7 +4,9 @@
 # every check on: sprint-sim's defaults) through `sprint-sweep run` with one worker per core.
 # Prints the wall and CPU time of the whole sweep, points per second, the status counts and the
 # mean per-point sprint-sim time. Record the output in docs/PERFORMANCE.md with the date.
-#   bench/sweep_speed.sh [POINTS]   (10, 100 or 1000; default 1000)
+# Then times a whole-model point: models/bert-base.yaml (12 BERT-base layers, each its own data)
+# with its dense baseline, as a sweep point of a model workload runs it.
+#   bench/sweep_speed.sh [POINTS]   (10, 100 or 1000; default 1000; "model": the model point only)
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/deps.sh time
@@ -14,13 +16,21 @@ points=${1:-1000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # 1000 = 10 keep fractions x 5 SRAM sizes x 4 memories x 5 key widths (fewer: the first axes cut).
+model_point() {
+    /usr/bin/time -f "%e %U %S" -o "$tmp/mtime" ./build/sprint-sim --model models/bert-base.yaml \
+        --quiet >/dev/null
+    read -r mw mu ms <"$tmp/mtime"
+    echo "whole-model point (models/bert-base.yaml, 12 layers, SPRINT and the dense baseline):" \
+        "wall $mw s, CPU $(echo "$mu $ms" | awk '{ print $1 + $2 }') s"
+}
 case $points in
+model) model_point; exit 0 ;;
 1000) kf="{from: 0.02, to: 0.2, step: 0.02}"; sram="[2048, 4096, 8192, 16384, 32768]"
       mem="[lpddr4, ddr4, hbm2, reram]"; kb="[2, 3, 4, 5, 6]" ;;
 100) kf="{from: 0.02, to: 0.2, step: 0.02}"; sram="[2048, 4096, 8192, 16384, 32768]"
      mem="[lpddr4, hbm2]"; kb="[4]" ;;
 10) kf="{from: 0.02, to: 0.2, step: 0.02}"; sram="[8192]"; mem="[lpddr4]"; kb="[4]" ;;
-*) echo "usage: $0 [10|100|1000]" >&2; exit 2 ;;
+*) echo "usage: $0 [10|100|1000|model]" >&2; exit 2 ;;
 esac
 cat >"$tmp/bench.yaml" <<SPEC
 name: bench-$points
@@ -53,3 +63,4 @@ if sims:
     print("per point, sprint-sim's own simulation phase (sc_start): mean %.3f s; %d workers on %d cores"
           % (sum(sims) / len(sims), cores, cores))
 PY
+model_point
