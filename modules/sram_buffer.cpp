@@ -86,6 +86,14 @@ void SramBuffer::port_access(uint64_t len, sc_time& delay, ResourceTimeline& por
     delay = offset_of(port.occupy(abs_time(delay), dur));
 }
 
+// A gather or scatter moves whole rows: no byte enables, the streaming width its length.
+bool SramBuffer::whole_rows(tlm_generic_payload& gp) {
+    if (gp.get_streaming_width() == gp.get_data_length() && !gp.get_byte_enable_ptr()) return true;
+    gp.set_response_status(gp.get_byte_enable_ptr() ? TLM_BYTE_ENABLE_ERROR_RESPONSE
+                                                    : TLM_BURST_ERROR_RESPONSE);
+    return false;
+}
+
 // The rows of a RowGather, each checked against its buffer, in one pipelined port access.
 bool SramBuffer::gather(tlm_generic_payload& gp, const proto::RowGather& g, sc_time& delay) {
     const uint64_t a = gp.get_address();
@@ -97,11 +105,7 @@ bool SramBuffer::gather(tlm_generic_payload& gp, const proto::RowGather& g, sc_t
         gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
         return false;
     }
-    if (gp.get_streaming_width() != gp.get_data_length() || gp.get_byte_enable_ptr()) {
-        gp.set_response_status(gp.get_byte_enable_ptr() ? TLM_BYTE_ENABLE_ERROR_RESPONSE
-                                                        : TLM_BURST_ERROR_RESPONSE);
-        return false;
-    }
+    if (!whole_rows(gp)) return false;
     const uint64_t rows = mem->size() / g.row_bytes;
     for (uint32_t i = 0; i < g.count; ++i)
         if (g.slots[i] >= rows) {
@@ -171,11 +175,7 @@ bool SramBuffer::scatter(tlm_generic_payload& gp, proto::RowScatter& s, sc_time&
         gp.set_response_status(TLM_ADDRESS_ERROR_RESPONSE);
         return false;
     }
-    if (gp.get_streaming_width() != gp.get_data_length() || gp.get_byte_enable_ptr()) {
-        gp.set_response_status(gp.get_byte_enable_ptr() ? TLM_BYTE_ENABLE_ERROR_RESPONSE
-                                                        : TLM_BURST_ERROR_RESPONSE);
-        return false;
-    }
+    if (!whole_rows(gp)) return false;
     const uint8_t* src = gp.get_data_ptr();
     sc_time last = abs_time(delay);
     for (uint32_t i = 0; i < s.run_count; ++i) {

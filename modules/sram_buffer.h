@@ -101,6 +101,7 @@ class SramBuffer : public sc_core::sc_module {
     void datapath_transport(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay);
     bool gather(tlm::tlm_generic_payload& gp, const proto::RowGather& g, sc_core::sc_time& delay);
     bool scatter(tlm::tlm_generic_payload& gp, proto::RowScatter& s, sc_core::sc_time& delay);
+    static bool whole_rows(tlm::tlm_generic_payload& gp);  // else the error status is set
     void port_access(uint64_t len, sc_core::sc_time& delay, ResourceTimeline& port,
                      core::Duration& busy);
     bool data_access(tlm::tlm_generic_payload& gp, sc_core::sc_time& delay, ResourceTimeline& port,

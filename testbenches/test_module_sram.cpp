@@ -360,6 +360,67 @@ TEST_CASE("module sram: a RowGather read streams scattered rows as one pipelined
     CHECK(b.sram.stats().count("read_bytes") == 48);
 }
 
+TEST_CASE(
+    "module sram: a RowScatter write puts runs of rows in their slots, each run a port "
+    "access at its own time, and a bad run writes nothing") {
+    IpConfig cfg;
+    cfg.sram.bytes_per_cycle = 16;
+    cfg.sram.access_cycles = 3;
+    Bench b(cfg);
+    const auto rows = byte_rows(3, 16, 33), other = byte_rows(3, 16, 77);
+    std::vector<tlm::tlm_response_status> st;
+    std::vector<sc_time> ends;
+    sc_time took;
+    U8s back(48, 0xEE);
+    const uint8_t be[1] = {TLM_BYTE_ENABLED};
+    b.fetcher.body = [&](TestInitiator& f) {
+        const uint64_t kbase = proto::sram_address(Buffer::K, 0, 16);
+        std::vector<proto::RowScatter::Run> runs = {{5, 2, ns(10)}, {20, 1, ns(4)}};
+        proto::RowScatter sc;
+        sc.runs = runs.data();
+        sc.run_count = 2;
+        sc.row_bytes = 16;
+        sc_time d = sc_core::SC_ZERO_TIME;
+        U8s data(rows.begin(), rows.end());
+        st.push_back(f.transport(Request{tlm::TLM_WRITE_COMMAND, kbase, data.data(), 48}, d, &sc));
+        took = d;
+        for (const auto& r : runs) ends.push_back(r.at);
+        // The second run past the buffer: refused, and the first run not written either.
+        std::vector<proto::RowScatter::Run> bad = {{5, 2, ns(0)}, {8192 / 16 - 1, 2, ns(0)}};
+        sc.runs = bad.data();
+        U8s data2(64, 0x5A);
+        sc_time z = sc_core::SC_ZERO_TIME;
+        st.push_back(f.transport(Request{tlm::TLM_WRITE_COMMAND, kbase, data2.data(), 64}, z, &sc));
+        // Byte enables: refused.
+        sc.runs = runs.data();
+        U8s data3(other.begin(), other.end());
+        st.push_back(f.transport(
+            Request{tlm::TLM_WRITE_COMMAND, kbase, data3.data(), 48, 48, be, 1}, z, &sc));
+        const std::vector<uint32_t> slots = {5, 6, 20};
+        proto::RowGather g;
+        g.slots = slots.data();
+        g.count = 3;
+        g.row_bytes = 16;
+        st.push_back(
+            b.datapath.transport(Request{tlm::TLM_READ_COMMAND, kbase, back.data(), 48}, z, &g));
+    };
+    sc_core::sc_start();
+
+    REQUIRE(st.size() == 4);
+    CHECK(st[0] == tlm::TLM_OK_RESPONSE);
+    CHECK(st[1] == tlm::TLM_ADDRESS_ERROR_RESPONSE);
+    CHECK(st[2] == tlm::TLM_BYTE_ENABLE_ERROR_RESPONSE);
+    CHECK(st[3] == tlm::TLM_OK_RESPONSE);
+    CHECK(back == U8s(rows.begin(), rows.end()));  // the first scatter's rows, nothing after
+    // The port in the runs' order: 10 + 3 + 2 = 15, then the run that came at 4 waits: 15 + 4.
+    REQUIRE(ends.size() == 2);
+    CHECK(ends[0] == ns(15));
+    CHECK(ends[1] == ns(19));
+    CHECK(took == ns(19));
+    CHECK(b.sram.stats().count("writes") == 2);  // a port access per run
+    CHECK(b.sram.stats().count("write_bytes") == 48);
+}
+
 TEST_CASE("module sram: bad accesses get address - burst - byte-enable and command errors") {
     IpConfig cfg;
     Bench b(cfg);
