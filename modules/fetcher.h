@@ -23,8 +23,10 @@
 // DMI (tlm_interfaces/timed_dmi.h; checked against one real transaction per DMI region first),
 // then sends one ReadBack and one RowScatter SRAM write for the whole command. Every resource
 // (memory bus, crossbar, SRAM port) sees the same bookings in the same order either way, so
-// cycles, bytes and data are the same (the diff set checks it). Files: fetcher.cpp (commands),
-// fetcher_load.cpp (LoadRows), fetcher_memory.cpp (memory requests, DMI).
+// cycles, bytes and data are the same (the diff set checks it), provided the memory's
+// b_transport does not wait (the project's Memory never does): a memory that waits inside it
+// lets other commands book the crossbar and SRAM in between, at other points on each path. Files:
+// fetcher.cpp (commands), fetcher_load.cpp (LoadRows), fetcher_memory.cpp (memory requests, DMI).
 #pragma once
 
 #include <cstdint>
