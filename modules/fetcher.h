@@ -173,9 +173,8 @@ class Fetcher : public sc_core::sc_module {
     void request_thread();
     bool dmi_lookup(uint64_t addr, uint32_t len, bool write, tlm::tlm_dmi*& out);
     void invalidate_dmi(sc_dt::uint64 start, sc_dt::uint64 end);
-    bool read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
-                   const uint8_t* lsb, uint8_t* full, std::vector<int8_t>& msb,
-                   sc_core::sc_time& at);
+    bool read_back(const proto::FetchCommand& cmd, proto::ReadBackRun* runs, uint32_t n,
+                   uint32_t rows, const uint8_t* lsb, uint8_t* full, std::vector<int8_t>& msb);
     // `rows` rows of cmd's buffer from `slot` on, tagged with cmd's head and query.
     bool sram_write(const proto::FetchCommand& cmd, uint32_t slot, uint32_t rows, uint8_t* data,
                     sc_core::sc_time& at);

@@ -73,10 +73,12 @@ void Fetcher::abandon(const proto::FetchCommand& cmd, const std::vector<uint8_t>
     residency(cmd.unit, fl, at);
 }
 
-// K-MSB read-back of `rows` consecutive tokens from cmd.tokens[first]: one ReadBack on the
-// crossbar's socket at `at` (which becomes its end), the codes joined with the packed low bits.
-bool Fetcher::read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t rows,
-                        const uint8_t* lsb, uint8_t* full, std::vector<int8_t>& msb, sc_time& at) {
+// K-MSB read-back of `n` runs of consecutive tokens (`rows` rows in all) in one ReadBack on the
+// crossbar's socket, each run sensed at its `at` (which becomes its end); the codes joined with
+// the packed low bits `lsb` (runs one after the other) into `full`.
+bool Fetcher::read_back(const proto::FetchCommand& cmd, proto::ReadBackRun* runs, uint32_t n,
+                        uint32_t rows, const uint8_t* lsb, uint8_t* full,
+                        std::vector<int8_t>& msb) {
     const uint32_t d = cmd.row_bytes, kb = uint32_t(m_cfg.xbar.key_bits);
     const uint32_t lrb = core::key_lsb_row_bytes(int(d), int(kb));
     msb.resize(std::size_t(rows) * d);
@@ -85,15 +87,14 @@ bool Fetcher::read_back(const proto::FetchCommand& cmd, uint32_t first, uint32_t
     xc.head = cmd.head;
     xc.query = cmd.query;
     xc.d = d;
-    xc.first_key = cmd.tokens[first];
-    xc.key_count = rows;
+    xc.runs = runs;
+    xc.run_count = n;
     proto::PooledPayload p(m_pool);
-    proto::prepare(*p, TLM_READ_COMMAND, 0, reinterpret_cast<uint8_t*>(msb.data()), rows * d);
+    proto::prepare(*p, TLM_READ_COMMAND, 0, msb.data(), rows * d);
     p->set_extension(&xc);
-    sc_time dl = offset_of(at);
+    sc_time dl = offset_of(runs[0].at);
     to_xbar.transport(*p, dl);
     p->clear_extension(&xc);
-    at = abs_time(dl);
     if (!p->is_response_ok()) return false;
     for (uint32_t r = 0; r < rows; ++r)
         core::join_key_row(&msb[std::size_t(r) * d], lsb + std::size_t(r) * lrb, int(d), int(kb),
@@ -178,8 +179,10 @@ Fetcher::Loaded Fetcher::load_per_request(proto::FetchCommand& cmd, BurstPlan& p
         const uint8_t* rows = plan.stage.data() + std::size_t(r.packed) * mrb;
         if (cmd.readback) {  // the run's top bits from the crossbar, joined with the low bits
             plan.full.resize(std::size_t(r.rows) * rb);
-            if (!read_back(cmd, r.first, r.rows, rows, plan.full.data(), plan.msb, ready))
+            proto::ReadBackRun one{cmd.tokens[r.first], r.rows, ready};
+            if (!read_back(cmd, &one, 1, r.rows, rows, plan.full.data(), plan.msb))
                 return l.delivered = false;
+            ready = one.at;
             rows = plan.full.data();
         }
         for (uint32_t a = 0; a < r.rows;) {
@@ -254,31 +257,13 @@ Fetcher::Loaded Fetcher::load_batched(proto::FetchCommand& cmd, BurstPlan& plan,
 // joined with the staged low bits into plan.full, and plan.ready moved to the read-back's ends.
 bool Fetcher::read_back_runs(const proto::FetchCommand& cmd, BurstPlan& plan, uint32_t runs,
                              uint32_t rows) {
-    const uint32_t d = cmd.row_bytes, kb = uint32_t(m_cfg.xbar.key_bits);
-    const uint32_t lrb = core::key_lsb_row_bytes(int(d), int(kb));
     plan.readback.resize(runs);
     for (uint32_t r = 0; r < runs; ++r)
         plan.readback[r] = {cmd.tokens[plan.runs[r].first], plan.runs[r].rows, plan.ready[r]};
-    plan.msb.resize(std::size_t(rows) * d);
-    proto::XbarCommand xc;
-    xc.op = proto::XbarOp::ReadBack;
-    xc.head = cmd.head;
-    xc.query = cmd.query;
-    xc.d = d;
-    xc.runs = plan.readback.data();
-    xc.run_count = runs;
-    proto::PooledPayload p(m_pool);
-    proto::prepare(*p, TLM_READ_COMMAND, 0, plan.msb.data(), rows * d);
-    p->set_extension(&xc);
-    sc_time dl = offset_of(plan.ready[0]);
-    to_xbar.transport(*p, dl);
-    p->clear_extension(&xc);
-    if (!p->is_response_ok()) return false;
-    plan.full.resize(std::size_t(rows) * d);
-    for (uint32_t r = 0; r < rows; ++r)
-        core::join_key_row(&plan.msb[std::size_t(r) * d], plan.stage.data() + std::size_t(r) * lrb,
-                           int(d), int(kb),
-                           reinterpret_cast<int8_t*>(plan.full.data()) + std::size_t(r) * d);
+    plan.full.resize(std::size_t(rows) * cmd.row_bytes);
+    if (!read_back(cmd, plan.readback.data(), runs, rows, plan.stage.data(), plan.full.data(),
+                   plan.msb))
+        return false;
     for (uint32_t r = 0; r < runs; ++r) plan.ready[r] = plan.readback[r].at;
     return true;
 }

@@ -62,9 +62,10 @@ struct XbarCommand : Extension<XbarCommand> {
     // ReadBack (Fetcher -> CrossbarArray): sense keys [first_key, first_key + key_count) of the
     // programmed head; data = key_count x d int8 top-bit codes (READ).
     uint32_t first_key = 0, key_count = 0;
-    // ReadBack of several runs at once (the fetcher's batched LT path, FetcherConfig::lt_path):
-    // `runs` replaces first_key and key_count; the runs are sensed in order, each at its own time;
-    // data = every run's keys x d, run after run.
+    // ReadBack of a list of runs (what the fetcher sends: one run per transaction on its
+    // per-request path, all of a LoadRows's runs on its batched LT path): `runs` replaces
+    // first_key and key_count; the runs are sensed in order, each at its own time; data = every
+    // run's keys x d, run after run.
     ReadBackRun* runs = nullptr;
     uint32_t run_count = 0;
     // Program: the head's key count (a head with more keys than the array holds is programmed
