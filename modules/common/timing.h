@@ -6,7 +6,8 @@
 #include <cstdint>
 
 #include <iterator>
-#include <map>
+#include <utility>
+#include <vector>
 
 #include <systemc>
 
@@ -48,21 +49,30 @@ class ResourceCalendar {
     sc_core::sc_time occupy(const sc_core::sc_time& arrive, const sc_core::sc_time& duration,
                             sc_core::sc_time* start = nullptr) {
         const sc_core::sc_time now = sc_core::sc_time_stamp();
-        while (!m_busy_at.empty() && m_busy_at.begin()->second <= now)
-            m_busy_at.erase(m_busy_at.begin());
+        while (m_lo < m_busy_at.size() && m_busy_at[m_lo].second <= now) ++m_lo;
+        if (m_lo > 32 && 2 * m_lo > m_busy_at.size()) {  // drop the ended bookings in one go
+            m_busy_at.erase(m_busy_at.begin(), m_busy_at.begin() + static_cast<long>(m_lo));
+            m_lo = 0;
+        }
         sc_core::sc_time t = arrive;
-        auto it = m_busy_at.upper_bound(t);
-        if (it != m_busy_at.begin() && std::prev(it)->second > t) t = std::prev(it)->second;
+        auto it = std::upper_bound(
+            m_busy_at.begin() + static_cast<long>(m_lo), m_busy_at.end(), t,
+            [](const sc_core::sc_time& x, const Booking& b) { return x < b.first; });
+        if (it != m_busy_at.begin() + static_cast<long>(m_lo) && std::prev(it)->second > t)
+            t = std::prev(it)->second;
         for (; it != m_busy_at.end() && it->first < t + duration; ++it) t = std::max(t, it->second);
         if (start) *start = t;
         m_total += duration;
-        if (duration > sc_core::SC_ZERO_TIME) m_busy_at.emplace(t, t + duration);
+        // Every booking before `it` ends by t and the one at `it` starts at or after t + duration.
+        if (duration > sc_core::SC_ZERO_TIME) m_busy_at.insert(it, Booking(t, t + duration));
         return t + duration;
     }
     const sc_core::sc_time& busy() const { return m_total; }
 
   private:
-    std::map<sc_core::sc_time, sc_core::sc_time> m_busy_at;  // start -> end, disjoint
+    using Booking = std::pair<sc_core::sc_time, sc_core::sc_time>;  // start, end
+    std::vector<Booking> m_busy_at;  // in start order, disjoint; [0, m_lo) have ended
+    size_t m_lo = 0;
     sc_core::sc_time m_total = sc_core::SC_ZERO_TIME;
 };
 
