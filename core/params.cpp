@@ -1,5 +1,6 @@
 #include "core/params.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -60,10 +61,64 @@ bool parse_number(const std::string& s, double& out) {
     return errno == 0 && end && *end == '\0' && std::isfinite(out);
 }
 
+namespace {
+
+// The name as compared: lower case, without the separators a slip most often changes.
+std::string folded(const std::string& s) {
+    std::string out;
+    for (const char c : s)
+        if (c != '.' && c != '_' && c != '-')
+            out += char(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t up = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] != b[j - 1] ? 1 : 0)});
+            diag = up;
+        }
+    }
+    return row[b.size()];
+}
+
+}  // namespace
+
+std::string did_you_mean(const std::string& typed, const std::vector<std::string>& known) {
+    const std::string t = folded(typed);
+    // A slip: a quarter of the name's letters, at least one and at most three.
+    const std::size_t limit = std::clamp<std::size_t>(t.size() / 4, 1, 3);
+    std::vector<std::pair<std::size_t, std::string>> near;
+    for (const auto& k : known) {
+        const std::size_t d = edit_distance(t, folded(k));
+        if (d <= limit) near.emplace_back(d, k);
+    }
+    if (near.empty()) return "";
+    std::stable_sort(near.begin(), near.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string out = " (did you mean ";
+    for (std::size_t i = 0; i < near.size() && i < 3; ++i)
+        out += (i ? " or '" : "'") + near[i].second + "'";
+    return out + "?)";
+}
+
 std::string ParamRegistry::bad(const std::string& name, const std::string& value,
                                const std::string& allowed) const {
+    std::string hint;
+    // A list of choices ("lpddr4|hbm2"): the nearest of them to a mistyped one.
+    if (allowed.find('|') != std::string::npos && allowed.find(' ') == std::string::npos) {
+        std::vector<std::string> choices;
+        std::stringstream ss(allowed);
+        for (std::string c; std::getline(ss, c, '|');) choices.push_back(c);
+        hint = did_you_mean(value, choices);
+    }
     return m_label + " '" + m_prefix + name + "': value '" + value +
-           "' is not allowed (allowed: " + allowed + ")";
+           "' is not allowed (allowed: " + allowed + ")" + hint;
 }
 
 void ParamRegistry::add(Entry e) {

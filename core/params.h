@@ -94,6 +94,11 @@ class ParamRegistry {
 // trailing characters. The registry's rule for every real-valued option and list item.
 bool parse_number(const std::string& s, double& out);
 
+// " (did you mean 'x'?)" naming the known names closest to a mistyped one (edit distance, case
+// and the separators '.', '_', '-' ignored; at most three, only those close enough to be a slip),
+// or "" when none is. For messages about unknown names and values.
+std::string did_you_mean(const std::string& typed, const std::vector<std::string>& known);
+
 // Number formatting shared by the registry and reports: shortest text that reads back exactly.
 std::string format_double(double v);
 

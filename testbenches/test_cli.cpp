@@ -2175,6 +2175,17 @@ TEST_CASE("cli/bad-option: values that cannot give a finite result are refused b
         check_bad_input(dir, small({"--x%canonical_option%", "1"}),
                         {"unrecognised option '--x%canonical_option%'"});
     }
+    SECTION("a mistyped name or choice gets the nearest known ones") {
+        check_bad_input(dir, small({"--sprint.sram.kbytes", "4096"}),
+                        {"unrecognised option '--sprint.sram.kbytes'",
+                         "(did you mean 'sprint.sram.k_bytes' or 'sprint.sram.v_bytes'?)"});
+        check_bad_input(dir, small({"--dram.preset", "hbm3"}),
+                        {"value 'hbm3' is not allowed", "(did you mean 'hbm2'?)"});
+        const std::string ini = dir.file("typo.ini");
+        write_text(ini, "[sprint.xbar]\nkey_bit = 4\n");
+        check_bad_input(dir, small({"--config", ini}),
+                        {"typo.ini", "did you mean 'sprint.xbar.key_bits'"});
+    }
     SECTION("an INI value the command line overrides is still checked") {
         const std::string ini = dir.file("bad.ini");
         write_text(ini, "sprint.sram.k_bytes = 7\nheads = 0\n");

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <catch2/catch.hpp>
 
 #include "core/params.h"
@@ -89,6 +90,18 @@ TEST_CASE("core/params: set and get every kind of parameter", "[core][params]") 
     // the registry reads the variable, so a direct change is visible
     c.tiles = 7;
     CHECK(r.find("sprint.xbar.tiles")->get() == "7");
+}
+
+TEST_CASE("core/params: did_you_mean names the close known names, never far ones",
+          "[core][params]") {
+    const std::vector<std::string> known = {"lpddr4", "hbm2", "ddr4", "reram"};
+    CHECK(did_you_mean("hbm3", known) == " (did you mean 'hbm2'?)");
+    CHECK(did_you_mean("HBM2", known) == " (did you mean 'hbm2'?)");
+    CHECK(did_you_mean("ddr3", known) == " (did you mean 'ddr4'?)");
+    CHECK(did_you_mean("sram", known) == "");
+    CHECK(did_you_mean("sprint.sram.kbytes", {"sprint.sram.k_bytes", "heads"}) ==
+          " (did you mean 'sprint.sram.k_bytes'?)");
+    CHECK(did_you_mean("x", {}) == "");
 }
 
 TEST_CASE("core/params: bools", "[core][params]") {

@@ -393,8 +393,8 @@ constraints: ["keep-fraction < 0.5"]
     CHECK(e.status == kDoesNotFit);
     CHECK(e.message == "constraint 'keep-fraction > 0.5' is false");
     CHECK_THROWS_WITH(check_names(spec_of("name: t\nconstraints: ['nosuch > 1']\n")),
-                      "constraint 'nosuch > 1': sprint-sim has no option or parameter 'nosuch' "
-                      "(sprint-sim --help lists them)");
+                      "constraint 'nosuch > 1': sprint-sim has no option or parameter 'nosuch'; "
+                      "sprint-sim --help lists them");
 }
 
 TEST_CASE("sweep/figures: read from a stats document, the baseline gives speed-up", "[sweep]") {
@@ -461,9 +461,22 @@ TEST_CASE("sweep/db: pending points, one transaction per result, merge by key", 
         CHECK(rows[1].figures.at("cycles").value == 10.0);
         CHECK(rows[0].id == 0);
         CHECK(a.merge_from(dir + "/b.db") == 0);
-        const Spec other = spec_of("name: t\naxes:\n  keep-fraction: [0.5]\n");
-        CHECK_THROWS_WITH(a.bind(other),
-                          Catch::Contains("holds sweep 't' from a different version of the spec"));
+        // An edited spec of the same sweep is taken (its points are matched by key); the spec
+        // it replaced is kept; a sweep of another name is refused.
+        CHECK_FALSE(a.bind(s));
+        const Spec grown = spec_of("name: t\naxes:\n  keep-fraction: [0.1, 0.2, 0.3, 0.5]\n");
+        CHECK(a.bind(grown));
+        CHECK(a.meta("spec_text") == grown.text);
+        CHECK(nlohmann::json::parse(*a.meta("spec_history")).at(0).at("text") == s.text);
+        const std::vector<Point> more = expand(grown);
+        a.add_points(more);
+        const std::vector<Row> after = a.rows();
+        REQUIRE(after.size() == 4);
+        CHECK(after[3].id == 3);
+        CHECK(after[3].status == kPending);
+        CHECK(a.statuses()[pts[0].key] == kOk);  // the finished points stay as they were
+        const Spec other = spec_of("name: u\naxes:\n  keep-fraction: [0.5]\n");
+        CHECK_THROWS_WITH(a.bind(other), Catch::Contains("holds sweep 't', not 'u'"));
         CHECK_THROWS_WITH(a.merge_from(dir + "/none.db"), Catch::Contains("does not exist"));
     }
     std::filesystem::remove_all(dir);

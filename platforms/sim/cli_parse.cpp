@@ -6,6 +6,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "core/params.h"
 #include "platforms/sim/cli.h"
 #include "platforms/sim/cli_internal.h"
 #include "platforms/sim/version.h"
@@ -22,6 +23,12 @@ namespace {
 void refuse_percent_name(const std::string& name, const std::string& where) {
     if (name.find('%') != std::string::npos)
         throw std::runtime_error(where + "unrecognised option '" + name + "'");
+}
+
+std::vector<std::string> long_names(const po::options_description& all) {
+    std::vector<std::string> out;
+    for (const auto& o : all.options()) out.push_back(o->long_name());
+    return out;
 }
 
 // The command line into `vm`; no positional arguments: a stray word is an error, not ignored.
@@ -44,6 +51,10 @@ void store_command_line(int argc, const char* const argv[], const po::options_de
                              ~po::command_line_style::allow_guessing)
                       .run(),
                   vm);
+    } catch (const po::unknown_option& e) {
+        std::string name = e.get_option_name();
+        while (!name.empty() && name.front() == '-') name.erase(name.begin());
+        throw std::runtime_error(std::string(e.what()) + core::did_you_mean(name, long_names(all)));
     } catch (const po::error& e) {
         throw std::runtime_error(e.what());
     }
@@ -87,6 +98,9 @@ std::vector<std::pair<std::string, std::string>> store_config_file(
         for (const auto& opt : parsed.options)
             for (const std::string& v : opt.value) given.emplace_back(opt.string_key, v);
         return given;
+    } catch (const po::unknown_option& e) {
+        throw std::runtime_error("config file '" + file + "': " + e.what() +
+                                 core::did_you_mean(e.get_option_name(), long_names(all)));
     } catch (const po::error& e) {
         throw std::runtime_error("config file '" + file + "': " + e.what());
     }

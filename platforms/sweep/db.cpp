@@ -2,11 +2,13 @@
 
 #include <sqlite3.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <set>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -17,11 +19,14 @@ namespace sprint::sweep {
 
 namespace {
 
+// meta 'identity': how points are keyed (their effective settings; before, their options).
+const char* const kIdentity = "settings";
+
 const char* const kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS points (
-    id INTEGER PRIMARY KEY,  -- the point's index in the spec's expansion
-    key TEXT NOT NULL UNIQUE,  -- its sprint-sim options, sorted: the point's identity
+    id INTEGER PRIMARY KEY,  -- its index in the expansion that added it (new databases)
+    key TEXT NOT NULL UNIQUE,  -- its effective settings, sorted: the point's identity
     workload TEXT NOT NULL,
     axis_values TEXT NOT NULL,
     options TEXT NOT NULL,
@@ -88,6 +93,7 @@ class Stmt {
     double real(int c) const { return sqlite3_column_double(m_s, c); }
     long long integer(int c) const { return sqlite3_column_int64(m_s, c); }
     bool null(int c) const { return sqlite3_column_type(m_s, c) == SQLITE_NULL; }
+    sqlite3_stmt* handle() const { return m_s; }
 
   private:
     sqlite3* m_db;
@@ -254,38 +260,131 @@ std::optional<std::string> Database::meta(const std::string& key) const {
     return q.text(0);
 }
 
-void Database::bind(const Spec& spec) {
+bool Database::bind(const Spec& spec) {
     const auto name = meta("spec_name"), text = meta("spec_text");
-    if (name) {
-        if (*name != spec.name || !text || *text != spec.text)
-            throw std::runtime_error(
-                "results database '" + m_path + "' holds sweep '" + *name + "'" +
-                (*name == spec.name ? " from a different version of the spec" : "") +
-                "; use another --db for this spec (or delete the file to start over)");
-        return;
-    }
     nlohmann::json axes = nlohmann::json::array();
     for (const auto& a : spec.axes) axes.push_back(a.name);
+    if (name) {
+        if (*name != spec.name)
+            throw std::runtime_error("results database '" + m_path + "' holds sweep '" + *name +
+                                     "', not '" + spec.name +
+                                     "'; use another --db for this spec (or delete the file to "
+                                     "start over)");
+        if (text && *text == spec.text) return false;
+        // Axes the spec no longer has stay listed after its own: earlier points still have them.
+        for (const auto& a : axis_names())
+            if (std::find(axes.begin(), axes.end(), a) == axes.end()) axes.push_back(a);
+        nlohmann::json history = nlohmann::json::array();
+        if (const auto h = meta("spec_history")) history = nlohmann::json::parse(*h);
+        history.push_back({{"text", text.value_or("")}, {"replaced", platform::utc_timestamp()}});
+        exec("BEGIN");
+        set_meta("spec_text", spec.text);
+        set_meta("axes", axes.dump());
+        set_meta("spec_history", history.dump());
+        exec("COMMIT");
+        return true;
+    }
     exec("BEGIN");
     set_meta("spec_name", spec.name);
     set_meta("spec_text", spec.text);
     set_meta("axes", axes.dump());
     set_meta("created", platform::utc_timestamp());
+    set_meta("identity", kIdentity);
     exec("COMMIT");
+    return false;
+}
+
+void Database::upgrade_keys(const std::function<std::string(const Options&)>& rekey) {
+    if (meta("identity") == std::optional<std::string>(kIdentity)) return;
+    struct Old {
+        long long id;
+        std::string key;
+    };
+    std::vector<Old> rows;
+    {
+        // The ok points first, then the other finished ones: of points that become one, the
+        // first keeps its key.
+        Stmt q(m_db,
+               "SELECT id, options FROM points ORDER BY status = 'ok' DESC, "
+               "status != 'pending' DESC, id");
+        while (q.step()) {
+            Options opts;
+            for (const auto& o : nlohmann::json::parse(q.text(1)))
+                opts.emplace_back(o.at(0).get<std::string>(), o.at(1).get<std::string>());
+            rows.push_back({q.integer(0), rekey(opts)});
+        }
+    }
+    exec("BEGIN IMMEDIATE");
+    try {
+        // Every key out of the way first, so no new key meets an old one still in place.
+        exec("UPDATE points SET key = '~' || id");
+        Stmt up(m_db, "UPDATE points SET key = ? WHERE id = ?");
+        Stmt del(m_db, "DELETE FROM points WHERE id = ?");
+        std::set<std::string> seen;
+        for (const Old& r : rows) {
+            if (seen.insert(r.key).second)
+                up.bind(1, r.key).bind(2, r.id).run();
+            else
+                del.bind(1, r.id).run();
+        }
+        set_meta("identity", kIdentity);
+        exec("COMMIT");
+    } catch (...) {
+        exec("ROLLBACK");
+        throw;
+    }
 }
 
 void Database::add_points(const std::vector<Point>& points) {
-    // The id is the point's index in the expansion: the same in every task's database.
-    Stmt q(m_db,
-           "INSERT OR IGNORE INTO points (id, key, workload, axis_values, options) "
-           "VALUES (?, ?, ?, ?, ?)");
+    long long next = 0;
+    bool fresh = true;
+    {
+        Stmt q(m_db, "SELECT count(*), coalesce(max(id), -1) + 1 FROM points");
+        q.step();
+        fresh = q.integer(0) == 0;
+        next = q.integer(1);
+    }
+    // A new database numbers its points by their index in the expansion: the same in every Slurm
+    // task's database. A grown one numbers its new points after the last one.
+    Stmt ins(m_db,
+             "INSERT OR IGNORE INTO points (id, key, workload, axis_values, options) "
+             "VALUES (?, ?, ?, ?, ?)");
+    Stmt up(m_db,
+            "UPDATE points SET workload = ?, axis_values = json_patch(axis_values, ?), "
+            "options = ? WHERE key = ?");
     exec("BEGIN");
     for (const Point& p : points) {
         nlohmann::json av = nlohmann::json::object(), opts = nlohmann::json::array();
         for (const auto& [n, v] : p.axis_values) av[n] = v;
         for (const auto& [n, v] : p.options) opts.push_back({n, v});
-        q.bind(1, static_cast<long long>(p.index)).bind(2, p.key).bind(3, p.workload);
-        q.bind(4, av.dump()).bind(5, opts.dump()).run();
+        const long long id = fresh ? static_cast<long long>(p.index) : next;
+        ins.bind(1, id).bind(2, p.key).bind(3, p.workload);
+        ins.bind(4, av.dump()).bind(5, opts.dump()).run();
+        if (sqlite3_changes(m_db) == 1) {
+            next += fresh ? 0 : 1;
+            continue;
+        }
+        up.bind(1, p.workload).bind(2, av.dump()).bind(3, opts.dump()).bind(4, p.key).run();
+    }
+    exec("COMMIT");
+}
+
+std::map<std::string, std::string> Database::made_by() const {
+    std::map<std::string, std::string> out;
+    Stmt q(m_db, "SELECT key, version, git_commit FROM points WHERE status != 'pending'");
+    while (q.step()) out[q.text(0)] = q.text(1) + " (git " + q.text(2) + ")";
+    return out;
+}
+
+void Database::make_pending(const std::vector<std::string>& keys) {
+    Stmt up(m_db,
+            "UPDATE points SET status = 'pending', message = '', finished = '', seconds = 0 "
+            "WHERE key = ?");
+    Stmt del(m_db, "DELETE FROM figures WHERE point = (SELECT id FROM points WHERE key = ?)");
+    exec("BEGIN IMMEDIATE");
+    for (const auto& k : keys) {
+        up.bind(1, k).run();
+        del.bind(1, k).run();
     }
     exec("COMMIT");
 }
@@ -389,6 +488,34 @@ std::vector<Row> Database::rows() const {
     return out;
 }
 
+// The finished points of the attached database `src` that this one lacks (by key), each with
+// its id there if that is free here (a merge into a new database keeps the expansion's
+// numbering), else after the last point.
+void Database::insert_new_points() {
+    Stmt q(
+        m_db,
+        "SELECT id, key, workload, axis_values, options FROM src.points s WHERE status != "
+        "'pending' AND NOT EXISTS (SELECT 1 FROM main.points m WHERE m.key = s.key) ORDER BY id");
+    Stmt taken(m_db, "SELECT count(*) FROM main.points WHERE id = ?");
+    Stmt ins(m_db,
+             "INSERT INTO main.points (id, key, workload, axis_values, options) "
+             "VALUES (?, ?, ?, ?, ?)");
+    while (q.step()) {
+        long long id = q.integer(0);
+        taken.bind(1, id);
+        taken.step();
+        const bool used = taken.integer(0) > 0;
+        sqlite3_reset(taken.handle());
+        if (used) {
+            Stmt last(m_db, "SELECT coalesce(max(id), -1) + 1 FROM main.points");
+            last.step();
+            id = last.integer(0);
+        }
+        ins.bind(1, id).bind(2, q.text(1)).bind(3, q.text(2)).bind(4, q.text(3));
+        ins.bind(5, q.text(4)).run();
+    }
+}
+
 std::size_t Database::merge_from(const std::string& other) {
     {
         std::error_code ec;
@@ -398,15 +525,24 @@ std::size_t Database::merge_from(const std::string& other) {
         const auto name = src.meta("spec_name"), text = src.meta("spec_text");
         if (!name) throw std::runtime_error("'" + other + "' holds no sweep");
         const auto mine = meta("spec_name");
+        if (src.meta("identity") != std::optional<std::string>(kIdentity))
+            throw std::runtime_error("'" + other +
+                                     "' was made by an earlier sprint-sweep that keyed points by "
+                                     "their options; `sprint-sweep run SPEC --db " +
+                                     other + "` updates it (and runs what it lacks)");
         if (!mine) {
             exec("BEGIN");
-            for (const char* k : {"spec_name", "spec_text", "axes", "created"})
+            for (const char* k :
+                 {"spec_name", "spec_text", "axes", "created", "identity", "spec_history"})
                 if (const auto v = src.meta(k)) set_meta(k, *v);
             exec("COMMIT");
-        } else if (*mine != *name || meta("spec_text") != text) {
+        } else if (*mine != *name) {
             throw std::runtime_error("'" + other + "' holds sweep '" + *name +
                                      "', not the spec of '" + m_path + "' ('" + *mine + "')");
         }
+        // Points are matched by their settings, so a task database of an edited spec of the same
+        // sweep merges too; this database keeps its own spec text.
+        (void)text;
     }
     // Read-only as above (the connection takes URIs): a task database in a folder this user may
     // not write is collected as it is.
@@ -415,9 +551,8 @@ std::size_t Database::merge_from(const std::string& other) {
     try {
         exec("BEGIN IMMEDIATE");
         // A finished point there fills a pending one here; an ok one also replaces a failure.
+        insert_new_points();
         exec(R"sql(
-INSERT OR IGNORE INTO main.points (id, key, workload, axis_values, options)
-    SELECT id, key, workload, axis_values, options FROM src.points WHERE status != 'pending';
 CREATE TEMP TABLE merge_todo AS
     SELECT s.id AS sid, m.id AS mid FROM src.points s JOIN main.points m ON m.key = s.key
     WHERE s.status != 'pending' AND (m.status = 'pending' OR (s.status = 'ok' AND m.status != 'ok'));

@@ -4,6 +4,7 @@
 // sweep killed at any moment keeps what finished; docs/sweeps.md lists the tables.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,11 +55,25 @@ class Database {
     Database& operator=(const Database&) = delete;
 
     const std::string& path() const { return m_path; }
-    // Ties the database to a spec: stored if the database is new; a database of another spec
-    // (name or text differ) is refused with a message, so results of two sweeps never mix.
-    void bind(const Spec& spec);
-    // Adds the points not yet present (by key) as pending.
+    // Ties the database to a spec: stored if the database is new. A database of a sweep of
+    // another name is refused with a message, so results of two sweeps never mix. An edited spec
+    // of the same name (an axis extended, a workload added, a default written out) replaces the
+    // stored text, the earlier one kept in `spec_history`; its points are matched by key (their
+    // effective settings), so only new ones run. Returns true when the spec was edited.
+    bool bind(const Spec& spec);
+    // The keys of a database made before points were keyed by their effective settings are
+    // their options: `rekey` computes the new key from a point's options; points that then have
+    // equal keys are merged (the finished one, the ok one first, is kept). Does nothing to a
+    // database already keyed by settings.
+    void upgrade_keys(const std::function<std::string(const Options&)>& rekey);
+    // Adds the points not yet present (by key) as pending: a new database numbers them by their
+    // index in the expansion, a grown one after its last point. Points already present take the
+    // spec's workload name and axis values (an axis added to the spec shows on them too).
     void add_points(const std::vector<Point>& points);
+    // "version (git commit)" of the sprint-sim that ran each finished point, by key.
+    std::map<std::string, std::string> made_by() const;
+    // Makes these points pending again, their figures cleared (rerun after a simulator change).
+    void make_pending(const std::vector<std::string>& keys);
     // Status by key.
     std::map<std::string, std::string> statuses() const;
     // One point's result, in its own transaction.
@@ -76,6 +91,7 @@ class Database {
     void open_read_write();
     void open_read_only();
     void exec(const std::string& sql);
+    void insert_new_points();
     void set_meta(const std::string& key, const std::string& value);
     std::string m_path;
     sqlite3* m_db = nullptr;

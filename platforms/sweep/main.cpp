@@ -128,10 +128,12 @@ int cmd_expand(const std::vector<std::string>& args) {
     check_names(spec);
     Shard shard;
     if (vm.count("shard")) shard = parse_shard(vm["shard"].as<std::string>());
-    const std::vector<Point> points = shard_points(expand(spec), shard);
+    const std::vector<Point> points = shard_points(design_points(spec), shard);
+    const std::vector<Checked> checks = check_values(spec, points);  // a refused value: exit 2
     std::map<std::string, std::size_t> count;
-    for (const Point& p : points) {
-        const Checked c = check_point(spec, p);
+    for (std::size_t i = 0; i < points.size(); ++i) {
+        const Point& p = points[i];
+        const Checked& c = checks[i];
         const std::string st = c.status.empty() ? "runnable" : c.status;
         count[st]++;
         if (vm["list"].as<bool>()) {
@@ -143,8 +145,7 @@ int cmd_expand(const std::vector<std::string>& args) {
         }
     }
     std::cout << "sweep '" << spec.name << "': " << points.size() << " points ("
-              << count["runnable"] << " to simulate, " << count[kDoesNotFit] << " do not fit, "
-              << count[kFailed] << " refused)\n";
+              << count["runnable"] << " to simulate, " << count[kDoesNotFit] << " do not fit)\n";
     return kExitOk;
 }
 
@@ -153,7 +154,7 @@ int cmd_run(const std::vector<std::string>& args) {
     d.add_options()("db", po::value<std::string>(), "")("workers", po::value<unsigned>(), "")(
         "shard", po::value<std::string>(), "")("sim", po::value<std::string>(), "")(
         "retry-failed", po::bool_switch(), "")("quiet", po::bool_switch(), "")(
-        "timeout", po::value<double>(), "");
+        "timeout", po::value<double>(), "")("changed", po::value<std::string>(), "");
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
     if (pos.size() != 1) throw std::runtime_error("run takes one spec");
@@ -172,12 +173,20 @@ int cmd_run(const std::vector<std::string>& args) {
         if (!(s.timeout > 0))
             throw std::runtime_error("option '--timeout' must be positive seconds");
     }
+    if (vm.count("changed")) {
+        const std::string c = vm["changed"].as<std::string>();
+        if (c != "rerun" && c != "keep")
+            throw std::runtime_error("option '--changed': '" + c + "' is not rerun or keep");
+        s.on_change = c == "rerun" ? OnChange::Rerun : OnChange::Keep;
+    }
     const std::string dbpath = vm.count("db") ? vm["db"].as<std::string>() : default_db(pos[0]);
-    // The spec and the simulator are checked before the database file is created.
+    // The spec, its values and the simulator are checked before the database file is created.
     check_names(spec);
+    const std::vector<Point> points = design_points(spec);
+    (void)check_values(spec, points);
     (void)sim_version(s.sim);
     Database db(dbpath);
-    const RunSummary r = run_sweep(spec, db, s, std::cerr);
+    const RunSummary r = run_sweep(spec, points, db, s, std::cerr);
     std::cout << "sweep '" << spec.name << "': " << r.points << " points in " << dbpath << "; "
               << r.finished_before << " finished before, this run: ok " << r.ok << ", failed "
               << r.failed << ", does not fit " << r.does_not_fit << "; pending " << r.pending
@@ -378,7 +387,9 @@ int cmd_slurm(const std::vector<std::string>& args) {
     if (vm.count("time")) s.time_limit = vm["time"].as<std::string>();
     if (vm.count("sbatch")) s.extra = vm["sbatch"].as<std::vector<std::string>>();
     s.job_name = "sprint-sweep-" + spec.name;
-    s.points = expand(spec).size();
+    const std::vector<Point> points = design_points(spec);
+    (void)check_values(spec, points);
+    s.points = points.size();
     if (vm["wait"].as<bool>() && !vm["submit"].as<bool>())
         throw std::runtime_error("--wait needs --submit");
     fs::create_directories(s.dir, ec);
@@ -397,6 +408,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
     std::optional<Database> db;
     if (vm["wait"].as<bool>()) {
         db.emplace(s.db);
+        db->upgrade_keys(settings_key);
         db->bind(spec);
     }
     const std::string job = submit(script);
@@ -406,7 +418,7 @@ int cmd_slurm(const std::vector<std::string>& args) {
     std::size_t merged = 0;
     const auto parts = task_databases(s.dir, s.tasks);
     for (const auto& p : parts) merged += db->merge_from(p);
-    db->add_points(expand(spec));
+    db->add_points(points);
     std::size_t pending = 0;
     for (const auto& [k, st] : db->statuses()) pending += st == kPending;
     std::cout << "job " << job << " ended: " << parts.size() << " of " << s.tasks

@@ -5,6 +5,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -12,13 +13,16 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <ostream>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
+#include "core/params.h"
 #include "platforms/sim/cli.h"
 #include "platforms/sim/simulation.h"
 #include "platforms/sim/version.h"
@@ -96,10 +100,13 @@ std::vector<std::string> sim_options(const Point& p) {
 
 void check_names(const Spec& spec) {
     platform::Arguments args;
+    std::vector<std::string> names;
+    for (const auto& [n, v] : args.values()) names.push_back(n);
     auto known = [&](const std::string& name, const std::string& where) {
-        if (!args.value(name))
-            throw std::runtime_error(where + ": sprint-sim has no option or parameter '" + name +
-                                     "' (sprint-sim --help lists them)");
+        if (args.value(name)) return;
+        throw std::runtime_error(where + ": sprint-sim has no option or parameter '" + name + "'" +
+                                 core::did_you_mean(name, names) +
+                                 "; sprint-sim --help lists them");
     };
     for (const auto& [n, v] : spec.base) known(n, "base");
     for (const auto& w : spec.workloads)
@@ -107,19 +114,129 @@ void check_names(const Spec& spec) {
     for (const auto& a : spec.axes)
         for (const auto& n : a.params) known(n, "axis '" + a.name + "'");
     for (const auto& c : spec.constraints)
-        for (const auto& n : c.names()) known(n, "constraint '" + c.text() + "'");
+        for (const auto& n : c.names()) {
+            // A result figure is known only once a point has run: a constraint decides which
+            // points run, a report's --where which results answer.
+            if (!args.value(n) && figure_info(figure_name(n)))
+                throw std::runtime_error(
+                    "constraint '" + c.text() + "': '" + n +
+                    "' is a result of the simulation, not a setting; constraints choose which "
+                    "points run. To keep only the results that meet it, ask the report: "
+                    "sprint-sweep report SPEC --where '" +
+                    c.text() + "'");
+            known(n, "constraint '" + c.text() + "'");
+        }
 }
 
-Checked check_point(const Spec& spec, const Point& p) {
+namespace {
+
+// Options sprint-sim parses for a point; false (and the reason) when it refuses them.
+bool parse_point(const Point& p, platform::Arguments& args, std::string* why) {
     const std::vector<std::string> opts = sim_options(p);
     std::vector<const char*> argv{"sprint-sim"};
     for (const auto& o : opts) argv.push_back(o.c_str());
-    platform::Arguments args;
     try {
         args.parse(int(argv.size()), argv.data());
+        return true;
     } catch (const std::exception& e) {
-        return {kFailed, e.what(), "", "{}"};
+        if (why) *why = e.what();
+        return false;
     }
+}
+
+}  // namespace
+
+std::string settings_key(const Options& options) {
+    Point p;
+    p.options = options;
+    platform::Arguments args;
+    if (!parse_point(p, args, nullptr)) return options_key(p.options);
+    Options all;
+    for (auto& [n, v] : args.values()) all.emplace_back(n, v);
+    return options_key(all);
+}
+
+std::vector<Point> design_points(const Spec& spec) {
+    std::vector<Point> out;
+    std::set<std::string> seen;
+    for (Point& p : expand(spec)) {
+        p.key = settings_key(p.options);
+        if (!seen.insert(p.key).second) continue;
+        p.index = out.size();
+        out.push_back(std::move(p));
+    }
+    return out;
+}
+
+namespace {
+
+// Each value the spec gives, on its own (sprint-sim's defaults around it): the reasons sprint-sim
+// refuses any, each once, so that every bad value is named, not only the first a point meets.
+// Values that are wrong only together are found by the points' own checks after this.
+std::vector<std::string> refused_values(const Spec& spec) {
+    std::vector<std::string> out;
+    auto check = [&](const std::string& where, const std::string& name, const std::string& value) {
+        Point p;
+        p.options = {{name, value}};
+        platform::Arguments args;
+        std::string why;
+        // Only a reason about this option: one that needs others beside it (q without k and v)
+        // is left to the whole point's check.
+        if (!parse_point(p, args, &why) && (why.find("'" + name + "'") != std::string::npos ||
+                                            why.find("'--" + name + "'") != std::string::npos))
+            out.push_back(where + ": " + why);
+    };
+    for (const auto& [n, v] : spec.base) check("base", n, v);
+    for (const auto& w : spec.workloads)
+        for (const auto& [n, v] : w.options) check("workload '" + w.name + "'", n, v);
+    for (const auto& a : spec.axes) {
+        // A continuous range's draws are checked with their points.
+        for (const auto& n : a.params)
+            for (const auto& v : a.values) check("axis '" + a.name + "'", n, v);
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+}  // namespace
+
+std::vector<Checked> check_values(const Spec& spec, const std::vector<Point>& points) {
+    if (const auto bad = refused_values(spec); !bad.empty()) {
+        std::string msg = "sweep '" + spec.name + "': sprint-sim refuses " +
+                          (bad.size() == 1 ? "a value" : std::to_string(bad.size()) + " values") +
+                          " of the spec, so nothing runs:";
+        for (const auto& b : bad) msg += "\n  " + b;
+        throw std::runtime_error(msg);
+    }
+    std::vector<Checked> out;
+    out.reserve(points.size());
+    std::map<std::string, std::pair<std::size_t, const Point*>> refused;  // reason -> count, first
+    for (const Point& p : points) {
+        out.push_back(check_point(spec, p));
+        if (out.back().status != kFailed) continue;
+        auto& r = refused[out.back().message];
+        if (r.first++ == 0) r.second = &p;
+    }
+    if (refused.empty()) return out;
+    std::string msg =
+        "sweep '" + spec.name + "': sprint-sim refuses a value of the spec, so nothing runs:";
+    for (const auto& [why, r] : refused) {
+        std::string at;
+        if (spec.workloads.size() > 1) at += " workload=" + r.second->workload;
+        for (const auto& [n, v] : r.second->axis_values) at += " " + n + "=" + v;
+        msg += "\n  " + why + "\n    at point " + std::to_string(r.second->index);
+        if (!at.empty()) msg += " (" + at.substr(1) + ")";
+        if (r.first > 1) msg += " and " + std::to_string(r.first - 1) + " more";
+    }
+    throw std::runtime_error(msg);
+}
+
+Checked check_point(const Spec& spec, const Point& p) {
+    platform::Arguments args;
+    std::string why;
+    if (!parse_point(p, args, &why)) return {kFailed, why, "", "{}"};
+    const std::vector<std::string> opts = sim_options(p);
     nlohmann::json settings = nlohmann::json::object();
     for (const auto& [n, v] : args.values()) settings[n] = v;
     Checked c{"", "", args.config_text(), settings.dump()};
@@ -513,12 +630,50 @@ void SweepRun::progress(bool final) {
 
 }  // namespace
 
-RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::ostream& err) {
+namespace {
+
+// Finished points of this run that another sprint-sim ran: reported, and rerun or kept as the
+// user chose; without a choice nothing runs.
+void handle_changed(Database& db, const std::vector<Point>& points, const std::string& now,
+                    const RunSettings& s, std::ostream& err) {
+    const auto made = db.made_by();
+    std::vector<std::string> changed;
+    std::map<std::string, std::size_t> by;
+    for (const Point& p : points)
+        if (const auto it = made.find(p.key); it != made.end() && it->second != now) {
+            changed.push_back(p.key);
+            by[it->second]++;
+        }
+    if (changed.empty()) return;
+    std::string who;
+    for (const auto& [v, n] : by) who += (who.empty() ? "" : ", ") + std::to_string(n) + " by " + v;
+    const std::string what = std::to_string(changed.size()) +
+                             " finished points of this spec were run by another sprint-sim (" +
+                             who + "); this one is " + now;
+    if (s.on_change == OnChange::Ask)
+        throw std::runtime_error(what +
+                                 ". Choose: --changed rerun (run them again with this one), "
+                                 "--changed keep (keep their results, run only the new points), "
+                                 "or --db NEW.db for a new database");
+    err << "sprint-sweep: " << what << "; "
+        << (s.on_change == OnChange::Rerun ? "running them again" : "keeping their results")
+        << "\n";
+    if (s.on_change == OnChange::Rerun) db.make_pending(changed);
+}
+
+}  // namespace
+
+RunSummary run_sweep(const Spec& spec, const std::vector<Point>& all, Database& db,
+                     const RunSettings& s, std::ostream& err) {
     check_names(spec);
     const auto [version, commit] = sim_version(s.sim);  // a broken simulator stops us first
-    const std::vector<Point> points = shard_points(expand(spec), s.shard);
-    db.bind(spec);
+    const std::vector<Point> points = shard_points(all, s.shard);
+    db.upgrade_keys(settings_key);
+    if (db.bind(spec) && !s.quiet)
+        err << "sprint-sweep: the spec of '" << spec.name << "' changed since " << db.path()
+            << " last ran it; its points are matched by their settings\n";
     db.add_points(points);
+    handle_changed(db, points, version + " (git " + commit + ")", s, err);
     const Provenance prov{version, commit, platform::host_name()};
 
     // One run per database at a time; its scratch files live beside it.

@@ -22,8 +22,23 @@ struct Checked {
 Checked check_point(const Spec& spec, const Point& p);
 
 // Checks the spec against sprint-sim's option names (each option, axis and constraint name);
-// throws std::runtime_error naming the first unknown one.
+// throws std::runtime_error naming the first unknown one, with the nearest known names, and
+// refuses a constraint that names a result figure (those filter results: report --where).
 void check_names(const Spec& spec);
+
+// A point's identity in a database: its effective settings (every option and parameter after
+// presets and workload presets, as sprint-sim parses them), one sorted name=value line each. Two
+// specs that give a point the same settings (a default written out, an axis extended) give it
+// the same key. Options sprint-sim refuses keep their own key (options_key).
+std::string settings_key(const Options& options);
+// The spec's design points keyed by their effective settings; points with equal settings are
+// one point (the first), and the indices (which shards use) count the points that remain.
+std::vector<Point> design_points(const Spec& spec);
+// Every point checked as check_point does; throws std::runtime_error when sprint-sim refuses a
+// value of any (an unknown workload or preset, a value out of range), naming the points' axis
+// values and sprint-sim's reasons, so a bad spec is refused before anything runs. Returns the
+// checks in the points' order.
+std::vector<Checked> check_values(const Spec& spec, const std::vector<Point>& points);
 
 // The sprint-sim command-line options of a point (--name=value, in order).
 std::vector<std::string> sim_options(const Point& p);
@@ -35,6 +50,10 @@ struct Shard {
 Shard parse_shard(const std::string& text);  // "i/n"; throws on a malformed one
 std::vector<Point> shard_points(const std::vector<Point>& all, Shard s);
 
+// What a run does with finished points that another sprint-sim (version or commit) ran: ask
+// (refuse, saying so), run them again, or keep their results.
+enum class OnChange { Ask, Rerun, Keep };
+
 struct RunSettings {
     std::string sim;  // the sprint-sim executable
     unsigned workers = 1;
@@ -42,6 +61,7 @@ struct RunSettings {
     bool retry_failed = false;
     bool quiet = false;  // no progress lines
     double timeout = 0;  // seconds a point may run before it is killed and failed; 0 = no limit
+    OnChange on_change = OnChange::Ask;
 };
 
 struct RunSummary {
@@ -50,10 +70,12 @@ struct RunSummary {
     bool interrupted = false;
 };
 
-// Runs the points of `spec` (of the shard) that the database does not hold finished; progress
-// on `err`. SIGINT, SIGTERM and SIGHUP stop the workers and return with interrupted set (what
-// finished is kept; running points stay pending).
-RunSummary run_sweep(const Spec& spec, Database& db, const RunSettings& s, std::ostream& err);
+// Runs the points `all` of `spec` (design_points, of the shard) that the database does not hold
+// finished; progress on `err`. Finished points that another sprint-sim ran are handled as
+// `on_change` says (Ask: throws, naming them and the choices). SIGINT, SIGTERM and SIGHUP stop the
+// workers and return with interrupted set (what finished is kept; running points stay pending).
+RunSummary run_sweep(const Spec& spec, const std::vector<Point>& all, Database& db,
+                     const RunSettings& s, std::ostream& err);
 
 // The sprint-sim next to this executable, or "" when there is none.
 std::string default_sim();

@@ -1,7 +1,7 @@
 #!/bin/sh
 # sprint-sweep, tried as a user would, one aspect per ctest entry:
 #   sweep_test.sh SOURCE_DIR SPRINT_SWEEP SPRINT_SIM CASE
-# CASE: expand | run | model | failure | resume | merge | report | readonly | slurm. Every check reads the
+# CASE: expand | run | model | failure | grow | resume | merge | report | readonly | slurm. Every check reads the
 # results back through sprint-sweep's own export (CSV, JSON lines) and compares with sprint-sim run
 # by hand.
 set -eu
@@ -47,7 +47,7 @@ SPEC
 case $case_ in
 expand)
     "$sweep" expand small.yaml --list >log 2>&1 || fail "expand failed"
-    grep -q "^sweep 'small': 12 points (10 to simulate, 2 do not fit, 0 refused)" log ||
+    grep -q "^sweep 'small': 12 points (10 to simulate, 2 do not fit)" log ||
         fail "not 12 points, 2 refused by the constraint"
     grep -q "^5 does-not-fit .*dram.preset=hbm2 keep-fraction=0.3  (constraint 'not" log ||
         fail "the constraint's reason is not recorded"
@@ -64,7 +64,7 @@ axes:
   dram.size_mb: [1, 1024]
 SPEC
     "$sweep" expand b.yaml --list >log 2>&1 || fail "expand b failed"
-    grep -q "^sweep 'b': 20 points (15 to simulate, 5 do not fit, 0 refused)" log || fail "b counts"
+    grep -q "^sweep 'b': 20 points (15 to simulate, 5 do not fit)" log || fail "b counts"
     [ "$(grep -c 'does-not-fit .*workload=bert .*(the workload needs [0-9]* MiB of memory but dram.size_mb is 1)' log)" -eq 5 ] ||
         fail "the memory fit check's reason"
     [ "$(grep -o 'max_outstanding=[0-9]*' log | sort -u -t= -k2 -n | tr '\n' ' ')" = \
@@ -91,7 +91,27 @@ SPEC
     # bad specs: exit 2, naming what is wrong
     printf 'name: e\naxes:\n  sprint.sram.kbytes: [1, 2]\n' >e.yaml
     if "$sweep" expand e.yaml >log 2>&1; then fail "an unknown parameter was accepted"; fi
-    grep -q "no option or parameter 'sprint.sram.kbytes'" log || fail "unknown name not named"
+    grep -q "no option or parameter 'sprint.sram.kbytes' (did you mean 'sprint.sram.k_bytes'" log ||
+        fail "unknown name not named, or no suggestion"
+    # every bad value is found when the spec is read, each named, with the nearest choice
+    printf 'name: v\nbase: {dram.preset: hbm3, heads: 1}\nworkloads:\n  a: {workload: bert-bse}\naxes:\n  sprint.xbar.key_bits: [4, 9]\n' >v.yaml
+    status=0
+    "$sweep" expand v.yaml >log 2>&1 || status=$?
+    [ "$status" -eq 2 ] || fail "bad values: exit status $status, not 2"
+    grep -q "refuses 3 values of the spec, so nothing runs" log || fail "not all three bad values found"
+    grep -q "base: parameter 'dram.preset': value 'hbm3' is not allowed .*(did you mean 'hbm2'?)" log ||
+        fail "the bad preset"
+    grep -q "workload 'a': option '--workload': value 'bert-bse' .*(did you mean 'bert-base'?)" log ||
+        fail "the bad workload"
+    grep -q "axis 'sprint.xbar.key_bits': parameter 'sprint.xbar.key_bits': value '9'" log ||
+        fail "the value out of range"
+    "$sweep" run v.yaml --db v.db >log 2>&1 && fail "run took bad values"
+    [ ! -e v.db ] || fail "run made a database for a refused spec"
+    # a constraint on a result is refused, pointing to report --where
+    printf 'name: w\nconstraints: ["speedup >= 4"]\n' >w.yaml
+    "$sweep" expand w.yaml >log 2>&1 && fail "a constraint on a result was accepted"
+    grep -q "'speedup' is a result of the simulation.*report SPEC --where 'speedup >= 4'" log ||
+        fail "no pointer to --where for a constraint on a result"
     printf 'name: f\naxes:\n  seq-len: {from: 1, to: 4}\n' >f.yaml
     "$sweep" expand f.yaml >log 2>&1 && fail "a continuous axis on a grid was accepted"
     grep -q "f.yaml:3: axis 'seq-len': grid sampling needs step or num" log || fail "grid range"
@@ -175,8 +195,8 @@ PY
         fail "a finished sweep ran again"
     ;;
 failure)
-    # A simulator that fails for one point (as a crash or a failed job would), and an option
-    # value sprint-sim refuses: both recorded as failed with the message; the rest run.
+    # A simulator that fails for one point (as a crash or a failed job would): recorded as
+    # failed with the message; the rest run. A value sprint-sim refuses stops the spec first.
     cat >bad-sim <<EOF2
 #!/bin/sh
 case " \$* " in *keep-fraction=0.2*) echo "sprint-sim: error: injected failure" >&2; exit 1 ;; esac
@@ -192,17 +212,21 @@ axes:
 SPEC
     status=0
     "$sweep" run fail.yaml --sim ./bad-sim --workers 2 >log 2>&1 || status=$?
+    [ "$status" -eq 2 ] || fail "exit status $status, not 2, with a refused value"
+    grep -q "parameter 'sprint.sram.k_bytes': value '8' is not allowed (allowed: integer 16" log ||
+        fail "the refused value is not named"
+    [ ! -e fail.db ] || fail "a database was made for a refused spec"
+    sed -i 's/\[8, 2048\]/[1024, 2048]/' fail.yaml
+    status=0
+    "$sweep" run fail.yaml --sim ./bad-sim --workers 2 >log 2>&1 || status=$?
     [ "$status" -eq 1 ] || fail "exit status $status, not 1, with failed points"
-    grep -q "this run: ok 2, failed 4, does not fit 0; pending 0" log || fail "summary"
+    grep -q "this run: ok 4, failed 2, does not fit 0; pending 0" log || fail "summary"
     "$sweep" export fail.yaml --csv out.csv >/dev/null || fail "export"
-    grep -q '^2,default,failed,sprint-sim exited with status 1: sprint-sim: error: injected failure,0.2,8' out.csv ||
-        grep -q "^2,default,failed,parameter 'sprint.sram.k_bytes': value '8' is not allowed" out.csv ||
+    grep -q '^2,default,failed,sprint-sim exited with status 1: sprint-sim: error: injected failure,0.2,1024' out.csv ||
         fail "no message for point 2"
     grep -q "^3,default,failed,sprint-sim exited with status 1: sprint-sim: error: injected failure,0.2,2048," out.csv ||
         fail "the injected failure is not recorded"
-    grep -q "^0,default,failed,parameter 'sprint.sram.k_bytes': value '8' is not allowed (allowed: integer 16" out.csv ||
-        fail "the refused value is not recorded"
-    [ "$(grep -c ',ok,' out.csv)" -eq 2 ] || fail "the other points did not run"
+    [ "$(grep -c ',ok,' out.csv)" -eq 4 ] || fail "the other points did not run"
     # a point that hangs is killed at --timeout and recorded; the others finish
     cat >hang-sim <<EOF2
 #!/bin/sh
@@ -211,14 +235,70 @@ exec "$sim" "\$@"
 EOF2
     chmod +x hang-sim
     "$sweep" run fail.yaml --db hang.db --sim ./hang-sim --timeout 2 --quiet >log 2>&1 && fail "a hung point passed"
-    grep -q "this run: ok 2, failed 4, does not fit 0; pending 0" log || fail "timeout summary"
+    grep -q "this run: ok 4, failed 2, does not fit 0; pending 0" log || fail "timeout summary"
     "$sweep" export --db hang.db --csv hang.csv >/dev/null || fail "export"
     grep -q '^5,default,failed,timed out: killed after the --timeout of 2 s,0.3,2048' hang.csv ||
         fail "the hung point is not recorded as timed out"
-    # --retry-failed runs them again (with the real simulator point 3 now passes)
-    "$sweep" run fail.yaml --sim "$sim" --retry-failed >log 2>&1 || true
-    grep -q "2 finished before, this run: ok 1, failed 3, does not fit 0; pending 0" log ||
-        fail "--retry-failed did not run the 4 failed points again"
+    # --retry-failed runs them again (with the real simulator both pass)
+    "$sweep" run fail.yaml --sim "$sim" --retry-failed >log 2>&1 || fail "retry"
+    grep -q "4 finished before, this run: ok 2, failed 0, does not fit 0; pending 0" log ||
+        fail "--retry-failed did not run the 2 failed points again"
+    ;;
+grow)
+    # A spec that grows: an axis extended, a default written out, a workload added. Each run
+    # simulates only the new points into the same database; the finished ones stay as they were.
+    cat >log-sim <<EOF2
+#!/bin/sh
+case "\$*" in --version) ;; *) echo "\$*" >>$tmp/starts ;; esac
+exec "$sim" "\$@"
+EOF2
+    chmod +x log-sim
+    printf 'name: g\nbase: {heads: 1, seq-len: 32}\naxes:\n  keep-fraction: [0.1, 0.2]\n' >g.yaml
+    "$sweep" run g.yaml --sim ./log-sim --quiet >log 2>&1 || fail "first run"
+    "$sweep" export g.yaml --jsonl first.jsonl >/dev/null || fail "export"
+    [ "$(wc -l <starts)" -eq 2 ] || fail "the first run did not simulate 2 points"
+    # the last axis value added, and timing: lt (the default) written out
+    printf 'name: g\nbase: {heads: 1, seq-len: 32, timing: lt}\naxes:\n  keep-fraction: [0.1, 0.2, 0.3]\n' >g.yaml
+    "$sweep" run g.yaml --sim ./log-sim >log 2>&1 || fail "grown run"
+    grep -q "the spec of 'g' changed since" log || fail "the edit is not reported"
+    grep -q "3 points in g.db; 2 finished before, this run: ok 1," log || fail "grown run: not only the new point"
+    [ "$(wc -l <starts)" -eq 3 ] || fail "the grown run simulated $(($(wc -l <starts) - 2)) points, not 1"
+    grep -q "keep-fraction=0.3" starts || fail "the new point is not the one simulated"
+    # a second workload: its points run, the first workload's (same settings) do not
+    printf 'name: g\nbase: {heads: 1, timing: lt}\nworkloads:\n  short: {seq-len: 32}\n  long: {seq-len: 48}\naxes:\n  keep-fraction: [0.1, 0.2, 0.3]\n' >g.yaml
+    "$sweep" run g.yaml --sim ./log-sim --quiet >log 2>&1 || fail "second growth"
+    grep -q "6 points in g.db; 3 finished before, this run: ok 3," log || fail "second growth: not 3 new points"
+    [ "$(grep -c 'seq-len=48' starts)" -eq 3 ] && [ "$(wc -l <starts)" -eq 6 ] || fail "second growth ran old points"
+    "$sweep" export g.yaml --jsonl grown.jsonl >/dev/null || fail "export"
+    "$py" - <<'PY' || fail "a finished point changed when the spec grew"
+import json
+first = {r["id"]: r for r in map(json.loads, open("first.jsonl"))}
+grown = {r["id"]: r for r in map(json.loads, open("grown.jsonl"))}
+assert len(grown) == 6, len(grown)
+for i, r in first.items():
+    g = grown[i]
+    assert g["figures"] == r["figures"] and g["finished"] == r["finished"], i
+    assert g["workload"] == "short", g["workload"]  # renamed to the spec's name for it
+assert sorted(r["workload"] for r in grown.values()) == ["long"] * 3 + ["short"] * 3
+PY
+    # another simulator: reported, and the user chooses
+    cat >new-sim <<EOF2
+#!/bin/sh
+case "\$*" in --version) echo "sprint-sim 9.9.9 (git fffffff)"; exit 0 ;; esac
+echo "\$*" >>$tmp/starts
+exec "$sim" "\$@"
+EOF2
+    chmod +x new-sim
+    status=0
+    "$sweep" run g.yaml --sim ./new-sim --quiet >log 2>&1 || status=$?
+    [ "$status" -eq 2 ] || fail "a simulator change was not refused (status $status)"
+    grep -q "6 finished points of this spec were run by another sprint-sim .* --changed rerun .* --changed keep .* --db NEW.db" log ||
+        fail "the simulator change is not explained with the choices"
+    [ "$(wc -l <starts)" -eq 6 ] || fail "something ran before the choice"
+    "$sweep" run g.yaml --sim ./new-sim --changed keep --quiet >log 2>&1 || fail "--changed keep"
+    [ "$(wc -l <starts)" -eq 6 ] || fail "--changed keep ran points"
+    "$sweep" run g.yaml --sim ./new-sim --changed rerun --quiet >log 2>&1 || fail "--changed rerun"
+    grep -q "this run: ok 6," log && [ "$(wc -l <starts)" -eq 12 ] || fail "--changed rerun did not run all 6"
     ;;
 resume)
     # A slow simulator that logs every point it starts; the sweep is killed (SIGKILL, no
