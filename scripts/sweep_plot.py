@@ -129,6 +129,15 @@ def save(fig, outdir, name):
     try:
         with os.fdopen(fd, "wb") as f:
             fig.savefig(f, format="png", dpi=DPI)
+            # mkstemp makes the file 0600: give it the mode of the file it replaces, or of a new
+            # file under the user's umask, as any other output.
+            if os.path.exists(dest):
+                mode = os.stat(dest).st_mode & 0o7777
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                mode = 0o666 & ~umask
+            os.fchmod(f.fileno(), mode)
         os.replace(tmp, dest)
     except BaseException:
         try:

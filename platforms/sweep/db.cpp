@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -263,7 +264,12 @@ std::optional<std::string> Database::meta(const std::string& key) const {
 bool Database::bind(const Spec& spec) {
     const auto name = meta("spec_name"), text = meta("spec_text");
     nlohmann::json axes = nlohmann::json::array();
-    for (const auto& a : spec.axes) axes.push_back(a.name);
+    nlohmann::json params = nlohmann::json::object();
+    if (const auto p = meta("axis_params")) params = nlohmann::json::parse(*p);
+    for (const auto& a : spec.axes) {
+        axes.push_back(a.name);
+        params[a.name] = a.params;
+    }
     if (name) {
         if (*name != spec.name)
             throw std::runtime_error("results database '" + m_path + "' holds sweep '" + *name +
@@ -280,6 +286,7 @@ bool Database::bind(const Spec& spec) {
         exec("BEGIN");
         set_meta("spec_text", spec.text);
         set_meta("axes", axes.dump());
+        set_meta("axis_params", params.dump());
         set_meta("spec_history", history.dump());
         exec("COMMIT");
         return true;
@@ -288,6 +295,7 @@ bool Database::bind(const Spec& spec) {
     set_meta("spec_name", spec.name);
     set_meta("spec_text", spec.text);
     set_meta("axes", axes.dump());
+    set_meta("axis_params", params.dump());
     set_meta("created", platform::utc_timestamp());
     set_meta("identity", kIdentity);
     exec("COMMIT");
@@ -367,6 +375,7 @@ void Database::add_points(const std::vector<Point>& points) {
         up.bind(1, p.workload).bind(2, av.dump()).bind(3, opts.dump()).bind(4, p.key).run();
     }
     exec("COMMIT");
+    refresh_view();
 }
 
 std::map<std::string, std::string> Database::made_by() const {
@@ -440,6 +449,70 @@ std::vector<std::string> Database::axis_names() const {
         for (const auto& n : names) out.push_back(n.get<std::string>());
     }
     return out;
+}
+
+std::vector<Database::AxisColumn> Database::axis_columns() const {
+    nlohmann::json params = nlohmann::json::object();
+    if (const auto p = meta("axis_params")) params = nlohmann::json::parse(*p);
+    std::vector<AxisColumn> out;
+    std::set<std::string> seen;
+    for (const auto& a : axis_names()) {
+        std::vector<std::string> ps = {a};  // a database from before axis_params: the name
+        if (params.contains(a)) ps = params[a].get<std::vector<std::string>>();
+        for (const auto& p : ps)
+            if (seen.insert(p).second) out.push_back({p, a});
+    }
+    return out;
+}
+
+namespace {
+
+// A name in SQL: double-quoted, quotes doubled.
+std::string sql_name(const std::string& n) {
+    std::string out = "\"";
+    for (const char c : n) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+// A JSON path of one key: $."key" (quotes in the key escaped for JSON).
+std::string json_key(const std::string& k) {
+    return "'$." + nlohmann::json(k).dump() + "'";
+}
+
+}  // namespace
+
+// The `results` view: one row per point, one column per axis option (its value in the spec, or
+// for a point from before the axis existed its effective setting) and per figure, numbers as
+// numbers. Axis columns whose values are all numbers are cast (INTEGER when all are whole), so
+// pandas and SQL read them as numbers. Rebuilt when points arrive (a value may change the type).
+void Database::refresh_view() {
+    std::string cols =
+        "p.id AS id, p.workload AS workload, p.status AS status, p.message AS message";
+    for (const auto& c : axis_columns()) {
+        const std::string expr = "coalesce(json_extract(p.axis_values, " + json_key(c.axis) +
+                                 "), json_extract(p.settings, " + json_key(c.param) + "))";
+        bool number = true, whole = true;
+        Stmt q(m_db, "SELECT DISTINCT " + expr + " FROM points p");
+        while (q.step()) {
+            if (q.null(0)) continue;
+            const Value v = Value::of(q.text(0));
+            if (!v.number || v.text == "true" || v.text == "false")
+                number = whole = false;
+            else if (*v.number != std::floor(*v.number))
+                whole = false;
+        }
+        const std::string typed =
+            number ? "CAST(" + expr + " AS " + (whole ? "INTEGER" : "REAL") + ")" : expr;
+        cols += ", " + typed + " AS " + sql_name(c.param);
+    }
+    for (const auto& f : figure_infos())
+        cols += ", (SELECT " + std::string(f.text ? "text" : "value") +
+                " FROM figures f WHERE f.point = p.id AND f.name = '" + f.name + "') AS " +
+                sql_name(f.name);
+    cols +=
+        ", p.seconds AS seconds, p.version AS version, p.git_commit AS git_commit, "
+        "p.host AS host, p.finished AS finished";
+    exec("BEGIN IMMEDIATE; DROP VIEW IF EXISTS results; CREATE VIEW results AS SELECT " + cols +
+         " FROM points p ORDER BY p.id; COMMIT");
 }
 
 std::vector<Row> Database::rows() const {
@@ -532,8 +605,8 @@ std::size_t Database::merge_from(const std::string& other) {
                                      other + "` updates it (and runs what it lacks)");
         if (!mine) {
             exec("BEGIN");
-            for (const char* k :
-                 {"spec_name", "spec_text", "axes", "created", "identity", "spec_history"})
+            for (const char* k : {"spec_name", "spec_text", "axes", "axis_params", "created",
+                                  "identity", "spec_history"})
                 if (const auto v = src.meta(k)) set_meta(k, *v);
             exec("COMMIT");
         } else if (*mine != *name) {
@@ -578,6 +651,7 @@ INSERT INTO main.figures (point, name, value, text)
         throw;
     }
     exec("DETACH DATABASE src");
+    refresh_view();
     return std::size_t(copied);
 }
 

@@ -81,6 +81,12 @@ class Database {
     // Every point, in order of id, with its figures.
     std::vector<Row> rows() const;
     std::vector<std::string> axis_names() const;
+    // The columns of the axes: each option an axis sets (an axis "a, b" gives a and b), in the
+    // spec's order, with the axis that sets it.
+    struct AxisColumn {
+        std::string param, axis;
+    };
+    std::vector<AxisColumn> axis_columns() const;
     std::optional<std::string> meta(const std::string& key) const;
     // Copies every finished point of another database of the same spec into this one (a point
     // already finished here is replaced only by an ok one); returns the number copied.
@@ -92,6 +98,7 @@ class Database {
     void open_read_only();
     void exec(const std::string& sql);
     void insert_new_points();
+    void refresh_view();
     void set_meta(const std::string& key, const std::string& value);
     std::string m_path;
     sqlite3* m_db = nullptr;

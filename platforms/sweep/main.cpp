@@ -39,12 +39,13 @@ const char* const kUsage = R"(sprint-sweep: design-space sweeps of the SPRINT mo
 Usage:
   sprint-sweep expand SPEC [--list] [--shard I/N]   the points of a spec, checked, not run
   sprint-sweep run SPEC [--db FILE] [--workers N] [--shard I/N] [--retry-failed]
-                    [--timeout SECONDS] [--quiet]   run the points the database lacks
+                    [--timeout SECONDS] [--changed rerun|keep] [--quiet]
+                                                    run the points the database lacks
   sprint-sweep status [--db FILE | SPEC]            how many points are ok, failed, ...
   sprint-sweep report [--db FILE | SPEC] [--pareto F1,F2[,F3]] [--where EXPR]
-                      [--minimise F | --maximise F] [--top K]
+                      [--minimise F | --maximise F] [--top K]   (also --minimize, --maximize)
   sprint-sweep export [--db FILE | SPEC] (--csv FILE | --jsonl FILE)   FILE - is stdout
-  sprint-sweep plot [--db FILE | SPEC] [--out DIR] [--pareto X,Y]      PNG plots
+  sprint-sweep plot [--db FILE | SPEC] [--out DIR] [--pareto X,Y] [--where EXPR]   PNG plots
   sprint-sweep config [--db FILE | SPEC] --id N     a point's effective sprint-sim configuration
   sprint-sweep slurm SPEC [--db FILE] [--tasks N] [--cpus-per-task C] [--partition P]
                      [--account A] [--time T] [--sbatch OPTION]... [--submit [--wait]]
@@ -211,7 +212,8 @@ int cmd_report(const std::vector<std::string>& args) {
     po::options_description d;
     d.add_options()("db", po::value<std::string>(), "")("pareto", po::value<std::string>(), "")(
         "where", po::value<std::string>(), "")("minimise", po::value<std::string>(), "")(
-        "maximise", po::value<std::string>(), "")("top", po::value<std::size_t>(), "");
+        "maximise", po::value<std::string>(), "")("minimize", po::value<std::string>(), "")(
+        "maximize", po::value<std::string>(), "")("top", po::value<std::size_t>(), "");
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
     Query q;
@@ -226,15 +228,17 @@ int cmd_report(const std::vector<std::string>& args) {
         q.where = vm["where"].as<std::string>();
         (void)Expr(*q.where);  // a syntax error before anything is read
     }
-    if (vm.count("minimise") && vm.count("maximise"))
-        throw std::runtime_error("give --minimise or --maximise, not both");
-    if (vm.count("minimise")) {
-        q.best = parse_objective(vm["minimise"].as<std::string>());
-        q.best->maximise = false;
-    }
-    if (vm.count("maximise")) {
-        q.best = parse_objective(vm["maximise"].as<std::string>());
-        q.best->maximise = true;
+    // British and American spellings alike; one objective.
+    std::vector<std::pair<std::string, bool>> asked;
+    for (const auto& [opt, max] : {std::pair<const char*, bool>{"minimise", false},
+                                   {"minimize", false},
+                                   {"maximise", true},
+                                   {"maximize", true}})
+        if (vm.count(opt)) asked.emplace_back(vm[opt].as<std::string>(), max);
+    if (asked.size() > 1) throw std::runtime_error("give one of --minimise or --maximise");
+    if (!asked.empty()) {
+        q.best = parse_objective(asked[0].first);
+        q.best->maximise = asked[0].second;
     }
     if (vm.count("top")) q.top = std::max<std::size_t>(1, vm["top"].as<std::size_t>());
     if (q.pareto.empty() && !q.best)
@@ -253,7 +257,7 @@ int cmd_export(const std::vector<std::string>& args) {
         throw std::runtime_error("give --csv FILE or --jsonl FILE");
     Database db(existing_db(vm, pos), Access::ReadOnly);
     const auto rows = db.rows();
-    const auto axes = db.axis_names();
+    const auto axes = db.axis_columns();
     if (vm.count("csv")) {
         std::ostringstream os;
         write_csv(os, axes, rows);
@@ -314,10 +318,11 @@ std::string find_data(const std::string& name) {
 int cmd_plot(const std::vector<std::string>& args) {
     po::options_description d;
     d.add_options()("db", po::value<std::string>(), "")("out", po::value<std::string>(), "")(
-        "pareto", po::value<std::string>(), "");
+        "pareto", po::value<std::string>(), "")("where", po::value<std::string>(), "");
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
     const std::string dbpath = existing_db(vm, pos);
+    if (vm.count("where")) (void)Expr(vm["where"].as<std::string>());  // a syntax error first
     const std::string out =
         vm.count("out") ? vm["out"].as<std::string>() : fs::path(dbpath).stem().string() + "-plots";
     const std::string script = find_data("sweep_plot.py");
@@ -329,8 +334,16 @@ int cmd_plot(const std::vector<std::string>& args) {
             throw std::runtime_error("python3-matplotlib is not installed");
     }
     Database db(dbpath, Access::ReadOnly);
-    const auto rows = db.rows();
-    const auto axes = db.axis_names();
+    std::vector<Row> rows = db.rows();
+    if (vm.count("where")) {
+        rows = rows_where(rows, vm["where"].as<std::string>());
+        if (rows.empty())
+            throw std::runtime_error("no ok point meets --where " + vm["where"].as<std::string>());
+    }
+    // One column per axis: an axis that sets several options plots by the first.
+    std::vector<Database::AxisColumn> axes;
+    for (const auto& c : db.axis_columns())
+        if (axes.empty() || axes.back().axis != c.axis) axes.push_back(c);
     std::ostringstream os;
     write_csv(os, axes, rows);
     fs::create_directories(out);
@@ -338,7 +351,7 @@ int cmd_plot(const std::vector<std::string>& args) {
         (fs::path(out) / (".sweep-" + std::to_string(getpid()) + ".csv")).string();
     write_whole("out", csv, os.str());
     std::string axes_arg;
-    for (const auto& a : axes) axes_arg += (axes_arg.empty() ? "" : "|") + a;
+    for (const auto& a : axes) axes_arg += (axes_arg.empty() ? "" : "|") + a.param;
     std::vector<std::string> cmd = {
         py,  script,   csv,      out,       "--axes-sep",
         "|", "--axes", axes_arg, "--title", db.meta("spec_name").value_or("sweep")};

@@ -1,7 +1,10 @@
 #include "platforms/sweep/report.h"
+#include "platforms/sweep/runner.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -82,10 +85,9 @@ std::optional<std::string> row_value(const Row& r, const std::string& name) {
     return std::nullopt;
 }
 
-std::vector<std::string> export_columns(const std::vector<std::string>& axes,
-                                        const std::vector<Row>& rows) {
+std::vector<std::string> export_columns(const AxisColumns& axes, const std::vector<Row>& rows) {
     std::vector<std::string> cols = {"id", "workload", "status", "message"};
-    cols.insert(cols.end(), axes.begin(), axes.end());
+    for (const auto& a : axes) cols.push_back(a.param);
     std::set<std::string> present;
     for (const Row& r : rows)
         for (const auto& [n, f] : r.figures) present.insert(n);
@@ -95,8 +97,14 @@ std::vector<std::string> export_columns(const std::vector<std::string>& axes,
     return cols;
 }
 
-void write_csv(std::ostream& os, const std::vector<std::string>& axes,
-               const std::vector<Row>& rows) {
+std::string axis_value(const Row& r, const Database::AxisColumn& c) {
+    for (const auto& [n, x] : r.axis_values)
+        if (n == c.axis) return x;
+    const auto it = r.settings.find(c.param);
+    return it == r.settings.end() ? "" : it->second;
+}
+
+void write_csv(std::ostream& os, const AxisColumns& axes, const std::vector<Row>& rows) {
     const std::vector<std::string> cols = export_columns(axes, rows);
     for (std::size_t c = 0; c < cols.size(); ++c) os << (c ? "," : "") << csv_field(cols[c]);
     os << "\n";
@@ -106,8 +114,7 @@ void write_csv(std::ostream& os, const std::vector<std::string>& axes,
         for (std::size_t c = 4; c < cols.size(); ++c) {
             std::string v;
             if (c < 4 + axes.size()) {
-                for (const auto& [n, x] : r.axis_values)
-                    if (n == cols[c]) v = x;
+                v = axis_value(r, axes[c - 4]);
             } else if (auto it = r.figures.find(cols[c]); it != r.figures.end()) {
                 v = figure_text(it->second);
             }
@@ -117,8 +124,7 @@ void write_csv(std::ostream& os, const std::vector<std::string>& axes,
     }
 }
 
-void write_jsonl(std::ostream& os, const std::vector<std::string>& axes,
-                 const std::vector<Row>& rows) {
+void write_jsonl(std::ostream& os, const AxisColumns& axes, const std::vector<Row>& rows) {
     for (const Row& r : rows) {
         nlohmann::ordered_json j;
         j["id"] = r.id;
@@ -126,9 +132,16 @@ void write_jsonl(std::ostream& os, const std::vector<std::string>& axes,
         j["status"] = r.status;
         j["message"] = r.message;
         nlohmann::ordered_json av = nlohmann::ordered_json::object();
-        for (const auto& a : axes)
-            for (const auto& [n, v] : r.axis_values)
-                if (n == a) av[n] = v;
+        for (const auto& a : axes) {
+            const Value v = Value::of(axis_value(r, a));
+            if (v.number && v.text != "true" && v.text != "false" &&
+                *v.number == std::floor(*v.number) && std::fabs(*v.number) < 9e15)
+                av[a.param] = static_cast<long long>(*v.number);  // a whole number as one
+            else if (v.number && v.text != "true" && v.text != "false")
+                av[a.param] = *v.number;
+            else
+                av[a.param] = v.text;
+        }
         j["axes"] = av;
         nlohmann::ordered_json figs = nlohmann::ordered_json::object();
         for (const auto& f : figure_infos()) {
@@ -316,12 +329,23 @@ bool print_best(std::ostream& os, const Database& db, const std::vector<const Ro
     for (std::size_t i = 0; i < std::min(q.top, ranked.size()); ++i)
         lines.push_back(cols.describe(*ranked[i].second, uniq));
     print_table(os, h, lines);
-    os << "  to rerun it: sprint-sweep config --db " << db.path() << " --id " << b.id
-       << " > point.ini && sprint-sim --config point.ini\n";
+    // The tools by their paths: neither need be on PATH.
+    std::error_code ec;
+    const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    const std::string sim = default_sim();
+    os << "  to rerun it: " << (self.empty() ? "sprint-sweep" : self) << " config --db "
+       << db.path() << " --id " << b.id << " > point.ini && " << (sim.empty() ? "sprint-sim" : sim)
+       << " --config point.ini\n";
     return true;
 }
 
 }  // namespace
+
+std::vector<Row> rows_where(const std::vector<Row>& rows, const std::string& where) {
+    std::vector<Row> out;
+    for (const Row* r : candidates(rows, Expr(where))) out.push_back(*r);
+    return out;
+}
 
 bool report(std::ostream& os, const Database& db, const Query& q) {
     const std::vector<Row> rows = db.rows();

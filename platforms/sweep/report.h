@@ -11,14 +11,16 @@
 
 namespace sprint::sweep {
 
-// The columns of an export: id, workload, status, message, the axes, then every figure name
-// the rows hold (figure_infos() order first).
-std::vector<std::string> export_columns(const std::vector<std::string>& axes,
-                                        const std::vector<Row>& rows);
-void write_csv(std::ostream& os, const std::vector<std::string>& axes,
-               const std::vector<Row>& rows);
-void write_jsonl(std::ostream& os, const std::vector<std::string>& axes,
-                 const std::vector<Row>& rows);
+// The columns of an export: id, workload, status, message, one per axis option (an axis
+// "a, b" gives a and b), then every figure name the rows hold (figure_infos() order first).
+using AxisColumns = std::vector<Database::AxisColumn>;
+std::vector<std::string> export_columns(const AxisColumns& axes, const std::vector<Row>& rows);
+// An axis option's value in a row: the axis's value, or for a point from before the axis was in
+// the spec its effective setting.
+std::string axis_value(const Row& r, const Database::AxisColumn& c);
+void write_csv(std::ostream& os, const AxisColumns& axes, const std::vector<Row>& rows);
+// JSON lines: the axis options' values as numbers where they are numbers.
+void write_jsonl(std::ostream& os, const AxisColumns& axes, const std::vector<Row>& rows);
 
 // A figure to optimise: its name and whether larger is better ("max:name", "min:name" or the
 // figure's own direction).
@@ -38,6 +40,9 @@ struct Query {
 // Prints the status counts, the front and the best point; returns false when the query asked
 // for something the rows cannot answer (no ok point meets --where), with the reason printed.
 bool report(std::ostream& os, const Database& db, const Query& q);
+
+// The ok rows that meet `where` (an expression as report --where takes).
+std::vector<Row> rows_where(const std::vector<Row>& rows, const std::string& where);
 
 // A name's value in a row: a figure (or its short form), an axis, workload/status, or any
 // option or parameter of the point's effective configuration.

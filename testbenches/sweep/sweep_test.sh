@@ -144,7 +144,7 @@ import json
 rows = [json.loads(l) for l in open("out.jsonl")]
 misfit = [r for r in rows if r["status"] == "does-not-fit"]
 assert len(misfit) == 2 and all("layer 'b'" in r["message"] for r in misfit), misfit
-row = [r for r in rows if r["status"] == "ok" and r["axes"]["keep-fraction"] == "0.2"][0]
+row = [r for r in rows if r["status"] == "ok" and r["axes"]["keep-fraction"] == 0.2][0]
 t = json.load(open("m.json"))["totals"]
 f = row["figures"]
 assert f["cycles"] == t["sprint"]["cycles"]["value"], (f["cycles"], t["sprint"]["cycles"])
@@ -160,7 +160,7 @@ run)
     grep -q "this run: ok 10, failed 0, does not fit 2; pending 0" log || fail "summary"
     "$sweep" export small.yaml --csv out.csv --jsonl out.jsonl >log 2>&1 || fail "export"
     [ "$(wc -l <out.csv)" -eq 13 ] || fail "CSV: not a header and 12 rows"
-    head -1 out.csv | grep -q '^id,workload,status,message,"sprint.sram.k_bytes, sprint.sram.v_bytes",dram.preset,keep-fraction,cycles,time_us,energy_uj,' ||
+    head -1 out.csv | grep -q '^id,workload,status,message,sprint.sram.k_bytes,sprint.sram.v_bytes,dram.preset,keep-fraction,cycles,time_us,energy_uj,' ||
         fail "CSV header"
     [ "$(csv_col out.csv status | sort | uniq -c | awk '{ printf "%s %s;", $1, $2 }')" = "2 does-not-fit;10 ok;" ] ||
         fail "statuses"
@@ -170,8 +170,8 @@ run)
     "$py" - <<'PY' || fail "figures differ from sprint-sim's own run"
 import json
 row = [json.loads(l) for l in open("out.jsonl")][7]
-assert row["axes"] == {"sprint.sram.k_bytes, sprint.sram.v_bytes": "4096", "dram.preset": "lpddr4",
-                       "keep-fraction": "0.2"}, row["axes"]
+assert row["axes"] == {"sprint.sram.k_bytes": 4096, "sprint.sram.v_bytes": 4096,
+                       "dram.preset": "lpddr4", "keep-fraction": 0.2}, row["axes"]
 s = json.load(open("p7.json"))
 job, base = s["jobs"][0], s["jobs"][1]
 f = row["figures"]
@@ -374,7 +374,7 @@ report)
     expect=$("$py" - <<'PY'
 import csv
 rows = [r for r in csv.DictReader(open("out.csv")) if r["status"] == "ok"
-        and float(r["mass_retained"]) >= 0.5 and r["sprint.sram.k_bytes, sprint.sram.v_bytes"] == "1024"]
+        and float(r["mass_retained"]) >= 0.5 and r["sprint.sram.k_bytes"] == "1024"]
 print(min(rows, key=lambda r: float(r["energy_uj"]))["id"])
 PY
 )
@@ -397,6 +397,40 @@ PY
         [ "$(head -c 4 "plots/$f.png" | od -An -c | tr -d ' ')" = "211PNG" ] || fail "$f.png"
     done
     ls plots | grep -q '^\.sweep' && fail "the plot left its CSV behind"
+    [ "$(umask 022; "$sweep" plot small.yaml --out plots2 >/dev/null 2>&1; stat -c %a plots2/pareto.png)" = 644 ] ||
+        fail "a plot is not written with the umask's mode"
+    "$sweep" plot small.yaml --out plots3 --where 'keep-fraction <= 0.1' >log 2>&1 || fail "plot --where"
+    [ -f plots3/axis-sprint.sram.k_bytes.png ] || fail "plot --where: no axis plot"
+    "$sweep" plot small.yaml --out plots4 --where 'mass > 2' >log 2>&1 && fail "plot of no point succeeded"
+    grep -q "no ok point meets --where mass > 2" log || fail "plot --where with no point not said"
+    # American spelling; the rerun hint names the tools by path
+    "$sweep" report small.yaml --minimize energy >us.log || fail "--minimize"
+    "$sweep" report small.yaml --minimise energy >uk.log || fail "--minimise"
+    cmp -s us.log uk.log || fail "--minimize and --minimise differ"
+    grep -q "to rerun it: /[^ ]*sprint-sweep config --db .* && /[^ ]*sprint-sim --config point.ini" uk.log ||
+        fail "the rerun hint does not name the tools by path"
+    # results load as a table: a paired axis as one column per option; typed values
+    head -1 out.csv | grep -q "^id,workload,status,message,sprint.sram.k_bytes,sprint.sram.v_bytes,dram.preset,keep-fraction," ||
+        fail "export columns: $(head -1 out.csv | cut -c1-120)"
+    "$sweep" export small.yaml --jsonl out.jsonl >/dev/null || fail "jsonl"
+    "$py" - <<'PY' || fail "the results view or the JSON lines are not typed"
+import json, sqlite3
+db = sqlite3.connect("small.db")
+cur = db.execute('SELECT * FROM results WHERE status = "ok" ORDER BY id')
+cols = [d[0] for d in cur.description]
+rows = [dict(zip(cols, r)) for r in cur]
+assert len(rows) == 10, len(rows)
+assert cols[:8] == ["id", "workload", "status", "message", "sprint.sram.k_bytes",
+                    "sprint.sram.v_bytes", "dram.preset", "keep-fraction"], cols[:8]
+r = rows[0]
+assert isinstance(r["sprint.sram.k_bytes"], int) and isinstance(r["keep-fraction"], float), r
+assert isinstance(r["dram.preset"], str) and isinstance(r["cycles"], float), r
+assert isinstance(r["bound_limit"], str), r["bound_limit"]
+lines = [json.loads(l) for l in open("out.jsonl")]
+assert lines[0]["axes"]["sprint.sram.k_bytes"] == 1024 and lines[0]["axes"]["keep-fraction"] == 0.1
+figs = {(x["id"], x["figures"]["cycles"]) for x in lines if x["status"] == "ok"}
+assert figs == {(x["id"], x["cycles"]) for x in rows}
+PY
     ;;
 readonly)
     # A finished sweep archived read-only: neither the database nor its folder may be written.
