@@ -44,6 +44,8 @@ Usage:
   sprint-sweep status [--db FILE | SPEC]            how many points are ok, failed, ...
   sprint-sweep report [--db FILE | SPEC] [--pareto F1,F2[,F3]] [--where EXPR]
                       [--minimise F | --maximise F] [--top K]   (also --minimize, --maximize)
+                      [--pooled] [--robust worst|geomean]   answers per workload, all
+                                                    together, or one configuration for all
   sprint-sweep export [--db FILE | SPEC] (--csv FILE | --jsonl FILE)   FILE - is stdout
   sprint-sweep plot [--db FILE | SPEC] [--out DIR] [--pareto X,Y] [--where EXPR]   PNG plots
   sprint-sweep config [--db FILE | SPEC] --id N     a point's effective sprint-sim configuration
@@ -213,7 +215,8 @@ int cmd_report(const std::vector<std::string>& args) {
     d.add_options()("db", po::value<std::string>(), "")("pareto", po::value<std::string>(), "")(
         "where", po::value<std::string>(), "")("minimise", po::value<std::string>(), "")(
         "maximise", po::value<std::string>(), "")("minimize", po::value<std::string>(), "")(
-        "maximize", po::value<std::string>(), "")("top", po::value<std::size_t>(), "");
+        "maximize", po::value<std::string>(), "")("top", po::value<std::size_t>(), "")(
+        "pooled", po::bool_switch(), "")("robust", po::value<std::string>(), "");
     std::vector<std::string> pos;
     const auto vm = parse(args, d, pos);
     Query q;
@@ -241,6 +244,15 @@ int cmd_report(const std::vector<std::string>& args) {
         q.best->maximise = asked[0].second;
     }
     if (vm.count("top")) q.top = std::max<std::size_t>(1, vm["top"].as<std::size_t>());
+    q.pooled = vm["pooled"].as<bool>();
+    if (vm.count("robust")) {
+        const std::string r = vm["robust"].as<std::string>();
+        if (r != "worst" && r != "geomean")
+            throw std::runtime_error("option '--robust': '" + r + "' is not worst or geomean");
+        q.robust = r == "worst" ? Robust::Worst : Robust::Geomean;
+        if (!q.best)
+            throw std::runtime_error("--robust ranks by --minimise F or --maximise F: give one");
+    }
     if (q.pareto.empty() && !q.best)
         q.pareto = {parse_objective("time_us"), parse_objective("energy_uj")};
     Database db(existing_db(vm, pos), Access::ReadOnly);

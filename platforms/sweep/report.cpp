@@ -1,4 +1,6 @@
 #include "platforms/sweep/report.h"
+
+#include "core/params.h"
 #include "platforms/sweep/runner.h"
 
 #include <algorithm>
@@ -165,6 +167,23 @@ void write_jsonl(std::ostream& os, const AxisColumns& axes, const std::vector<Ro
     }
 }
 
+std::map<std::string, std::string> calibrated_figures(const Row& r) {
+    std::map<std::string, std::string> out;
+    const auto get = [&](const char* n) {
+        const auto it = r.settings.find(n);
+        return it == r.settings.end() ? std::string() : it->second;
+    };
+    // A fixed threshold (--threshold) calibrates nothing; sprint-sim's rule otherwise:
+    // keep-mass when it is above 0, else keep-fraction.
+    if (r.settings.empty() || !get("threshold").empty()) return out;
+    const Value mass = Value::of(get("keep-mass"));
+    if (mass.number && *mass.number > 0)
+        out["mass_retained"] = "keep-mass " + mass.text;
+    else if (!get("keep-fraction").empty())
+        out["keep_fraction"] = "keep-fraction " + get("keep-fraction");
+    return out;
+}
+
 Objective parse_objective(const std::string& text) {
     Objective o;
     std::string name = text;
@@ -232,6 +251,7 @@ bool objectives_of(const Row& r, const std::vector<Objective>& objs, std::vector
 }
 
 // The columns that name a point in a table: id, workload (when the rows hold several) and axes.
+// A figure that the point's calibration holds is marked '*' (see legend()).
 class PointColumns {
   public:
     PointColumns(const std::vector<Row>& rows, const std::vector<std::string>& axes)
@@ -249,14 +269,30 @@ class PointColumns {
         std::vector<std::string> line = {std::to_string(r.id)};
         if (m_several_workloads) line.push_back(r.workload);
         for (const auto& a : m_axes) line.push_back(row_value(r, a).value_or(""));
-        for (const auto& f : figs) line.push_back(short_number(row_value(r, f).value_or("-")));
+        const auto held = calibrated_figures(r);
+        for (const auto& f : figs) {
+            std::string v = short_number(row_value(r, f).value_or("-"));
+            if (held.count(f) && v != "-") {
+                v += "*";
+                m_marked = true;
+            }
+            line.push_back(v);
+        }
         return line;
+    }
+    // After a table: what '*' means, when a value was marked.
+    void legend(std::ostream& os) const {
+        if (m_marked)
+            os << "  * held by threshold calibration (keep-mass or keep-fraction): an input of the "
+                  "point, not an outcome of the design\n";
+        m_marked = false;
     }
 
   private:
     const std::vector<std::string>& m_axes;
     bool m_several_workloads = false;
     std::vector<std::string> m_head;
+    mutable bool m_marked = false;
 };
 
 using Scored = std::vector<std::pair<const Row*, std::vector<double>>>;
@@ -299,6 +335,7 @@ void print_pareto(std::ostream& os, const std::vector<const Row*>& cand,
     std::vector<std::vector<std::string>> lines;
     for (const auto& [r, v] : front) lines.push_back(cols.describe(*r, figs));
     print_table(os, h, lines);
+    cols.legend(os);
 }
 
 // The best `q.top` points by `q.best` and how to rerun the best; false when no point has a
@@ -329,6 +366,7 @@ bool print_best(std::ostream& os, const Database& db, const std::vector<const Ro
     for (std::size_t i = 0; i < std::min(q.top, ranked.size()); ++i)
         lines.push_back(cols.describe(*ranked[i].second, uniq));
     print_table(os, h, lines);
+    cols.legend(os);
     // The tools by their paths: neither need be on PATH.
     std::error_code ec;
     const std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
@@ -347,23 +385,169 @@ std::vector<Row> rows_where(const std::vector<Row>& rows, const std::string& whe
     return out;
 }
 
+namespace {
+
+// Which figures named in --where or the objectives calibration holds, on how many of the ok
+// points: a constraint on one of them tests the calibration, not the design.
+void print_held(std::ostream& os, const std::vector<const Row*>& ok, const Query& q) {
+    std::set<std::string> named;
+    if (q.where) {
+        const Expr e(*q.where);
+        for (const auto& n : e.names()) named.insert(figure_name(n));
+    }
+    for (const auto& o : q.pareto) named.insert(o.name);
+    if (q.best) named.insert(q.best->name);
+    for (const auto& f : named) {
+        std::size_t held = 0;
+        std::set<std::string> by;
+        for (const Row* r : ok) {
+            const auto c = calibrated_figures(*r);
+            if (const auto it = c.find(f); it != c.end()) held++, by.insert(it->second);
+        }
+        if (held == 0) continue;
+        std::string settings;
+        for (const auto& b : by) settings += (settings.empty() ? "" : ", ") + b;
+        os << "note: " << f << " is held by threshold calibration on " << held << " of "
+           << ok.size() << " ok points (" << settings
+           << "): there it is an input of the point, not an outcome; a constraint on it tests the "
+              "calibration, not the design\n";
+    }
+}
+
+// The configuration a point belongs to: its axes' values (the workload aside).
+std::string config_key(const Row& r, const AxisColumns& axes) {
+    std::string k;
+    for (const auto& c : axes) k += axis_value(r, c) + '\x1f';
+    return k;
+}
+
+struct RobustEntry {
+    double score = 0;
+    std::map<std::string, const Row*> by_workload;
+};
+
+// The configurations with a candidate on every workload, scored and ranked best first.
+std::vector<RobustEntry> rank_robust(const std::vector<std::string>& workloads,
+                                     const std::vector<const Row*>& cand, const Query& q,
+                                     const AxisColumns& axes, std::size_t& configs) {
+    std::map<std::string, std::map<std::string, const Row*>> by_config;
+    for (const Row* r : cand) by_config[config_key(*r, axes)].emplace(r->workload, r);
+    configs = by_config.size();
+    std::vector<RobustEntry> out;
+    for (const auto& [k, per] : by_config) {
+        if (per.size() != workloads.size()) continue;
+        std::vector<double> x;
+        for (const auto& [w, r] : per)
+            if (auto it = r->figures.find(q.best->name); it != r->figures.end() && it->second.value)
+                x.push_back(*it->second.value);
+        if (x.size() != per.size()) continue;
+        RobustEntry e{0, per};
+        if (q.robust == Robust::Worst) {
+            e.score = q.best->maximise ? *std::min_element(x.begin(), x.end())
+                                       : *std::max_element(x.begin(), x.end());
+        } else {
+            if (*std::min_element(x.begin(), x.end()) <= 0) continue;  // no geometric mean
+            double logs = 0;
+            for (double v : x) logs += std::log(v);
+            e.score = std::exp(logs / double(x.size()));
+        }
+        out.push_back(e);
+    }
+    std::stable_sort(out.begin(), out.end(), [&](const RobustEntry& a, const RobustEntry& b) {
+        return q.best->maximise ? a.score > b.score : a.score < b.score;
+    });
+    return out;
+}
+
+// The best configurations over every workload; false when none qualifies.
+bool print_robust(std::ostream& os, const std::vector<std::string>& workloads,
+                  const std::vector<const Row*>& ok, const std::vector<const Row*>& cand,
+                  const Query& q, const AxisColumns& axes) {
+    std::size_t configs = 0, meeting = 0;
+    (void)rank_robust(workloads, ok, q, axes, configs);  // every configuration with an ok point
+    const std::vector<RobustEntry> ranked = rank_robust(workloads, cand, q, axes, meeting);
+    const std::string how = q.robust == Robust::Worst ? "worst" : "geometric mean";
+    os << "\nrobust best configuration (" << how << " " << q.best->name << " over "
+       << workloads.size() << " workloads, each point ok"
+       << (q.where ? " and meeting " + *q.where : "") << "): " << ranked.size() << " of " << configs
+       << " configurations qualify\n";
+    if (ranked.empty()) {
+        os << "no configuration has an ok point" << (q.where ? " meeting the constraint" : "")
+           << " on every workload\n";
+        return false;
+    }
+    std::vector<std::string> h;
+    for (const auto& c : axes) h.push_back(c.param);
+    h.push_back(how + " " + q.best->name);
+    for (const auto& w : workloads) h.push_back(w + ": " + q.best->name + " (id)");
+    std::vector<std::vector<std::string>> lines;
+    for (std::size_t i = 0; i < std::min(q.top, ranked.size()); ++i) {
+        const RobustEntry& e = ranked[i];
+        std::vector<std::string> line;
+        const Row& any = *e.by_workload.begin()->second;
+        for (const auto& c : axes) line.push_back(axis_value(any, c));
+        line.push_back(short_number(core::format_double(e.score)));
+        for (const auto& w : workloads) {
+            const Row& r = *e.by_workload.at(w);
+            line.push_back(short_number(row_value(r, q.best->name).value_or("-")) + " (" +
+                           std::to_string(r.id) + ")");
+        }
+        lines.push_back(line);
+    }
+    print_table(os, h, lines);
+    return true;
+}
+
+}  // namespace
+
 bool report(std::ostream& os, const Database& db, const Query& q) {
     const std::vector<Row> rows = db.rows();
     const std::vector<std::string> axes = db.axis_names();
     print_counts(os, db, rows);
+    if (q.robust != Robust::None && !q.best)
+        throw std::runtime_error(
+            "--robust ranks by the figure of --minimise or --maximise: give one");
 
     std::optional<Expr> where;
     if (q.where) where.emplace(*q.where);
     const std::vector<const Row*> cand = candidates(rows, where);
+    print_held(os, candidates(rows, std::nullopt), q);
     if (where) os << cand.size() << " ok points meet " << *q.where << "\n";
     if (cand.empty()) {
         os << "no ok point" << (where ? " meets the constraint" : "") << "\n";
         return !(q.best || !q.pareto.empty());
     }
+    std::vector<std::string> workloads;  // in the order of the points
+    for (const Row& r : rows)
+        if (std::find(workloads.begin(), workloads.end(), r.workload) == workloads.end())
+            workloads.push_back(r.workload);
     const PointColumns cols(rows, axes);
-    if (!q.pareto.empty()) print_pareto(os, cand, q.pareto, cols);
-    if (q.best) return print_best(os, db, cand, q, cols);
-    return true;
+    bool answered = true;
+    if (q.pooled || workloads.size() < 2) {
+        if (!q.pareto.empty()) print_pareto(os, cand, q.pareto, cols);
+        if (q.best) answered = print_best(os, db, cand, q, cols);
+    } else {
+        // Answers per workload: a front or a best point over points of different workloads
+        // compares workloads, not designs (--pooled asks for it anyway).
+        for (const auto& w : workloads) {
+            std::vector<const Row*> sub;
+            for (const Row* r : cand)
+                if (r->workload == w) sub.push_back(r);
+            os << "\n== workload '" << w << "': " << sub.size() << " ok points"
+               << (where ? " meet the constraint" : "") << "\n";
+            if (sub.empty()) {
+                answered = answered && q.pareto.empty() && !q.best;
+                continue;
+            }
+            if (!q.pareto.empty()) print_pareto(os, sub, q.pareto, cols);
+            if (q.best) answered = print_best(os, db, sub, q, cols) && answered;
+        }
+    }
+    if (q.robust != Robust::None)
+        answered = print_robust(os, workloads, candidates(rows, std::nullopt), cand, q,
+                                db.axis_columns()) &&
+                   answered;
+    return answered;
 }
 
 }  // namespace sprint::sweep

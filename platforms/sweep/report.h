@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,16 +31,30 @@ struct Objective {
 };
 Objective parse_objective(const std::string& text);
 
+// How a robust query scores a configuration over the workloads: its worst value, or the
+// geometric mean of its values.
+enum class Robust { None, Worst, Geomean };
+
 struct Query {
     std::vector<Objective> pareto;  // 2 or 3, or none
     std::optional<std::string> where;
     std::optional<Objective> best;
     std::size_t top = 10;
+    bool pooled = false;  // one answer over the points of every workload together
+    Robust robust = Robust::None;
 };
 
-// Prints the status counts, the front and the best point; returns false when the query asked
-// for something the rows cannot answer (no ok point meets --where), with the reason printed.
+// Prints the status counts, then the front and the best point of each workload (of all points
+// together with `pooled`, or when there is one workload), and with `robust` the best
+// configuration (the axes' values) over every workload: each of its points meets --where, ranked
+// by its worst or geometric-mean value of `best`. Figures that threshold calibration holds
+// (mass_retained at keep-mass) are marked as inputs. Returns false when the query asked for
+// something the rows cannot answer (no ok point meets --where), with the reason printed.
 bool report(std::ostream& os, const Database& db, const Query& q);
+
+// The figures of a point that its settings fix rather than its design, with the setting that does:
+// mass_retained when thresholds are calibrated to keep-mass, keep_fraction when to keep-fraction.
+std::map<std::string, std::string> calibrated_figures(const Row& r);
 
 // The ok rows that meet `where` (an expression as report --where takes).
 std::vector<Row> rows_where(const std::vector<Row>& rows, const std::string& where);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # sprint-sweep, tried as a user would, one aspect per ctest entry:
 #   sweep_test.sh SOURCE_DIR SPRINT_SWEEP SPRINT_SIM CASE
-# CASE: expand | run | model | failure | grow | resume | merge | report | readonly | slurm. Every check reads the
+# CASE: expand | run | model | failure | grow | resume | merge | report | answers | readonly | slurm. Every check reads the
 # results back through sprint-sweep's own export (CSV, JSON lines) and compares with sprint-sim run
 # by hand.
 set -eu
@@ -431,6 +431,54 @@ assert lines[0]["axes"]["sprint.sram.k_bytes"] == 1024 and lines[0]["axes"]["kee
 figs = {(x["id"], x["figures"]["cycles"]) for x in lines if x["status"] == "ok"}
 assert figs == {(x["id"], x["cycles"]) for x in rows}
 PY
+    ;;
+answers)
+    # Two workloads: answers per workload by default, all together with --pooled, and the best
+    # configuration for both (worst case and geometric mean), checked against the CSV.
+    cat >two.yaml <<'SPEC'
+name: two
+workloads:
+  a: {heads: 1, seq-len: 48}
+  b: {heads: 2, seq-len: 64}
+axes:
+  keep-mass: [0.8, 0.9]
+  dram.preset: [lpddr4, hbm2]
+SPEC
+    "$sweep" run two.yaml --quiet >/dev/null || fail "run"
+    "$sweep" export two.yaml --csv two.csv >/dev/null || fail "export"
+    "$sweep" report two.yaml --where 'mass >= 0.85' --minimise energy >log || fail "report"
+    [ "$(grep -c "^== workload '[ab]': 2 ok points meet the constraint" log)" -eq 2 ] ||
+        fail "not one answer per workload"
+    grep -q "note: mass_retained is held by threshold calibration on 8 of 8 ok points (keep-mass 0.8, keep-mass 0.9)" log ||
+        fail "the calibrated figure is not called an input"
+    grep -q "^  \* held by threshold calibration" log && grep -q "0\.9[0-9]*\* " log ||
+        fail "calibrated values are not marked"
+    "$sweep" report two.yaml --pooled >log || fail "--pooled"
+    grep -q "== workload" log && fail "--pooled still answered per workload"
+    grep -q "Pareto front (min time_us, min energy_uj): [0-9]* of 8 points" log || fail "--pooled front"
+    for how in worst geomean; do
+        "$sweep" report two.yaml --where 'mass >= 0.85' --minimise energy --robust $how >log ||
+            fail "--robust $how"
+        got=$(sed -n '/^robust best configuration/{n;n;p;}' log | awk '{ print $1, $2 }')
+        expect=$("$py" - "$how" <<'PY'
+import csv, math, sys
+rows = [r for r in csv.DictReader(open("two.csv")) if r["status"] == "ok" and float(r["mass_retained"]) >= 0.85]
+by = {}
+for r in rows:
+    by.setdefault((r["keep-mass"], r["dram.preset"]), {})[r["workload"]] = float(r["energy_uj"])
+score = {k: (max(v.values()) if sys.argv[1] == "worst" else math.exp(sum(map(math.log, v.values())) / 2))
+         for k, v in by.items() if len(v) == 2}
+best = min(score, key=score.get)
+print(best[0], best[1])
+PY
+)
+        [ "$got" = "$expect" ] || fail "--robust $how gives '$got', the CSV '$expect'"
+    done
+    "$sweep" report two.yaml --where "workload == 'a'" --minimise energy --robust worst >log &&
+        fail "an empty robust answer succeeded"
+    grep -q "no configuration has an ok point meeting the constraint on every workload" log || fail "empty robust answer"
+    "$sweep" report two.yaml --robust worst >log 2>&1 && fail "--robust without an objective"
+    grep -q "give one" log || fail "--robust without an objective not explained"
     ;;
 readonly)
     # A finished sweep archived read-only: neither the database nor its folder may be written.
