@@ -481,3 +481,17 @@ TEST_CASE("sweep/db: pending points, one transaction per result, merge by key", 
     }
     std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("sweep/progress: the time left weighs each waiting point by its workload's cost",
+          "[sweep]") {
+    // bert points took 2 s each, gpt2 points 14 s: ten gpt2 points left on 2 workers are 70 s,
+    // not the 15 s that the mean of all 11 points (about 3.1 s each) would give.
+    const std::map<std::string, std::pair<double, std::size_t>> cost = {{"bert", {20.0, 10}},
+                                                                        {"gpt2", {14.0, 1}}};
+    CHECK(estimate_seconds_left(cost, std::vector<std::string>(10, "gpt2"), {}, 2) == Approx(70.0));
+    // A workload not timed yet costs the mean of all timed points (34 s / 11).
+    CHECK(estimate_seconds_left(cost, {"new"}, {}, 4) == Approx(34.0 / 11.0));
+    // A running point counts what it has left, never less than nothing.
+    CHECK(estimate_seconds_left(cost, {}, {{"gpt2", 4.0}, {"bert", 5.0}}, 2) == Approx(5.0));
+    CHECK(estimate_seconds_left({}, {"bert"}, {}, 2) == -1);
+}

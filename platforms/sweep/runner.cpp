@@ -268,6 +268,26 @@ Checked check_point(const Spec& spec, const Point& p) {
     return c;
 }
 
+double estimate_seconds_left(const std::map<std::string, std::pair<double, std::size_t>>& cost,
+                             const std::vector<std::string>& waiting,
+                             const std::vector<std::pair<std::string, double>>& running,
+                             unsigned workers) {
+    double all = 0;
+    std::size_t n = 0;
+    for (const auto& [w, c] : cost) all += c.first, n += c.second;
+    if (n == 0) return -1;
+    const auto mean = [&](const std::string& w) {
+        const auto it = cost.find(w);
+        return it != cost.end() && it->second.second ? it->second.first / double(it->second.second)
+                                                     : all / double(n);
+    };
+    double work = 0;
+    for (const auto& w : waiting) work += mean(w);
+    for (const auto& [w, ran] : running) work += std::max(0.0, mean(w) - ran);
+    const std::size_t busy = std::min<std::size_t>(workers, waiting.size() + running.size());
+    return work / double(std::max<std::size_t>(busy, 1));
+}
+
 Shard parse_shard(const std::string& text) {
     Shard s;
     char extra = 0;
@@ -425,6 +445,10 @@ class SweepRun {
     std::size_t m_done = 0;
     std::vector<Running> m_running;
     std::chrono::steady_clock::time_point m_t0;
+    // Seconds per simulated point by workload (this run's and the database's earlier ok points):
+    // what the time left is estimated from, as points of different workloads differ in cost.
+    std::map<std::string, std::pair<double, std::size_t>> m_cost;
+    double seconds_left() const;
     bool m_tty = false;
     double m_last_print = -1e9;
 };
@@ -457,6 +481,12 @@ RunSummary SweepRun::run() {
 // The points this run simulates: the pending ones, and the failed ones when retrying them.
 void SweepRun::select_todo() {
     m_sum.points = m_points.size();
+    for (const Row& r : m_db.rows())
+        if (r.status == kOk && r.seconds > 0) {
+            auto& c = m_cost[r.workload];
+            c.first += r.seconds;
+            c.second++;
+        }
     const auto status = m_db.statuses();
     for (const Point& p : m_points) {
         const std::string& st = status.at(p.key);
@@ -595,6 +625,11 @@ void SweepRun::finish(const Point& p, PointResult r) {
     r.host = m_prov.host;
     m_db.record(p.key, r);
     m_done++;
+    if (r.status == kOk && r.seconds > 0) {
+        auto& c = m_cost[p.workload];
+        c.first += r.seconds;
+        c.second++;
+    }
     if (r.status == kOk) m_sum.ok++;
     if (r.status == kFailed) m_sum.failed++;
     if (r.status == kDoesNotFit) m_sum.does_not_fit++;
@@ -603,6 +638,16 @@ void SweepRun::finish(const Point& p, PointResult r) {
 
 double SweepRun::elapsed() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - m_t0).count();
+}
+
+double SweepRun::seconds_left() const {
+    std::vector<std::string> waiting;
+    for (std::size_t i = m_next; i < m_todo.size(); ++i) waiting.push_back(m_todo[i]->workload);
+    std::vector<std::pair<std::string, double>> running;
+    const auto now = std::chrono::steady_clock::now();
+    for (const Running& r : m_running)
+        running.emplace_back(r.p->workload, std::chrono::duration<double>(now - r.start).count());
+    return estimate_seconds_left(m_cost, waiting, running, m_s.workers);
 }
 
 void SweepRun::progress(bool final) {
@@ -619,8 +664,9 @@ void SweepRun::progress(bool final) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%.2f", rate);
         os << ", " << buf << " points/s";
-        if (m_todo.size() > m_done)
-            os << ", about " << format_seconds(double(m_todo.size() - m_done) / rate) << " left";
+        const double left = seconds_left();
+        if (m_todo.size() > m_done && left >= 0)
+            os << ", about " << format_seconds(left) << " left";
     }
     if (m_tty)
         m_err << "\r" << os.str() << "\033[K" << (final ? "\n" : "") << std::flush;

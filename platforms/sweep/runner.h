@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,15 @@ std::vector<Checked> check_values(const Spec& spec, const std::vector<Point>& po
 
 // The sprint-sim command-line options of a point (--name=value, in order).
 std::vector<std::string> sim_options(const Point& p);
+
+// The seconds a run has left: each waiting point costs the mean seconds of its workload's ok
+// points so far (`cost`: workload -> total seconds, count), or of every workload's while its own
+// has none; a running point its mean less the seconds it has run; the work is shared by the
+// workers busy. -1 when nothing has been timed yet.
+double estimate_seconds_left(const std::map<std::string, std::pair<double, std::size_t>>& cost,
+                             const std::vector<std::string>& waiting,
+                             const std::vector<std::pair<std::string, double>>& running,
+                             unsigned workers);
 
 // Shard i of n: the points whose expansion index is i modulo n (a Slurm array task's share).
 struct Shard {
