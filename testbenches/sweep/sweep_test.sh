@@ -477,6 +477,14 @@ PY
     "$sweep" report two.yaml --where "workload == 'a'" --minimise energy --robust worst >log &&
         fail "an empty robust answer succeeded"
     grep -q "no configuration has an ok point meeting the constraint on every workload" log || fail "empty robust answer"
+    # every plot tells the workloads apart (sweep_plot.py --describe names panels, rows, groups)
+    "$py" "$src/scripts/sweep_plot.py" two.csv two-plots --axes 'keep-mass|dram.preset' --axes-sep '|' \
+        --title two --describe >log 2>&1 || fail "two-workload plot"
+    grep -q '^pareto.png: panels by workload: a (front [0-9]* of 4), b (front [0-9]* of 4)' log ||
+        fail "pareto.png: no panel per workload"
+    grep -q '^axis-keep-mass.png: rows by workload: a, b;' log || fail "axis plot: no row per workload"
+    grep -q '^energy_breakdown.png: groups by workload: a (4 bars), b (4 bars)$' log ||
+        fail "energy breakdown: not grouped by workload"
     "$sweep" report two.yaml --robust worst >log 2>&1 && fail "--robust without an objective"
     grep -q "give one" log || fail "--robust without an objective not explained"
     ;;
