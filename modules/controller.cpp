@@ -32,6 +32,7 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       front_state("front_state"),
       stage_state("stage_state", 4 * cfg.units),
       stage_query("stage_query", 4 * cfg.units),
+      stage_in_flight("stage_in_flight", 4 * cfg.units),
       m_cfg(cfg),
       m_clock(cfg.clock_ns, SC_NS),
       m_tracer(tracer),
@@ -40,7 +41,8 @@ Controller::Controller(const sc_module_name& name, const IpConfig& cfg, TraceSch
       m_jobs_failed(m_stats, "jobs_failed", "jobs", "jobs that ended with an error code"),
       m_job_cycles(m_stats, "job_cycles", "cycles", "cycles of all jobs, START to completion"),
       m_pipeline(cfg, tracer, {to_xbar, to_comparators, to_fetcher, to_datapath, to_sram},
-                 {state, head, query, front_state, stage_state, stage_query}, m_stats) {
+                 {state, head, query, front_state, stage_state, stage_query, stage_in_flight},
+                 m_stats) {
     csr.register_b_transport(this, &Controller::csr_transport);
     csr.register_transport_dbg(this, &Controller::csr_debug);
     for (const auto& [offset, value] : capability_registers(cfg)) m_regs[offset].set(value);

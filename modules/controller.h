@@ -36,15 +36,16 @@ class Controller : public sc_core::sc_module {
     sc_core::sc_vector<InitiatorPort> to_sram;
     sc_core::sc_out<bool> irq;
     // Waveforms (the codes: waveforms/filters/*.txt). state: ControllerState; head, query: what
-    // the front stage reads and scores; front_state and, per unit, the state (StageState) and
-    // query of each stage: stage_state/stage_query[4 u + k], k = 0 fetch_k, 1 fetch_v,
-    // 2 compute, 3 write-back. job: jobs started since reset (the job marker), mode: its mode
+    // the front stage reads and scores; front_state and, per unit, the state (StageState), query
+    // marker and queries held (waveforms/query_marker.h) of each stage:
+    // stage_state/stage_query/stage_in_flight[4 u + k], k = 0 fetch_k, 1 fetch_v, 2 compute,
+    // 3 write-back. job: jobs started since reset (the job marker), mode: its mode
     // (core::Mode + 1; 0 before the first job).
     sc_core::sc_signal<uint32_t> state;
     sc_core::sc_signal<uint32_t> head, query;
     sc_core::sc_signal<bool> busy;
     sc_core::sc_signal<uint32_t> job, mode, front_state;
-    sc_core::sc_vector<sc_core::sc_signal<uint32_t>> stage_state, stage_query;
+    sc_core::sc_vector<sc_core::sc_signal<uint32_t>> stage_state, stage_query, stage_in_flight;
 
     Controller(const sc_core::sc_module_name& name, const IpConfig& cfg, TraceScheduler& tracer);
     const core::StatGroup& stats() const { return m_stats; }

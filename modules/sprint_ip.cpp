@@ -118,6 +118,8 @@ void SprintIp::trace(sc_core::sc_trace_file* tf) {
         for (std::size_t k = 0; k < 4; ++k) {
             sc_core::sc_trace(tf, controller.stage_state[i + k], u + "." + stages[k] + ".state");
             sc_core::sc_trace(tf, controller.stage_query[i + k], u + "." + stages[k] + ".query");
+            sc_core::sc_trace(tf, controller.stage_in_flight[i + k],
+                              u + "." + stages[k] + ".in_flight");
         }
     }
 }

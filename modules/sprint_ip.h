@@ -61,7 +61,8 @@ class SprintIp : public sc_core::sc_module {
     sc_core::sc_time job_start() const { return controller.job_start(); }
     // Waveforms: schedule architectural-state changes at their annotated times and add every
     // traced signal of the IP to `tf` (busy per module, controller state/head/query, kept count,
-    // SRAM occupancy, outstanding memory requests; per unit, unit_<i>.sram/datapath).
+    // SRAM occupancy, outstanding memory requests; per unit, unit_<i>.sram/datapath and each
+    // stage's state, query marker and queries held, unit_<i>.<stage>.state/query/in_flight).
     void trace(sc_core::sc_trace_file* tf);
     // With IpConfig::check_protocol: the checkers on the internal links and on mem.
     const std::vector<std::unique_ptr<ProtocolChecker>>& checkers() const { return m_checkers; }

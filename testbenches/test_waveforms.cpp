@@ -4,6 +4,7 @@
 // GTKWave's own vcd2fst (read back with fst2vcd: an independent parser of our VCD).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -80,7 +81,7 @@ std::vector<std::string> signal_names() {
                                "sprint.unit_0.datapath.busy",
                                "sprint.unit_0.datapath.phase"};
     for (const char* st : {"fetch_k", "fetch_v", "compute", "writeback"})
-        for (const char* x : {"state", "query"})
+        for (const char* x : {"state", "query", "in_flight"})
             s.push_back(std::string("sprint.unit_0.") + st + "." + x);
     return s;
 }
@@ -180,16 +181,57 @@ TEST_CASE(
         }
         CHECK(seen.size() >= 2);
     }
-    // The stages of unit 0 work on different queries: each takes up every query of the job.
+}
+
+// The values `name` takes in [t0, t1), its value at t0 first, repeats dropped.
+std::vector<uint64_t> sequence(const Vcd& v, const std::string& name, uint64_t t0, uint64_t t1) {
+    std::vector<uint64_t> seq{bits(value_at(v, name, t0))};
+    for (const auto& [t, x] : changes(v, name))
+        if (t > t0 && t < t1 && bits(x) != seq.back()) seq.push_back(bits(x));
+    return seq;
+}
+
+TEST_CASE(
+    "waveforms: each stage's query marker holds every query it handles, in order, and counts "
+    "the queries the stage holds",
+    "[waveforms]") {
+    TempDir dir;
+    const Vcd v = run_vcd(dir, "w.vcd", {});  // sprint (2 heads x 96 queries), then dense
+    std::vector<uint64_t> job_at, irq_at;
+    for (const auto& [t, x] : changes(v, "sprint.controller.job"))
+        if (bits(x)) job_at.push_back(t);
+    for (const auto& [t, x] : changes(v, "irq"))
+        if (x == "1") irq_at.push_back(t);
+    REQUIRE(job_at.size() == 2);
+    REQUIRE(irq_at.size() == 2);
+    std::vector<uint64_t> every;  // each head's queries in order: 0..95, 0..95
+    for (int h = 0; h < 2; ++h)
+        for (uint64_t q = 0; q < 96; ++q) every.push_back(q);
+    const std::string u = "sprint.unit_0.";
     for (const char* st : {"fetch_k", "fetch_v", "compute", "writeback"}) {
         INFO(st);
-        std::set<uint64_t> q;
-        for (const auto& [t, x] : changes(v, std::string("sprint.unit_0.") + st + ".query"))
-            q.insert(bits(x));
-        // 96 queries per head; fewer changes: several queries taken up at one instant show the
-        // last, a dense block its first member, write-back its first thread's rows.
-        CHECK(q.size() >= 40);
+        // The sprint job: every query its own segment, none skipped (several taken up or handed
+        // on at one instant used to show only the last).
+        CHECK(sequence(v, u + st + ".query", 0, job_at[1]) == every);
+        // Each job ends with nothing held; the write-back holds at most its posted writes.
+        for (uint64_t t : irq_at) CHECK(bits(value_at(v, u + st + ".in_flight", t)) == 0);
+        uint64_t most = 0;
+        for (const auto& [t, x] : changes(v, u + st + ".in_flight")) most = std::max(most, bits(x));
+        CHECK(most >= 1);
+        if (std::string(st) == "compute") CHECK(most == 1);
+        if (std::string(st) == "writeback") CHECK(most <= 4);
     }
+    // The dense job: the write-back writes every row, the compute stage takes blocks (their
+    // first queries, in order).
+    const uint64_t dense = job_at[1] + 1;
+    std::vector<uint64_t> wb = sequence(v, u + "writeback.query", dense, v.last_time + 1);
+    CHECK(std::vector<uint64_t>(wb.begin() + 1, wb.end()) == every);
+    const auto blocks = sequence(v, u + "compute.query", dense, v.last_time + 1);
+    CHECK(blocks.size() > 4);
+    CHECK(blocks.size() < 96);
+    // The compute stage holds its query while the datapath works on it.
+    for (const auto& [t, x] : changes(v, u + "datapath.phase"))
+        if (bits(x) != 0) CHECK(bits(value_at(v, u + "compute.in_flight", t)) == 1);
 }
 
 TEST_CASE("waveforms: the GTKWave views show only signals of the file and installed filters",

@@ -56,7 +56,7 @@ void TraceScheduler::apply() {
     auto it = m_pending.begin();
     while (it != m_pending.end() && it->first <= now) {
         Pending& p = it->second;
-        if (!p.signal) {  // the gate may change
+        if (!p.signal) {  // the gate (or state traced values derive from) may change
             const bool was = open();
             p.fn();
             if (!was && open()) {

@@ -9,6 +9,11 @@
 // per signal; when it opens they are written at once, so every signal shows its true value from
 // the first traced instant on. The controller reports when each head enters (head-table read) and
 // leaves (its last output row written) the pipeline.
+//
+// Values derived from state several processes change (a stage's oldest query in flight,
+// waveforms/query_marker.h): change() runs a change of that state at its annotated time, in time
+// order with every other change and write whatever order the processes made them in, gate open
+// or not; write_derived() then writes the signal with what the state gives at that time.
 #pragma once
 
 #include <functional>
@@ -35,6 +40,17 @@ class TraceScheduler : public sc_core::sc_module {
         if (!m_enabled) return;
         schedule(offset, &sig, [&sig, value] { sig.write(value); });
     }
+    // `fn` (a change of state traced values derive from) at sc_time_stamp() + offset.
+    void change(const sc_core::sc_time& offset, std::function<void()> fn) {
+        if (m_enabled) schedule(offset, nullptr, std::move(fn));
+    }
+    // `sig` written at sc_time_stamp() + offset with what `value()` gives then (held, like
+    // write(), while the gate is shut: then `value()` is taken when it opens).
+    template <class T, class F>
+    void write_derived(sc_core::sc_signal<T>& sig, const sc_core::sc_time& offset, F value) {
+        if (!m_enabled) return;
+        schedule(offset, &sig, [&sig, value] { sig.write(value()); });
+    }
     // Head `h` of a job enters / leaves the pipeline at sc_time_stamp() + offset.
     void head_begin(uint32_t h, const sc_core::sc_time& offset);
     void head_end(uint32_t h, const sc_core::sc_time& offset);
@@ -43,7 +59,7 @@ class TraceScheduler : public sc_core::sc_module {
 
   private:
     struct Pending {
-        const void* signal;  // nullptr: a change of the gate
+        const void* signal;  // nullptr: runs gate or not (a change of the gate or of state)
         std::function<void()> fn;
     };
     void schedule(const sc_core::sc_time& offset, const void* signal, std::function<void()> fn);

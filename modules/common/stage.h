@@ -2,7 +2,8 @@
 // with its own local time (a tlm_quantumkeeper, so loosely-timed stages decouple) and three
 // statistics: busy (issuing work and waiting for it), starved (waiting for input) and blocked
 // (waiting for the next stage or for room). Transactions and waits go through it so that the
-// three are counted the same way everywhere.
+// three are counted the same way everywhere. Traces its state and, on a QueryMarker, the queries
+// it takes up and hands on.
 #pragma once
 
 #include <functional>
@@ -15,6 +16,7 @@
 #include "core/stats.h"
 #include "modules/common/channel.h"
 #include "modules/common/ports.h"
+#include "waveforms/query_marker.h"
 #include "waveforms/trace_scheduler.h"
 
 namespace sprint {
@@ -32,19 +34,23 @@ class Stage {
   public:
     explicit Stage(StageTimes& times) : m_times(&times) {}
 
-    // Waveforms: the stage's state (StageState) and the query it works on, written through
-    // `tracer` (nothing is written while the tracer is off).
-    void trace_to(TraceScheduler& tracer, sc_core::sc_signal<uint32_t>& state,
-                  sc_core::sc_signal<uint32_t>* query) {
+    // Waveforms: the stage's state (StageState), written through `tracer` (nothing is written
+    // while the tracer is off), and the queries it holds, on `marker` (several stages may share
+    // one: the write-back threads).
+    void trace_to(TraceScheduler& tracer, sc_core::sc_signal<uint32_t>& state) {
         m_tracer = &tracer;
         m_state = &state;
-        m_query = query;
     }
+    void mark_with(QueryMarker& marker) { m_marker = &marker; }
     void show(StageState st) {
         if (m_tracer && m_tracer->enabled()) m_tracer->write(*m_state, uint32_t(st), offset());
     }
-    void show_query(uint32_t q) {
-        if (m_tracer && m_query && m_tracer->enabled()) m_tracer->write(*m_query, q, offset());
+    // The stage takes query `q` of head `h` up / hands its last part on, at its local time.
+    void take(uint32_t h, uint32_t q) {
+        if (m_marker) m_marker->take(h, q, offset());
+    }
+    void done(uint32_t h, uint32_t q) {
+        if (m_marker) m_marker->done(h, q, offset());
     }
 
     tlm_utils::tlm_quantumkeeper qk;
@@ -86,7 +92,7 @@ class Stage {
     StageTimes* m_times;
     TraceScheduler* m_tracer = nullptr;
     sc_core::sc_signal<uint32_t>* m_state = nullptr;
-    sc_core::sc_signal<uint32_t>* m_query = nullptr;
+    QueryMarker* m_marker = nullptr;
 };
 
 }  // namespace sprint

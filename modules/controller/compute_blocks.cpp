@@ -32,7 +32,6 @@ ErrorCode Pipeline::begin_block(Stage& s, Lane& l, Query& blk, proto::DatapathCo
     c.head = blk.head;
     c.d = d;
     blk.compute_begin = s.now();
-    s.show_query(blk.index);
     c.logit_scale = core::exact_logit_scale(blk.hp, int(d));
     c.s_v = blk.hp.s_v;
     c.softmax = m_job.opt.softmax;

@@ -28,8 +28,10 @@ ErrorCode Pipeline::run_compute(Stage& s, Lane& l) {
     // stream.
     while (!m_abort && s.get(l.k_items, it)) {
         QueryPtr qp = it.q;
+        s.take(qp->head, qp->index);  // held until its output rows are handed on
         const ErrorCode e = compute_query(s, l, qp, it);
         if (e != ErrorCode::None) return e;
+        s.done(qp->head, qp->index);
     }
     return ErrorCode::None;
 }
@@ -47,7 +49,6 @@ ErrorCode Pipeline::compute_query(Stage& s, Lane& l, const QueryPtr& qp, Item& i
     c.query = q.index;
     c.d = d;
     q.compute_begin = s.now();
-    s.show_query(q.index);
     c.op = proto::DatapathOp::Begin;
     c.logit_scale = core::exact_logit_scale(q.hp, int(d));
     c.s_v = q.hp.s_v;
@@ -191,12 +192,13 @@ ErrorCode Pipeline::run_writeback(Stage& s, Lane& l) {
     Output o;
     while (!m_abort && s.get(l.outputs, o)) {
         const Query& q = *o.q;
-        s.show_query(q.index);
+        s.take(q.head, q.index);  // held until its row is written
         const ErrorCode e =
             mem_transfer(TLM_WRITE_COMMAND, m_job.out + (uint64_t(q.head) * n + q.index) * d * eb,
                          o.bytes.data(), d * eb, q.head, s, q.index);
         if (e != ErrorCode::None) return e;
         account(s, q);
+        s.done(q.head, q.index);
     }
     return ErrorCode::None;
 }

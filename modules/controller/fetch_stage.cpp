@@ -36,7 +36,10 @@ class Pipeline::FetchFlight {
         if (l->item.kind == Item::KChunk || l->item.kind == Item::VChunk) --loading;
         if (l->e != ErrorCode::None) return l->e;
         if (l->item.kind == Item::Softmax) m_p.k_fetched(*l->item.q);  // its K rows are loaded
+        const QueryPtr q = l->item.q;
+        const bool last = l->item.kind == Item::Softmax || l->item.kind == Item::End;
         if (!m_p.m_abort) m_s.put(m_items, std::move(l->item));
+        if (last) m_s.done(q->head, q->index);  // the query's last part is the compute stage's
         return ErrorCode::None;
     }
     ErrorCode drain() {
@@ -73,7 +76,7 @@ ErrorCode Pipeline::run_fetch(Stage& s, Lane& lane, proto::Buffer b) {
         // Nothing more to issue until the next query arrives: hand over what is in flight first.
         if (queries.empty() && (e = flight.drain()) != ErrorCode::None) break;
         if (m_abort || !s.get(queries, q)) break;
-        s.show_query(q->index);
+        s.take(q->head, q->index);  // held until its closing marker is handed on
         if (k) flight.marker(Item::Begin, q);
         const auto& cand = q->candidates;
         // A query that fits the buffer is one chunk; one that does not goes in half-buffer chunks,

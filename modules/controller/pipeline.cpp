@@ -75,13 +75,16 @@ Pipeline::Pipeline(const IpConfig& cfg, TraceScheduler& tracer, Ports ports, Sig
         m_lanes.push_back(std::make_unique<Lane>(
             cfg, u, stats.group(unit_name(u), "the pipeline stages of one compute unit"),
             ports.datapath[u], ports.sram[u]));
-    m_front.trace_to(tracer, signals.front_state, nullptr);
+    m_front.trace_to(tracer, signals.front_state);
     for (uint32_t u = 0; u < cfg.units; ++u) {
         Lane& l = *m_lanes[u];
         Stage* stages[] = {&l.fetch_k, &l.fetch_v, &l.compute, &l.writeback};
-        for (uint32_t k = 0; k < 4; ++k)
-            stages[k]->trace_to(tracer, signals.stage_state[4 * u + k],
-                                &signals.stage_query[4 * u + k]);
+        for (uint32_t k = 0; k < 4; ++k) {
+            const uint32_t i = 4 * u + k;
+            stages[k]->trace_to(tracer, signals.stage_state[i]);
+            l.markers[k].trace_to(tracer, signals.stage_query[i], signals.stage_in_flight[i]);
+            stages[k]->mark_with(l.markers[k]);
+        }
     }
 }
 
@@ -123,6 +126,7 @@ void Pipeline::spawn_threads() {
             [this, &l](Stage& st) { return run_writeback(st, l); }, nullptr);
         for (uint32_t i = 1; i < m_cfg.controller.posted_writes; ++i) {
             l.writers.push_back(std::make_unique<Stage>(l.writer_times));
+            l.writers.back()->mark_with(l.markers[3]);  // the write-back's queries, all threads
             stage(
                 u + "writeback_thread", *l.writers.back(),
                 [this, &l](Stage& st) { return run_writeback(st, l); }, nullptr);
@@ -151,7 +155,10 @@ ErrorCode Pipeline::run(const regs::JobRegs& job) {
     if (flush_buffers() != ErrorCode::None) return ErrorCode::Internal;
     m_error = ErrorCode::None;
     m_abort = false;
-    for (auto& l : m_lanes) l->reset();
+    for (auto& l : m_lanes) {
+        l->reset();
+        for (QueryMarker& mk : l->markers) mk.clear(SC_ZERO_TIME);
+    }
     m_evaluated.reset();
     m_masks_unread = 0;
     m_head_start.assign(m_job.heads, SC_ZERO_TIME);

@@ -67,7 +67,8 @@ class Pipeline {
     };
     struct Signals {
         sc_core::sc_signal<uint32_t>&state, &head, &query, &front_state;
-        sc_core::sc_vector<sc_core::sc_signal<uint32_t>>&stage_state, &stage_query;
+        sc_core::sc_vector<sc_core::sc_signal<uint32_t>>&stage_state, &stage_query,
+            &stage_in_flight;
     };
     // What the job's counter registers report.
     struct JobCounts {
@@ -207,6 +208,7 @@ class Pipeline {
         StageTimes writer_times;
         std::vector<std::unique_ptr<Stage>> writers;
         Stage fetch_k, fetch_v, compute, writeback;
+        QueryMarker markers[4];  // fetch_k, fetch_v, compute, write-back (all its threads)
         void reset();
         void abort();
     };
