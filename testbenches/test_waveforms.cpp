@@ -22,8 +22,10 @@ namespace {
 
 const std::string kFilters = std::string(SPRINT_SOURCE_DIR) + "/waveforms/filters/";
 
-// A GTKWave translate filter file: value -> name.
-std::map<std::string, std::string> filter(const std::string& file) {
+// A GTKWave translate filter file: value -> name (a "?colour?" before the name, the colour GTKWave
+// fills the segment with, dropped; `colours` gets value -> colour).
+std::map<std::string, std::string> filter(const std::string& file,
+                                          std::map<std::string, std::string>* colours = nullptr) {
     std::map<std::string, std::string> m;
     std::ifstream in(kFilters + file);
     REQUIRE(in);
@@ -32,7 +34,14 @@ std::map<std::string, std::string> filter(const std::string& file) {
         if (line.empty() || line[0] == '#') continue;
         const auto sp = line.find(' ');
         REQUIRE(sp != std::string::npos);
-        m[line.substr(0, sp)] = line.substr(sp + 1);
+        std::string name = line.substr(sp + 1);
+        if (name.size() > 2 && name[0] == '?') {
+            const auto end = name.find('?', 1);
+            REQUIRE(end != std::string::npos);
+            if (colours) (*colours)[line.substr(0, sp)] = name.substr(1, end - 1);
+            name = name.substr(end + 1);
+        }
+        m[line.substr(0, sp)] = name;
     }
     return m;
 }
@@ -122,16 +131,31 @@ TEST_CASE("waveforms: the translate filters name the codes the model writes", "[
     CHECK(state.size() == 5);
     CHECK(state.at(std::to_string(Idle)) == "idle");
     CHECK(state.at(std::to_string(Setup)) == "setup");
-    CHECK(state.at(std::to_string(HeadTable)) == "head-table");
+    CHECK(state.at(std::to_string(HeadTable)) == "table");
     CHECK(state.at(std::to_string(Program)) == "program");
     CHECK(state.at(std::to_string(Queries)) == "queries");
-    const auto stage = filter("stage_state.txt");
+    std::map<std::string, std::string> stage_colours, phase_colours;
+    const auto stage = filter("stage_state.txt", &stage_colours);
     CHECK(stage.size() == 4);
     CHECK(stage.at(std::to_string(StageIdle)) == "idle");
     CHECK(stage.at(std::to_string(StageBusy)) == "busy");
-    CHECK(stage.at(std::to_string(StageStarved)) == "starved");
-    CHECK(stage.at(std::to_string(StageBlocked)) == "blocked");
-    CHECK(filter("datapath_phase.txt").size() == 5);
+    CHECK(stage.at(std::to_string(StageStarved)) == "stv");
+    CHECK(stage.at(std::to_string(StageBlocked)) == "blk");
+    const auto phase = filter("datapath_phase.txt", &phase_colours);
+    CHECK(phase.size() == 5);
+    // The names of short segments fit them (GTKWave cuts a longer one to "b+"), and every state
+    // but idle has a colour of its own, which shows even where no name fits.
+    for (const auto& [f, colours] :
+         {std::pair(stage, stage_colours), std::pair(phase, phase_colours)}) {
+        std::set<std::string> distinct;
+        for (const auto& [v, name] : f) {
+            INFO(name);
+            CHECK(name.size() <= 4);
+            CHECK(colours.count(v) == (v == "0" ? 0u : 1u));
+            if (colours.count(v)) distinct.insert(colours.at(v));
+        }
+        CHECK(distinct.size() == f.size() - 1);
+    }
 }
 
 TEST_CASE(
