@@ -6,7 +6,8 @@
 set -eu
 
 PACKAGES="cmake make g++ pkg-config libsystemc-dev libboost-program-options-dev catch2 \
-nlohmann-json3-dev libxtensor-dev libyaml-cpp-dev libsqlite3-dev clang-format $*"
+nlohmann-json3-dev libxtensor-dev libyaml-cpp-dev libsqlite3-dev clang-format \
+pybind11-dev python3-dev python3-numpy $*"
 
 missing=""
 for p in $PACKAGES; do

@@ -282,4 +282,17 @@ Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x) {
     return in;
 }
 
+Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x, core::Tensor3 q,
+                    core::Tensor3 k, core::Tensor3 v) {
+    Inputs in;
+    in.q = std::move(q);
+    in.k = std::move(k);
+    in.v = std::move(v);
+    in.source = "tensors given by the caller";
+    quantize(o, in);
+    set_thresholds(o, x, in);
+    in.w = in.for_mode(o.job.mode);
+    return in;
+}
+
 }  // namespace sprint::platform

@@ -86,6 +86,9 @@ uint64_t machine_bytes();
 
 // The tensors (generated or loaded), quantised, with each head's threshold given or calibrated.
 Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x);
+// The same on tensors the caller gives (the Python module's arrays), shaped as `o` says.
+Inputs build_inputs(const RunOptions& o, const core::XbarNumerics& x, core::Tensor3 q,
+                    core::Tensor3 k, core::Tensor3 v);
 
 // ---- the jobs as simulated ---------------------------------------------------------------------
 

@@ -1,0 +1,230 @@
+"""The Python module sprint_vp as a user calls it, one case per ctest entry:
+    test_sprint_vp.py SPRINT_SIM CASE
+CASE: simulate | attention | errors | parameters | torch. Every figure is compared with what
+sprint-sim itself computes for the same configuration (run as a command here)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+import sprint_vp
+
+SIM = sys.argv[1]
+CASE = sys.argv[2]
+TMP = tempfile.mkdtemp(prefix="sprint-vp-pytest-")
+
+
+def cli(options, expect=0):
+    """sprint-sim on these options, with --stats and --output: (stats, output, stderr)."""
+    stats, out = os.path.join(TMP, "s.json"), os.path.join(TMP, "o.npy")
+    for f in (stats, out):
+        if os.path.exists(f):
+            os.remove(f)
+    p = subprocess.run([SIM] + options + ["--stats=" + stats, "--output=" + out, "--quiet"],
+                       capture_output=True, text=True, check=False)
+    assert p.returncode == expect, (p.returncode, p.stderr)
+    if expect != 0:
+        return None, None, p.stderr
+    return json.load(open(stats)), np.load(out), p.stderr
+
+
+def job_figures(stats):
+    """The figures of every job that a run determines (not the host's times or paths)."""
+    out = []
+    for j in stats["jobs"]:
+        out.append(json.dumps({k: j[k] for k in sorted(j) if k not in ("host", "wall")},
+                              sort_keys=True))
+    return out
+
+
+def qkv(heads, n, d, seed):
+    rng = np.random.default_rng(seed)
+    # sharp rows, as real heads have a few dominant keys
+    q = rng.standard_normal((heads, n, d)).astype(np.float32) * 1.5
+    k = rng.standard_normal((heads, n, d)).astype(np.float32)
+    v = rng.standard_normal((heads, n, d)).astype(np.float32)
+    return q, k, v
+
+
+def save(name, a):
+    path = os.path.join(TMP, name + ".npy")
+    np.save(path, a)
+    return path
+
+
+def case_simulate():
+    config = {"heads": 2, "seq-len": 64, "head-dim": 32, "sprint.xbar.key_bits": 3,
+              "dram.preset": "hbm2", "keep-mass": 0.95}
+    r = sprint_vp.simulate(config)
+    assert r["exit_status"] == 0
+    stats, out, _ = cli(sprint_vp.options(config))
+    assert job_figures(r["stats"]) == job_figures(stats), "the job figures differ from sprint-sim's"
+    assert r["output"].dtype == np.float32 and r["output"].shape == (2, 64, 32)
+    assert np.array_equal(r["output"], out), "the output differs from sprint-sim's"
+    first = r["stats"]["jobs"][0]
+    print("simulate: %d jobs, first %s" % (len(r["stats"]["jobs"]),
+                                           json.dumps(first)[:160]))
+    # on the caller's arrays, in AT
+    q, k, v = qkv(2, 48, 16, 3)
+    config = {"timing": "at", "compare": False}
+    r = sprint_vp.simulate(config, q, k, v)
+    files = ["--q=" + save("q", q), "--k=" + save("k", k), "--v=" + save("v", v)]
+    stats, out, _ = cli(sprint_vp.options(config) + files)
+    assert job_figures(r["stats"]) == job_figures(stats)
+    assert np.array_equal(r["output"], out)
+
+
+def case_attention():
+    q, k, v = qkv(2, 64, 32, 7)
+    files = ["--q=" + save("q", q), "--k=" + save("k", k), "--v=" + save("v", v)]
+    for config in ({}, {"sprint.xbar.key_bits": 2, "keep-fraction": 0.2},
+                   {"mode": "dense"}, {"mode": "onchip-prune", "causal": True},
+                   {"sprint.xbar.read_noise_sigma": 20, "sprint.comparators.offset_sigma": 10},
+                   {"threshold": "0.5,1.0"}):
+        a = sprint_vp.attention(q, k, v, config, masks=True)
+        _, out, _ = cli(sprint_vp.options(dict(config, compare=False)) + files)
+        assert np.array_equal(a["output"], out), ("attention() differs from sprint-sim", config)
+        assert a["mask"].shape == (2, 64, 64) and a["kept_pairs"] == int(a["mask"].sum())
+        if config.get("mode") == "dense":
+            assert a["kept_pairs"] == 2 * 64 * 64
+        else:
+            assert a["kept_pairs"] < 2 * 64 * 64, config
+        if "threshold" in config:
+            assert [round(t, 6) for t in a["thresholds"]] == [0.5, 1.0]
+        print("attention %s: bit-exact, %d of %d pairs kept" % (config, a["kept_pairs"], 2 * 64 * 64))
+    ref = sprint_vp.dense_attention(q, k, v)
+    s = q.astype(np.float64) @ k.astype(np.float64).transpose(0, 2, 1) / np.sqrt(32)
+    p = np.exp(s - s.max(axis=-1, keepdims=True))
+    p /= p.sum(axis=-1, keepdims=True)
+    assert np.abs(ref - p @ v).max() < 1e-5, "the dense reference is not softmax(qk/sqrt(d))v"
+
+
+def case_errors():
+    q, k, v = qkv(1, 16, 8, 1)
+    checks = [({"dram.preset": "hbm3"}, "(did you mean 'hbm2'?)"),
+              ({"sprint.sram.kbytes": 1}, "unrecognised option '--sprint.sram.kbytes"),
+              ({"sprint.xbar.key_bits": 9}, "value '9' is not allowed")]
+    for config, text in checks:
+        _, _, err = cli(sprint_vp.options(config), expect=2)
+        assert text in err, err
+        for call in (lambda: sprint_vp.simulate(config), lambda: sprint_vp.attention(q, k, v, config),
+                     lambda: sprint_vp.settings(config)):
+            try:
+                call()
+            except ValueError as e:
+                assert text in str(e), (str(e), text)
+                assert str(e).split(" (did")[0] in err, (str(e), err)
+            else:
+                raise AssertionError("no ValueError for %s" % config)
+    for bad in (lambda: sprint_vp.attention(q[0], k, v),
+                lambda: sprint_vp.attention(q, k[:, :8], v),
+                lambda: sprint_vp.attention(q, k, v, {"heads": 2}),
+                lambda: sprint_vp.simulate({}, q, k, None)):
+        try:
+            bad()
+        except ValueError as e:
+            print("refused:", e)
+        else:
+            raise AssertionError("a bad call was accepted")
+    # a run that does not fit: exit status 2 on the command line, ValueError here
+    config = {"dram.size_mb": 1, "workload": "bert-base"}
+    _, _, err = cli(sprint_vp.options(config), expect=2)
+    try:
+        sprint_vp.simulate(config)
+    except ValueError as e:
+        assert str(e).split("\n")[0] in err, (str(e), err)
+    else:
+        raise AssertionError("a workload that does not fit ran")
+
+
+def case_parameters():
+    params = sprint_vp.parameters()
+    out = subprocess.run([SIM, "--dump-params"], capture_output=True, text=True, check=True).stdout
+    names = [line.split("|")[1].strip().strip("`") for line in out.splitlines()
+             if line.startswith("| `")]
+    assert len(names) > 50, len(names)
+    for n in names:
+        assert n in params, n
+        assert "unit" in params[n] and "description" in params[n], n
+    assert params["sprint.xbar.key_bits"]["default"] == "4"
+    s = sprint_vp.settings({"dram.preset": "hbm2"})
+    dump = os.path.join(TMP, "c.ini")
+    subprocess.run([SIM, "--dram.preset", "hbm2", "--dump-config", dump, "--dry-run"],
+                   capture_output=True, check=True)
+    ini = open(dump).read()
+    assert "bandwidth_gbps = %s" % s["dram.bandwidth_gbps"] in ini or \
+        "dram.bandwidth_gbps = %s" % s["dram.bandwidth_gbps"] in ini, s["dram.bandwidth_gbps"]
+    print("parameters: %d names, all of --dump-params's" % len(params))
+
+
+def case_torch():
+    import torch
+    import sprint_vp.torch as st
+
+    torch.manual_seed(0)
+    e, h, n, batch = 32, 4, 24, 3
+    mha = torch.nn.MultiheadAttention(e, h, batch_first=True).eval()
+    x = torch.randn(batch, n, e)
+    with torch.no_grad():
+        want, _ = mha(x, x, x, need_weights=False)
+        causal = torch.triu(torch.ones(n, n, dtype=torch.bool), diagonal=1)
+        want_causal, _ = mha(x, x, x, attn_mask=causal, need_weights=False)
+    with st.sprint_attention(mha, "reference") as count:
+        got, _ = mha(x, x, x)
+        got_causal, _ = mha(x, x, x, attn_mask=causal)
+    assert count[0] == 2 * batch, count
+    assert (got - want).abs().max() < 1e-5, (got - want).abs().max()
+    assert (got_causal - want_causal).abs().max() < 1e-5
+    assert "forward" not in vars(mha), "the model was not put back"
+    errors = {}
+    for arithmetic, config in (("dense", {}), ("sprint", {"keep-mass": 0.99}),
+                               ("sprint", {"keep-mass": 0.8, "sprint.xbar.key_bits": 2})):
+        with st.sprint_attention(mha, arithmetic, config):
+            got, _ = mha(x, x, x)
+        errors[(arithmetic, json.dumps(config))] = float((got - want).norm() / want.norm())
+        # the same numbers as the module's attention() on the projected heads
+        with torch.no_grad():
+            qkv = torch.nn.functional.linear(x, mha.in_proj_weight, mha.in_proj_bias)
+            q, k, v = (t.reshape(batch, n, h, e // h).transpose(1, 2) for t in qkv.chunk(3, -1))
+            y = sprint_vp.attention(q[0].numpy(), k[0].numpy(), v[0].numpy(),
+                                    dict(config, mode="sprint" if arithmetic == "sprint" else arithmetic))
+            ref0 = mha.out_proj(torch.from_numpy(y["output"]).transpose(0, 1).reshape(n, e))
+        assert torch.equal(ref0, got[0]), arithmetic
+    print("relative output error against torch:", errors)
+    assert errors[("dense", "{}")] < 0.05
+    e99 = errors[("sprint", json.dumps({"keep-mass": 0.99}))]
+    e80 = errors[("sprint", json.dumps({"keep-mass": 0.8, "sprint.xbar.key_bits": 2}))]
+    assert e99 < e80, (e99, e80)
+    # a transformer encoder in eval mode (its fused fast path) and padding at the end
+    layer = torch.nn.TransformerEncoderLayer(e, h, dim_feedforward=64, batch_first=True).eval()
+    pad = torch.zeros(batch, n, dtype=torch.bool)
+    pad[1, 20:] = True
+    with torch.no_grad():
+        want = layer(x, src_key_padding_mask=pad)
+    with st.sprint_attention(layer, "dense") as count:
+        got = layer(x, src_key_padding_mask=pad)
+    assert count[0] == batch, "the encoder's fast path skipped the swap"
+    assert layer.activation_relu_or_gelu, "the encoder was not put back"
+    ok = ~pad
+    assert ((got - want)[ok].norm() / want[ok].norm()) < 0.05
+    bad = torch.zeros(n, n, dtype=torch.bool)
+    bad[0, 1] = True
+    with st.sprint_attention(mha, "sprint"):
+        try:
+            mha(x, x, x, attn_mask=bad)
+        except NotImplementedError as err:
+            print("refused:", err)
+        else:
+            raise AssertionError("an unsupported mask was ignored")
+
+
+try:
+    {"simulate": case_simulate, "attention": case_attention, "errors": case_errors,
+     "parameters": case_parameters, "torch": case_torch}[CASE]()
+finally:
+    subprocess.run(["rm", "-rf", TMP], check=False)
+print("ok")
