@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
 #if SPRINT_HAVE_AVX2_KERNELS
 #include <immintrin.h>
 #endif
@@ -60,6 +61,53 @@ int HeadMasks::row(int i, uint8_t* mask) {
             break;
     }
     return end;
+}
+
+const double* HeadMasks::scores_logits() {
+    const HeadParams& hp = m_w.heads[std::size_t(m_h)];
+    const int d = m_w.k.d;
+    double scale = 1.0;  // onchip-prune: the margins are the exact scores in logits
+    if (m_opt.mode == Mode::Sprint)
+        scale = m_x.adc_bits ? adc_step_raw(hp, d, m_x) * raw_to_logit(hp, d, m_x)
+                             : raw_to_logit(hp, d, m_x);
+    else if (m_opt.mode != Mode::OnchipPrune)
+        return nullptr;
+    m_logits.resize(m_margins.size());
+    for (std::size_t j = 0; j < m_margins.size(); ++j) m_logits[j] = m_margins[j] * scale;
+    return m_logits.data();
+}
+
+Tensor3 no_recompute_output(const QuantizedWorkload& w, const JobOptions& opt,
+                            const XbarNumerics& x) {
+    if (opt.mode != Mode::Sprint && opt.mode != Mode::OnchipPrune)
+        throw std::invalid_argument("without recompute: only the pruning modes judge scores");
+    const int H = w.q.heads, n = w.q.n, d = w.q.d;
+    Tensor3 out(H, n, d);
+    std::vector<uint8_t> mask(static_cast<std::size_t>(n));
+    std::vector<double> acc(static_cast<std::size_t>(d));
+    for (int h = 0; h < H; ++h) {
+        const double s_v = w.heads[std::size_t(h)].s_v;
+        HeadMasks hm(w, h, opt, x);
+        for (int i = 0; i < n; ++i) {
+            const int end = hm.row(i, mask.data());
+            if (end == 0) continue;
+            const double* logit = hm.scores_logits();
+            double mx = -HUGE_VAL, sum = 0.0;
+            for (int j = 0; j < end; ++j)
+                if (mask[std::size_t(j)]) mx = std::max(mx, logit[j]);
+            std::fill(acc.begin(), acc.end(), 0.0);
+            for (int j = 0; j < end; ++j) {
+                if (!mask[std::size_t(j)]) continue;
+                const double pj = std::exp(logit[j] - mx);
+                sum += pj;
+                const int8_t* vj = w.v.row(h, j);
+                for (int e = 0; e < d; ++e) acc[std::size_t(e)] += pj * double(vj[e]);
+            }
+            float* o = out.row(h, i);
+            for (int e = 0; e < d; ++e) o[e] = float(acc[std::size_t(e)] * s_v / sum);
+        }
+    }
+    return out;
 }
 
 KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt,

@@ -39,6 +39,10 @@ class HeadMasks {
     HeadMasks(const QuantizedWorkload& w, int h, const JobOptions& opt, const XbarNumerics& x);
     // The mask of query i over its visible keys [0, end) into mask[0, end); returns end.
     int row(int i, uint8_t* mask);
+    // After row(i): the score each visible key of the row was judged on, in logits (sprint: the
+    // crossbar's approximate q.k, as the comparators or the ADC saw it; onchip-prune: the exact
+    // int8 score); nullptr in the dense modes, which judge nothing.
+    const double* scores_logits();
 
   private:
     const QuantizedWorkload& m_w;
@@ -48,7 +52,7 @@ class HeadMasks {
     CellArray m_cells;
     double m_t_raw = 0.0, m_scale = 0.0;
     std::vector<int8_t> m_q_dac;
-    std::vector<double> m_v, m_margins;
+    std::vector<double> m_v, m_margins, m_logits;
 };
 
 // The mask the IP uses in `mode` (analog for Sprint, exact for OnchipPrune, all visible for Dense).
@@ -56,6 +60,14 @@ KeepMasks reference_masks(const QuantizedWorkload& w, const JobOptions& opt, con
 // The bytes the IP writes for the whole [heads, n, d] output (padded query rows stay zero).
 std::vector<uint8_t> reference_output(const QuantizedWorkload& w, const JobOptions& opt,
                                       const XbarNumerics& x, KeepMasks* masks_out = nullptr);
+// SPRINT without the exact recompute (a study of the paper's Fig. 9 question, not a mode of the
+// IP): each query's softmax over its kept keys takes the scores the keys were judged on
+// (HeadMasks::scores_logits: in sprint mode the crossbar's approximate scores) instead of the
+// recomputed exact int8 scores; softmax and V (int8 x s_v) in double precision, so that only the
+// scores differ from a float datapath. Sprint and onchip-prune modes (std::invalid_argument for
+// the dense ones). Padded query rows are zero.
+Tensor3 no_recompute_output(const QuantizedWorkload& w, const JobOptions& opt,
+                            const XbarNumerics& x);
 // Decode output bytes (float32 or int16) to floats using each head's s_v.
 Tensor3 decode_output(const std::vector<uint8_t>& bytes, OutputFormat fmt, int heads, int n, int d,
                       const std::vector<HeadParams>& hp);

@@ -108,7 +108,7 @@ py::dict settings(const std::vector<std::string>& options) {
 // SPRINT's attention on q, k, v in the mode the options select: the IP's output bit for bit (as
 // the core's reference computes it), the thresholds the rule set, and optionally the keep mask.
 py::dict attention(const Array& q, const Array& k, const Array& v,
-                   const std::vector<std::string>& options, bool masks) {
+                   const std::vector<std::string>& options, bool masks, bool recompute) {
     Tensor3 tq = tensor_of(q, "q"), tk = tensor_of(k, "k"), tv = tensor_of(v, "v");
     if (tk.heads != tq.heads || tk.n != tq.n || tk.d != tq.d || tv.heads != tq.heads ||
         tv.n != tq.n || tv.d != tq.d)
@@ -133,8 +133,20 @@ py::dict attention(const Array& q, const Array& k, const Array& v,
             sprint::platform::build_inputs(o, x, std::move(tq), std::move(tk), std::move(tv));
         const auto opt = args.platform.ip.job_options(o.job, uint32_t(n), uint32_t(d));
         sprint::core::KeepMasks km;
-        const std::vector<uint8_t> bytes = sprint::core::reference_output(in.w, opt, x, &km);
-        const Tensor3 y = sprint::core::decode_output(bytes, opt.output, heads, n, d, in.w.heads);
+        Tensor3 y;
+        if (recompute) {
+            const std::vector<uint8_t> bytes = sprint::core::reference_output(in.w, opt, x, &km);
+            y = sprint::core::decode_output(bytes, opt.output, heads, n, d, in.w.heads);
+        } else {
+            if (opt.mode != sprint::core::Mode::Sprint &&
+                opt.mode != sprint::core::Mode::OnchipPrune) {
+                py::gil_scoped_acquire hold;
+                throw py::value_error(
+                    "recompute=False needs a pruning mode (sprint, onchip-prune)");
+            }
+            km = sprint::core::reference_masks(in.w, opt, x);
+            y = sprint::core::no_recompute_output(in.w, opt, x);
+        }
         py::gil_scoped_acquire hold;
         out["output"] = array_of(y);
         std::vector<double> thresholds;
@@ -280,7 +292,7 @@ PYBIND11_MODULE(_sprint_vp, m) {
     m.def("parameters", &parameters);
     m.def("settings", &settings, py::arg("options"));
     m.def("attention", &attention, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("options"),
-          py::arg("masks") = false);
+          py::arg("masks") = false, py::arg("recompute") = true);
     m.def("dense_float", &dense_float, py::arg("q"), py::arg("k"), py::arg("v"),
           py::arg("causal") = false);
     m.def("simulate", &simulate, py::arg("options"), py::arg("q") = py::none(),

@@ -1,6 +1,6 @@
 """The Python module sprint_vp as a user calls it, one case per ctest entry:
     test_sprint_vp.py SPRINT_SIM CASE
-CASE: simulate | attention | errors | parameters | torch. Every figure is compared with what
+CASE: simulate | attention | errors | parameters | torch | accuracy. Every figure is compared with what
 sprint-sim itself computes for the same configuration (run as a command here)."""
 
 import json
@@ -176,7 +176,8 @@ def case_torch():
     with st.sprint_attention(mha, "reference") as count:
         got, _ = mha(x, x, x)
         got_causal, _ = mha(x, x, x, attn_mask=causal)
-    assert count[0] == 2 * batch, count
+    assert count.sequences == 2 * batch, count.sequences
+    assert count.kept_pairs == count.pairs == 2 * batch * h * n * n - batch * h * n * (n - 1) // 2
     assert (got - want).abs().max() < 1e-5, (got - want).abs().max()
     assert (got_causal - want_causal).abs().max() < 1e-5
     assert "forward" not in vars(mha), "the model was not put back"
@@ -207,7 +208,7 @@ def case_torch():
         want = layer(x, src_key_padding_mask=pad)
     with st.sprint_attention(layer, "dense") as count:
         got = layer(x, src_key_padding_mask=pad)
-    assert count[0] == batch, "the encoder's fast path skipped the swap"
+    assert count.sequences == batch, "the encoder's fast path skipped the swap"
     assert layer.activation_relu_or_gelu, "the encoder was not put back"
     ok = ~pad
     assert ((got - want)[ok].norm() / want[ok].norm()) < 0.05
@@ -222,9 +223,35 @@ def case_torch():
             raise AssertionError("an unsupported mask was ignored")
 
 
+def case_accuracy():
+    import csv
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    out = os.path.join(TMP, "acc")
+    subprocess.run([sys.executable, os.path.join(root, "scripts", "accuracy.py"), out, "--quick"],
+                   check=True, env=dict(os.environ))
+    rows = list(csv.DictReader(open(os.path.join(out, "accuracy.csv"))))
+    by = {(r["group"], r["label"]): r for r in rows}
+    groups = {r["group"] for r in rows}
+    assert groups == {"baseline", "key bits, recompute", "key bits, no recompute",
+                      "rule keep-mass", "rule keep-fraction", "non-ideality"}, groups
+    assert len(rows) == 3 + 6 + 2 + 1 + 1, len(rows)
+    acc = {k: float(r["accuracy"]) for k, r in by.items()}
+    kept = {k: float(r["kept_fraction"]) for k, r in by.items()}
+    assert acc[("baseline", "float (torch)")] >= 0.9, "the reduced training did not learn the task"
+    for k in acc:
+        assert 0.0 <= acc[k] <= 1.0 and 0.0 < kept[k] <= 1.0, k
+        if k[0] != "baseline":
+            assert kept[k] < 0.5, ("SPRINT kept most pairs", k, kept[k])
+    # a lower keep target keeps fewer pairs
+    assert kept[("rule keep-mass", "keep-mass 0.5")] < kept[("rule keep-mass", "keep-mass 0.9")]
+    assert os.path.getsize(os.path.join(out, "accuracy.png")) > 10000
+    table = open(os.path.join(out, "accuracy.md")).read()
+    assert "| key bits, no recompute | key bits 2 |" in table, table[:400]
+
+
 try:
     {"simulate": case_simulate, "attention": case_attention, "errors": case_errors,
-     "parameters": case_parameters, "torch": case_torch}[CASE]()
+     "parameters": case_parameters, "torch": case_torch, "accuracy": case_accuracy}[CASE]()
 finally:
     subprocess.run(["rm", "-rf", TMP], check=False)
 print("ok")

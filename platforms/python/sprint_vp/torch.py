@@ -11,6 +11,8 @@ The arithmetic is one of
   "sprint"       SPRINT: in-memory scores with the configured key bits and non-idealities, the
                  threshold rule, then the exact recompute on the kept keys
   "onchip-prune" pruning on exact scores, without the crossbar (the paper's on-chip baseline)
+  "sprint-no-recompute"  SPRINT's keep decisions, but the softmax on the crossbar's approximate
+                 scores instead of the exact recompute (a study: the paper's Fig. 9 question)
 with the config of sprint-sim's options and parameters (sprint_vp.parameters()). Thresholds are
 calibrated per call (per sequence and head) as sprint-sim calibrates them on its workload, unless
 the config gives "threshold".
@@ -29,7 +31,7 @@ import torch
 from . import attention as _attention
 from . import dense_attention as _dense_attention
 
-ARITHMETICS = ("float", "reference", "dense", "sprint", "onchip-prune")
+ARITHMETICS = ("float", "reference", "dense", "sprint", "onchip-prune", "sprint-no-recompute")
 
 
 def _causal(mask, n):
@@ -64,26 +66,51 @@ def _valid_length(pad_row):
     return n_valid
 
 
-def heads_attention(q, k, v, arithmetic, config=None, causal=False, valid_len=None):
+class Tally:
+    """What a sprint_attention block computed: sequences (one per batch element and layer), and
+    the (query, key) pairs kept and visible over them (equal for the dense arithmetics)."""
+
+    def __init__(self):
+        self.sequences = 0
+        self.kept_pairs = 0
+        self.pairs = 0
+
+    @property
+    def kept_fraction(self):
+        return self.kept_pairs / self.pairs if self.pairs else float("nan")
+
+
+def heads_attention(q, k, v, arithmetic, config=None, causal=False, valid_len=None, tally=None):
     """softmax(q k^T / sqrt(d)) v of one sequence's heads, q, k, v float arrays [heads, n, d],
-    in the named arithmetic; a float32 array [heads, n, d]."""
+    in the named arithmetic; a float32 array [heads, n, d]. `tally` (a Tally) counts it."""
     if arithmetic not in ARITHMETICS:
         raise ValueError("arithmetic '%s' is not one of %s" % (arithmetic, ", ".join(ARITHMETICS)))
     q, k, v = (np.ascontiguousarray(a, dtype=np.float32) for a in (q, k, v))
+    heads, n = q.shape[0], q.shape[1]
+    valid = n if valid_len is None else min(valid_len, n)
+    visible = heads * (valid * (valid + 1) // 2 if causal else valid * valid)
+    if tally is not None:
+        tally.sequences += 1
+        tally.pairs += visible
     if arithmetic == "reference":
-        if valid_len is not None and valid_len < q.shape[1]:
+        if valid < n:
             raise NotImplementedError("sprint_vp.torch: padding with the float reference")
+        if tally is not None:
+            tally.kept_pairs += visible
         return _dense_attention(q, k, v, causal=causal)
     cfg = dict(config or {})
-    cfg["mode"] = "sprint" if arithmetic == "sprint" else arithmetic
+    cfg["mode"] = "sprint" if arithmetic.startswith("sprint") else arithmetic
     if causal:
         cfg["causal"] = True
     if valid_len is not None and valid_len < q.shape[1]:
         cfg["valid-len"] = valid_len
-    return _attention(q, k, v, cfg)["output"]
+    r = _attention(q, k, v, cfg, recompute=arithmetic != "sprint-no-recompute")
+    if tally is not None:
+        tally.kept_pairs += r["kept_pairs"]
+    return r["output"]
 
 
-def _forward(mha, arithmetic, config, counter):
+def _forward(mha, arithmetic, config, tally):
     """A forward for nn.MultiheadAttention `mha` that computes its attention in `arithmetic`."""
 
     def forward(query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
@@ -105,9 +132,9 @@ def _forward(mha, arithmetic, config, counter):
         for b in range(batch):
             valid = _valid_length(key_padding_mask[b]) if key_padding_mask is not None else None
             y = heads_attention(q[b].detach().cpu().numpy(), k[b].detach().cpu().numpy(),
-                                v[b].detach().cpu().numpy(), arithmetic, config, causal, valid)
+                                v[b].detach().cpu().numpy(), arithmetic, config, causal, valid,
+                                tally)
             out[b] = torch.from_numpy(np.asarray(y)).to(x.dtype)
-            counter[0] += 1
         y = out.transpose(1, 2).reshape(batch, n, e)
         y = mha.out_proj(y)
         return (y if mha.batch_first else y.transpose(0, 1)), None
@@ -119,16 +146,16 @@ def _forward(mha, arithmetic, config, counter):
 def sprint_attention(model, arithmetic="sprint", config=None):
     """Within the block every nn.MultiheadAttention of `model` computes its attention in
     `arithmetic` (see the module's doc), configured by `config`; the model is put back as it was
-    on leaving, also on an error. Yields a one-element list counting the sequences computed.
+    on leaving, also on an error. Yields a Tally of the sequences computed and the pairs kept.
     The attention weights are not returned (None). For inference: no gradients flow through."""
     if arithmetic not in ARITHMETICS:
         raise ValueError("arithmetic '%s' is not one of %s" % (arithmetic, ", ".join(ARITHMETICS)))
-    counter = [0]
+    tally = Tally()
     patched, layers = [], []
     if arithmetic != "float":
         for m in model.modules():
             if isinstance(m, torch.nn.MultiheadAttention):
-                m.forward = _forward(m, arithmetic, config, counter)
+                m.forward = _forward(m, arithmetic, config, tally)
                 patched.append(m)
             # TransformerEncoderLayer's inference fast path calls the fused kernel directly,
             # never MultiheadAttention.forward; it is taken only for ReLU or GELU activations, so
@@ -138,7 +165,7 @@ def sprint_attention(model, arithmetic="sprint", config=None):
                 m.activation_relu_or_gelu = False
     try:
         with torch.no_grad():
-            yield counter
+            yield tally
     finally:
         for m in patched:
             del m.forward  # the class's forward again
