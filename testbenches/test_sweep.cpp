@@ -1,6 +1,7 @@
 // Unit tests of the sweep pieces that need no process: expressions (platforms/sweep/expr.h),
 // spec parsing and expansion (spec.h), the in-process point check (runner.h), the figures read
 // from a stats document (figures.h) and the database's resume and merge rules (db.h).
+#include <sqlite3.h>
 #include <unistd.h>
 #include <cstdio>
 #include <filesystem>
@@ -494,4 +495,44 @@ TEST_CASE("sweep/progress: the time left weighs each waiting point by its worklo
     // A running point counts what it has left, never less than nothing.
     CHECK(estimate_seconds_left(cost, {}, {{"gpt2", 4.0}, {"bert", 5.0}}, 2) == Approx(5.0));
     CHECK(estimate_seconds_left({}, {"bert"}, {}, 2) == -1);
+}
+
+TEST_CASE("sweep/db: a database keyed by options is re-keyed by settings, equal points merged",
+          "[sweep]") {
+    const std::string dir = std::filesystem::temp_directory_path() /
+                            ("sprint-sweep-upgrade-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    // timing: lt is the default, so the two points of this spec have the same settings.
+    const Spec s = spec_of("name: t\naxes:\n  timing: [lt]\n  keep-fraction: [0.1, 0.2]\n");
+    const Spec plain = spec_of("name: t\naxes:\n  keep-fraction: [0.1]\n");
+    {
+        Database db(dir + "/old.db");
+        db.bind(s);
+        std::vector<Point> pts = expand(s);
+        Point same = expand(plain)[0];  // keep-fraction 0.1 without timing: another options key
+        same.index = 2;
+        pts.push_back(same);
+        db.add_points(pts);  // keys: the options, as before settings keyed points
+        PointResult ok{kOk, "", "cfg", "0.1.0", "abc", "h", 1.0, {{"cycles", 10.0, ""}}, "{}"};
+        db.record(pts[0].key, ok);
+        REQUIRE(db.statuses().size() == 3);
+    }
+    {
+        // Made "old": no identity in meta.
+        sqlite3* raw = nullptr;
+        REQUIRE(sqlite3_open((dir + "/old.db").c_str(), &raw) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(raw, "DELETE FROM meta WHERE key = 'identity'", nullptr, nullptr,
+                             nullptr) == SQLITE_OK);
+        sqlite3_close(raw);
+        Database db(dir + "/old.db");
+        db.upgrade_keys(settings_key);
+        const auto st = db.statuses();
+        REQUIRE(st.size() == 2);  // the two keep-fraction 0.1 points are one
+        Point p = expand(plain)[0];
+        CHECK(st.at(settings_key(p.options)) == kOk);  // the finished one kept
+        CHECK(db.meta("identity") == std::optional<std::string>("settings"));
+        db.upgrade_keys(settings_key);  // a second time: nothing to do
+        CHECK(db.statuses().size() == 2);
+    }
+    std::filesystem::remove_all(dir);
 }

@@ -475,7 +475,9 @@ std::string sql_name(const std::string& n) {
 }
 // A JSON path of one key: $."key" (quotes in the key escaped for JSON).
 std::string json_key(const std::string& k) {
-    return "'$." + nlohmann::json(k).dump() + "'";
+    std::string path = "$." + nlohmann::json(k).dump(), out = "'";
+    for (const char c : path) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
 }
 
 }  // namespace

@@ -535,10 +535,7 @@ bool report(std::ostream& os, const Database& db, const Query& q) {
                 if (r->workload == w) sub.push_back(r);
             os << "\n== workload '" << w << "': " << sub.size() << " ok points"
                << (where ? " meet the constraint" : "") << "\n";
-            if (sub.empty()) {
-                answered = answered && q.pareto.empty() && !q.best;
-                continue;
-            }
+            if (sub.empty()) continue;  // said; the other workloads still answer
             if (!q.pareto.empty()) print_pareto(os, sub, q.pareto, cols);
             if (q.best) answered = print_best(os, db, sub, q, cols) && answered;
         }

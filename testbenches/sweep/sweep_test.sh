@@ -474,6 +474,9 @@ PY
 )
         [ "$got" = "$expect" ] || fail "--robust $how gives '$got', the CSV '$expect'"
     done
+    "$sweep" report two.yaml --where "workload == 'a'" --minimise energy >log ||
+        fail "a question about one workload failed for the other"
+    grep -q "^== workload 'b': 0 ok points meet the constraint" log || fail "the other workload not said"
     "$sweep" report two.yaml --where "workload == 'a'" --minimise energy --robust worst >log &&
         fail "an empty robust answer succeeded"
     grep -q "no configuration has an ok point meeting the constraint on every workload" log || fail "empty robust answer"
