@@ -19,6 +19,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -107,8 +108,34 @@ py::dict settings(const std::vector<std::string>& options) {
 
 // SPRINT's attention on q, k, v in the mode the options select: the IP's output bit for bit (as
 // the core's reference computes it), the thresholds the rule set, and optionally the keep mask.
+// The scores each visible key was judged on, in logits ([heads, n, n]; NaN where a key is not
+// visible): the crossbar's approximate scores in sprint mode, the exact ones in onchip-prune.
+py::array_t<float> judged_scores(const sprint::core::QuantizedWorkload& w,
+                                 const sprint::core::JobOptions& opt,
+                                 const sprint::core::XbarNumerics& x) {
+    const int heads = w.q.heads, n = w.q.n;
+    std::vector<float> all(std::size_t(heads) * n * n, std::numeric_limits<float>::quiet_NaN());
+    {
+        py::gil_scoped_release free;
+        std::vector<uint8_t> mask(static_cast<std::size_t>(n));
+        for (int h = 0; h < heads; ++h) {
+            sprint::core::HeadMasks hm(w, h, opt, x);
+            for (int i = 0; i < n; ++i) {
+                const int end = hm.row(i, mask.data());
+                const double* s = end ? hm.scores_logits() : nullptr;
+                float* row = all.data() + (std::size_t(h) * n + i) * n;
+                for (int j = 0; s && j < end; ++j) row[j] = float(s[j]);
+            }
+        }
+    }
+    py::array_t<float> out({py::ssize_t(heads), py::ssize_t(n), py::ssize_t(n)});
+    std::memcpy(out.mutable_data(), all.data(), all.size() * sizeof(float));
+    return out;
+}
+
 py::dict attention(const Array& q, const Array& k, const Array& v,
-                   const std::vector<std::string>& options, bool masks, bool recompute) {
+                   const std::vector<std::string>& options, bool masks, bool recompute,
+                   bool scores) {
     Tensor3 tq = tensor_of(q, "q"), tk = tensor_of(k, "k"), tv = tensor_of(v, "v");
     if (tk.heads != tq.heads || tk.n != tq.n || tk.d != tq.d || tv.heads != tq.heads ||
         tv.n != tq.n || tv.d != tq.d)
@@ -129,6 +156,13 @@ py::dict attention(const Array& q, const Array& k, const Array& v,
     {
         py::gil_scoped_release free;  // the arithmetic runs without the interpreter
         const auto x = args.platform.ip.numerics();
+        const bool judged = o.job.mode == sprint::core::Mode::Sprint ||
+                            o.job.mode == sprint::core::Mode::OnchipPrune;
+        if ((scores || !recompute) && !judged) {
+            py::gil_scoped_acquire hold;
+            throw py::value_error(std::string(scores ? "scores=True" : "recompute=False") +
+                                  " needs a pruning mode (sprint, onchip-prune)");
+        }
         sprint::platform::Inputs in =
             sprint::platform::build_inputs(o, x, std::move(tq), std::move(tk), std::move(tv));
         const auto opt = args.platform.ip.job_options(o.job, uint32_t(n), uint32_t(d));
@@ -161,6 +195,7 @@ py::dict attention(const Array& q, const Array& k, const Array& v,
             for (std::size_t i = 0; i < km.bits.size(); ++i) p[i] = km.bits[i] != 0;
             out["mask"] = m;
         }
+        if (scores) out["scores"] = judged_scores(in.w, opt, x);
     }
     return out;
 }
@@ -292,7 +327,7 @@ PYBIND11_MODULE(_sprint_vp, m) {
     m.def("parameters", &parameters);
     m.def("settings", &settings, py::arg("options"));
     m.def("attention", &attention, py::arg("q"), py::arg("k"), py::arg("v"), py::arg("options"),
-          py::arg("masks") = false, py::arg("recompute") = true);
+          py::arg("masks") = false, py::arg("recompute") = true, py::arg("scores") = false);
     m.def("dense_float", &dense_float, py::arg("q"), py::arg("k"), py::arg("v"),
           py::arg("causal") = false);
     m.def("simulate", &simulate, py::arg("options"), py::arg("q") = py::none(),

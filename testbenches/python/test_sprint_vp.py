@@ -96,6 +96,26 @@ def case_attention():
         if "threshold" in config:
             assert [round(t, 6) for t in a["thresholds"]] == [0.5, 1.0]
         print("attention %s: bit-exact, %d of %d pairs kept" % (config, a["kept_pairs"], 2 * 64 * 64))
+    # the scores the keys were judged on: with 8 key and query bits and no noise close to the
+    # exact logits; the kept keys are those at or above the threshold
+    exact = q.astype(np.float64) @ k.astype(np.float64).transpose(0, 2, 1) / np.sqrt(32)
+    a = sprint_vp.attention(q, k, v, {"sprint.xbar.key_bits": 8, "sprint.xbar.query_bits": 8},
+                            masks=True, scores=True)
+    s8 = a["scores"].astype(np.float64)
+    assert np.abs(s8 - exact).max() < 0.1 * np.abs(exact).max(), np.abs(s8 - exact).max()
+    for h in range(2):
+        kept = a["mask"][h]
+        assert (s8[h][kept] >= a["thresholds"][h] - 1e-6).all()
+        assert (s8[h][~kept] < a["thresholds"][h] + 1e-6).all()
+    a2 = sprint_vp.attention(q, k, v, {"sprint.xbar.key_bits": 2}, scores=True)
+    err2 = np.abs(a2["scores"] - exact).mean()
+    assert err2 > np.abs(s8 - exact).mean(), "2-bit scores are not coarser than 8-bit ones"
+    try:
+        sprint_vp.attention(q, k, v, {"mode": "dense"}, scores=True)
+    except ValueError as e:
+        assert "pruning mode" in str(e)
+    else:
+        raise AssertionError("scores of the dense mode")
     ref = sprint_vp.dense_attention(q, k, v)
     s = q.astype(np.float64) @ k.astype(np.float64).transpose(0, 2, 1) / np.sqrt(32)
     p = np.exp(s - s.max(axis=-1, keepdims=True))

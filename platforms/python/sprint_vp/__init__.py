@@ -73,17 +73,21 @@ def settings(config=None, config_file=None):
     return _native.settings(options(config, config_file))
 
 
-def attention(q, k, v, config=None, masks=False, recompute=True):
+def attention(q, k, v, config=None, masks=False, recompute=True, scores=False):
     """SPRINT's attention of q, k, v (float arrays [heads, n, d]) in the mode the config selects
     (default sprint; "mode": "dense" is the dense fixed-point datapath, "onchip-prune" prunes on
     exact scores). Returns a dict: "output" (float32 [heads, n, d], the IP's output decoded),
     "thresholds" (per head, logits), "kept_pairs", and with masks=True "mask" (bool [heads, n, n]:
-    the keys each query kept).
+    the keys each query kept). With scores=True, "scores" (float32 [heads, n, n], NaN where a key
+    is not visible): the score, in logits, each key was judged on: the crossbar's approximate
+    q.k (with the configured bits and non-idealities) in sprint mode, the exact one in
+    onchip-prune.
     recompute=False is a study, not the IP: the softmax over the kept keys takes the scores the
     keys were judged on (the crossbar's approximate scores) instead of the exact recompute, with
     softmax and V in double precision (the paper's Fig. 9 question)."""
     return _native.attention(np.asarray(q, dtype=np.float32), np.asarray(k, dtype=np.float32),
-                             np.asarray(v, dtype=np.float32), options(config), masks, recompute)
+                             np.asarray(v, dtype=np.float32), options(config), masks, recompute,
+                             scores)
 
 
 def dense_attention(q, k, v, causal=False):
