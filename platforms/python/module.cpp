@@ -252,6 +252,10 @@ std::string read_text(const std::string& path) {
     dup2(out, STDOUT_FILENO);
     dup2(err, STDERR_FILENO);
     setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", 1);
+    // Python's handlers only set a flag this process never reads: the defaults, so that a
+    // Ctrl-C to the terminal's process group stops the run too.
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     std::vector<char*> argv;
     std::vector<std::string> copy = argv_s;
     for (auto& a : copy) argv.push_back(a.data());
@@ -301,9 +305,18 @@ py::dict simulate(const std::vector<std::string>& options, const py::object& q, 
         const pid_t pid = fork();
         if (pid < 0) throw std::runtime_error(std::string("fork: ") + std::strerror(errno));
         if (pid == 0) child(argv, dir.file("stdout"), dir.file("stderr"));
-        while (waitpid(pid, &status, 0) < 0)
+        while (waitpid(pid, &status, 0) < 0) {
             if (errno != EINTR)
                 throw std::runtime_error("waitpid: " + std::string(std::strerror(errno)));
+            // A signal (Ctrl-C): Python's handler runs now; if it raises, the run is stopped.
+            py::gil_scoped_acquire hold;
+            if (PyErr_CheckSignals() != 0) {
+                kill(pid, SIGKILL);
+                while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+                }
+                throw py::error_already_set();
+            }
+        }
     }
     py::dict out;
     out["stdout"] = read_text(dir.file("stdout"));

@@ -150,6 +150,24 @@ def case_errors():
             print("refused:", e)
         else:
             raise AssertionError("a bad call was accepted")
+    # Ctrl-C stops a long run: KeyboardInterrupt, and no child left behind
+    import signal
+    import threading
+    threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)).start()
+    try:
+        sprint_vp.simulate({"heads": 12, "seq-len": 4096, "timing": "at"})
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the run was not interrupted")
+    children = open("/proc/self/task/%d/children" % os.getpid()).read().split()
+    assert not children, children
+    try:
+        sprint_vp.simulate({"stats": "x.json"})
+    except ValueError as e:
+        assert "writes --stats and --output itself" in str(e)
+    else:
+        raise AssertionError("simulate() took --stats")
     # a run that does not fit: exit status 2 on the command line, ValueError here
     config = {"dram.size_mb": 1, "workload": "bert-base"}
     _, _, err = cli(sprint_vp.options(config), expect=2)

@@ -102,7 +102,12 @@ def simulate(config=None, q=None, k=None, v=None, config_file=None):
     [heads, n, d]. Returns a dict: "stats" (the --stats document as a dict: every figure with its
     unit), "output" (float32 [heads, n, d] of the selected mode's job), "summary" (what sprint-sim
     prints, empty under quiet) and "exit_status" (0). Raises ValueError for bad options (nothing
-    runs), JobError when a job fails, SimulatorError when the child dies."""
+    runs), JobError when a job fails, SimulatorError when the child dies. Ctrl-C stops the run
+    (KeyboardInterrupt)."""
+    for name in (config or {}):
+        if str(name).lstrip("-") in ("stats", "output", "quiet"):
+            raise ValueError("simulate() writes --stats and --output itself and returns them; "
+                             "leave out '%s'" % name)
     arrays = [None if a is None else np.asarray(a, dtype=np.float32) for a in (q, k, v)]
     r = _native.simulate(options(config, config_file), *arrays)
     if r["exit_status"] < 0:
