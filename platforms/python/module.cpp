@@ -60,6 +60,13 @@ Tensor3 tensor_of(const Array& a, const char* what) {
     return t;
 }
 
+// Self-attention: q, k and v of one shape.
+void check_same_shape(const Tensor3& q, const Tensor3& k, const Tensor3& v) {
+    for (const Tensor3* t : {&k, &v})
+        if (t->heads != q.heads || t->n != q.n || t->d != q.d)
+            throw py::value_error("q, k and v must have the same shape [heads, n, d]");
+}
+
 py::array_t<float> array_of(const Tensor3& t) {
     py::array_t<float> out({py::ssize_t(t.heads), py::ssize_t(t.n), py::ssize_t(t.d)});
     std::memcpy(out.mutable_data(), t.data.data(), t.data.size() * sizeof(float));
@@ -137,9 +144,7 @@ py::dict attention(const Array& q, const Array& k, const Array& v,
                    const std::vector<std::string>& options, bool masks, bool recompute,
                    bool scores) {
     Tensor3 tq = tensor_of(q, "q"), tk = tensor_of(k, "k"), tv = tensor_of(v, "v");
-    if (tk.heads != tq.heads || tk.n != tq.n || tk.d != tq.d || tv.heads != tq.heads ||
-        tv.n != tq.n || tv.d != tq.d)
-        throw py::value_error("q, k and v must have the same shape [heads, n, d]");
+    check_same_shape(tq, tk, tv);
     std::vector<std::string> opts = {"--heads=" + std::to_string(tq.heads),
                                      "--seq-len=" + std::to_string(tq.n),
                                      "--head-dim=" + std::to_string(tq.d)};
@@ -203,9 +208,7 @@ py::dict attention(const Array& q, const Array& k, const Array& v,
 // Reference (a): dense float attention, as sprint-sim's fidelity figures compare against.
 py::array_t<float> dense_float(const Array& q, const Array& k, const Array& v, bool causal) {
     const Tensor3 tq = tensor_of(q, "q"), tk = tensor_of(k, "k"), tv = tensor_of(v, "v");
-    if (tk.heads != tq.heads || tk.n != tq.n || tk.d != tq.d || tv.heads != tq.heads ||
-        tv.n != tq.n || tv.d != tq.d)
-        throw py::value_error("q, k and v must have the same shape [heads, n, d]");
+    check_same_shape(tq, tk, tv);
     Tensor3 y;
     {
         py::gil_scoped_release free;

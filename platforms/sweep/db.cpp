@@ -94,7 +94,8 @@ class Stmt {
     double real(int c) const { return sqlite3_column_double(m_s, c); }
     long long integer(int c) const { return sqlite3_column_int64(m_s, c); }
     bool null(int c) const { return sqlite3_column_type(m_s, c) == SQLITE_NULL; }
-    sqlite3_stmt* handle() const { return m_s; }
+    // Ready to step again from the first row (bindings kept).
+    void reset() { sqlite3_reset(m_s); }
 
   private:
     sqlite3* m_db;
@@ -580,7 +581,7 @@ void Database::insert_new_points() {
         taken.bind(1, id);
         taken.step();
         const bool used = taken.integer(0) > 0;
-        sqlite3_reset(taken.handle());
+        taken.reset();
         if (used) {
             Stmt last(m_db, "SELECT coalesce(max(id), -1) + 1 FROM main.points");
             last.step();

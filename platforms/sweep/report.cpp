@@ -429,10 +429,9 @@ struct RobustEntry {
 // The configurations with a candidate on every workload, scored and ranked best first.
 std::vector<RobustEntry> rank_robust(const std::vector<std::string>& workloads,
                                      const std::vector<const Row*>& cand, const Query& q,
-                                     const AxisColumns& axes, std::size_t& configs) {
+                                     const AxisColumns& axes) {
     std::map<std::string, std::map<std::string, const Row*>> by_config;
     for (const Row* r : cand) by_config[config_key(*r, axes)].emplace(r->workload, r);
-    configs = by_config.size();
     std::vector<RobustEntry> out;
     for (const auto& [k, per] : by_config) {
         if (per.size() != workloads.size()) continue;
@@ -463,14 +462,14 @@ std::vector<RobustEntry> rank_robust(const std::vector<std::string>& workloads,
 bool print_robust(std::ostream& os, const std::vector<std::string>& workloads,
                   const std::vector<const Row*>& ok, const std::vector<const Row*>& cand,
                   const Query& q, const AxisColumns& axes) {
-    std::size_t configs = 0, meeting = 0;
-    (void)rank_robust(workloads, ok, q, axes, configs);  // every configuration with an ok point
-    const std::vector<RobustEntry> ranked = rank_robust(workloads, cand, q, axes, meeting);
+    std::set<std::string> configs;  // every configuration with an ok point
+    for (const Row* r : ok) configs.insert(config_key(*r, axes));
+    const std::vector<RobustEntry> ranked = rank_robust(workloads, cand, q, axes);
     const std::string how = q.robust == Robust::Worst ? "worst" : "geometric mean";
     os << "\nrobust best configuration (" << how << " " << q.best->name << " over "
        << workloads.size() << " workloads, each point ok"
-       << (q.where ? " and meeting " + *q.where : "") << "): " << ranked.size() << " of " << configs
-       << " configurations qualify\n";
+       << (q.where ? " and meeting " + *q.where : "") << "): " << ranked.size() << " of "
+       << configs.size() << " configurations qualify\n";
     if (ranked.empty()) {
         os << "no configuration has an ok point" << (q.where ? " meeting the constraint" : "")
            << " on every workload\n";
